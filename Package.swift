@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Steward",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "steward", targets: ["steward"]),
+        .executable(name: "steward-bench", targets: ["steward-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNCurses",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        .target(
+            name: "StewardCatalog",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "StewardPipeline",
+            dependencies: [
+                "StewardCatalog",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "StewardConsole",
+            dependencies: ["StewardCatalog", "StewardPipeline", "CNCurses",
+                           .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "steward",
+            dependencies: [
+                "StewardCatalog", "StewardPipeline", "StewardConsole",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "steward-bench",
+            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole"]
+        ),
+        .testTarget(
+            name: "StewardTests",
+            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "steward"]
+        ),
+    ]
+)
