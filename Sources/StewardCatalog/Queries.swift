@@ -116,15 +116,21 @@ extension Catalog {
         }
     }
 
-    /// Latest result of every defined check of a source (aggregated over the run that last evaluated it).
+    /// Latest result of every defined check of a source: the sum over the batches of the last run that
+    /// evaluated it (a run may load several files of one source).
     static func latestChecks(_ db: Database, source: String) throws -> [CheckStatus] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT d.source, d.name, d.type, d.column_name, d.dimension, d.severity, d.params_json,
-                   r.run_id, r.evaluated, r.passed, r.failed, r.score, r.samples_json
+                   r.run_id, SUM(r.evaluated) AS evaluated, SUM(r.passed) AS passed, SUM(r.failed) AS failed,
+                   CASE WHEN r.run_id IS NULL THEN NULL
+                        WHEN SUM(r.evaluated) = 0 THEN 1.0
+                        ELSE CAST(SUM(r.passed) AS REAL) / SUM(r.evaluated) END AS score,
+                   MAX(r.samples_json) AS samples_json
             FROM check_definition d
-            LEFT JOIN check_result r ON r.id = (
-                SELECT id FROM check_result WHERE source = d.source AND check_name = d.name ORDER BY run_id DESC, id DESC LIMIT 1)
+            LEFT JOIN check_result r ON r.source = d.source AND r.check_name = d.name AND r.run_id = (
+                SELECT MAX(run_id) FROM check_result WHERE source = d.source AND check_name = d.name)
             WHERE d.source = ?
+            GROUP BY d.name
             ORDER BY d.name
             """, arguments: [source])
         return rows.map(Self.checkStatus)
@@ -137,8 +143,9 @@ extension Catalog {
     public func checkHistory(source: String, check: String, limit: Int = 30) throws -> [CheckHistoryPoint] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT run_id, evaluated, passed, failed, evaluated_at FROM check_result
-                WHERE source = ? AND check_name = ? ORDER BY run_id DESC LIMIT ?
+                SELECT run_id, SUM(evaluated) AS evaluated, SUM(passed) AS passed, SUM(failed) AS failed,
+                       MAX(evaluated_at) AS evaluated_at FROM check_result
+                WHERE source = ? AND check_name = ? GROUP BY run_id ORDER BY run_id DESC LIMIT ?
                 """, arguments: [source, check, limit]).reversed().map { row in
                 CheckHistoryPoint(runId: row["run_id"], evaluated: row["evaluated"], passed: row["passed"],
                                   failed: row["failed"], evaluatedAt: (row["evaluated_at"] as String?).flatMap(Timestamp.date))
@@ -288,5 +295,13 @@ public enum Duration {
         }
         if !number.isEmpty { guard !sawUnit, let v = Double(number) else { return nil }; total += v }
         return total
+    }
+}
+
+extension Catalog {
+    /// The latest check results of a source inside an open transaction (used by the pipeline when it
+    /// refreshes a source's score in the same transaction as the batch).
+    public static func latestCheckStatuses(_ db: Database, source: String) throws -> [CheckStatus] {
+        try latestChecks(db, source: source)
     }
 }

@@ -61,6 +61,8 @@ enum Schema {
                 rows INTEGER NOT NULL,
                 rows_loaded INTEGER NOT NULL,
                 rows_quarantined INTEGER NOT NULL,
+                first_raw_id INTEGER,
+                last_raw_id INTEGER,
                 loaded_at TEXT NOT NULL,
                 UNIQUE (source, file, sha256)
             );
@@ -74,8 +76,7 @@ enum Schema {
                 line INTEGER NOT NULL,
                 data TEXT NOT NULL
             );
-            CREATE INDEX raw_record_by_batch ON raw_record(batch_id);
-            CREATE INDEX raw_record_by_key ON raw_record(source, record_key);
+            -- No secondary indexes: a batch's raw rows are the id range [first_raw_id, last_raw_id] of its batch row.
 
             CREATE TABLE staged_person (
                 source TEXT NOT NULL,
@@ -89,6 +90,7 @@ enum Schema {
                 national_id TEXT,
                 flags TEXT,
                 row_hash TEXT NOT NULL,
+                last_seen_batch INTEGER NOT NULL,
                 is_deleted INTEGER NOT NULL DEFAULT 0,
                 first_seen_run INTEGER NOT NULL,
                 updated_run INTEGER NOT NULL,
@@ -108,6 +110,7 @@ enum Schema {
                 type TEXT,
                 flags TEXT,
                 row_hash TEXT NOT NULL,
+                last_seen_batch INTEGER NOT NULL,
                 is_deleted INTEGER NOT NULL DEFAULT 0,
                 first_seen_run INTEGER NOT NULL,
                 updated_run INTEGER NOT NULL,
@@ -159,7 +162,8 @@ enum Schema {
                 raw TEXT NOT NULL,
                 quarantined_at TEXT NOT NULL,
                 released_run INTEGER,
-                released_at TEXT
+                released_at TEXT,
+                release_reason TEXT
             );
             CREATE INDEX quarantine_open ON quarantine(source, released_run);
             CREATE INDEX quarantine_by_key ON quarantine(source, record_key);

@@ -1,0 +1,390 @@
+import Foundation
+import StewardCatalog
+import Yams
+
+/// Loads and validates `steward.yml`. Every problem is a `ConfigError` naming file, line and key;
+/// loading never touches the catalog.
+public enum ConfigLoader {
+    public static let fileName = "steward.yml"
+
+    public static func load(_ file: URL, checkColumns: Bool = true) throws -> ProjectConfig {
+        let path = file.path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: nil, key: "-", message: "cannot read the file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ConfigError(file: path, line: 1, key: "-", message: "the file is empty")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw ConfigError(file: path, line: yamlLine(error), key: "-", message: "invalid YAML: \(error)")
+        }
+        var reader = NodeReader(file: path)
+        let config = try reader.project(root, file: file)
+        if checkColumns { try ColumnValidator.validate(config) }
+        return config
+    }
+
+    /// The nearest `steward.yml` in `start` or its parents.
+    public static func find(from start: URL) -> URL? {
+        var dir = start.standardizedFileURL
+        while true {
+            let candidate = dir.appendingPathComponent(fileName)
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return nil }
+            dir = parent
+        }
+    }
+
+    private static func yamlLine(_ error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default: return nil
+        }
+    }
+}
+
+/// Walks the YAML node tree with positions, so errors can name the line.
+struct NodeReader {
+    let file: String
+
+    func fail(_ node: Node?, _ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: node?.mark?.line, key: key, message: message)
+    }
+
+    func mapping(_ node: Node, _ key: String) throws -> [(key: String, keyNode: Node, value: Node)] {
+        guard let map = node.mapping else { throw fail(node, key, "expected a mapping") }
+        return try map.map { pair in
+            guard let name = pair.key.string else { throw fail(pair.key, key, "keys must be text") }
+            return (name, pair.key, pair.value)
+        }
+    }
+
+    func string(_ node: Node, _ key: String) throws -> String {
+        guard let s = node.scalar?.string else { throw fail(node, key, "expected a single value") }
+        return s
+    }
+
+    func number(_ node: Node, _ key: String) throws -> Double {
+        guard let text = node.scalar?.string, let d = Double(text) else { throw fail(node, key, "expected a number") }
+        return d
+    }
+
+    func strings(_ node: Node, _ key: String) throws -> [String] {
+        if let seq = node.sequence { return try seq.map { try string($0, key) } }
+        return [try string(node, key)]
+    }
+
+    func duration(_ node: Node, _ key: String) throws -> TimeInterval {
+        let text = try string(node, key)
+        guard let d = Duration.parse(text), d > 0 else {
+            throw fail(node, key, "expected a duration such as 90s, 15m, 1h or 7d, got '\(text)'")
+        }
+        return d
+    }
+
+    func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: Set<String>, context: String) throws {
+        for e in entries where !allowed.contains(e.key) {
+            throw fail(e.keyNode, context.isEmpty ? e.key : "\(context).\(e.key)",
+                       "unknown key; expected one of: \(allowed.sorted().joined(separator: ", "))")
+        }
+    }
+
+    mutating func project(_ root: Node, file: URL) throws -> ProjectConfig {
+        let entries = try mapping(root, "-")
+        try checkKeys(entries, allowed: ["name", "catalog", "default_region", "roadmap", "truth", "theme", "refresh",
+                                         "keys", "sources", "matching", "kpis", "schedule", "alerts"], context: "")
+        let dir = file.deletingLastPathComponent()
+        func value(_ k: String) -> Node? { entries.first { $0.key == k }?.value }
+
+        guard let nameNode = value("name") else { throw fail(root, "name", "missing: every project needs a name") }
+        let name = try string(nameNode, "name")
+        let catalogPath = try value("catalog").map { try string($0, "catalog") } ?? ".steward/catalog.sqlite"
+        let region = try value("default_region").map { try string($0, "default_region").uppercased() } ?? "US"
+        if ReferenceData.shared.callingCode(forCountry: region) == nil {
+            throw fail(value("default_region"), "default_region", "'\(region)' is not an ISO 3166 alpha-2 country code")
+        }
+        var roadmap: URL?
+        if let node = value("roadmap") {
+            let url = dir.appendingPathComponent(try string(node, "roadmap"))
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw fail(node, "roadmap", "file not found: \(url.path)")
+            }
+            roadmap = url
+        }
+        var truth: URL?
+        if let node = value("truth") {
+            let url = dir.appendingPathComponent(try string(node, "truth"))
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw fail(node, "truth", "file not found: \(url.path)")
+            }
+            truth = url
+        }
+        var keys: [String: String] = [:]
+        if let node = value("keys") {
+            for e in try mapping(node, "keys") { keys[e.key] = try string(e.value, "keys.\(e.key)") }
+        }
+        var refresh: Double?
+        if let node = value("refresh") { refresh = try duration(node, "refresh") }
+
+        guard let sourcesNode = value("sources") else { throw fail(root, "sources", "missing: list the project's sources") }
+        guard let seq = sourcesNode.sequence else { throw fail(sourcesNode, "sources", "expected a list of sources") }
+        var sources: [SourceConfig] = []
+        for (i, node) in seq.enumerated() {
+            let source = try self.source(node, index: i, region: region)
+            if let dup = sources.first(where: { $0.name == source.name }) {
+                throw fail(node, "sources[\(i)].name", "duplicate source name '\(source.name)' (also at line \(dup.line))")
+            }
+            sources.append(source)
+        }
+        let known = Set(sources.map(\.name))
+        for source in sources {
+            for check in source.checks {
+                if case .relationship(let to, _) = check.kind, !known.contains(to) {
+                    throw ConfigError(file: file.path, line: check.line, key: "sources.\(source.name).checks.relationship.to",
+                                      message: "unknown source '\(to)'")
+                }
+            }
+            for (field, value) in source.mapping {
+                if case .reference(let to, _) = value, !known.contains(to) {
+                    throw ConfigError(file: file.path, line: source.line, key: "sources.\(source.name).mapping.\(field).source",
+                                      message: "unknown source '\(to)'")
+                }
+            }
+        }
+        try checkCycles(sources)
+
+        var matching = MatchingConfig()
+        if let node = value("matching") {
+            for e in try mapping(node, "matching") {
+                switch e.key {
+                case "threshold": matching.threshold = try number(e.value, "matching.threshold")
+                case "review":
+                    guard let s = e.value.sequence, s.count == 2 else { throw fail(e.value, "matching.review", "expected [low, high]") }
+                    matching.review = (try number(s[0], "matching.review"), try number(s[1], "matching.review"))
+                case "primary_system": matching.primarySystem = try string(e.value, "matching.primary_system")
+                default:
+                    // Identity resolution settings (blocking rules, survivorship) are read by that module.
+                    matching.extra[e.key] = (try? string(e.value, "matching.\(e.key)")) ?? ""
+                }
+            }
+        }
+        var kpis: [KPIConfig] = []
+        if let node = value("kpis") {
+            guard let seq = node.sequence else { throw fail(node, "kpis", "expected a list") }
+            for k in seq {
+                let e = try mapping(k, "kpis")
+                try checkKeys(e, allowed: ["name", "target", "baseline", "due", "unit"], context: "kpis")
+                func v(_ n: String) throws -> String? { try e.first { $0.key == n }.map { try string($0.value, "kpis.\(n)") } }
+                guard let n = try v("name"), let t = try v("target") else { throw fail(k, "kpis", "each KPI needs name and target") }
+                kpis.append(KPIConfig(name: n, target: t, baseline: try v("baseline"), due: try v("due"), unit: try v("unit")))
+            }
+        }
+        var every: TimeInterval?
+        if let node = value("schedule") {
+            let e = try mapping(node, "schedule")
+            try checkKeys(e, allowed: ["every"], context: "schedule")
+            if let n = e.first(where: { $0.key == "every" }) { every = try duration(n.value, "schedule.every") }
+        }
+        var alerts: [AlertConfig] = []
+        if let node = value("alerts") {
+            guard let seq = node.sequence else { throw fail(node, "alerts", "expected a list") }
+            for a in seq {
+                let e = try mapping(a, "alerts")
+                try checkKeys(e, allowed: ["webhook"], context: "alerts")
+                guard let w = e.first(where: { $0.key == "webhook" }) else { throw fail(a, "alerts", "each alert needs webhook") }
+                let url = try string(w.value, "alerts.webhook")
+                guard URL(string: url)?.scheme?.hasPrefix("http") == true else {
+                    throw fail(w.value, "alerts.webhook", "expected an http(s) URL, got '\(url)'")
+                }
+                alerts.append(AlertConfig(webhook: url))
+            }
+        }
+        return ProjectConfig(
+            file: file, name: name, catalogURL: dir.appendingPathComponent(catalogPath), defaultRegion: region,
+            roadmap: roadmap, truth: truth, theme: try value("theme").map { try string($0, "theme") },
+            refreshSeconds: refresh, keys: keys, sources: sources, matching: matching, kpis: kpis,
+            scheduleEvery: every, alerts: alerts)
+    }
+
+    func source(_ node: Node, index: Int, region: String) throws -> SourceConfig {
+        let entries = try mapping(node, "sources[\(index)]")
+        func value(_ k: String) -> Node? { entries.first { $0.key == k }?.value }
+        guard let nameNode = value("name") else { throw fail(node, "sources[\(index)].name", "missing") }
+        let name = try string(nameNode, "sources[\(index)].name")
+        guard name.range(of: "^[a-z0-9_]+$", options: .regularExpression) != nil else {
+            throw fail(nameNode, "sources[\(index)].name", "'\(name)' must match [a-z0-9_]+")
+        }
+        let ctx = "sources.\(name)"
+        try checkKeys(entries, allowed: ["name", "system", "entity", "format", "path", "table", "key", "freshness",
+                                         "mapping", "checks", "delimiter", "date_formats", "snapshot", "region"], context: ctx)
+        func required(_ k: String) throws -> (String, Node) {
+            guard let n = value(k) else { throw fail(node, "\(ctx).\(k)", "missing") }
+            return (try string(n, "\(ctx).\(k)"), n)
+        }
+        func oneOf<T: RawRepresentable & CaseIterable>(_ k: String, _ type: T.Type, default def: T? = nil) throws -> T
+        where T.RawValue == String {
+            guard let n = value(k) else {
+                if let def { return def }
+                throw fail(node, "\(ctx).\(k)", "missing")
+            }
+            let text = try string(n, "\(ctx).\(k)")
+            guard let v = T(rawValue: text) else {
+                throw fail(n, "\(ctx).\(k)", "'\(text)' is not one of: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return v
+        }
+        let system = try required("system").0
+        let entity = try oneOf("entity", Entity.self)
+        let format = try oneOf("format", SourceFormat.self)
+        let (path, pathNode) = try required("path")
+        if let problem = Glob.syntaxProblem(path) { throw fail(pathNode, "\(ctx).path", problem) }
+        let key = try required("key").0
+        var table: String?
+        if let n = value("table") { table = try string(n, "\(ctx).table") }
+        if format == .sqlite && table == nil { throw fail(node, "\(ctx).table", "sqlite sources need `table:`") }
+        var warnAfter: TimeInterval?, errorAfter: TimeInterval?
+        if let n = value("freshness") {
+            let e = try mapping(n, "\(ctx).freshness")
+            try checkKeys(e, allowed: ["warn_after", "error_after"], context: "\(ctx).freshness")
+            for item in e {
+                let d = try duration(item.value, "\(ctx).freshness.\(item.key)")
+                if item.key == "warn_after" { warnAfter = d } else { errorAfter = d }
+            }
+            if let w = warnAfter, let e = errorAfter, w > e {
+                throw fail(n, "\(ctx).freshness", "warn_after must not exceed error_after")
+            }
+        }
+        var delimiter: UInt8 = UInt8(ascii: ",")
+        if let n = value("delimiter") {
+            let d = try string(n, "\(ctx).delimiter")
+            let resolved = d == "\\t" ? "\t" : d
+            guard resolved.utf8.count == 1, let b = resolved.utf8.first, b != UInt8(ascii: "\"") , b != 10, b != 13 else {
+                throw fail(n, "\(ctx).delimiter", "expected one character (not a quote or newline), got '\(d)'")
+            }
+            delimiter = b
+        }
+        var dateFormats: [String] = []
+        if let n = value("date_formats") {
+            dateFormats = try strings(n, "\(ctx).date_formats")
+            for f in dateFormats where !DateFormatValidator.isValid(f) {
+                throw fail(n, "\(ctx).date_formats", "'\(f)' needs %Y or %y, %m/%b/%B and %d")
+            }
+        }
+        var sourceRegion: String?
+        if let n = value("region") { sourceRegion = try string(n, "\(ctx).region").uppercased() }
+        let snapshot = try oneOf("snapshot", Snapshot.self, default: .incremental)
+
+        var mapping: [(field: String, value: FieldMapping)] = []
+        if let n = value("mapping") {
+            let allowed = entity == .person ? Canonical.personFields : Canonical.activityFields
+            for e in try self.mapping(n, "\(ctx).mapping") {
+                guard allowed.contains(e.key) else {
+                    throw fail(e.keyNode, "\(ctx).mapping.\(e.key)",
+                               "not a canonical \(entity.rawValue) field; expected one of: \(allowed.joined(separator: ", "))")
+                }
+                mapping.append((e.key, try fieldMapping(e.value, field: e.key, ctx: "\(ctx).mapping.\(e.key)", entity: entity, allowed: allowed)))
+            }
+        }
+        if entity != .person, let ref = mapping.first(where: { $0.field == "customer_ref" }),
+           case .canonical(let field) = ref.value, !mapping.contains(where: { $0.field == field }) {
+            throw fail(value("mapping"), "\(ctx).mapping.customer_ref", "refers to '\(field)', which is not mapped")
+        }
+        var checks: [CheckConfig] = []
+        if let n = value("checks") {
+            guard let seq = n.sequence else { throw fail(n, "\(ctx).checks", "expected a list") }
+            for c in seq { checks.append(contentsOf: try CheckParser(reader: self, ctx: "\(ctx).checks").parse(c)) }
+            var seen: [String: Int] = [:]
+            for i in checks.indices {
+                let base = checks[i].name
+                seen[base, default: 0] += 1
+                if seen[base]! > 1 { checks[i].name = "\(base)_\(seen[base]!)" }
+            }
+        }
+        return SourceConfig(
+            name: name, system: system, entity: entity, format: format, path: path, table: table, key: key,
+            warnAfter: warnAfter, errorAfter: errorAfter, mapping: mapping, checks: checks, delimiter: delimiter,
+            dateFormats: dateFormats, snapshot: snapshot, region: sourceRegion, line: pathNode.mark?.line ?? 0)
+    }
+
+    func fieldMapping(_ node: Node, field: String, ctx: String, entity: Entity, allowed: [String]) throws -> FieldMapping {
+        let line = node.mark?.line ?? 0
+        if node.mapping != nil {
+            guard field == "customer_ref" else { throw fail(node, ctx, "expected a column name or a {template}") }
+            let e = try mapping(node, ctx)
+            try checkKeys(e, allowed: ["source", "column"], context: ctx)
+            guard let s = e.first(where: { $0.key == "source" }), let c = e.first(where: { $0.key == "column" }) else {
+                throw fail(node, ctx, "expected {source: NAME, column: COL}")
+            }
+            return .reference(source: try string(s.value, ctx), column: try string(c.value, ctx))
+        }
+        let text = try string(node, ctx)
+        if field == "customer_ref" {
+            guard ["email", "phone", "national_id"].contains(text) else {
+                throw fail(node, ctx, "expected email, phone, national_id or {source: NAME, column: COL}")
+            }
+            return .canonical(text)
+        }
+        if text.contains("{") {
+            guard let parts = Template.parse(text) else { throw fail(node, ctx, "unbalanced braces in template '\(text)'") }
+            return .template(parts, line: line)
+        }
+        return .column(text, line: line)
+    }
+
+    func checkCycles(_ sources: [SourceConfig]) throws {
+        var state: [String: Int] = [:]
+        let byName = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0) })
+        func visit(_ name: String, _ path: [String]) throws {
+            if state[name] == 2 { return }
+            if state[name] == 1 {
+                let s = byName[name]!
+                throw ConfigError(file: file, line: s.line, key: "sources.\(name)",
+                                  message: "relationship cycle: \((path + [name]).joined(separator: " → "))")
+            }
+            state[name] = 1
+            for d in byName[name]?.dependencies ?? [] { try visit(d, path + [name]) }
+            state[name] = 2
+        }
+        for s in sources { try visit(s.name, []) }
+    }
+}
+
+public enum Canonical {
+    public static let personFields = ["first_name", "last_name", "full_name", "email", "phone", "dob", "street",
+                                      "city", "postcode", "region", "country", "national_id"]
+    public static let activityFields = ["customer_ref", "occurred_at", "amount", "type", "email", "phone", "national_id"]
+}
+
+enum Template {
+    /// "{street_number} {address_1}" → [.column(street_number), .literal(" "), .column(address_1)]
+    static func parse(_ text: String) -> [TemplatePart]? {
+        var parts: [TemplatePart] = []
+        var literal = "", column: String?
+        for ch in text {
+            if ch == "{" {
+                guard column == nil else { return nil }
+                if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+                column = ""
+            } else if ch == "}" {
+                guard let c = column, !c.isEmpty else { return nil }
+                parts.append(.column(c)); column = nil
+            } else if column != nil { column!.append(ch) } else { literal.append(ch) }
+        }
+        guard column == nil else { return nil }
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        return parts
+    }
+}
+
+enum DateFormatValidator {
+    static func isValid(_ format: String) -> Bool {
+        (format.contains("%Y") || format.contains("%y")) &&
+            (format.contains("%m") || format.contains("%b") || format.contains("%B")) && format.contains("%d")
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import StewardCatalog
+
+/// A project as declared in `steward.yml` (CONTRACTS.md), validated and with paths resolved.
+public struct ProjectConfig: Sendable {
+    public var file: URL
+    public var directory: URL { file.deletingLastPathComponent() }
+    public var name: String
+    public var catalogURL: URL
+    public var defaultRegion: String
+    public var roadmap: URL?
+    public var truth: URL?
+    public var theme: String?
+    public var refreshSeconds: Double?
+    public var keys: [String: String]
+    public var sources: [SourceConfig]
+    public var matching: MatchingConfig
+    public var kpis: [KPIConfig]
+    public var scheduleEvery: TimeInterval?
+    public var alerts: [AlertConfig]
+
+    public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
+}
+
+public enum Entity: String, Sendable, CaseIterable { case person, transaction, event }
+public enum SourceFormat: String, Sendable, CaseIterable { case csv, ndjson, sqlite }
+public enum Snapshot: String, Sendable, CaseIterable { case full, incremental }
+
+public struct SourceConfig: Sendable {
+    public var name: String
+    public var system: String
+    public var entity: Entity
+    public var format: SourceFormat
+    /// The `path:` as written (a file or a glob), relative to the project folder.
+    public var path: String
+    public var table: String?
+    public var key: String
+    public var warnAfter: TimeInterval?
+    public var errorAfter: TimeInterval?
+    public var mapping: [(field: String, value: FieldMapping)]
+    public var checks: [CheckConfig]
+    public var delimiter: UInt8
+    public var dateFormats: [String]
+    public var snapshot: Snapshot
+    public var region: String?
+    /// Where `path:` was declared, for messages.
+    public var line: Int
+
+    /// Sources this one's relationship checks and customer references point at.
+    public var dependencies: [String] {
+        var deps = checks.compactMap { check -> String? in
+            if case .relationship(let to, _) = check.kind { return to } else { return nil }
+        }
+        for (_, value) in mapping { if case .reference(let source, _) = value { deps.append(source) } }
+        return deps.filter { $0 != name }
+    }
+
+    /// Every source column this source reads (mappings and checks), for validation.
+    public var referencedColumns: [(column: String, line: Int)] {
+        var cols: [(String, Int)] = [(key, line)]
+        for (_, value) in mapping {
+            switch value {
+            case .column(let c, let l): cols.append((c, l))
+            case .template(let parts, let l):
+                for case .column(let c) in parts { cols.append((c, l)) }
+            case .reference(_, let c): cols.append((c, line))
+            case .canonical: break
+            }
+        }
+        for check in checks { for c in check.columns { cols.append((c, check.line)) } }
+        return cols
+    }
+}
+
+public enum TemplatePart: Sendable, Equatable { case literal(String), column(String) }
+
+public enum FieldMapping: Sendable {
+    case column(String, line: Int)
+    case template([TemplatePart], line: Int)
+    /// `customer_ref: {source: NAME, column: COL}`: the column holds a record key of another source.
+    case reference(source: String, column: String)
+    /// `customer_ref: email`: use this row's standardised canonical field.
+    case canonical(String)
+}
+
+public enum Dimension: String, Sendable, CaseIterable { case completeness, validity, uniqueness, consistency, timeliness }
+public enum Severity: String, Sendable, CaseIterable { case error, warn }
+
+public struct CheckConfig: Sendable {
+    public enum Kind: Sendable {
+        case notNull
+        case unique
+        case pattern(format: PatternFormat)
+        case acceptedValues(Set<String>)
+        case range(min: Double?, max: Double?)
+        case relationship(to: String, toColumn: String?)
+        case rowCount(min: Int?, max: Int?)
+        case freshness(maxAge: TimeInterval)
+    }
+    public var name: String
+    public var type: String
+    public var column: String?
+    public var kind: Kind
+    public var dimension: Dimension
+    public var severity: Severity
+    public var paramsJSON: String
+    public var line: Int
+    public var columns: [String] { column.map { [$0] } ?? [] }
+}
+
+public enum PatternFormat: Sendable {
+    case email, phone, postcode, date
+    case regex(String)
+}
+
+public struct MatchingConfig: Sendable {
+    public var threshold: Double = 0.9
+    public var review: (Double, Double) = (0.6, 0.9)
+    public var primarySystem: String = "crm"
+    public var extra: [String: String] = [:]
+}
+
+public struct KPIConfig: Sendable {
+    public var name: String
+    public var target: String
+    public var baseline: String?
+    public var due: String?
+    public var unit: String?
+}
+
+public struct AlertConfig: Sendable {
+    public var webhook: String
+}
+
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var line: Int?
+    public var key: String
+    public var message: String
+
+    public init(file: String, line: Int?, key: String, message: String) {
+        self.file = file; self.line = line; self.key = key; self.message = message
+    }
+
+    public var description: String {
+        let place = line.map { "\(file):\($0)" } ?? file
+        return "\(place): \(key): \(message)"
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A row as read from a source file, before any check or mapping.
+struct SourceRow {
+    var line: Int
+    var values: RowValues
+    /// The row as written, for the raw layer (a JSON object, or the original JSON line).
+    var rawText: String
+    /// Set when the row cannot be used at all (ragged CSV row, invalid JSON): it goes to quarantine.
+    var problem: String?
+}
+
+enum RowValues {
+    case positional([String])
+    case keyed([String: String])
+}
+
+/// Where a column's value sits in a `SourceRow`, resolved once per file.
+enum ColumnRef {
+    case index(Int)
+    case key(String)
+    case absent
+
+    @inline(__always)
+    func value(in row: SourceRow) -> String? {
+        let raw: String?
+        switch (self, row.values) {
+        case (.index(let i), .positional(let fields)): raw = i < fields.count ? fields[i] : nil
+        case (.key(let k), .keyed(let dict)): raw = dict[k]
+        default: raw = nil
+        }
+        guard let raw else { return nil }
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+}
+
+/// Streams `SourceRow`s from one file of a source, whatever its format.
+protocol RecordStream: AnyObject {
+    /// Column names known up front (CSV header, SQLite table); empty for NDJSON.
+    var header: [String] { get }
+    func column(_ name: String) -> ColumnRef
+    func next() throws -> SourceRow?
+}
+
+final class CSVStream: RecordStream {
+    let reader: CSVReader
+    let header: [String]
+    private let index: [String: Int]
+
+    init(path: String, delimiter: UInt8) throws {
+        reader = try CSVReader(path: path, delimiter: delimiter)
+        guard let first = try reader.next() else { throw ConnectorError.badHeader(path, "the file is empty") }
+        if let problem = first.problem { throw ConnectorError.badHeader(path, problem) }
+        let names = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        if let blank = names.firstIndex(of: "") {
+            throw ConnectorError.badHeader(path, "column \(blank + 1) has no name")
+        }
+        var index: [String: Int] = [:]
+        for (i, name) in names.enumerated() {
+            if index[name] != nil { throw ConnectorError.badHeader(path, "column '\(name)' appears twice") }
+            index[name] = i
+        }
+        header = names
+        self.index = index
+    }
+
+    func column(_ name: String) -> ColumnRef { index[name].map(ColumnRef.index) ?? .absent }
+
+    func next() throws -> SourceRow? {
+        guard let record = try reader.next() else { return nil }
+        var problem = record.problem
+        if problem == nil && record.fields.count != header.count {
+            problem = "expected \(header.count) fields, found \(record.fields.count)"
+        }
+        return SourceRow(line: record.line, values: .positional(record.fields),
+                         rawText: JSONText.object(keys: header, values: record.fields), problem: problem)
+    }
+}
+
+final class NDJSONStream: RecordStream {
+    let header: [String] = []
+    private let lines: LineReader
+
+    init(path: String) throws { lines = try LineReader(path: path) }
+
+    func column(_ name: String) -> ColumnRef { .key(name) }
+
+    func next() throws -> SourceRow? {
+        while let (bytes, line) = try lines.next() {
+            let text = String(decoding: bytes, as: UTF8.self)
+            if text.allSatisfy({ $0.isWhitespace }) { continue }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let dict = object as? [String: Any] else {
+                return SourceRow(line: line, values: .keyed([:]), rawText: text, problem: "invalid JSON object")
+            }
+            var flat: [String: String] = [:]
+            JSONText.flatten(dict, prefix: "", into: &flat)
+            return SourceRow(line: line, values: .keyed(flat), rawText: text, problem: nil)
+        }
+        return nil
+    }
+}
+
+final class SQLiteStream: RecordStream {
+    let header: [String]
+    private let queue: DatabaseQueue
+    private var rows: [[String?]] = []
+    private var position = 0
+    private var offset = 0
+    private let table: String
+    private let pageSize = 10_000
+
+    init(path: String, table: String) throws {
+        var config = Configuration()
+        config.readonly = true
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            let columns = try queue.read { db in try db.columns(in: table).map(\.name) }
+            guard !columns.isEmpty else { throw ConnectorError.sqlite(path, "table '\(table)' not found") }
+            header = columns
+        } catch let error as DatabaseError {
+            throw ConnectorError.sqlite(path, error.message ?? "\(error)")
+        }
+        self.table = table
+    }
+
+    func column(_ name: String) -> ColumnRef { header.firstIndex(of: name).map(ColumnRef.index) ?? .absent }
+
+    func next() throws -> SourceRow? {
+        if position >= rows.count {
+            // Paged reads keep memory bounded without holding a cursor across calls.
+            rows = try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier) LIMIT ? OFFSET ?",
+                                 arguments: [pageSize, offset]).map { row in
+                    row.databaseValues.map { value -> String? in
+                        switch value.storage {
+                        case .null: return nil
+                        case .int64(let i): return String(i)
+                        case .double(let d): return String(d)
+                        case .string(let s): return s
+                        case .blob(let b): return b.base64EncodedString()
+                        }
+                    }
+                }
+            }
+            offset += rows.count
+            position = 0
+            if rows.isEmpty { return nil }
+        }
+        let values = rows[position]
+        position += 1
+        let fields = values.map { $0 ?? "" }
+        return SourceRow(line: offset - rows.count + position, values: .positional(fields),
+                         rawText: JSONText.object(keys: header, values: fields), problem: nil)
+    }
+}
+
+/// Byte lines of a file, streamed in chunks; strips a UTF-8 BOM and CR before LF.
+final class LineReader {
+    private let fd: Int32
+    private let path: String
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    private var start = 0, end = 0, eof = false, line = 0, first = true
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
+    }
+
+    deinit { close(fd) }
+
+    func next() throws -> ([UInt8], Int)? {
+        while true {
+            if let nl = buffer[start..<end].firstIndex(of: 0x0A) {
+                var lineEnd = nl
+                if lineEnd > start && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                var lineStart = start
+                if first { first = false; if lineEnd - lineStart >= 3 && buffer[lineStart] == 0xEF && buffer[lineStart + 1] == 0xBB && buffer[lineStart + 2] == 0xBF { lineStart += 3 } }
+                let bytes = Array(buffer[lineStart..<lineEnd])
+                start = nl + 1
+                line += 1
+                return (bytes, line)
+            }
+            if eof {
+                guard start < end else { return nil }
+                var lineEnd = end
+                if buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let bytes = Array(buffer[start..<lineEnd])
+                start = end
+                line += 1
+                return (bytes, line)
+            }
+            if start > 0 {
+                let remaining = end - start
+                buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + start, remaining) }
+                end = remaining; start = 0
+            }
+            if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + end, raw.count - end) }
+            if n < 0 { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
+            if n == 0 { eof = true } else { end += n }
+        }
+    }
+}
+
+enum JSONText {
+    /// A JSON object of string values, built by hand: the raw layer writes one per row.
+    static func object(keys: [String], values: [String]) -> String {
+        var out = "{"
+        out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 8 } + keys.reduce(0) { $0 + $1.utf8.count })
+        for i in 0..<max(keys.count, values.count) {
+            if i > 0 { out += "," }
+            appendQuoted(i < keys.count ? keys[i] : "_extra\(i - keys.count + 1)", to: &out)
+            out += ":"
+            if i < values.count { appendQuoted(values[i], to: &out) } else { out += "null" }
+        }
+        out += "}"
+        return out
+    }
+
+    static func appendQuoted(_ s: String, to out: inout String) {
+        out += "\""
+        var needsEscape = false
+        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }
+        if !needsEscape { out += s; out += "\""; return }
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        out += "\""
+    }
+
+    static func flatten(_ dict: [String: Any], prefix: String, into out: inout [String: String]) {
+        for (k, v) in dict {
+            let key = prefix.isEmpty ? k : "\(prefix).\(k)"
+            switch v {
+            case let s as String: out[key] = s
+            case let n as NSNumber:
+                if CFGetTypeID(n) == CFBooleanGetTypeID() { out[key] = n.boolValue ? "true" : "false" }
+                else { out[key] = n.stringValue }
+            case let d as [String: Any]: flatten(d, prefix: key, into: &out)
+            case is NSNull: break
+            default:
+                if let data = try? JSONSerialization.data(withJSONObject: v) { out[key] = String(decoding: data, as: UTF8.self) }
+            }
+        }
+    }
+}

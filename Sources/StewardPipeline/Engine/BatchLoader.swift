@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import StewardCatalog
+
+struct BatchResult {
+    var batchId: Int64
+    var rowsRead = 0
+    var rowsLoaded = 0
+    var rowsQuarantined = 0
+    var errorFailures = 0
+}
+
+/// Loads one file of a source as one batch, in one transaction: raw rows, checks, staging, quarantine,
+/// check results, summaries and the step's counters all commit together or not at all.
+struct BatchLoader {
+    let loader: SourceLoader
+    let file: URL
+    let relativePath: String
+    let sha256: String
+    let size: Int64
+    let stepId: Int64
+
+    var source: SourceConfig { loader.source }
+
+    func load() throws -> BatchResult {
+        let stream = try openStream()
+        try validateColumns(stream)
+        let mtime = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? nil
+        let runId = loader.runId
+        let now = loader.now
+        return try loader.catalog.pool.write { db in
+            let at = Timestamp.string(now())
+            try db.execute(sql: """
+                INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined, loaded_at)
+                VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)
+                """, arguments: [source.name, runId, relativePath, sha256, size, mtime.map(Timestamp.string), at])
+            let batchId = db.lastInsertedRowID
+            // A new version of a file replaces the old one: its still-open quarantine rows are superseded
+            // (rows still bad in this version are quarantined again below).
+            try db.execute(sql: """
+                UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
+                WHERE source = ? AND file = ? AND released_run IS NULL
+                """, arguments: [runId, at, "superseded by batch \(batchId)", source.name, relativePath])
+            var state = try BatchState(db: db, loader: loader, stream: stream, batchId: batchId, file: relativePath, fileModifiedAt: mtime)
+            var result = BatchResult(batchId: batchId)
+            let started = Date()
+            var firstRaw: Int64?, lastRaw: Int64?
+            while let row = try stream.next() {
+                result.rowsRead += 1
+                let key = state.keyColumn.value(in: row)
+                try state.insertRaw.setUncheckedArguments([source.name, batchId, key, row.line, row.rawText])
+                try state.insertRaw.execute()
+                let rawId = db.lastInsertedRowID
+                if firstRaw == nil { firstRaw = rawId }
+                lastRaw = rawId
+                if let problem = row.problem {
+                    try state.quarantine(row: row, key: key, checks: ["malformed"], reasons: ["malformed: \(problem)"])
+                    result.rowsQuarantined += 1
+                    continue
+                }
+                let verdict = state.evaluate(row: row, key: key)
+                if verdict.hasError || key == nil {
+                    var reasons = verdict.reasons
+                    var checks = verdict.checks
+                    if key == nil && !checks.contains(where: { $0.hasPrefix("not_null_\(source.key)") }) {
+                        checks.insert("record_key", at: 0)
+                        reasons.insert("record_key: \(source.key) is empty; a record needs a key", at: 0)
+                    }
+                    try state.quarantine(row: row, key: key, checks: checks, reasons: reasons)
+                    result.rowsQuarantined += 1
+                    if verdict.hasError { result.errorFailures += 1 }
+                    continue
+                }
+                try state.stage(row: row, key: key!, flags: verdict.reasons)
+                result.rowsLoaded += 1
+                if result.rowsRead % 20_000 == 0 {
+                    let rate = Double(result.rowsRead) / max(Date().timeIntervalSince(started), 0.001)
+                    loader.progress.report(.rows(source: source.name, rows: result.rowsRead, rowsPerSecond: rate))
+                    if loader.stop?.isStopped == true { throw CancellationError() }
+                }
+            }
+            state.evaluateDatasetChecks(rows: result.rowsRead)
+            try state.writeCheckResults(at: at, sourceRows: result.rowsRead)
+            try db.execute(sql: """
+                UPDATE batch SET rows = ?, rows_loaded = ?, rows_quarantined = ?, first_raw_id = ?, last_raw_id = ? WHERE id = ?
+                """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, firstRaw, lastRaw, batchId])
+            try db.execute(sql: """
+                UPDATE run_step SET batches = batches + 1, rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
+                    rows_quarantined = rows_quarantined + ? WHERE id = ?
+                """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, stepId])
+            try refreshStats(db, batchId: batchId, rowsRead: result.rowsRead, at: at)
+            return result
+        }
+    }
+
+    private func openStream() throws -> RecordStream {
+        switch source.format {
+        case .csv: return try CSVStream(path: file.path, delimiter: source.delimiter)
+        case .ndjson: return try NDJSONStream(path: file.path)
+        case .sqlite: return try SQLiteStream(path: file.path, table: source.table ?? "")
+        }
+    }
+
+    /// A header without a mapped or checked column fails the step (the file, not the run).
+    private func validateColumns(_ stream: RecordStream) throws {
+        guard !stream.header.isEmpty else { return }
+        let missing = source.referencedColumns.map(\.column).filter { stream.header.firstIndex(of: $0) == nil }
+        if !missing.isEmpty {
+            var seen = Set<String>()
+            let unique = missing.filter { seen.insert($0).inserted }
+            throw ConnectorError.badHeader(relativePath, "missing column\(unique.count > 1 ? "s" : "") \(unique.map { "'\($0)'" }.joined(separator: ", ")); found \(stream.header.joined(separator: ", "))")
+        }
+    }
+
+    private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, at: String) throws {
+        let table = source.entity == .person ? "staged_person" : "staged_activity"
+        try db.execute(sql: """
+            UPDATE source_stats SET
+                rows_raw = rows_raw + ?,
+                rows_staged = (SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0),
+                rows_flagged = (SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0 AND flags IS NOT NULL),
+                rows_quarantined = (SELECT COUNT(*) FROM quarantine WHERE source = ? AND released_run IS NULL),
+                last_loaded_at = ?, last_batch_id = ?,
+                quality_weight = (SELECT rows_read FROM run_step WHERE id = ?)
+            WHERE source = ?
+            """, arguments: [rowsRead, source.name, source.name, source.name, at, batchId, stepId, source.name])
+        let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?", arguments: [source.name]) ?? 0
+        let quality = QualityScoring.sourceQuality(
+            source: source.name, checks: try Catalog.latestCheckStatuses(db, source: source.name), weight: weight)
+        try db.execute(sql: "UPDATE source_stats SET quality_score = ? WHERE source = ?", arguments: [quality.score, source.name])
+    }
+}

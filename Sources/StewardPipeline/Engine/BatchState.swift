@@ -1,0 +1,354 @@
+import Foundation
+import GRDB
+import StewardCatalog
+
+/// The verdict of a row's checks: every failing check, by severity.
+struct RowVerdict {
+    var checks: [String] = []
+    var reasons: [String] = []
+    var hasError = false
+}
+
+/// A check being evaluated over one batch.
+final class CheckRun {
+    let config: CheckConfig
+    let column: ColumnRef
+    var evaluated = 0
+    var failed = 0
+    var samples: [String] = []
+    var seen: [String: Int] = [:]          // unique: value → first line
+    var targetKeys: Set<String> = []        // relationship
+    let regex: NSRegularExpression?
+
+    init(config: CheckConfig, column: ColumnRef) {
+        self.config = config
+        self.column = column
+        if case .pattern(.regex(let r)) = config.kind { regex = try? NSRegularExpression(pattern: r) } else { regex = nil }
+    }
+
+    func fail(sample: String) {
+        failed += 1
+        if samples.count < 5 { samples.append(sample) }
+    }
+}
+
+/// Mutable state of one batch load: prepared statements, check runs, standardiser.
+struct BatchState {
+    let db: Database
+    let source: SourceConfig
+    let runId: Int64
+    let batchId: Int64
+    let file: String
+    let fileModifiedAt: Date?
+    let now: Date
+    let keyColumn: ColumnRef
+    let insertRaw: Statement
+    let upsert: Statement
+    let insertQuarantine: Statement
+    let checks: [CheckRun]
+    let standardiser: Standardiser
+    let fields: [(field: String, get: (SourceRow) -> String?)]
+    /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
+    var openQuarantineKeys: Set<String>
+    var stagedKeysThisBatch: Set<String> = []
+    let selfReferencing: [CheckRun]
+
+    init(db: Database, loader: SourceLoader, stream: RecordStream, batchId: Int64, file: String, fileModifiedAt: Date?) throws {
+        self.db = db
+        source = loader.source
+        runId = loader.runId
+        self.batchId = batchId
+        self.file = file
+        self.fileModifiedAt = fileModifiedAt
+        now = loader.now()
+        keyColumn = stream.column(source.key)
+        insertRaw = try db.makeStatement(sql: "INSERT INTO raw_record (source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?)")
+        insertQuarantine = try db.makeStatement(sql: """
+            INSERT INTO quarantine (run_id, source, batch_id, file, line, record_key, checks_json, reasons_json, raw, quarantined_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        if source.entity == .person {
+            upsert = try db.makeStatement(sql: """
+                INSERT INTO staged_person (source, record_key, batch_id, line, first_name, last_name, full_name,
+                    first_name_original, last_name_original, full_name_original, email, phone, dob, street, city, postcode,
+                    region, country, national_id, flags, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                ON CONFLICT (source, record_key) DO UPDATE SET
+                    updated_run = CASE WHEN row_hash = excluded.row_hash AND is_deleted = 0 THEN updated_run ELSE excluded.updated_run END,
+                    batch_id = excluded.batch_id, line = excluded.line, first_name = excluded.first_name,
+                    last_name = excluded.last_name, full_name = excluded.full_name, first_name_original = excluded.first_name_original,
+                    last_name_original = excluded.last_name_original, full_name_original = excluded.full_name_original,
+                    email = excluded.email, phone = excluded.phone, dob = excluded.dob, street = excluded.street, city = excluded.city,
+                    postcode = excluded.postcode, region = excluded.region, country = excluded.country,
+                    national_id = excluded.national_id, flags = excluded.flags, row_hash = excluded.row_hash,
+                    last_seen_batch = excluded.last_seen_batch, is_deleted = 0
+                """)
+        } else {
+            upsert = try db.makeStatement(sql: """
+                INSERT INTO staged_activity (source, record_key, entity, batch_id, line, customer_ref_kind, customer_ref,
+                    occurred_at, amount, type, flags, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                ON CONFLICT (source, record_key) DO UPDATE SET
+                    updated_run = CASE WHEN row_hash = excluded.row_hash AND is_deleted = 0 THEN updated_run ELSE excluded.updated_run END,
+                    batch_id = excluded.batch_id, line = excluded.line, customer_ref_kind = excluded.customer_ref_kind,
+                    customer_ref = excluded.customer_ref, occurred_at = excluded.occurred_at, amount = excluded.amount,
+                    type = excluded.type, flags = excluded.flags, row_hash = excluded.row_hash,
+                    last_seen_batch = excluded.last_seen_batch, is_deleted = 0
+                """)
+        }
+        var checks: [CheckRun] = []
+        for c in source.checks {
+            let run = CheckRun(config: c, column: c.column.map { stream.column($0) } ?? .absent)
+            if case .relationship(let to, _) = c.kind, to != source.name {
+                run.targetKeys = try Self.stagedKeys(db, source: to, entity: loader.config.source(named: to)?.entity ?? .person)
+            }
+            checks.append(run)
+        }
+        self.checks = checks
+        selfReferencing = checks.filter { if case .relationship(let to, _) = $0.config.kind { return to == loader.source.name }; return false }
+        if !selfReferencing.isEmpty {
+            let keys = try Self.stagedKeys(db, source: source.name, entity: source.entity)
+            for c in selfReferencing { c.targetKeys = keys }
+        }
+        standardiser = Standardiser(reference: ReferenceData.shared, defaultRegion: source.region ?? loader.config.defaultRegion,
+                                    dateFormats: source.dateFormats)
+        fields = source.mapping.map { entry in
+            switch entry.value {
+            case .column(let c, _):
+                let ref = stream.column(c)
+                return (entry.field, { ref.value(in: $0) })
+            case .reference(_, let c):
+                let ref = stream.column(c)
+                return (entry.field, { ref.value(in: $0) })
+            case .template(let parts, _):
+                let resolved: [(String?, ColumnRef?)] = parts.map {
+                    switch $0 { case .literal(let l): return (l, nil); case .column(let c): return (nil, stream.column(c)) }
+                }
+                return (entry.field, { row in
+                    var out = "", anyValue = false
+                    for (literal, ref) in resolved {
+                        if let literal { out += literal } else if let v = ref?.value(in: row) { out += v; anyValue = true }
+                    }
+                    return anyValue ? out : nil
+                })
+            case .canonical:
+                return (entry.field, { _ in nil })
+            }
+        }
+        openQuarantineKeys = Set(try String.fetchAll(db, sql: """
+            SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
+            """, arguments: [source.name]))
+    }
+
+    static func stagedKeys(_ db: Database, source: String, entity: Entity) throws -> Set<String> {
+        let table = entity == .person ? "staged_person" : "staged_activity"
+        return Set(try String.fetchAll(db, sql: "SELECT record_key FROM \(table) WHERE source = ? AND is_deleted = 0", arguments: [source]))
+    }
+
+    // MARK: checks
+
+    func evaluate(row: SourceRow, key: String?) -> RowVerdict {
+        var verdict = RowVerdict()
+        let sample = key ?? "line \(row.line)"
+        for check in checks {
+            guard let message = evaluate(check, row: row) else { continue }
+            check.fail(sample: sample)
+            verdict.checks.append(check.config.name)
+            verdict.reasons.append("\(check.config.name) (\(check.config.severity.rawValue)): \(message)")
+            if check.config.severity == .error { verdict.hasError = true }
+        }
+        return verdict
+    }
+
+    /// Evaluates one row check; returns a failure message or nil. Nulls are judged only by not_null.
+    private func evaluate(_ check: CheckRun, row: SourceRow) -> String? {
+        let column = check.config.column ?? ""
+        let value = check.column.value(in: row)
+        switch check.config.kind {
+        case .notNull:
+            check.evaluated += 1
+            return value == nil ? "\(column) is empty" : nil
+        case .rowCount, .freshness:
+            return nil
+        default:
+            break
+        }
+        guard let value else { return nil }
+        check.evaluated += 1
+        switch check.config.kind {
+        case .unique:
+            if let first = check.seen[value] { return "\(column) '\(value)' repeats line \(first)" }
+            check.seen[value] = row.line
+            return nil
+        case .pattern(let format):
+            switch format {
+            case .email:
+                if case .failure(let e)? = standardiser.email(value) { return "\(column): \(e)" }
+            case .phone:
+                if case .failure(let e)? = standardiser.phone(value, region: rowCountry(row)) { return "\(column): \(e)" }
+            case .postcode:
+                if case .failure(let e)? = standardiser.postcode(value, country: rowCountry(row)) { return "\(column): \(e)" }
+            case .date:
+                if case .failure(let e)? = standardiser.date(value) { return "\(column): \(e)" }
+            case .regex(let pattern):
+                let range = NSRange(value.startIndex..., in: value)
+                if check.regex?.firstMatch(in: value, range: range) == nil {
+                    return "\(column) '\(value)' does not match /\(pattern)/"
+                }
+            }
+            return nil
+        case .acceptedValues(let values):
+            return values.contains(value) ? nil : "\(column) '\(value)' is not one of \(values.sorted().joined(separator: ", "))"
+        case .range(let lo, let hi):
+            guard let number = Double(value) else { return "\(column) '\(value)' is not a number" }
+            if let lo, number < lo { return "\(column) \(value) is below \(Self.format(lo))" }
+            if let hi, number > hi { return "\(column) \(value) is above \(Self.format(hi))" }
+            return nil
+        case .relationship(let to, _):
+            return check.targetKeys.contains(value) ? nil : "\(column) '\(value)' has no record in \(to)"
+        default:
+            return nil
+        }
+    }
+
+    static func format(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
+
+    mutating func evaluateDatasetChecks(rows: Int) {
+        for check in checks {
+            switch check.config.kind {
+            case .rowCount(let lo, let hi):
+                check.evaluated = 1
+                if let lo, rows < lo { check.fail(sample: "\(file): \(rows) rows, expected at least \(lo)") }
+                else if let hi, rows > hi { check.fail(sample: "\(file): \(rows) rows, expected at most \(hi)") }
+            case .freshness(let maxAge):
+                check.evaluated = 1
+                let newest = fileModifiedAt ?? now
+                let age = now.timeIntervalSince(newest)
+                if age > maxAge { check.fail(sample: "\(file): data is \(Duration.describe(age)) old, limit \(Duration.describe(maxAge))") }
+            default: break
+            }
+        }
+    }
+
+    func writeCheckResults(at: String, sourceRows: Int) throws {
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO check_result (run_id, batch_id, source, check_name, type, column_name, dimension, severity,
+                evaluated, passed, failed, score, weight, samples_json, evaluated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for check in checks {
+            let c = check.config
+            let passed = check.evaluated - check.failed
+            let score = check.evaluated == 0 ? 1.0 : Double(passed) / Double(check.evaluated)
+            let weight = QualityScoring.checkWeight(type: c.type, evaluated: check.evaluated, sourceRows: sourceRows)
+            try insert.execute(arguments: [runId, batchId, source.name, c.name, c.type, c.column, c.dimension.rawValue,
+                                           c.severity.rawValue, check.evaluated, passed, check.failed, score, weight,
+                                           encodeStrings(check.samples), at])
+        }
+    }
+
+    // MARK: staging and quarantine
+
+    func rowCountry(_ row: SourceRow) -> String? {
+        guard let get = fields.first(where: { $0.field == "country" })?.get, let raw = get(row) else { return nil }
+        if case .success(let code)? = standardiser.country(raw) { return code }
+        return nil
+    }
+
+    mutating func quarantine(row: SourceRow, key: String?, checks: [String], reasons: [String]) throws {
+        try insertQuarantine.setUncheckedArguments([runId, source.name, batchId, file, row.line, key,
+                                                    encodeStrings(checks), encodeStrings(reasons), row.rawText, Timestamp.string(now)])
+        try insertQuarantine.execute()
+        if let key {
+            // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
+            let table = source.entity == .person ? "staged_person" : "staged_activity"
+            try db.execute(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?",
+                           arguments: [batchId, source.name, key])
+        }
+    }
+
+    mutating func stage(row: SourceRow, key: String, flags warnReasons: [String]) throws {
+        var flags = warnReasons
+        var values: [String: String] = [:]
+        for (field, get) in fields { if let v = get(row) { values[field] = v } }
+        for c in selfReferencing { c.targetKeys.insert(key) }
+        let hash = FNV.hash(row.rawText)
+        if source.entity == .person {
+            let s = standardiser
+            func name(_ f: String) -> String? { values[f].flatMap { s.name($0) } }
+            let country: String? = values["country"].flatMap { raw in
+                switch s.country(raw) {
+                case .success(let c)?: return c
+                case .failure(let e)?: flags.append("country: \(e)"); return nil
+                case nil: return nil
+                }
+            }
+            func std(_ f: String, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
+                guard let raw = values[f] else { return nil }
+                switch fn(raw) {
+                case .success(let v)?: return v
+                case .failure(let e)?: flags.append("\(f): \(e)"); return nil
+                case nil: return nil
+                }
+            }
+            let email = std("email") { s.email($0) }
+            let phone = std("phone") { s.phone($0, region: country) }
+            let dob = std("dob") { s.date($0) }
+            let postcode = std("postcode") { s.postcode($0, country: country) }
+            try upsert.setUncheckedArguments([
+                source.name, key, batchId, row.line, name("first_name"), name("last_name"), name("full_name"),
+                values["first_name"], values["last_name"], values["full_name"], email, phone, dob,
+                values["street"].flatMap { s.text($0) }, values["city"].flatMap { s.name($0) }, postcode,
+                values["region"].flatMap { s.text($0) }, country, values["national_id"].flatMap { s.text($0) },
+                flags.isEmpty ? nil : encodeStrings(flags), hash, batchId, runId, runId,
+            ])
+        } else {
+            var refKind: String?, ref: String?
+            if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
+                switch mapping.value {
+                case .reference(let target, _):
+                    refKind = "source:\(target)"; ref = values["customer_ref"]
+                case .canonical(let field):
+                    refKind = field
+                    if let raw = values[field] {
+                        let result: Result<String, StandardiseError>? = field == "email" ? standardiser.email(raw)
+                            : field == "phone" ? standardiser.phone(raw, region: nil) : standardiser.text(raw).map { .success($0) }
+                        switch result {
+                        case .success(let v)?: ref = v
+                        case .failure(let e)?: flags.append("\(field): \(e)")
+                        case nil: break
+                        }
+                    }
+                default: break
+                }
+            }
+            var occurred: String?
+            if let raw = values["occurred_at"] {
+                switch standardiser.timestamp(raw) {
+                case .success(let v)?: occurred = v
+                case .failure(let e)?: flags.append("occurred_at: \(e)")
+                case nil: break
+                }
+            }
+            var amount: Double?
+            if let raw = values["amount"] {
+                if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
+                else { flags.append("amount: '\(raw)' is not a number") }
+            }
+            try upsert.setUncheckedArguments([
+                source.name, key, source.entity.rawValue, batchId, row.line, refKind, ref, occurred, amount,
+                values["type"].flatMap { standardiser.text($0) }, flags.isEmpty ? nil : encodeStrings(flags), hash, batchId,
+                runId, runId,
+            ])
+        }
+        try upsert.execute()
+        if openQuarantineKeys.contains(key) {
+            try db.execute(sql: """
+                UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
+                WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
+                """, arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(row.line))",
+                                 source.name, key, batchId])
+            openQuarantineKeys.remove(key)
+        }
+    }
+}

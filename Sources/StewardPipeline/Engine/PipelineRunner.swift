@@ -1,0 +1,189 @@
+import Foundation
+import GRDB
+import StewardCatalog
+
+/// The outcome of one `steward run`.
+public struct RunSummary: Sendable {
+    public var runId: Int64
+    public var status: String
+    public var steps: [StepSummary]
+    /// Error-severity check failures in this run (rows sent to quarantine by checks).
+    public var errorCheckFailures: Int
+    public var hasProblems: Bool { status != "success" || errorCheckFailures > 0 }
+}
+
+public struct StepSummary: Sendable {
+    public var source: String
+    public var status: String
+    public var batches: Int
+    public var rowsRead: Int
+    public var rowsLoaded: Int
+    public var rowsQuarantined: Int
+    public var message: String?
+}
+
+public enum PipelineError: Error, CustomStringConvertible {
+    case runInProgress(Int64, Int32)
+    case unknownSource(String)
+
+    public var description: String {
+        switch self {
+        case .runInProgress(let id, let pid): return "run \(id) is still in progress (pid \(pid)); wait for it or stop it"
+        case .unknownSource(let name): return "no source named '\(name)' in steward.yml"
+        }
+    }
+}
+
+/// Runs the pipeline: for each source, each new or changed file becomes a batch that is read, checked,
+/// staged or quarantined, and committed in one transaction. A failing source never stops the others.
+public struct PipelineRunner: Sendable {
+    public let config: ProjectConfig
+    public let catalog: Catalog
+    public let progress: ProgressReporter
+    public let stop: StopFlag?
+    public let now: @Sendable () -> Date
+
+    public init(config: ProjectConfig, catalog: Catalog, progress: ProgressReporter = SilentProgress(),
+                stop: StopFlag? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.config = config
+        self.catalog = catalog
+        self.progress = progress
+        self.stop = stop
+        self.now = now
+    }
+
+    public func run(sources names: [String] = [], trigger: String = "manual") throws -> RunSummary {
+        for name in names where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
+        try recoverInterruptedRuns()
+        try syncDefinitions()
+        let selected = Self.dependencyOrder(config.sources).filter { names.isEmpty || names.contains($0.name) }
+        let runId: Int64 = try catalog.pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO run (trigger, status, started_at, pid, actor) VALUES (?, 'running', ?, ?, ?)
+                """, arguments: [trigger, Timestamp.string(now()), Int(getpid()), Catalog.osUser])
+            return db.lastInsertedRowID
+        }
+        progress.report(.runStarted(runId: runId, sources: selected.map(\.name)))
+        var steps: [StepSummary] = []
+        var errorFailures = 0
+        for source in selected {
+            if stop?.isStopped == true { break }
+            let loader = SourceLoader(config: config, source: source, catalog: catalog, runId: runId,
+                                      progress: progress, stop: stop, now: now)
+            let (step, failures) = loader.load()
+            steps.append(step)
+            errorFailures += failures
+        }
+        let failed = steps.filter { $0.status == "failed" }.count
+        let stopped = stop?.isStopped == true && steps.count < selected.count
+        let status = stopped ? "interrupted" : failed == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
+        try catalog.pool.write { db in
+            let totals = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(rows_read),0) AS r, COALESCE(SUM(rows_loaded),0) AS l, COALESCE(SUM(rows_quarantined),0) AS q
+                FROM run_step WHERE run_id = ?
+                """, arguments: [runId])!
+            let failures = steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
+            try db.execute(sql: """
+                UPDATE run SET status = ?, finished_at = ?, rows_read = ?, rows_loaded = ?, rows_quarantined = ?, message = ?
+                WHERE id = ?
+                """, arguments: [status, Timestamp.string(now()), totals["r"] as Int, totals["l"] as Int, totals["q"] as Int,
+                                 failures.isEmpty ? nil : failures.joined(separator: "; "), runId])
+            try Self.snapshotQuality(db, runId: runId, at: now())
+            try Catalog.audit(db, action: "run", subject: "run:\(runId)",
+                              detail: "\(status); \(steps.count) sources, \(totals["l"] as Int) rows loaded, \(totals["q"] as Int) quarantined")
+        }
+        progress.report(.runFinished(runId: runId, status: status))
+        return RunSummary(runId: runId, status: status, steps: steps, errorCheckFailures: errorFailures)
+    }
+
+    /// Marks runs whose process is gone as interrupted; refuses to start while another run is alive.
+    func recoverInterruptedRuns() throws {
+        try catalog.pool.write { db in
+            for row in try Row.fetchAll(db, sql: "SELECT id, pid FROM run WHERE status = 'running'") {
+                let id: Int64 = row["id"]
+                let pid: Int32? = row["pid"]
+                if let pid, pid != getpid(), kill(pid, 0) == 0, Self.isSteward(pid: pid) {
+                    throw PipelineError.runInProgress(id, pid)
+                }
+                let at = Timestamp.string(now())
+                try db.execute(sql: "UPDATE run SET status = 'interrupted', finished_at = ?, message = 'process stopped before the run finished' WHERE id = ?",
+                               arguments: [at, id])
+                try db.execute(sql: "UPDATE run_step SET status = 'interrupted', finished_at = ?, message = COALESCE(message, 'interrupted') WHERE run_id = ? AND status = 'running'",
+                               arguments: [at, id])
+                try Catalog.audit(db, action: "recover", subject: "run:\(id)", detail: "marked interrupted")
+            }
+        }
+    }
+
+    private static func isSteward(pid: Int32) -> Bool {
+        guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return true }
+        return cmd.contains("steward") || cmd.contains("xctest") || cmd.contains("Steward")
+    }
+
+    /// Mirrors steward.yml's sources and checks into the catalog, so queries can join on them.
+    func syncDefinitions() throws {
+        try catalog.pool.write { db in
+            let at = Timestamp.string(now())
+            for s in config.sources {
+                try db.execute(sql: """
+                    INSERT INTO source (name, system, entity, format, path, key_column, warn_after_seconds, error_after_seconds, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET system = excluded.system, entity = excluded.entity, format = excluded.format,
+                        path = excluded.path, key_column = excluded.key_column, warn_after_seconds = excluded.warn_after_seconds,
+                        error_after_seconds = excluded.error_after_seconds,
+                        updated_at = CASE WHEN system IS excluded.system AND entity IS excluded.entity AND format IS excluded.format
+                            AND path IS excluded.path AND key_column IS excluded.key_column
+                            AND warn_after_seconds IS excluded.warn_after_seconds AND error_after_seconds IS excluded.error_after_seconds
+                            THEN updated_at ELSE excluded.updated_at END
+                    """, arguments: [s.name, s.system, s.entity.rawValue, s.format.rawValue, s.path, s.key,
+                                     s.warnAfter, s.errorAfter, at])
+                try db.execute(sql: "INSERT OR IGNORE INTO source_stats (source) VALUES (?)", arguments: [s.name])
+                let names = s.checks.map(\.name)
+                try db.execute(sql: "DELETE FROM check_definition WHERE source = ? AND name NOT IN (\(names.map { _ in "?" }.joined(separator: ",")))",
+                               arguments: StatementArguments([s.name] + names))
+                for c in s.checks {
+                    try db.execute(sql: """
+                        INSERT INTO check_definition (source, name, type, column_name, dimension, severity, params_json)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(source, name) DO UPDATE SET type = excluded.type, column_name = excluded.column_name,
+                            dimension = excluded.dimension, severity = excluded.severity, params_json = excluded.params_json
+                        """, arguments: [s.name, c.name, c.type, c.column, c.dimension.rawValue, c.severity.rawValue, c.paramsJSON])
+                }
+            }
+            let names = config.sources.map(\.name)
+            try db.execute(sql: "DELETE FROM check_definition WHERE source NOT IN (\(names.map { _ in "?" }.joined(separator: ",")))",
+                           arguments: StatementArguments(names))
+            try db.execute(sql: "DELETE FROM source WHERE name NOT IN (\(names.map { _ in "?" }.joined(separator: ",")))",
+                           arguments: StatementArguments(names))
+        }
+    }
+
+    static func snapshotQuality(_ db: Database, runId: Int64, at: Date) throws {
+        var sources: [SourceQuality] = []
+        for name in try String.fetchAll(db, sql: "SELECT name FROM source ORDER BY name") {
+            let checks = try Catalog.latestCheckStatuses(db, source: name)
+            let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?", arguments: [name]) ?? 0
+            sources.append(QualityScoring.sourceQuality(source: name, checks: checks, weight: weight))
+        }
+        let overall = QualityScoring.overall(sources)
+        var dims: [String: Double] = [:]
+        for (d, v) in overall.dimensions { dims[d.rawValue] = v }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: dims, options: [.sortedKeys]), as: UTF8.self)
+        try db.execute(sql: "INSERT OR REPLACE INTO quality_snapshot (run_id, score, dimensions_json, at) VALUES (?, ?, ?, ?)",
+                       arguments: [runId, overall.score, json, Timestamp.string(at)])
+    }
+
+    /// Sources in an order where every relationship target loads first; otherwise as declared.
+    static func dependencyOrder(_ sources: [SourceConfig]) -> [SourceConfig] {
+        var done = Set<String>(), ordered: [SourceConfig] = []
+        let byName = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0) })
+        func visit(_ s: SourceConfig) {
+            guard !done.contains(s.name) else { return }
+            done.insert(s.name)
+            for d in s.dependencies { if let dep = byName[d] { visit(dep) } }
+            ordered.append(s)
+        }
+        sources.forEach(visit)
+        return ordered
+    }
+}
