@@ -1,0 +1,53 @@
+extension Standardiser {
+    /// Uppercase, trimmed, spaces collapsed, then repaired per country (`country` resolved through
+    /// `ReferenceData.country`, default `defaultRegion`): US 4-digit ZIPs left-padded, 9 digits → ZIP+4;
+    /// the inward-code space inserted for GB/CA/IE/NL/SE; the hyphen for PL/PT/JP/BR. Validated
+    /// against postcodes.csv when the country has a pattern; otherwise the normalised value is kept.
+    public func postcode(_ s: String, country: String?) -> Result<String, StandardiseError>? {
+        guard let cleaned = TextNormalizer.cleanString(s) else { return nil }
+        var a2 = defaultRegion
+        if let country, !country.isEmpty {
+            // An unrecognised country is the country column's problem, not the postcode's.
+            a2 = reference.countries[country] != nil ? country : (reference.country(country) ?? "")
+        }
+        var p = cleaned.uppercased()
+        let compact = p.utf8.filter { $0 != 32 && $0 != UInt8(ascii: "-") }
+        let allDigits = !compact.isEmpty && compact.allSatisfy(TextNormalizer.isDigit)
+        switch a2 {
+        case "US":
+            if allDigits && compact.count == 4 { p = "0" + String(decoding: compact, as: UTF8.self) }
+            else if allDigits && compact.count == 9 {
+                p = String(decoding: compact[0..<5], as: UTF8.self) + "-" + String(decoding: compact[5...], as: UTF8.self)
+            } else if allDigits && compact.count == 8 && p.utf8.count == 9 && p.utf8.dropFirst(4).first == 45 {
+                p = "0" + p  // "2139-1234": ZIP+4 that lost its leading zero
+            }
+        case "GB", "CA": p = Self.spaced(p, inward: 3)
+        case "IE": p = Self.spaced(p, inward: 4)
+        case "NL", "SE": p = Self.spaced(p, inward: 2)
+        case "PL" where allDigits && compact.count == 5: p = Self.hyphenated(compact, at: 2)
+        case "PT" where allDigits && compact.count == 7: p = Self.hyphenated(compact, at: 4)
+        case "JP" where allDigits && compact.count == 7: p = Self.hyphenated(compact, at: 3)
+        case "BR" where allDigits && compact.count == 8: p = Self.hyphenated(compact, at: 5)
+        case "DE", "FR", "ES", "IT", "FI", "MX":
+            // Spreadsheets drop the leading zero of "01067" (Dresden), "00184" (Rome).
+            if allDigits && compact.count == 4 && p.utf8.count == 4 { p = "0" + p }
+        default: break
+        }
+        if let pattern = reference.postcodePatterns[a2], !pattern.matches(p) {
+            return .failure(.invalidPostcode(s))
+        }
+        return .success(p)
+    }
+
+    /// One space before the last `inward` characters (existing spaces removed).
+    private static func spaced(_ p: String, inward: Int) -> String {
+        let compact = p.utf8.filter { $0 != 32 }
+        guard compact.count > inward else { return p }
+        let cut = compact.count - inward
+        return String(decoding: compact[..<cut], as: UTF8.self) + " " + String(decoding: compact[cut...], as: UTF8.self)
+    }
+
+    private static func hyphenated(_ digits: [UInt8], at cut: Int) -> String {
+        String(decoding: digits[..<cut], as: UTF8.self) + "-" + String(decoding: digits[cut...], as: UTF8.self)
+    }
+}
