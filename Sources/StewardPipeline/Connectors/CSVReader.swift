@@ -70,13 +70,17 @@ public final class CSVReader {
                 }
                 atFileStart = false
             }
-            if start >= end && !(try refill()) { return nil }
+            if start >= end {
+                let more = try refill()
+                if !more { return nil }
+            }
             if let record = parseRecord() {
                 if record.fields.count == 1 && record.fields[0].isEmpty && record.problem == nil { continue }
                 return record
             }
             // Record incomplete in the buffer: read more and parse it again from its start.
-            if !(try refill()) {
+            let more = try refill()
+            if !more {
                 // End of file inside a record: take what is there (an unterminated quote is a problem).
                 return parseRecord(atEOF: true)
             }

@@ -247,9 +247,8 @@ enum JSONText {
             let key = prefix.isEmpty ? k : "\(prefix).\(k)"
             switch v {
             case let s as String: out[key] = s
-            case let n as NSNumber:
-                if CFGetTypeID(n) == CFBooleanGetTypeID() { out[key] = n.boolValue ? "true" : "false" }
-                else { out[key] = n.stringValue }
+            case let b as Bool where type(of: v) == Bool.self: out[key] = b ? "true" : "false"
+            case let n as NSNumber: out[key] = n.stringValue
             case let d as [String: Any]: flatten(d, prefix: key, into: &out)
             case is NSNull: break
             default:

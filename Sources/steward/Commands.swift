@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import StewardCatalog
+import StewardPipeline
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Scaffold a project; --demo also generates sources and truth.csv.")
+    @Argument(help: "Folder to create (default: the current folder).") var directory: String?
+    @Flag(help: "Generate the demo project: five systems, N people, deterministic for a seed.") var demo = false
+    @Option(help: "People in the demo.") var customers = 5_000
+    @Option(help: "Random seed of the demo.") var seed: UInt64 = 42
+
+    func validate() throws {
+        if customers < 1 { throw ValidationError("--customers must be at least 1") }
+    }
+
+    func run() throws {
+        let dir = URL(fileURLWithPath: directory ?? ".", relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+        let yml = dir.appendingPathComponent(ConfigLoader.fileName)
+        if FileManager.default.fileExists(atPath: yml.path) {
+            CLI.fail("\(yml.path) already exists; not overwriting it", code: 2)
+        }
+        if demo {
+            let started = Date()
+            let manifest = try DemoGenerator(customers: customers, seed: seed).write(to: dir)
+            let rows = manifest.sources.values.reduce(0) { $0 + $1.rows }
+            print("Demo project written to \(dir.path): \(CLI.count(customers)) people, \(manifest.sources.count) sources, \(CLI.count(rows)) rows in \(String(format: "%.1f", Date().timeIntervalSince(started)))s.")
+        } else {
+            try Scaffold.write(to: dir)
+            print("Project scaffolded in \(dir.path): edit steward.yml, then run `steward run`.")
+        }
+        print("Next: cd \(dir.path) && steward run && steward")
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the pipeline (all sources, or the named ones).")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Option(name: .customLong("source"), help: "Run only this source (repeatable).") var sources: [String] = []
+    @Option(help: "Trigger recorded with the run.") var trigger = "manual"
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let stop = StopFlag()
+        let signals = SignalStop(stop)
+        defer { _ = signals }
+        let summary = try PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop)
+            .run(sources: sources, trigger: trigger)
+        var table = TextTable(headers: ["source", "status", "files", "read", "loaded", "quarantined", "message"], rightAligned: [2, 3, 4, 5])
+        for s in summary.steps {
+            table.rows.append([s.source, s.status, String(s.batches), CLI.count(s.rowsRead), CLI.count(s.rowsLoaded),
+                               CLI.count(s.rowsQuarantined), s.message ?? ""])
+        }
+        print("Run \(summary.runId): \(summary.status)")
+        print(table.render())
+        if summary.errorCheckFailures > 0 {
+            print("\(CLI.count(summary.errorCheckFailures)) rows failed error-severity checks: see `steward quarantine`.")
+        }
+        if summary.hasProblems { throw ExitCode(1) }
+    }
+}
+
+/// Ctrl-C / SIGTERM during a run: finish the current batch, then stop cleanly.
+final class SignalStop: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    init(_ stop: StopFlag) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if stop.isStopped { exit(130) }
+                CLI.note("\nstopping after the current batch (press Ctrl-C again to abort)…")
+                stop.stop()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Per-source health.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        try Self.printStatus(config: try projectOptions.load(), json: output.json)
+    }
+
+    static func printStatus(config: ProjectConfig, json: Bool) throws {
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let now = Date()
+        let sources = try catalog.sourceOverviews(now: now)
+        let lastRun = try catalog.lastRun()
+        if json {
+            CLI.printJSON([
+                "project": config.name,
+                "sources": sources.map { s in [
+                    "name": s.name, "system": s.system, "entity": s.entity, "status": s.status.rawValue,
+                    "status_reason": s.statusReason, "last_loaded_at": CLI.iso(s.lastLoadedAt),
+                    "rows_raw": s.rowsRaw, "rows_staged": s.rowsStaged, "rows_quarantined": s.rowsQuarantined,
+                    "rows_flagged": s.rowsFlagged, "quality_score": CLI.orNull(s.qualityScore),
+                    "freshness": ["age_seconds": CLI.orNull(s.freshnessAge.map { Int($0) }), "status": s.freshnessStatus.rawValue,
+                                  "warn_after_seconds": CLI.orNull(s.warnAfter), "error_after_seconds": CLI.orNull(s.errorAfter)],
+                ] as [String: Any] },
+                "last_run": lastRun.map { r in ["id": r.id, "status": r.status, "started_at": CLI.iso(r.startedAt),
+                                                "finished_at": CLI.iso(r.finishedAt)] as [String: Any] } ?? NSNull(),
+            ] as [String: Any])
+            return
+        }
+        print("\(config.name) — \(config.catalogURL.path)")
+        if let r = lastRun {
+            print("last run \(r.id): \(r.status), \(CLI.age(r.finishedAt ?? r.startedAt, now: now))")
+        } else {
+            print("no runs yet: `steward run` loads the sources")
+        }
+        var table = TextTable(headers: ["", "source", "system", "entity", "status", "last load", "raw", "staged", "quarantined", "quality", "why"],
+                              rightAligned: [6, 7, 8, 9])
+        for s in sources {
+            table.rows.append([Marks.health(s.status), s.name, s.system, s.entity, s.status.rawValue, CLI.age(s.lastLoadedAt, now: now),
+                               CLI.count(s.rowsRaw), CLI.count(s.rowsStaged), CLI.count(s.rowsQuarantined),
+                               CLI.percent(s.qualityScore), s.statusReason])
+        }
+        print(table.render())
+    }
+}
+
+enum Marks {
+    static func health(_ h: SourceHealth) -> String {
+        switch h {
+        case .ok: return "✓"
+        case .warn: return "▲"
+        case .error: return "✗"
+        case .stale: return "◷"
+        case .never: return "○"
+        case .running: return "●"
+        }
+    }
+}
+
+struct Quality: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Data-quality scores and check results.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let q = try Catalog.open(at: config.catalogURL).qualityOverview()
+        if output.json {
+            var dims: [String: Any] = [:]
+            for d in QualityDimension.allCases { dims[d.rawValue] = CLI.orNull(q.dimensions[d]) }
+            CLI.printJSON([
+                "score": CLI.orNull(q.score), "dimensions": dims, "trend": q.trend,
+                "sources": q.sources.map { s in [
+                    "name": s.source, "score": CLI.orNull(s.score), "rows": s.weight,
+                    "checks": s.checks.map { c in [
+                        "name": c.name, "type": c.type, "column": CLI.orNull(c.column), "dimension": c.dimension,
+                        "severity": c.severity, "passed": c.passed, "failed": c.failed, "evaluated": c.evaluated,
+                        "score": CLI.orNull(c.score), "status": c.status, "samples": c.samples,
+                    ] as [String: Any] },
+                ] as [String: Any] },
+            ] as [String: Any])
+            return
+        }
+        print("overall quality \(CLI.percent(q.score))   " + QualityDimension.allCases.map { "\($0.rawValue) \(CLI.percent(q.dimensions[$0]))" }.joined(separator: "  "))
+        var table = TextTable(headers: ["source", "check", "type", "column", "dimension", "severity", "evaluated", "failed", "score", "status"],
+                              rightAligned: [6, 7, 8])
+        for s in q.sources {
+            for c in s.checks {
+                table.rows.append([s.source, c.name, c.type, c.column ?? "", c.dimension, c.severity, CLI.count(c.evaluated),
+                                   CLI.count(c.failed), CLI.percent(c.score), c.status == "fail" ? "✗ fail" : c.status == "pass" ? "✓ pass" : "○ not run"])
+            }
+        }
+        print(table.render())
+    }
+}
+
+struct QuarantineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "quarantine", abstract: "Rows held back, with reasons.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Option(help: "Only this source.") var source: String?
+    @Option(help: "At most this many rows (newest first).") var limit: Int?
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let config = try projectOptions.load()
+        if let source, config.source(named: source) == nil { throw PipelineError.unknownSource(source) }
+        let rows = try Catalog.open(at: config.catalogURL).quarantine(source: source, limit: limit)
+        if output.json {
+            CLI.printJSON(rows.map { r in [
+                "source": r.source, "file": r.file, "line": r.line, "record_key": CLI.orNull(r.recordKey),
+                "checks": r.checks, "reasons": r.reasons, "raw": r.raw, "run_id": r.runId,
+            ] as [String: Any] })
+            return
+        }
+        if rows.isEmpty { print("quarantine is empty"); return }
+        for r in rows {
+            print("\(r.source)  \(r.file):\(r.line)  key \(r.recordKey ?? "–")  (run \(r.runId))")
+            for reason in r.reasons { print("    ✗ \(reason)") }
+        }
+        print("\(CLI.count(rows.count)) rows in quarantine")
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run history with per-source steps.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Option(help: "Newest N runs.") var limit = 20
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let runs = try Catalog.open(at: config.catalogURL).runs(limit: limit)
+        if output.json {
+            CLI.printJSON(runs.map { r in [
+                "id": r.id, "trigger": r.trigger, "status": r.status, "started_at": CLI.iso(r.startedAt),
+                "finished_at": CLI.iso(r.finishedAt), "actor": r.actor, "rows_read": r.rowsRead, "rows_loaded": r.rowsLoaded,
+                "rows_quarantined": r.rowsQuarantined, "message": CLI.orNull(r.message),
+                "steps": r.steps.map { s in [
+                    "source": s.source, "status": s.status, "rows_read": s.rowsRead, "rows_loaded": s.rowsLoaded,
+                    "rows_quarantined": s.rowsQuarantined, "batches": s.batches, "duration_ms": CLI.orNull(s.durationMs),
+                    "message": CLI.orNull(s.message),
+                ] as [String: Any] },
+            ] as [String: Any] })
+            return
+        }
+        var table = TextTable(headers: ["run", "trigger", "started", "duration", "status", "read", "loaded", "quarantined"],
+                              rightAligned: [0, 3, 5, 6, 7])
+        for r in runs {
+            table.rows.append([String(r.id), r.trigger, r.startedAt.map(Timestamp.string) ?? "", r.duration.map { String(format: "%.1fs", $0) } ?? "–",
+                               r.status, CLI.count(r.rowsRead), CLI.count(r.rowsLoaded), CLI.count(r.rowsQuarantined)])
+        }
+        print(table.render())
+    }
+}

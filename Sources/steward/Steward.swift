@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import StewardCatalog
+import StewardPipeline
+
+@main
+struct Entry {
+    static func main() {
+        do {
+            var command = try Steward.parseAsRoot()
+            try command.run()
+        } catch let error as ConfigError {
+            CLI.fail(error.description, code: 2)
+        } catch let error as CatalogError {
+            CLI.fail(error.description, code: 2)
+        } catch let error as PipelineError {
+            CLI.fail(error.description, code: 2)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            let code = Steward.exitCode(for: error)
+            if code == .success { Steward.exit(withError: error) }
+            let message = Steward.fullMessage(for: error)
+            // Contract: usage errors exit 2 (ArgumentParser's default would be 64).
+            CLI.fail(message, code: code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
+struct Steward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "steward",
+        abstract: "Operations console and pipeline for a customer data platform.",
+        discussion: "With no command: the console when stdout is a terminal, else the status table.",
+        subcommands: [Open.self, Tui.self, Init.self, Run.self, Status.self, Quality.self, QuarantineCommand.self, Runs.self],
+        defaultSubcommand: Open.self)
+}
+
+/// `--project DIR`, shared by every command.
+struct ProjectOptions: ParsableArguments {
+    @Option(name: .long, help: "Project folder (or its steward.yml). Default: nearest steward.yml, else the demo.")
+    var project: String?
+
+    /// The project's config; the demo is generated and run on first use.
+    func load(progress: ProgressReporter = CLI.progressReporter()) throws -> ProjectConfig {
+        switch try ProjectLocator.locate(explicit: project) {
+        case .project(let url):
+            return try ConfigLoader.load(url)
+        case .demo(let url):
+            if !FileManager.default.fileExists(atPath: url.path) {
+                let dir = url.deletingLastPathComponent()
+                CLI.note("No steward.yml here: using the demo project in \(dir.path) (first use: generating it).")
+                _ = try DemoGenerator().write(to: dir)
+                let config = try ConfigLoader.load(url)
+                let catalog = try Catalog.open(at: config.catalogURL)
+                _ = try PipelineRunner(config: config, catalog: catalog, progress: progress).run(trigger: "demo")
+                return config
+            }
+            return try ConfigLoader.load(url)
+        }
+    }
+}
+
+struct JSONOption: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (formats in CONTRACTS.md).")
+    var json = false
+}
+
+/// `steward` alone.
+struct Open: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "open", abstract: "The console on a terminal, else status.", shouldDisplay: false)
+    @OptionGroup var projectOptions: ProjectOptions
+
+    func run() throws {
+        let config = try projectOptions.load()
+        if isatty(STDOUT_FILENO) != 0, let code = try ConsoleLauncher.launch(config: config, theme: nil, readOnly: false) {
+            throw ExitCode(code)
+        }
+        try Status.printStatus(config: config, json: false)
+        if isatty(STDOUT_FILENO) == 0 {
+            print("\nhint: run `steward` in a terminal for the console; `steward --help` lists the commands.")
+        }
+    }
+}
+
+struct Tui: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Open the console.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Option(help: "Theme name (themes/*.yml or ~/.config/steward/themes).") var theme: String?
+    @Flag(name: .customLong("read-only"), help: "Disable every action that writes.") var readOnly = false
+
+    func run() throws {
+        let config = try projectOptions.load()
+        guard let code = try ConsoleLauncher.launch(config: config, theme: theme, readOnly: readOnly) else {
+            CLI.fail("the console needs a terminal (stdout is not a tty)", code: 2)
+        }
+        throw ExitCode(code)
+    }
+}

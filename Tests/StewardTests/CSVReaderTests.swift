@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import StewardPipeline
+
+@Suite struct CSVReaderTests {
+    func records(_ text: String, delimiter: Character = ",", chunk: Int = 1 << 20, bytes: [UInt8]? = nil) throws -> [CSVRecord] {
+        let project = TempProject("csv")
+        let url = project.dir.appendingPathComponent("f.csv")
+        try Data(bytes ?? Array(text.utf8)).write(to: url)
+        let reader = try CSVReader(path: url.path, delimiter: delimiter.asciiValue!, chunkSize: chunk)
+        var out: [CSVRecord] = []
+        while let r = try reader.next() { out.append(r) }
+        return out
+    }
+
+    @Test func quotesEscapedQuotesAndEmbeddedNewlines() throws {
+        let r = try records("a,b,c\n1,\"x, y\",\"say \"\"hi\"\"\"\n2,\"line1\nline2\",z\n3,,\n")
+        #expect(r.map(\.fields) == [["a", "b", "c"], ["1", "x, y", "say \"hi\""], ["2", "line1\nline2", "z"], ["3", "", ""]])
+        #expect(r.map(\.line) == [1, 2, 3, 5])
+    }
+
+    @Test func crlfAndBOM() throws {
+        let r = try records("", bytes: [0xEF, 0xBB, 0xBF] + Array("id,name\r\n1,Zoë\r\n2,\"a\r\nb\"\r\n".utf8))
+        #expect(r.map(\.fields) == [["id", "name"], ["1", "Zoë"], ["2", "a\r\nb"]])
+        #expect(r[2].line == 3)
+    }
+
+    @Test func customDelimiterAndMissingFinalNewline() throws {
+        let r = try records("id;name\n1;Ann;extra\n2;Bo", delimiter: ";")
+        #expect(r.map(\.fields) == [["id", "name"], ["1", "Ann", "extra"], ["2", "Bo"]])
+    }
+
+    @Test func recordsSpanningChunkBoundaries() throws {
+        var text = "id,note\n"
+        for i in 0..<200 { text += "\(i),\"quoted, \"\"value\"\" \(i)\nsecond line\"\n" }
+        let small = try records(text, chunk: 7)
+        let big = try records(text)
+        #expect(small == big)
+        #expect(small.count == 201)
+        #expect(small[200].fields == ["199", "quoted, \"value\" 199\nsecond line"])
+        #expect(small[200].line == 1 + 199 * 2 + 1)
+    }
+
+    @Test func unterminatedQuoteIsReportedWithItsLine() throws {
+        let r = try records("id,name\n1,ok\n2,\"never closed\n3,x\n")
+        #expect(r.count == 3)
+        #expect(r[2].problem?.contains("line 3") == true)
+    }
+
+    @Test func blankLinesAreSkippedButCounted() throws {
+        let r = try records("id\n\n1\n\n2\n")
+        #expect(r.map(\.fields) == [["id"], ["1"], ["2"]])
+        #expect(r.map(\.line) == [1, 3, 5])
+    }
+
+    @Test func sha256KnownVectors() throws {
+        var h = SHA256()
+        h.update(Array("abc".utf8))
+        #expect(h.finalize() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        var empty = SHA256()
+        #expect(empty.finalize() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let project = TempProject("sha")
+        let url = project.write("big.txt", String(repeating: "a", count: 1_000_000))
+        #expect(try SHA256.file(url.path).digest == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import GRDB
+import Testing
+@testable import StewardCatalog
+@testable import StewardPipeline
+
+/// A small project exercising every check type and both severities.
+func checksProject() -> TempProject {
+    let p = TempProject("checks")
+    p.write("steward.yml", """
+    name: checks
+    default_region: US
+    sources:
+      - name: people
+        system: crm
+        entity: person
+        format: csv
+        path: people.csv
+        key: id
+        snapshot: full
+        date_formats: ["%m/%d/%Y"]
+        mapping: {first_name: first, last_name: last, email: email, phone: phone, dob: dob, country: country, postcode: zip}
+        checks:
+          - not_null: [id, last]
+          - unique: id
+          - pattern: {column: email, format: email, severity: warn}
+          - pattern: {column: zip, regex: "^[0-9]{5}$", name: zip_shape}
+          - accepted_values: {column: country, values: [US, GB]}
+          - range: {column: age, min: 0, max: 120}
+          - row_count: {min: 1}
+          - freshness: {max_age: 30d}
+      - name: orders
+        system: ecommerce
+        entity: transaction
+        format: ndjson
+        path: orders.ndjson
+        key: order_id
+        mapping: {customer_ref: {source: people, column: person_id}, occurred_at: at, amount: total, type: status}
+        checks:
+          - relationship: {column: person_id, to: people}
+          - range: {column: total, min: 0}
+    """)
+    p.write("people.csv", """
+    id,first,last,email,phone,dob,country,zip,age
+    1,Ann,Lee,ann@example.com,(415) 555-0100,01/02/1980,US,94103,44
+    2,Bob,Ray,not-an-email,415.555.0101,03/04/1975,US,94104,49
+    2,Dup,Key,dup@example.com,,,US,94105,30
+    3,Cy,,cy@example.com,,,US,94106,20
+    4,Di,Fox,di@example.com,,,FR,94107,20
+    5,Ed,Orr,ed@example.com,,,US,9410,20
+    6,Fay,Li,fay@example.com,,,GB,94108,130
+    ,No,Key,nokey@example.com,,,US,94109,20
+    7,Gus,Ng,gus@example.com,,,US
+    8,Hal,Poe,hal@example.com,,,US,94110,abc
+
+    """)
+    p.write("orders.ndjson", """
+    {"order_id": "o1", "person_id": "1", "at": "2024-01-05T10:00:00Z", "total": 12.5, "status": "paid"}
+    {"order_id": "o2", "person_id": "99", "at": "2024-01-06T10:00:00Z", "total": 3, "status": "paid"}
+    {"order_id": "o3", "person_id": "2", "at": "2024-01-07", "total": -1, "status": "refund"}
+    {this is not json
+    {"order_id": "o4", "person_id": "2", "at": "2024-01-08", "total": 9.99, "status": "paid"}
+
+    """)
+    return p
+}
+
+@Suite struct PipelineTests {
+    @Test func everyCheckTypeAndSeverity() throws {
+        let p = checksProject()
+        let summary = try p.run()
+        #expect(summary.status == "success")
+        let catalog = try p.catalog()
+        let people = try catalog.checks(source: "people")
+        func check(_ name: String) -> CheckStatus { people.first { $0.name == name }! }
+        // not_null: id empty once, last empty once.
+        #expect(check("not_null_id").failed == 1)
+        #expect(check("not_null_last").failed == 1)
+        #expect(check("unique_id").failed == 1)
+        #expect(check("unique_id").samples == ["2"])
+        #expect(check("pattern_email").failed == 1)      // warn
+        #expect(check("pattern_email").severity == "warn")
+        #expect(check("zip_shape").failed == 1)          // 9410
+        #expect(check("accepted_values_country").failed == 1) // FR
+        #expect(check("range_age").failed == 2)          // 130 and 'abc'
+        #expect(check("row_count").failed == 0)
+        #expect(check("freshness").failed == 0)
+        #expect(check("not_null_id").dimension == "completeness")
+        #expect(check("unique_id").dimension == "uniqueness")
+        #expect(check("zip_shape").dimension == "validity")
+
+        // Error rows are quarantined with every reason; warn rows are staged and flagged.
+        let quarantined = try catalog.quarantine(source: "people")
+        let keys = Set(quarantined.compactMap(\.recordKey))
+        #expect(keys == ["2", "3", "4", "5", "6", "8"]) // the duplicate "2" is the second one
+        #expect(quarantined.contains { $0.recordKey == nil && $0.reasons.contains { $0.contains("id is empty") } })
+        #expect(quarantined.contains { $0.line == 10 && $0.reasons.contains { $0.contains("expected 9 fields, found 8") } })
+        let bob: String? = try catalog.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT flags FROM staged_person WHERE source='people' AND record_key='2'")
+        }
+        #expect(bob?.contains("pattern_email") == true)
+        let staged: Int? = try p.scalar("SELECT COUNT(*) FROM staged_person")
+        #expect(staged == 2) // 1 and 2 (Bob, flagged)
+
+        let orders = try catalog.checks(source: "orders")
+        #expect(orders.first { $0.type == "relationship" }?.failed == 1)
+        #expect(orders.first { $0.type == "range" }?.failed == 1)
+        #expect(orders.first { $0.type == "relationship" }?.dimension == "consistency")
+        let oq = try catalog.quarantine(source: "orders")
+        #expect(oq.count == 3)
+        #expect(oq.contains { $0.line == 4 && $0.reasons == ["malformed: invalid JSON object"] })
+        let ref: String? = try p.scalar("SELECT customer_ref FROM staged_activity WHERE record_key='o4'")
+        #expect(ref == "2")
+        let at: String? = try p.scalar("SELECT occurred_at FROM staged_activity WHERE record_key='o1'")
+        #expect(at == "2024-01-05T10:00:00Z")
+    }
+
+    @Test func stagingStandardisesAndKeepsLineage() throws {
+        let p = checksProject()
+        try p.run()
+        let row = try p.catalog().pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM staged_person WHERE source='people' AND record_key='1'")!
+        }
+        #expect(row["phone"] as String? == "+14155550100")
+        #expect(row["dob"] as String? == "1980-01-02")
+        #expect(row["email"] as String? == "ann@example.com")
+        #expect(row["line"] as Int == 2)
+        let raw: String? = try p.scalar("SELECT data FROM raw_record WHERE record_key='1'")
+        #expect(raw?.contains("\"first\":\"Ann\"") == true)
+    }
+
+    @Test func rerunWithUnchangedFilesChangesNothing() throws {
+        let p = checksProject()
+        try p.run()
+        let before = try p.catalog().tableCounts()
+        let second = try p.run()
+        #expect(second.steps.allSatisfy { $0.status == "unchanged" })
+        #expect(second.errorCheckFailures == 0)
+        var after = try p.catalog().tableCounts()
+        #expect(after["run"] == before["run"]! + 1)
+        after["run"] = before["run"]; after["audit_event"] = before["audit_event"]
+        #expect(after == before)
+        let q1 = try p.catalog().qualityOverview()
+        #expect(q1.trend.count == 2 && q1.trend[0] == q1.trend[1])
+    }
+
+    @Test func correctedRecordLeavesQuarantineAndHistoryIsKept() throws {
+        let p = checksProject()
+        try p.run()
+        let text = try String(contentsOf: p.dir.appendingPathComponent("people.csv"), encoding: .utf8)
+        p.write("people.csv", text.replacingOccurrences(of: "4,Di,Fox,di@example.com,,,FR", with: "4,Di,Fox,di@example.com,,,GB"))
+        try p.run()
+        let open = try p.catalog().quarantine(source: "people")
+        #expect(!open.contains { $0.recordKey == "4" })
+        let all = try p.catalog().quarantine(source: "people", includeReleased: true)
+        #expect(all.filter { $0.recordKey == "4" }.count == 1) // kept, released
+        #expect(open.contains { $0.recordKey == "5" })          // still bad, re-quarantined by the new batch
+        #expect(all.filter { $0.recordKey == "5" }.count == 2)  // one per run that saw it
+        let di: String? = try p.scalar("SELECT country FROM staged_person WHERE record_key='4'")
+        #expect(di == "GB")
+    }
+
+    @Test func fullSnapshotMarksMissingRecordsDeleted() throws {
+        let p = checksProject()
+        try p.run()
+        p.write("people.csv", "id,first,last,email,phone,dob,country,zip,age\n1,Ann,Lee,ann@example.com,,,US,94103,44\n")
+        try p.run()
+        let deleted: Int? = try p.scalar("SELECT is_deleted FROM staged_person WHERE record_key='2'")
+        #expect(deleted == 1)
+        let kept: Int? = try p.scalar("SELECT is_deleted FROM staged_person WHERE record_key='1'")
+        #expect(kept == 0)
+        #expect(try p.catalog().sourceOverviews().first { $0.name == "people" }?.rowsStaged == 1)
+    }
+
+    @Test func aFailingSourceDoesNotStopTheOthers() throws {
+        let p = checksProject()
+        let yml = try String(contentsOf: p.ymlURL, encoding: .utf8)
+        p.write("steward.yml", yml + """
+
+          - name: tickets
+            system: support
+            entity: event
+            format: csv
+            path: missing/*.csv
+            key: id
+          - name: broken
+            system: web
+            entity: event
+            format: csv
+            path: broken.csv
+            key: id
+        """)
+        p.write("broken.csv", "id,,x\n1,2,3\n")
+        let summary = try p.run()
+        #expect(summary.status == "partial")
+        let byName = Dictionary(uniqueKeysWithValues: summary.steps.map { ($0.source, $0) })
+        #expect(byName["tickets"]?.status == "failed")
+        #expect(byName["tickets"]?.message?.contains("no file matches 'missing/*.csv'") == true)
+        #expect(byName["broken"]?.status == "failed")
+        #expect(byName["broken"]?.message?.contains("broken.csv:1: malformed header: column 2 has no name") == true)
+        #expect(byName["people"]?.status == "success")
+        #expect(byName["orders"]?.status == "success")
+        let health = try p.catalog().sourceOverviews()
+        #expect(health.first { $0.name == "tickets" }?.status == .error)
+    }
+
+    @Test func interruptedRunIsMarkedAtNextStart() throws {
+        let p = checksProject()
+        let catalog = try p.catalog()
+        try catalog.pool.write { db in
+            try db.execute(sql: "INSERT INTO run (trigger, status, started_at, pid, actor) VALUES ('manual', 'running', '2024-01-01T00:00:00.000Z', 999999, 'x')")
+        }
+        try p.run()
+        let runs = try catalog.runs()
+        #expect(runs.last?.status == "interrupted")
+        #expect(runs.first?.status == "success")
+    }
+
+    @Test func qualityScoreFormula() {
+        func check(_ type: String, _ evaluated: Int, _ passed: Int, _ dim: String) -> CheckStatus {
+            CheckStatus(source: "s", name: type, type: type, column: nil, dimension: dim, severity: "error", params: "{}",
+                        runId: 1, evaluated: evaluated, passed: passed, failed: evaluated - passed,
+                        score: evaluated == 0 ? 1 : Double(passed) / Double(evaluated), samples: [])
+        }
+        // Row-weighted: (100*0.9 + 50*1.0 + 100*[row_count passes]) / 250
+        let a = QualityScoring.sourceQuality(source: "a", checks: [
+            check("not_null", 100, 90, "completeness"), check("unique", 50, 50, "uniqueness"), check("row_count", 1, 1, "completeness"),
+        ], weight: 100)
+        #expect(abs(a.score! - (90.0 + 50 + 100) / 250) < 1e-12)
+        #expect(abs(a.dimensions[.completeness]! - 190.0 / 200) < 1e-12)
+        let b = QualityScoring.sourceQuality(source: "b", checks: [check("pattern", 300, 150, "validity")], weight: 300)
+        #expect(b.score == 0.5)
+        let overall = QualityScoring.overall([a, b])
+        #expect(abs(overall.score! - (a.score! * 100 + 0.5 * 300) / 400) < 1e-12)
+        #expect(QualityScoring.overall([]).score == nil)
+    }
+}
