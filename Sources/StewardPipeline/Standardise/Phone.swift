@@ -66,7 +66,8 @@ extension Standardiser {
 
     /// The national significant number after an international calling code, or nil if its length is wrong.
     private func international(_ rest: ArraySlice<UInt8>, cc: String) -> ArraySlice<UInt8>? {
-        let lengths = reference.callingCodeLengths[cc]
+        // NANP numbers are always 10 digits, whatever a member's national_lengths says (CA: 7-10).
+        let lengths = cc == "1" ? 10...10 : reference.callingCodeLengths[cc]
         var nsn = rest
         // "+44 (0)20 …": a trunk prefix that should not be there. Where the trunk prefix is "0" a
         // national number never starts with it; otherwise strip only if that fixes the length.

@@ -106,17 +106,29 @@ public struct ReferenceData: Sendable {
         for r in rows { map[countryKey(r.alpha2)] = r.alpha2 }
         for r in rows where map[countryKey(r.alpha3)] == nil { map[countryKey(r.alpha3)] = r.alpha2 }
         for r in rows where !r.numeric.isEmpty && map[r.numeric] == nil { map[r.numeric] = r.alpha2 }
+        for r in rows where map[countryKey(r.name)] == nil { map[countryKey(r.name)] = r.alpha2 }
+        // Variants of the ISO short names: "Congo, The Democratic Republic of the" → "The Democratic
+        // Republic of the Congo" (and without "The"); "Micronesia, Federated States of" → "Micronesia"
+        // (only when no other name shares that head: not "Virgin Islands"); "Holy See (Vatican City
+        // State)" → "Holy See"; "Saint Lucia" → "St Lucia".
+        var heads: [String: Int] = [:]
+        for r in rows { if let c = r.name.firstIndex(of: ",") { heads[countryKey(String(r.name[..<c])), default: 0] += 1 } }
         for r in rows {
-            let k = countryKey(r.name)
-            if map[k] == nil { map[k] = r.alpha2 }
-            // "Congo, The Democratic Republic of the" → also "The Democratic Republic of the Congo";
-            // "Virgin Islands, British" → also "British Virgin Islands".
+            var variants: [String] = []
             if let comma = r.name.firstIndex(of: ",") {
                 let head = String(r.name[..<comma])
                 let tail = String(r.name[r.name.index(after: comma)...])
-                for alt in [tail + " " + head, head] {
-                    let k2 = countryKey(alt)
-                    if map[k2] == nil { map[k2] = r.alpha2 }
+                variants.append(tail + " " + head)
+                if heads[countryKey(head)] == 1 { variants.append(head) }
+            }
+            if let paren = r.name.firstIndex(of: "(") { variants.append(String(r.name[..<paren])) }
+            if r.name.hasPrefix("Saint ") { variants.append("St" + r.name.dropFirst(5)) }
+            for v in variants {
+                var k = countryKey(v)
+                if map[k] == nil { map[k] = r.alpha2 }
+                if k.hasPrefix("the") {
+                    k.removeFirst(3)
+                    if map[k] == nil { map[k] = r.alpha2 }
                 }
             }
         }
@@ -147,8 +159,7 @@ public struct ReferenceData: Sendable {
         ("Vatican", "VA"), ("Holy See", "VA"), ("Palestine", "PS"), ("Taiwan", "TW"),
         ("DRC", "CD"), ("DR Congo", "CD"), ("Congo-Kinshasa", "CD"), ("Congo-Brazzaville", "CG"),
         ("UAE", "AE"), ("Emirates", "AE"), ("Micronesia", "FM"), ("Brunei", "BN"),
-        ("Hong Kong", "HK"), ("Macau", "MO"), ("Macao", "MO"), ("St Lucia", "LC"),
-        ("St Kitts and Nevis", "KN"), ("St Vincent and the Grenadines", "VC"),
+        ("Macau", "MO"), ("Myanmar", "MM"), ("Eswatini", "SZ"), ("Cabo Verde", "CV"),
     ]
 
     // MARK: - Locating and sharing

@@ -21,7 +21,9 @@ extension ReferenceData {
         return ReferenceData(countries: countries, postcodePatterns: patterns)
     }
 
-    private static func readRows(_ url: URL, required: [String]) throws
+    /// `spill`: a column whose unquoted value may contain commas (regex `{1,2}`); extra fields are
+    /// joined back into it.
+    private static func readRows(_ url: URL, required: [String], spill: String? = nil) throws
         -> (columns: [String: Int], rows: [(line: Int, fields: [String])])
     {
         let file = url.path
@@ -47,7 +49,11 @@ extension ReferenceData {
         }
         var rows: [(Int, [String])] = []
         for (i, l) in lines.enumerated().dropFirst() where !l.trimmingCharacters(in: .whitespaces).isEmpty {
-            let fields = try splitCSVLine(l, file: file, line: i + 1)
+            var fields = try splitCSVLine(l, file: file, line: i + 1)
+            if fields.count > names.count, let spill, let at = columns[spill] {
+                let extra = fields.count - names.count
+                fields.replaceSubrange(at...(at + extra), with: [fields[at...(at + extra)].joined(separator: ",")])
+            }
             guard fields.count == names.count else {
                 throw ReferenceDataError(file: file, line: i + 1,
                                          message: "expected \(names.count) fields, found \(fields.count)")
@@ -113,7 +119,7 @@ extension ReferenceData {
             var range: ClosedRange<Int>? = nil
             if !lens.isEmpty {
                 let parts = lens.split(separator: "-", omittingEmptySubsequences: false)
-                guard parts.count == 2, let lo = Int(parts[0]), let hi = Int(parts[1]), lo >= 1, lo <= hi, hi <= 15 else {
+                guard parts.count == 2, let lo = Int(parts[0]), let hi = Int(parts[1]), lo >= 1, lo <= hi, hi <= 20 else {
                     throw fail("national_lengths '\(lens)' is not MIN-MAX (e.g. 10-10)")
                 }
                 range = lo...hi
@@ -129,7 +135,7 @@ extension ReferenceData {
     }
 
     private static func loadPostcodes(_ url: URL, countries: [String: CountryInfo]) throws -> [String: PostcodePattern] {
-        let (c, rows) = try readRows(url, required: ["country", "pattern"])
+        let (c, rows) = try readRows(url, required: ["country", "pattern"], spill: "pattern")
         let file = url.path
         var out: [String: PostcodePattern] = [:]
         for (line, f) in rows {
