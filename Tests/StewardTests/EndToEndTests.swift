@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import Testing
+@testable import StewardCatalog
+@testable import StewardPipeline
+
+/// The built `steward` binary, run as a user would.
+@Suite(.serialized) struct EndToEndTests {
+    /// A project of three CSV files matched by one glob: three batches, each big enough to kill between.
+    func bigProject(rowsPerFile: Int) -> TempProject {
+        let p = TempProject("kill")
+        p.write("steward.yml", """
+        name: kill
+        sources:
+          - name: people
+            system: crm
+            entity: person
+            format: csv
+            path: sources/part_*.csv
+            key: id
+            mapping: {first_name: first, last_name: last, email: email}
+            checks:
+              - not_null: [id]
+              - unique: id
+              - pattern: {column: email, format: email, severity: warn}
+          - name: other
+            system: web
+            entity: event
+            format: csv
+            path: sources/other.csv
+            key: id
+        """)
+        for part in 0..<3 {
+            var text = "id,first,last,email\n"
+            text.reserveCapacity(rowsPerFile * 40)
+            for i in 0..<rowsPerFile {
+                let n = part * rowsPerFile + i
+                text += "\(n),First\(n % 97),Last\(n % 1013),user\(n)@example.com\n"
+            }
+            p.write("sources/part_\(part).csv", text)
+        }
+        p.write("sources/other.csv", "id,x\n1,a\n2,b\n")
+        return p
+    }
+
+    @Test func sigkillMidRunLeavesAConsistentCatalogAndARerunFinishesWithoutDuplicates() throws {
+        let rowsPerFile = 60_000
+        let p = bigProject(rowsPerFile: rowsPerFile)
+        let process = Process()
+        process.executableURL = StewardBinary.url
+        process.arguments = ["run", "--project", p.dir.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let catalogURL = p.dir.appendingPathComponent(".steward/catalog.sqlite")
+        var killedWithBatches = 0
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && process.isRunning {
+            if FileManager.default.fileExists(atPath: catalogURL.path),
+               let catalog = try? Catalog.open(at: catalogURL, readOnly: true),
+               let n = try? catalog.pool.read({ try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM batch") ?? 0 }), n >= 1 {
+                kill(process.processIdentifier, SIGKILL)
+                killedWithBatches = n
+                break
+            }
+            usleep(10_000)
+        }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed; enlarge the files")
+        #expect(killedWithBatches >= 1 && killedWithBatches < 3)
+
+        // Consistent after the kill: only whole batches, every counter agreeing with the rows.
+        let catalog = try Catalog.open(at: catalogURL)
+        try catalog.pool.read { db in
+            let batches = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch")!
+            let raw = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM raw_record")!
+            let staged = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM staged_person")!
+            #expect(raw == batches * rowsPerFile)
+            #expect(staged == batches * rowsPerFile)
+            #expect(try String.fetchOne(db, sql: "SELECT status FROM run") == "running")
+            #expect(try Int.fetchOne(db, sql: "SELECT rows_raw FROM source_stats WHERE source = 'people'") == raw)
+        }
+
+        let rerun = try StewardBinary.run(["run", "--project", p.dir.path])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        try catalog.pool.read { db in
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch WHERE source = 'people'") == 3)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM raw_record WHERE source = 'people'") == 3 * rowsPerFile)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM staged_person") == 3 * rowsPerFile)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT source, file FROM batch GROUP BY source, file HAVING COUNT(*) > 1)") == 0)
+            let statuses = try String.fetchAll(db, sql: "SELECT status FROM run ORDER BY id")
+            #expect(statuses == ["interrupted", "success"])
+            #expect(try Int.fetchOne(db, sql: "SELECT rows_raw FROM source_stats WHERE source = 'people'") == 3 * rowsPerFile)
+        }
+        // And once more: nothing to do.
+        let third = try StewardBinary.run(["run", "--project", p.dir.path])
+        #expect(third.status == 0)
+        #expect(third.stdout.contains("unchanged"))
+    }
+
+    @Test func configErrorsExitTwoNameFileLineKeyAndLeaveTheCatalogUntouched() throws {
+        let p = checksProject()
+        try p.run()
+        let before = try Data(contentsOf: p.dir.appendingPathComponent(".steward/catalog.sqlite"))
+        let yml = try String(contentsOf: p.ymlURL, encoding: .utf8)
+        p.write("steward.yml", yml.replacingOccurrences(of: "mapping: {first_name: first,", with: "mapping: {first_name: frist,"))
+        let result = try StewardBinary.run(["run", "--project", p.dir.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("steward.yml:12: sources.people: column 'frist' is not in people.csv"))
+        let after = try Data(contentsOf: p.dir.appendingPathComponent(".steward/catalog.sqlite"))
+        #expect(before == after)
+        let usage = try StewardBinary.run(["runs", "--limit", "many", "--project", p.dir.path])
+        #expect(usage.status == 2)
+    }
+
+    @Test func cliCommandsPrintTablesAndJSON() throws {
+        let p = checksProject()
+        let run = try StewardBinary.run(["run", "--project", p.dir.path])
+        #expect(run.status == 1) // error-severity failures are problems
+        #expect(run.stdout.contains("people"))
+        let status = try StewardBinary.run(["status", "--json", "--project", p.dir.path])
+        #expect(status.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
+        #expect(json["project"] as? String == "checks")
+        let sources = json["sources"] as! [[String: Any]]
+        #expect(sources.map { $0["name"] as! String }.sorted() == ["orders", "people"])
+        let people = sources.first { $0["name"] as? String == "people" }!
+        #expect(people["rows_staged"] as? Int == 2)
+        #expect((people["freshness"] as? [String: Any])?["status"] as? String == "ok")
+        let quarantine = try StewardBinary.run(["quarantine", "--json", "--source", "orders", "--project", p.dir.path])
+        let rows = try JSONSerialization.jsonObject(with: Data(quarantine.stdout.utf8)) as! [[String: Any]]
+        #expect(rows.count == 3)
+        #expect(rows.allSatisfy { $0["file"] as? String == "orders.ndjson" && $0["line"] is Int && $0["reasons"] is [String] && $0["raw"] is String })
+        let runs = try StewardBinary.run(["runs", "--json", "--project", p.dir.path])
+        let runList = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
+        #expect(runList.first?["status"] as? String == "success")
+        #expect((runList.first?["steps"] as? [[String: Any]])?.count == 2)
+        let quality = try StewardBinary.run(["quality", "--json", "--project", p.dir.path])
+        let q = try JSONSerialization.jsonObject(with: Data(quality.stdout.utf8)) as! [String: Any]
+        #expect(q["score"] is Double)
+        #expect((q["dimensions"] as? [String: Any])?.keys.sorted() == ["completeness", "consistency", "timeliness", "uniqueness", "validity"])
+        let plain = try StewardBinary.run(["--project", p.dir.path])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("hint:"))
+    }
+}
