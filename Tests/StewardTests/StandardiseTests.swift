@@ -131,6 +131,8 @@ struct StandardiseNameTests {
         ("Hans van der Berg", "Hans van der Berg"), ("\tMary\u{00A0}Ann\n", "Mary Ann"), ("JOHN SMITH III", "John Smith III"),
         ("ZOË", "Zoë"), ("josé garcía", "José García"), ("ANNE-MARIE  O’NEILL", "Anne-Marie O’Neill"), ("J.R.R. TOLKIEN", "J.R.R. Tolkien"),
         ("de la Cruz", "de la Cruz"), ("iPhone", "iPhone"), ("\u{FEFF}Smith", "Smith"), ("x", "X"),
+        ("ŁUKASZ NOWAK-KOWALSKI", "Łukasz Nowak-Kowalski"), ("seán o'súilleabháin", "Seán O'Súilleabháin"),
+        ("MCÉNROE", "McÉnroe"), ("françois\u{00A0}\u{00A0}MÜLLER", "françois MÜLLER"),  // mixed case is kept
     ])
     func names(raw: String, expected: String) {
         #expect(us.name(raw) == expected)
@@ -252,7 +254,8 @@ struct StandardiseDateTests {
         (["%d/%m/%Y"], "3/4/2021", "2021-04-03"), (["%Y%m%d"], "20210312", "2021-03-12"),
         (["%d.%m.%Y"], "12.03.2021", "2021-03-12"), (["%b %d, %Y"], "Mar 12, 2021", "2021-03-12"),
         (["%B %d, %Y"], "march 12,   2021", "2021-03-12"), (["%d/%m/%y"], "03/04/21", "2021-04-03"),
-        (["%d/%m/%y"], "03/04/75", "1975-04-03"), (["%d-%b-%Y"], "03-APR-2021", "2021-04-03"),
+        (["%d/%m/%y"], "03/04/75", "1975-04-03"),
+        (["%d/%m/%y"], "03/04/49", "2049-04-03"), (["%d/%m/%y"], "03/04/50", "1950-04-03"), (["%d-%b-%Y"], "03-APR-2021", "2021-04-03"),
         (["%m/%d/%Y", "%d.%m.%Y"], "03.04.2021", "2021-04-03"), (["%d/%m/%Y"], "03/04/2021 10:30", "2021-04-03"),
         (["%d/%m/%Y %H:%M"], "03/04/2021 10:30", "2021-04-03"),
     ])

@@ -78,54 +78,79 @@ enum NameCase {
         }
     }
 
+    // The non-ASCII path works on scalars: Character properties cost ~10× more.
     static func needsTitle(_ s: String) -> Bool {
         var upper = false, lower = false, capsLock = false
-        for word in s.split(separator: " ") {
-            var first: Character? = nil, letters = 0, restUpper = true
-            for ch in word where ch.isLetter {
-                if ch.isUppercase { upper = true } else if ch.isLowercase { lower = true }
-                if first == nil { first = ch } else if !ch.isUppercase { restUpper = false }
-                letters += 1
-            }
-            if let f = first, f.isLowercase, letters >= 3, restUpper { capsLock = true }
+        var firstLower: Bool? = nil, letters = 0, restUpper = true
+        func endWord() {
+            if firstLower == true && letters >= 3 && restUpper { capsLock = true }
+            firstLower = nil; letters = 0; restUpper = true
         }
+        for u in s.unicodeScalars {
+            if u == " " { endWord(); continue }
+            let p = u.properties
+            let isU = p.isUppercase, isL = p.isLowercase
+            guard isU || isL else { continue }
+            if isU { upper = true } else { lower = true }
+            if firstLower == nil { firstLower = isL } else if !isU { restUpper = false }
+            letters += 1
+        }
+        endWord()
         return upper != lower || capsLock
     }
 
     static func title(_ s: String) -> String {
-        let words = s.lowercased().split(separator: " ")
-        var out: [String] = []
-        out.reserveCapacity(words.count)
+        var lowered = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            if u.isASCII { lowered.append(Unicode.Scalar(TextNormalizer.lower(UInt8(u.value)))) }
+            else if u.properties.changesWhenLowercased { lowered.append(contentsOf: u.properties.lowercaseMapping.unicodeScalars) }
+            else { lowered.append(u) }
+        }
+        let words = String(lowered).split(separator: " ")
+        var out = String.UnicodeScalarView()
         for (wi, w) in words.enumerated() {
+            if wi > 0 { out.append(" ") }
             let word = String(w)
-            if wi > 0 && wi < words.count - 1 && particles.contains(word) { out.append(word); continue }
-            if wi > 0 && upperSuffixes.contains(word) { out.append(word.uppercased()); continue }
-            var res = ""
+            if wi > 0 && wi < words.count - 1 && particles.contains(word) { out.append(contentsOf: word.unicodeScalars); continue }
+            if wi > 0 && upperSuffixes.contains(word) { out.append(contentsOf: word.uppercased().unicodeScalars); continue }
             var capNext = true, segLetters = 0
-            for ch in word {
-                if ch.isLetter {
+            let wordStart = out.endIndex
+            var k = 0
+            for u in word.unicodeScalars {
+                let p = u.properties
+                switch p.generalCategory {
+                case .nonspacingMark, .spacingMark, .enclosingMark:
+                    out.append(u)  // belongs to the previous letter
+                    continue
+                default: break
+                }
+                if p.isAlphabetic {
                     if capNext {
-                        // Title case, not upper: "ǆ" → "ǅ"; a lone "ß" stays as is.
-                        let t = ch.unicodeScalars.count == 1
-                            ? String(ch.unicodeScalars.first!.properties.titlecaseMapping) : ch.uppercased()
-                        res += t.unicodeScalars.count > 1 && ch.unicodeScalars.count == 1 ? String(ch) : t
+                        // Title case, not upper ("ǆ" → "ǅ"); a lone "ß" stays as it is.
+                        let t = p.titlecaseMapping.unicodeScalars
+                        if t.count == 1 { out.append(t.first!) } else { out.append(u) }
                     } else {
-                        res.append(ch)
+                        out.append(u)
                     }
                     capNext = false
                     segLetters += 1
                 } else {
-                    res.append(ch)
-                    if ch == "-" || ch == "." { capNext = true; segLetters = 0 }
-                    else if ch == "'" || ch == "\u{2019}" { capNext = segLetters == 1; segLetters = 0 }
+                    out.append(u)
+                    if u == "-" || u == "." { capNext = true; segLetters = 0 }
+                    else if u == "'" || u == "\u{2019}" { capNext = segLetters == 1; segLetters = 0 }
+                }
+                k += 1
+            }
+            // McDonald
+            let wordScalars = out[wordStart...]
+            if k >= 4, wordScalars.starts(with: "Mc".unicodeScalars) {
+                let i = out.index(wordStart, offsetBy: 2)
+                let c = out[i]
+                if c.properties.isLowercase, c.properties.titlecaseMapping.unicodeScalars.count == 1 {
+                    out.replaceSubrange(i...i, with: c.properties.titlecaseMapping.unicodeScalars)
                 }
             }
-            if res.hasPrefix("Mc"), res.count >= 4 {
-                let i = res.index(res.startIndex, offsetBy: 2)
-                if res[i].isLowercase { res.replaceSubrange(i...i, with: res[i].uppercased()) }
-            }
-            out.append(res)
         }
-        return out.joined(separator: " ")
+        return String(out)
     }
 }

@@ -39,22 +39,45 @@ public struct Standardiser: Sendable {
 
     /// Lowercased `local@domain.tld`; nil when empty.
     public func email(_ s: String) -> Result<String, StandardiseError>? {
+        enum Fast { case empty, invalid, slow, ok(String) }
+        var str = s
+        // One pass over the bytes for the common all-ASCII case.
+        let fast: Fast = str.withUTF8 { buf in
+            var lo = 0, hi = buf.count
+            while lo < hi, TextNormalizer.isSpace(buf[lo]) { lo += 1 }
+            while hi > lo, TextNormalizer.isSpace(buf[hi - 1]) { hi -= 1 }
+            if lo == hi { return .empty }
+            if buf[lo] >= 0x80 || buf[hi - 1] >= 0x80 { return .slow }
+            if hi - lo >= 2, buf[lo] == UInt8(ascii: "<"), buf[hi - 1] == UInt8(ascii: ">") { lo += 1; hi -= 1 }
+            let sub = UnsafeBufferPointer(rebasing: buf[lo..<hi])
+            if Self.hasMailto(sub) { return .slow }
+            guard Self.validEmail(sub) else { return .invalid }
+            if sub.contains(where: { $0 >= 0x80 }) { return .slow }
+            return .ok(String(unsafeUninitializedCapacity: sub.count) { out in
+                for i in 0..<sub.count { out[i] = TextNormalizer.lower(sub[i]) }
+                return sub.count
+            })
+        }
+        switch fast {
+        case .empty: return nil
+        case .invalid: return .failure(.invalidEmail(s))
+        case .ok(let v): return .success(v)
+        case .slow: break
+        }
         guard var t = TextNormalizer.trim(s) else { return nil }
         // Tolerate the wrappers mail exports add.
         if t.utf8.first == UInt8(ascii: "<"), t.utf8.last == UInt8(ascii: ">") {
             t = String(t.dropFirst().dropLast())
         }
-        if t.utf8.count > 7, t.utf8.prefix(7).map(TextNormalizer.lower).elementsEqual("mailto:".utf8) {
-            t = String(t.dropFirst(7))
-        }
+        if t.withUTF8({ Self.hasMailto($0) }) { t = String(t.dropFirst(7)) }
         var tt = t
         let valid = tt.withUTF8 { Self.validEmail($0) }
-        if valid {
-            if tt.utf8.contains(where: { $0 >= 0x80 }) { return .success(tt.lowercased()) }
-            if !tt.utf8.contains(where: TextNormalizer.isUpper) { return .success(tt) }
-            return .success(String(decoding: tt.utf8.map(TextNormalizer.lower), as: UTF8.self))
-        }
+        if valid { return .success(tt.lowercased()) }
         return .failure(.invalidEmail(s))
+    }
+
+    private static func hasMailto(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        b.count > 7 && b[6] == UInt8(ascii: ":") && b.prefix(7).map(TextNormalizer.lower).elementsEqual("mailto:".utf8)
     }
 
     /// local@domain.tld: one "@", no whitespace, no consecutive dots, dotted domain with a

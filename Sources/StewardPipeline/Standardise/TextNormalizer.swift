@@ -46,7 +46,11 @@ enum TextNormalizer {
         }
         var scalars = String.UnicodeScalarView()
         var pendingSpace = false
+        // Below U+0300 (Latin-1, Latin Extended-A/B) and in General Punctuation (’ – …) every
+        // character is already NFC: skip Foundation's costly normalisation for such names.
+        var maybeNotNFC = false
         for u in s.unicodeScalars {
+            if u.value >= 0x300 && !(0x2010...0x206F).contains(u.value) { maybeNotNFC = true }
             if isInvisible(u) { continue }
             if u.properties.isWhitespace {
                 pendingSpace = !scalars.isEmpty
@@ -57,7 +61,7 @@ enum TextNormalizer {
         }
         if scalars.isEmpty { return nil }
         let str = String(scalars)
-        return .unicode(str.precomposedStringWithCanonicalMapping)
+        return .unicode(maybeNotNFC ? str.precomposedStringWithCanonicalMapping : str)
     }
 
     static func cleanString(_ s: String) -> String? {
