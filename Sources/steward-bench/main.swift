@@ -1,1 +1,127 @@
-print("x")
+import Foundation
+import StewardCatalog
+import StewardPipeline
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// steward-bench: prints one JSON object of measurements. Run from a release build:
+///   swift build -c release && .build/release/steward-bench [ingest|demo|all] [--rows N] [--customers N]
+/// Each figure is compared against a reference measured in the same run where the issue asks for one.
+
+struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
+
+/// Runs a command as a child process; wall time and the child's peak RSS (from wait4's rusage).
+func measure(_ path: String, _ args: [String], cwd: String? = nil, stdin: String? = nil) -> Measured {
+    var pid: pid_t = 0
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0) }
+    if let cwd { posix_spawn_file_actions_addchdir_np(&actions, cwd) }
+    let argv = ([path] + args).map { strdup($0) } + [nil]
+    let start = Date()
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    guard rc == 0 else { fatalError("cannot start \(path): \(rc)") }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    let elapsed = Date().timeIntervalSince(start)
+    argv.forEach { free($0) }
+    return Measured(seconds: elapsed, maxRSSMB: Double(usage.ru_maxrss) / 1024, status: (status >> 8) & 0xff)
+}
+
+func which(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+        let p = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: p) { return p }
+    }
+    return nil
+}
+
+let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+let steward = exeDir.appendingPathComponent("steward").path
+var args = Array(CommandLine.arguments.dropFirst())
+let mode = args.first.map { $0.hasPrefix("--") ? "all" : $0 } ?? "all"
+func option(_ name: String, _ def: Int) -> Int {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return def }
+    return v
+}
+let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("steward-bench-\(getpid())")
+try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: work) }
+var result: [String: Any] = [
+    "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount,
+                "memory_gb": Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824],
+]
+
+if mode == "demo" || mode == "all" {
+    let n = option("--customers", 1_000_000)
+    let start = Date()
+    let manifest = try DemoGenerator(customers: n, seed: 42).write(to: work.appendingPathComponent("demo"))
+    result["demo_generator"] = ["customers": n, "seconds": Date().timeIntervalSince(start),
+                                "rows": manifest.sources.values.reduce(0) { $0 + $1.rows }]
+    try? FileManager.default.removeItem(at: work.appendingPathComponent("demo"))
+}
+
+if mode == "ingest" || mode == "all" {
+    // 1,000,000 person rows of the demo's CRM shape, one CSV, ingested with the demo CRM source's checks.
+    let rows = option("--rows", 1_000_000)
+    let project = work.appendingPathComponent("ingest")
+    let people = Int(Double(rows) / 0.72) + 1
+    _ = try DemoGenerator(customers: people, seed: 7).write(to: project)
+    let crmFiles = Glob.files("sources/crm/*.csv", relativeTo: project)
+    // One file: the header once, then every data row of the CRM files.
+    let single = project.appendingPathComponent("sources/crm_all.csv")
+    FileManager.default.createFile(atPath: single.path, contents: nil)
+    let out = try FileHandle(forWritingTo: single)
+    var written = 0
+    for (i, file) in crmFiles.enumerated() {
+        let reader = try CSVReader(path: file.path)
+        let header = try reader.next()!
+        if i == 0 { out.write(Data((csvLine(header.fields) + "\n").utf8)) }
+        var chunk = ""
+        while let r = try reader.next(), written < rows {
+            chunk += csvLine(r.fields) + "\n"
+            written += 1
+            if chunk.utf8.count > 1 << 20 { out.write(Data(chunk.utf8)); chunk = "" }
+        }
+        out.write(Data(chunk.utf8))
+        try FileManager.default.removeItem(at: file)
+    }
+    try out.close()
+    let size = (try FileManager.default.attributesOfItem(atPath: single.path)[.size] as? Int) ?? 0
+    var yml = try String(contentsOf: project.appendingPathComponent("steward.yml"), encoding: .utf8)
+    yml = yml.replacingOccurrences(of: "sources/crm/contacts_*.csv", with: "sources/crm_all.csv")
+    try yml.write(to: project.appendingPathComponent("steward.yml"), atomically: true, encoding: .utf8)
+
+    var reference: [String: Any] = ["tool": "sqlite3 .import"]
+    if let sqlite = which("sqlite3") {
+        let db = work.appendingPathComponent("import.db").path
+        let m = measure(sqlite, [db, "-cmd", ".mode csv", ".import \(single.path) t"])
+        reference["seconds"] = m.seconds
+        reference["rows_per_second"] = Double(written) / m.seconds
+        reference["max_rss_mb"] = m.maxRSSMB
+    }
+    let m = measure(steward, ["run", "--project", project.path, "--source", "crm_contacts"])
+    let catalog = try Catalog.open(at: project.appendingPathComponent(".steward/catalog.sqlite"), readOnly: true)
+    let counts = try catalog.tableCounts()
+    var ingest: [String: Any] = [
+        "rows": written, "file_mb": Double(size) / 1_048_576, "seconds": m.seconds, "rows_per_second": Double(written) / m.seconds,
+        "max_rss_mb": m.maxRSSMB, "exit_status": m.status, "raw_rows": counts["raw_record"] ?? 0,
+        "staged_rows": counts["staged_person"] ?? 0, "quarantined_rows": counts["quarantine"] ?? 0,
+    ]
+    if let ref = reference["rows_per_second"] as? Double { ingest["share_of_sqlite3_rate"] = (Double(written) / m.seconds) / ref }
+    result["ingest"] = ingest
+    result["reference"] = reference
+}
+
+func csvLine(_ fields: [String]) -> String {
+    fields.map { f in
+        f.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f
+    }.joined(separator: ",")
+}
+
+let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+print(String(decoding: data, as: UTF8.self))

@@ -272,8 +272,8 @@ struct NodeReader {
         var dateFormats: [String] = []
         if let n = value("date_formats") {
             dateFormats = try strings(n, "\(ctx).date_formats")
-            for f in dateFormats where !DateFormatValidator.isValid(f) {
-                throw fail(n, "\(ctx).date_formats", "'\(f)' needs %Y or %y, %m/%b/%B and %d")
+            for f in dateFormats {
+                if let problem = Standardiser.validateDateFormat(f) { throw fail(n, "\(ctx).date_formats", "'\(f)': \(problem)") }
             }
         }
         var sourceRegion: String?
@@ -379,12 +379,5 @@ enum Template {
         guard column == nil else { return nil }
         if !literal.isEmpty { parts.append(.literal(literal)) }
         return parts
-    }
-}
-
-enum DateFormatValidator {
-    static func isValid(_ format: String) -> Bool {
-        (format.contains("%Y") || format.contains("%y")) &&
-            (format.contains("%m") || format.contains("%b") || format.contains("%B")) && format.contains("%d")
     }
 }
