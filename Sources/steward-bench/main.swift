@@ -12,14 +12,13 @@ import Glibc
 struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
 
 /// Runs a command as a child process; wall time and the child's peak RSS (from wait4's rusage).
-func measure(_ path: String, _ args: [String], cwd: String? = nil, stdin: String? = nil) -> Measured {
+func measure(_ path: String, _ args: [String], stdin: String? = nil) -> Measured {
     var pid: pid_t = 0
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0) }
-    if let cwd { posix_spawn_file_actions_addchdir_np(&actions, cwd) }
     let argv = ([path] + args).map { strdup($0) } + [nil]
     let start = Date()
     let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
@@ -42,7 +41,7 @@ func which(_ name: String) -> String? {
 
 let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 let steward = exeDir.appendingPathComponent("steward").path
-var args = Array(CommandLine.arguments.dropFirst())
+nonisolated(unsafe) let args = Array(CommandLine.arguments.dropFirst())
 let mode = args.first.map { $0.hasPrefix("--") ? "all" : $0 } ?? "all"
 func option(_ name: String, _ def: Int) -> Int {
     guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return def }

@@ -34,9 +34,22 @@ enum ColumnRef {
         default: raw = nil
         }
         guard let raw else { return nil }
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty ? nil : trimmed
+        return Self.trimmed(raw)
     }
+
+    /// Trims ASCII whitespace (and NBSP) without Foundation: this runs for every checked cell.
+    @inline(__always)
+    static func trimmed(_ s: String) -> String? {
+        var utf8 = s.utf8
+        guard let first = utf8.first else { return nil }
+        if !isSpace(first), let last = utf8.last, !isSpace(last), last != 0xA0 { return s }
+        let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        utf8 = trimmed.utf8
+        return utf8.isEmpty ? nil : trimmed
+    }
+
+    @inline(__always)
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0xC2 }
 }
 
 /// Streams `SourceRow`s from one file of a source, whatever its format.

@@ -43,7 +43,7 @@ enum DemoProjectFiles {
               - pattern: {column: Email, format: email, severity: warn}
               - pattern: {column: Phone, format: phone, severity: warn}
               - pattern: {column: BirthDate, format: date, severity: warn}
-              - pattern: {column: SSN, format: "^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$", severity: warn, name: ssn_format}
+              - pattern: {column: SSN, regex: "^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$", severity: warn, name: ssn_format}
               - row_count: {min: 1}
 
           - name: ecom_customers
