@@ -247,6 +247,8 @@ struct DemoSourceWriter {
         }
         order.sort()
         let source: [UInt8] = Array("ecom_customers".utf8)
+        var rates = self.rates
+        rates.special = 0   // customers fail only not_null and unique on the key
         var counts = DemoCounts()
         var recent = DemoRecent()
         var out = try file(Self.ecomCustomersFile)
@@ -837,11 +839,9 @@ struct DemoRecent {
     /// A clean row other than the newest, if there is one.
     mutating func pickEarlier(_ rng: inout DemoRNG) -> (Int, Int)? {
         guard items.count >= 2 else { return nil }
-        let newest = (next + 63) % 64
-        var i = rng.int(items.count)
-        if i == newest % items.count && items.count == 64 || (items.count < 64 && i == items.count - 1) {
-            i = (i + items.count - 1) % items.count
-        }
+        let newest = items.count < 64 ? items.count - 1 : (next + 63) % 64
+        var i = rng.int(items.count - 1)
+        if i >= newest { i += 1 }
         return items[i]
     }
 }
