@@ -43,7 +43,7 @@ public struct DemoGenerator: Sendable {
             .write(to: directory.appendingPathComponent("steward.yml"))
         try Data(DemoProjectFiles.roadmap.utf8).write(to: directory.appendingPathComponent("roadmap.md"))
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         var json = try encoder.encode(manifest)
         json.append(0x0A)
         try json.write(to: directory.appendingPathComponent("demo-manifest.json"))

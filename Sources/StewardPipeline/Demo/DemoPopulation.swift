@@ -134,7 +134,9 @@ struct DemoPopulation {
             if i == 1 { systems |= DemoPerson.crm | DemoPerson.ecommerce }
             p.systems = systems
             p.crmDuplicate = systems & DemoPerson.crm != 0 && rng.chance(0.03)
-            p.ecomDuplicate = systems & DemoPerson.ecommerce != 0 && rng.chance(0.015)
+            // A second shop account needs a second address to log in with.
+            p.ecomDuplicate = systems & DemoPerson.ecommerce != 0
+                && (p.altEmail.kind != .none || p.workEmail.kind != .none) && rng.chance(0.05)
             p.hasEvents = i == 0 || rng.chance(0.4)
             if i == 0 || (systems & (DemoPerson.crm | DemoPerson.ecommerce) != 0 && rng.chance(0.22)) {
                 p.tickets = UInt8(rng.range(1, 3))

@@ -61,13 +61,16 @@ struct DemoSourceWriter {
 
     private mutating func writeCRM() throws -> DemoSourceCounts {
         var rng = DemoRNG(seed: seed, stream: 2)
-        // Record order: people in order, second records of duplicated contacts re-entered a while later.
+        // Record order: by the day the contact was created; the second record of a duplicated contact is
+        // re-entered by another sales rep days to years later.
         var order: [UInt64] = []
         order.reserveCapacity(pop.people.count)
+        let last = Int(DemoPopulation.lastDay)
         for (i, p) in pop.people.enumerated() where p.systems & DemoPerson.crm != 0 {
-            order.append(UInt64(i) << 33 | UInt64(i))
+            order.append(UInt64(p.since) << 33 | UInt64(i))
             if p.crmDuplicate {
-                order.append(UInt64(i + 20 + rng.int(3000)) << 33 | 1 << 32 | UInt64(i))
+                let later = min(last, Int(p.since) + rng.range(3, 700))
+                order.append(UInt64(later) << 33 | 1 << 32 | UInt64(i))
             }
         }
         order.sort()
@@ -234,21 +237,28 @@ struct DemoSourceWriter {
         ecomPrimary = Array(repeating: 0, count: pop.people.count)
         ecomSecondary = Array(repeating: 0, count: pop.people.count)
         var order: [UInt64] = []
+        // In sign-up order; a second account (guest checkout, new address) opened later.
         for (i, p) in pop.people.enumerated() where p.systems & DemoPerson.ecommerce != 0 {
-            order.append(UInt64(i) << 33 | UInt64(i))
-            if p.ecomDuplicate { order.append(UInt64(i + 50 + rng.int(5000)) << 33 | 1 << 32 | UInt64(i)) }
+            order.append(UInt64(p.since) << 33 | UInt64(i))
+            if p.ecomDuplicate {
+                let later = rng.range(Int(p.since), Int(DemoPopulation.lastDay))
+                order.append(UInt64(later) << 33 | 1 << 32 | UInt64(i))
+            }
         }
         order.sort()
         let source: [UInt8] = Array("ecom_customers".utf8)
+        var rates = self.rates
+        rates.special = 0   // customers fail only not_null and unique on the key
         var counts = DemoCounts()
         var recent = DemoRecent()
         var out = try file(Self.ecomCustomersFile)
         for (k, entry) in order.enumerated() {
             let person = Int(entry & 0xFFFF_FFFF)
             let secondary = entry & (1 << 32) != 0
+            let created = Int32(entry >> 33)
             let key = k + 1
             let defect = rng.defect(rates)
-            ecomCustomerLine(person, key: key, secondary: secondary, defect: defect, &rng)
+            ecomCustomerLine(person, key: key, secondary: secondary, created: created, defect: defect, &rng)
             emitJSONLine(malformed: defect == .malformed, &rng, &out.out)
             try addTruth(source, key: defect == .missingKey ? [] : keyBytes(0x45, key, 7), person: person)
             counts.record(defect)
@@ -257,7 +267,7 @@ struct DemoSourceWriter {
                 if secondary { ecomSecondary[person] = Int32(key) } else { ecomPrimary[person] = Int32(key) }
             }
             if defect == .duplicateKey, let (dp, dk) = recent.pickEarlier(&rng) {
-                ecomCustomerLine(dp, key: dk, secondary: false, defect: .none, &rng)
+                ecomCustomerLine(dp, key: dk, secondary: false, created: nil, defect: .none, &rng)
                 emitJSONLine(malformed: false, &rng, &out.out)
                 try addTruth(source, key: keyBytes(0x45, dk, 7), person: dp)
                 counts.rows += 1
@@ -270,8 +280,9 @@ struct DemoSourceWriter {
         return counts.result(files: [Self.ecomCustomersFile])
     }
 
-    private mutating func ecomCustomerLine(_ pi: Int, key: Int, secondary: Bool, defect: DemoDefect,
-                                           _ rng: inout DemoRNG) {
+    /// One customer line; `created` is nil for a re-exported copy (then the primary account's date).
+    private mutating func ecomCustomerLine(_ pi: Int, key: Int, secondary: Bool, created: Int32?,
+                                           defect: DemoDefect, _ rng: inout DemoRNG) {
         let p = pop.people[pi]
         line.clear()
         line.put("{\"customer_id\":")
@@ -362,8 +373,7 @@ struct DemoSourceWriter {
         line.byte(0x7D)
 
         line.put(",\"created_at\":\"")
-        let created = secondary ? Int32(rng.range(Int(p.since), Int(DemoPopulation.lastDay))) : p.since
-        line.isoDateTime(created, seconds: Int32(rng.int(86_400)))
+        line.isoDateTime(created ?? p.since, seconds: Int32(rng.int(86_400)))
         line.put(rng.chance(0.6) ? "\",\"accepts_marketing\":true}" : "\",\"accepts_marketing\":false}")
     }
 
@@ -829,11 +839,9 @@ struct DemoRecent {
     /// A clean row other than the newest, if there is one.
     mutating func pickEarlier(_ rng: inout DemoRNG) -> (Int, Int)? {
         guard items.count >= 2 else { return nil }
-        let newest = (next + 63) % 64
-        var i = rng.int(items.count)
-        if i == newest % items.count && items.count == 64 || (items.count < 64 && i == items.count - 1) {
-            i = (i + items.count - 1) % items.count
-        }
+        let newest = items.count < 64 ? items.count - 1 : (next + 63) % 64
+        var i = rng.int(items.count - 1)
+        if i >= newest { i += 1 }
         return items[i]
     }
 }
