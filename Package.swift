@@ -27,6 +27,8 @@ let package = Package(
             name: "StewardPipeline",
             dependencies: [
                 "StewardCatalog",
+                // The C API directly for the bulk-load statements (see BENCHMARKS.md).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]

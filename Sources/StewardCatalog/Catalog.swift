@@ -25,6 +25,8 @@ public final class Catalog: Sendable {
             // Bulk loads dominate writes; NORMAL is durable across process kills in WAL mode.
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // A large page cache keeps a big batch's index pages in memory (bounded: 64 MB).
+                try db.execute(sql: "PRAGMA cache_size = -65536")
             }
         }
         let pool: DatabasePool

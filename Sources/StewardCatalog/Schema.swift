@@ -78,6 +78,8 @@ enum Schema {
             );
             -- No secondary indexes: a batch's raw rows are the id range [first_raw_id, last_raw_id] of its batch row.
 
+            -- Rowid tables with a unique key index: bulk loads append to the table and touch only the
+            -- narrow index (a WITHOUT ROWID table of 25 columns splits pages on every random key).
             CREATE TABLE staged_person (
                 source TEXT NOT NULL,
                 record_key TEXT NOT NULL,
@@ -93,9 +95,8 @@ enum Schema {
                 last_seen_batch INTEGER NOT NULL,
                 is_deleted INTEGER NOT NULL DEFAULT 0,
                 first_seen_run INTEGER NOT NULL,
-                updated_run INTEGER NOT NULL,
-                PRIMARY KEY (source, record_key)
-            ) WITHOUT ROWID;
+                updated_run INTEGER NOT NULL
+            );
 
             CREATE TABLE staged_activity (
                 source TEXT NOT NULL,
@@ -113,9 +114,11 @@ enum Schema {
                 last_seen_batch INTEGER NOT NULL,
                 is_deleted INTEGER NOT NULL DEFAULT 0,
                 first_seen_run INTEGER NOT NULL,
-                updated_run INTEGER NOT NULL,
-                PRIMARY KEY (source, record_key)
-            ) WITHOUT ROWID;
+                updated_run INTEGER NOT NULL
+            );
+
+            CREATE UNIQUE INDEX staged_person_key ON staged_person(source, record_key);
+            CREATE UNIQUE INDEX staged_activity_key ON staged_activity(source, record_key);
 
             CREATE TABLE check_definition (
                 source TEXT NOT NULL,

@@ -63,4 +63,14 @@ import Testing
         let url = project.write("big.txt", String(repeating: "a", count: 1_000_000))
         #expect(try SHA256.file(url.path).digest == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
+
+    @Test func rawRowsAreValidJSONWhateverTheyHold() throws {
+        let values = ["plain", "quote \" and \\ backslash", "line\nbreak\r\ttab", "ctrl \u{01}", "Zoë 山田", ""]
+        let keys = ["a", "b", "c", "d", "e", "f"]
+        let text = JSONText.object(keys: keys, values: values)
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: String]
+        #expect(parsed == Dictionary(uniqueKeysWithValues: zip(keys, values)))
+        let ragged = try JSONSerialization.jsonObject(with: Data(JSONText.object(keys: ["a"], values: ["1", "2"]).utf8)) as! [String: String]
+        #expect(ragged == ["a": "1", "_extra1": "2"])
+    }
 }

@@ -222,37 +222,39 @@ final class LineReader {
 }
 
 enum JSONText {
-    /// A JSON object of string values, built by hand: the raw layer writes one per row.
+    /// A JSON object of string values, built by hand over bytes: the raw layer writes one per row.
     static func object(keys: [String], values: [String]) -> String {
-        var out = "{"
-        out.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 8 } + keys.reduce(0) { $0 + $1.utf8.count })
+        var out: [UInt8] = []
+        out.reserveCapacity(values.reduce(16) { $0 + $1.utf8.count + 6 } + keys.reduce(0) { $0 + $1.utf8.count })
+        out.append(UInt8(ascii: "{"))
         for i in 0..<max(keys.count, values.count) {
-            if i > 0 { out += "," }
-            appendQuoted(i < keys.count ? keys[i] : "_extra\(i - keys.count + 1)", to: &out)
-            out += ":"
-            if i < values.count { appendQuoted(values[i], to: &out) } else { out += "null" }
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            if i < keys.count { appendQuotedBytes(keys[i], to: &out) } else { appendQuotedBytes("_extra\(i - keys.count + 1)", to: &out) }
+            out.append(UInt8(ascii: ":"))
+            if i < values.count { appendQuotedBytes(values[i], to: &out) } else { out.append(contentsOf: "null".utf8) }
         }
-        out += "}"
-        return out
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func appendQuoted(_ s: String, to out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == 0x22 || b == 0x5C { needsEscape = true; break }
-        if !needsEscape { out += s; out += "\""; return }
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+    @inline(__always)
+    static func appendQuotedBytes(_ s: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            default: out.append(b)
             }
         }
-        out += "\""
+        out.append(0x22)
     }
 
     static func flatten(_ dict: [String: Any], prefix: String, into out: inout [String: String]) {

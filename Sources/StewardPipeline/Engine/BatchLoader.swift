@@ -48,8 +48,12 @@ struct BatchLoader {
             while let row = try stream.next() {
                 result.rowsRead += 1
                 let key = state.keyColumn.value(in: row)
-                try state.insertRaw.setUncheckedArguments([source.name, batchId, key, row.line, row.rawText])
-                try state.insertRaw.execute()
+                state.insertRaw.bind(1, source.name)
+                state.insertRaw.bind(2, batchId)
+                state.insertRaw.bind(3, key)
+                state.insertRaw.bind(4, row.line)
+                state.insertRaw.bind(5, row.rawText)
+                try state.insertRaw.step(db)
                 let rawId = db.lastInsertedRowID
                 if firstRaw == nil { firstRaw = rawId }
                 lastRaw = rawId

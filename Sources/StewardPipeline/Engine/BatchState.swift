@@ -42,12 +42,12 @@ struct BatchState {
     let fileModifiedAt: Date?
     let now: Date
     let keyColumn: ColumnRef
-    let insertRaw: Statement
-    let upsert: Statement
-    let insertQuarantine: Statement
+    let insertRaw: BulkStatement
+    let upsert: BulkStatement
+    let insertQuarantine: BulkStatement
     let checks: [CheckRun]
     let standardiser: Standardiser
-    let fields: [(field: String, get: (SourceRow) -> String?)]
+    let fields: [(field: CanonicalField, get: (SourceRow) -> String?)]
     /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
     var openQuarantineKeys: Set<String>
     var stagedKeysThisBatch: Set<String> = []
@@ -62,13 +62,13 @@ struct BatchState {
         self.fileModifiedAt = fileModifiedAt
         now = loader.now()
         keyColumn = stream.column(source.key)
-        insertRaw = try db.makeStatement(sql: "INSERT INTO raw_record (source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?)")
-        insertQuarantine = try db.makeStatement(sql: """
+        insertRaw = try BulkStatement(db, sql: "INSERT INTO raw_record (source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?)")
+        insertQuarantine = try BulkStatement(db, sql: """
             INSERT INTO quarantine (run_id, source, batch_id, file, line, record_key, checks_json, reasons_json, raw, quarantined_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         if source.entity == .person {
-            upsert = try db.makeStatement(sql: """
+            upsert = try BulkStatement(db, sql: """
                 INSERT INTO staged_person (source, record_key, batch_id, line, first_name, last_name, full_name,
                     first_name_original, last_name_original, full_name_original, email, phone, dob, street, city, postcode,
                     region, country, national_id, flags, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
@@ -84,7 +84,7 @@ struct BatchState {
                     last_seen_batch = excluded.last_seen_batch, is_deleted = 0
                 """)
         } else {
-            upsert = try db.makeStatement(sql: """
+            upsert = try BulkStatement(db, sql: """
                 INSERT INTO staged_activity (source, record_key, entity, batch_id, line, customer_ref_kind, customer_ref,
                     occurred_at, amount, type, flags, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
@@ -112,19 +112,20 @@ struct BatchState {
         }
         standardiser = Standardiser(reference: ReferenceData.shared, defaultRegion: source.region ?? loader.config.defaultRegion,
                                     dateFormats: source.dateFormats)
-        fields = source.mapping.map { entry in
+        fields = source.mapping.map { entry -> (CanonicalField, (SourceRow) -> String?) in
+            let field = CanonicalField(name: entry.field)!
             switch entry.value {
             case .column(let c, _):
                 let ref = stream.column(c)
-                return (entry.field, { ref.value(in: $0) })
+                return (field, { ref.value(in: $0) })
             case .reference(_, let c):
                 let ref = stream.column(c)
-                return (entry.field, { ref.value(in: $0) })
+                return (field, { ref.value(in: $0) })
             case .template(let parts, _):
                 let resolved: [(String?, ColumnRef?)] = parts.map {
                     switch $0 { case .literal(let l): return (l, nil); case .column(let c): return (nil, stream.column(c)) }
                 }
-                return (entry.field, { row in
+                return (field, { row in
                     var out = "", anyValue = false
                     for (literal, ref) in resolved {
                         if let literal { out += literal } else if let v = ref?.value(in: row) { out += v; anyValue = true }
@@ -132,7 +133,7 @@ struct BatchState {
                     return anyValue ? out : nil
                 })
             case .canonical:
-                return (entry.field, { _ in nil })
+                return (field, { _ in nil })
             }
         }
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
@@ -250,15 +251,16 @@ struct BatchState {
     // MARK: staging and quarantine
 
     func rowCountry(_ row: SourceRow) -> String? {
-        guard let get = fields.first(where: { $0.field == "country" })?.get, let raw = get(row) else { return nil }
+        guard let get = fields.first(where: { $0.field == .country })?.get, let raw = get(row) else { return nil }
         if case .success(let code)? = standardiser.country(raw) { return code }
         return nil
     }
 
     mutating func quarantine(row: SourceRow, key: String?, checks: [String], reasons: [String]) throws {
-        try insertQuarantine.setUncheckedArguments([runId, source.name, batchId, file, row.line, key,
-                                                    encodeStrings(checks), encodeStrings(reasons), row.rawText, Timestamp.string(now)])
-        try insertQuarantine.execute()
+        let q = insertQuarantine
+        q.bind(1, runId); q.bind(2, source.name); q.bind(3, batchId); q.bind(4, file); q.bind(5, row.line); q.bind(6, key)
+        q.bind(7, encodeStrings(checks)); q.bind(8, encodeStrings(reasons)); q.bind(9, row.rawText); q.bind(10, Timestamp.string(now))
+        try q.step(db)
         if let key {
             // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
             let table = source.entity == .person ? "staged_person" : "staged_activity"
@@ -269,48 +271,50 @@ struct BatchState {
 
     mutating func stage(row: SourceRow, key: String, flags warnReasons: [String]) throws {
         var flags = warnReasons
-        var values: [String: String] = [:]
-        for (field, get) in fields { if let v = get(row) { values[field] = v } }
+        var values = FieldValues()
+        for (field, get) in fields { values[field] = get(row) }
         for c in selfReferencing { c.targetKeys.insert(key) }
         let hash = FNV.hash(row.rawText)
         if source.entity == .person {
             let s = standardiser
-            func name(_ f: String) -> String? { values[f].flatMap { s.name($0) } }
-            let country: String? = values["country"].flatMap { raw in
+            func name(_ f: CanonicalField) -> String? { values[f].flatMap { s.name($0) } }
+            let country: String? = values[.country].flatMap { raw in
                 switch s.country(raw) {
                 case .success(let c)?: return c
                 case .failure(let e)?: flags.append("country: \(e)"); return nil
                 case nil: return nil
                 }
             }
-            func std(_ f: String, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
+            func std(_ f: CanonicalField, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
                 guard let raw = values[f] else { return nil }
                 switch fn(raw) {
                 case .success(let v)?: return v
-                case .failure(let e)?: flags.append("\(f): \(e)"); return nil
+                case .failure(let e)?: flags.append("\(f.name): \(e)"); return nil
                 case nil: return nil
                 }
             }
-            let email = std("email") { s.email($0) }
-            let phone = std("phone") { s.phone($0, region: country) }
-            let dob = std("dob") { s.date($0) }
-            let postcode = std("postcode") { s.postcode($0, country: country) }
-            try upsert.setUncheckedArguments([
-                source.name, key, batchId, row.line, name("first_name"), name("last_name"), name("full_name"),
-                values["first_name"], values["last_name"], values["full_name"], email, phone, dob,
-                values["street"].flatMap { s.text($0) }, values["city"].flatMap { s.name($0) }, postcode,
-                values["region"].flatMap { s.text($0) }, country, values["national_id"].flatMap { s.text($0) },
-                flags.isEmpty ? nil : encodeStrings(flags), hash, batchId, runId, runId,
-            ])
+            let email = std(.email) { s.email($0) }
+            let phone = std(.phone) { s.phone($0, region: country) }
+            let dob = std(.dob) { s.date($0) }
+            let postcode = std(.postcode) { s.postcode($0, country: country) }
+            let u = upsert
+            u.bind(1, source.name); u.bind(2, key); u.bind(3, batchId); u.bind(4, row.line)
+            u.bind(5, name(.first_name)); u.bind(6, name(.last_name)); u.bind(7, name(.full_name))
+            u.bind(8, values[.first_name]); u.bind(9, values[.last_name]); u.bind(10, values[.full_name])
+            u.bind(11, email); u.bind(12, phone); u.bind(13, dob)
+            u.bind(14, values[.street].flatMap { s.text($0) }); u.bind(15, values[.city].flatMap { s.name($0) })
+            u.bind(16, postcode); u.bind(17, values[.region].flatMap { s.text($0) }); u.bind(18, country)
+            u.bind(19, values[.national_id].flatMap { s.text($0) }); u.bind(20, flags.isEmpty ? nil : encodeStrings(flags))
+            u.bind(21, hash); u.bind(22, batchId); u.bind(23, runId); u.bind(24, runId)
         } else {
             var refKind: String?, ref: String?
             if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
                 switch mapping.value {
                 case .reference(let target, _):
-                    refKind = "source:\(target)"; ref = values["customer_ref"]
+                    refKind = "source:\(target)"; ref = values[.customer_ref]
                 case .canonical(let field):
                     refKind = field
-                    if let raw = values[field] {
+                    if let raw = values[CanonicalField(name: field)!] {
                         let result: Result<String, StandardiseError>? = field == "email" ? standardiser.email(raw)
                             : field == "phone" ? standardiser.phone(raw, region: nil) : standardiser.text(raw).map { .success($0) }
                         switch result {
@@ -323,7 +327,7 @@ struct BatchState {
                 }
             }
             var occurred: String?
-            if let raw = values["occurred_at"] {
+            if let raw = values[.occurred_at] {
                 switch standardiser.timestamp(raw) {
                 case .success(let v)?: occurred = v
                 case .failure(let e)?: flags.append("occurred_at: \(e)")
@@ -331,17 +335,17 @@ struct BatchState {
                 }
             }
             var amount: Double?
-            if let raw = values["amount"] {
+            if let raw = values[.amount] {
                 if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
                 else { flags.append("amount: '\(raw)' is not a number") }
             }
-            try upsert.setUncheckedArguments([
-                source.name, key, source.entity.rawValue, batchId, row.line, refKind, ref, occurred, amount,
-                values["type"].flatMap { standardiser.text($0) }, flags.isEmpty ? nil : encodeStrings(flags), hash, batchId,
-                runId, runId,
-            ])
+            let u = upsert
+            u.bind(1, source.name); u.bind(2, key); u.bind(3, source.entity.rawValue); u.bind(4, batchId); u.bind(5, row.line)
+            u.bind(6, refKind); u.bind(7, ref); u.bind(8, occurred); u.bind(9, amount)
+            u.bind(10, values[.type].flatMap { standardiser.text($0) }); u.bind(11, flags.isEmpty ? nil : encodeStrings(flags))
+            u.bind(12, hash); u.bind(13, batchId); u.bind(14, runId); u.bind(15, runId)
         }
-        try upsert.execute()
+        try upsert.step(db)
         if openQuarantineKeys.contains(key) {
             try db.execute(sql: """
                 UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
@@ -350,5 +354,26 @@ struct BatchState {
                                  source.name, key, batchId])
             openQuarantineKeys.remove(key)
         }
+    }
+}
+
+/// Canonical fields of staged records (CONTRACTS.md), as slots: the hot path avoids a dictionary per row.
+enum CanonicalField: Int, CaseIterable {
+    case first_name, last_name, full_name, email, phone, dob, street, city, postcode, region, country, national_id
+    case customer_ref, occurred_at, amount, type
+
+    var name: String { "\(self)" }
+
+    init?(name: String) {
+        guard let match = Self.allCases.first(where: { "\($0)" == name }) else { return nil }
+        self = match
+    }
+}
+
+struct FieldValues {
+    private var slots = [String?](repeating: nil, count: CanonicalField.allCases.count)
+    subscript(_ field: CanonicalField) -> String? {
+        get { slots[field.rawValue] }
+        set { slots[field.rawValue] = newValue }
     }
 }
