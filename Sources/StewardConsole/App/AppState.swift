@@ -79,7 +79,9 @@ public struct AppState: Equatable, Sendable {
     /// Why the catalog could not be read (shown as an error screen when there is no snapshot yet).
     public var catalogError: String?
     public var loading = false
-    public var lastRequest: SnapshotRequest?
+    /// Another load was asked for while one was in flight.
+    public var reloadPending = false
+    public var lastLoadStarted: Date?
 
     public var run: ActiveRun?
     public var status: StatusMessage?
