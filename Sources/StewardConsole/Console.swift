@@ -218,7 +218,7 @@ public final class ConsoleLog: @unchecked Sendable {
         if let url {
             let fm = FileManager.default
             try? fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
+            if !fm.fileExists(atPath: url.path) { _ = fm.createFile(atPath: url.path, contents: nil) }
             h = try? FileHandle(forWritingTo: url)
             _ = try? h?.seekToEnd()
         }
