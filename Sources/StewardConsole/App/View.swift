@@ -18,6 +18,7 @@ extension ConsoleApp {
         buffer.clear(style: theme.text)
         if state.isTooSmall {
             renderTooSmall(state, into: &buffer)
+            fillDefaults(theme.text, &buffer)
             return
         }
         let layout = ScreenLayout(width: state.width, height: state.height)
@@ -31,6 +32,20 @@ extension ConsoleApp {
         case .help: renderHelp(state, area: buffer.area, into: &buffer)
         case .confirmQuit: renderConfirmQuit(state, area: buffer.area, into: &buffer)
         default: break
+        }
+        fillDefaults(theme.text, &buffer)
+    }
+
+    /// Themes with their own background (light) paint it under every cell that did not choose one.
+    static func fillDefaults(_ base: Style, _ buffer: inout ScreenBuffer) {
+        guard base.bg != .default || base.fg != .default else { return }
+        for y in 0..<buffer.height {
+            for x in 0..<buffer.width {
+                var cell = buffer[x, y]
+                if cell.style.bg == .default { cell.style.bg = base.bg }
+                if cell.style.fg == .default { cell.style.fg = base.fg }
+                buffer[x, y] = cell
+            }
         }
     }
 
@@ -183,7 +198,7 @@ extension ConsoleApp {
             if binding.action == .run && (state.readOnly || !state.canRun) { continue }
             hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
         }
-        let order: [Action] = [.open, .back, .nextSection, .filter, .sort, .copyID, .run, .command, .help, .quit]
+        let order: [Action] = [.help, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
         return hints.sorted { a, b in
             let ia = order.firstIndex { short[$0] == a.text } ?? 99, ib = order.firstIndex { short[$0] == b.text } ?? 99
             return ia < ib

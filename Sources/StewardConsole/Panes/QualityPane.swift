@@ -213,12 +213,12 @@ public struct QualityPane: Equatable, Sendable {
         if q.trend.count > 1 {
             let delta = (q.trend.last! - q.trend[q.trend.count - 2]) * 100
             let word = abs(delta) < 0.05 ? "= steady" : (delta > 0 ? String(format: "▲ +%.1f", delta) : String(format: "▼ %.1f", delta))
-            overall += [Span("trend ", theme.muted), Span(Sparkline.text(q.trend, width: 20), theme.sparkline), Span(" \(word) since last run", theme.muted)]
+            overall += [Span("trend ", theme.muted), Span(Sparkline.text(q.trend, width: 20, relative: true), theme.sparkline), Span(" \(word) since last run", theme.muted)]
         }
         buffer.write(overall, x: layout.summary.x, y: layout.summary.y, maxWidth: layout.summary.width, base: theme.text)
         var dims: Line = []
         for dim in QualityDimension.allCases {
-            dims += [Span("\(dim.rawValue) ", theme.muted), Format.score(q.dimensions[dim], theme: theme), Span("  ")]
+            dims += [Span("\(Self.dimensionTitles[dim]!) ", theme.muted), Format.score(q.dimensions[dim], theme: theme), Span("  ")]
         }
         buffer.write(dims, x: layout.summary.x, y: layout.summary.y + 1, maxWidth: layout.summary.width, base: theme.text)
 
@@ -243,15 +243,16 @@ public struct QualityPane: Equatable, Sendable {
             Column("source", "Source", .fill(12), less: { $0.source < $1.source }) { [Span($0.source, theme.title)] },
             Column("score", "Score", .fixed(7), .right, less: { ($0.score ?? -1) < ($1.score ?? -1) }) { [Format.score($0.score, theme: theme)] },
         ]
-        let titles: [QualityDimension: String] = [.completeness: "Complete", .validity: "Valid", .uniqueness: "Unique",
-                                                  .consistency: "Consist.", .timeliness: "Timely"]
         for dim in QualityDimension.allCases {
-            cols.append(Column(dim.rawValue, titles[dim]!, .fixed(9), .right, less: { ($0.dimensions[dim] ?? -1) < ($1.dimensions[dim] ?? -1) }) {
+            cols.append(Column(dim.rawValue, Self.dimensionTitles[dim]!, .fixed(9), .right, less: { ($0.dimensions[dim] ?? -1) < ($1.dimensions[dim] ?? -1) }) {
                 [Format.score($0.dimensions[dim], theme: theme)]
             })
         }
         return cols
     }
+
+    static let dimensionTitles: [QualityDimension: String] = [
+        .completeness: "Complete", .validity: "Valid", .uniqueness: "Unique", .consistency: "Consist.", .timeliness: "Timely"]
 
     static func checkColumns(_ ctx: PaneContext) -> [Column<CheckStatus>] {
         let theme = ctx.theme

@@ -223,7 +223,7 @@ public struct SourcesPane: Equatable, Sendable {
             Column("system", "System/entity", .fixed(14), priority: 4, less: { ($0.system, $0.entity) < ($1.system, $1.entity) }) {
                 [Span($0.system), Span("/\($0.entity)", theme.muted)]
             },
-            Column("loaded", "Last load", .fixed(10), priority: 2, less: { ($0.lastLoadedAt ?? .distantPast) < ($1.lastLoadedAt ?? .distantPast) }) {
+            Column("loaded", "Last load", .fixed(9), priority: 2, less: { ($0.lastLoadedAt ?? .distantPast) < ($1.lastLoadedAt ?? .distantPast) }) {
                 [Span(Format.age($0.lastLoadedAt, now: now).replacingOccurrences(of: " ago", with: ""), theme.text)]
             },
             Column("fresh", "Fresh", .fixed(8), priority: 1, less: { ($0.freshnessAge ?? .infinity) < ($1.freshnessAge ?? .infinity) }) {
@@ -237,7 +237,7 @@ public struct SourcesPane: Equatable, Sendable {
             Column("dq", "DQ", .fixed(7), .right, priority: 1, less: { ($0.qualityScore ?? -1) < ($1.qualityScore ?? -1) }) {
                 [Format.score($0.qualityScore, theme: theme)]
             },
-            Column("trend", "Rows/run", .fixed(10), priority: 3) { [Span(Sparkline.text($0.recentRows, width: 10), theme.sparkline)] },
+            Column("trend", "Rows/run", .fixed(8), priority: 3) { [Span(Sparkline.text($0.recentRows, width: 8), theme.sparkline)] },
         ]
     }
 
@@ -305,7 +305,7 @@ public struct SourcesPane: Equatable, Sendable {
             let rows = quarantine(d)
             let cols: [Column<QuarantinedRow>] = [
                 Column("id", "Id", .fixed(6), .right) { [Span("\($0.id)")] },
-                Column("where", "File:line", .fixed(18)) { [Span("\($0.file):\($0.line)")] },
+                Column("where", "File:line", .fill(18)) { [Span("\($0.file):\($0.line)")] },
                 Column("key", "Key", .fixed(10), priority: 2) { [Span($0.recordKey.map(PIIMask.mask) ?? "—")] },
                 Column("checks", "Checks", .fixed(18), priority: 1) { [Span($0.checks.joined(separator: ","), theme.warn)] },
                 Column("reason", "Reason", .fill(12)) { [Span($0.reasons.joined(separator: "; "))] },

@@ -143,7 +143,7 @@ public struct ListView {
             let selected = showSelection && index == state.selected
             let base = selected ? textStyle.patched(selectedStyle) : textStyle
             if selected { buffer.fill(area.row(r), style: base) }
-            buffer.write([Span(selected ? "▸ " : "  ")] + items[index], x: area.x, y: area.y + r, maxWidth: area.width, base: base)
+            buffer.write(truncate([Span(selected ? "▸ " : "  ")] + items[index], to: area.width), x: area.x, y: area.y + r, maxWidth: area.width, base: base)
         }
     }
 }

@@ -69,9 +69,16 @@ public struct Gauge {
 public enum Sparkline {
     static let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
-    public static func text(_ values: [Double], width: Int) -> String {
+    /// - parameter relative: scale between the smallest and largest value shown (for scores that
+    ///   hover near 100%), instead of between zero and the largest (for counts).
+    public static func text(_ values: [Double], width: Int, relative: Bool = false) -> String {
         let shown = values.suffix(Swift.max(0, width))
-        guard let top = shown.max(), top > 0 else { return String(repeating: "▁", count: shown.count) }
+        guard let top = shown.max(), let low = shown.min() else { return "" }
+        if relative {
+            guard top > low else { return String(repeating: "▄", count: shown.count) }
+            return String(shown.map { bars[Swift.min(7, Int(($0 - low) / (top - low) * 7 + 0.5))] })
+        }
+        guard top > 0 else { return String(repeating: "▁", count: shown.count) }
         // Zero sits on the floor; anything above it gets at least the second bar, so it is seen.
         return String(shown.map { v -> Character in
             let level = v <= 0 ? 0 : Swift.max(1, Int((v / top * 7).rounded()))
@@ -90,7 +97,11 @@ public enum TextBlock {
         var out: [Line] = []
         for line in lines {
             var current: Line = [], used = 0
-            func flush() { out.append(current); current = []; used = 0 }
+            func flush() {
+                // A line never ends in the space where it broke.
+                while let last = current.last, last.text == " " { current.removeLast() }
+                out.append(current); current = []; used = 0
+            }
             for span in line {
                 for word in tokens(span.text) {
                     let w = word.displayWidth
