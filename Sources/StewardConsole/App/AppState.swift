@@ -118,7 +118,7 @@ public struct AppState: Equatable, Sendable {
         SnapshotRequest(source: sources.openSource, check: quality.openCheck)
     }
 
-    public var context: PaneContext { PaneContext(snapshot: snapshot, theme: theme, now: now) }
+    public var context: PaneContext { PaneContext(snapshot: snapshot, theme: theme, now: now, loadError: catalogError) }
 
     /// The filter of the current pane (what `/` edits).
     public var currentFilter: String {
@@ -144,7 +144,17 @@ public struct PaneContext {
     public var snapshot: ConsoleSnapshot?
     public var theme: Theme
     public var now: Date
-    public init(snapshot: ConsoleSnapshot?, theme: Theme, now: Date) { self.snapshot = snapshot; self.theme = theme; self.now = now }
+    /// Why the last refresh failed, if it did (drill-ins show it instead of "Loading…").
+    public var loadError: String?
+    public init(snapshot: ConsoleSnapshot?, theme: Theme, now: Date, loadError: String? = nil) {
+        self.snapshot = snapshot; self.theme = theme; self.now = now; self.loadError = loadError
+    }
+
+    /// "Loading NAME…", or why it cannot load.
+    func loadingLine(_ name: String) -> (String, Style) {
+        if let loadError { return ("Cannot load \(name): \(loadError)", theme.error) }
+        return ("Loading \(name)…", theme.muted)
+    }
 }
 
 /// Input, timers and finished background work: everything that changes the state arrives as one of these.

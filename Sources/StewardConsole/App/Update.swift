@@ -39,7 +39,8 @@ extension AppState {
         case .snapshotFailed(let error):
             loading = false
             catalogError = error
-            if snapshot != nil { status = StatusMessage(text: "refresh failed: \(error)", isError: true, at: now) }
+            // A refresh failure never hides a more important error (such as a failed run).
+            if snapshot != nil, status?.isError != true { status = StatusMessage(text: "refresh failed: \(error)", isError: true, at: now) }
             return reloadIfPending() + [.log("snapshot failed: \(error)")]
         case .runProgress(let event, let at):
             guard var r = run else { return [] }

@@ -184,7 +184,8 @@ public struct QualityPane: Equatable, Sendable {
             Block(title: [Span("Check "), Span("\(ref.source).\(ref.name)", theme.accent)] + filterTitle,
                   style: theme.borderFocused, titleStyle: theme.title).render(area, into: &buffer)
             guard let d = checkDetail(ctx) else {
-                buffer.write("Loading \(ref.name)…", x: layout.summary.x, y: layout.summary.y, style: theme.muted)
+                let (text, style) = ctx.loadingLine(ref.name)
+                TextBlock.render([[Span(text, style)]], layout.summary, base: theme.text, into: &buffer)
                 return
             }
             renderCheck(d, layout, ctx, into: &buffer)

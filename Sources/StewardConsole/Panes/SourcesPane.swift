@@ -171,7 +171,8 @@ public struct SourcesPane: Equatable, Sendable {
             Block(title: [Span("Source "), Span(open, theme.accent)] + filterTitle(theme), style: theme.borderFocused, titleStyle: theme.title)
                 .render(area, into: &buffer)
             guard let d = detail(ctx) else {
-                buffer.write("Loading \(open)…", x: layout.table.x, y: layout.table.y, style: theme.muted)
+                let (text, style) = ctx.loadingLine(open)
+                TextBlock.render([[Span(text, style)]], layout.table, base: theme.text, into: &buffer)
                 return
             }
             renderSummary(d.overview, layout.summary, ctx, into: &buffer)
