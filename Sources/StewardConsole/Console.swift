@@ -1,1 +1,232 @@
-import CNCurses
+import Foundation
+import StewardCatalog
+
+/// How the console is started. The `steward` executable fills this from flags and steward.yml.
+public struct ConsoleOptions: Sendable {
+    public var projectName: String
+    /// `--theme NAME`: wins over `projectTheme`.
+    public var theme: String?
+    /// `theme:` from steward.yml.
+    public var projectTheme: String?
+    /// `--read-only`: no action that writes (runs, later edits) is offered.
+    public var readOnly: Bool
+    /// Seconds between catalog refreshes; never below 0.25.
+    public var refreshInterval: TimeInterval
+    /// The `keys:` section: action name → key spec(s), e.g. `["run": "ctrl-r", "quit": "q F10"]`.
+    public var keyOverrides: [String: String]
+    /// Log file; nil means `$XDG_STATE_HOME/steward/steward.log`. The console never logs to stdout.
+    public var logFile: URL?
+    /// Where themes are looked for; nil means the standard places (see `ThemeLibrary.standard`).
+    public var themeDirectories: [URL]?
+
+    public init(projectName: String, theme: String? = nil, projectTheme: String? = nil, readOnly: Bool = false,
+                refreshInterval: TimeInterval = 2, keyOverrides: [String: String] = [:], logFile: URL? = nil,
+                themeDirectories: [URL]? = nil) {
+        self.projectName = projectName; self.theme = theme; self.projectTheme = projectTheme; self.readOnly = readOnly
+        self.refreshInterval = max(0.25, refreshInterval); self.keyOverrides = keyOverrides; self.logFile = logFile
+        self.themeDirectories = themeDirectories
+    }
+
+    /// `$XDG_STATE_HOME/steward/steward.log` (default `~/.local/state/steward/steward.log`).
+    public static func defaultLogFile(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: environment["HOME"] ?? NSTemporaryDirectory()).appendingPathComponent(".local/state")
+        return base.appendingPathComponent("steward/steward.log")
+    }
+}
+
+/// The terminal console.
+///
+/// ```swift
+/// let code = Console.run(options: ConsoleOptions(projectName: "demo"), catalogURL: catalogURL, runner: PipelineRunner(...))
+/// ```
+public enum Console {
+    /// Takes over the terminal until the user quits; returns the process exit code.
+    /// Configuration errors (bad `keys:`, unknown theme) are returned before the screen is touched.
+    @MainActor
+    public static func run(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?) -> Int32 {
+        let environment = ProcessInfo.processInfo.environment
+        let log = ConsoleLog(url: options.logFile ?? ConsoleOptions.defaultLogFile(environment: environment))
+        let session: ConsoleSession
+        do {
+            session = try ConsoleSession(options: options, catalogURL: catalogURL, runner: runner, environment: environment, log: log)
+        } catch {
+            FileHandle.standardError.write(Data("steward: \(error)\n".utf8))
+            log.write("console not started: \(error)")
+            return 2
+        }
+        let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
+        let backend = NCursesBackend(noColor: noColor)
+        log.write("console started (\(backend.size.width)x\(backend.size.height), colour \(backend.colorMode))")
+        session.run(backend: backend)
+        backend.shutdown()
+        log.write("console stopped")
+        return 0
+    }
+}
+
+/// One console session: the state, the loop and the commands' side effects. Backend-agnostic,
+/// so tests drive it with a `TestBackend`.
+@MainActor
+public final class ConsoleSession {
+    public private(set) var state: AppState
+    let source: SnapshotSource
+    let runner: ConsoleRunner?
+    let library: ThemeLibrary
+    let log: ConsoleLog
+    let mailbox = Mailbox()
+
+    public init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
+                environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
+        library = options.themeDirectories.map(ThemeLibrary.init(directories:)) ?? ThemeLibrary.standard(environment: environment)
+        let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
+        let themeName = noColor ? "monochrome" : (options.theme ?? options.projectTheme ?? "dark")
+        let theme = try library.load(themeName)
+        let keyMap = try KeyMap.standard.applying(options.keyOverrides)
+        source = SnapshotSource(url: catalogURL)
+        self.runner = runner
+        self.log = log
+        let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
+        state = AppState(projectName: options.projectName, catalogPath: path, width: 80, height: 24, theme: theme,
+                         themeNames: library.names(), keyMap: keyMap, readOnly: options.readOnly, canRun: runner != nil,
+                         refreshInterval: options.refreshInterval)
+    }
+
+    /// Runs until the user quits: input, mailbox (finished background work), clock; draws after changes.
+    public func run(backend: TerminalBackend, maxIterations: Int? = nil) {
+        let size = backend.size
+        send(.resize(width: size.width, height: size.height), backend: backend)
+        send(.tick(Date()), backend: backend)
+        var buffer = ScreenBuffer(width: size.width, height: size.height)
+        var dirty = true
+        var lastTick = Date()
+        var iterations = 0
+        while !state.shouldQuit {
+            if let max = maxIterations { if iterations >= max { break }; iterations += 1 }
+            for message in mailbox.drain() { dirty = send(message, backend: backend) || dirty }
+            if state.shouldQuit { break }
+            if dirty {
+                if buffer.width != state.width || buffer.height != state.height {
+                    buffer = ScreenBuffer(width: state.width, height: state.height)
+                }
+                ConsoleApp.render(state, into: &buffer)
+                backend.draw(buffer)
+                dirty = false
+            }
+            // Short polls keep background results and the clock flowing between key presses.
+            if let event = backend.poll(timeout: 0.05) {
+                switch event {
+                case .key(let key): dirty = send(.key(key), backend: backend) || dirty
+                case .mouse(let m): dirty = send(.mouse(m), backend: backend) || dirty
+                case .resize(let w, let h): dirty = send(.resize(width: w, height: h), backend: backend) || dirty
+                }
+            }
+            let now = Date()
+            if now.timeIntervalSince(lastTick) >= 0.25 {
+                lastTick = now
+                let before = Format.clock(state.now)
+                _ = send(.tick(now), backend: backend)
+                // Only a new second on the clock (or new data, handled above) needs a frame.
+                if Format.clock(now) != before { dirty = true }
+            }
+        }
+    }
+
+    /// Applies a message and performs the commands; returns whether the state changed.
+    @discardableResult
+    public func send(_ message: Message, backend: TerminalBackend) -> Bool {
+        let (next, commands) = ConsoleApp.update(state, message)
+        let changed = next != state
+        state = next
+        for command in commands { perform(command, backend: backend) }
+        return changed
+    }
+
+    /// Waits for background work (snapshot loads, runs) to report, for tests.
+    public func waitForMessages(timeout: TimeInterval, backend: TerminalBackend) async {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let messages = mailbox.drain()
+            if !messages.isEmpty {
+                for m in messages { send(m, backend: backend) }
+                if !state.loading && state.run == nil { return }
+            }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    func perform(_ command: Command, backend: TerminalBackend) {
+        switch command {
+        case .loadSnapshot(let request):
+            let source = self.source, mailbox = self.mailbox
+            Task.detached {
+                do {
+                    mailbox.post(.snapshotLoaded(try await source.load(request)))
+                } catch {
+                    mailbox.post(.snapshotFailed("\(error)"))
+                }
+            }
+        case .startRun(let sources):
+            guard let runner else { return }
+            let mailbox = self.mailbox
+            Task.detached {
+                do {
+                    let outcome = try await runner.startRun(sources: sources) { event in
+                        mailbox.post(.runProgress(event, at: Date()))
+                    }
+                    mailbox.post(.runFinished(outcome, at: Date()))
+                } catch {
+                    mailbox.post(.runFailed("\(error)", at: Date()))
+                }
+            }
+        case .copyToClipboard(let text):
+            backend.copyToClipboard(text)
+        case .loadTheme(let name):
+            do { send(.themeLoaded(try library.load(name)), backend: backend) } catch { send(.themeFailed("\(error)"), backend: backend) }
+        case .log(let text):
+            log.write(text)
+        case .quit:
+            break
+        }
+    }
+
+    static func shortPath(_ url: URL, environment: [String: String]) -> String {
+        let cwd = FileManager.default.currentDirectoryPath
+        let path = url.standardizedFileURL.path
+        if path.hasPrefix(cwd + "/") { return String(path.dropFirst(cwd.count + 1)) }
+        if let home = environment["HOME"], path.hasPrefix(home + "/") { return "~/" + path.dropFirst(home.count + 1) }
+        return path
+    }
+}
+
+/// Messages from background tasks to the main loop.
+final class Mailbox: @unchecked Sendable {
+    // A lock rather than Synchronization.Mutex: the package also targets macOS 14.
+    private let lock = NSLock()
+    private var queue: [Message] = []
+    func post(_ message: Message) { lock.withLock { queue.append(message) } }
+    func drain() -> [Message] { lock.withLock { defer { queue.removeAll() }; return queue } }
+}
+
+/// Appends timestamped lines to the log file (never stdout: curses owns it).
+public final class ConsoleLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let handle: FileHandle?
+
+    public init(url: URL?) {
+        var h: FileHandle?
+        if let url {
+            let fm = FileManager.default
+            try? fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !fm.fileExists(atPath: url.path) { _ = fm.createFile(atPath: url.path, contents: nil) }
+            h = try? FileHandle(forWritingTo: url)
+            _ = try? h?.seekToEnd()
+        }
+        handle = h
+    }
+
+    public func write(_ line: String) {
+        let text = "\(Timestamp.now()) console: \(line)\n"
+        lock.withLock { try? handle?.write(contentsOf: Data(text.utf8)) }
+    }
+}

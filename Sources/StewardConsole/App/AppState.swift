@@ -1,0 +1,184 @@
+import Foundation
+import StewardCatalog
+
+/// The panes, in tab order. Adding a pane: a case here, a file in `Panes/`, and its arms in `AppState`.
+public enum PaneID: Int, CaseIterable, Sendable, Hashable {
+    case sources, quality, runs
+
+    public var title: String {
+        switch self {
+        case .sources: return "Sources"
+        case .quality: return "Quality"
+        case .runs: return "Runs"
+        }
+    }
+}
+
+/// What the keyboard is talking to right now.
+public enum InputMode: Equatable, Sendable {
+    case normal
+    /// `/` typing a filter for the current list.
+    case filter
+    /// `:` typing a command.
+    case command
+    case help
+    /// Quit was asked while a run is in progress.
+    case confirmQuit
+}
+
+/// A message in the status line; errors stay until the next key, notices fade after a few seconds.
+public struct StatusMessage: Equatable, Sendable {
+    public var text: String
+    public var isError: Bool
+    public var at: Date
+}
+
+/// The run started from the console, while it is in progress.
+public struct ActiveRun: Equatable, Sendable {
+    public var sources: [String]
+    public var startedAt: Date
+    public var last: RunProgressEvent?
+    public var lastAt: Date
+
+    /// Rows per second since the start.
+    public var rowsPerSecond: Double {
+        let elapsed = lastAt.timeIntervalSince(startedAt)
+        guard let rows = last?.rowsDone, elapsed > 0.05 else { return 0 }
+        return Double(rows) / elapsed
+    }
+}
+
+/// Everything the console shows and knows. Changed only by `update`; drawn only by `render`.
+public struct AppState: Equatable, Sendable {
+    public var projectName: String
+    public var catalogPath: String
+    public var width: Int
+    public var height: Int
+    public var now: Date
+    public var theme: Theme
+    public var themeNames: [String]
+    public var keyMap: KeyMap
+    public var readOnly: Bool
+    public var canRun: Bool
+    public var refreshInterval: TimeInterval
+
+    public var pane: PaneID = .sources
+    public var mode: InputMode = .normal
+    /// The text being typed in `.filter` or `.command` mode.
+    public var input = InputLine()
+    /// Tab completion in progress: the candidates and which one is shown.
+    public var completion: (candidates: [String], index: Int)? {
+        get { completionCandidates.isEmpty ? nil : (completionCandidates, completionIndex) }
+        set { completionCandidates = newValue?.candidates ?? []; completionIndex = newValue?.index ?? 0 }
+    }
+    var completionCandidates: [String] = []
+    var completionIndex = 0
+    public var helpScroll = 0
+
+    public var snapshot: ConsoleSnapshot?
+    /// Why the catalog could not be read (shown as an error screen when there is no snapshot yet).
+    public var catalogError: String?
+    public var loading = false
+    /// Another load was asked for while one was in flight.
+    public var reloadPending = false
+    public var lastLoadStarted: Date?
+
+    public var run: ActiveRun?
+    public var status: StatusMessage?
+    public var shouldQuit = false
+
+    public var sources = SourcesPane()
+    public var quality = QualityPane()
+    public var runs = RunsPane()
+
+    public init(projectName: String, catalogPath: String, width: Int, height: Int, now: Date = Date(),
+                theme: Theme = .builtinDark, themeNames: [String] = ["dark", "monochrome"], keyMap: KeyMap = .standard,
+                readOnly: Bool = false, canRun: Bool = true, refreshInterval: TimeInterval = 2) {
+        self.projectName = projectName; self.catalogPath = catalogPath; self.width = width; self.height = height
+        self.now = now; self.theme = theme; self.themeNames = themeNames; self.keyMap = keyMap
+        self.readOnly = readOnly; self.canRun = canRun
+        self.refreshInterval = max(0.25, refreshInterval)
+    }
+
+    public static func == (a: AppState, b: AppState) -> Bool {
+        a.pane == b.pane && a.mode == b.mode && a.input == b.input && a.completionCandidates == b.completionCandidates
+            && a.completionIndex == b.completionIndex && a.snapshot == b.snapshot && a.catalogError == b.catalogError
+            && a.run == b.run && a.status == b.status && a.shouldQuit == b.shouldQuit && a.sources == b.sources
+            && a.quality == b.quality && a.runs == b.runs && a.width == b.width && a.height == b.height
+            && a.now == b.now && a.theme == b.theme && a.keyMap == b.keyMap && a.helpScroll == b.helpScroll
+            && a.loading == b.loading && a.projectName == b.projectName
+    }
+
+    /// The console needs at least this much room; below it, a message replaces the screen.
+    public static let minimumSize = (width: 80, height: 24)
+    public var isTooSmall: Bool { width < AppState.minimumSize.width || height < AppState.minimumSize.height }
+
+    /// What the drill-ins that are open need from the next snapshot.
+    public var snapshotRequest: SnapshotRequest {
+        SnapshotRequest(source: sources.openSource, check: quality.openCheck)
+    }
+
+    public var context: PaneContext { PaneContext(snapshot: snapshot, theme: theme, now: now, loadError: catalogError) }
+
+    /// The filter of the current pane (what `/` edits).
+    public var currentFilter: String {
+        get {
+            switch pane {
+            case .sources: return sources.filter
+            case .quality: return quality.filter
+            case .runs: return runs.filter
+            }
+        }
+        set {
+            switch pane {
+            case .sources: sources.filter = newValue
+            case .quality: quality.filter = newValue
+            case .runs: runs.filter = newValue
+            }
+        }
+    }
+}
+
+/// What panes read while updating and drawing.
+public struct PaneContext {
+    public var snapshot: ConsoleSnapshot?
+    public var theme: Theme
+    public var now: Date
+    /// Why the last refresh failed, if it did (drill-ins show it instead of "Loading…").
+    public var loadError: String?
+    public init(snapshot: ConsoleSnapshot?, theme: Theme, now: Date, loadError: String? = nil) {
+        self.snapshot = snapshot; self.theme = theme; self.now = now; self.loadError = loadError
+    }
+
+    /// "Loading NAME…", or why it cannot load.
+    func loadingLine(_ name: String) -> (String, Style) {
+        if let loadError { return ("Cannot load \(name): \(loadError)", theme.error) }
+        return ("Loading \(name)…", theme.muted)
+    }
+}
+
+/// Input, timers and finished background work: everything that changes the state arrives as one of these.
+public enum Message: Sendable {
+    case key(Key)
+    case mouse(MouseEvent)
+    case resize(width: Int, height: Int)
+    /// The clock moved (drives the header clock, ages and refresh timing).
+    case tick(Date)
+    case snapshotLoaded(ConsoleSnapshot)
+    case snapshotFailed(String)
+    case runProgress(RunProgressEvent, at: Date)
+    case runFinished(RunOutcome, at: Date)
+    case runFailed(String, at: Date)
+    case themeLoaded(Theme)
+    case themeFailed(String)
+}
+
+/// Side effects `update` asks for; the console loop performs them and answers with messages.
+public enum Command: Equatable, Sendable {
+    case loadSnapshot(SnapshotRequest)
+    case startRun(sources: [String])
+    case copyToClipboard(String)
+    case loadTheme(String)
+    case log(String)
+    case quit
+}

@@ -1,0 +1,100 @@
+import Foundation
+import StewardCatalog
+
+/// Everything a frame shows, read from the catalog in one go off the main actor. Views read only this.
+public struct ConsoleSnapshot: Sendable, Equatable {
+    public var sources: [SourceOverview]
+    /// Nil only in hand-built snapshots (tests); the loader always fills it.
+    public var quality: QualityOverview?
+    public var runs: [RunInfo]
+    public var audit: [AuditEvent]
+    /// The source open in the Sources pane, when one is.
+    public var sourceDetail: SourceDetail?
+    /// The check open in the Quality pane, when one is.
+    public var checkDetail: CheckDetail?
+    public var loadedAt: Date
+    /// How long the queries took, in milliseconds (shown in help, logged, benchmarked).
+    public var loadMilliseconds: Double
+
+    public init(sources: [SourceOverview] = [], quality: QualityOverview? = nil,
+                runs: [RunInfo] = [], audit: [AuditEvent] = [], sourceDetail: SourceDetail? = nil, checkDetail: CheckDetail? = nil,
+                loadedAt: Date = Date(), loadMilliseconds: Double = 0) {
+        self.sources = sources; self.quality = quality; self.runs = runs; self.audit = audit
+        self.sourceDetail = sourceDetail; self.checkDetail = checkDetail; self.loadedAt = loadedAt; self.loadMilliseconds = loadMilliseconds
+    }
+}
+
+/// A check opened from the Quality pane: its latest result, history and failing records.
+public struct CheckDetail: Sendable, Equatable {
+    public var check: CheckStatus
+    public var history: [CheckHistoryPoint]
+    public var failing: [QuarantinedRow]
+    public init(check: CheckStatus, history: [CheckHistoryPoint], failing: [QuarantinedRow]) {
+        self.check = check; self.history = history; self.failing = failing
+    }
+}
+
+/// Which drill-in details the next snapshot should include.
+public struct SnapshotRequest: Sendable, Hashable {
+    public var source: String?
+    public var check: CheckRef?
+    public init(source: String? = nil, check: CheckRef? = nil) { self.source = source; self.check = check }
+}
+
+public struct CheckRef: Sendable, Hashable {
+    public var source: String
+    public var name: String
+    public init(source: String, name: String) { self.source = source; self.name = name }
+}
+
+/// Opens the catalog read-only (lazily, retrying until it exists) and loads snapshots from it.
+public actor SnapshotSource {
+    public let url: URL?
+    private var catalog: Catalog?
+
+    public init(url: URL?) { self.url = url }
+
+    public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
+        let catalog = try open()
+        return try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit)
+    }
+
+    private func open() throws -> Catalog {
+        if let catalog { return catalog }
+        guard let url else { throw ConsoleError.noProject }
+        // The console never writes: read-only also keeps it from creating an empty catalog.
+        let opened = try Catalog.open(at: url, readOnly: true)
+        catalog = opened
+        return opened
+    }
+
+    /// The summary queries of one frame (each reads summary tables or bounded recent history).
+    public static func load(from catalog: Catalog, _ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
+        let start = Date()
+        var snapshot = ConsoleSnapshot()
+        snapshot.sources = try catalog.sourceOverviews(now: start)
+        snapshot.quality = try catalog.qualityOverview()
+        snapshot.runs = try catalog.runs(limit: runLimit)
+        snapshot.audit = try catalog.auditTail(limit: auditLimit)
+        if let source = request.source { snapshot.sourceDetail = try catalog.sourceDetail(source, now: start) }
+        if let ref = request.check,
+           let check = snapshot.quality?.sources.first(where: { $0.source == ref.source })?.checks.first(where: { $0.name == ref.name }) {
+            snapshot.checkDetail = CheckDetail(
+                check: check, history: try catalog.checkHistory(source: ref.source, check: ref.name),
+                failing: try catalog.quarantine(source: ref.source, check: ref.name, limit: 50))
+        }
+        snapshot.loadedAt = Date()
+        snapshot.loadMilliseconds = snapshot.loadedAt.timeIntervalSince(start) * 1000
+        return snapshot
+    }
+}
+
+public enum ConsoleError: Error, CustomStringConvertible {
+    case noProject
+
+    public var description: String {
+        switch self {
+        case .noProject: return "no Steward project here: run `steward init --demo` to create a demo project, or start steward inside a project folder"
+        }
+    }
+}

@@ -1,0 +1,344 @@
+import Foundation
+
+/// The pure heart of the console: `update` turns a message into a new state and commands,
+/// `render` draws a state into a buffer. Neither touches the terminal, the clock or the catalog.
+public enum ConsoleApp {
+    public static func update(_ state: AppState, _ message: Message) -> (AppState, [Command]) {
+        var s = state
+        let commands = s.apply(message)
+        return (s, commands)
+    }
+}
+
+extension AppState {
+    /// The body area the panes draw into (same function as the view uses).
+    public var bodyArea: Rect { ScreenLayout(width: width, height: height).body }
+
+    mutating func apply(_ message: Message) -> [Command] {
+        switch message {
+        case .key(let key):
+            return handleKey(key)
+        case .mouse(let event):
+            return handleMouse(event)
+        case .resize(let w, let h):
+            width = w; height = h
+            clampPanes()
+            return []
+        case .tick(let date):
+            now = date
+            if let st = status, !st.isError, date.timeIntervalSince(st.at) > 5 { status = nil }
+            let last = lastLoadStarted ?? .distantPast
+            if !loading, date.timeIntervalSince(last) >= refreshInterval { return requestSnapshot() }
+            return []
+        case .snapshotLoaded(let snap):
+            loading = false
+            snapshot = snap
+            catalogError = nil
+            clampPanes()
+            return reloadIfPending()
+        case .snapshotFailed(let error):
+            loading = false
+            catalogError = error
+            // A refresh failure never hides a more important error (such as a failed run).
+            if snapshot != nil, status?.isError != true { status = StatusMessage(text: "refresh failed: \(error)", isError: true, at: now) }
+            return reloadIfPending() + [.log("snapshot failed: \(error)")]
+        case .runProgress(let event, let at):
+            guard var r = run else { return [] }
+            r.last = event; r.lastAt = at
+            run = r
+            // Batches commit as they go: panes catch up live.
+            if event.phase == .batchCommitted || event.phase == .sourceFinished || event.phase == .started {
+                return requestSnapshot()
+            }
+            return []
+        case .runFinished(let outcome, let at):
+            run = nil
+            let id = outcome.runId.map { "run #\($0)" } ?? "run"
+            let summary = "\(id) \(outcome.status): \(Format.count(outcome.rowsRead)) rows read, \(Format.count(outcome.rowsLoaded)) loaded, \(Format.count(outcome.rowsQuarantined)) quarantined"
+            status = StatusMessage(text: summary + (outcome.message.map { " — \($0)" } ?? ""), isError: outcome.status == "failed", at: at)
+            return requestSnapshot() + [.log(summary)]
+        case .runFailed(let error, let at):
+            run = nil
+            status = StatusMessage(text: "run failed: \(error)", isError: true, at: at)
+            return requestSnapshot() + [.log("run failed: \(error)")]
+        case .themeLoaded(let theme):
+            self.theme = theme
+            status = StatusMessage(text: "theme \(theme.name)", isError: false, at: now)
+            return []
+        case .themeFailed(let error):
+            status = StatusMessage(text: error, isError: true, at: now)
+            return []
+        }
+    }
+
+    // MARK: snapshot loading
+
+    /// Asks for a snapshot with the details the open drill-ins need; one load at a time.
+    mutating func requestSnapshot() -> [Command] {
+        if loading { reloadPending = true; return [] }
+        loading = true
+        lastLoadStarted = now
+        return [.loadSnapshot(snapshotRequest)]
+    }
+
+    mutating func reloadIfPending() -> [Command] {
+        guard reloadPending else { return [] }
+        reloadPending = false
+        return requestSnapshot()
+    }
+
+    mutating func clampPanes() {
+        let ctx = context, area = bodyArea
+        sources.clamp(ctx, area: area)
+        quality.clamp(ctx, area: area)
+        runs.clamp(ctx, area: area)
+    }
+
+    // MARK: keys
+
+    mutating func handleKey(_ key: Key) -> [Command] {
+        if status?.isError == true, mode == .normal { status = nil }
+        switch mode {
+        case .filter: return handleFilterKey(key)
+        case .command: return handleCommandKey(key)
+        case .help: return handleHelpKey(key)
+        case .confirmQuit:
+            switch key {
+            case .char("y"), .char("Y"), .enter:
+                shouldQuit = true
+                return [.log("quit during a run"), .quit]
+            default:
+                mode = .normal
+                return []
+            }
+        case .normal:
+            guard let action = keyMap.action(for: key, in: pane) else { return [] }
+            if isTooSmall && action != .quit { return [] }
+            return perform(action)
+        }
+    }
+
+    /// Runs an action from the key map (also reached from mouse and commands).
+    mutating func perform(_ action: Action) -> [Command] {
+        switch action {
+        case .quit:
+            if run != nil { mode = .confirmQuit; return [] }
+            shouldQuit = true
+            return [.quit]
+        case .help:
+            mode = .help; helpScroll = 0
+            return []
+        case .command:
+            mode = .command; input = InputLine(); completion = nil
+            return []
+        case .filter:
+            mode = .filter; input = InputLine(text: currentFilter)
+            return []
+        case .run:
+            return startRun([])
+        case .refresh:
+            return requestSnapshot()
+        case .copyID:
+            guard let id = selectedID else {
+                status = StatusMessage(text: "nothing selected to copy", isError: false, at: now)
+                return []
+            }
+            status = StatusMessage(text: "copied \(id) to the clipboard", isError: false, at: now)
+            return [.copyToClipboard(id)]
+        case .nextPane:
+            return switchPane(to: PaneID(rawValue: (pane.rawValue + 1) % PaneID.allCases.count)!)
+        case .prevPane:
+            return switchPane(to: PaneID(rawValue: (pane.rawValue + PaneID.allCases.count - 1) % PaneID.allCases.count)!)
+        case .pane1, .pane2, .pane3, .pane4, .pane5, .pane6, .pane7, .pane8, .pane9:
+            guard let target = PaneID(rawValue: action.paneIndex!) else { return [] }
+            return switchPane(to: target)
+        default:
+            return paneAction(action)
+        }
+    }
+
+    mutating func switchPane(to target: PaneID) -> [Command] {
+        pane = target
+        clampPanes()
+        return []
+    }
+
+    /// Passes navigation and drill actions to the current pane; reloads when it opened something.
+    mutating func paneAction(_ action: Action) -> [Command] {
+        let before = snapshotRequest
+        let ctx = context, area = bodyArea
+        switch pane {
+        case .sources: _ = sources.handle(action, ctx, area: area)
+        case .quality: _ = quality.handle(action, ctx, area: area)
+        case .runs: _ = runs.handle(action, ctx, area: area)
+        }
+        return snapshotRequest != before ? requestSnapshot() : []
+    }
+
+    public var selectedID: String? {
+        switch pane {
+        case .sources: return sources.selectedID(context)
+        case .quality: return quality.selectedID(context)
+        case .runs: return runs.selectedID(context)
+        }
+    }
+
+    mutating func startRun(_ names: [String]) -> [Command] {
+        if readOnly {
+            status = StatusMessage(text: "read-only: runs are disabled (started with --read-only)", isError: true, at: now)
+            return []
+        }
+        if !canRun {
+            status = StatusMessage(text: "no pipeline available to run from here; use `steward run`", isError: true, at: now)
+            return []
+        }
+        if run != nil {
+            status = StatusMessage(text: "a run is already in progress", isError: true, at: now)
+            return []
+        }
+        if let known = snapshot?.sources.map(\.name) {
+            let unknown = names.filter { !known.contains($0) }
+            if !unknown.isEmpty {
+                status = StatusMessage(text: "unknown source \(unknown.joined(separator: ", ")); known: \(known.joined(separator: ", "))", isError: true, at: now)
+                return []
+            }
+        }
+        run = ActiveRun(sources: names, startedAt: now, last: nil, lastAt: now)
+        status = StatusMessage(text: names.isEmpty ? "run started" : "run started for \(names.joined(separator: ", "))", isError: false, at: now)
+        return [.startRun(sources: names), .log("run started \(names)")]
+    }
+
+    mutating func handleFilterKey(_ key: Key) -> [Command] {
+        switch key {
+        case .enter:
+            mode = .normal
+        case .escape:
+            currentFilter = ""
+            mode = .normal
+        case .up, .down, .pageUp, .pageDown:
+            // Moving while filtering keeps the typed filter and moves in the filtered list.
+            let action: Action = key == .up ? .up : key == .down ? .down : key == .pageUp ? .pageUp : .pageDown
+            return paneAction(action)
+        default:
+            let before = input.text
+            input.handle(key)
+            if input.text != before {
+                currentFilter = input.text
+                resetSelection()
+            }
+        }
+        return []
+    }
+
+    /// Puts the current list back at its top (the filter changed what it holds).
+    mutating func resetSelection() {
+        switch pane {
+        case .sources:
+            if sources.openSource != nil { sources.sectionLists[sources.section.rawValue] = ListState() } else { sources.list = ListState() }
+        case .quality:
+            if quality.openCheck != nil { quality.samplesList = ListState() }
+            else if quality.openSource != nil { quality.sourceChecksList = ListState() }
+            else { quality.matrixList = ListState(); quality.failingList = ListState() }
+        case .runs:
+            runs.runsList = ListState(); runs.stepsList = ListState(); runs.auditList = ListState()
+        }
+    }
+
+    mutating func handleCommandKey(_ key: Key) -> [Command] {
+        switch key {
+        case .escape:
+            mode = .normal; completion = nil
+            return []
+        case .enter:
+            mode = .normal; completion = nil
+            return execute(input.text)
+        case .tab, .backTab:
+            if let c = completion {
+                let next = (c.index + (key == .tab ? 1 : c.candidates.count - 1)) % c.candidates.count
+                completion = (c.candidates, next)
+                input = InputLine(text: c.candidates[next])
+                return []
+            }
+            let candidates = ConsoleCommandLine.completions(
+                for: input.text, sources: snapshot?.sources.map(\.name) ?? [], themes: themeNames)
+            if candidates.count == 1 {
+                let takesArgument = ["run", "theme"].contains(candidates[0])
+                input = InputLine(text: candidates[0] + (takesArgument ? " " : ""))
+            } else if !candidates.isEmpty {
+                completion = (candidates, 0)
+                input = InputLine(text: candidates[0])
+            }
+            return []
+        case .backspace where input.text.isEmpty:
+            mode = .normal
+            return []
+        default:
+            if input.handle(key) { completion = nil }
+            return []
+        }
+    }
+
+    mutating func execute(_ text: String) -> [Command] {
+        switch ConsoleCommandLine.parse(text) {
+        case .empty: return []
+        case .run(let names): return startRun(names)
+        case .theme(let name):
+            guard let name else {
+                status = StatusMessage(text: "themes: \(themeNames.joined(separator: ", "))", isError: false, at: now)
+                return []
+            }
+            return [.loadTheme(name)]
+        case .help:
+            mode = .help; helpScroll = 0
+            return []
+        case .quit:
+            return perform(.quit)
+        case .unknown(let word):
+            status = StatusMessage(text: "unknown command :\(word) (try :help, or Tab to complete)", isError: true, at: now)
+            return []
+        }
+    }
+
+    mutating func handleHelpKey(_ key: Key) -> [Command] {
+        switch key {
+        case .escape, .char("?"), .char("q"), .enter:
+            mode = .normal
+        case .down, .char("j"): helpScroll += 1
+        case .up, .char("k"): helpScroll = max(0, helpScroll - 1)
+        case .pageDown, .char(" "): helpScroll += 10
+        case .pageUp: helpScroll = max(0, helpScroll - 10)
+        case .home, .char("g"): helpScroll = 0
+        case .ctrl("c"): return perform(.quit)
+        default: break
+        }
+        return []
+    }
+
+    // MARK: mouse
+
+    mutating func handleMouse(_ event: MouseEvent) -> [Command] {
+        guard mode == .normal, !isTooSmall else { return [] }
+        let layout = ScreenLayout(width: width, height: height)
+        switch event.kind {
+        case .wheelUp, .wheelDown:
+            var commands: [Command] = []
+            for _ in 0..<3 { commands += paneAction(event.kind == .wheelUp ? .up : .down) }
+            return commands
+        case .click:
+            if event.y == layout.tabs.y {
+                let ranges = Tabs.hitRanges(PaneID.allCases.map(\.title), x: layout.tabs.x)
+                if let i = ranges.firstIndex(where: { $0.contains(event.x) }) { return switchPane(to: PaneID(rawValue: i)!) }
+                return []
+            }
+            guard layout.body.contains(x: event.x, y: event.y) else { return [] }
+            let before = snapshotRequest
+            let ctx = context
+            switch pane {
+            case .sources: _ = sources.click(x: event.x, y: event.y, ctx, area: layout.body)
+            case .quality: _ = quality.click(x: event.x, y: event.y, ctx, area: layout.body)
+            case .runs: _ = runs.click(x: event.x, y: event.y, ctx, area: layout.body)
+            }
+            return snapshotRequest != before ? requestSnapshot() : []
+        }
+    }
+}

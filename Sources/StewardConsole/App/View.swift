@@ -1,0 +1,260 @@
+import Foundation
+import StewardCatalog
+
+/// Where the parts of the screen go: header, tab bar, pane body, status line, footer.
+public struct ScreenLayout {
+    public var header: Rect, tabs: Rect, body: Rect, status: Rect, footer: Rect
+
+    public init(width: Int, height: Int) {
+        let rows = Layout.rows(Rect(x: 0, y: 0, width: width, height: height), [.fixed(1), .fixed(1), .fill(), .fixed(1), .fixed(1)])
+        header = rows[0]; tabs = rows[1]; body = rows[2]; status = rows[3]; footer = rows[4]
+    }
+}
+
+extension ConsoleApp {
+    /// Draws the whole screen for `state`. Pure: the same state always gives the same cells.
+    public static func render(_ state: AppState, into buffer: inout ScreenBuffer) {
+        let theme = state.theme
+        buffer.clear(style: theme.text)
+        if state.isTooSmall {
+            renderTooSmall(state, into: &buffer)
+            fillDefaults(theme.text, &buffer)
+            return
+        }
+        let layout = ScreenLayout(width: state.width, height: state.height)
+        renderHeader(state, layout.header, into: &buffer)
+        Tabs(titles: PaneID.allCases.map(\.title), selected: state.pane.rawValue, theme: theme).render(layout.tabs, into: &buffer)
+        renderTabBarInfo(state, layout.tabs, into: &buffer)
+        renderBody(state, layout.body, into: &buffer)
+        renderStatus(state, layout.status, into: &buffer)
+        renderFooter(state, layout.footer, into: &buffer)
+        switch state.mode {
+        case .help: renderHelp(state, area: buffer.area, into: &buffer)
+        case .confirmQuit: renderConfirmQuit(state, area: buffer.area, into: &buffer)
+        default: break
+        }
+        fillDefaults(theme.text, &buffer)
+    }
+
+    /// Themes with their own background (light) paint it under every cell that did not choose one.
+    static func fillDefaults(_ base: Style, _ buffer: inout ScreenBuffer) {
+        guard base.bg != .default || base.fg != .default else { return }
+        for y in 0..<buffer.height {
+            for x in 0..<buffer.width {
+                var cell = buffer[x, y]
+                if cell.style.bg == .default { cell.style.bg = base.bg }
+                if cell.style.fg == .default { cell.style.fg = base.fg }
+                buffer[x, y] = cell
+            }
+        }
+    }
+
+    static func renderTooSmall(_ state: AppState, into buffer: inout ScreenBuffer) {
+        let need = AppState.minimumSize
+        let lines = ["Terminal too small", "need \(need.width)x\(need.height), have \(state.width)x\(state.height)",
+                     "Enlarge the window, or press q to quit."]
+        let top = max(0, (state.height - lines.count) / 2)
+        for (i, line) in lines.enumerated() {
+            let text = line.truncated(to: state.width)
+            buffer.write(text, x: max(0, (state.width - text.displayWidth) / 2), y: top + i,
+                         style: i == 0 ? state.theme.error : state.theme.text)
+        }
+    }
+
+    static func renderHeader(_ state: AppState, _ area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = state.theme
+        buffer.fill(area, style: theme.header)
+        let clock = " " + Format.clock(state.now) + " "
+        var right: Line = []
+        var gauge: (ratio: Double, label: String)?
+        if let run = state.run {
+            let rate = run.rowsPerSecond
+            let what = run.last?.source.map { " \($0)" } ?? ""
+            right = [Span("● running\(what) ", theme.headerAccent)]
+            gauge = (run.last?.fraction ?? 0, "\(Format.count(Int(rate))) rows/s")
+        } else if let last = state.snapshot?.runs.first {
+            right = [Span("last run #\(last.id) ", theme.header), Span(Format.status(last.status, theme: theme).text, theme.header.patched(theme.status(last.status)).patched(Style(bg: theme.header.bg))),
+                     Span(" \(Format.age(last.finishedAt ?? last.startedAt, now: state.now)) ", theme.header)]
+        } else if state.snapshot != nil {
+            right = [Span("no runs yet ", theme.header)]
+        }
+        let gaugeWidth = gauge == nil ? 0 : 30
+        let rightWidth = right.displayWidth + gaugeWidth + clock.displayWidth
+        let left: Line = [Span(" ◆ steward ", theme.headerAccent), Span(state.projectName, theme.header.with(.bold)),
+                          Span("  \(state.catalogPath)", theme.header)] + (state.readOnly ? [Span("  [read-only]", theme.headerAccent)] : [])
+        let leftWidth = max(0, area.width - rightWidth - 1)
+        buffer.write(truncate(left, to: leftWidth), x: area.x, y: area.y, maxWidth: leftWidth, base: theme.header)
+        var x = area.maxX - rightWidth
+        x += buffer.write(right, x: x, y: area.y, maxWidth: right.displayWidth, base: theme.header)
+        if let gauge {
+            Gauge(ratio: gauge.ratio, label: gauge.label, filled: theme.header.patched(theme.gaugeFilled).patched(Style(bg: theme.header.bg)),
+                  empty: theme.header.patched(theme.gaugeEmpty).patched(Style(bg: theme.header.bg)), text: theme.header)
+                .render(Rect(x: x, y: area.y, width: gaugeWidth, height: 1), into: &buffer)
+            x += gaugeWidth
+        }
+        buffer.write(clock, x: x, y: area.y, style: theme.headerAccent)
+    }
+
+    /// Right end of the tab bar: how fresh the data is.
+    static func renderTabBarInfo(_ state: AppState, _ area: Rect, into buffer: inout ScreenBuffer) {
+        guard let snap = state.snapshot else { return }
+        let text = "data \(Format.age(snap.loadedAt, now: state.now)) · every \(Format.duration(state.refreshInterval)) "
+        let tabsWidth = Tabs.labels(PaneID.allCases.map(\.title)).reduce(0) { $0 + $1.displayWidth + 1 }
+        guard area.width - tabsWidth > text.displayWidth + 2 else { return }
+        buffer.write(text, x: area.maxX - text.displayWidth, y: area.y, style: state.theme.muted)
+    }
+
+    static func renderBody(_ state: AppState, _ area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = state.theme
+        if state.snapshot == nil {
+            if let error = state.catalogError {
+                renderCatalogError(state, error, area, into: &buffer)
+            } else {
+                Block(title: state.pane.title, style: theme.border, titleStyle: theme.title).render(area, into: &buffer)
+                buffer.write("Reading the catalog…", x: area.x + 2, y: area.y + 1, style: theme.muted)
+            }
+            return
+        }
+        let ctx = state.context
+        switch state.pane {
+        case .sources: state.sources.render(area, ctx, into: &buffer)
+        case .quality: state.quality.render(area, ctx, into: &buffer)
+        case .runs: state.runs.render(area, ctx, into: &buffer)
+        }
+    }
+
+    static func renderCatalogError(_ state: AppState, _ error: String, _ area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = state.theme
+        let inner = Block(title: [Span("✗ Catalog unavailable", theme.error)], style: theme.error, titleStyle: theme.error)
+            .render(area, into: &buffer).inset(horizontal: 1, vertical: 1)
+        var lines: [Line] = [[Span(error)], [], [Span("What to do", theme.title)]]
+        if state.canRun && !state.readOnly {
+            lines.append([Span("• press "), Span("r", theme.accent), Span(" to run the pipeline now: the console shows the catalog as soon as it exists")])
+        }
+        lines.append([Span("• or run "), Span("steward run", theme.accent), Span(" in another terminal; this screen retries every \(Format.duration(state.refreshInterval))")])
+        lines.append([Span("• press "), Span("q", theme.accent), Span(" to quit")])
+        TextBlock.render(lines, inner, base: theme.text, into: &buffer)
+    }
+
+    static func renderStatus(_ state: AppState, _ area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = state.theme
+        switch state.mode {
+        case .filter:
+            state.input.render(prompt: "/", area, style: theme.input, into: &buffer)
+            return
+        case .command:
+            if let c = state.completion {
+                // Candidates replace the line while cycling; the input stays in the footer row.
+                var line: Line = []
+                for (i, candidate) in c.candidates.enumerated() {
+                    let word = candidate.split(separator: " ").last.map(String.init) ?? candidate
+                    line += [Span(i == c.index ? "[\(word)]" : " \(word) ", i == c.index ? theme.selected : theme.muted)]
+                }
+                buffer.write(line, x: area.x, y: area.y, maxWidth: area.width, base: theme.text)
+                return
+            }
+            state.input.render(prompt: ":", area, style: theme.input, into: &buffer)
+            return
+        default:
+            break
+        }
+        if let status = state.status {
+            let style = status.isError ? theme.statusError : theme.statusInfo
+            if status.isError { buffer.fill(area, style: style) }
+            buffer.write((status.isError ? " ✗ " : " ✓ ") + status.text, x: area.x, y: area.y, style: style, maxWidth: area.width)
+        }
+    }
+
+    static func renderFooter(_ state: AppState, _ area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = state.theme
+        buffer.fill(area, style: theme.footer)
+        if state.mode == .command, state.completion != nil {
+            state.input.render(prompt: ":", area, style: theme.input, into: &buffer)
+            return
+        }
+        var x = area.x + 1
+        for hint in footerHints(state) {
+            let w = hint.key.displayWidth + hint.text.displayWidth + 3
+            guard x + w <= area.maxX else { break }
+            x += buffer.write(hint.key, x: x, y: area.y, style: theme.footerKey)
+            x += buffer.write(" \(hint.text)  ", x: x, y: area.y, style: theme.footer)
+        }
+    }
+
+    /// The keys that matter in the current mode and pane, from the key map.
+    static func footerHints(_ state: AppState) -> [KeyHint] {
+        switch state.mode {
+        case .filter: return [KeyHint(key: "Enter", text: "keep filter"), KeyHint(key: "Esc", text: "clear"), KeyHint(key: "↑↓", text: "move")]
+        case .command: return [KeyHint(key: "Tab", text: "complete"), KeyHint(key: "Enter", text: "run"), KeyHint(key: "Esc", text: "cancel")]
+        case .help: return [KeyHint(key: "↑↓", text: "scroll"), KeyHint(key: "Esc", text: "close")]
+        case .confirmQuit: return [KeyHint(key: "y", text: "quit"), KeyHint(key: "n", text: "stay")]
+        case .normal: break
+        }
+        if state.isTooSmall { return [] }
+        let short: [Action: String] = [.help: "help", .command: "cmd", .filter: "filter", .run: "run", .quit: "quit",
+                                       .open: "open", .back: "back", .nextSection: "section", .sort: "sort", .copyID: "copy id"]
+        var hints: [KeyHint] = []
+        for binding in state.keyMap.bindings(for: state.pane) where binding.inFooter && !binding.keys.isEmpty {
+            if binding.action == .run && (state.readOnly || !state.canRun) { continue }
+            hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
+        }
+        let order: [Action] = [.help, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
+        return hints.sorted { a, b in
+            let ia = order.firstIndex { short[$0] == a.text } ?? 99, ib = order.firstIndex { short[$0] == b.text } ?? 99
+            return ia < ib
+        }
+    }
+
+    /// The lines of the `?` overlay: the key map's bindings for this pane, then the commands.
+    public static func helpLines(_ state: AppState) -> [Line] {
+        let theme = state.theme
+        let bindings = state.keyMap.bindings(for: state.pane).filter { b in
+            !b.keys.isEmpty && (b.action.paneIndex.map { $0 < PaneID.allCases.count } ?? true)
+        }
+        let width = max(12, bindings.map { $0.keyLabel.displayWidth }.max() ?? 0) + 2
+        func row(_ b: KeyBinding) -> Line {
+            var text = b.description
+            if let i = b.action.paneIndex, let p = PaneID(rawValue: i) { text = "go to \(p.title)" }
+            return [Span(b.keyLabel.padded(to: width), theme.accent), Span(text)]
+        }
+        var lines: [Line] = [[Span("Keys in \(state.pane.title)", theme.title)]]
+        let paneSpecific = bindings.filter { $0.panes != nil }
+        lines += bindings.filter { $0.panes == nil }.map(row)
+        if !paneSpecific.isEmpty {
+            lines += [[], [Span("\(state.pane.title) pane", theme.title)]] + paneSpecific.map(row)
+        }
+        lines += [[], [Span("Commands", theme.title)]]
+        lines += ConsoleCommandLine.commands.map { [Span($0.usage.padded(to: 18), theme.accent), Span($0.help)] }
+        lines += [[], [Span("Mouse", theme.title)], [Span("click".padded(to: width), theme.accent), Span("select a tab or a row (click again to open)")],
+                  [Span("wheel".padded(to: width), theme.accent), Span("scroll")]]
+        lines += [[], [Span("Rebind keys in steward.yml under keys: (e.g. run: ctrl-r)", theme.muted)]]
+        if let snap = state.snapshot {
+            lines += [[Span(String(format: "Last refresh read the catalog in %.1f ms", snap.loadMilliseconds), theme.muted)]]
+        }
+        return lines
+    }
+
+    static func renderHelp(_ state: AppState, area: Rect, into buffer: inout ScreenBuffer) {
+        let lines = helpLines(state)
+        let height = min(lines.count + 2, area.height - 2)
+        let inner = Modal.render(title: "Help — \(state.pane.title)  (Esc closes)", width: min(78, area.width - 4), height: height,
+                                 in: area, theme: state.theme, into: &buffer)
+        let scroll = min(state.helpScroll, max(0, lines.count - inner.height))
+        for (i, line) in lines.dropFirst(scroll).prefix(inner.height).enumerated() {
+            buffer.write(line, x: inner.x, y: inner.y + i, maxWidth: inner.width, base: state.theme.modal)
+        }
+        if lines.count > inner.height {
+            buffer.write(scroll + inner.height < lines.count ? "↓ more" : "↑", x: inner.maxX - 6, y: inner.maxY, style: state.theme.modalBorder)
+        }
+    }
+
+    static func renderConfirmQuit(_ state: AppState, area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = state.theme
+        let inner = Modal.render(title: "Quit?", width: 60, height: 7, in: area, theme: theme, into: &buffer)
+        let percent = state.run?.last?.fraction.map { " (\(Int($0 * 100))%)" } ?? ""
+        let lines: [Line] = [[Span("▲ A pipeline run is in progress\(percent).", theme.warn)],
+                             [Span("Quitting stops it; committed batches stay in the catalog.")], [],
+                             [Span("y", theme.accent), Span(" quit   "), Span("n", theme.accent), Span(" keep working")]]
+        TextBlock.render(lines, inner, base: theme.modal, into: &buffer)
+    }
+}

@@ -1,0 +1,345 @@
+import Foundation
+import StewardCatalog
+
+/// Sources pane: one row per source with its health, freshness, row counts, quality and a sparkline
+/// of rows per recent run. Enter opens a source: batches, steps, quarantined rows (PII masked), checks.
+public struct SourcesPane: Equatable, Sendable {
+    public enum Section: Int, CaseIterable, Sendable {
+        case batches, steps, quarantine, checks
+        var title: String { ["Batches", "Steps", "Quarantine", "Checks"][rawValue] }
+    }
+
+    public var filter = ""
+    public var list = ListState()
+    public var sort = SortState()
+    /// The source opened with Enter.
+    public var openSource: String?
+    public var section: Section = .batches
+    public var sectionLists: [Int: ListState] = [:]
+    /// The overview filter, put back when leaving a source.
+    var savedFilter = ""
+
+    public init() {}
+
+    // MARK: data
+
+    func rows(_ ctx: PaneContext) -> [SourceOverview] {
+        let all = ctx.snapshot?.sources ?? []
+        let filtered = all.filter {
+            Format.matches(filter, [$0.name, $0.system, $0.entity, $0.status.rawValue, $0.statusReason])
+        }
+        return Columns.sorted(filtered, by: sort, in: Self.columns(ctx))
+    }
+
+    func detail(_ ctx: PaneContext) -> SourceDetail? {
+        guard let open = openSource, let d = ctx.snapshot?.sourceDetail, d.overview.name == open else { return nil }
+        return d
+    }
+
+    func batches(_ d: SourceDetail) -> [BatchInfo] {
+        d.batches.filter { Format.matches(filter, [$0.file, $0.sha256, "\($0.runId)"]) }
+    }
+
+    func steps(_ d: SourceDetail) -> [StepInfo] {
+        d.steps.filter { Format.matches(filter, [$0.status, $0.message, "\($0.runId)"]) }
+    }
+
+    func quarantine(_ d: SourceDetail) -> [QuarantinedRow] {
+        d.quarantine.filter { Format.matches(filter, [$0.file, $0.recordKey, PIIMask.mask($0.raw)] + $0.reasons + $0.checks) }
+    }
+
+    func checks(_ d: SourceDetail) -> [CheckStatus] {
+        d.checks.filter { Format.matches(filter, [$0.name, $0.type, $0.column, $0.dimension, $0.status]) }
+    }
+
+    func sectionCount(_ d: SourceDetail) -> Int {
+        switch section {
+        case .batches: return batches(d).count
+        case .steps: return steps(d).count
+        case .quarantine: return quarantine(d).count
+        case .checks: return checks(d).count
+        }
+    }
+
+    /// The id `y` copies: the source name, or the batch hash / quarantine id / check name in a source.
+    public func selectedID(_ ctx: PaneContext) -> String? {
+        if openSource != nil {
+            guard let d = detail(ctx) else { return openSource }
+            let i = sectionLists[section.rawValue, default: ListState()].selected
+            switch section {
+            case .batches: return batches(d)[safe: i]?.sha256
+            case .steps: return steps(d)[safe: i].map { "run \($0.runId) \($0.source)" }
+            case .quarantine: return quarantine(d)[safe: i].map { "\($0.id)" }
+            case .checks: return checks(d)[safe: i].map { "\($0.source).\($0.name)" }
+            }
+        }
+        return rows(ctx)[safe: list.selected]?.name
+    }
+
+    // MARK: update
+
+    /// Handles a pane action; returns false when the action means nothing here.
+    public mutating func handle(_ action: Action, _ ctx: PaneContext, area: Rect) -> Bool {
+        let layout = Self.layout(area, open: openSource != nil, section: section)
+        if openSource != nil {
+            var sl = sectionLists[section.rawValue, default: ListState()]
+            let count = detail(ctx).map(sectionCount) ?? 0
+            defer { sectionLists[section.rawValue] = sl }
+            if navigate(&sl, action, count: count, height: Table.bodyHeight(layout.table)) { return true }
+            switch action {
+            case .nextSection: section = Section(rawValue: (section.rawValue + 1) % 4)!; return true
+            case .prevSection: section = Section(rawValue: (section.rawValue + 3) % 4)!; return true
+            case .back:
+                if !filter.isEmpty { filter = ""; return true }
+                openSource = nil; filter = savedFilter; return true
+            default: return false
+            }
+        }
+        let count = rows(ctx).count
+        if navigate(&list, action, count: count, height: Table.bodyHeight(layout.table)) { return true }
+        switch action {
+        case .open:
+            guard let name = rows(ctx)[safe: list.selected]?.name else { return false }
+            open(name)
+            return true
+        case .back:
+            guard !filter.isEmpty else { return false }
+            filter = ""; return true
+        case .sort: sort.advance(Self.columns(ctx)); return true
+        case .reverseSort: sort.ascending.toggle(); if sort.column == nil { sort.advance(Self.columns(ctx)) }; return true
+        default: return false
+        }
+    }
+
+    /// Opens a source's detail (also used by other panes to jump here).
+    public mutating func open(_ name: String, section: Section = .batches) {
+        savedFilter = filter
+        filter = ""
+        openSource = name
+        self.section = section
+        sectionLists = [:]
+    }
+
+    /// Keeps selections inside the lists after new data or a resize.
+    public mutating func clamp(_ ctx: PaneContext, area: Rect) {
+        let layout = Self.layout(area, open: openSource != nil, section: section)
+        list.clamp(count: rows(ctx).count, height: Table.bodyHeight(layout.table))
+        if let d = detail(ctx) {
+            var sl = sectionLists[section.rawValue, default: ListState()]
+            sl.clamp(count: sectionCount(d), height: Table.bodyHeight(layout.table))
+            sectionLists[section.rawValue] = sl
+        }
+    }
+
+    public mutating func click(x: Int, y: Int, _ ctx: PaneContext, area: Rect) -> Bool {
+        let layout = Self.layout(area, open: openSource != nil, section: section)
+        if openSource != nil {
+            guard let d = detail(ctx) else { return false }
+            var sl = sectionLists[section.rawValue, default: ListState()]
+            guard let row = Table.row(at: y, in: layout.table, state: sl, count: sectionCount(d)) else { return false }
+            sl.select(row, count: sectionCount(d), height: Table.bodyHeight(layout.table))
+            sectionLists[section.rawValue] = sl
+            return true
+        }
+        let count = rows(ctx).count
+        guard let row = Table.row(at: y, in: layout.table, state: list, count: count) else { return false }
+        if row == list.selected { return handle(.open, ctx, area: area) }
+        list.select(row, count: count, height: Table.bodyHeight(layout.table))
+        return true
+    }
+
+    // MARK: view
+
+    struct Areas { var frame: Rect; var summary: Rect; var sections: Rect; var table: Rect; var preview: Rect }
+
+    static func layout(_ area: Rect, open: Bool, section: Section) -> Areas {
+        let inner = area.inset(1)
+        if !open {
+            let parts = Layout.rows(inner, [.fill(), .fixed(1)])
+            return Areas(frame: area, summary: parts[1], sections: Rect(x: 0, y: 0, width: 0, height: 0), table: parts[0],
+                         preview: Rect(x: 0, y: 0, width: 0, height: 0))
+        }
+        let preview = section == .quarantine ? 4 : 0
+        let parts = Layout.rows(inner, [.fixed(3), .fixed(1), .fill(), .fixed(preview)])
+        return Areas(frame: area, summary: parts[0], sections: parts[1], table: parts[2], preview: parts[3])
+    }
+
+    public func render(_ area: Rect, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
+        let theme = ctx.theme
+        let layout = Self.layout(area, open: openSource != nil, section: section)
+        if let open = openSource {
+            Block(title: [Span("Source "), Span(open, theme.accent)] + filterTitle(theme), style: theme.borderFocused, titleStyle: theme.title)
+                .render(area, into: &buffer)
+            guard let d = detail(ctx) else {
+                let (text, style) = ctx.loadingLine(open)
+                TextBlock.render([[Span(text, style)]], layout.table, base: theme.text, into: &buffer)
+                return
+            }
+            renderSummary(d.overview, layout.summary, ctx, into: &buffer)
+            renderSections(Section.allCases.map { s in "\(s.title) \(itemCount(of: s, d))" }, current: section.rawValue,
+                           layout.sections, theme: theme, into: &buffer)
+            renderSection(d, layout, ctx, into: &buffer)
+            return
+        }
+        let rows = rows(ctx)
+        let total = ctx.snapshot?.sources.count ?? 0
+        let count = filter.isEmpty ? "\(total)" : "\(rows.count) of \(total)"
+        Block(title: [Span("Sources "), Span("(\(count))", theme.muted)] + filterTitle(theme), style: theme.borderFocused, titleStyle: theme.title)
+            .render(area, into: &buffer)
+        if total == 0 {
+            TextBlock.render([[Span("No sources in the catalog yet.", theme.text)],
+                              [Span("Define sources in steward.yml, then press r (or run `steward run`) to load them.", theme.muted)]],
+                             layout.table, base: theme.text, into: &buffer)
+            return
+        }
+        Columns.table(Self.columns(ctx), rows: rows, width: layout.table.width, sort: sort, theme: theme)
+            .render(layout.table, state: list, into: &buffer)
+        if rows.isEmpty {
+            buffer.write("No source matches “\(filter)” — Esc clears the filter", x: layout.table.x, y: layout.table.y + 1, style: theme.muted)
+        } else if let s = rows[safe: list.selected] {
+            let line: Line = [Format.health(s.status, theme: theme), Span(" \(s.name): ", theme.title), Span(s.statusReason, theme.text)]
+            buffer.write(line, x: layout.summary.x, y: layout.summary.y, maxWidth: layout.summary.width, base: theme.text)
+        }
+    }
+
+    func filterTitle(_ theme: Theme) -> Line {
+        filter.isEmpty ? [] : [Span(" filter: ", theme.muted), Span(filter, theme.accent)]
+    }
+
+    func itemCount(of section: Section, _ d: SourceDetail) -> Int {
+        switch section {
+        case .batches: return d.batches.count
+        case .steps: return d.steps.count
+        case .quarantine: return d.quarantine.count
+        case .checks: return d.checks.count
+        }
+    }
+
+    static func columns(_ ctx: PaneContext) -> [Column<SourceOverview>] {
+        let theme = ctx.theme, now = ctx.now
+        let severity: [SourceHealth: Int] = [.error: 0, .stale: 1, .warn: 2, .running: 3, .never: 4, .ok: 5]
+        return [
+            Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { [Format.health($0.status, theme: theme)] },
+            Column("name", "Source", .fill(12), less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
+            Column("system", "System/entity", .fixed(14), priority: 4, less: { ($0.system, $0.entity) < ($1.system, $1.entity) }) {
+                [Span($0.system), Span("/\($0.entity)", theme.muted)]
+            },
+            Column("loaded", "Last load", .fixed(9), priority: 2, less: { ($0.lastLoadedAt ?? .distantPast) < ($1.lastLoadedAt ?? .distantPast) }) {
+                [Span(Format.age($0.lastLoadedAt, now: now).replacingOccurrences(of: " ago", with: ""), theme.text)]
+            },
+            Column("fresh", "Fresh", .fixed(8), priority: 1, less: { ($0.freshnessAge ?? .infinity) < ($1.freshnessAge ?? .infinity) }) {
+                [freshness($0, theme: theme)]
+            },
+            Column("raw", "Raw", .fixed(7), .right, priority: 5, less: { $0.rowsRaw < $1.rowsRaw }) { [Span(Format.count($0.rowsRaw))] },
+            Column("staged", "Staged", .fixed(7), .right, priority: 3, less: { $0.rowsStaged < $1.rowsStaged }) { [Span(Format.count($0.rowsStaged))] },
+            Column("quarantined", "Quar.", .fixed(6), .right, priority: 2, less: { $0.rowsQuarantined < $1.rowsQuarantined }) {
+                [Span(Format.count($0.rowsQuarantined), $0.rowsQuarantined > 0 ? theme.warn : theme.text)]
+            },
+            Column("dq", "DQ", .fixed(7), .right, priority: 1, less: { ($0.qualityScore ?? -1) < ($1.qualityScore ?? -1) }) {
+                [Format.score($0.qualityScore, theme: theme)]
+            },
+            Column("trend", "Rows/run", .fixed(8), priority: 3) { [Span(Sparkline.text($0.recentRows, width: 8), theme.sparkline)] },
+        ]
+    }
+
+    /// `✓ <6h` while fresh, `▲ >6h` past the warning threshold, `✗ >24h` past the error one.
+    static func freshness(_ s: SourceOverview, theme: Theme) -> Span {
+        func d(_ t: TimeInterval?) -> String { t.map { StewardCatalog.Duration.describe($0) } ?? "—" }
+        switch s.freshnessStatus {
+        case .ok: return Span("✓ <\(d(s.warnAfter ?? s.errorAfter))", theme.ok)
+        case .warn: return Span("▲ >\(d(s.warnAfter))", theme.warn)
+        case .error: return Span("✗ >\(d(s.errorAfter))", theme.error)
+        case .never: return Span("○ —", theme.never)
+        }
+    }
+
+    func renderSummary(_ s: SourceOverview, _ area: Rect, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
+        let theme = ctx.theme
+        let lines: [Line] = [
+            [Format.health(s.status, theme: theme), Span("  \(s.statusReason)", theme.text),
+             Span("   system ", theme.muted), Span(s.system), Span(" · entity ", theme.muted), Span(s.entity),
+             Span(" · format ", theme.muted), Span(s.format)],
+            [Span("Last load ", theme.muted), Span(Format.age(s.lastLoadedAt, now: ctx.now)), Span("   freshness ", theme.muted),
+             Self.freshness(s, theme: theme),
+             Span("  (warn after \(s.warnAfter.map { StewardCatalog.Duration.describe($0) } ?? "—"), error after \(s.errorAfter.map { StewardCatalog.Duration.describe($0) } ?? "—"))", theme.muted)],
+            [Span("Rows ", theme.muted), Span("raw \(Format.count(s.rowsRaw)) · staged \(Format.count(s.rowsStaged)) · "),
+             Span("quarantined \(Format.count(s.rowsQuarantined))", s.rowsQuarantined > 0 ? theme.warn : theme.text),
+             Span(" · flagged \(Format.count(s.rowsFlagged))   "), Span("DQ ", theme.muted), Format.score(s.qualityScore, theme: theme),
+             Span("  "), Span(Sparkline.text(s.recentRows, width: 12), theme.sparkline)],
+        ]
+        for (i, line) in lines.enumerated() where i < area.height {
+            buffer.write(line, x: area.x, y: area.y + i, maxWidth: area.width, base: theme.text)
+        }
+    }
+
+    func renderSection(_ d: SourceDetail, _ layout: Areas, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
+        let theme = ctx.theme
+        let state = sectionLists[section.rawValue, default: ListState()]
+        let table: Table
+        let empty: String
+        switch section {
+        case .batches:
+            let cols: [Column<BatchInfo>] = [
+                Column("run", "Run", .fixed(5), .right) { [Span("#\($0.runId)")] },
+                Column("file", "File", .fill(14)) { [Span($0.file)] },
+                Column("sha", "SHA-256", .fixed(14), priority: 2) { [Span(String($0.sha256.prefix(12)) + "…", theme.muted)] },
+                Column("rows", "Rows", .fixed(7), .right) { [Span(Format.count($0.rows))] },
+                Column("loaded", "Loaded", .fixed(7), .right, priority: 1) { [Span(Format.count($0.rowsLoaded))] },
+                Column("quar", "Quar.", .fixed(6), .right) { [Span(Format.count($0.rowsQuarantined), $0.rowsQuarantined > 0 ? theme.warn : theme.text)] },
+                Column("at", "At", .fixed(11), priority: 1) { [Span(Format.dateTime($0.loadedAt))] },
+            ]
+            table = Columns.table(cols, rows: batches(d), width: layout.table.width, sort: SortState(), theme: theme)
+            empty = "No batches loaded yet."
+        case .steps:
+            let cols: [Column<StepInfo>] = [
+                Column("run", "Run", .fixed(5), .right) { [Span("#\($0.runId)")] },
+                Column("status", "Status", .fixed(11)) { [Format.status($0.status, theme: theme)] },
+                Column("at", "Started", .fixed(11), priority: 2) { [Span(Format.dateTime($0.startedAt))] },
+                Column("took", "Took", .fixed(6), .right, priority: 1) { [Span(Format.duration($0.durationMs.map { $0 / 1000 }))] },
+                Column("read", "Read", .fixed(7), .right) { [Span(Format.count($0.rowsRead))] },
+                Column("quar", "Quar.", .fixed(6), .right, priority: 1) { [Span(Format.count($0.rowsQuarantined))] },
+                Column("message", "Message", .fill(10)) { [Span($0.message ?? "", theme.muted)] },
+            ]
+            table = Columns.table(cols, rows: steps(d), width: layout.table.width, sort: SortState(), theme: theme)
+            empty = "No steps recorded yet."
+        case .quarantine:
+            let rows = quarantine(d)
+            let cols: [Column<QuarantinedRow>] = [
+                Column("id", "Id", .fixed(6), .right) { [Span("\($0.id)")] },
+                Column("where", "File:line", .fill(18)) { [Span("\($0.file):\($0.line)")] },
+                Column("key", "Key", .fixed(10), priority: 2) { [Span($0.recordKey.map(PIIMask.mask) ?? "—")] },
+                Column("checks", "Checks", .fixed(18), priority: 1) { [Span($0.checks.joined(separator: ","), theme.warn)] },
+                Column("reason", "Reason", .fill(12)) { [Span($0.reasons.joined(separator: "; "))] },
+            ]
+            table = Columns.table(cols, rows: rows, width: layout.table.width, sort: SortState(), theme: theme)
+            empty = "Nothing in quarantine. ✓"
+            if let row = rows[safe: state.selected], layout.preview.height > 0 {
+                let lines: [Line] = [[Span("raw (masked): ", theme.muted), Span(PIIMask.mask(row.raw))],
+                                     [Span("why: ", theme.muted), Span(row.reasons.joined(separator: "; "), theme.warn)]]
+                buffer.fill(layout.preview.row(0), symbol: "─", style: theme.border)
+                TextBlock.render(lines, Rect(x: layout.preview.x, y: layout.preview.y + 1, width: layout.preview.width, height: 3),
+                                 base: theme.text, into: &buffer)
+            }
+        case .checks:
+            let cols: [Column<CheckStatus>] = [
+                Column("status", "Status", .fixed(10)) { [Format.status($0.status, theme: theme)] },
+                Column("name", "Check", .fill(14)) { [Span($0.name, theme.title)] },
+                Column("type", "Type", .fixed(12), priority: 2) { [Span($0.type)] },
+                Column("dim", "Dimension", .fixed(12), priority: 1) { [Span($0.dimension)] },
+                Column("failed", "Failed", .fixed(7), .right) { [Span(Format.count($0.failed), $0.failed > 0 ? theme.error : theme.text)] },
+                Column("score", "Score", .fixed(7), .right) { [Format.score($0.score, theme: theme)] },
+            ]
+            table = Columns.table(cols, rows: checks(d), width: layout.table.width, sort: SortState(), theme: theme)
+            empty = "No checks defined for this source."
+        }
+        table.render(layout.table, state: state, into: &buffer)
+        if table.rows.isEmpty {
+            buffer.write(filter.isEmpty ? empty : "Nothing matches “\(filter)” — Esc clears the filter",
+                         x: layout.table.x, y: layout.table.y + 1, style: theme.muted, maxWidth: layout.table.width)
+        }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+@testable import StewardCatalog
+@testable import StewardConsole
+
+/// Whole screens rendered into the in-memory backend, asserted on their text.
+@MainActor
+@Suite("Console views")
+struct ConsoleViewTests {
+    typealias F = ConsoleFixtures
+
+    @Test func sourcesPaneAt100x30() {
+        let lines = F.screen(F.state()).lines
+        #expect(lines.count == 30)
+        #expect(lines[0].hasPrefix(" ◆ steward demo  .steward/catalog.sqlite"))
+        #expect(lines[0].hasSuffix("last run #3 ✓ succeeded 6h 59m ago  \(Format.clock(F.now))"))
+        #expect(lines[1].hasPrefix("[1 Sources]  2 Quality   3 Runs"))
+        #expect(lines[2].hasPrefix("╭ Sources (3) ─"))
+        #expect(lines[3] == "│Status    Source         System/entity  Last load Fresh        Raw  Staged  Quar.      DQ Rows/run│")
+        #expect(lines[4] == "│✓ ok      crm_contacts   crm/person     5m        ✓ <6h       1200    1180     20  ✓ 98.1 ▂▃▂█    │")
+        #expect(lines[5] == "│▲ warn    shop_orders    shop/order     7h        ▲ >6h     250.0k  249.0k      0  ▲ 93.0 ▂▃▂█    │")
+        // The CJK name takes 9 columns and everything after it stays aligned.
+        #expect(lines[6] == "│○ never   東京_顧客      erp/person     never     ○ —            0       0      0       · ▁▁▁▁    │")
+        #expect(lines[26].hasPrefix("│✓ ok crm_contacts: healthy   "))
+        #expect(lines[29].contains("? help") && lines[29].contains("q quit") && lines[29].contains("/ filter"))
+    }
+
+    @Test func sourcesPaneAt80x24DropsLowPriorityColumns() {
+        let lines = F.screen(F.state(width: 80, height: 24)).lines
+        #expect(lines.count == 24)
+        #expect(lines[3] == "│Status    Source            Last load Fresh     Staged  Quar.      DQ Rows/run│")
+        #expect(lines[6].hasPrefix("│○ never   東京_顧客         never     ○ —            0      0       · ▁▁▁▁    │"))
+        #expect(lines.allSatisfy { $0.displayWidth <= 80 })
+        #expect(lines[23].contains("? help"))
+    }
+
+    @Test func sourceDetailShowsBatchesAndMaskedQuarantine() {
+        var state = F.state()
+        state.sources.open("crm_contacts")
+        state.snapshot?.sourceDetail = F.sourceDetail
+        var text = F.screen(state).text
+        #expect(text.contains("╭ Source crm_contacts"))
+        #expect(text.contains("✓ ok  healthy   system crm · entity person · format csv"))
+        #expect(text.contains("[Batches 1]"))
+        #expect(text.contains("sources/crm_contacts.csv"))
+        state.sources.section = .quarantine
+        text = F.screen(state).text
+        #expect(text.contains("[Quarantine 1]"))
+        #expect(text.contains("crm_contacts.csv:17"))
+        #expect(text.contains("raw (masked): C-1017,Jane Doe,j***@example.com,+** ** **** 0958"))
+        #expect(!text.contains("jane.doe@example.com"))
+        #expect(!text.contains("7946"))
+        #expect(text.contains("why: email: not an email address"))
+    }
+
+    @Test func qualityPaneShowsScoreMatrixAndFailingChecks() {
+        var state = F.state(width: 80, height: 24)
+        state.pane = .quality
+        let lines = F.screen(state).lines
+        #expect(lines[3].hasPrefix("│Overall ✓ 95.5%  trend ▁▅▇█ ▲ +0.5 since last run"))
+        #expect(lines[4].hasPrefix("│Complete ✓ 99.0  Valid ✓ 95.0  Unique ✓ 100.0  Consist. ·  Timely ·"))
+        #expect(lines[5] == "│Source                 Score  Complete     Valid    Unique  Consist.    Timely│")
+        #expect(lines[6] == "│crm_contacts          ✓ 98.0         ·    ✓ 98.0   ✓ 100.0         ·         ·│")
+        #expect(lines[8].hasPrefix("│Failing checks (2, most failed rows first)"))
+        #expect(lines[10].hasPrefix("│✗ fail     shop_orders    amount_positive"))
+        #expect(lines[11].hasPrefix("│✗ fail     crm_contacts   email_format"))
+    }
+
+    @Test func checkDetailShowsDefinitionHistoryAndMaskedSamples() {
+        var state = F.state()
+        state.pane = .quality
+        state.quality.openCheck = CheckRef(source: "crm_contacts", name: "email_format")
+        let check = F.snapshot.quality!.sources[0].checks[0]
+        state.snapshot?.checkDetail = CheckDetail(
+            check: check,
+            history: [CheckHistoryPoint(runId: 2, evaluated: 1000, passed: 900, failed: 100, evaluatedAt: F.now),
+                      CheckHistoryPoint(runId: 3, evaluated: 1000, passed: 980, failed: 20, evaluatedAt: F.now)],
+            failing: F.sourceDetail.quarantine)
+        let text = F.screen(state).text
+        #expect(text.contains("╭ Check crm_contacts.email_format"))
+        #expect(text.contains("✗ fail  regex on column email   dimension validity   severity error"))
+        #expect(text.contains(#"params {"pattern":".+@.+"}"#))
+        #expect(text.contains("run #3: 980 passed · 20 failed of 1000 · score ✓ 98.0"))
+        #expect(text.contains("History failed █▂"))
+        #expect(text.contains("#3 "))
+        #expect(text.contains("Failing records (1, masked)"))
+        #expect(text.contains("crm_contacts.csv:17 C-1017,Jane Doe,j***@example"))
+        #expect(!text.contains("jane.doe@"))
+    }
+
+    @Test func runsPaneShowsHistoryStepsAndAudit() {
+        var state = F.state()
+        state.pane = .runs
+        let text = F.screen(state).text
+        #expect(text.contains("╭ Runs (3)"))
+        #expect(text.contains("#3 manual"))
+        #expect(text.contains("✗ failed"))
+        #expect(text.contains("Steps of run #3"))
+        #expect(text.contains("crm_contacts     ✓ succeeded    5.2s"))
+        #expect(text.contains("Audit log (latest first)"))
+        #expect(text.contains("run.finished     run 3"))
+    }
+
+    @Test func tooSmallScreenSaysWhatItNeeds() {
+        let state = F.state(width: 60, height: 20)
+        let backend = F.screen(state)
+        #expect(backend.lines.contains { $0.contains("Terminal too small") })
+        #expect(backend.lines.contains { $0.contains("need 80x24, have 60x20") })
+        #expect(!backend.text.contains("Sources"))
+    }
+
+    @Test func catalogErrorScreenSaysWhatToDo() {
+        var state = F.state()
+        state.snapshot = nil
+        state.catalogError = CatalogError.missing("/p/.steward/catalog.sqlite").description
+        let text = F.screen(state).text
+        #expect(text.contains("✗ Catalog unavailable"))
+        #expect(text.contains("catalog not found at /p/.steward/catalog.sqlite"))
+        #expect(text.contains("press r to run the pipeline now"))
+        #expect(text.contains("press q to quit"))
+    }
+
+    @Test func runningShowsGaugeWithRate() {
+        var state = F.state()
+        state.run = ActiveRun(sources: [], startedAt: F.now.addingTimeInterval(-2),
+                              last: RunProgressEvent(phase: .batchCommitted, source: "crm_contacts", rowsDone: 5000, rowsTotal: 10_000),
+                              lastAt: F.now)
+        let header = F.screen(state).lines[0]
+        #expect(header.contains("● running crm_contacts"))
+        #expect(header.contains("50% 2500 rows/s"))
+        #expect(header.contains("█"))
+    }
+
+    @Test func helpOverlayAndConfirmQuitDrawOverThePane() {
+        var state = F.state()
+        state.mode = .help
+        #expect(F.screen(state).text.contains("Help — Sources  (Esc closes)"))
+        state.mode = .confirmQuit
+        state.run = ActiveRun(sources: [], startedAt: F.now, last: nil, lastAt: F.now)
+        let text = F.screen(state).text
+        #expect(text.contains("▲ A pipeline run is in progress."))
+        #expect(text.contains("y quit   n keep working"))
+    }
+
+    @Test func screensFitEveryWidthWithoutGarbage() {
+        for (w, h) in [(80, 24), (100, 30), (120, 40), (200, 60)] {
+            for pane in PaneID.allCases {
+                var state = F.state(width: w, height: h)
+                state.pane = pane
+                let lines = F.screen(state).screen.lines
+                #expect(lines.count == h)
+                #expect(lines.allSatisfy { $0.displayWidth == w }, "\(pane) at \(w)x\(h)")
+            }
+        }
+    }
+
+    @Test func monochromeKeepsMeaningInMarksAndWords() {
+        var state = F.state()
+        state.theme = .builtinMonochrome
+        let text = F.screen(state).text
+        #expect(text.contains("✓ ok") && text.contains("▲ warn") && text.contains("○ never"))
+    }
+}
