@@ -1,9 +1,83 @@
 import Foundation
+import StewardCatalog
+import StewardConsole
 import StewardPipeline
 
-/// Opens the console; nil when it cannot run here (no terminal).
+/// Opens the console; nil when it cannot run here (stdout is not a terminal).
 enum ConsoleLauncher {
     static func launch(config: ProjectConfig, theme: String?, readOnly: Bool) throws -> Int32? {
-        nil
+        guard isatty(STDOUT_FILENO) != 0 else { return nil }
+        let options = ConsoleOptions(
+            projectName: config.name, theme: theme, projectTheme: config.theme, readOnly: readOnly,
+            refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)
+        let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
+        return MainActor.assumeIsolated {
+            Console.run(options: options, catalogURL: config.catalogURL, runner: runner)
+        }
+    }
+}
+
+/// The real pipeline behind the console's `r` and `:run`: runs off the main actor and turns the
+/// engine's progress events into the console's.
+struct PipelineConsoleRunner: ConsoleRunner {
+    let config: ProjectConfig
+
+    func startRun(sources: [String], progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome {
+        let config = self.config
+        return try await Task.detached(priority: .userInitiated) {
+            let catalog = try Catalog.open(at: config.catalogURL)
+            let tracker = ProgressAdapter(forward: progress)
+            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker)
+                .run(sources: sources, trigger: "console")
+            let failed = summary.steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
+            return RunOutcome(
+                runId: summary.runId, status: summary.status,
+                rowsRead: summary.steps.reduce(0) { $0 + $1.rowsRead }, rowsLoaded: summary.steps.reduce(0) { $0 + $1.rowsLoaded },
+                rowsQuarantined: summary.steps.reduce(0) { $0 + $1.rowsQuarantined },
+                message: failed.isEmpty ? nil : failed.joined(separator: "; "))
+        }.value
+    }
+}
+
+final class ProgressAdapter: ProgressReporter, @unchecked Sendable {
+    private let forward: @Sendable (RunProgressEvent) -> Void
+    private let lock = NSLock()
+    private var runId: Int64?
+    private var sourcesTotal = 0
+    private var sourcesDone = 0
+    private var rowsBeforeSource = 0
+    private var rowsInSource = 0
+
+    init(forward: @escaping @Sendable (RunProgressEvent) -> Void) { self.forward = forward }
+
+    func report(_ event: ProgressEvent) {
+        lock.lock()
+        var out: RunProgressEvent?
+        switch event {
+        case .runStarted(let id, let sources):
+            runId = id; sourcesTotal = sources.count
+            out = RunProgressEvent(phase: .started, runId: id, sourcesTotal: sourcesTotal)
+        case .stepStarted(let source):
+            rowsInSource = 0
+            out = RunProgressEvent(phase: .sourceStarted, runId: runId, source: source, rowsDone: rowsBeforeSource,
+                                   sourcesDone: sourcesDone, sourcesTotal: sourcesTotal)
+        case .rows(let source, let rows, _):
+            rowsInSource = rows
+            out = RunProgressEvent(phase: .step, runId: runId, source: source, rowsDone: rowsBeforeSource + rows,
+                                   sourcesDone: sourcesDone, sourcesTotal: sourcesTotal)
+        case .batchCommitted(let source, let file, let rows):
+            rowsBeforeSource += rows; rowsInSource = 0
+            out = RunProgressEvent(phase: .batchCommitted, runId: runId, source: source, rowsDone: rowsBeforeSource,
+                                   sourcesDone: sourcesDone, sourcesTotal: sourcesTotal, message: "\(file): \(rows) rows")
+        case .stepFinished(let source, let status, let message):
+            sourcesDone += 1
+            out = RunProgressEvent(phase: .sourceFinished, runId: runId, source: source, rowsDone: rowsBeforeSource,
+                                   sourcesDone: sourcesDone, sourcesTotal: sourcesTotal,
+                                   message: status == "failed" ? message : nil)
+        case .runFinished:
+            out = nil
+        }
+        lock.unlock()
+        if let out { forward(out) }
     }
 }
