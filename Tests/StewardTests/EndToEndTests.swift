@@ -5,7 +5,7 @@ import Testing
 @testable import StewardPipeline
 
 /// The built `steward` binary, run as a user would.
-@Suite(.serialized) struct EndToEndTests {
+@Suite(.serialized) struct EndToEndTests: Sendable {
     /// A project of three CSV files matched by one glob: three batches, each big enough to kill between.
     func bigProject(rowsPerFile: Int) -> TempProject {
         let p = TempProject("kill")
@@ -43,7 +43,11 @@ import Testing
         return p
     }
 
-    @Test func sigkillMidRunLeavesAConsistentCatalogAndARerunFinishesWithoutDuplicates() throws {
+    @Test func sigkillMidRunLeavesAConsistentCatalogAndARerunFinishesWithoutDuplicates() async throws {
+        try await offPool { try self.sigkillScenario() }
+    }
+
+    func sigkillScenario() throws {
         let rowsPerFile = 60_000
         let p = bigProject(rowsPerFile: rowsPerFile)
         let process = Process()
@@ -98,7 +102,11 @@ import Testing
         #expect(third.stdout.contains("unchanged"))
     }
 
-    @Test func configErrorsExitTwoNameFileLineKeyAndLeaveTheCatalogUntouched() throws {
+    @Test func configErrorsExitTwoNameFileLineKeyAndLeaveTheCatalogUntouched() async throws {
+        try await offPool { try self.configErrorScenario() }
+    }
+
+    func configErrorScenario() throws {
         let p = checksProject()
         try p.run()
         let before = try Data(contentsOf: p.dir.appendingPathComponent(".steward/catalog.sqlite"))
@@ -113,7 +121,11 @@ import Testing
         #expect(usage.status == 2)
     }
 
-    @Test func cliCommandsPrintTablesAndJSON() throws {
+    @Test func cliCommandsPrintTablesAndJSON() async throws {
+        try await offPool { try self.cliScenario() }
+    }
+
+    func cliScenario() throws {
         let p = checksProject()
         let run = try StewardBinary.run(["run", "--project", p.dir.path])
         #expect(run.status == 1) // error-severity failures are problems

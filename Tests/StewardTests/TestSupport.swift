@@ -81,3 +81,13 @@ enum StewardBinary {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// Runs blocking work (child processes, polling) on a GCD thread, so long end-to-end tests never
+/// occupy Swift Testing's small cooperative pool (2 threads here) while async tests wait for it.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do { continuation.resume(returning: try work()) } catch { continuation.resume(throwing: error) }
+        }
+    }
+}
