@@ -155,4 +155,24 @@ import Testing
         #expect(plain.status == 0)
         #expect(plain.stdout.contains("hint:"))
     }
+
+    @Test func withoutAProjectCommandsUseTheBundledDemo() async throws {
+        try await offPool {
+            let home = TempProject("home")
+            let empty = TempProject("cwd")
+            let result = try StewardBinary.run(["status", "--json"], cwd: empty.dir, env: ["STEWARD_HOME": home.dir.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("using the demo project"))
+            let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+            #expect(json["project"] as? String == "acme-demo")
+            let sources = json["sources"] as! [[String: Any]]
+            #expect(sources.count == 6)
+            #expect(sources.allSatisfy { ($0["rows_staged"] as? Int ?? 0) > 0 })
+            #expect(FileManager.default.fileExists(atPath: home.dir.appendingPathComponent("demo/truth.csv").path))
+            // Second use: the demo exists, nothing is generated again.
+            let again = try StewardBinary.run(["runs", "--json"], cwd: empty.dir, env: ["STEWARD_HOME": home.dir.path])
+            #expect(!again.stderr.contains("generating"))
+            #expect((try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [[String: Any]]).count == 1)
+        }
+    }
 }
