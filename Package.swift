@@ -34,24 +34,37 @@ let package = Package(
             ]
         ),
         .target(
+            name: "StewardIdentity",
+            dependencies: ["StewardCatalog", "StewardPipeline"]
+        ),
+        .target(
+            name: "StewardMetrics",
+            dependencies: ["StewardCatalog", "StewardPipeline", "StewardRoadmap"]
+        ),
+        .target(
+            name: "StewardRoadmap",
+            dependencies: ["StewardCatalog"]
+        ),
+        .target(
             name: "StewardConsole",
-            dependencies: ["StewardCatalog", "StewardPipeline", "CNCurses",
+            dependencies: ["StewardCatalog", "StewardPipeline", "StewardIdentity", "StewardMetrics", "StewardRoadmap", "CNCurses",
                            .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "steward",
             dependencies: [
-                "StewardCatalog", "StewardPipeline", "StewardConsole",
+                "StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "steward-bench",
-            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole"]
+            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap"]
         ),
         .testTarget(
             name: "StewardTests",
-            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "steward"]
+            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics",
+                           "StewardRoadmap", "steward"]
         ),
     ]
 )

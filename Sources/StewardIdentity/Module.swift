@@ -1,0 +1,2 @@
+/// StewardIdentity: see ARCHITECTURE.md for what this module owns.
+enum StewardIdentityModule {}

@@ -1,0 +1,2 @@
+/// StewardMetrics: see ARCHITECTURE.md for what this module owns.
+enum StewardMetricsModule {}

@@ -1,0 +1,2 @@
+/// StewardRoadmap: see ARCHITECTURE.md for what this module owns.
+enum StewardRoadmapModule {}
