@@ -41,14 +41,16 @@ public struct PipelineRunner: Sendable {
     public let catalog: Catalog
     public let progress: ProgressReporter
     public let stop: StopFlag?
+    public let extensions: [RunExtension]
     public let now: @Sendable () -> Date
 
     public init(config: ProjectConfig, catalog: Catalog, progress: ProgressReporter = SilentProgress(),
-                stop: StopFlag? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                stop: StopFlag? = nil, extensions: [RunExtension] = [], now: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
         self.catalog = catalog
         self.progress = progress
         self.stop = stop
+        self.extensions = extensions
         self.now = now
     }
 
@@ -76,21 +78,37 @@ public struct PipelineRunner: Sendable {
         }
         let failed = steps.filter { $0.status == "failed" }.count
         let stopped = stop?.isStopped == true && steps.count < selected.count
-        let status = stopped ? "interrupted" : failed == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
+        var status = stopped ? "interrupted" : failed == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
+        var extensionNotes: [String] = []
+        if !stopped {
+            for ext in extensions {
+                let partial = RunSummary(runId: runId, status: status, steps: steps, errorCheckFailures: errorFailures)
+                do {
+                    if let note = try ext.afterLoad(runId: runId, summary: partial, config: config, catalog: catalog, progress: progress) {
+                        extensionNotes.append("\(ext.name): \(note)")
+                    }
+                } catch {
+                    extensionNotes.append("\(ext.name) failed: \(error)")
+                    if status == "success" { status = "partial" }
+                }
+            }
+        }
         try catalog.pool.write { db in
             let totals = try Row.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(rows_read),0) AS r, COALESCE(SUM(rows_loaded),0) AS l, COALESCE(SUM(rows_quarantined),0) AS q
                 FROM run_step WHERE run_id = ?
                 """, arguments: [runId])!
             let failures = steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
+                + extensionNotes.filter { $0.contains(" failed: ") }
             try db.execute(sql: """
                 UPDATE run SET status = ?, finished_at = ?, rows_read = ?, rows_loaded = ?, rows_quarantined = ?, message = ?
                 WHERE id = ?
                 """, arguments: [status, Timestamp.string(now()), totals["r"] as Int, totals["l"] as Int, totals["q"] as Int,
                                  failures.isEmpty ? nil : failures.joined(separator: "; "), runId])
             try Self.snapshotQuality(db, runId: runId, at: now())
+            let notes = extensionNotes.isEmpty ? "" : "; " + extensionNotes.joined(separator: "; ")
             try Catalog.audit(db, action: "run", subject: "run:\(runId)",
-                              detail: "\(status); \(steps.count) sources, \(totals["l"] as Int) rows loaded, \(totals["q"] as Int) quarantined")
+                              detail: "\(status); \(steps.count) sources, \(totals["l"] as Int) rows loaded, \(totals["q"] as Int) quarantined\(notes)")
         }
         progress.report(.runFinished(runId: runId, status: status))
         return RunSummary(runId: runId, status: status, steps: steps, errorCheckFailures: errorFailures)

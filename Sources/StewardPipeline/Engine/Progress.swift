@@ -1,4 +1,5 @@
 import Foundation
+import StewardCatalog
 
 /// Progress of a pipeline run, reported to the CLI progress bar and the console's header gauge.
 public enum ProgressEvent: Sendable {
@@ -27,4 +28,13 @@ public final class StopFlag: @unchecked Sendable {
     public init() {}
     public func stop() { lock.lock(); stopped = true; lock.unlock() }
     public var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+}
+
+/// Work that runs after the sources of a run are loaded (identity resolution, KPI evaluation, …),
+/// supplied by modules the pipeline cannot import. Its failure marks the run `partial`, never loses
+/// the loaded batches.
+public protocol RunExtension: Sendable {
+    var name: String { get }
+    /// Returns a short summary for the run's audit detail, or nil.
+    func afterLoad(runId: Int64, summary: RunSummary, config: ProjectConfig, catalog: Catalog, progress: ProgressReporter) throws -> String?
 }
