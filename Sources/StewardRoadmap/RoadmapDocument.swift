@@ -12,7 +12,7 @@ import Foundation
 /// heading above them is skipped), the headings below a phase are its sections (months).
 /// `- [ ]`, `* [x]`, `+ [X]`, `1. [ ]` items are tasks; `[-]` and `[~]` mean in progress; indented
 /// task items are subtasks. Code fences, tables and other text hold no tasks.
-public struct RoadmapDocument: Sendable {
+public struct RoadmapDocument: Sendable, Equatable {
     /// The file's bytes exactly as read.
     public let bytes: [UInt8]
     /// The document title: a single level-1 heading above the phases, if any.
@@ -47,6 +47,9 @@ public struct RoadmapDocument: Sendable {
         self.bytes = bytes; self.title = title; self.headings = headings; self.phases = phases
         self.tasks = tasks; self.metricTables = metricTables; self.timeline = timeline
     }
+
+    /// Everything in a document derives from its bytes.
+    public static func == (a: RoadmapDocument, b: RoadmapDocument) -> Bool { a.bytes == b.bytes }
 
     /// The task with this id, or the only task whose id starts with it (so ids can be shortened).
     public func task(id: String) -> RoadmapTask? {

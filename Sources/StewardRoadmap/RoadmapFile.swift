@@ -22,6 +22,12 @@ public struct RoadmapFile: Sendable {
         self.document = try RoadmapDocument(contentsOf: url)
     }
 
+    /// A file as it was read earlier (what the user saw): `set` re-reads it if it changed since.
+    public init(url: URL, document: RoadmapDocument) {
+        self.url = url
+        self.document = document
+    }
+
     /// What a `set` did.
     public struct Change: Sendable {
         public var task: RoadmapTask

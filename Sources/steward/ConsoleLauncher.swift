@@ -10,9 +10,12 @@ enum ConsoleLauncher {
         let options = ConsoleOptions(
             projectName: config.name, theme: theme, projectTheme: config.theme, readOnly: readOnly,
             refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)
+        var withRoadmap = options
+        withRoadmap.roadmap = config.roadmap
+        withRoadmap.evidence = config.evidence
         let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
         return MainActor.assumeIsolated {
-            Console.run(options: options, catalogURL: config.catalogURL, runner: runner)
+            Console.run(options: withRoadmap, catalogURL: config.catalogURL, runner: runner)
         }
     }
 }
