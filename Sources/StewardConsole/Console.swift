@@ -207,7 +207,8 @@ public final class ConsoleSession {
         guard let url = source.roadmap else { return .roadmapWriteFailed("no roadmap file in steward.yml") }
         do {
             var file = try state.snapshot?.roadmap.map { RoadmapFile(url: url, document: $0.document) } ?? RoadmapFile(url: url)
-            let catalog = try catalogURL.map { try Catalog.open(at: $0) }
+            // Audit into the catalog when it exists; the console never creates one.
+            let catalog = try catalogURL.flatMap { FileManager.default.fileExists(atPath: $0.path) ? try Catalog.open(at: $0) : nil }
             let change = try file.set(id, to: target, auditingIn: catalog)
             let verb = target == .done ? "ticked" : "unticked"
             let note = change.reloaded ? " (the file had changed on disk: re-read first)" : ""
@@ -218,7 +219,9 @@ public final class ConsoleSession {
     }
 
     func addNote(id: String, note: String) -> Message {
-        guard let url = catalogURL else { return .roadmapWriteFailed("no catalog to keep notes in") }
+        guard let url = catalogURL, FileManager.default.fileExists(atPath: url.path) else {
+            return .roadmapWriteFailed("no catalog to keep notes in yet: run the pipeline first")
+        }
         do {
             let text = state.snapshot?.roadmap?.document.task(id: id)?.plainText ?? ""
             try Catalog.open(at: url).addRoadmapNote(taskId: id, taskText: text, note: note)
