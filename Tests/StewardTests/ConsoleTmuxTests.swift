@@ -113,8 +113,18 @@ func run(_ executable: String, _ arguments: [String], detached: Bool = false) th
     let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    // Test threads may block signals; tmux must start with a clean mask and default handlers.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t(), allSignals = sigset_t()
+    sigemptyset(&noSignals)
+    sigfillset(&allSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &allSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     guard spawned == 0 else { throw TmuxError(message: "cannot start \(executable): error \(spawned)") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
@@ -150,7 +160,11 @@ struct Tmux {
     func sendLiteral(_ text: String) { _ = try? tmux(["send-keys", "-t", "s", "-l", text]) }
     func resize(width: Int, height: Int) { _ = try? tmux(["resize-window", "-t", "s", "-x", "\(width)", "-y", "\(height)"]) }
     func capture(escapes: Bool = false) -> String { (try? tmux(["capture-pane", "-p", "-t", "s"] + (escapes ? ["-e"] : []))) ?? "" }
-    func kill() { _ = try? tmux(["kill-server"]) }
+    func kill() {
+        do { try tmux(["kill-server"]) } catch { FileHandle.standardError.write(Data("tmux kill-server: \(error)\n".utf8)) }
+        let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        try? FileManager.default.removeItem(atPath: "\(tmpdir)/tmux-\(getuid())/\(socket)")
+    }
 
     /// Sends a signal to the program running in the pane (the shell's child).
     func signalChild(_ signal: String) throws {
