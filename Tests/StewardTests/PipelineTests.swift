@@ -235,3 +235,39 @@ func checksProject() -> TempProject {
         #expect(QualityScoring.overall([]).score == nil)
     }
 }
+
+@Suite struct SQLiteSourceTests {
+    @Test func aTableOfAnSQLiteFileIsASource() throws {
+        let p = TempProject("sqlite")
+        let db = try DatabaseQueue(path: p.dir.appendingPathComponent("crm.db").path)
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE contacts (id INTEGER PRIMARY KEY, first TEXT, last TEXT, email TEXT)")
+            try db.execute(sql: "INSERT INTO contacts VALUES (1, 'Ann', 'Lee', 'ANN@EXAMPLE.COM'), (2, 'Bob', NULL, 'bob@example.com')")
+        }
+        p.write("steward.yml", """
+        name: s
+        sources:
+          - name: crm
+            system: crm
+            entity: person
+            format: sqlite
+            path: crm.db
+            table: contacts
+            key: id
+            mapping: {first_name: first, last_name: last, email: email}
+            checks:
+              - not_null: [last]
+        """)
+        let summary = try p.run()
+        #expect(summary.steps.first?.rowsRead == 2)
+        #expect(summary.steps.first?.rowsLoaded == 1)
+        let email: String? = try p.scalar("SELECT email FROM staged_person WHERE record_key = '1'")
+        #expect(email == "ann@example.com")
+        let q = try p.catalog().quarantine(source: "crm")
+        #expect(q.count == 1 && q[0].recordKey == "2" && q[0].line == 2)
+        // A mapping to a column the table lacks is a config error naming the line.
+        let yml = try String(contentsOf: p.ymlURL, encoding: .utf8)
+        p.write("steward.yml", yml.replacingOccurrences(of: "email: email}", with: "email: mail}"))
+        #expect(throws: ConfigError.self) { _ = try p.config() }
+    }
+}
