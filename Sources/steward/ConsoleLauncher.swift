@@ -10,6 +10,9 @@ enum ConsoleLauncher {
         let options = ConsoleOptions(
             projectName: config.name, theme: theme, projectTheme: config.theme, readOnly: readOnly,
             refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)
+        var withRoadmap = options
+        withRoadmap.roadmap = config.roadmap
+        withRoadmap.evidence = config.evidence
         let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
         if !readOnly {
             // A new project opens on its sources (all "never loaded") rather than on a missing catalog.
@@ -17,7 +20,7 @@ enum ConsoleLauncher {
             try PipelineRunner(config: config, catalog: catalog).syncDefinitions()
         }
         return MainActor.assumeIsolated {
-            Console.run(options: options, catalogURL: config.catalogURL, runner: runner)
+            Console.run(options: withRoadmap, catalogURL: config.catalogURL, runner: runner)
         }
     }
 }

@@ -24,7 +24,11 @@ struct ConsoleUpdateTests {
         var s = F.send(F.state(), [.key(.char("3"))])
         #expect(s.pane == .runs)
         s = F.send(s, [.key(.tab)])
+        #expect(s.pane == .roadmap)
+        s = F.send(s, [.key(.tab)])
         #expect(s.pane == .sources)
+        s = F.send(s, [.key(.backTab)])
+        #expect(s.pane == .roadmap)
         s = F.send(s, [.key(.backTab)])
         #expect(s.pane == .runs)
         s = F.send(s, [.key(.char("2"))])
@@ -66,7 +70,7 @@ struct ConsoleUpdateTests {
         s = F.send(s, [.key(.char(" ")), .key(.char("c")), .key(.tab)])
         #expect(s.input.text == "run shop_orders crm_contacts")
         #expect(ConsoleCommandLine.completions(for: "theme l", sources: [], themes: ["dark", "light"]) == ["theme light"])
-        #expect(ConsoleCommandLine.completions(for: "", sources: [], themes: []) == ["run", "theme", "help", "quit"])
+        #expect(ConsoleCommandLine.completions(for: "", sources: [], themes: []) == ["run", "theme", "progress", "help", "quit"])
     }
 
     @Test func commandsRunThemeHelpQuitAndUnknown() {

@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardRoadmap
 
 /// Everything a frame shows, read from the catalog in one go off the main actor. Views read only this.
 public struct ConsoleSnapshot: Sendable, Equatable {
@@ -12,6 +13,10 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var sourceDetail: SourceDetail?
     /// The check open in the Quality pane, when one is.
     public var checkDetail: CheckDetail?
+    /// The roadmap file with evidence and notes, when the project has one.
+    public var roadmap: RoadmapSnapshot?
+    /// Why the roadmap could not be read.
+    public var roadmapError: String?
     public var loadedAt: Date
     /// How long the queries took, in milliseconds (shown in help, logged, benchmarked).
     public var loadMilliseconds: Double
@@ -50,13 +55,22 @@ public struct CheckRef: Sendable, Hashable {
 /// Opens the catalog read-only (lazily, retrying until it exists) and loads snapshots from it.
 public actor SnapshotSource {
     public let url: URL?
+    public let roadmap: URL?
+    public let evidence: [EvidenceRule]
     private var catalog: Catalog?
 
-    public init(url: URL?) { self.url = url }
+    public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = []) {
+        self.url = url; self.roadmap = roadmap; self.evidence = evidence
+    }
 
     public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
         let catalog = try open()
-        return try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit)
+        var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit)
+        if let roadmap {
+            do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog) }
+            catch { snapshot.roadmapError = "\(error)" }
+        }
+        return snapshot
     }
 
     private func open() throws -> Catalog {
