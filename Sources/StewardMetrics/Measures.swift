@@ -125,8 +125,17 @@ public struct Measures: Sendable {
             let limits = try Row.fetchAll(db, sql: "SELECT name, error_after_seconds FROM source WHERE error_after_seconds IS NOT NULL")
             guard !limits.isEmpty else { return nil }
             let maxLimit = limits.map { $0["error_after_seconds"] as Double }.max() ?? 0
+            // Uptime counts from the moment every source had delivered once (a catalog's first run loads
+            // its sources one after another); a source that never loaded counts as down from the first load.
             guard let firstText = try String.fetchOne(db, sql: "SELECT MIN(loaded_at) FROM batch"),
-                  let first = Timestamp.date(firstText) else { return nil }
+                  var first = Timestamp.date(firstText) else { return nil }
+            let names = limits.map { $0["name"] as String }
+            let firstLoads = try Row.fetchAll(db, sql: """
+                SELECT source, MIN(loaded_at) AS first FROM batch WHERE source IN (\(names.map { _ in "?" }.joined(separator: ","))) GROUP BY source
+                """, arguments: StatementArguments(names))
+            if firstLoads.count == names.count, let allIn = firstLoads.compactMap({ Timestamp.date($0["first"]) }).max() {
+                first = allIn
+            }
             let windowStart = now.addingTimeInterval(-uptimeWindow)
             let start = max(windowStart, first)
             guard start < now else { return UptimeResult(window: uptimeWindow, covered: 0, down: 0, sources: limits.count) }
