@@ -143,6 +143,8 @@ public final class ConsoleSession {
     }
 
     /// Waits for background work (snapshot loads, runs) to report, for tests.
+    /// Returns as soon as no load or run is pending; `timeout` is only a safety net (a loaded 2-core CI
+    /// machine can take seconds to schedule the background task).
     public func waitForMessages(timeout: TimeInterval, backend: TerminalBackend) async {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

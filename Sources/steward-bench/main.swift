@@ -11,8 +11,15 @@ import Glibc
 
 struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
 
-/// Runs a command as a child process; wall time and the child's peak RSS (from wait4's rusage).
-func measure(_ path: String, _ args: [String], stdin: String? = nil) -> Measured {
+/// Runs a command as a child process; wall time and the child's peak RSS. The RSS comes from GNU
+/// time (`/usr/bin/time -f %M`) because a child spawned from this large process inherits its
+/// pre-exec RSS in wait4's rusage.
+func measure(_ command: String, _ commandArgs: [String], stdin: String? = nil) -> Measured {
+    let timeTool = "/usr/bin/time"
+    let rssFile = NSTemporaryDirectory() + "steward-bench-rss-\(getpid())"
+    let useTime = FileManager.default.isExecutableFile(atPath: timeTool)
+    let path = useTime ? timeTool : command
+    let args = useTime ? ["-f", "%M", "-o", rssFile, command] + commandArgs : commandArgs
     var pid: pid_t = 0
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -28,7 +35,13 @@ func measure(_ path: String, _ args: [String], stdin: String? = nil) -> Measured
     wait4(pid, &status, 0, &usage)
     let elapsed = Date().timeIntervalSince(start)
     argv.forEach { free($0) }
-    return Measured(seconds: elapsed, maxRSSMB: Double(usage.ru_maxrss) / 1024, status: (status >> 8) & 0xff)
+    var rssKB = Double(usage.ru_maxrss)
+    if useTime, let text = try? String(contentsOfFile: rssFile, encoding: .utf8),
+       let last = text.split(separator: "\n").last, let kb = Double(last.trimmingCharacters(in: .whitespaces)) {
+        rssKB = kb
+    }
+    try? FileManager.default.removeItem(atPath: rssFile)
+    return Measured(seconds: elapsed, maxRSSMB: rssKB / 1024, status: (status >> 8) & 0xff)
 }
 
 func which(_ name: String) -> String? {

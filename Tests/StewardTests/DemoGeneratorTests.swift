@@ -145,7 +145,7 @@ import Yams
         let text = try String(contentsOf: dir.appendingPathComponent("steward.yml"), encoding: .utf8)
         let root = try #require(try Yams.load(yaml: text) as? [String: Any])
         let allowedTop: Set = ["name", "catalog", "default_region", "roadmap", "truth", "sources", "matching", "kpis",
-                               "schedule"]
+                               "schedule", "evidence"]
         #expect(Set(root.keys).isSubset(of: allowedTop))
         #expect(root["name"] as? String == "acme-demo")
         #expect(root["catalog"] as? String == ".steward/catalog.sqlite")

@@ -75,7 +75,7 @@ struct StandardiseReferenceTests {
         }
     }
 
-    @Test func loadErrorForBadPostcodePatternAndMissingFile() throws {
+    @Test func loadErrorForBadRegexPatternAndMissingFile() throws {
         let iso = header + "US,USA,840,United States,1,1,10-10\n"
         let bad = try tempDir(iso: iso, postcodes: "country,pattern,example\nUS,^[0-9]{5}$,9410\n")
         defer { try? FileManager.default.removeItem(at: bad) }
@@ -115,10 +115,10 @@ struct StandardiseReferenceTests {
 
     @Test func unsupportedPatternFallsBackToNSRegularExpression() throws {
         #expect(MiniRegex("^(?=A)[A-Z]+$") == nil)
-        let p = try #require(PostcodePattern("^(?=A)[A-Z]+$"))
+        let p = try #require(RegexPattern("^(?=A)[A-Z]+$"))
         #expect(p.matches("ABC"))
         #expect(!p.matches("BCD"))
-        #expect(PostcodePattern("^[A-Z") == nil)
+        #expect(RegexPattern("^[A-Z") == nil)
     }
 }
 

@@ -98,7 +98,8 @@ struct NodeReader {
     mutating func project(_ root: Node, file: URL) throws -> ProjectConfig {
         let entries = try mapping(root, "-")
         try checkKeys(entries, allowed: ["name", "catalog", "default_region", "roadmap", "truth", "theme", "refresh",
-                                         "keys", "sources", "matching", "kpis", "schedule", "alerts"], context: "")
+                                         "keys", "sources", "matching", "kpis", "schedule", "alerts",
+                                         "evidence"], context: "")
         let dir = file.deletingLastPathComponent()
         func value(_ k: String) -> Node? { entries.first { $0.key == k }?.value }
 
@@ -205,11 +206,47 @@ struct NodeReader {
                 alerts.append(AlertConfig(webhook: url))
             }
         }
+        var evidence: [EvidenceRule] = []
+        if let node = value("evidence") { evidence = try evidenceRules(node, sources: known) }
         return ProjectConfig(
             file: file, name: name, catalogURL: dir.appendingPathComponent(catalogPath), defaultRegion: region,
             roadmap: roadmap, truth: truth, theme: try value("theme").map { try string($0, "theme") },
             refreshSeconds: refresh, keys: keys, sources: sources, matching: matching, kpis: kpis,
-            scheduleEvery: every, alerts: alerts)
+            scheduleEvery: every, alerts: alerts, evidence: evidence)
+    }
+
+    /// `evidence:` maps a task (its id or its text) to a condition: a name, or `{source_loaded: NAME}`.
+    func evidenceRules(_ node: Node, sources: Set<String>) throws -> [EvidenceRule] {
+        let names = EvidenceCondition.names.joined(separator: ", ")
+        var rules: [EvidenceRule] = []
+        for e in try mapping(node, "evidence") {
+            let key = "evidence.\(e.key)"
+            let line = e.keyNode.mark?.line ?? 0
+            if e.value.mapping != nil {
+                let args = try mapping(e.value, key)
+                guard args.count == 1, args[0].key == "source_loaded" else {
+                    throw fail(e.value, key, "expected one of: \(names) (source_loaded as {source_loaded: NAME})")
+                }
+                let source = try string(args[0].value, "\(key).source_loaded")
+                guard sources.contains(source) else { throw fail(args[0].value, "\(key).source_loaded", "unknown source '\(source)'") }
+                rules.append(EvidenceRule(task: e.key, condition: .sourceLoaded(source), line: line))
+                continue
+            }
+            let text = try string(e.value, key)
+            if text.hasPrefix("source_loaded") {
+                let source = text.dropFirst("source_loaded".count).drop { $0 == ":" || $0 == " " }
+                guard sources.contains(String(source)) else {
+                    throw fail(e.value, key, source.isEmpty ? "source_loaded needs a source: {source_loaded: NAME}" : "unknown source '\(source)'")
+                }
+                rules.append(EvidenceRule(task: e.key, condition: .sourceLoaded(String(source)), line: line))
+                continue
+            }
+            guard let condition = EvidenceCondition(name: text) else {
+                throw fail(e.value, key, "'\(text)' is not a condition; expected one of: \(names)")
+            }
+            rules.append(EvidenceRule(task: e.key, condition: condition, line: line))
+        }
+        return rules
     }
 
     func source(_ node: Node, index: Int, region: String) throws -> SourceConfig {

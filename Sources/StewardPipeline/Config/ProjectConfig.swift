@@ -18,6 +18,8 @@ public struct ProjectConfig: Sendable {
     public var kpis: [KPIConfig]
     public var scheduleEvery: TimeInterval?
     public var alerts: [AlertConfig]
+    /// `evidence:` rules linking roadmap tasks (id or text) to catalog conditions.
+    public var evidence: [EvidenceRule] = []
 
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
 }

@@ -177,6 +177,19 @@ enum DemoProjectFiles {
 
         schedule: {every: 15m}
 
+        # Roadmap tasks the catalog can back: each shows as verified, ticked without evidence, or
+        # evidence present but not ticked (`steward roadmap list`).
+        evidence:
+          "Connect the CRM contact export": {source_loaded: crm_contacts}
+          "Connect the e-commerce customer and order feeds": {source_loaded: ecom_orders}
+          "Connect the support ticket export": {source_loaded: support_tickets}
+          "Connect the marketing subscriber list": {source_loaded: marketing_list}
+          "Connect the web analytics event stream": {source_loaded: web_events}
+          "Implement data quality checks": checks_ran
+          "Choose the catalog store and pipeline tooling": runs_succeeded
+          "Implement SCD Type 2": scd2_versions
+          "Create Customer 360 view": customers_exist
+
         """
     }
 

@@ -18,12 +18,12 @@ final class CheckRun {
     var samples: [String] = []
     var seen: [String: Int] = [:]          // unique: value → first line
     var targetKeys: Set<String> = []        // relationship
-    let regex: NSRegularExpression?
+    let regex: RegexPattern?
 
     init(config: CheckConfig, column: ColumnRef) {
         self.config = config
         self.column = column
-        if case .pattern(.regex(let r)) = config.kind { regex = try? NSRegularExpression(pattern: r) } else { regex = nil }
+        if case .pattern(.regex(let r)) = config.kind { regex = RegexPattern(r) } else { regex = nil }
     }
 
     func fail(sample: String) {
@@ -192,8 +192,7 @@ struct BatchState {
             case .date:
                 if case .failure(let e)? = standardiser.date(value) { return "\(column): \(e)" }
             case .regex(let pattern):
-                let range = NSRange(value.startIndex..., in: value)
-                if check.regex?.firstMatch(in: value, range: range) == nil {
+                if check.regex?.matches(value) != true {
                     return "\(column) '\(value)' does not match /\(pattern)/"
                 }
             }

@@ -27,9 +27,9 @@ public struct ReferenceData: Sendable {
     /// Every calling code in use.
     let knownCallingCodes: Set<String>
     /// alpha-2 → compiled postcode pattern.
-    let postcodePatterns: [String: PostcodePattern]
+    let postcodePatterns: [String: RegexPattern]
 
-    init(countries: [String: CountryInfo], postcodePatterns: [String: PostcodePattern]) {
+    init(countries: [String: CountryInfo], postcodePatterns: [String: RegexPattern]) {
         self.countries = countries
         self.postcodePatterns = postcodePatterns
         var lengths: [String: ClosedRange<Int>] = [:]

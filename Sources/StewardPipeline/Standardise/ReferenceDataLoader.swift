@@ -134,16 +134,16 @@ extension ReferenceData {
         return out
     }
 
-    private static func loadPostcodes(_ url: URL, countries: [String: CountryInfo]) throws -> [String: PostcodePattern] {
+    private static func loadPostcodes(_ url: URL, countries: [String: CountryInfo]) throws -> [String: RegexPattern] {
         let (c, rows) = try readRows(url, required: ["country", "pattern"], spill: "pattern")
         let file = url.path
-        var out: [String: PostcodePattern] = [:]
+        var out: [String: RegexPattern] = [:]
         for (line, f) in rows {
             func fail(_ m: String) -> ReferenceDataError { ReferenceDataError(file: file, line: line, message: m) }
             let country = f[c["country"]!], pattern = f[c["pattern"]!]
             guard countries[country] != nil else { throw fail("unknown country '\(country)' (not in iso3166.csv)") }
             guard out[country] == nil else { throw fail("duplicate country '\(country)'") }
-            guard let compiled = PostcodePattern(pattern) else { throw fail("invalid pattern '\(pattern)'") }
+            guard let compiled = RegexPattern(pattern) else { throw fail("invalid pattern '\(pattern)'") }
             if let ei = c["example"], !f[ei].isEmpty, !compiled.matches(f[ei]) {
                 throw fail("example '\(f[ei])' does not match pattern '\(pattern)'")
             }

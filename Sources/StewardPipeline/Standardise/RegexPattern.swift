@@ -1,9 +1,9 @@
 import Foundation
 
-/// A postcode regex. The simple patterns in postcodes.csv run on a small byte-level backtracking
-/// matcher (NSRegularExpression costs microseconds per call); anything it does not understand falls
-/// back to NSRegularExpression.
-struct PostcodePattern: Sendable {
+/// A regex for hot paths (postcode patterns, `pattern: {regex:}` checks). Simple patterns run on a
+/// small byte-level backtracking matcher (NSRegularExpression costs microseconds per call); anything
+/// it does not understand falls back to NSRegularExpression.
+struct RegexPattern: Sendable {
     let source: String
     private let mini: MiniRegex?
     private let fallback: RegexBox?

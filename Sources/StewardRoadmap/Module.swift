@@ -1,2 +1,0 @@
-/// StewardRoadmap: see ARCHITECTURE.md for what this module owns.
-enum StewardRoadmapModule {}

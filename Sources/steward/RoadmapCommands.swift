@@ -1,0 +1,208 @@
+import ArgumentParser
+import Foundation
+import StewardCatalog
+import StewardPipeline
+import StewardRoadmap
+
+/// `steward roadmap list|tick|untick|progress`: the project's markdown plan as a checklist.
+struct RoadmapCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roadmap", abstract: "The project's roadmap checklist (the `roadmap:` file of steward.yml).",
+        subcommands: [List.self, Tick.self, Untick.self, ProgressCommand.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tasks with ids, due dates, evidence and notes.")
+        @OptionGroup var projectOptions: ProjectOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let ctx = try RoadmapContext(projectOptions)
+            let today = Day.today()
+            let evidence = RoadmapEvidence(ctx.document, rules: ctx.config.evidence, catalog: ctx.catalog)
+            let notes = (try? ctx.catalog.roadmapLatestNotes()) ?? [:]
+            let changes = (try? ctx.catalog.roadmapLastChanges()) ?? [:]
+            if output.json {
+                CLI.printJSON(ctx.document.tasks.map { t -> [String: Any] in
+                    var o: [String: Any] = [
+                        "id": t.id, "phase": t.phase, "section": t.section, "text": t.plainText, "done": t.isDone,
+                        "line": t.line, "due": CLI.orNull(t.due?.description), "state": t.state.rawValue,
+                        "depth": t.depth, "parent": CLI.orNull(t.parent.map { ctx.document.tasks[$0].id }),
+                        "overdue": !t.isDone && (t.due.map { $0 < today } ?? false),
+                        "evidence": CLI.orNull(evidence.byTask[t.id].map { e -> [String: Any] in
+                            ["condition": e.condition.description, "status": e.mark.rawValue, "reason": e.result.reason]
+                        }),
+                        "note": CLI.orNull(notes[t.id]?.note),
+                    ]
+                    if let c = changes[t.id] {
+                        o["last_change"] = ["actor": c.actor, "at": Timestamp.string(c.at), "done": c.done]
+                    } else { o["last_change"] = NSNull() }
+                    return o
+                })
+                return
+            }
+            print(RoadmapText.list(ctx.document, today: today, evidence: evidence, notes: notes))
+            for rule in evidence.unmatched {
+                CLI.note("warning: steward.yml:\(rule.line): evidence rule for '\(rule.task)' matches no task of the roadmap")
+            }
+        }
+    }
+
+    struct Tick: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tick a task (its id or a unique prefix) in the roadmap file.")
+        @OptionGroup var projectOptions: ProjectOptions
+        @Argument(help: "Task id, as `steward roadmap list` shows it.") var id: String
+        func run() throws { try RoadmapCommand.set(id, to: .done, projectOptions) }
+    }
+
+    struct Untick: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Untick a task in the roadmap file.")
+        @OptionGroup var projectOptions: ProjectOptions
+        @Argument(help: "Task id, as `steward roadmap list` shows it.") var id: String
+        func run() throws { try RoadmapCommand.set(id, to: .open, projectOptions) }
+    }
+
+    struct ProgressCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "progress", abstract: "Progress per phase, month and in total, with a forecast completion date.")
+        @OptionGroup var projectOptions: ProjectOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let ctx = try RoadmapContext(projectOptions)
+            let ticks = (try? ctx.catalog.roadmapTickEvents()) ?? []
+            let progress = RoadmapProgress(ctx.document, ticks: ticks)
+            if output.json {
+                func figures(_ f: RoadmapProgress.Figures) -> [String: Any] {
+                    ["done": f.done, "in_progress": f.inProgress, "total": f.total, "overdue": f.overdue,
+                     "fraction": (f.fraction * 10_000).rounded() / 10_000]
+                }
+                CLI.printJSON([
+                    "total": figures(progress.total),
+                    "phases": progress.phases.map { p -> [String: Any] in
+                        var o = figures(p.figures)
+                        o["title"] = p.title
+                        o["due"] = CLI.orNull(p.due?.description)
+                        o["sections"] = p.sections.map { s -> [String: Any] in
+                            var so = figures(s.figures)
+                            so["title"] = s.title
+                            so["due"] = CLI.orNull(s.due?.description)
+                            return so
+                        }
+                        return o
+                    },
+                    "forecast": CLI.orNull(progress.forecast.map { f -> [String: Any] in
+                        ["completion": CLI.orNull(f.completion?.description), "remaining": (f.remaining * 100).rounded() / 100,
+                         "per_week": (f.perWeek * 100).rounded() / 100, "window_days": f.windowDays]
+                    }),
+                ] as [String: Any])
+                return
+            }
+            print(RoadmapText.progress(progress))
+        }
+    }
+
+    static func set(_ id: String, to state: TaskState, _ options: ProjectOptions) throws {
+        let ctx = try RoadmapContext(options)
+        var file = ctx.file
+        do {
+            let change = try file.set(id, to: state, auditingIn: ctx.catalog)
+            let verb = state == .done ? "ticked" : "unticked"
+            if change.reloaded { CLI.note("note: \(ctx.file.url.lastPathComponent) had changed on disk; re-read it first") }
+            if change.written {
+                print("\(verb) \(change.task.id)  \(change.task.plainText)  (\(ctx.file.url.lastPathComponent):\(change.task.line))")
+            } else {
+                print("\(change.task.id) was already \(state == .done ? "ticked" : "unticked"): nothing to do")
+            }
+        } catch let error as RoadmapError {
+            CLI.fail(error.description, code: 2)
+        }
+    }
+}
+
+/// The project, its roadmap file and its catalog.
+struct RoadmapContext {
+    var config: ProjectConfig
+    var file: RoadmapFile
+    var catalog: Catalog
+    var document: RoadmapDocument { file.document }
+
+    init(_ options: ProjectOptions) throws {
+        config = try options.load()
+        guard let url = config.roadmap else {
+            CLI.fail("\(config.file.path): roadmap: no roadmap file configured; add `roadmap: roadmap.md` to steward.yml", code: 2)
+        }
+        do { file = try RoadmapFile(url: url) } catch let error as RoadmapError { CLI.fail(error.description, code: 2) }
+        catalog = try Catalog.open(at: config.catalogURL)
+    }
+}
+
+/// Plain-text renderings of the roadmap for the terminal.
+enum RoadmapText {
+    static func mark(_ state: TaskState) -> String {
+        switch state { case .done: return "[x]"; case .inProgress: return "[~]"; case .open: return "[ ]" }
+    }
+
+    static func evidenceMark(_ mark: EvidenceMark?) -> String {
+        switch mark {
+        case .verified: return "✓ verified"
+        case .tickedWithoutEvidence: return "⚠ ticked without evidence"
+        case .evidenceNotTicked: return "● evidence present, not ticked"
+        case .pending: return "· no evidence yet"
+        case .unknown: return "? evidence unknown"
+        case nil: return ""
+        }
+    }
+
+    static func list(_ doc: RoadmapDocument, today: Day, evidence: RoadmapEvidence, notes: [String: RoadmapNote]) -> String {
+        var lines: [String] = []
+        var lastPhase: Int? = -1, lastSection: Int? = -1
+        for t in doc.tasks {
+            if t.phaseIndex != lastPhase {
+                let p = t.phaseIndex.map { doc.phases[$0] }
+                lines.append("")
+                lines.append(p.map { "\($0.title)" + ($0.quarter.map { "  — due \($0.lastDay)" } ?? "") } ?? "(no phase)")
+                lastPhase = t.phaseIndex; lastSection = -1
+            }
+            if t.sectionIndex != lastSection, let p = t.phaseIndex, let s = t.sectionIndex {
+                let section = doc.phases[p].sections[s]
+                lines.append("  \(section.title)" + (section.due.map { "  — due \($0)" } ?? ""))
+                lastSection = t.sectionIndex
+            }
+            let indent = String(repeating: "  ", count: t.depth + 2)
+            var line = "\(indent)\(mark(t.state)) \(t.id)  \(t.plainText)"
+            if !t.isDone, let due = t.due, due < today { line += "  ! overdue (\(due))" }
+            if let e = evidence.byTask[t.id] { line += "  " + evidenceMark(e.mark) }
+            if let n = notes[t.id] { line += "  ✎ \(n.note)" }
+            lines.append(line)
+        }
+        if lines.first == "" { lines.removeFirst() }
+        return lines.joined(separator: "\n")
+    }
+
+    static func bar(_ fraction: Double, width: Int = 20) -> String {
+        let filled = Int((fraction * Double(width)).rounded())
+        return String(repeating: "█", count: filled) + String(repeating: "░", count: max(0, width - filled))
+    }
+
+    static func progress(_ p: RoadmapProgress) -> String {
+        func row(_ title: String, _ f: RoadmapProgress.Figures, _ due: Day?) -> [String] {
+            [title, bar(f.fraction), "\(f.percent)%", "\(f.done)/\(f.total)", f.overdue > 0 ? "\(f.overdue)" : "", due?.description ?? ""]
+        }
+        var table = TextTable(headers: ["phase / month", "progress", "%", "done", "overdue", "due"], rightAligned: [2, 3, 4])
+        for phase in p.phases {
+            table.rows.append(row(phase.title, phase.figures, phase.due))
+            for s in phase.sections { table.rows.append(row("  " + s.title, s.figures, s.due)) }
+        }
+        table.rows.append(row("Total", p.total, nil))
+        var out = table.render()
+        if let f = p.forecast {
+            if let c = f.completion {
+                out += f.remaining <= 0.0001 ? "\n\nAll tasks done." :
+                    "\n\nForecast: done by \(c) at \(String(format: "%.1f", f.perWeek)) tasks/week (last \(f.windowDays) days), \(String(format: "%.1f", f.remaining)) tasks left."
+            } else {
+                out += "\n\nForecast: none — no tasks ticked in the last \(f.windowDays) days."
+            }
+        }
+        return out
+    }
+}
