@@ -70,24 +70,33 @@ public enum Console {
 @MainActor
 public final class ConsoleSession {
     public private(set) var state: AppState
-    let source: SnapshotSource
+    /// Reads a snapshot off the main actor (the catalog in real use; canned data in tests and demos).
+    public typealias Loader = @Sendable (SnapshotRequest) async throws -> ConsoleSnapshot
+    let load: Loader
     let runner: ConsoleRunner?
     let library: ThemeLibrary
     let log: ConsoleLog
     let mailbox = Mailbox()
 
-    public init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
+    public convenience init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
+                            environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
+        let source = SnapshotSource(url: catalogURL)
+        let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
+        try self.init(options: options, catalogPath: path, loader: { try await source.load($0) }, runner: runner,
+                      environment: environment, log: log)
+    }
+
+    public init(options: ConsoleOptions, catalogPath: String, loader: @escaping Loader, runner: ConsoleRunner?,
                 environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
         library = options.themeDirectories.map(ThemeLibrary.init(directories:)) ?? ThemeLibrary.standard(environment: environment)
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         let themeName = noColor ? "monochrome" : (options.theme ?? options.projectTheme ?? "dark")
         let theme = try library.load(themeName)
         let keyMap = try KeyMap.standard.applying(options.keyOverrides)
-        source = SnapshotSource(url: catalogURL)
+        load = loader
         self.runner = runner
         self.log = log
-        let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
-        state = AppState(projectName: options.projectName, catalogPath: path, width: 80, height: 24, theme: theme,
+        state = AppState(projectName: options.projectName, catalogPath: catalogPath, width: 80, height: 24, theme: theme,
                          themeNames: library.names(), keyMap: keyMap, readOnly: options.readOnly, canRun: runner != nil,
                          refreshInterval: options.refreshInterval)
     }
@@ -160,10 +169,10 @@ public final class ConsoleSession {
     func perform(_ command: Command, backend: TerminalBackend) {
         switch command {
         case .loadSnapshot(let request):
-            let source = self.source, mailbox = self.mailbox
+            let load = self.load, mailbox = self.mailbox
             Task.detached {
                 do {
-                    mailbox.post(.snapshotLoaded(try await source.load(request)))
+                    mailbox.post(.snapshotLoaded(try await load(request)))
                 } catch {
                     mailbox.post(.snapshotFailed("\(error)"))
                 }

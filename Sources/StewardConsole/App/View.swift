@@ -194,8 +194,11 @@ extension ConsoleApp {
         let short: [Action: String] = [.help: "help", .command: "cmd", .filter: "filter", .run: "run", .quit: "quit",
                                        .open: "open", .back: "back", .nextSection: "section", .sort: "sort", .copyID: "copy id"]
         var hints: [KeyHint] = []
+        // Without data (catalog missing or still loading) only running, help and quitting make sense.
+        let withoutData: Set<Action> = [.run, .command, .help, .quit]
         for binding in state.keyMap.bindings(for: state.pane) where binding.inFooter && !binding.keys.isEmpty {
             if binding.action == .run && (state.readOnly || !state.canRun) { continue }
+            if state.snapshot == nil && !withoutData.contains(binding.action) { continue }
             hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
         }
         let order: [Action] = [.help, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
