@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardConsole
 import StewardPipeline
 #if canImport(Glibc)
 import Glibc
@@ -127,6 +128,74 @@ if mode == "ingest" || mode == "all" {
     if let ref = reference["rows_per_second"] as? Double { ingest["share_of_sqlite3_rate"] = (Double(written) / m.seconds) / ref }
     result["ingest"] = ingest
     result["reference"] = reference
+    if mode == "all" || args.contains("--console") {
+        result["console"] = try measureConsole(project: project)
+    }
+}
+
+
+/// Console figures on the ingest catalog (1,000,000 staged person rows): refresh queries per pane,
+/// first frame, key to frame, and the real console's RSS under tmux.
+@MainActor
+func measureConsole(project: URL) throws -> [String: Any] {
+    let catalogURL = project.appendingPathComponent(".steward/catalog.sqlite")
+    let catalog = try Catalog.open(at: catalogURL, readOnly: true)
+    func median(_ times: Int = 15, _ body: () throws -> Void) rethrows -> Double {
+        var samples: [Double] = []
+        for _ in 0..<times { let t = Date(); try body(); samples.append(Date().timeIntervalSince(t) * 1000) }
+        return samples.sorted()[samples.count / 2]
+    }
+    let source = try catalog.projectSources().first ?? ""
+    let refresh: [String: Double] = [
+        "sources_pane_ms": try median { _ = try catalog.sourceOverviews() },
+        "quality_pane_ms": try median { _ = try catalog.qualityOverview() },
+        "runs_pane_ms": try median { _ = try catalog.runs(limit: 50); _ = try catalog.auditTail(limit: 100) },
+        "source_detail_ms": try median { _ = try catalog.sourceDetail(source) },
+        "full_snapshot_ms": try median { _ = try SnapshotSource.load(from: catalog, SnapshotRequest()) },
+    ]
+    // First frame in process: session, snapshot, layout and render at 100x30.
+    let started = Date()
+    let session = try ConsoleSession(options: ConsoleOptions(projectName: "bench"), catalogPath: catalogURL.path,
+                                     loader: { try SnapshotSource.load(from: catalog, $0) }, runner: nil, environment: [:])
+    let backend = TestBackend(width: 100, height: 30)
+    session.send(.resize(width: 100, height: 30), backend: backend)
+    session.send(.snapshotLoaded(try SnapshotSource.load(from: catalog, SnapshotRequest())), backend: backend)
+    var buffer = ScreenBuffer(width: 100, height: 30)
+    ConsoleApp.render(session.state, into: &buffer)
+    backend.draw(buffer)
+    let firstFrameInProcess = Date().timeIntervalSince(started) * 1000
+    let startup = measure(steward, ["tui", "--help"])
+    // Key to frame: update, render and diff for a cycle of pane switches and moves.
+    let keys: [Key] = [.char("2"), .char("3"), .char("1"), .char("j"), .char("j"), .char("k")]
+    var keySamples: [Double] = []
+    for i in 0..<300 {
+        let t = Date()
+        session.send(.key(keys[i % keys.count]), backend: backend)
+        ConsoleApp.render(session.state, into: &buffer)
+        backend.draw(buffer)
+        keySamples.append(Date().timeIntervalSince(t) * 1000)
+    }
+    keySamples.sort()
+    var result: [String: Any] = [
+        "refresh": refresh, "first_frame_in_process_ms": firstFrameInProcess,
+        "process_start_ms": startup.seconds * 1000, "first_frame_ms": firstFrameInProcess + startup.seconds * 1000,
+        "key_to_frame_p50_ms": keySamples[keySamples.count / 2], "key_to_frame_p99_ms": keySamples[keySamples.count * 99 / 100],
+    ]
+    if let tmux = which("tmux"), FileManager.default.isExecutableFile(atPath: "/usr/bin/time") {
+        let rssFile = NSTemporaryDirectory() + "steward-bench-console-rss"
+        let socket = "steward-bench-\(getpid())"
+        _ = measure(tmux, ["-L", socket, "new-session", "-d", "-x", "100", "-y", "30",
+                           "/usr/bin/time -f %M -o \(rssFile) \(steward) tui --read-only --project \(project.path)"])
+        Thread.sleep(forTimeInterval: 4)
+        _ = measure(tmux, ["-L", socket, "send-keys", "2", "3", "1", "q"])
+        Thread.sleep(forTimeInterval: 1.5)
+        _ = measure(tmux, ["-L", socket, "kill-server"])
+        if let text = try? String(contentsOfFile: rssFile, encoding: .utf8), let kb = Double(text.split(separator: "\n").last ?? "") {
+            result["console_max_rss_mb"] = kb / 1024
+        }
+        try? FileManager.default.removeItem(atPath: rssFile)
+    }
+    return result
 }
 
 func csvLine(_ fields: [String]) -> String {

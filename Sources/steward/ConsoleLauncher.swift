@@ -11,6 +11,11 @@ enum ConsoleLauncher {
             projectName: config.name, theme: theme, projectTheme: config.theme, readOnly: readOnly,
             refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)
         let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
+        if !readOnly {
+            // A new project opens on its sources (all "never loaded") rather than on a missing catalog.
+            let catalog = try Catalog.open(at: config.catalogURL)
+            try PipelineRunner(config: config, catalog: catalog).syncDefinitions()
+        }
         return MainActor.assumeIsolated {
             Console.run(options: options, catalogURL: config.catalogURL, runner: runner)
         }
@@ -30,8 +35,9 @@ struct PipelineConsoleRunner: ConsoleRunner {
             let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker)
                 .run(sources: sources, trigger: "console")
             let failed = summary.steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
+            // The console speaks of runs that "succeeded"; the catalog records `success`.
             return RunOutcome(
-                runId: summary.runId, status: summary.status,
+                runId: summary.runId, status: summary.status == "success" ? "succeeded" : summary.status,
                 rowsRead: summary.steps.reduce(0) { $0 + $1.rowsRead }, rowsLoaded: summary.steps.reduce(0) { $0 + $1.rowsLoaded },
                 rowsQuarantined: summary.steps.reduce(0) { $0 + $1.rowsQuarantined },
                 message: failed.isEmpty ? nil : failed.joined(separator: "; "))

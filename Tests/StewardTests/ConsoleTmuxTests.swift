@@ -69,7 +69,7 @@ struct ConsoleTmuxTests {
     func stewardTUIOnTheDemoProject() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-tmux-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        try run(Self.steward.path, ["init", dir.path, "--demo"])
+        try run(Self.steward.path, ["init", dir.path, "--demo", "--customers", "1000"])
         let tmux = try Tmux(width: 100, height: 30, command: "\(Self.steward.path) tui --project \(dir.path)")
         defer { tmux.kill() }
         _ = try tmux.waitFor("Sources (", timeout: 10)

@@ -139,7 +139,7 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Mirrors steward.yml's sources and checks into the catalog, so queries can join on them.
-    func syncDefinitions() throws {
+    public func syncDefinitions() throws {
         try catalog.pool.write { db in
             let at = Timestamp.string(now())
             for s in config.sources {
