@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardMetrics
 
 /// How the console is started. The `steward` executable fills this from flags and steward.yml.
 public struct ConsoleOptions: Sendable {
@@ -18,6 +19,8 @@ public struct ConsoleOptions: Sendable {
     public var logFile: URL?
     /// Where themes are looked for; nil means the standard places (see `ThemeLibrary.standard`).
     public var themeDirectories: [URL]?
+    /// The KPIs the SLA/KPI pane measures (from steward.yml and the roadmap).
+    public var kpiDefinitions: [KPIDefinition] = []
 
     public init(projectName: String, theme: String? = nil, projectTheme: String? = nil, readOnly: Bool = false,
                 refreshInterval: TimeInterval = 2, keyOverrides: [String: String] = [:], logFile: URL? = nil,
@@ -80,7 +83,7 @@ public final class ConsoleSession {
 
     public convenience init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
                             environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
-        let source = SnapshotSource(url: catalogURL)
+        let source = SnapshotSource(url: catalogURL, kpiDefinitions: options.kpiDefinitions)
         let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
         try self.init(options: options, catalogPath: path, loader: { try await source.load($0) }, runner: runner,
                       environment: environment, log: log)

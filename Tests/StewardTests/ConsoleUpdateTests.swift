@@ -24,9 +24,11 @@ struct ConsoleUpdateTests {
         var s = F.send(F.state(), [.key(.char("3"))])
         #expect(s.pane == .runs)
         s = F.send(s, [.key(.tab)])
+        #expect(s.pane == .sla)
+        s = F.send(s, [.key(.tab)])
         #expect(s.pane == .sources)
         s = F.send(s, [.key(.backTab)])
-        #expect(s.pane == .runs)
+        #expect(s.pane == .sla)
         s = F.send(s, [.key(.char("2"))])
         #expect(s.pane == .quality)
         s = F.send(s, [.key(.char("9"))]) // no pane 9: nothing happens

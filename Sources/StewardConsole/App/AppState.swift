@@ -3,13 +3,14 @@ import StewardCatalog
 
 /// The panes, in tab order. Adding a pane: a case here, a file in `Panes/`, and its arms in `AppState`.
 public enum PaneID: Int, CaseIterable, Sendable, Hashable {
-    case sources, quality, runs
+    case sources, quality, runs, sla
 
     public var title: String {
         switch self {
         case .sources: return "Sources"
         case .quality: return "Quality"
         case .runs: return "Runs"
+        case .sla: return "SLA/KPI"
         }
     }
 }
@@ -90,6 +91,7 @@ public struct AppState: Equatable, Sendable {
     public var sources = SourcesPane()
     public var quality = QualityPane()
     public var runs = RunsPane()
+    public var sla = SLAPane()
 
     public init(projectName: String, catalogPath: String, width: Int, height: Int, now: Date = Date(),
                 theme: Theme = .builtinDark, themeNames: [String] = ["dark", "monochrome"], keyMap: KeyMap = .standard,
@@ -104,7 +106,7 @@ public struct AppState: Equatable, Sendable {
         a.pane == b.pane && a.mode == b.mode && a.input == b.input && a.completionCandidates == b.completionCandidates
             && a.completionIndex == b.completionIndex && a.snapshot == b.snapshot && a.catalogError == b.catalogError
             && a.run == b.run && a.status == b.status && a.shouldQuit == b.shouldQuit && a.sources == b.sources
-            && a.quality == b.quality && a.runs == b.runs && a.width == b.width && a.height == b.height
+            && a.quality == b.quality && a.runs == b.runs && a.sla == b.sla && a.width == b.width && a.height == b.height
             && a.now == b.now && a.theme == b.theme && a.keyMap == b.keyMap && a.helpScroll == b.helpScroll
             && a.loading == b.loading && a.projectName == b.projectName
     }
@@ -115,7 +117,7 @@ public struct AppState: Equatable, Sendable {
 
     /// What the drill-ins that are open need from the next snapshot.
     public var snapshotRequest: SnapshotRequest {
-        SnapshotRequest(source: sources.openSource, check: quality.openCheck)
+        SnapshotRequest(source: sources.openSource, check: quality.openCheck, kpi: sla.openKPI)
     }
 
     public var context: PaneContext { PaneContext(snapshot: snapshot, theme: theme, now: now, loadError: catalogError) }
@@ -127,6 +129,7 @@ public struct AppState: Equatable, Sendable {
             case .sources: return sources.filter
             case .quality: return quality.filter
             case .runs: return runs.filter
+            case .sla: return sla.filter
             }
         }
         set {
@@ -134,6 +137,7 @@ public struct AppState: Equatable, Sendable {
             case .sources: sources.filter = newValue
             case .quality: quality.filter = newValue
             case .runs: runs.filter = newValue
+            case .sla: sla.filter = newValue
             }
         }
     }

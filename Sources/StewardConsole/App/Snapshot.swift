@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardMetrics
 
 /// Everything a frame shows, read from the catalog in one go off the main actor. Views read only this.
 public struct ConsoleSnapshot: Sendable, Equatable {
@@ -12,6 +13,11 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var sourceDetail: SourceDetail?
     /// The check open in the Quality pane, when one is.
     public var checkDetail: CheckDetail?
+    /// KPIs measured now (never stored: the console does not write) and the last run's anomalies.
+    public var kpis: [KPIStatus] = []
+    public var anomalies: [Anomaly] = []
+    /// Stored measurements of the KPI open in the SLA/KPI pane, oldest first.
+    public var kpiHistory: [KPIMeasurement]?
     public var loadedAt: Date
     /// How long the queries took, in milliseconds (shown in help, logged, benchmarked).
     public var loadMilliseconds: Double
@@ -38,7 +44,8 @@ public struct CheckDetail: Sendable, Equatable {
 public struct SnapshotRequest: Sendable, Hashable {
     public var source: String?
     public var check: CheckRef?
-    public init(source: String? = nil, check: CheckRef? = nil) { self.source = source; self.check = check }
+    public var kpi: String?
+    public init(source: String? = nil, check: CheckRef? = nil, kpi: String? = nil) { self.source = source; self.check = check; self.kpi = kpi }
 }
 
 public struct CheckRef: Sendable, Hashable {
@@ -50,13 +57,14 @@ public struct CheckRef: Sendable, Hashable {
 /// Opens the catalog read-only (lazily, retrying until it exists) and loads snapshots from it.
 public actor SnapshotSource {
     public let url: URL?
+    public let kpiDefinitions: [KPIDefinition]
     private var catalog: Catalog?
 
-    public init(url: URL?) { self.url = url }
+    public init(url: URL?, kpiDefinitions: [KPIDefinition] = []) { self.url = url; self.kpiDefinitions = kpiDefinitions }
 
     public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
         let catalog = try open()
-        return try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit)
+        return try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions)
     }
 
     private func open() throws -> Catalog {
@@ -69,7 +77,8 @@ public actor SnapshotSource {
     }
 
     /// The summary queries of one frame (each reads summary tables or bounded recent history).
-    public static func load(from catalog: Catalog, _ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
+    public static func load(from catalog: Catalog, _ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100,
+                            kpis definitions: [KPIDefinition] = []) throws -> ConsoleSnapshot {
         let start = Date()
         var snapshot = ConsoleSnapshot()
         snapshot.sources = try catalog.sourceOverviews(now: start)
@@ -83,6 +92,9 @@ public actor SnapshotSource {
                 check: check, history: try catalog.checkHistory(source: ref.source, check: ref.name),
                 failing: try catalog.quarantine(source: ref.source, check: ref.name, limit: 50))
         }
+        snapshot.kpis = try KPIEvaluator(definitions: definitions, catalog: catalog, now: start).evaluate(store: false)
+        snapshot.anomalies = try AnomalyDetector().detect(catalog: catalog, now: start)
+        if let name = request.kpi { snapshot.kpiHistory = try catalog.kpiHistory(name) }
         snapshot.loadedAt = Date()
         snapshot.loadMilliseconds = snapshot.loadedAt.timeIntervalSince(start) * 1000
         return snapshot

@@ -92,6 +92,7 @@ extension AppState {
         sources.clamp(ctx, area: area)
         quality.clamp(ctx, area: area)
         runs.clamp(ctx, area: area)
+        sla.clamp(ctx, area: area)
     }
 
     // MARK: keys
@@ -171,6 +172,7 @@ extension AppState {
         case .sources: _ = sources.handle(action, ctx, area: area)
         case .quality: _ = quality.handle(action, ctx, area: area)
         case .runs: _ = runs.handle(action, ctx, area: area)
+        case .sla: _ = sla.handle(action, ctx, area: area)
         }
         return snapshotRequest != before ? requestSnapshot() : []
     }
@@ -180,6 +182,7 @@ extension AppState {
         case .sources: return sources.selectedID(context)
         case .quality: return quality.selectedID(context)
         case .runs: return runs.selectedID(context)
+        case .sla: return sla.selectedID(context)
         }
     }
 
@@ -241,6 +244,8 @@ extension AppState {
             else { quality.matrixList = ListState(); quality.failingList = ListState() }
         case .runs:
             runs.runsList = ListState(); runs.stepsList = ListState(); runs.auditList = ListState()
+        case .sla:
+            sla.list = ListState()
         }
     }
 
@@ -337,6 +342,7 @@ extension AppState {
             case .sources: _ = sources.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .quality: _ = quality.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .runs: _ = runs.click(x: event.x, y: event.y, ctx, area: layout.body)
+            case .sla: _ = sla.click(x: event.x, y: event.y, ctx, area: layout.body)
             }
             return snapshotRequest != before ? requestSnapshot() : []
         }

@@ -120,6 +120,7 @@ extension ConsoleApp {
         case .sources: state.sources.render(area, ctx, into: &buffer)
         case .quality: state.quality.render(area, ctx, into: &buffer)
         case .runs: state.runs.render(area, ctx, into: &buffer)
+        case .sla: state.sla.render(area, ctx, into: &buffer)
         }
     }
 
