@@ -140,9 +140,12 @@ public struct Measures: Sendable {
             let start = max(windowStart, first)
             guard start < now else { return UptimeResult(window: uptimeWindow, covered: 0, down: 0, sources: limits.count) }
             var loads: [String: [Double]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT source, loaded_at FROM batch WHERE loaded_at >= ?",
-                                        arguments: [Timestamp.string(start.addingTimeInterval(-maxLimit))]) {
-                if let d = Timestamp.date(row["loaded_at"]) { loads[row["source"], default: []].append(d.timeIntervalSince1970) }
+            // SQLite turns the timestamps into epoch seconds (in C: thousands of batches in a 30-day window).
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT source, (julianday(loaded_at) - 2440587.5) * 86400.0 FROM batch WHERE loaded_at >= ?
+                """, arguments: [Timestamp.string(start.addingTimeInterval(-maxLimit))])
+            while let row = try rows.next() {
+                if let t: Double = row[1] { loads[row[0], default: []].append(t) }
             }
             var down: [(Double, Double)] = []
             let s0 = start.timeIntervalSince1970, s1 = now.timeIntervalSince1970
