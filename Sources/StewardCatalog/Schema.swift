@@ -208,6 +208,7 @@ enum Schema {
             """)
         }
         registerRoadmap(&migrator)
+        registerMetrics(&migrator)
         return migrator
     }
 }

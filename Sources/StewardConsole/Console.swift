@@ -1,6 +1,7 @@
 import Foundation
 import StewardCatalog
 import StewardRoadmap
+import StewardMetrics
 
 /// How the console is started. The `steward` executable fills this from flags and steward.yml.
 public struct ConsoleOptions: Sendable {
@@ -22,6 +23,8 @@ public struct ConsoleOptions: Sendable {
     /// The project's roadmap file (Roadmap pane) and its `evidence:` rules.
     public var roadmap: URL?
     public var evidence: [EvidenceRule] = []
+    /// The KPIs the SLA/KPI pane measures (from steward.yml and the roadmap).
+    public var kpiDefinitions: [KPIDefinition] = []
 
     public init(projectName: String, theme: String? = nil, projectTheme: String? = nil, readOnly: Bool = false,
                 refreshInterval: TimeInterval = 2, keyOverrides: [String: String] = [:], logFile: URL? = nil,
@@ -88,7 +91,8 @@ public final class ConsoleSession {
 
     public convenience init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
                             environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
-        let source = SnapshotSource(url: catalogURL, roadmap: options.roadmap, evidence: options.evidence)
+        let source = SnapshotSource(url: catalogURL, roadmap: options.roadmap, evidence: options.evidence,
+                                    kpiDefinitions: options.kpiDefinitions)
         let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
         try self.init(options: options, catalogPath: path, loader: { try await source.load($0) }, runner: runner,
                       catalogURL: catalogURL, environment: environment, log: log)

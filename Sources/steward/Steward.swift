@@ -33,7 +33,7 @@ struct Steward: ParsableCommand {
         abstract: "Operations console and pipeline for a customer data platform.",
         discussion: "With no command: the console when stdout is a terminal, else the status table.",
         subcommands: [Open.self, Tui.self, Init.self, Run.self, Status.self, Quality.self, QuarantineCommand.self, Runs.self,
-                      RoadmapCommand.self],
+                      RoadmapCommand.self, KPI.self, Check.self],
         defaultSubcommand: Open.self)
 }
 

@@ -121,6 +121,7 @@ extension ConsoleApp {
         case .quality: state.quality.render(area, ctx, into: &buffer)
         case .runs: state.runs.render(area, ctx, into: &buffer)
         case .roadmap: state.roadmap.render(area, ctx, into: &buffer)
+        case .sla: state.sla.render(area, ctx, into: &buffer)
         }
     }
 
