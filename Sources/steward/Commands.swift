@@ -114,7 +114,7 @@ final class SignalStop: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if stop.isStopped { exit(130) }
-                CLI.note("\nstopping after the current batch (press Ctrl-C again to abort)…")
+                CLI.note("\nstopping after the current file commits (press Ctrl-C again to abort it; it then loads on the next run)…")
                 stop.stop()
             }
             source.resume()

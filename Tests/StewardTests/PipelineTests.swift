@@ -271,3 +271,26 @@ func checksProject() -> TempProject {
         #expect(throws: ConfigError.self) { _ = try p.config() }
     }
 }
+
+/// Stops the run as soon as the first batch commits (a user pressing Ctrl-C mid-run).
+final class StopAfterFirstBatch: ProgressReporter, @unchecked Sendable {
+    let stop = StopFlag()
+    func report(_ event: ProgressEvent) { if case .batchCommitted = event { stop.stop() } }
+}
+
+@Suite struct StopTests {
+    @Test func ctrlCFinishesTheCurrentFileThenStopsAndTheNextRunCompletes() throws {
+        let p = checksProject()
+        let config = try p.config()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let reporter = StopAfterFirstBatch()
+        let stopped = try PipelineRunner(config: config, catalog: catalog, progress: reporter, stop: reporter.stop).run()
+        #expect(stopped.status == "interrupted")
+        #expect(stopped.steps.map(\.source) == ["people"])           // orders never started
+        #expect(stopped.steps.first?.status == "success")            // the file in progress committed whole
+        let resumed = try p.run()
+        #expect(resumed.status == "success")
+        #expect(resumed.steps.first { $0.source == "people" }?.status == "unchanged")
+        #expect(resumed.steps.first { $0.source == "orders" }?.status == "success")
+    }
+}
