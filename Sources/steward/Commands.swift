@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StewardCatalog
 import StewardPipeline
+import StewardIdentity
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Scaffold a project; --demo also generates sources and truth.csv.")
@@ -45,7 +46,8 @@ struct Run: ParsableCommand {
         let stop = StopFlag()
         let signals = SignalStop(stop)
         defer { _ = signals }
-        let summary = try PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop)
+        let summary = try PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop,
+                                     extensions: [IdentityResolution()])
             .run(sources: sources, trigger: trigger)
         var table = TextTable(headers: ["source", "status", "files", "read", "loaded", "quarantined", "message"], rightAligned: [2, 3, 4, 5])
         for s in summary.steps {

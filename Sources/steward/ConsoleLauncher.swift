@@ -2,6 +2,7 @@ import Foundation
 import StewardCatalog
 import StewardConsole
 import StewardPipeline
+import StewardIdentity
 
 /// Opens the console; nil when it cannot run here (stdout is not a terminal).
 enum ConsoleLauncher {
@@ -27,7 +28,7 @@ struct PipelineConsoleRunner: ConsoleRunner {
         return try await Task.detached(priority: .userInitiated) {
             let catalog = try Catalog.open(at: config.catalogURL)
             let tracker = ProgressAdapter(forward: progress)
-            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker)
+            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker, extensions: [IdentityResolution()])
                 .run(sources: sources, trigger: "console")
             let failed = summary.steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
             return RunOutcome(
