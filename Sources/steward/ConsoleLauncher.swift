@@ -1,8 +1,10 @@
 import Foundation
 import StewardCatalog
 import StewardConsole
+import StewardIdentity
 import StewardMetrics
 import StewardPipeline
+import StewardIdentity
 
 /// Opens the console; nil when it cannot run here (stdout is not a terminal).
 enum ConsoleLauncher {
@@ -38,7 +40,7 @@ struct PipelineConsoleRunner: ConsoleRunner {
             let tracker = ProgressAdapter(forward: progress)
             // KPIs, anomalies and alerts after every run, as `steward run` does (alert failures are
             // audited in the catalog; the console never prints).
-            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker, extensions: [KPIEvaluation()])
+            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker, extensions: StandardRun.extensions())
                 .run(sources: sources, trigger: "console")
             let failed = summary.steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
             // The console speaks of runs that "succeeded"; the catalog records `success`.
