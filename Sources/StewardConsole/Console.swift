@@ -1,6 +1,7 @@
 import Foundation
 import StewardCatalog
 import StewardRoadmap
+import StewardMetrics
 
 /// How the console is started. The `steward` executable fills this from flags and steward.yml.
 public struct ConsoleOptions: Sendable {
@@ -22,6 +23,8 @@ public struct ConsoleOptions: Sendable {
     /// The project's roadmap file (Roadmap pane) and its `evidence:` rules.
     public var roadmap: URL?
     public var evidence: [EvidenceRule] = []
+    /// The KPIs the SLA/KPI pane measures (from steward.yml and the roadmap).
+    public var kpiDefinitions: [KPIDefinition] = []
 
     public init(projectName: String, theme: String? = nil, projectTheme: String? = nil, readOnly: Bool = false,
                 refreshInterval: TimeInterval = 2, keyOverrides: [String: String] = [:], logFile: URL? = nil,
@@ -74,26 +77,40 @@ public enum Console {
 @MainActor
 public final class ConsoleSession {
     public private(set) var state: AppState
-    let source: SnapshotSource
+    /// Reads a snapshot off the main actor (the catalog in real use; canned data in tests and demos).
+    public typealias Loader = @Sendable (SnapshotRequest) async throws -> ConsoleSnapshot
+    let load: Loader
+    /// Where roadmap notes are kept and ticks audited (nil with canned data).
     let catalogURL: URL?
+    /// The project's roadmap file, written at once when a task is ticked.
+    let roadmapURL: URL?
     let runner: ConsoleRunner?
     let library: ThemeLibrary
     let log: ConsoleLog
     let mailbox = Mailbox()
 
-    public init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
-                environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
+    public convenience init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
+                            environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
+        let source = SnapshotSource(url: catalogURL, roadmap: options.roadmap, evidence: options.evidence,
+                                    kpiDefinitions: options.kpiDefinitions)
+        let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
+        try self.init(options: options, catalogPath: path, loader: { try await source.load($0) }, runner: runner,
+                      catalogURL: catalogURL, environment: environment, log: log)
+    }
+
+    public init(options: ConsoleOptions, catalogPath: String, loader: @escaping Loader, runner: ConsoleRunner?,
+                catalogURL: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
         library = options.themeDirectories.map(ThemeLibrary.init(directories:)) ?? ThemeLibrary.standard(environment: environment)
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         let themeName = noColor ? "monochrome" : (options.theme ?? options.projectTheme ?? "dark")
         let theme = try library.load(themeName)
         let keyMap = try KeyMap.standard.applying(options.keyOverrides)
-        source = SnapshotSource(url: catalogURL, roadmap: options.roadmap, evidence: options.evidence)
+        load = loader
         self.catalogURL = catalogURL
+        roadmapURL = options.roadmap
         self.runner = runner
         self.log = log
-        let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
-        state = AppState(projectName: options.projectName, catalogPath: path, width: 80, height: 24, theme: theme,
+        state = AppState(projectName: options.projectName, catalogPath: catalogPath, width: 80, height: 24, theme: theme,
                          themeNames: library.names(), keyMap: keyMap, readOnly: options.readOnly, canRun: runner != nil,
                          refreshInterval: options.refreshInterval)
     }
@@ -166,10 +183,10 @@ public final class ConsoleSession {
     func perform(_ command: Command, backend: TerminalBackend) {
         switch command {
         case .loadSnapshot(let request):
-            let source = self.source, mailbox = self.mailbox
+            let load = self.load, mailbox = self.mailbox
             Task.detached {
                 do {
-                    mailbox.post(.snapshotLoaded(try await source.load(request)))
+                    mailbox.post(.snapshotLoaded(try await load(request)))
                 } catch {
                     mailbox.post(.snapshotFailed("\(error)"))
                 }
@@ -204,7 +221,7 @@ public final class ConsoleSession {
 
     /// Ticks or unticks in the file at once (re-reading it first if it changed on disk), then audits.
     func writeRoadmap(id: String, state target: TaskState) -> Message {
-        guard let url = source.roadmap else { return .roadmapWriteFailed("no roadmap file in steward.yml") }
+        guard let url = roadmapURL else { return .roadmapWriteFailed("no roadmap file in steward.yml") }
         do {
             var file = try state.snapshot?.roadmap.map { RoadmapFile(url: url, document: $0.document) } ?? RoadmapFile(url: url)
             // Audit into the catalog when it exists; the console never creates one.

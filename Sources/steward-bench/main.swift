@@ -1,5 +1,8 @@
 import Foundation
+import GRDB
 import StewardCatalog
+import StewardMetrics
+import StewardConsole
 import StewardPipeline
 import StewardRoadmap
 #if canImport(Glibc)
@@ -128,6 +131,177 @@ if mode == "ingest" || mode == "all" {
     if let ref = reference["rows_per_second"] as? Double { ingest["share_of_sqlite3_rate"] = (Double(written) / m.seconds) / ref }
     result["ingest"] = ingest
     result["reference"] = reference
+    if mode == "all" || args.contains("--console") {
+        result["console"] = try measureConsole(project: project)
+    }
+}
+
+
+if mode == "kpi" {
+    result["kpi"] = try measureKPIs(customers: option("--customers", 1_000_000), historyDays: option("--history-days", 30))
+}
+
+/// Evaluating every KPI (built-in measures, manual ones, status, trend, stored measurement) and the
+/// whole `check` (KPIs, anomalies, sources, checks) on the demo catalog of N customers with 30 days of
+/// load history (a run every 15 minutes) and a KPI measurement after each of those runs. Goal ≤ 100 ms.
+func measureKPIs(customers: Int, historyDays: Int) throws -> [String: Any] {
+    let project = work.appendingPathComponent("kpi")
+    _ = try DemoGenerator(customers: customers, seed: 42).write(to: project)
+    let config = try ConfigLoader.load(project.appendingPathComponent("steward.yml"))
+    let catalog = try Catalog.open(at: config.catalogURL)
+    let definitions = KPIDefinition.all(config: config, roadmap: RoadmapKPIs.load(config: config))
+    // History first (older timestamps, lower ids), then the real run on top of it.
+    let now = Date()
+    let runsPerDay = 96
+    let historyRuns = historyDays * runsPerDay
+    try catalog.pool.write { db in
+        for s in config.sources {
+            try db.execute(sql: """
+                INSERT INTO source (name, system, entity, format, path, key_column, warn_after_seconds, error_after_seconds, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [s.name, s.system, s.entity.rawValue, s.format.rawValue, s.path, s.key, s.warnAfter, s.errorAfter,
+                                 Timestamp.string(now)])
+        }
+        for i in 0..<historyRuns {
+            let start = now.addingTimeInterval(-Double(historyRuns - i) * 900 - 600)
+            let at = Timestamp.string(start)
+            let end = Timestamp.string(start.addingTimeInterval(30 + Double(i % 7)))
+            try db.execute(sql: """
+                INSERT INTO run (trigger, status, started_at, finished_at, actor, rows_read, rows_loaded, rows_quarantined)
+                VALUES ('schedule', 'success', ?, ?, 'bench', ?, ?, ?)
+                """, arguments: [at, end, 6000 + i % 50, 5990 + i % 50, 10])
+            let runId = db.lastInsertedRowID
+            for s in config.sources {
+                try db.execute(sql: """
+                    INSERT INTO run_step (run_id, source, status, started_at, finished_at, duration_ms, batches, rows_read, rows_loaded, rows_quarantined)
+                    VALUES (?, ?, 'success', ?, ?, 5000, 1, ?, ?, 2)
+                    """, arguments: [runId, s.name, at, end, 1000 + i % 40, 998 + i % 40])
+                try db.execute(sql: """
+                    INSERT INTO batch (source, run_id, file, sha256, size, rows, rows_loaded, rows_quarantined, loaded_at)
+                    VALUES (?, ?, ?, ?, 1, 1000, 998, 2, ?)
+                    """, arguments: [s.name, runId, "history/\(i).csv", "h\(i)", end])
+            }
+            try db.execute(sql: "INSERT INTO quality_snapshot (run_id, score, dimensions_json, at) VALUES (?, ?, '{}', ?)",
+                           arguments: [runId, 0.97 + Double(i % 5) / 1000, end])
+            for d in definitions {
+                try db.execute(sql: """
+                    INSERT INTO kpi_measurement (kpi, name, at, run_id, measure, value, status, target, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, 'met', ?, '')
+                    """, arguments: [d.key, d.name, end, runId, d.measure.rawValue, d.measure == .manual ? nil : Double(i % 100),
+                                     d.targetText])
+            }
+        }
+    }
+    let run = measure(steward, ["run", "--project", project.path])
+    var evaluate: [Double] = [], check: [Double] = []
+    for _ in 0..<20 {
+        var t = Date()
+        _ = try KPIEvaluator(config: config, catalog: catalog).evaluate()
+        evaluate.append(Date().timeIntervalSince(t) * 1000)
+        t = Date()
+        _ = try HealthCheck(config: config, catalog: catalog).report()
+        check.append(Date().timeIntervalSince(t) * 1000)
+    }
+    var perMeasure: [String: Double] = [:]
+    let measures = Measures(catalog: catalog, now: Date(), primarySystem: config.matching.primarySystem)
+    for d in definitions {
+        let t = Date()
+        _ = try measures.measure(d)
+        perMeasure[d.name] = Date().timeIntervalSince(t) * 1000
+    }
+    var t = Date()
+    _ = RoadmapKPIs.load(config: config)
+    perMeasure["(roadmap metric tables)"] = Date().timeIntervalSince(t) * 1000
+    let evaluator = KPIEvaluator(definitions: definitions, catalog: catalog)
+    let statuses = try evaluator.evaluate(store: false)
+    t = Date()
+    try evaluator.store(statuses, runId: nil)
+    perMeasure["(store measurements)"] = Date().timeIntervalSince(t) * 1000
+    t = Date()
+    _ = try catalog.sourceOverviews()
+    perMeasure["(sourceOverviews)"] = Date().timeIntervalSince(t) * 1000
+    t = Date()
+    _ = try catalog.qualityOverview(trendLength: 1)
+    perMeasure["(qualityOverview)"] = Date().timeIntervalSince(t) * 1000
+    t = Date()
+    _ = try AnomalyDetector().detect(catalog: catalog)
+    perMeasure["(anomalies)"] = Date().timeIntervalSince(t) * 1000
+    let counts = try catalog.tableCounts()
+    let measurements = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM kpi_measurement") ?? 0 }
+    func stats(_ ms: [Double]) -> [String: Double] {
+        let s = ms.sorted()
+        return ["median_ms": s[s.count / 2], "max_ms": s.last!, "min_ms": s.first!]
+    }
+    return [
+        "customers": customers, "kpis": definitions.count, "staged_person_rows": counts["staged_person"] ?? 0,
+        "runs": counts["run"] ?? 0, "batches": counts["batch"] ?? 0, "kpi_measurements": measurements,
+        "pipeline_run_seconds": run.seconds, "pipeline_exit_status": run.status,
+        "evaluate_all_kpis": stats(evaluate), "one_evaluation_ms": perMeasure, "check_report": stats(check), "goal_ms": 100,
+    ]
+}
+
+/// Console figures on the ingest catalog (1,000,000 staged person rows): refresh queries per pane,
+/// first frame, key to frame, and the real console's RSS under tmux.
+@MainActor
+func measureConsole(project: URL) throws -> [String: Any] {
+    let catalogURL = project.appendingPathComponent(".steward/catalog.sqlite")
+    let catalog = try Catalog.open(at: catalogURL, readOnly: true)
+    func median(_ times: Int = 15, _ body: () throws -> Void) rethrows -> Double {
+        var samples: [Double] = []
+        for _ in 0..<times { let t = Date(); try body(); samples.append(Date().timeIntervalSince(t) * 1000) }
+        return samples.sorted()[samples.count / 2]
+    }
+    let source = try catalog.projectSources().first ?? ""
+    let refresh: [String: Double] = [
+        "sources_pane_ms": try median { _ = try catalog.sourceOverviews() },
+        "quality_pane_ms": try median { _ = try catalog.qualityOverview() },
+        "runs_pane_ms": try median { _ = try catalog.runs(limit: 50); _ = try catalog.auditTail(limit: 100) },
+        "source_detail_ms": try median { _ = try catalog.sourceDetail(source) },
+        "full_snapshot_ms": try median { _ = try SnapshotSource.load(from: catalog, SnapshotRequest()) },
+    ]
+    // First frame in process: session, snapshot, layout and render at 100x30.
+    let started = Date()
+    let session = try ConsoleSession(options: ConsoleOptions(projectName: "bench"), catalogPath: catalogURL.path,
+                                     loader: { try SnapshotSource.load(from: catalog, $0) }, runner: nil, environment: [:])
+    let backend = TestBackend(width: 100, height: 30)
+    session.send(.resize(width: 100, height: 30), backend: backend)
+    session.send(.snapshotLoaded(try SnapshotSource.load(from: catalog, SnapshotRequest())), backend: backend)
+    var buffer = ScreenBuffer(width: 100, height: 30)
+    ConsoleApp.render(session.state, into: &buffer)
+    backend.draw(buffer)
+    let firstFrameInProcess = Date().timeIntervalSince(started) * 1000
+    let startup = measure(steward, ["tui", "--help"])
+    // Key to frame: update, render and diff for a cycle of pane switches and moves.
+    let keys: [Key] = [.char("2"), .char("3"), .char("1"), .char("j"), .char("j"), .char("k")]
+    var keySamples: [Double] = []
+    for i in 0..<300 {
+        let t = Date()
+        session.send(.key(keys[i % keys.count]), backend: backend)
+        ConsoleApp.render(session.state, into: &buffer)
+        backend.draw(buffer)
+        keySamples.append(Date().timeIntervalSince(t) * 1000)
+    }
+    keySamples.sort()
+    var result: [String: Any] = [
+        "refresh": refresh, "first_frame_in_process_ms": firstFrameInProcess,
+        "process_start_ms": startup.seconds * 1000, "first_frame_ms": firstFrameInProcess + startup.seconds * 1000,
+        "key_to_frame_p50_ms": keySamples[keySamples.count / 2], "key_to_frame_p99_ms": keySamples[keySamples.count * 99 / 100],
+    ]
+    if let tmux = which("tmux"), FileManager.default.isExecutableFile(atPath: "/usr/bin/time") {
+        let rssFile = NSTemporaryDirectory() + "steward-bench-console-rss"
+        let socket = "steward-bench-\(getpid())"
+        _ = measure(tmux, ["-L", socket, "new-session", "-d", "-x", "100", "-y", "30",
+                           "/usr/bin/time -f %M -o \(rssFile) \(steward) tui --read-only --project \(project.path)"])
+        Thread.sleep(forTimeInterval: 4)
+        _ = measure(tmux, ["-L", socket, "send-keys", "2", "3", "1", "q"])
+        Thread.sleep(forTimeInterval: 1.5)
+        _ = measure(tmux, ["-L", socket, "kill-server"])
+        if let text = try? String(contentsOfFile: rssFile, encoding: .utf8), let kb = Double(text.split(separator: "\n").last ?? "") {
+            result["console_max_rss_mb"] = kb / 1024
+        }
+        try? FileManager.default.removeItem(atPath: rssFile)
+    }
+    return result
 }
 
 if mode == "roadmap" || mode == "all" {

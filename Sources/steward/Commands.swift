@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import StewardCatalog
+import StewardMetrics
 import StewardPipeline
+import StewardIdentity
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Scaffold a project; --demo also generates sources and truth.csv.")
@@ -34,19 +36,63 @@ struct Init: ParsableCommand {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the pipeline (all sources, or the named ones).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the pipeline (all sources, or the named ones).",
+        discussion: "KPIs, anomalies and alerts are evaluated after every run. --every (or --scheduled, which takes schedule.every from steward.yml) keeps running until Ctrl-C; a plain `steward run` always runs once, so cron jobs and scripts keep working with a schedule: in the file.")
     @OptionGroup var projectOptions: ProjectOptions
     @Option(name: .customLong("source"), help: "Run only this source (repeatable).") var sources: [String] = []
     @Option(help: "Trigger recorded with the run.") var trigger = "manual"
+    @Option(help: "Keep running: start a run every DURATION (90s, 15m, 1h) until Ctrl-C.") var every: String?
+    @Flag(help: "Keep running on steward.yml's schedule: {every: …}.") var scheduled = false
+
+    func validate() throws {
+        if let every, (Duration.parse(every) ?? 0) <= 0 { throw ValidationError("--every '\(every)' is not a duration such as 15m or 1h") }
+    }
 
     func run() throws {
         let config = try projectOptions.load()
+        var interval = every.flatMap(Duration.parse)
+        if scheduled {
+            guard let e = config.scheduleEvery, e > 0 else {
+                CLI.fail("\(config.file.path): schedule.every: --scheduled needs `schedule: {every: 15m}` in steward.yml", code: 2)
+            }
+            interval = interval ?? e
+        }
         let catalog = try Catalog.open(at: config.catalogURL)
         let stop = StopFlag()
         let signals = SignalStop(stop)
         defer { _ = signals }
-        let summary = try PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop)
-            .run(sources: sources, trigger: trigger)
+        let evaluation = KPIEvaluation(log: { CLI.note($0) }, onReport: { report in
+            let kpis = report.kpis.filter { $0.status != .noData }
+            let breached = kpis.filter { $0.status == .breached }.count
+            CLI.note("health \(report.status.rawValue): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"), "
+                     + "\(breached) of \(kpis.count) measured KPIs breached\(report.problems.isEmpty ? "" : " (steward check lists them)")")
+        })
+        let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop, extensions: StandardRun.extensions(kpis: evaluation))
+        guard let interval else {
+            let summary = try runner.run(sources: sources, trigger: trigger)
+            Self.printSummary(summary)
+            if summary.hasProblems { throw ExitCode(1) }
+            return
+        }
+        CLI.note("running every \(Duration.describe(interval)) until Ctrl-C")
+        while !stop.isStopped {
+            let started = Date()
+            do {
+                let summary = try runner.run(sources: sources, trigger: trigger == "manual" ? "schedule" : trigger)
+                Self.printSummary(summary)
+            } catch let error as PipelineError {
+                // Another run in progress: skip this tick, try at the next.
+                CLI.note("skipped: \(error)")
+            }
+            let next = started.addingTimeInterval(interval)
+            if !stop.isStopped { print("next run at \(Timestamp.string(next))") }
+            while !stop.isStopped && Date() < next { usleep(200_000) }
+        }
+        print("stopped")
+    }
+
+    static func printSummary(_ summary: RunSummary) {
         var table = TextTable(headers: ["source", "status", "files", "read", "loaded", "quarantined", "message"], rightAligned: [2, 3, 4, 5])
         for s in summary.steps {
             table.rows.append([s.source, s.status, String(s.batches), CLI.count(s.rowsRead), CLI.count(s.rowsLoaded),
@@ -57,7 +103,6 @@ struct Run: ParsableCommand {
         if summary.errorCheckFailures > 0 {
             print("\(CLI.count(summary.errorCheckFailures)) rows failed error-severity checks: see `steward quarantine`.")
         }
-        if summary.hasProblems { throw ExitCode(1) }
     }
 }
 
@@ -70,7 +115,7 @@ final class SignalStop: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if stop.isStopped { exit(130) }
-                CLI.note("\nstopping after the current batch (press Ctrl-C again to abort)…")
+                CLI.note("\nstopping after the current file commits (press Ctrl-C again to abort it; it then loads on the next run)…")
                 stop.stop()
             }
             source.resume()

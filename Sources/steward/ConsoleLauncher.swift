@@ -1,21 +1,29 @@
 import Foundation
 import StewardCatalog
 import StewardConsole
+import StewardIdentity
+import StewardMetrics
 import StewardPipeline
+import StewardIdentity
 
 /// Opens the console; nil when it cannot run here (stdout is not a terminal).
 enum ConsoleLauncher {
     static func launch(config: ProjectConfig, theme: String?, readOnly: Bool) throws -> Int32? {
         guard isatty(STDOUT_FILENO) != 0 else { return nil }
-        let options = ConsoleOptions(
+        var options = ConsoleOptions(
             projectName: config.name, theme: theme, projectTheme: config.theme, readOnly: readOnly,
             refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)
-        var withRoadmap = options
-        withRoadmap.roadmap = config.roadmap
-        withRoadmap.evidence = config.evidence
+        options.roadmap = config.roadmap
+        options.evidence = config.evidence
+        options.kpiDefinitions = KPIDefinition.all(config: config, roadmap: RoadmapKPIs.load(config: config))
         let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
+        if !readOnly {
+            // A new project opens on its sources (all "never loaded") rather than on a missing catalog.
+            let catalog = try Catalog.open(at: config.catalogURL)
+            try PipelineRunner(config: config, catalog: catalog).syncDefinitions()
+        }
         return MainActor.assumeIsolated {
-            Console.run(options: withRoadmap, catalogURL: config.catalogURL, runner: runner)
+            Console.run(options: options, catalogURL: config.catalogURL, runner: runner)
         }
     }
 }
@@ -30,11 +38,14 @@ struct PipelineConsoleRunner: ConsoleRunner {
         return try await Task.detached(priority: .userInitiated) {
             let catalog = try Catalog.open(at: config.catalogURL)
             let tracker = ProgressAdapter(forward: progress)
-            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker)
+            // KPIs, anomalies and alerts after every run, as `steward run` does (alert failures are
+            // audited in the catalog; the console never prints).
+            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker, extensions: StandardRun.extensions())
                 .run(sources: sources, trigger: "console")
             let failed = summary.steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
+            // The console speaks of runs that "succeeded"; the catalog records `success`.
             return RunOutcome(
-                runId: summary.runId, status: summary.status,
+                runId: summary.runId, status: summary.status == "success" ? "succeeded" : summary.status,
                 rowsRead: summary.steps.reduce(0) { $0 + $1.rowsRead }, rowsLoaded: summary.steps.reduce(0) { $0 + $1.rowsLoaded },
                 rowsQuarantined: summary.steps.reduce(0) { $0 + $1.rowsQuarantined },
                 message: failed.isEmpty ? nil : failed.joined(separator: "; "))

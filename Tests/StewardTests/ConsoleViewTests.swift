@@ -118,6 +118,7 @@ struct ConsoleViewTests {
         #expect(text.contains("catalog not found at /p/.steward/catalog.sqlite"))
         #expect(text.contains("press r to run the pipeline now"))
         #expect(text.contains("press q to quit"))
+        #expect(F.screen(state).lines[29] == " ? help  : cmd  r run  q quit")
     }
 
     @Test func runningShowsGaugeWithRate() {

@@ -42,7 +42,7 @@ struct RoadmapConsoleTests {
 
     @Test func paneRendersTreeBarsMarksAndDeliverables() {
         let lines = F.screen(Self.state()).lines
-        #expect(lines[1].hasPrefix(" 1 Sources   2 Quality   3 Runs  [4 Roadmap]"))
+        #expect(lines[1].hasPrefix(" 1 Sources   2 Quality   3 Runs   4 SLA/KPI  [5 Roadmap]"))
         #expect(lines[2].hasPrefix("╭ Roadmap roadmap.md"))
         #expect(lines[3].contains("19% 7/37 tasks done") || lines[3].contains("% 7/37 tasks done"))
         #expect(lines[3].contains("overdue"))
@@ -147,7 +147,7 @@ struct RoadmapConsoleTests {
         let session = try ConsoleSession(options: options, catalogURL: catalogURL, runner: nil, environment: [:])
         session.send(.tick(Date()), backend: backend)
         await session.waitForMessages(timeout: 60, backend: backend)
-        session.send(.key(.char("4")), backend: backend)
+        session.send(.key(.char("5")), backend: backend)
         session.run(backend: backend, maxIterations: 1)
         #expect(backend.text.contains("Phase 1: Foundation"))
         let target = try #require(session.state.roadmap.rows(session.state.context).firstIndex { r in

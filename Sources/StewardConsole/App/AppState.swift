@@ -4,7 +4,7 @@ import StewardRoadmap
 
 /// The panes, in tab order. Adding a pane: a case here, a file in `Panes/`, and its arms in `AppState`.
 public enum PaneID: Int, CaseIterable, Sendable, Hashable {
-    case sources, quality, runs, roadmap
+    case sources, quality, runs, sla, roadmap
 
     public var title: String {
         switch self {
@@ -12,6 +12,7 @@ public enum PaneID: Int, CaseIterable, Sendable, Hashable {
         case .quality: return "Quality"
         case .runs: return "Runs"
         case .roadmap: return "Roadmap"
+        case .sla: return "SLA/KPI"
         }
     }
 }
@@ -95,6 +96,7 @@ public struct AppState: Equatable, Sendable {
     public var quality = QualityPane()
     public var runs = RunsPane()
     public var roadmap = RoadmapPane()
+    public var sla = SLAPane()
 
     public init(projectName: String, catalogPath: String, width: Int, height: Int, now: Date = Date(),
                 theme: Theme = .builtinDark, themeNames: [String] = ["dark", "monochrome"], keyMap: KeyMap = .standard,
@@ -109,7 +111,8 @@ public struct AppState: Equatable, Sendable {
         a.pane == b.pane && a.mode == b.mode && a.input == b.input && a.completionCandidates == b.completionCandidates
             && a.completionIndex == b.completionIndex && a.snapshot == b.snapshot && a.catalogError == b.catalogError
             && a.run == b.run && a.status == b.status && a.shouldQuit == b.shouldQuit && a.sources == b.sources
-            && a.quality == b.quality && a.runs == b.runs && a.roadmap == b.roadmap && a.width == b.width && a.height == b.height
+            && a.quality == b.quality && a.runs == b.runs && a.sla == b.sla && a.roadmap == b.roadmap
+            && a.width == b.width && a.height == b.height
             && a.now == b.now && a.theme == b.theme && a.keyMap == b.keyMap && a.helpScroll == b.helpScroll
             && a.loading == b.loading && a.projectName == b.projectName
     }
@@ -120,7 +123,7 @@ public struct AppState: Equatable, Sendable {
 
     /// What the drill-ins that are open need from the next snapshot.
     public var snapshotRequest: SnapshotRequest {
-        SnapshotRequest(source: sources.openSource, check: quality.openCheck)
+        SnapshotRequest(source: sources.openSource, check: quality.openCheck, kpi: sla.openKPI)
     }
 
     public var context: PaneContext { PaneContext(snapshot: snapshot, theme: theme, now: now, loadError: catalogError) }
@@ -133,6 +136,7 @@ public struct AppState: Equatable, Sendable {
             case .quality: return quality.filter
             case .runs: return runs.filter
             case .roadmap: return roadmap.filter
+            case .sla: return sla.filter
             }
         }
         set {
@@ -141,6 +145,7 @@ public struct AppState: Equatable, Sendable {
             case .quality: quality.filter = newValue
             case .runs: runs.filter = newValue
             case .roadmap: roadmap.filter = newValue
+            case .sla: sla.filter = newValue
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import StewardCatalog
 import StewardRoadmap
+import StewardMetrics
 
 /// Everything a frame shows, read from the catalog in one go off the main actor. Views read only this.
 public struct ConsoleSnapshot: Sendable, Equatable {
@@ -17,6 +18,11 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var roadmap: RoadmapSnapshot?
     /// Why the roadmap could not be read.
     public var roadmapError: String?
+    /// KPIs measured now (never stored: the console does not write) and the last run's anomalies.
+    public var kpis: [KPIStatus] = []
+    public var anomalies: [Anomaly] = []
+    /// Stored measurements of the KPI open in the SLA/KPI pane, oldest first.
+    public var kpiHistory: [KPIMeasurement]?
     public var loadedAt: Date
     /// How long the queries took, in milliseconds (shown in help, logged, benchmarked).
     public var loadMilliseconds: Double
@@ -43,7 +49,8 @@ public struct CheckDetail: Sendable, Equatable {
 public struct SnapshotRequest: Sendable, Hashable {
     public var source: String?
     public var check: CheckRef?
-    public init(source: String? = nil, check: CheckRef? = nil) { self.source = source; self.check = check }
+    public var kpi: String?
+    public init(source: String? = nil, check: CheckRef? = nil, kpi: String? = nil) { self.source = source; self.check = check; self.kpi = kpi }
 }
 
 public struct CheckRef: Sendable, Hashable {
@@ -57,15 +64,16 @@ public actor SnapshotSource {
     public let url: URL?
     public let roadmap: URL?
     public let evidence: [EvidenceRule]
+    public let kpiDefinitions: [KPIDefinition]
     private var catalog: Catalog?
 
-    public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = []) {
-        self.url = url; self.roadmap = roadmap; self.evidence = evidence
+    public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = [], kpiDefinitions: [KPIDefinition] = []) {
+        self.url = url; self.roadmap = roadmap; self.evidence = evidence; self.kpiDefinitions = kpiDefinitions
     }
 
     public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
         let catalog = try open()
-        var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit)
+        var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions)
         if let roadmap {
             do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog) }
             catch { snapshot.roadmapError = "\(error)" }
@@ -83,7 +91,8 @@ public actor SnapshotSource {
     }
 
     /// The summary queries of one frame (each reads summary tables or bounded recent history).
-    public static func load(from catalog: Catalog, _ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
+    public static func load(from catalog: Catalog, _ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100,
+                            kpis definitions: [KPIDefinition] = []) throws -> ConsoleSnapshot {
         let start = Date()
         var snapshot = ConsoleSnapshot()
         snapshot.sources = try catalog.sourceOverviews(now: start)
@@ -97,6 +106,9 @@ public actor SnapshotSource {
                 check: check, history: try catalog.checkHistory(source: ref.source, check: ref.name),
                 failing: try catalog.quarantine(source: ref.source, check: ref.name, limit: 50))
         }
+        snapshot.kpis = try KPIEvaluator(definitions: definitions, catalog: catalog, now: start).evaluate(store: false)
+        snapshot.anomalies = try AnomalyDetector().detect(catalog: catalog, now: start)
+        if let name = request.kpi { snapshot.kpiHistory = try catalog.kpiHistory(name) }
         snapshot.loadedAt = Date()
         snapshot.loadMilliseconds = snapshot.loadedAt.timeIntervalSince(start) * 1000
         return snapshot

@@ -101,6 +101,7 @@ extension AppState {
         quality.clamp(ctx, area: area)
         runs.clamp(ctx, area: area)
         roadmap.clamp(ctx, area: area)
+        sla.clamp(ctx, area: area)
     }
 
     // MARK: keys
@@ -186,6 +187,7 @@ extension AppState {
         case .quality: _ = quality.handle(action, ctx, area: area)
         case .runs: _ = runs.handle(action, ctx, area: area)
         case .roadmap: _ = roadmap.handle(action, ctx, area: area)
+        case .sla: _ = sla.handle(action, ctx, area: area)
         }
         return snapshotRequest != before ? requestSnapshot() : []
     }
@@ -196,6 +198,7 @@ extension AppState {
         case .quality: return quality.selectedID(context)
         case .runs: return runs.selectedID(context)
         case .roadmap: return roadmap.selectedID(context)
+        case .sla: return sla.selectedID(context)
         }
     }
 
@@ -259,6 +262,8 @@ extension AppState {
             runs.runsList = ListState(); runs.stepsList = ListState(); runs.auditList = ListState()
         case .roadmap:
             roadmap.list = ListState()
+        case .sla:
+            sla.list = ListState()
         }
     }
 
@@ -411,6 +416,7 @@ extension AppState {
             case .quality: _ = quality.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .runs: _ = runs.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .roadmap: _ = roadmap.click(x: event.x, y: event.y, ctx, area: layout.body)
+            case .sla: _ = sla.click(x: event.x, y: event.y, ctx, area: layout.body)
             }
             return snapshotRequest != before ? requestSnapshot() : []
         }

@@ -121,6 +121,7 @@ extension ConsoleApp {
         case .quality: state.quality.render(area, ctx, into: &buffer)
         case .runs: state.runs.render(area, ctx, into: &buffer)
         case .roadmap: state.roadmap.render(area, ctx, into: &buffer)
+        case .sla: state.sla.render(area, ctx, into: &buffer)
         }
     }
 
@@ -200,8 +201,11 @@ extension ConsoleApp {
                                        .open: "open", .back: "back", .nextSection: "section", .sort: "sort", .copyID: "copy id",
                                        .toggleTask: "tick", .note: "note"]
         var hints: [KeyHint] = []
+        // Without data (catalog missing or still loading) only running, help and quitting make sense.
+        let withoutData: Set<Action> = [.run, .command, .help, .quit]
         for binding in state.keyMap.bindings(for: state.pane) where binding.inFooter && !binding.keys.isEmpty {
             if binding.action == .run && (state.readOnly || !state.canRun) { continue }
+            if state.snapshot == nil && !withoutData.contains(binding.action) { continue }
             hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
         }
         let order: [Action] = [.help, .toggleTask, .note, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]

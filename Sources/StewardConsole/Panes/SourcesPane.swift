@@ -307,7 +307,7 @@ public struct SourcesPane: Equatable, Sendable {
             let cols: [Column<QuarantinedRow>] = [
                 Column("id", "Id", .fixed(6), .right) { [Span("\($0.id)")] },
                 Column("where", "File:line", .fill(18)) { [Span("\($0.file):\($0.line)")] },
-                Column("key", "Key", .fixed(10), priority: 2) { [Span($0.recordKey.map(PIIMask.mask) ?? "—")] },
+                Column("key", "Key", .fixed(10), priority: 2) { [Span($0.recordKey ?? "—")] },  // record ids are not PII
                 Column("checks", "Checks", .fixed(18), priority: 1) { [Span($0.checks.joined(separator: ","), theme.warn)] },
                 Column("reason", "Reason", .fill(12)) { [Span($0.reasons.joined(separator: "; "))] },
             ]

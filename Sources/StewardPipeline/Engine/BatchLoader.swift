@@ -44,44 +44,34 @@ struct BatchLoader {
             var state = try BatchState(db: db, loader: loader, stream: stream, batchId: batchId, file: relativePath, fileModifiedAt: mtime)
             var result = BatchResult(batchId: batchId)
             let started = Date()
+            // Two threads: this one writes to SQLite while a reader thread parses, checks and
+            // standardises the next rows (BENCHMARKS.md: each side is about half of the work).
+            let queue = ChunkQueue()
+            let reader = RowReader(stream: stream, state: state, queue: queue)
+            let thread = Thread { reader.run() }
+            thread.stackSize = 8 << 20
+            thread.start()
+            defer { queue.cancel(); reader.done.wait() }
             var firstRaw: Int64?, lastRaw: Int64?
-            while let row = try stream.next() {
-                result.rowsRead += 1
-                let key = state.keyColumn.value(in: row)
-                state.insertRaw.bind(1, source.name)
-                state.insertRaw.bind(2, batchId)
-                state.insertRaw.bind(3, key)
-                state.insertRaw.bind(4, row.line)
-                state.insertRaw.bind(5, row.rawText)
-                try state.insertRaw.step(db)
-                let rawId = db.lastInsertedRowID
-                if firstRaw == nil { firstRaw = rawId }
-                lastRaw = rawId
-                if let problem = row.problem {
-                    try state.quarantine(row: row, key: key, checks: ["malformed"], reasons: ["malformed: \(problem)"])
-                    result.rowsQuarantined += 1
-                    continue
-                }
-                let verdict = state.evaluate(row: row, key: key)
-                if verdict.hasError || key == nil {
-                    var reasons = verdict.reasons
-                    var checks = verdict.checks
-                    if key == nil && !checks.contains(where: { $0.hasPrefix("not_null_\(source.key)") }) {
-                        checks.insert("record_key", at: 0)
-                        reasons.insert("record_key: \(source.key) is empty; a record needs a key", at: 0)
+            while let chunk = try queue.take() {
+                for prepared in chunk {
+                    result.rowsRead += 1
+                    try state.write(prepared)
+                    if case .quarantine(_, _, _, _, _, let errorFailure) = prepared {
+                        result.rowsQuarantined += 1
+                        if errorFailure { result.errorFailures += 1 }
+                    } else {
+                        result.rowsLoaded += 1
                     }
-                    try state.quarantine(row: row, key: key, checks: checks, reasons: reasons)
-                    result.rowsQuarantined += 1
-                    if verdict.hasError { result.errorFailures += 1 }
-                    continue
                 }
-                try state.stage(row: row, key: key!, flags: verdict.reasons)
-                result.rowsLoaded += 1
-                if result.rowsRead % 20_000 == 0 {
+                if result.rowsRead / 20_000 != (result.rowsRead - chunk.count) / 20_000 {
                     let rate = Double(result.rowsRead) / max(Date().timeIntervalSince(started), 0.001)
                     loader.progress.report(.rows(source: source.name, rows: result.rowsRead, rowsPerSecond: rate))
-                    if loader.stop?.isStopped == true { throw CancellationError() }
                 }
+            }
+            if result.rowsRead > 0 {
+                lastRaw = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record")
+                firstRaw = lastRaw.map { $0 - Int64(result.rowsRead) + 1 }
             }
             state.evaluateDatasetChecks(rows: result.rowsRead)
             try state.writeCheckResults(at: at, sourceRows: result.rowsRead)
@@ -132,5 +122,81 @@ struct BatchLoader {
         let quality = QualityScoring.sourceQuality(
             source: source.name, checks: try Catalog.latestCheckStatuses(db, source: source.name), weight: weight)
         try db.execute(sql: "UPDATE source_stats SET quality_score = ? WHERE source = ?", arguments: [quality.score, source.name])
+    }
+}
+
+/// Hands chunks of prepared rows from the reader thread to the writer, with back-pressure so
+/// memory stays bounded whatever the file size.
+final class ChunkQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var chunks: [[PreparedRow]] = []
+    private var finished = false
+    private var cancelled = false
+    private var failure: Error?
+    private let capacity = 8
+
+    /// Blocks while full; returns false when the writer has gone away.
+    func put(_ chunk: [PreparedRow]) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while chunks.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        chunks.append(chunk)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(error: Error? = nil) {
+        condition.lock(); finished = true; failure = error; condition.broadcast(); condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock(); cancelled = true; condition.broadcast(); condition.unlock()
+    }
+
+    var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
+
+    /// The next chunk, nil at the end; rethrows the reader's error.
+    func take() throws -> [PreparedRow]? {
+        condition.lock(); defer { condition.unlock() }
+        while chunks.isEmpty && !finished { condition.wait() }
+        if !chunks.isEmpty {
+            let chunk = chunks.removeFirst()
+            condition.broadcast()
+            return chunk
+        }
+        if let failure { throw failure }
+        return nil
+    }
+}
+
+/// The reader side: streams rows, checks and standardises them, and queues them in chunks.
+final class RowReader: @unchecked Sendable {
+    let stream: RecordStream
+    let state: BatchState
+    let queue: ChunkQueue
+    let done = DispatchSemaphore(value: 0)
+
+    init(stream: RecordStream, state: BatchState, queue: ChunkQueue) {
+        self.stream = stream; self.state = state; self.queue = queue
+    }
+
+    func run() {
+        defer { done.signal() }
+        var chunk: [PreparedRow] = []
+        chunk.reserveCapacity(512)
+        do {
+            while let row = try stream.next() {
+                chunk.append(state.prepare(row))
+                if chunk.count == 512 {
+                    guard queue.put(chunk) else { return }
+                    chunk = []
+                    chunk.reserveCapacity(512)
+                }
+            }
+            if !chunk.isEmpty { guard queue.put(chunk) else { return } }
+            queue.finish()
+        } catch {
+            queue.finish(error: error)
+        }
     }
 }

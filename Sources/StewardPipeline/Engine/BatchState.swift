@@ -255,104 +255,150 @@ struct BatchState {
         return nil
     }
 
-    mutating func quarantine(row: SourceRow, key: String?, checks: [String], reasons: [String]) throws {
-        let q = insertQuarantine
-        q.bind(1, runId); q.bind(2, source.name); q.bind(3, batchId); q.bind(4, file); q.bind(5, row.line); q.bind(6, key)
-        q.bind(7, encodeStrings(checks)); q.bind(8, encodeStrings(reasons)); q.bind(9, row.rawText); q.bind(10, Timestamp.string(now))
-        try q.step(db)
-        if let key {
-            // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
-            let table = source.entity == .person ? "staged_person" : "staged_activity"
-            try db.execute(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?",
-                           arguments: [batchId, source.name, key])
+    // MARK: preparing rows (reader thread: checks and standardisation, no database)
+
+    /// Everything a row needs before it touches the database. Runs on the reader thread.
+    func prepare(_ row: SourceRow) -> PreparedRow {
+        let key = keyColumn.value(in: row)
+        if let problem = row.problem {
+            return .quarantine(line: row.line, key: key, raw: row.rawText, checks: ["malformed"],
+                               reasons: ["malformed: \(problem)"], errorFailure: false)
         }
+        let verdict = evaluate(row: row, key: key)
+        guard !verdict.hasError, let key else {
+            var reasons = verdict.reasons, checks = verdict.checks
+            if key == nil && !checks.contains(where: { $0.hasPrefix("not_null_\(source.key)") }) {
+                checks.insert("record_key", at: 0)
+                reasons.insert("record_key: \(source.key) is empty; a record needs a key", at: 0)
+            }
+            return .quarantine(line: row.line, key: key, raw: row.rawText, checks: checks, reasons: reasons,
+                               errorFailure: verdict.hasError)
+        }
+        for c in selfReferencing { c.targetKeys.insert(key) }
+        return .stage(line: row.line, key: key, raw: row.rawText, values: stagedValues(row, flags: verdict.reasons))
     }
 
-    mutating func stage(row: SourceRow, key: String, flags warnReasons: [String]) throws {
+    /// The standardised values of a staged row, in the upsert's parameter order after (source, key, …, line).
+    private func stagedValues(_ row: SourceRow, flags warnReasons: [String]) -> [BindValue] {
         var flags = warnReasons
         var values = FieldValues()
         for (field, get) in fields { values[field] = get(row) }
-        for c in selfReferencing { c.targetKeys.insert(key) }
         let hash = FNV.hash(row.rawText)
+        let s = standardiser
+        func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
+            guard let raw else { return nil }
+            switch fn(raw) {
+            case .success(let v)?: return v
+            case .failure(let e)?: flags.append("\(label): \(e)"); return nil
+            case nil: return nil
+            }
+        }
         if source.entity == .person {
-            let s = standardiser
             func name(_ f: CanonicalField) -> String? { values[f].flatMap { s.name($0) } }
-            let country: String? = values[.country].flatMap { raw in
-                switch s.country(raw) {
-                case .success(let c)?: return c
-                case .failure(let e)?: flags.append("country: \(e)"); return nil
-                case nil: return nil
-                }
-            }
-            func std(_ f: CanonicalField, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
-                guard let raw = values[f] else { return nil }
-                switch fn(raw) {
-                case .success(let v)?: return v
-                case .failure(let e)?: flags.append("\(f.name): \(e)"); return nil
-                case nil: return nil
-                }
-            }
-            let email = std(.email) { s.email($0) }
-            let phone = std(.phone) { s.phone($0, region: country) }
-            let dob = std(.dob) { s.date($0) }
-            let postcode = std(.postcode) { s.postcode($0, country: country) }
-            let u = upsert
-            u.bind(1, source.name); u.bind(2, key); u.bind(3, batchId); u.bind(4, row.line)
-            u.bind(5, name(.first_name)); u.bind(6, name(.last_name)); u.bind(7, name(.full_name))
-            u.bind(8, values[.first_name]); u.bind(9, values[.last_name]); u.bind(10, values[.full_name])
-            u.bind(11, email); u.bind(12, phone); u.bind(13, dob)
-            u.bind(14, values[.street].flatMap { s.text($0) }); u.bind(15, values[.city].flatMap { s.name($0) })
-            u.bind(16, postcode); u.bind(17, values[.region].flatMap { s.text($0) }); u.bind(18, country)
-            u.bind(19, values[.national_id].flatMap { s.text($0) }); u.bind(20, flags.isEmpty ? nil : encodeStrings(flags))
-            u.bind(21, hash); u.bind(22, batchId); u.bind(23, runId); u.bind(24, runId)
-        } else {
-            var refKind: String?, ref: String?
-            if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
-                switch mapping.value {
-                case .reference(let target, _):
-                    refKind = "source:\(target)"; ref = values[.customer_ref]
-                case .canonical(let field):
-                    refKind = field
-                    if let raw = values[CanonicalField(name: field)!] {
-                        let result: Result<String, StandardiseError>? = field == "email" ? standardiser.email(raw)
-                            : field == "phone" ? standardiser.phone(raw, region: nil) : standardiser.text(raw).map { .success($0) }
-                        switch result {
-                        case .success(let v)?: ref = v
-                        case .failure(let e)?: flags.append("\(field): \(e)")
-                        case nil: break
-                        }
-                    }
-                default: break
-                }
-            }
-            var occurred: String?
-            if let raw = values[.occurred_at] {
-                switch standardiser.timestamp(raw) {
-                case .success(let v)?: occurred = v
-                case .failure(let e)?: flags.append("occurred_at: \(e)")
-                case nil: break
-                }
-            }
-            var amount: Double?
-            if let raw = values[.amount] {
-                if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
-                else { flags.append("amount: '\(raw)' is not a number") }
-            }
-            let u = upsert
-            u.bind(1, source.name); u.bind(2, key); u.bind(3, source.entity.rawValue); u.bind(4, batchId); u.bind(5, row.line)
-            u.bind(6, refKind); u.bind(7, ref); u.bind(8, occurred); u.bind(9, amount)
-            u.bind(10, values[.type].flatMap { standardiser.text($0) }); u.bind(11, flags.isEmpty ? nil : encodeStrings(flags))
-            u.bind(12, hash); u.bind(13, batchId); u.bind(14, runId); u.bind(15, runId)
+            let country = std("country", values[.country]) { s.country($0) }
+            let email = std("email", values[.email]) { s.email($0) }
+            let phone = std("phone", values[.phone]) { s.phone($0, region: country) }
+            let dob = std("dob", values[.dob]) { s.date($0) }
+            let postcode = std("postcode", values[.postcode]) { s.postcode($0, country: country) }
+            return [
+                .text(name(.first_name)), .text(name(.last_name)), .text(name(.full_name)),
+                .text(values[.first_name]), .text(values[.last_name]), .text(values[.full_name]),
+                .text(email), .text(phone), .text(dob),
+                .text(values[.street].flatMap { s.text($0) }), .text(values[.city].flatMap { s.name($0) }),
+                .text(postcode), .text(values[.region].flatMap { s.text($0) }), .text(country),
+                .text(values[.national_id].flatMap { s.text($0) }), .text(flags.isEmpty ? nil : encodeStrings(flags)),
+                .text(hash),
+            ]
         }
-        try upsert.step(db)
-        if openQuarantineKeys.contains(key) {
-            try db.execute(sql: """
-                UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
-                WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
-                """, arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(row.line))",
-                                 source.name, key, batchId])
-            openQuarantineKeys.remove(key)
+        var refKind: String?, ref: String?
+        if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
+            switch mapping.value {
+            case .reference(let target, _):
+                refKind = "source:\(target)"; ref = values[.customer_ref]
+            case .canonical(let field):
+                refKind = field
+                ref = std(field, values[CanonicalField(name: field)!]) { raw in
+                    field == "email" ? s.email(raw) : field == "phone" ? s.phone(raw, region: nil) : s.text(raw).map { .success($0) }
+                }
+            default: break
+            }
         }
+        let occurred = std("occurred_at", values[.occurred_at]) { s.timestamp($0) }
+        var amount: Double?
+        if let raw = values[.amount] {
+            if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
+            else { flags.append("amount: '\(raw)' is not a number") }
+        }
+        return [.text(refKind), .text(ref), .text(occurred), .real(amount), .text(values[.type].flatMap { s.text($0) }),
+                .text(flags.isEmpty ? nil : encodeStrings(flags)), .text(hash)]
+    }
+
+    // MARK: writing rows (database thread)
+
+    mutating func write(_ prepared: PreparedRow) throws {
+        let r = insertRaw
+        r.bind(1, source.name); r.bind(2, batchId); r.bind(3, prepared.key); r.bind(4, prepared.line); r.bind(5, prepared.raw)
+        try r.step(db)
+        switch prepared {
+        case .quarantine(let line, let key, let raw, let checks, let reasons, _):
+            let q = insertQuarantine
+            q.bind(1, runId); q.bind(2, source.name); q.bind(3, batchId); q.bind(4, file); q.bind(5, line); q.bind(6, key)
+            q.bind(7, encodeStrings(checks)); q.bind(8, encodeStrings(reasons)); q.bind(9, raw); q.bind(10, Timestamp.string(now))
+            try q.step(db)
+            if let key {
+                // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
+                let table = source.entity == .person ? "staged_person" : "staged_activity"
+                try db.execute(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?",
+                               arguments: [batchId, source.name, key])
+            }
+        case .stage(let line, let key, _, let values):
+            let u = upsert
+            u.bind(1, source.name); u.bind(2, key)
+            var index: Int32
+            if source.entity == .person {
+                u.bind(3, batchId); u.bind(4, line); index = 5
+            } else {
+                u.bind(3, source.entity.rawValue); u.bind(4, batchId); u.bind(5, line); index = 6
+            }
+            for value in values {
+                switch value {
+                case .text(let t): u.bind(index, t)
+                case .real(let d): u.bind(index, d)
+                }
+                index += 1
+            }
+            u.bind(index, batchId); u.bind(index + 1, runId); u.bind(index + 2, runId)
+            try u.step(db)
+            if openQuarantineKeys.contains(key) {
+                try db.execute(sql: """
+                    UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
+                    WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
+                    """, arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(line))",
+                                     source.name, key, batchId])
+                openQuarantineKeys.remove(key)
+            }
+        }
+    }
+}
+
+enum BindValue {
+    case text(String?)
+    case real(Double?)
+}
+
+/// A row after checks and standardisation, ready for the database.
+enum PreparedRow {
+    case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
+    case stage(line: Int, key: String, raw: String, values: [BindValue])
+
+    var key: String? {
+        switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _): return k }
+    }
+    var line: Int {
+        switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _): return l }
+    }
+    var raw: String {
+        switch self { case .quarantine(_, _, let r, _, _, _): return r; case .stage(_, _, let r, _): return r }
     }
 }
 

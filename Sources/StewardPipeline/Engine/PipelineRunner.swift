@@ -77,7 +77,7 @@ public struct PipelineRunner: Sendable {
             errorFailures += failures
         }
         let failed = steps.filter { $0.status == "failed" }.count
-        let stopped = stop?.isStopped == true && steps.count < selected.count
+        let stopped = stop?.isStopped == true && (steps.count < selected.count || steps.contains { $0.status == "interrupted" })
         var status = stopped ? "interrupted" : failed == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
         var extensionNotes: [String] = []
         if !stopped {
@@ -139,7 +139,7 @@ public struct PipelineRunner: Sendable {
     }
 
     /// Mirrors steward.yml's sources and checks into the catalog, so queries can join on them.
-    func syncDefinitions() throws {
+    public func syncDefinitions() throws {
         try catalog.pool.write { db in
             let at = Timestamp.string(now())
             for s in config.sources {

@@ -1,0 +1,169 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import GRDB
+import StewardCatalog
+import StewardPipeline
+
+/// Posts the health state to the `alerts:` webhooks when it changes (ok → warn/breach, back, or between
+/// them), never while it holds. The state each webhook last received is kept in the catalog
+/// (`alert_state`), so separate `steward check` and `steward run --every` processes agree. A failed
+/// delivery is logged and audited, never fatal, and retried at the next evaluation.
+public struct AlertNotifier: Sendable {
+    public let projectName: String
+    public let webhooks: [String]
+    public let catalog: Catalog
+    public var timeout: TimeInterval = 5
+    public let log: @Sendable (String) -> Void
+
+    public init(config: ProjectConfig, catalog: Catalog, log: @escaping @Sendable (String) -> Void) {
+        self.init(projectName: config.name, webhooks: config.alerts.map(\.webhook), catalog: catalog, log: log)
+    }
+
+    public init(projectName: String, webhooks: [String], catalog: Catalog, timeout: TimeInterval = 5,
+                log: @escaping @Sendable (String) -> Void) {
+        self.projectName = projectName
+        self.webhooks = webhooks
+        self.catalog = catalog
+        self.timeout = timeout
+        self.log = log
+    }
+
+    public struct Delivery: Sendable, Equatable {
+        public var webhook: String
+        public var delivered: Bool
+        public var error: String?
+    }
+
+    /// Sends the report to each webhook whose last delivered state differs. Returns the attempts made.
+    @discardableResult
+    public func notify(_ report: HealthReport) -> [Delivery] {
+        var attempts: [Delivery] = []
+        for hook in webhooks {
+            let previous: HealthState
+            do { previous = try lastState(hook) } catch {
+                log("alerts: cannot read alert state: \(error)")
+                continue
+            }
+            guard previous != report.status else { continue }
+            let body = Self.payload(project: projectName, report: report, previous: previous)
+            let error = post(body, to: hook)
+            attempts.append(Delivery(webhook: hook, delivered: error == nil, error: error))
+            do {
+                try catalog.pool.write { db in
+                    let at = Timestamp.now()
+                    if let error {
+                        try db.execute(sql: """
+                            INSERT INTO alert_state (webhook, status, changed_at, last_error, last_error_at) VALUES (?, ?, ?, ?, ?)
+                            ON CONFLICT(webhook) DO UPDATE SET last_error = excluded.last_error, last_error_at = excluded.last_error_at
+                            """, arguments: [hook, previous.rawValue, at, error, at])
+                        try Catalog.audit(db, action: "alert_failed", subject: "webhook:\(hook)", detail: "\(report.status.rawValue): \(error)")
+                    } else {
+                        try db.execute(sql: """
+                            INSERT INTO alert_state (webhook, status, problems_json, changed_at) VALUES (?, ?, ?, ?)
+                            ON CONFLICT(webhook) DO UPDATE SET status = excluded.status, problems_json = excluded.problems_json,
+                                changed_at = excluded.changed_at, last_error = NULL, last_error_at = NULL
+                            """, arguments: [hook, report.status.rawValue, encodeStrings(report.problems.map(\.message)), at])
+                        try Catalog.audit(db, action: "alert", subject: "webhook:\(hook)",
+                                          detail: "\(previous.rawValue) → \(report.status.rawValue), \(report.problems.count) problems")
+                    }
+                }
+            } catch {
+                log("alerts: cannot record alert state: \(error)")
+            }
+            if let error { log("alerts: delivery to \(hook) failed: \(error)") }
+        }
+        return attempts
+    }
+
+    /// The state this webhook last received (`ok` before the first message).
+    public func lastState(_ hook: String) throws -> HealthState {
+        try catalog.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT status FROM alert_state WHERE webhook = ?", arguments: [hook])
+                .flatMap(HealthState.init(rawValue:)) ?? .ok
+        }
+    }
+
+    /// Slack-compatible: `text` is what Slack shows; `status`, `previous` and `problems` are for machines.
+    public static func payload(project: String, report: HealthReport, previous: HealthState) -> [String: Any] {
+        let header: String
+        switch report.status {
+        case .ok: header = "✅ \(project): all clear (was \(previous.rawValue))"
+        case .warn: header = "⚠️ \(project): WARN, \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
+        case .breach: header = "🚨 \(project): BREACH, \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
+        }
+        let lines = report.problems.prefix(20).map { "• \($0.kind) \($0.subject): \($0.message)" }
+        let more = report.problems.count > 20 ? ["… and \(report.problems.count - 20) more"] : []
+        return [
+            "text": ([header] + lines + more).joined(separator: "\n"),
+            "project": project,
+            "status": report.status.rawValue,
+            "previous": previous.rawValue,
+            "at": Timestamp.now(),
+            "problems": report.problems.map { ["kind": $0.kind, "subject": $0.subject, "message": $0.message,
+                                               "severity": $0.severity.rawValue] },
+        ]
+    }
+
+    /// POSTs JSON; returns nil on a 2xx answer, else what went wrong.
+    func post(_ body: [String: Any], to hook: String) -> String? {
+        guard let url = URL(string: hook), let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
+            return "invalid webhook URL or payload"
+        }
+        var request = URLRequest(url: url, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = data
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = timeout
+        config.timeoutIntervalForResource = timeout
+        let session = URLSession(configuration: config)
+        let task = session.dataTask(with: request) { _, response, error in
+            if let error { box.set(error.localizedDescription) }
+            else if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) { box.set("HTTP \(http.statusCode)") }
+            done.signal()
+        }
+        task.resume()
+        if done.wait(timeout: .now() + timeout + 1) == .timedOut {
+            task.cancel()
+            box.set("timed out after \(Int(timeout))s")
+        }
+        session.finishTasksAndInvalidate()
+        return box.value
+    }
+}
+
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: String?
+    func set(_ e: String) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+    var value: String? { lock.lock(); defer { lock.unlock() }; return error }
+}
+
+/// Evaluates KPIs, anomalies and health after every pipeline run and sends alerts on a state change.
+/// Pass it to `PipelineRunner(extensions:)`.
+public struct KPIEvaluation: RunExtension {
+    public let name = "kpi"
+    public let log: @Sendable (String) -> Void
+    public let onReport: @Sendable (HealthReport) -> Void
+
+    public init(log: @escaping @Sendable (String) -> Void = { _ in }, onReport: @escaping @Sendable (HealthReport) -> Void = { _ in }) {
+        self.log = log
+        self.onReport = onReport
+    }
+
+    public func afterLoad(runId: Int64, summary: RunSummary, config: ProjectConfig, catalog: Catalog,
+                          progress: ProgressReporter) throws -> String? {
+        let report = try HealthCheck(config: config, catalog: catalog).report(currentRun: (runId, summary.status))
+        AlertNotifier(config: config, catalog: catalog, log: log).notify(report)
+        onReport(report)
+        var counts: [KPIState: Int] = [:]
+        for k in report.kpis { counts[k.status, default: 0] += 1 }
+        let kpiText = KPIState.allCases.compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }.joined(separator: ", ")
+        return "health \(report.status.rawValue)" + (kpiText.isEmpty ? "" : "; KPIs \(kpiText)")
+            + (report.anomalies.isEmpty ? "" : "; \(report.anomalies.count) anomalies")
+    }
+}

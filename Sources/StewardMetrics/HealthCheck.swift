@@ -1,0 +1,110 @@
+import Foundation
+import StewardCatalog
+import StewardPipeline
+
+/// The on-call verdict: `ok`, `warn` or `breach` (exit codes 0, 1, 2 of `steward check`).
+public enum HealthState: String, Sendable, Codable, Comparable, CaseIterable {
+    case ok, warn, breach
+
+    public var exitCode: Int32 { self == .ok ? 0 : self == .warn ? 1 : 2 }
+    private var rank: Int { self == .ok ? 0 : self == .warn ? 1 : 2 }
+    public static func < (a: HealthState, b: HealthState) -> Bool { a.rank < b.rank }
+}
+
+/// One line of `steward check`.
+public struct HealthProblem: Sendable, Equatable, Codable {
+    /// `stale_source`, `late_source`, `never_loaded`, `failed_source`, `failed_run`, `failing_checks`,
+    /// `kpi_breached`, `kpi_at_risk`, `anomaly`.
+    public var kind: String
+    public var subject: String
+    public var message: String
+    public var severity: HealthState
+}
+
+public struct HealthReport: Sendable, Equatable {
+    public var status: HealthState
+    public var problems: [HealthProblem]
+    public var kpis: [KPIStatus]
+    public var anomalies: [Anomaly]
+}
+
+/// Gathers every problem on-call cares about: sources, the last run, error checks, KPIs, anomalies.
+public struct HealthCheck: Sendable {
+    public let config: ProjectConfig
+    public let catalog: Catalog
+    public let now: Date
+    public var anomalyDetector = AnomalyDetector()
+
+    public init(config: ProjectConfig, catalog: Catalog, now: Date = Date()) {
+        self.config = config
+        self.catalog = catalog
+        self.now = now
+    }
+
+    /// Evaluates KPIs (storing a measurement each), anomalies and source health.
+    /// - parameter currentRun: the run being finished by the pipeline (its row still says `running`).
+    public func report(kpis: [KPIStatus]? = nil, currentRun: (id: Int64, status: String)? = nil,
+                       storeMeasurements: Bool = true) throws -> HealthReport {
+        var problems: [HealthProblem] = []
+        for s in try catalog.sourceOverviews(now: now) {
+            switch s.freshnessStatus {
+            case .error:
+                problems.append(HealthProblem(kind: "stale_source", subject: s.name,
+                    message: "no new data for \(Duration.describe(s.freshnessAge ?? 0)) (error after \(Duration.describe(s.errorAfter ?? 0)))",
+                    severity: .breach))
+            case .warn:
+                problems.append(HealthProblem(kind: "late_source", subject: s.name,
+                    message: "no new data for \(Duration.describe(s.freshnessAge ?? 0)) (warn after \(Duration.describe(s.warnAfter ?? 0)))",
+                    severity: .warn))
+            case .never:
+                problems.append(HealthProblem(kind: "never_loaded", subject: s.name, message: "never loaded", severity: .warn))
+            case .ok: break
+            }
+            if s.lastStepStatus == "failed" {
+                problems.append(HealthProblem(kind: "failed_source", subject: s.name,
+                                              message: "last load failed: \(s.lastStepMessage ?? "no message")", severity: .breach))
+            }
+        }
+        let last = try catalog.lastRun()
+        let runId = currentRun?.id ?? last?.id
+        let runStatus = currentRun?.status ?? last?.status
+        if let runId, let runStatus {
+            switch runStatus {
+            case "failed":
+                problems.append(HealthProblem(kind: "failed_run", subject: "run:\(runId)", message: "run \(runId) failed", severity: .breach))
+            case "partial", "interrupted":
+                problems.append(HealthProblem(kind: "failed_run", subject: "run:\(runId)",
+                                              message: "run \(runId) \(runStatus)\(last?.id == runId ? last?.message.map { ": \($0)" } ?? "" : "")",
+                                              severity: .warn))
+            default: break
+            }
+        }
+        let quality = try catalog.qualityOverview(trendLength: 1)
+        for source in quality.sources {
+            let failing = source.checks.filter { $0.severity == "error" && $0.failed > 0 }
+            guard !failing.isEmpty else { continue }
+            let rows = failing.reduce(0) { $0 + $1.failed }
+            problems.append(HealthProblem(kind: "failing_checks", subject: source.source,
+                message: "\(failing.count) error check\(failing.count == 1 ? "" : "s") failing (\(failing.map(\.name).joined(separator: ", "))), \(rows) rows quarantined",
+                severity: .warn))
+        }
+        let kpis = try kpis ?? KPIEvaluator(config: config, catalog: catalog, now: now).evaluate(store: storeMeasurements, runId: currentRun?.id)
+        for k in kpis {
+            switch k.status {
+            case .breached:
+                problems.append(HealthProblem(kind: "kpi_breached", subject: k.name, message: "KPI breached: \(k.reason)", severity: .breach))
+            case .atRisk:
+                problems.append(HealthProblem(kind: "kpi_at_risk", subject: k.name, message: "KPI at risk: \(k.reason)", severity: .warn))
+            case .met, .noData: break
+            }
+        }
+        let anomalies = try anomalyDetector.detect(catalog: catalog, runId: currentRun?.id, now: now,
+                                                   currentQuality: currentRun == nil ? nil : quality.score)
+        for a in anomalies {
+            problems.append(HealthProblem(kind: "anomaly", subject: a.metric == .rowsLoaded ? a.subject : a.metric.rawValue,
+                                          message: a.message, severity: .warn))
+        }
+        let status = problems.map(\.severity).max() ?? .ok
+        return HealthReport(status: status, problems: problems, kpis: kpis, anomalies: anomalies)
+    }
+}

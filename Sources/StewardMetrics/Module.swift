@@ -1,2 +1,0 @@
-/// StewardMetrics: see ARCHITECTURE.md for what this module owns.
-enum StewardMetricsModule {}
