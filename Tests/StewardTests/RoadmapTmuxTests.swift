@@ -70,7 +70,7 @@ struct RoadmapTmuxTests {
             let command = "env LANG=C.UTF-8 TERM=tmux-256color XDG_STATE_HOME=\(dir)/state \(bin) tui --project \(dir); echo EXIT=$?; sleep 4"
             try Self.tmux(socket, ["new-session", "-d", "-s", "s", "-x", "100", "-y", "30", command])
             _ = try Self.waitFor("Sources", socket: socket)
-            try Self.tmux(socket, ["send-keys", "-t", "s", "4"])
+            try Self.tmux(socket, ["send-keys", "-t", "s", "5"])
             _ = try Self.waitFor("Phase 1: Foundation", socket: socket)
             try Self.tmux(socket, ["send-keys", "-t", "s", "/"])
             try Self.tmux(socket, ["send-keys", "-t", "s", "-l", "SCD"])
