@@ -35,6 +35,7 @@ struct ConsoleSessionTests {
     /// Draws the current state without the loop's clock tick: a slow CI machine must not let a
     /// 5-second status message expire between the assertion on the state and the one on the screen.
     func draw(_ session: ConsoleSession, _ backend: TestBackend) {
+        session.send(.resize(width: backend.size.width, height: backend.size.height), backend: backend)
         var buffer = ScreenBuffer(width: backend.size.width, height: backend.size.height)
         ConsoleApp.render(session.state, into: &buffer)
         backend.draw(buffer)
