@@ -34,6 +34,9 @@ extension Schema {
             );
             CREATE INDEX kpi_manual_value_by_kpi ON kpi_manual_value(kpi, at);
 
+            -- Uptime reads each source's load times in a window: an index-only range scan per source.
+            CREATE INDEX batch_by_source_time ON batch(source, loaded_at);
+
             CREATE TABLE alert_state (
                 webhook TEXT PRIMARY KEY,
                 status TEXT NOT NULL CHECK (status IN ('ok','warn','breach')),

@@ -46,7 +46,13 @@ public struct HealthCheck: Sendable {
     public func report(kpis: [KPIStatus]? = nil, currentRun: (id: Int64, status: String)? = nil,
                        storeMeasurements: Bool = true) throws -> HealthReport {
         var problems: [HealthProblem] = []
-        for s in try catalog.sourceOverviews(now: now) {
+        let overviews = try catalog.sourceOverviews(now: now)
+        // Sources in steward.yml the catalog has not seen yet (added since the last run, or no run at all).
+        let known = Set(overviews.map(\.name))
+        for s in config.sources where !known.contains(s.name) {
+            problems.append(HealthProblem(kind: "never_loaded", subject: s.name, message: "never loaded (not in the catalog yet)", severity: .warn))
+        }
+        for s in overviews {
             switch s.freshnessStatus {
             case .error:
                 problems.append(HealthProblem(kind: "stale_source", subject: s.name,
@@ -68,6 +74,9 @@ public struct HealthCheck: Sendable {
         let last = try catalog.lastRun()
         let runId = currentRun?.id ?? last?.id
         let runStatus = currentRun?.status ?? last?.status
+        if runId == nil {
+            problems.append(HealthProblem(kind: "never_run", subject: "pipeline", message: "the pipeline has never run (steward run)", severity: .warn))
+        }
         if let runId, let runStatus {
             switch runStatus {
             case "failed":

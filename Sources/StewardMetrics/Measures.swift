@@ -124,35 +124,29 @@ public struct Measures: Sendable {
         try catalog.pool.read { db in
             let limits = try Row.fetchAll(db, sql: "SELECT name, error_after_seconds FROM source WHERE error_after_seconds IS NOT NULL")
             guard !limits.isEmpty else { return nil }
-            let maxLimit = limits.map { $0["error_after_seconds"] as Double }.max() ?? 0
             // Uptime counts from the moment every source had delivered once (a catalog's first run loads
             // its sources one after another); a source that never loaded counts as down from the first load.
-            guard let firstText = try String.fetchOne(db, sql: "SELECT MIN(loaded_at) FROM batch"),
-                  var first = Timestamp.date(firstText) else { return nil }
-            let names = limits.map { $0["name"] as String }
-            let firstLoads = try Row.fetchAll(db, sql: """
-                SELECT source, MIN(loaded_at) AS first FROM batch WHERE source IN (\(names.map { _ in "?" }.joined(separator: ","))) GROUP BY source
-                """, arguments: StatementArguments(names))
-            if firstLoads.count == names.count, let allIn = firstLoads.compactMap({ Timestamp.date($0["first"]) }).max() {
-                first = allIn
+            var firstLoads: [String: Date] = [:]
+            for row in limits {
+                let name: String = row["name"]
+                if let t = try String.fetchOne(db, sql: "SELECT MIN(loaded_at) FROM batch WHERE source = ?", arguments: [name])
+                    .flatMap(Timestamp.date) { firstLoads[name] = t }
             }
+            guard let earliest = firstLoads.values.min() else { return nil }
+            let first = firstLoads.count == limits.count ? firstLoads.values.max()! : earliest
             let windowStart = now.addingTimeInterval(-uptimeWindow)
             let start = max(windowStart, first)
             guard start < now else { return UptimeResult(window: uptimeWindow, covered: 0, down: 0, sources: limits.count) }
-            var loads: [String: [Double]] = [:]
-            // SQLite turns the timestamps into epoch seconds (in C: thousands of batches in a 30-day window).
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT source, (julianday(loaded_at) - 2440587.5) * 86400.0 FROM batch WHERE loaded_at >= ?
-                """, arguments: [Timestamp.string(start.addingTimeInterval(-maxLimit))])
-            while let row = try rows.next() {
-                if let t: Double = row[1] { loads[row[0], default: []].append(t) }
-            }
-            var down: [(Double, Double)] = []
             let s0 = start.timeIntervalSince1970, s1 = now.timeIntervalSince1970
+            var down: [(Double, Double)] = []
             for row in limits {
                 let name: String = row["name"]
                 let limit: Double = row["error_after_seconds"]
-                down += Self.downIntervals(loads: (loads[name] ?? []).sorted(), limit: limit, from: s0, to: s1)
+                // In load order, as epoch seconds computed by SQLite (index-only scan of batch_by_source_time).
+                let loads = try Double.fetchAll(db, sql: """
+                    SELECT (julianday(loaded_at) - 2440587.5) * 86400.0 FROM batch WHERE source = ? AND loaded_at >= ? ORDER BY loaded_at
+                    """, arguments: [name, Timestamp.string(start.addingTimeInterval(-limit))])
+                down += Self.downIntervals(loads: loads, limit: limit, from: s0, to: s1)
             }
             return UptimeResult(window: uptimeWindow, covered: s1 - s0, down: Self.unionLength(down), sources: limits.count)
         }

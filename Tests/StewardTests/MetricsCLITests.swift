@@ -112,6 +112,10 @@ func kpiProject(webhook: String? = nil) -> TempProject {
         try await offPool {
             let p = kpiProject()
             let dir = p.dir.path
+            // Before any run: a warning, not a silent "ok".
+            let before = try StewardBinary.run(["check", "--project", dir])
+            #expect(before.status == 1)
+            #expect(before.stdout.contains("never_run") && before.stdout.contains("never_loaded people"))
             #expect(try StewardBinary.run(["run", "--project", dir]).status == 0)
             // Nothing recorded for the manual KPI: no_data is not a problem.
             let ok = try StewardBinary.run(["check", "--json", "--project", dir])
