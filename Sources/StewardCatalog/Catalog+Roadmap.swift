@@ -85,6 +85,10 @@ public struct RoadmapNote: Sendable, Equatable {
     public var actor: String
     public var at: Date
 
+    public init(taskId: String, taskText: String, note: String, actor: String, at: Date) {
+        self.taskId = taskId; self.taskText = taskText; self.note = note; self.actor = actor; self.at = at
+    }
+
     init(_ row: Row) {
         taskId = row["task_id"]; taskText = row["task_text"]; note = row["note"]; actor = row["actor"]
         at = Timestamp.date(row["at"]) ?? Date(timeIntervalSince1970: 0)

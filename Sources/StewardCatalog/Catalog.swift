@@ -129,8 +129,9 @@ public enum Timestamp {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    // Howard Hinnant's civil-from-days algorithm: no calendar objects on hot paths.
-    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
+    /// (year, month, day) of a day number since 1970-01-01 (Howard Hinnant's civil_from_days): the
+    /// one calendar conversion of the project, with no calendar objects on hot paths.
+    public static func civil(fromDays z0: Int) -> (year: Int, month: Int, day: Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -143,6 +144,7 @@ public enum Timestamp {
         return (m <= 2 ? y + 1 : y, m, d)
     }
 
+    /// Days since 1970-01-01 of a calendar date (Howard Hinnant's days_from_civil).
     public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400

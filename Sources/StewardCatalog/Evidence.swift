@@ -104,13 +104,13 @@ extension Catalog {
             let at = try String.fetchOne(db, sql: "SELECT last_loaded_at FROM source_stats WHERE source = ?", arguments: [name])
             return at.map { .present("\(name) loaded at \($0)") } ?? .absent("\(name) never loaded")
         case .customersExist:
-            guard let table = try firstTable(db, ["customer", "customers", "golden_customer", "customer_golden", "dim_customer", "customer_dim"]) else {
+            guard let table = try firstTable(db, ["golden_customer"]) else {
                 return .unknown("no customer table yet (identity resolution has not run)")
             }
             let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM \(table) LIMIT 1)") ?? 0
             return n > 0 ? .present("customers in \(table)") : .absent("\(table) is empty")
         case .scd2Versions:
-            guard let table = try scd2Table(db) else { return .unknown("no customer history table yet") }
+            guard let table = try firstTable(db, ["customer_dim"]) else { return .unknown("no customer history table yet") }
             let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM \(table) LIMIT 1)") ?? 0
             return n > 0 ? .present("versions in \(table)") : .absent("\(table) has no versions")
         }
@@ -118,16 +118,6 @@ extension Catalog {
 
     private static func firstTable(_ db: Database, _ names: [String]) throws -> String? {
         for name in names where try db.tableExists(name) { return name }
-        return nil
-    }
-
-    /// The table with SCD Type 2 columns (valid_from, valid_to, is_current) whose name mentions customers.
-    private static func scd2Table(_ db: Database) throws -> String? {
-        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%customer%' ORDER BY name")
-        for t in tables {
-            let cols = Set(try db.columns(in: t).map(\.name))
-            if cols.isSuperset(of: ["valid_from", "valid_to", "is_current"]) { return t }
-        }
         return nil
     }
 }

@@ -207,6 +207,7 @@ enum Schema {
                 BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END;
             """)
         }
+        registerIdentity(&migrator)
         registerRoadmap(&migrator)
         registerMetrics(&migrator)
         return migrator

@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardRoadmap
 import StewardMetrics
 
 /// How the console is started. The `steward` executable fills this from flags and steward.yml.
@@ -19,6 +20,9 @@ public struct ConsoleOptions: Sendable {
     public var logFile: URL?
     /// Where themes are looked for; nil means the standard places (see `ThemeLibrary.standard`).
     public var themeDirectories: [URL]?
+    /// The project's roadmap file (Roadmap pane) and its `evidence:` rules.
+    public var roadmap: URL?
+    public var evidence: [EvidenceRule] = []
     /// The KPIs the SLA/KPI pane measures (from steward.yml and the roadmap).
     public var kpiDefinitions: [KPIDefinition] = []
 
@@ -76,6 +80,10 @@ public final class ConsoleSession {
     /// Reads a snapshot off the main actor (the catalog in real use; canned data in tests and demos).
     public typealias Loader = @Sendable (SnapshotRequest) async throws -> ConsoleSnapshot
     let load: Loader
+    /// Where roadmap notes are kept and ticks audited (nil with canned data).
+    let catalogURL: URL?
+    /// The project's roadmap file, written at once when a task is ticked.
+    let roadmapURL: URL?
     let runner: ConsoleRunner?
     let library: ThemeLibrary
     let log: ConsoleLog
@@ -83,20 +91,23 @@ public final class ConsoleSession {
 
     public convenience init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
                             environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
-        let source = SnapshotSource(url: catalogURL, kpiDefinitions: options.kpiDefinitions)
+        let source = SnapshotSource(url: catalogURL, roadmap: options.roadmap, evidence: options.evidence,
+                                    kpiDefinitions: options.kpiDefinitions)
         let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
         try self.init(options: options, catalogPath: path, loader: { try await source.load($0) }, runner: runner,
-                      environment: environment, log: log)
+                      catalogURL: catalogURL, environment: environment, log: log)
     }
 
     public init(options: ConsoleOptions, catalogPath: String, loader: @escaping Loader, runner: ConsoleRunner?,
-                environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
+                catalogURL: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
         library = options.themeDirectories.map(ThemeLibrary.init(directories:)) ?? ThemeLibrary.standard(environment: environment)
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         let themeName = noColor ? "monochrome" : (options.theme ?? options.projectTheme ?? "dark")
         let theme = try library.load(themeName)
         let keyMap = try KeyMap.standard.applying(options.keyOverrides)
         load = loader
+        self.catalogURL = catalogURL
+        roadmapURL = options.roadmap
         self.runner = runner
         self.log = log
         state = AppState(projectName: options.projectName, catalogPath: catalogPath, width: 80, height: 24, theme: theme,
@@ -197,10 +208,40 @@ public final class ConsoleSession {
             backend.copyToClipboard(text)
         case .loadTheme(let name):
             do { send(.themeLoaded(try library.load(name)), backend: backend) } catch { send(.themeFailed("\(error)"), backend: backend) }
+        case .setRoadmapTask(let id, let target):
+            send(writeRoadmap(id: id, state: target), backend: backend)
+        case .addRoadmapNote(let id, let note):
+            send(addNote(id: id, note: note), backend: backend)
         case .log(let text):
             log.write(text)
         case .quit:
             break
+        }
+    }
+
+    /// Ticks or unticks in the file at once (re-reading it first if it changed on disk), then audits.
+    func writeRoadmap(id: String, state target: TaskState) -> Message {
+        guard let url = roadmapURL else { return .roadmapWriteFailed("no roadmap file in steward.yml") }
+        do {
+            var file = try state.snapshot?.roadmap.map { RoadmapFile(url: url, document: $0.document) } ?? RoadmapFile(url: url)
+            let catalog = try catalogURL.map { try Catalog.open(at: $0) }
+            let change = try file.set(id, to: target, auditingIn: catalog)
+            let verb = target == .done ? "ticked" : "unticked"
+            let note = change.reloaded ? " (the file had changed on disk: re-read first)" : ""
+            return .roadmapWritten("\(verb) “\(change.task.plainText)” in \(url.lastPathComponent):\(change.task.line)\(note)", file.document)
+        } catch {
+            return .roadmapWriteFailed("\(error)")
+        }
+    }
+
+    func addNote(id: String, note: String) -> Message {
+        guard let url = catalogURL else { return .roadmapWriteFailed("no catalog to keep notes in") }
+        do {
+            let text = state.snapshot?.roadmap?.document.task(id: id)?.plainText ?? ""
+            try Catalog.open(at: url).addRoadmapNote(taskId: id, taskText: text, note: note)
+            return .roadmapWritten(note.isEmpty ? "note cleared" : "note saved for “\(text)”", nil)
+        } catch {
+            return .roadmapWriteFailed("\(error)")
         }
     }
 

@@ -61,8 +61,8 @@ public struct Measures: Sendable {
     public enum IdentityTables {
         /// `customer_lookup_timing(at TEXT, duration_ms REAL)`: one row per customer lookup, timed by Steward.
         public static let lookupTiming = "customer_lookup_timing"
-        /// `customer_link(source TEXT, record_key TEXT, customer_id …)`: each staged person record's customer.
-        public static let link = "customer_link"
+        /// `identity_member(source, record_key, customer_id, …)`: each staged person record's customer.
+        public static let link = "identity_member"
         /// `churn_model(trained_at TEXT, accuracy REAL)`: held-out accuracy of each trained model.
         public static let churnModel = "churn_model"
     }
@@ -199,6 +199,9 @@ public struct Measures: Sendable {
         try catalog.pool.read { db in
             guard try db.tableExists(IdentityTables.link) else {
                 return .noData("identity resolution has not run: no \(IdentityTables.link) table")
+            }
+            guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(IdentityTables.link))") == 1 else {
+                return .noData("identity resolution has not linked any record yet (the \(IdentityTables.link) table is empty)")
             }
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*) AS total,

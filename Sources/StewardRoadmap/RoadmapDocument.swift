@@ -12,7 +12,7 @@ import Foundation
 /// heading above them is skipped), the headings below a phase are its sections (months).
 /// `- [ ]`, `* [x]`, `+ [X]`, `1. [ ]` items are tasks; `[-]` and `[~]` mean in progress; indented
 /// task items are subtasks. Code fences, tables and other text hold no tasks.
-public struct RoadmapDocument: Sendable {
+public struct RoadmapDocument: Sendable, Equatable {
     /// The file's bytes exactly as read.
     public let bytes: [UInt8]
     /// The document title: a single level-1 heading above the phases, if any.
@@ -46,7 +46,30 @@ public struct RoadmapDocument: Sendable {
          metricTables: [MetricRow], timeline: [TimelineEntry]) {
         self.bytes = bytes; self.title = title; self.headings = headings; self.phases = phases
         self.tasks = tasks; self.metricTables = metricTables; self.timeline = timeline
+        var map: [String: Int] = [:]
+        map.reserveCapacity(tasks.count)
+        for (i, t) in tasks.enumerated() { map[t.id] = i }
+        indexById = map
     }
+
+    /// This document after one checkbox byte changed: same structure, one task's state.
+    func changing(task index: Int, to state: TaskState, bytes newBytes: [UInt8]) -> RoadmapDocument {
+        var tasks = self.tasks
+        tasks[index].state = state
+        return RoadmapDocument(bytes: newBytes, title: title, headings: headings, phases: phases, tasks: tasks,
+                               metricTables: metricTables, timeline: timeline, indexById: indexById)
+    }
+
+    private init(bytes: [UInt8], title: String?, headings: [Heading], phases: [Phase], tasks: [RoadmapTask],
+                 metricTables: [MetricRow], timeline: [TimelineEntry], indexById: [String: Int]) {
+        self.bytes = bytes; self.title = title; self.headings = headings; self.phases = phases
+        self.tasks = tasks; self.metricTables = metricTables; self.timeline = timeline; self.indexById = indexById
+    }
+
+    func index(of id: String) -> Int? { indexById[id] }
+
+    /// Everything in a document derives from its bytes.
+    public static func == (a: RoadmapDocument, b: RoadmapDocument) -> Bool { a.bytes == b.bytes }
 
     /// The task with this id, or the only task whose id starts with it (so ids can be shortened).
     public func task(id: String) -> RoadmapTask? {
@@ -58,12 +81,7 @@ public struct RoadmapDocument: Sendable {
     /// Top-level tasks (no parent task).
     public var rootTasks: [RoadmapTask] { tasks.filter { $0.parent == nil } }
 
-    private var indexById: [String: Int] {
-        var map: [String: Int] = [:]
-        map.reserveCapacity(tasks.count)
-        for (i, t) in tasks.enumerated() { map[t.id] = i }
-        return map
-    }
+    private let indexById: [String: Int]
 }
 
 public struct Heading: Sendable, Equatable {

@@ -22,6 +22,12 @@ public struct RoadmapFile: Sendable {
         self.document = try RoadmapDocument(contentsOf: url)
     }
 
+    /// A file as it was read earlier (what the user saw): `set` re-reads it if it changed since.
+    public init(url: URL, document: RoadmapDocument) {
+        self.url = url
+        self.document = document
+    }
+
     /// What a `set` did.
     public struct Change: Sendable {
         public var task: RoadmapTask
@@ -60,7 +66,9 @@ public struct RoadmapFile: Sendable {
         guard task.state != state else { return Change(task: task, previous: task.state, reloaded: reloaded, written: false) }
         let bytes = document.setting(task.id, to: state)
         try Self.writeAtomically(bytes, to: url)
-        document = RoadmapDocument(bytes: bytes)
+        // One byte changed: the structure (ids, lines, offsets) is the same, so no re-parse.
+        if let i = document.index(of: task.id) { document = document.changing(task: i, to: state, bytes: bytes) }
+        else { document = RoadmapDocument(bytes: bytes) }
         return Change(task: document.task(id: task.id) ?? task, previous: task.state, reloaded: reloaded, written: true)
     }
 

@@ -29,6 +29,7 @@ struct RoadmapParser {
         var headingStack: [Int] = []
         var taskStack: [(indent: Int, task: Int)] = []
         var inDeliverables = false
+        var inTimeline = false
         var tableRows: [(line: Int, cells: [String])] = []
         let n = b.count
 
@@ -97,12 +98,12 @@ struct RoadmapParser {
                     headingStack.append(headings.count - 1)
                     taskStack.removeAll()
                     inDeliverables = title.lowercased().hasPrefix("deliverables")
+                    inTimeline = title.lowercased().contains("timeline")
                     continue
                 }
             }
 
-            if let entry = timelineEntry(i, contentEnd, line: lineNo),
-               let h = headingStack.last, headings[h].title.lowercased().contains("timeline") {
+            if inTimeline, let entry = timelineEntry(i, contentEnd, line: lineNo) {
                 timeline.append(entry)
                 continue
             }
@@ -135,7 +136,7 @@ struct RoadmapParser {
 
             // Other text: a `**Deliverables:**` label opens a deliverables list; an unindented
             // paragraph ends the current task list.
-            let plain = Normalise.plain(text(i, contentEnd)).trimmingCharacters(in: .whitespaces)
+            let plain = mentionsDeliverables(i, contentEnd) ? Normalise.plain(text(i, contentEnd)).trimmingCharacters(in: .whitespaces) : ""
             if plain.lowercased().hasPrefix("deliverables") {
                 inDeliverables = true
                 if let colon = plain.firstIndex(of: ":") {
@@ -148,6 +149,13 @@ struct RoadmapParser {
             if indent == 0 { taskStack.removeAll(); inDeliverables = false }
         }
         flushTable(&self)
+    }
+
+    /// Cheap pre-check: the line starts with `Deliverables` after emphasis markers.
+    private func mentionsDeliverables(_ from: Int, _ end: Int) -> Bool {
+        var i = from
+        while i < end && (b[i] == UInt8(ascii: "*") || b[i] == UInt8(ascii: "_")) { i += 1 }
+        return i < end && (b[i] == UInt8(ascii: "D") || b[i] == UInt8(ascii: "d"))
     }
 
     /// `- `, `* `, `+ `, `1. `, `1) ` then optionally `[c] `: the checkbox byte and the text start.
@@ -399,48 +407,61 @@ struct RoadmapParser {
 public enum Normalise {
     /// Markdown emphasis, code ticks and link targets removed: `**Set up** [CI](x)` → `Set up CI`.
     public static func plain(_ s: String) -> String {
-        guard s.contains(where: { $0 == "*" || $0 == "_" || $0 == "`" || $0 == "~" || $0 == "[" }) else { return s }
-        let chars = Array(s)
-        var out = ""
-        out.reserveCapacity(chars.count)
-        var i = 0
-        func isSpace(_ k: Int) -> Bool { k < 0 || k >= chars.count || chars[k].isWhitespace || chars[k].isPunctuation && chars[k] != "*" && chars[k] != "_" }
-        while i < chars.count {
-            let c = chars[i]
-            switch c {
-            case "*", "~", "`":
-                i += 1
-            case "_":
-                // Keep snake_case: only drop underscores at word edges.
-                if isSpace(i - 1) || isSpace(i + 1) || (i + 1 < chars.count && chars[i + 1] == "_") || (i > 0 && chars[i - 1] == "_") {
-                    i += 1
-                } else { out.append(c); i += 1 }
-            case "[":
-                // [text](url) → text
-                if let close = chars[i...].firstIndex(of: "]"), close + 1 < chars.count, chars[close + 1] == "(",
-                   let paren = chars[(close + 1)...].firstIndex(of: ")") {
-                    out.append(contentsOf: chars[(i + 1)..<close])
-                    i = paren + 1
-                } else { out.append(c); i += 1 }
-            default:
+        var s = s
+        return s.withUTF8 { u in
+            let star = UInt8(ascii: "*"), under = UInt8(ascii: "_"), tick = UInt8(ascii: "`"), tilde = UInt8(ascii: "~")
+            let open = UInt8(ascii: "["), close = UInt8(ascii: "]")
+            guard u.contains(where: { $0 == star || $0 == under || $0 == tick || $0 == tilde || $0 == open }) else {
+                return String(decoding: u, as: UTF8.self)
+            }
+            // A word byte: letters, digits and anything non-ASCII.
+            func word(_ k: Int) -> Bool {
+                guard k >= 0, k < u.count else { return false }
+                let c = u[k]
+                return c >= 0x80 || (c >= 48 && c <= 57) || (c | 0x20 >= 97 && c | 0x20 <= 122)
+            }
+            var out: [UInt8] = []
+            out.reserveCapacity(u.count)
+            var i = 0
+            while i < u.count {
+                let c = u[i]
+                if c == star || c == tick || c == tilde { i += 1; continue }
+                if c == under {
+                    // Keep snake_case: drop underscores only at word edges.
+                    if word(i - 1) && word(i + 1) { out.append(c) }
+                    i += 1; continue
+                }
+                if c == open, let cl = u[i...].firstIndex(of: close), cl + 1 < u.count, u[cl + 1] == UInt8(ascii: "("),
+                   let paren = u[(cl + 1)...].firstIndex(of: UInt8(ascii: ")")) {
+                    // [text](url) → text
+                    out.append(contentsOf: u[(i + 1)..<cl])
+                    i = paren + 1; continue
+                }
                 out.append(c); i += 1
             }
+            return String(decoding: out, as: UTF8.self)
         }
-        return out
     }
 
     /// Lower-case words separated by single spaces: for ids and matching.
+    /// ASCII letters are lower-cased; any non-ASCII character counts as a letter.
     public static func key(_ s: String) -> String {
-        var out = ""
-        var pendingSpace = false
-        for ch in plain(s).lowercased().unicodeScalars {
-            if CharacterSet.alphanumerics.contains(ch) {
-                if pendingSpace && !out.isEmpty { out.append(" ") }
-                pendingSpace = false
-                out.unicodeScalars.append(ch)
-            } else { pendingSpace = true }
+        var p = plain(s)
+        return p.withUTF8 { u in
+            var out: [UInt8] = []
+            out.reserveCapacity(u.count)
+            var pendingSpace = false
+            for c in u {
+                let lower = c >= 65 && c <= 90 ? c | 0x20 : c
+                let isWord = c >= 0x80 || (c >= 48 && c <= 57) || (lower >= 97 && lower <= 122)
+                if isWord {
+                    if pendingSpace && !out.isEmpty { out.append(32) }
+                    pendingSpace = false
+                    out.append(lower)
+                } else { pendingSpace = true }
+            }
+            return String(decoding: out, as: UTF8.self)
         }
-        return out
     }
 
     /// `Phase 2: Data Integration & Quality (Q2 2024)` → `Data Integration & Quality`.

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// Each top-level task weighs one: a ticked task counts 1, an unticked task with subtasks the mean
 /// of its subtasks (recursively), any other 0. Subtasks roll up; they are not counted on their own.
-public struct RoadmapProgress: Sendable {
+public struct RoadmapProgress: Sendable, Equatable {
     public var total: Figures
     public var phases: [PhaseProgress]
     public var forecast: Forecast?
@@ -26,14 +26,14 @@ public struct RoadmapProgress: Sendable {
         public var percent: Int { Int((fraction * 100).rounded(.down)) }
     }
 
-    public struct PhaseProgress: Sendable {
+    public struct PhaseProgress: Sendable, Equatable {
         public var title: String
         public var due: Day?
         public var figures: Figures
         public var sections: [SectionProgress]
     }
 
-    public struct SectionProgress: Sendable {
+    public struct SectionProgress: Sendable, Equatable {
         public var title: String
         public var due: Day?
         public var figures: Figures

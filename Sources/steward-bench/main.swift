@@ -4,12 +4,13 @@ import StewardCatalog
 import StewardMetrics
 import StewardConsole
 import StewardPipeline
+import StewardRoadmap
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
-///   swift build -c release && .build/release/steward-bench [ingest|demo|all] [--rows N] [--customers N]
+///   swift build -c release && .build/release/steward-bench [ingest|demo|roadmap|all] [--rows N] [--customers N] [--tasks N]
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
 
 struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
@@ -301,6 +302,57 @@ func measureConsole(project: URL) throws -> [String: Any] {
         try? FileManager.default.removeItem(atPath: rssFile)
     }
     return result
+}
+
+if mode == "roadmap" || mode == "all" {
+    // A 10,000-task plan: 10 quarter phases × 10 sections × 100 tasks (every 10th with two subtasks).
+    let tasks = option("--tasks", 10_000)
+    var plan = "# Bench Roadmap\n\n## Timeline\n\n```\nQ1 2030: Start\n```\n\n"
+    var n = 0, phase = 0
+    while n < tasks {
+        phase += 1
+        plan += "## Phase \(phase): Work (Q\((phase - 1) % 4 + 1) \(2030 + (phase - 1) / 4))\n\n"
+        for month in 1...10 where n < tasks {
+            plan += "### Month \(month): Part \(month)\n"
+            for i in 0..<100 where n < tasks {
+                plan += "- [\(i % 3 == 0 ? "x" : " ")] Task **\(n)** of _phase_ \(phase), with `code` and text  \n"
+                n += 1
+                if i % 10 == 0 && n + 2 <= tasks {
+                    plan += "  - [ ] Subtask \(n) a\n  - [x] Subtask \(n) b\n"
+                    n += 2
+                }
+            }
+            plan += "\n"
+        }
+        plan += "**Deliverables:**\n- Something\n\n"
+    }
+    let url = work.appendingPathComponent("roadmap.md")
+    try plan.write(to: url, atomically: true, encoding: .utf8)
+    func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+    var parse: [Double] = []
+    var doc = RoadmapDocument(bytes: [])
+    for _ in 0..<7 {
+        let start = Date()
+        doc = try RoadmapDocument(contentsOf: url)
+        parse.append(Date().timeIntervalSince(start) * 1000)
+    }
+    // Write-back: tick then untick one task deep in the file (re-read check, one byte, atomic write, re-parse).
+    var file = try RoadmapFile(url: url)
+    let target = file.document.tasks[file.document.tasks.count * 3 / 4].id
+    var write: [Double] = []
+    for i in 0..<8 {
+        let start = Date()
+        _ = try file.set(target, to: i % 2 == 0 ? .done : .open)
+        write.append(Date().timeIntervalSince(start) * 1000)
+    }
+    let roundTrip = try Data(contentsOf: url) == Data(plan.utf8)
+    let pStart = Date()
+    let progress = RoadmapProgress(doc)
+    let progressMs = Date().timeIntervalSince(pStart) * 1000
+    result["roadmap"] = ["tasks": doc.tasks.count, "file_kb": Double(plan.utf8.count) / 1024,
+                         "parse_ms_median": median(parse), "write_back_ms_median": median(write),
+                         "progress_ms": progressMs, "phases": progress.phases.count, "round_trip_identical": roundTrip,
+                         "goal_ms": 50]
 }
 
 func csvLine(_ fields: [String]) -> String {

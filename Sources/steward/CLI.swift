@@ -1,5 +1,7 @@
 import Foundation
 import StewardCatalog
+import StewardIdentity
+import StewardMetrics
 import StewardPipeline
 
 enum CLI {
@@ -82,5 +84,12 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
 
     private func draw(_ text: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+}
+
+/// The work every run does after loading, wherever it is started (CLI, console, first demo use).
+enum StandardRun {
+    static func extensions(kpis: KPIEvaluation = KPIEvaluation()) -> [RunExtension] {
+        [IdentityResolution(), kpis]
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import StewardCatalog
 import StewardMetrics
 import StewardPipeline
+import StewardIdentity
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Scaffold a project; --demo also generates sources and truth.csv.")
@@ -67,7 +68,7 @@ struct Run: ParsableCommand {
             CLI.note("health \(report.status.rawValue): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"), "
                      + "\(breached) of \(kpis.count) measured KPIs breached\(report.problems.isEmpty ? "" : " (steward check lists them)")")
         })
-        let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop, extensions: [evaluation])
+        let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop, extensions: StandardRun.extensions(kpis: evaluation))
         guard let interval else {
             let summary = try runner.run(sources: sources, trigger: trigger)
             Self.printSummary(summary)
@@ -114,7 +115,7 @@ final class SignalStop: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 if stop.isStopped { exit(130) }
-                CLI.note("\nstopping after the current batch (press Ctrl-C again to abort)…")
+                CLI.note("\nstopping after the current file commits (press Ctrl-C again to abort it; it then loads on the next run)…")
                 stop.stop()
             }
             source.resume()

@@ -1,8 +1,10 @@
 import Foundation
 import StewardCatalog
 import StewardConsole
+import StewardIdentity
 import StewardMetrics
 import StewardPipeline
+import StewardIdentity
 
 /// Opens the console; nil when it cannot run here (stdout is not a terminal).
 enum ConsoleLauncher {
@@ -11,6 +13,8 @@ enum ConsoleLauncher {
         var options = ConsoleOptions(
             projectName: config.name, theme: theme, projectTheme: config.theme, readOnly: readOnly,
             refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)
+        options.roadmap = config.roadmap
+        options.evidence = config.evidence
         options.kpiDefinitions = KPIDefinition.all(config: config, roadmap: RoadmapKPIs.load(config: config))
         let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
         if !readOnly {
@@ -36,7 +40,7 @@ struct PipelineConsoleRunner: ConsoleRunner {
             let tracker = ProgressAdapter(forward: progress)
             // KPIs, anomalies and alerts after every run, as `steward run` does (alert failures are
             // audited in the catalog; the console never prints).
-            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker, extensions: [KPIEvaluation()])
+            let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker, extensions: StandardRun.extensions())
                 .run(sources: sources, trigger: "console")
             let failed = summary.steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
             // The console speaks of runs that "succeeded"; the catalog records `success`.

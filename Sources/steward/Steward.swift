@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StewardCatalog
 import StewardPipeline
+import StewardIdentity
 
 @main
 struct Entry {
@@ -33,7 +34,8 @@ struct Steward: ParsableCommand {
         abstract: "Operations console and pipeline for a customer data platform.",
         discussion: "With no command: the console when stdout is a terminal, else the status table.",
         subcommands: [Open.self, Tui.self, Init.self, Run.self, Status.self, Quality.self, QuarantineCommand.self, Runs.self,
-                      RoadmapCommand.self, KPI.self, Check.self],
+                      RoadmapCommand.self, KPI.self, Check.self,
+                      CustomerCommand.self, ExportCommand.self, MatchCommand.self, Explain.self],
         defaultSubcommand: Open.self)
 }
 
@@ -54,7 +56,8 @@ struct ProjectOptions: ParsableArguments {
                 _ = try DemoGenerator().write(to: dir)
                 let config = try ConfigLoader.load(url)
                 let catalog = try Catalog.open(at: config.catalogURL)
-                _ = try PipelineRunner(config: config, catalog: catalog, progress: progress).run(trigger: "demo")
+                _ = try PipelineRunner(config: config, catalog: catalog, progress: progress,
+                                       extensions: StandardRun.extensions()).run(trigger: "demo")
                 return config
             }
             return try ConfigLoader.load(url)

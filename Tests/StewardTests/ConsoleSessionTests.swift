@@ -32,6 +32,15 @@ struct ConsoleSessionTests {
         session.run(backend: backend, maxIterations: 1)
     }
 
+    /// Draws the current state without the loop's clock tick: a slow CI machine must not let a
+    /// 5-second status message expire between the assertion on the state and the one on the screen.
+    func draw(_ session: ConsoleSession, _ backend: TestBackend) {
+        session.send(.resize(width: backend.size.width, height: backend.size.height), backend: backend)
+        var buffer = ScreenBuffer(width: backend.size.width, height: backend.size.height)
+        ConsoleApp.render(session.state, into: &buffer)
+        backend.draw(buffer)
+    }
+
     @Test func missingCatalogShowsWhatToDo() async throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -77,7 +86,7 @@ struct ConsoleSessionTests {
         await session.waitForMessages(timeout: 60, backend: backend)
         #expect(session.state.run == nil)
         #expect(session.state.status?.text == "run #7 succeeded: 300 rows read, 290 loaded, 10 quarantined")
-        frame(session, backend)
+        draw(session, backend)
         #expect(backend.lines[28].contains("✓ run #7 succeeded"))
     }
 

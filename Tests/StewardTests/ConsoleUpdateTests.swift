@@ -26,9 +26,13 @@ struct ConsoleUpdateTests {
         s = F.send(s, [.key(.tab)])
         #expect(s.pane == .sla)
         s = F.send(s, [.key(.tab)])
+        #expect(s.pane == .roadmap)
+        s = F.send(s, [.key(.tab)])
         #expect(s.pane == .sources)
         s = F.send(s, [.key(.backTab)])
-        #expect(s.pane == .sla)
+        #expect(s.pane == .roadmap)
+        s = F.send(s, [.key(.backTab), .key(.backTab)])
+        #expect(s.pane == .runs)
         s = F.send(s, [.key(.char("2"))])
         #expect(s.pane == .quality)
         s = F.send(s, [.key(.char("9"))]) // no pane 9: nothing happens
@@ -68,7 +72,7 @@ struct ConsoleUpdateTests {
         s = F.send(s, [.key(.char(" ")), .key(.char("c")), .key(.tab)])
         #expect(s.input.text == "run shop_orders crm_contacts")
         #expect(ConsoleCommandLine.completions(for: "theme l", sources: [], themes: ["dark", "light"]) == ["theme light"])
-        #expect(ConsoleCommandLine.completions(for: "", sources: [], themes: []) == ["run", "theme", "help", "quit"])
+        #expect(ConsoleCommandLine.completions(for: "", sources: [], themes: []) == ["run", "theme", "progress", "help", "quit"])
     }
 
     @Test func commandsRunThemeHelpQuitAndUnknown() {

@@ -178,8 +178,8 @@ import Testing
         // Once identity resolution has written its tables, the same KPIs are measured.
         try c.catalog.pool.write { db in
             try db.execute(sql: """
-                CREATE TABLE customer_link (source TEXT, record_key TEXT, customer_id INTEGER);
-                INSERT INTO customer_link VALUES ('crm','1',1), ('crm','2',2), ('shop','a',1), ('shop','b',3), ('shop','c',2), ('shop','d',4);
+                INSERT INTO identity_member (source, record_key, customer_id, assigned_run)
+                VALUES ('crm','1','1',1), ('crm','2','2',1), ('shop','a','1',1), ('shop','b','3',1), ('shop','c','2',1), ('shop','d','4',1);
                 CREATE TABLE customer_lookup_timing (at TEXT, duration_ms REAL);
                 CREATE TABLE churn_model (trained_at TEXT, accuracy REAL);
                 INSERT INTO churn_model VALUES ('2027-01-01T00:00:00.000Z', 0.83);

@@ -235,3 +235,62 @@ func checksProject() -> TempProject {
         #expect(QualityScoring.overall([]).score == nil)
     }
 }
+
+@Suite struct SQLiteSourceTests {
+    @Test func aTableOfAnSQLiteFileIsASource() throws {
+        let p = TempProject("sqlite")
+        let db = try DatabaseQueue(path: p.dir.appendingPathComponent("crm.db").path)
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE contacts (id INTEGER PRIMARY KEY, first TEXT, last TEXT, email TEXT)")
+            try db.execute(sql: "INSERT INTO contacts VALUES (1, 'Ann', 'Lee', 'ANN@EXAMPLE.COM'), (2, 'Bob', NULL, 'bob@example.com')")
+        }
+        p.write("steward.yml", """
+        name: s
+        sources:
+          - name: crm
+            system: crm
+            entity: person
+            format: sqlite
+            path: crm.db
+            table: contacts
+            key: id
+            mapping: {first_name: first, last_name: last, email: email}
+            checks:
+              - not_null: [last]
+        """)
+        let summary = try p.run()
+        #expect(summary.steps.first?.rowsRead == 2)
+        #expect(summary.steps.first?.rowsLoaded == 1)
+        let email: String? = try p.scalar("SELECT email FROM staged_person WHERE record_key = '1'")
+        #expect(email == "ann@example.com")
+        let q = try p.catalog().quarantine(source: "crm")
+        #expect(q.count == 1 && q[0].recordKey == "2" && q[0].line == 2)
+        // A mapping to a column the table lacks is a config error naming the line.
+        let yml = try String(contentsOf: p.ymlURL, encoding: .utf8)
+        p.write("steward.yml", yml.replacingOccurrences(of: "email: email}", with: "email: mail}"))
+        #expect(throws: ConfigError.self) { _ = try p.config() }
+    }
+}
+
+/// Stops the run as soon as the first batch commits (a user pressing Ctrl-C mid-run).
+final class StopAfterFirstBatch: ProgressReporter, @unchecked Sendable {
+    let stop = StopFlag()
+    func report(_ event: ProgressEvent) { if case .batchCommitted = event { stop.stop() } }
+}
+
+@Suite struct StopTests {
+    @Test func ctrlCFinishesTheCurrentFileThenStopsAndTheNextRunCompletes() throws {
+        let p = checksProject()
+        let config = try p.config()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let reporter = StopAfterFirstBatch()
+        let stopped = try PipelineRunner(config: config, catalog: catalog, progress: reporter, stop: reporter.stop).run()
+        #expect(stopped.status == "interrupted")
+        #expect(stopped.steps.map(\.source) == ["people"])           // orders never started
+        #expect(stopped.steps.first?.status == "success")            // the file in progress committed whole
+        let resumed = try p.run()
+        #expect(resumed.status == "success")
+        #expect(resumed.steps.first { $0.source == "people" }?.status == "unchanged")
+        #expect(resumed.steps.first { $0.source == "orders" }?.status == "success")
+    }
+}

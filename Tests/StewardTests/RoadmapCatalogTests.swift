@@ -71,15 +71,17 @@ private func roadmapProject(evidence: String = "") -> TempProject {
         }
         // Before any run: the CRM export is ticked in the demo plan but nothing backs it yet.
         #expect(marks() == ["Implement data quality checks": .pending, "Connect the CRM contact export": .tickedWithoutEvidence,
-                            "Implement SCD Type 2": .unknown])
+                            "Implement SCD Type 2": .pending])
         try p.run()
         #expect(marks() == ["Implement data quality checks": .evidenceNotTicked, "Connect the CRM contact export": .verified,
-                            "Implement SCD Type 2": .unknown])
+                            "Implement SCD Type 2": .pending])
         #expect(RoadmapEvidence(doc, rules: config.evidence, catalog: catalog).unmatched.map(\.task) == ["No such task"])
-        // A history table appearing later turns unknown into an answer.
+        // A first version in the customer dimension turns the rule into evidence.
         try catalog.pool.write { db in
-            try db.execute(sql: "CREATE TABLE customer_history (customer_id TEXT, valid_from TEXT, valid_to TEXT, is_current INTEGER)")
-            try db.execute(sql: "INSERT INTO customer_history VALUES ('c1', '2024-01-01', NULL, 1)")
+            try db.execute(sql: """
+                INSERT INTO customer_dim (customer_id, valid_from, is_current, change_hash, reason, run_id)
+                VALUES ('c1', '2024-01-01', 1, 'h', 'new customer', 1)
+                """)
         }
         #expect(marks()["Implement SCD Type 2"] == .evidenceNotTicked)
     }

@@ -1,15 +1,17 @@
 import Foundation
 import StewardCatalog
+import StewardRoadmap
 
 /// The panes, in tab order. Adding a pane: a case here, a file in `Panes/`, and its arms in `AppState`.
 public enum PaneID: Int, CaseIterable, Sendable, Hashable {
-    case sources, quality, runs, sla
+    case sources, quality, runs, sla, roadmap
 
     public var title: String {
         switch self {
         case .sources: return "Sources"
         case .quality: return "Quality"
         case .runs: return "Runs"
+        case .roadmap: return "Roadmap"
         case .sla: return "SLA/KPI"
         }
     }
@@ -25,6 +27,8 @@ public enum InputMode: Equatable, Sendable {
     case help
     /// Quit was asked while a run is in progress.
     case confirmQuit
+    /// `n` in the Roadmap pane: typing a note for the selected task.
+    case note
 }
 
 /// A message in the status line; errors stay until the next key, notices fade after a few seconds.
@@ -91,6 +95,7 @@ public struct AppState: Equatable, Sendable {
     public var sources = SourcesPane()
     public var quality = QualityPane()
     public var runs = RunsPane()
+    public var roadmap = RoadmapPane()
     public var sla = SLAPane()
 
     public init(projectName: String, catalogPath: String, width: Int, height: Int, now: Date = Date(),
@@ -106,7 +111,8 @@ public struct AppState: Equatable, Sendable {
         a.pane == b.pane && a.mode == b.mode && a.input == b.input && a.completionCandidates == b.completionCandidates
             && a.completionIndex == b.completionIndex && a.snapshot == b.snapshot && a.catalogError == b.catalogError
             && a.run == b.run && a.status == b.status && a.shouldQuit == b.shouldQuit && a.sources == b.sources
-            && a.quality == b.quality && a.runs == b.runs && a.sla == b.sla && a.width == b.width && a.height == b.height
+            && a.quality == b.quality && a.runs == b.runs && a.sla == b.sla && a.roadmap == b.roadmap
+            && a.width == b.width && a.height == b.height
             && a.now == b.now && a.theme == b.theme && a.keyMap == b.keyMap && a.helpScroll == b.helpScroll
             && a.loading == b.loading && a.projectName == b.projectName
     }
@@ -129,6 +135,7 @@ public struct AppState: Equatable, Sendable {
             case .sources: return sources.filter
             case .quality: return quality.filter
             case .runs: return runs.filter
+            case .roadmap: return roadmap.filter
             case .sla: return sla.filter
             }
         }
@@ -137,6 +144,7 @@ public struct AppState: Equatable, Sendable {
             case .sources: sources.filter = newValue
             case .quality: quality.filter = newValue
             case .runs: runs.filter = newValue
+            case .roadmap: roadmap.filter = newValue
             case .sla: sla.filter = newValue
             }
         }
@@ -175,6 +183,9 @@ public enum Message: Sendable {
     case runFailed(String, at: Date)
     case themeLoaded(Theme)
     case themeFailed(String)
+    /// A tick, untick or note was written; the document as it is now on disk.
+    case roadmapWritten(String, RoadmapDocument?)
+    case roadmapWriteFailed(String)
 }
 
 /// Side effects `update` asks for; the console loop performs them and answers with messages.
@@ -183,6 +194,9 @@ public enum Command: Equatable, Sendable {
     case startRun(sources: [String])
     case copyToClipboard(String)
     case loadTheme(String)
+    /// Tick (`.done`) or untick (`.open`) a roadmap task in its file, auditing it.
+    case setRoadmapTask(id: String, state: TaskState)
+    case addRoadmapNote(id: String, note: String)
     case log(String)
     case quit
 }

@@ -4,6 +4,7 @@ public enum ConsoleCommandLine {
     public static let commands: [(name: String, usage: String, help: String)] = [
         ("run", ":run [SOURCE…]", "run the pipeline (all sources, or the named ones)"),
         ("theme", ":theme NAME", "switch the colour theme"),
+        ("progress", ":progress", "roadmap progress per phase and month, with the forecast"),
         ("help", ":help", "show the keys and commands"),
         ("quit", ":quit", "quit the console (also :q)"),
     ]
@@ -13,6 +14,7 @@ public enum ConsoleCommandLine {
         case theme(String?)
         case help
         case quit
+        case progress
         case empty
         case unknown(String)
     }
@@ -25,6 +27,7 @@ public enum ConsoleCommandLine {
         case "theme": return .theme(words.dropFirst().first)
         case "help", "h", "?": return .help
         case "quit", "q", "q!", "exit": return .quit
+        case "progress", "p": return .progress
         default: return .unknown(first)
         }
     }

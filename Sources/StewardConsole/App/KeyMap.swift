@@ -12,6 +12,8 @@ public enum Action: String, CaseIterable, Sendable {
     case nextSection = "next_section", prevSection = "prev_section"
     case sort
     case reverseSort = "reverse_sort"
+    case toggleTask = "toggle_task"
+    case note
 
     /// For `pane_N` actions, the zero-based pane index.
     public var paneIndex: Int? {
@@ -87,6 +89,9 @@ public struct KeyMap: Sendable, Equatable {
         KeyBinding(.prevSection, [.left, .char("h")], "previous section"),
         KeyBinding(.sort, [.char("s")], "sort by the next column", panes: [.sources, .quality, .runs], footer: true),
         KeyBinding(.reverseSort, [.char("S")], "reverse the sort order", panes: [.sources, .quality, .runs]),
+        KeyBinding(.toggleTask, [.char(" ")], "tick or untick the task (writes the roadmap file); fold a phase or month",
+                   panes: [.roadmap], footer: true),
+        KeyBinding(.note, [.char("n")], "add a note to the task", panes: [.roadmap], footer: true),
         KeyBinding(.copyID, [.char("y")], "copy the selected id to the clipboard (OSC 52)", footer: true),
         KeyBinding(.refresh, [.ctrl("r"), .function(5)], "refresh from the catalog now"),
     ])

@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardRoadmap
 import StewardMetrics
 
 /// Everything a frame shows, read from the catalog in one go off the main actor. Views read only this.
@@ -13,6 +14,10 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var sourceDetail: SourceDetail?
     /// The check open in the Quality pane, when one is.
     public var checkDetail: CheckDetail?
+    /// The roadmap file with evidence and notes, when the project has one.
+    public var roadmap: RoadmapSnapshot?
+    /// Why the roadmap could not be read.
+    public var roadmapError: String?
     /// KPIs measured now (never stored: the console does not write) and the last run's anomalies.
     public var kpis: [KPIStatus] = []
     public var anomalies: [Anomaly] = []
@@ -57,14 +62,23 @@ public struct CheckRef: Sendable, Hashable {
 /// Opens the catalog read-only (lazily, retrying until it exists) and loads snapshots from it.
 public actor SnapshotSource {
     public let url: URL?
+    public let roadmap: URL?
+    public let evidence: [EvidenceRule]
     public let kpiDefinitions: [KPIDefinition]
     private var catalog: Catalog?
 
-    public init(url: URL?, kpiDefinitions: [KPIDefinition] = []) { self.url = url; self.kpiDefinitions = kpiDefinitions }
+    public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = [], kpiDefinitions: [KPIDefinition] = []) {
+        self.url = url; self.roadmap = roadmap; self.evidence = evidence; self.kpiDefinitions = kpiDefinitions
+    }
 
     public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
         let catalog = try open()
-        return try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions)
+        var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions)
+        if let roadmap {
+            do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog) }
+            catch { snapshot.roadmapError = "\(error)" }
+        }
+        return snapshot
     }
 
     private func open() throws -> Catalog {

@@ -1,4 +1,5 @@
 import Foundation
+import StewardRoadmap
 
 /// The pure heart of the console: `update` turns a message into a new state and commands,
 /// `render` draws a state into a buffer. Neither touches the terminal, the clock or the catalog.
@@ -68,6 +69,13 @@ extension AppState {
         case .themeFailed(let error):
             status = StatusMessage(text: error, isError: true, at: now)
             return []
+        case .roadmapWritten(let text, let document):
+            if let document { snapshot?.roadmap?.document = document }
+            status = StatusMessage(text: text, isError: false, at: now)
+            return requestSnapshot() + [.log(text)]
+        case .roadmapWriteFailed(let error):
+            status = StatusMessage(text: error, isError: true, at: now)
+            return requestSnapshot() + [.log("roadmap write failed: \(error)")]
         }
     }
 
@@ -92,6 +100,7 @@ extension AppState {
         sources.clamp(ctx, area: area)
         quality.clamp(ctx, area: area)
         runs.clamp(ctx, area: area)
+        roadmap.clamp(ctx, area: area)
         sla.clamp(ctx, area: area)
     }
 
@@ -103,6 +112,7 @@ extension AppState {
         case .filter: return handleFilterKey(key)
         case .command: return handleCommandKey(key)
         case .help: return handleHelpKey(key)
+        case .note: return handleNoteKey(key)
         case .confirmQuit:
             switch key {
             case .char("y"), .char("Y"), .enter:
@@ -153,6 +163,10 @@ extension AppState {
         case .pane1, .pane2, .pane3, .pane4, .pane5, .pane6, .pane7, .pane8, .pane9:
             guard let target = PaneID(rawValue: action.paneIndex!) else { return [] }
             return switchPane(to: target)
+        case .toggleTask:
+            return toggleRoadmapTask()
+        case .note:
+            return startRoadmapNote()
         default:
             return paneAction(action)
         }
@@ -172,6 +186,7 @@ extension AppState {
         case .sources: _ = sources.handle(action, ctx, area: area)
         case .quality: _ = quality.handle(action, ctx, area: area)
         case .runs: _ = runs.handle(action, ctx, area: area)
+        case .roadmap: _ = roadmap.handle(action, ctx, area: area)
         case .sla: _ = sla.handle(action, ctx, area: area)
         }
         return snapshotRequest != before ? requestSnapshot() : []
@@ -182,6 +197,7 @@ extension AppState {
         case .sources: return sources.selectedID(context)
         case .quality: return quality.selectedID(context)
         case .runs: return runs.selectedID(context)
+        case .roadmap: return roadmap.selectedID(context)
         case .sla: return sla.selectedID(context)
         }
     }
@@ -244,6 +260,8 @@ extension AppState {
             else { quality.matrixList = ListState(); quality.failingList = ListState() }
         case .runs:
             runs.runsList = ListState(); runs.stepsList = ListState(); runs.auditList = ListState()
+        case .roadmap:
+            roadmap.list = ListState()
         case .sla:
             sla.list = ListState()
         }
@@ -298,8 +316,63 @@ extension AppState {
             return []
         case .quit:
             return perform(.quit)
+        case .progress:
+            pane = .roadmap
+            roadmap.showProgress = true
+            clampPanes()
+            return []
         case .unknown(let word):
             status = StatusMessage(text: "unknown command :\(word) (try :help, or Tab to complete)", isError: true, at: now)
+            return []
+        }
+    }
+
+    // MARK: roadmap
+
+    /// Space in the Roadmap pane: ticks or unticks the selected task (folds a phase or month row).
+    mutating func toggleRoadmapTask() -> [Command] {
+        guard pane == .roadmap else { return [] }
+        let ctx = context
+        guard let task = roadmap.selectedTask(ctx) else {
+            _ = roadmap.toggleCollapse(ctx)
+            clampPanes()
+            return []
+        }
+        if readOnly {
+            status = StatusMessage(text: "read-only: ticking is disabled (started with --read-only)", isError: true, at: now)
+            return []
+        }
+        return [.setRoadmapTask(id: task.id, state: task.isDone ? .open : .done)]
+    }
+
+    /// `n` in the Roadmap pane: the status line becomes a note editor for the selected task.
+    mutating func startRoadmapNote() -> [Command] {
+        guard pane == .roadmap, let task = roadmap.selectedTask(context) else {
+            status = StatusMessage(text: "select a task to add a note", isError: false, at: now)
+            return []
+        }
+        if readOnly {
+            status = StatusMessage(text: "read-only: notes are disabled (started with --read-only)", isError: true, at: now)
+            return []
+        }
+        roadmap.noteTarget = task.id
+        mode = .note
+        input = InputLine(text: snapshot?.roadmap?.notes[task.id]?.note ?? "")
+        return []
+    }
+
+    mutating func handleNoteKey(_ key: Key) -> [Command] {
+        switch key {
+        case .escape:
+            mode = .normal; roadmap.noteTarget = nil
+            return []
+        case .enter:
+            mode = .normal
+            defer { roadmap.noteTarget = nil }
+            guard let id = roadmap.noteTarget else { return [] }
+            return [.addRoadmapNote(id: id, note: input.text.trimmingCharacters(in: .whitespaces))]
+        default:
+            input.handle(key)
             return []
         }
     }
@@ -342,6 +415,7 @@ extension AppState {
             case .sources: _ = sources.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .quality: _ = quality.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .runs: _ = runs.click(x: event.x, y: event.y, ctx, area: layout.body)
+            case .roadmap: _ = roadmap.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .sla: _ = sla.click(x: event.x, y: event.y, ctx, area: layout.body)
             }
             return snapshotRequest != before ? requestSnapshot() : []

@@ -120,6 +120,7 @@ extension ConsoleApp {
         case .sources: state.sources.render(area, ctx, into: &buffer)
         case .quality: state.quality.render(area, ctx, into: &buffer)
         case .runs: state.runs.render(area, ctx, into: &buffer)
+        case .roadmap: state.roadmap.render(area, ctx, into: &buffer)
         case .sla: state.sla.render(area, ctx, into: &buffer)
         }
     }
@@ -142,6 +143,9 @@ extension ConsoleApp {
         switch state.mode {
         case .filter:
             state.input.render(prompt: "/", area, style: theme.input, into: &buffer)
+            return
+        case .note:
+            state.input.render(prompt: "note: ", area, style: theme.input, into: &buffer)
             return
         case .command:
             if let c = state.completion {
@@ -189,11 +193,13 @@ extension ConsoleApp {
         case .command: return [KeyHint(key: "Tab", text: "complete"), KeyHint(key: "Enter", text: "run"), KeyHint(key: "Esc", text: "cancel")]
         case .help: return [KeyHint(key: "↑↓", text: "scroll"), KeyHint(key: "Esc", text: "close")]
         case .confirmQuit: return [KeyHint(key: "y", text: "quit"), KeyHint(key: "n", text: "stay")]
+        case .note: return [KeyHint(key: "Enter", text: "save note"), KeyHint(key: "Esc", text: "cancel")]
         case .normal: break
         }
         if state.isTooSmall { return [] }
         let short: [Action: String] = [.help: "help", .command: "cmd", .filter: "filter", .run: "run", .quit: "quit",
-                                       .open: "open", .back: "back", .nextSection: "section", .sort: "sort", .copyID: "copy id"]
+                                       .open: "open", .back: "back", .nextSection: "section", .sort: "sort", .copyID: "copy id",
+                                       .toggleTask: "tick", .note: "note"]
         var hints: [KeyHint] = []
         // Without data (catalog missing or still loading) only running, help and quitting make sense.
         let withoutData: Set<Action> = [.run, .command, .help, .quit]
@@ -202,7 +208,7 @@ extension ConsoleApp {
             if state.snapshot == nil && !withoutData.contains(binding.action) { continue }
             hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
         }
-        let order: [Action] = [.help, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
+        let order: [Action] = [.help, .toggleTask, .note, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
         return hints.sorted { a, b in
             let ia = order.firstIndex { short[$0] == a.text } ?? 99, ib = order.firstIndex { short[$0] == b.text } ?? 99
             return ia < ib

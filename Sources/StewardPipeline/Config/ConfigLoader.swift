@@ -169,6 +169,24 @@ struct NodeReader {
                     guard let s = e.value.sequence, s.count == 2 else { throw fail(e.value, "matching.review", "expected [low, high]") }
                     matching.review = (try number(s[0], "matching.review"), try number(s[1], "matching.review"))
                 case "primary_system": matching.primarySystem = try string(e.value, "matching.primary_system")
+                case "blocking":
+                    // Each rule: blocking keys joined by '&' (e.g. "last_name & dob"); rules are OR'd.
+                    var rules: [String] = []
+                    for (i, r) in (e.value.sequence ?? [e.value]).enumerated() {
+                        let text = try string(r, "matching.blocking[\(i)]")
+                        let keys = text.split(whereSeparator: { $0 == "&" || $0 == "+" }).map { $0.trimmingCharacters(in: .whitespaces) }
+                        if keys.isEmpty || keys.contains(where: { !MatchingConfig.blockingKeys.contains($0) }) {
+                            throw fail(r, "matching.blocking[\(i)]",
+                                       "'\(text)': expected keys joined by '&' from \(MatchingConfig.blockingKeys.joined(separator: ", "))")
+                        }
+                        rules.append(text)
+                    }
+                    if rules.isEmpty { throw fail(e.value, "matching.blocking", "expected a list of rules") }
+                    matching.blocking = rules
+                case "max_block_size", "max_cluster_size", "group_agreement", "u_samples":
+                    let v = try number(e.value, "matching.\(e.key)")
+                    if v <= 0 { throw fail(e.value, "matching.\(e.key)", "expected a positive number") }
+                    matching.extra[e.key] = String(v)
                 default:
                     // Identity resolution settings (blocking rules, survivorship) are read by that module.
                     matching.extra[e.key] = (try? string(e.value, "matching.\(e.key)")) ?? ""

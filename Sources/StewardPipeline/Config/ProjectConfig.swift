@@ -119,6 +119,12 @@ public struct MatchingConfig: Sendable {
     public var threshold: Double = 0.9
     public var review: (Double, Double) = (0.6, 0.9)
     public var primarySystem: String = "crm"
+    /// Blocking rules as written (`last_name & dob`); nil: the identity module's defaults.
+    public var blocking: [String]?
+    /// The keys a blocking rule may use (the identity module's `BlockingKey`).
+    public static let blockingKeys = ["first_name", "last_name", "email", "phone", "dob", "street", "city", "postcode",
+                                      "national_id", "first_name_nickname", "first_name_phonetic", "last_name_phonetic",
+                                      "dob_year", "first_initial"]
     public var extra: [String: String] = [:]
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StewardCatalog
 
 /// An append-only UTF-8 byte buffer with the few formatting primitives the generator needs.
 ///
@@ -124,27 +125,8 @@ enum DemoDateStyle { case iso, us, european }
 
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), after Howard Hinnant.
 enum DemoCalendar {
-    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400
-        return (m <= 2 ? y + 1 : y, m, d)
-    }
-
-    static func days(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) { Timestamp.civil(fromDays: days) }
+    static func days(_ year: Int, _ month: Int, _ day: Int) -> Int { Timestamp.daysFromCivil(year, month, day) }
 }
 
 /// A file written in large chunks from a `DemoBuffer`.

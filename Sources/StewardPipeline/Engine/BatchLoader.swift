@@ -67,7 +67,6 @@ struct BatchLoader {
                 if result.rowsRead / 20_000 != (result.rowsRead - chunk.count) / 20_000 {
                     let rate = Double(result.rowsRead) / max(Date().timeIntervalSince(started), 0.001)
                     loader.progress.report(.rows(source: source.name, rows: result.rowsRead, rowsPerSecond: rate))
-                    if loader.stop?.isStopped == true { throw CancellationError() }
                 }
             }
             if result.rowsRead > 0 {

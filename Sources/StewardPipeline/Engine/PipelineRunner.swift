@@ -77,7 +77,7 @@ public struct PipelineRunner: Sendable {
             errorFailures += failures
         }
         let failed = steps.filter { $0.status == "failed" }.count
-        let stopped = stop?.isStopped == true && steps.count < selected.count
+        let stopped = stop?.isStopped == true && (steps.count < selected.count || steps.contains { $0.status == "interrupted" })
         var status = stopped ? "interrupted" : failed == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
         var extensionNotes: [String] = []
         if !stopped {

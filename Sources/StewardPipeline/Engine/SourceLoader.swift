@@ -40,10 +40,11 @@ struct SourceLoader {
             if files.isEmpty { problems.append("no file matches '\(source.path)' in \(config.directory.path)") }
         }
         var loadedAny = false
+        var stoppedBefore: String?
         var allFilesRead = !files.isEmpty
         var currentBatches: [Int64] = []
         for file in files {
-            if stop?.isStopped == true { problems.append("stopped before \(relative(file))"); allFilesRead = false; break }
+            if stop?.isStopped == true { stoppedBefore = relative(file); allFilesRead = false; break }
             do {
                 guard FileManager.default.isReadableFile(atPath: file.path) else {
                     throw FileManager.default.fileExists(atPath: file.path)
@@ -79,7 +80,8 @@ struct SourceLoader {
         if source.snapshot == .full && allFilesRead && !currentBatches.isEmpty {
             do { try markDeletions(currentBatches: currentBatches) } catch { problems.append("marking deletions: \(error)") }
         }
-        summary.status = !problems.isEmpty ? "failed" : (loadedAny ? "success" : "unchanged")
+        summary.status = !problems.isEmpty ? "failed" : stoppedBefore != nil ? "interrupted" : (loadedAny ? "success" : "unchanged")
+        if let file = stoppedBefore { problems.append("stopped by the user before \(file); it loads on the next run") }
         summary.message = problems.isEmpty ? (loadedAny ? nil : "no new or changed files") : problems.joined(separator: "; ")
         let elapsed = Date().timeIntervalSince(started) * 1000
         try? catalog.pool.write { db in

@@ -1,3 +1,5 @@
+import StewardCatalog
+
 /// Byte-level date/time parsing shared by `Standardiser.date` and `.timestamp` (no Foundation:
 /// DateFormatter costs ~10 µs a call and guesses).
 struct DateTimeFields {
@@ -332,27 +334,11 @@ enum DateParse {
 
     // MARK: epoch and civil calendar
 
-    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-    static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y - 1 : y
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
+    static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int { Timestamp.daysFromCivil(y, m, d) }
 
     static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
-        let z = z + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
+        let c = Timestamp.civil(fromDays: z)
+        return (c.year, c.month, c.day)
     }
 
     /// Fields moved to UTC.

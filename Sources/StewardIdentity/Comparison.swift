@@ -1,0 +1,138 @@
+/// The fields the model compares, each with ordered agreement levels (0 = disagree, higher = stronger).
+public enum Field: Int, CaseIterable, Sendable, Codable {
+    case firstName, lastName, email, phone, dob, address, nationalId
+
+    public var name: String {
+        switch self {
+        case .firstName: return "first_name"
+        case .lastName: return "last_name"
+        case .email: return "email"
+        case .phone: return "phone"
+        case .dob: return "dob"
+        case .address: return "address"
+        case .nationalId: return "national_id"
+        }
+    }
+
+    /// Level labels, index = level.
+    public var levels: [String] {
+        switch self {
+        case .firstName: return ["different", "phonetic", "similar (JW ≥ 0.90 or 1 edit)", "nickname", "exact"]
+        case .lastName: return ["different", "phonetic", "similar (JW ≥ 0.92 or 1 edit)", "exact"]
+        case .email: return ["different", "same user or 1 edit", "exact"]
+        case .phone: return ["different", "1 edit or same last 7 digits", "exact"]
+        case .dob: return ["different", "year only", "1 edit", "day/month transposed", "exact"]
+        case .address: return ["different", "same city or near postcode", "same postcode", "same house number, similar street", "same street"]
+        case .nationalId: return ["different", "1 edit", "exact"]
+        }
+    }
+
+    /// Fields whose exact agreement is weighted by the value's frequency.
+    var termFrequencyAdjusted: Bool { self == .firstName || self == .lastName }
+
+    /// Identifier fields where a value shared by many unrelated records is junk.
+    static let identifiers: [Field] = [.email, .phone, .nationalId]
+}
+
+/// The agreement levels of one record pair; -1 is missing on either side (neutral).
+public struct ComparisonVector: Hashable, Sendable {
+    public var levels: [Int8]
+    /// True when first and last names agreed better after swapping them on one side.
+    public var swappedNames = false
+}
+
+/// Compares two records field by field.
+public struct Comparator: Sendable {
+    public let nicknames: Nicknames
+    /// Identifier values detected as placeholders (treated as missing).
+    public var junk: Set<JunkValue> = []
+
+    public init(nicknames: Nicknames, junk: Set<JunkValue> = []) {
+        self.nicknames = nicknames
+        self.junk = junk
+    }
+
+    public func compare(_ a: PersonRecord, _ b: PersonRecord) -> ComparisonVector {
+        var v = [Int8](repeating: -1, count: Field.allCases.count)
+        let straight = (firstName(a.first, a.firstPhonetic, a.firstFormal, b.first, b.firstPhonetic, b.firstFormal),
+                        lastName(a.last, a.lastPhonetic, b.last, b.lastPhonetic))
+        var swapped = false
+        var names = straight
+        if !a.first.isEmpty && !b.last.isEmpty && a.first != b.first {
+            let s = (firstName(a.first, a.firstPhonetic, a.firstFormal, b.last, b.lastPhonetic, b.lastFormal),
+                     lastName(a.last, a.lastPhonetic, b.first, b.firstPhonetic))
+            if Int(s.0) + Int(s.1) > Int(straight.0) + Int(straight.1) + 1 { names = s; swapped = true }
+        }
+        v[Field.firstName.rawValue] = names.0
+        v[Field.lastName.rawValue] = names.1
+        v[Field.email.rawValue] = identifier(.email, a.email, b.email) { x, y in
+            if let ax = x.firstIndex(of: 64), let bx = y.firstIndex(of: 64), ax > 0, x[..<ax] == y[..<bx], ax >= 4 { return true }
+            return Compare.withinOneEdit(x, y)
+        }
+        v[Field.phone.rawValue] = identifier(.phone, a.phone, b.phone) { x, y in
+            (x.count >= 7 && y.count >= 7 && x.suffix(7) == y.suffix(7)) || Compare.withinOneEdit(x, y)
+        }
+        v[Field.nationalId.rawValue] = identifier(.nationalId, a.nationalId, b.nationalId) { x, y in
+            Compare.withinOneEdit(x, y)
+        }
+        if !a.dob.isEmpty && !b.dob.isEmpty { v[Field.dob.rawValue] = Int8(Compare.dates(a.dob, b.dob).rawValue) }
+        v[Field.address.rawValue] = address(a, b)
+        return ComparisonVector(levels: v, swappedNames: swapped)
+    }
+
+    /// Street, postcode and city as one comparison: they are not independent evidence.
+    func address(_ a: PersonRecord, _ b: PersonRecord) -> Int8 {
+        var street: Int8 = -1, postcode: Int8 = -1, city: Int8 = -1
+        if !a.street.isEmpty && !b.street.isEmpty {
+            if a.street == b.street { street = 2 }
+            else if a.houseNumber != nil && a.houseNumber == b.houseNumber && Compare.jaroWinkler(a.street, b.street) >= 0.85 { street = 1 }
+            else { street = 0 }
+        }
+        if !a.postcode.isEmpty && !b.postcode.isEmpty {
+            if a.postcode == b.postcode { postcode = 2 }
+            else {
+                let near = Compare.numericNear(String(decoding: a.postcode, as: UTF8.self), String(decoding: b.postcode, as: UTF8.self), tolerance: 2)
+                let prefix = a.postcode.count >= 4 && b.postcode.count >= 4 && a.postcode.prefix(3) == b.postcode.prefix(3)
+                    && !(a.postcode.allSatisfy { $0 >= 48 && $0 <= 57 })
+                postcode = near || prefix ? 1 : 0
+            }
+        }
+        if !a.city.isEmpty && !b.city.isEmpty { city = a.city == b.city || Compare.jaroWinkler(a.city, b.city) >= 0.92 ? 1 : 0 }
+        if street == 2 { return 4 }
+        if street == 1 { return 3 }
+        if postcode == 2 { return 2 }
+        if postcode == 1 || city == 1 { return 1 }
+        return street == 0 || postcode == 0 || city == 0 ? 0 : -1
+    }
+
+    func firstName(_ a: [UInt8], _ ap: [UInt8], _ af: [String], _ b: [UInt8], _ bp: [UInt8], _ bf: [String]) -> Int8 {
+        if a.isEmpty || b.isEmpty { return -1 }
+        if a == b { return 4 }
+        if !af.isEmpty && !bf.isEmpty && af.contains(where: bf.contains) { return 3 }
+        if Compare.jaroWinkler(a, b) >= 0.9 || Compare.withinOneEdit(a, b) { return 2 }
+        if !ap.isEmpty && ap == bp { return 1 }
+        return 0
+    }
+
+    func lastName(_ a: [UInt8], _ ap: [UInt8], _ b: [UInt8], _ bp: [UInt8]) -> Int8 {
+        if a.isEmpty || b.isEmpty { return -1 }
+        if a == b { return 3 }
+        if Compare.jaroWinkler(a, b) >= 0.92 || Compare.withinOneEdit(a, b) { return 2 }
+        if !ap.isEmpty && ap == bp { return 1 }
+        return 0
+    }
+
+    func identifier(_ field: Field, _ a: [UInt8], _ b: [UInt8], near: ([UInt8], [UInt8]) -> Bool) -> Int8 {
+        if a.isEmpty || b.isEmpty { return -1 }
+        if !junk.isEmpty && (junk.contains(JunkValue(field: field, value: a)) || junk.contains(JunkValue(field: field, value: b))) { return -1 }
+        if a == b { return 2 }
+        return near(a, b) ? 1 : 0
+    }
+}
+
+/// A placeholder identifier (email, phone or national id) shared by many unrelated records.
+public struct JunkValue: Hashable, Sendable {
+    public var field: Field
+    public var value: [UInt8]
+    public var text: String { String(decoding: value, as: UTF8.self) }
+}

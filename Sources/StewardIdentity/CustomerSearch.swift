@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import StewardCatalog
+
+/// Customer lookup over an FTS5 index of every name, email, phone, postcode and id of a customer's
+/// records. Names also match by sound (NYSIIS), so a misspelt name still finds the person; phones
+/// match whatever way they are written (the last 7+ digits).
+public enum CustomerSearch {
+    public struct Hit: Sendable, Codable, Equatable {
+        public var customerId: String
+        public var name: String
+        public var email: String?
+        public var phone: String?
+        public var city: String?
+        public var rank: Int
+        public var score: Double
+    }
+
+    /// Rebuilds the index from the golden records and member records (after the load: no triggers).
+    static func rebuild(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM customer_search")
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO customer_search (customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT m.customer_id, m.source, m.record_key, p.first_name, p.last_name, p.full_name, p.email, p.phone, p.postcode, p.national_id
+            FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
+            WHERE p.is_deleted = 0 ORDER BY m.customer_id
+            """)
+        var current: String?
+        var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
+        var postcodes = Set<String>(), ids = Set<String>()
+        func flush() throws {
+            guard let id = current else { return }
+            ids.insert(id)
+            try insert.execute(arguments: [id, names.sorted().joined(separator: " "), sounds.sorted().joined(separator: " "),
+                                           emails.sorted().joined(separator: " "), phones.sorted().joined(separator: " "),
+                                           postcodes.sorted().joined(separator: " "), ids.sorted().joined(separator: " ")])
+        }
+        while let r = try cursor.next() {
+            let id: String = r[0]
+            if id != current {
+                try flush()
+                current = id
+                names = []; sounds = []; emails = []; phones = []; postcodes = []; ids = []
+            }
+            ids.insert(r[2] as String)
+            for i in 3...5 {
+                guard let n: String = r[i] else { continue }
+                for w in n.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }) {
+                    let k = TextKey.key(String(w))
+                    guard !k.isEmpty else { continue }
+                    names.insert(k)
+                    sounds.insert(Compare.nysiis(k).lowercased())
+                }
+            }
+            if let e: String = r[6] { emails.insert(e) }
+            if let p: String = r[7] { phones.formUnion(phoneTokens(p)) }
+            if let pc: String = r[8] { postcodes.insert(TextKey.key(pc)) }
+            if let n: String = r[9] { ids.insert(TextKey.key(n)) }
+        }
+        try flush()
+    }
+
+    /// Digit suffixes of 7 digits and more: "+15551234567" → 15551234567, 5551234567, …, 1234567.
+    static func phoneTokens(_ phone: String) -> [String] {
+        let digits = Array(phone.filter(\.isNumber))
+        guard digits.count >= 7 else { return digits.isEmpty ? [] : [String(digits)] }
+        return (0...(digits.count - 7)).map { String(digits[$0...]) }
+    }
+
+    /// Searches by name (prefix or sound), email, phone in any format, postcode or id; ranked by how
+    /// closely the golden record matches the query, over a bounded candidate set.
+    public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {
+        guard let match = ftsQuery(query) else { return [] }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT s.customer_id, g.first_name, g.last_name, g.email, g.phone, g.city, s.names, s.emails, s.phones, s.postcodes, s.ids
+            FROM (SELECT customer_id, names, emails, phones, postcodes, ids FROM customer_search WHERE customer_search MATCH ? LIMIT 500) s
+            LEFT JOIN golden_customer g ON g.customer_id = s.customer_id
+            """, arguments: [match])
+        let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map { TextKey.key(String($0)) }.filter { !$0.isEmpty }
+        var hits: [Hit] = rows.map { r in
+            let first: String = r[1] ?? "", last: String = r[2] ?? ""
+            let golden = [TextKey.key(first), TextKey.key(last)].filter { !$0.isEmpty }
+            let names = (r[6] as String? ?? "").split(separator: " ").map(String.init)
+            let blob = [r[7], r[8], r[9], r[10]].map { ($0 as String?) ?? "" }.joined(separator: " ").lowercased()
+            var score = 0.0
+            for w in words {
+                if blob.contains(w) { score += 2; continue }
+                let g = golden.map { Compare.jaroWinkler($0, w) }.max() ?? 0
+                let any = names.map { Compare.jaroWinkler($0, w) }.max() ?? 0
+                score += max(g, any * 0.95)
+            }
+            return Hit(customerId: r[0], name: [first, last].filter { !$0.isEmpty }.joined(separator: " "),
+                       email: r[3], phone: r[4], city: r[5], rank: 0, score: score)
+        }
+        hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.customerId < $1.customerId }
+        hits = Array(hits.prefix(limit))
+        for i in hits.indices { hits[i].rank = i + 1 }
+        return hits
+    }
+
+    /// The FTS5 query: every word must match some column; nil when nothing searchable remains.
+    static func ftsQuery(_ query: String) -> String? {
+        let digits = query.filter(\.isNumber)
+        let letters = query.contains { $0.isLetter }
+        if !letters && digits.count >= 7 {
+            // A phone written any way: its last 10 (or fewer) digits are one indexed token.
+            return "phones:\"\(String(digits.suffix(10)))\""
+        }
+        var parts: [String] = []
+        for raw in query.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" }) {
+            let w = String(raw)
+            if w.contains("@") {
+                let tokens = w.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+                guard !tokens.isEmpty else { continue }
+                parts.append("emails:\"\(tokens.joined(separator: " "))\"" + (w.hasSuffix(".") ? "" : "*"))
+                continue
+            }
+            let k = TextKey.key(w)
+            guard !k.isEmpty else { continue }
+            var alts = ["names:\(k)*", "ids:\(k)*", "postcodes:\(k)*", "emails:\(k)*"]
+            if k.count >= 3 && k.contains(where: \.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
+            if k.count >= 7 && k.allSatisfy(\.isNumber) { alts.append("phones:\(String(k.suffix(10)))") }
+            parts.append("(" + alts.joined(separator: " OR ") + ")")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: " AND ")
+    }
+}

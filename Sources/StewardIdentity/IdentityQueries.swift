@@ -1,0 +1,179 @@
+import Foundation
+import GRDB
+import StewardCatalog
+
+/// The `match report` summary (CONTRACTS.md) of the latest matching pass.
+public struct MatchReport: Sendable {
+    public var records: Int
+    public var candidatePairs: Int
+    public var matchedPairs: Int
+    public var reviewPairs: Int
+    public var refusedPairs: Int
+    public var clusters: Int
+    /// Share of records linked to at least one other record.
+    public var matchRate: Double
+    public var truth: PairwiseScore?
+    public var junk: [(field: String, value: String, records: Int)]
+    public var pairsPerRule: [String: Int]
+    public var seconds: [String: Double]
+    public var lambda: Double?
+    public var emIterations: Int?
+    public var runId: Int64?
+
+    /// - parameter truth: `truth.csv` of the project, scored over the staged person records it names.
+    public static func load(_ db: Database, truth: URL?) throws -> MatchReport {
+        let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM staged_person WHERE is_deleted = 0") ?? 0
+        let run = try Row.fetchOne(db, sql: "SELECT * FROM identity_run ORDER BY run_id DESC LIMIT 1")
+        let linked = try Int.fetchOne(db, sql: """
+            SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM identity_member GROUP BY customer_id HAVING n > 1)
+            """) ?? 0
+        let clusters = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT customer_id) FROM identity_member") ?? 0
+        var score: PairwiseScore?
+        if let truth {
+            var clustersById: [String: String] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT m.source, m.record_key, m.customer_id FROM identity_member m
+                JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key WHERE p.is_deleted = 0
+                """) {
+                clustersById["\(r[0] as String):\(r[1] as String)"] = r[2]
+            }
+            score = PairwiseScore.evaluate(clusters: clustersById, truth: try PairwiseScore.loadTruth(truth))
+        }
+        let junk = try Row.fetchAll(db, sql: "SELECT field, value, records FROM identity_junk ORDER BY records DESC, field, value")
+            .map { (field: $0[0] as String, value: $0[1] as String, records: $0[2] as Int) }
+        var perRule: [String: Int] = [:], seconds: [String: Double] = [:]
+        var lambda: Double?, iterations: Int?
+        if let run,
+           let detail = try? JSONSerialization.jsonObject(with: Data((run["detail_json"] as String).utf8)) as? [String: Any] {
+            perRule = detail["pairs_per_rule"] as? [String: Int] ?? [:]
+            seconds = detail["seconds"] as? [String: Double] ?? [:]
+            if let model = try? JSONDecoder().decode(FSModel.self, from: Data((run["model_json"] as String).utf8)) {
+                lambda = model.lambda
+                iterations = model.iterations
+            }
+        }
+        return MatchReport(records: records, candidatePairs: run?["candidate_pairs"] ?? 0, matchedPairs: run?["matched_pairs"] ?? 0,
+                           reviewPairs: run?["review_pairs"] ?? 0, refusedPairs: run?["refused_pairs"] ?? 0, clusters: clusters,
+                           matchRate: records == 0 ? 0 : Double(linked) / Double(records), truth: score, junk: junk,
+                           pairsPerRule: perRule, seconds: seconds, lambda: lambda, emIterations: iterations, runId: run?["run_id"])
+    }
+}
+
+/// Why two records do or do not match: each comparison's level and weight, the prior, the result.
+public struct Explanation: Sendable {
+    public struct Line: Sendable {
+        public var field: String
+        public var a: String
+        public var b: String
+        public var level: String
+        public var weight: Double
+        public var termFrequency: Double
+    }
+    public var a: String
+    public var b: String
+    public var prior: Double
+    public var lines: [Line]
+    public var weight: Double
+    public var probability: Double
+    public var threshold: Double
+    public var swappedNames: Bool
+    public var sameCustomer: Bool
+    public var customers: (String?, String?)
+    public var decision: String?
+
+    public enum Failure: Error, CustomStringConvertible {
+        case badReference(String), unknownRecord(String), notMatched
+        public var description: String {
+            switch self {
+            case .badReference(let r): return "'\(r)': expected SOURCE:RECORD"
+            case .unknownRecord(let r): return "no staged person record \(r)"
+            case .notMatched: return "no matching pass yet: run `steward run` first"
+            }
+        }
+    }
+
+    public static func explain(_ db: Database, _ refA: String, _ refB: String, threshold: Double) throws -> Explanation {
+        func split(_ r: String) throws -> (String, String) {
+            guard let i = r.firstIndex(of: ":"), i != r.startIndex, r.index(after: i) != r.endIndex else { throw Failure.badReference(r) }
+            return (String(r[..<i]), String(r[r.index(after: i)...]))
+        }
+        let (sa, ka) = try split(refA), (sb, kb) = try split(refB)
+        let nick = IdentityEngine.nicknames
+        guard let a = try PersonRecord.load(db, source: sa, key: ka, nicknames: nick) else { throw Failure.unknownRecord(refA) }
+        guard let b = try PersonRecord.load(db, source: sb, key: kb, nicknames: nick) else { throw Failure.unknownRecord(refB) }
+        guard let modelJSON = try String.fetchOne(db, sql: "SELECT model_json FROM identity_run ORDER BY run_id DESC LIMIT 1") else {
+            throw Failure.notMatched
+        }
+        let model = try JSONDecoder().decode(FSModel.self, from: Data(modelJSON.utf8))
+        var junk = Set<JunkValue>()
+        for r in try Row.fetchAll(db, sql: "SELECT field, value FROM identity_junk") {
+            if let f = Field.allCases.first(where: { $0.name == (r[0] as String) }) { junk.insert(JunkValue(field: f, value: Array((r[1] as String).utf8))) }
+        }
+        let frequencies = TermFrequencies(try PersonRecord.loadAll(db, nicknames: nick))
+        let scorer = Scorer(model: model, comparator: Comparator(nicknames: nick, junk: junk), frequencies: frequencies)
+        let s = scorer.score(a, b)
+        func text(_ f: Field, _ r: PersonRecord) -> String {
+            let v: [UInt8]
+            if f == .address {
+                return [r.street, r.postcode, r.city].filter { !$0.isEmpty }.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+            }
+            switch f {
+            case .firstName: v = r.first
+            case .lastName: v = r.last
+            case .email: v = r.email
+            case .phone: v = r.phone
+            case .dob: v = r.dob
+            case .address: v = []
+            case .nationalId: v = r.nationalId
+            }
+            return String(decoding: v, as: UTF8.self)
+        }
+        let lines = s.fields.map { fs -> Line in
+            let level: String
+            if fs.level >= 0 { level = fs.field.levels[fs.level] }
+            else {
+                let va = text(fs.field, a), vb = text(fs.field, b)
+                level = va.isEmpty || vb.isEmpty ? "missing (neutral)" : "placeholder value (neutral)"
+            }
+            return Line(field: fs.field.name, a: text(fs.field, a), b: text(fs.field, b), level: level,
+                        weight: fs.weight, termFrequency: fs.termFrequency)
+        }
+        let ca = try String.fetchOne(db, sql: "SELECT customer_id FROM identity_member WHERE source = ? AND record_key = ?", arguments: [sa, ka])
+        let cb = try String.fetchOne(db, sql: "SELECT customer_id FROM identity_member WHERE source = ? AND record_key = ?", arguments: [sb, kb])
+        let decision = try String.fetchOne(db, sql: """
+            SELECT decision FROM identity_decision WHERE (a_source = ? AND a_key = ? AND b_source = ? AND b_key = ?)
+                OR (a_source = ? AND a_key = ? AND b_source = ? AND b_key = ?)
+            """, arguments: [sa, ka, sb, kb, sb, kb, sa, ka])
+        return Explanation(a: refA, b: refB, prior: model.priorWeight, lines: lines, weight: s.weight, probability: s.probability,
+                           threshold: threshold, swappedNames: s.vector.swappedNames, sameCustomer: ca != nil && ca == cb,
+                           customers: (ca, cb), decision: decision)
+    }
+}
+
+/// PII masking for display: `j***@example.com`, `***-***-1234`.
+public enum Mask {
+    public static func email(_ e: String?) -> String? {
+        guard let e, let at = e.firstIndex(of: "@") else { return e.map { _ in "***" } }
+        return String(e.prefix(1)) + "***" + String(e[at...])
+    }
+
+    public static func phone(_ p: String?) -> String? {
+        guard let p else { return nil }
+        let digits = p.filter(\.isNumber)
+        return "***-***-" + String(digits.suffix(4))
+    }
+
+    /// Street, date of birth, national id: only the shape remains.
+    public static func other(_ v: String?) -> String? { v.map { _ in "***" } }
+}
+
+/// `export clusters`: every live staged person record with its customer id.
+public enum ClusterExport {
+    public static func rows(_ db: Database) throws -> [(source: String, recordId: String, customerId: String)] {
+        try Row.fetchAll(db, sql: """
+            SELECT p.source, p.record_key, m.customer_id FROM staged_person p
+            JOIN identity_member m ON m.source = p.source AND m.record_key = p.record_key
+            WHERE p.is_deleted = 0 ORDER BY p.source, p.record_key
+            """).map { (source: $0[0], recordId: $0[1], customerId: $0[2]) }
+    }
+}

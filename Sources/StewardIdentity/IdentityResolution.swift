@@ -1,0 +1,208 @@
+import Foundation
+import GRDB
+import StewardCatalog
+import StewardPipeline
+
+/// The run extension: every `steward run` ends with identity resolution.
+public struct IdentityResolution: RunExtension {
+    public let name = "identity"
+    public init() {}
+
+    public func afterLoad(runId: Int64, summary: RunSummary, config: ProjectConfig, catalog: Catalog,
+                          progress: ProgressReporter) throws -> String? {
+        try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId).summary
+    }
+}
+
+/// Loads staged person records, matches them, and writes customers, edges, events, golden records
+/// and the lookup index in one transaction. Skips the work (changing nothing) when neither the
+/// records, the settings nor the steward's decisions changed since the last pass.
+public struct IdentityEngine: Sendable {
+    public let config: ProjectConfig
+    public let catalog: Catalog
+
+    public init(config: ProjectConfig, catalog: Catalog) {
+        self.config = config
+        self.catalog = catalog
+    }
+
+    public struct Outcome: Sendable {
+        public var changed: Bool
+        public var records: Int
+        public var clusters: Int
+        public var candidatePairs: Int
+        public var seconds: Double
+        public var summary: String {
+            changed ? "\(records) records → \(clusters) customers (\(candidatePairs) pairs compared) in \(String(format: "%.2f", seconds))s"
+                : "unchanged"
+        }
+    }
+
+    public static func settings(_ config: ProjectConfig) throws -> MatchSettings {
+        var s = MatchSettings()
+        s.threshold = config.matching.threshold
+        s.reviewLow = config.matching.review.0
+        s.reviewHigh = config.matching.review.1
+        if let rules = config.matching.blocking { s.rules = try BlockingRule.parse(rules) }
+        let extra = config.matching.extra
+        if let v = extra["max_block_size"].flatMap(Double.init) { s.maxBlockSize = Int(v) }
+        if let v = extra["max_cluster_size"].flatMap(Double.init) { s.maxClusterSize = Int(v) }
+        if let v = extra["group_agreement"].flatMap(Double.init) { s.groupAgreement = v }
+        if let v = extra["u_samples"].flatMap(Double.init) { s.uSamples = Int(v) }
+        return s
+    }
+
+    public static let nicknames = Nicknames.load(from: ReferenceData.locateDataDirectory())
+
+    @discardableResult
+    public func resolve(runId: Int64, force: Bool = false) throws -> Outcome {
+        let started = Date()
+        let settings = try Self.settings(config)
+        let fingerprint = try catalog.pool.read { db in try Self.fingerprint(db, settings: settings, config: config) }
+        if !force {
+            let last = try catalog.pool.read { db in
+                try String.fetchOne(db, sql: "SELECT fingerprint FROM identity_run ORDER BY run_id DESC LIMIT 1")
+            }
+            if last == fingerprint { return Outcome(changed: false, records: 0, clusters: 0, candidatePairs: 0, seconds: 0) }
+        }
+        let nicknames = Self.nicknames
+        let (records, previous, decisions, nextNumber) = try catalog.pool.read { db -> ([PersonRecord], [String: String], [Decision], Int) in
+            let records = try PersonRecord.loadAll(db, nicknames: nicknames)
+            var previous: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source, record_key, customer_id FROM identity_member") {
+                previous["\(row[0] as String):\(row[1] as String)"] = row[2]
+            }
+            let decisions = try Row.fetchAll(db, sql: "SELECT a_source, a_key, b_source, b_key, decision FROM identity_decision").map {
+                Decision(a: "\($0[0] as String):\($0[1] as String)", b: "\($0[2] as String):\($0[3] as String)", accept: ($0[4] as String) == "accept")
+            }
+            let maxId = try Int.fetchOne(db, sql: "SELECT MAX(CAST(substr(customer_id, 2) AS INTEGER)) FROM identity_customer") ?? 0
+            return (records, previous, decisions, maxId + 1)
+        }
+        var index: [String: Int32] = [:]
+        for (i, r) in records.enumerated() { index[r.id] = Int32(i) }
+        var accepted = Set<UInt64>(), rejected = Set<UInt64>()
+        for d in decisions {
+            guard let a = index[d.a], let b = index[d.b], a != b else { continue }
+            if d.accept { accepted.insert(Clusterer.pairKey(a, b)) } else { rejected.insert(Clusterer.pairKey(a, b)) }
+        }
+        let result = Matcher(settings: settings, nicknames: nicknames).run(records, accepted: accepted, rejected: rejected)
+        let assignment = StableIdAssigner.assign(labels: result.labels, previous: records.map { previous[$0.id] }, nextNumber: nextNumber)
+        let survivorship = Survivorship(rule: SurvivorshipRule(rawValue: config.matching.extra["survivorship"] ?? "") ?? .mostFrequent,
+                                        primarySystem: config.matching.primarySystem)
+        var problems: [String] = []
+        try catalog.pool.write { db in
+            try write(db, runId: runId, result: result, assignment: assignment, rejected: rejected, settings: settings,
+                      fingerprint: fingerprint, started: started)
+            try survivorship.rebuildGolden(db, runId: runId)
+            try CustomerDimension.update(db, runId: runId, at: Timestamp.now())
+            problems = try CustomerDimension.check(db)
+            try CustomerSearch.rebuild(db)
+        }
+        if !problems.isEmpty { throw IdentityError.dimensionInvariant(problems) }
+        let seconds = Date().timeIntervalSince(started)
+        return Outcome(changed: true, records: records.count, clusters: result.clusterCount,
+                       candidatePairs: result.candidatePairs, seconds: seconds)
+    }
+
+    struct Decision { var a: String; var b: String; var accept: Bool }
+
+    public enum IdentityError: Error, CustomStringConvertible {
+        case dimensionInvariant([String])
+        public var description: String { "customer dimension: " + { if case .dimensionInvariant(let p) = self { return p.joined(separator: "; ") }; return "" }() }
+    }
+
+    /// What the result depends on: the live staged records, the settings and the decisions.
+    static func fingerprint(_ db: Database, settings: MatchSettings, config: ProjectConfig) throws -> String {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*), COALESCE(MAX(updated_run), 0), COALESCE(SUM(updated_run), 0), COALESCE(SUM(is_deleted), 0)
+            FROM staged_person
+            """)!
+        let d = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(MAX(at), '') FROM identity_decision")!
+        let rules = settings.rules.map(\.description).joined(separator: "|")
+        return "\(row[0] as Int)/\(row[1] as Int)/\(row[2] as Int)/\(row[3] as Int);\(d[0] as Int)/\(d[1] as String);"
+            + "\(settings.threshold)/\(settings.reviewLow)/\(settings.maxBlockSize)/\(settings.groupAgreement)/\(settings.maxClusterSize)/\(settings.uSamples);"
+            + rules + ";" + (config.matching.extra["survivorship"] ?? "")
+    }
+
+    private func write(_ db: Database, runId: Int64, result: MatchResult, assignment: StableIdAssigner.Assignment,
+                       rejected: Set<UInt64>, settings: MatchSettings, fingerprint: String, started: Date) throws {
+        let records = result.records
+        let at = Timestamp.now()
+        // Edges: match (same customer), refused (above threshold, kept apart by the guard or a decision), review.
+        try db.execute(sql: "DELETE FROM identity_edge")
+        var matched = 0, review = 0, refused = 0
+        var bestLink = [Double](repeating: 0, count: records.count)
+        let insertEdge = try db.makeStatement(sql: """
+            INSERT INTO identity_edge (a_source, a_key, b_source, b_key, probability, status, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for e in result.edges {
+            let a = records[Int(e.a)], b = records[Int(e.b)]
+            let same = result.labels[Int(e.a)] == result.labels[Int(e.b)]
+            let status: String
+            if same {
+                status = "match"; matched += 1
+                bestLink[Int(e.a)] = max(bestLink[Int(e.a)], e.probability)
+                bestLink[Int(e.b)] = max(bestLink[Int(e.b)], e.probability)
+            } else if e.probability >= settings.threshold { status = "refused"; refused += 1 }
+            else if rejected.contains(Clusterer.pairKey(e.a, e.b)) { continue }
+            else { status = "review"; review += 1 }
+            try insertEdge.execute(arguments: [a.source, a.key, b.source, b.key, e.probability, status, runId])
+        }
+        // Members.
+        try db.execute(sql: "DELETE FROM identity_member")
+        let insertMember = try db.makeStatement(sql: """
+            INSERT INTO identity_member (source, record_key, customer_id, match_probability, assigned_run) VALUES (?, ?, ?, ?, ?)
+            """)
+        var previousRun: [String: Int64] = [:]
+        var sizes: [String: Int] = [:]
+        for (i, r) in records.enumerated() {
+            sizes[assignment.ids[i], default: 0] += 1
+            previousRun[assignment.ids[i]] = runId
+            try insertMember.execute(arguments: [r.source, r.key, assignment.ids[i], bestLink[i] > 0 ? bestLink[i] : nil, runId])
+        }
+        // Customers: active ids with their sizes; merged ids point at their survivor; ids with no records retire.
+        let changedIds = Set(assignment.events.map(\.customerId)).union(assignment.events.compactMap(\.other))
+        for (id, n) in sizes {
+            try db.execute(sql: """
+                INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)
+                ON CONFLICT(customer_id) DO UPDATE SET status = 'active', merged_into = NULL, records = excluded.records,
+                    updated_run = CASE WHEN identity_customer.records != excluded.records OR identity_customer.status != 'active' OR ?
+                                       THEN excluded.updated_run ELSE identity_customer.updated_run END
+                """, arguments: [id, n, runId, runId, changedIds.contains(id)])
+        }
+        for (old, survivor) in assignment.mergedInto {
+            try db.execute(sql: "UPDATE identity_customer SET status = 'merged', merged_into = ?, records = 0, updated_run = ? WHERE customer_id = ?",
+                           arguments: [survivor, runId, old])
+        }
+        let live = Array(sizes.keys)
+        for id in try String.fetchAll(db, sql: "SELECT customer_id FROM identity_customer WHERE status = 'active'") where sizes[id] == nil {
+            try db.execute(sql: "UPDATE identity_customer SET status = 'retired', records = 0, updated_run = ? WHERE customer_id = ?",
+                           arguments: [runId, id])
+            try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (?, ?, 'retire', ?, 'no records left')",
+                           arguments: [runId, at, id])
+        }
+        _ = live
+        for e in assignment.events {
+            try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [runId, at, e.kind.rawValue, e.customerId, e.other, e.detail])
+        }
+        try db.execute(sql: "DELETE FROM identity_junk")
+        for (j, n) in result.junk {
+            try db.execute(sql: "INSERT INTO identity_junk (field, value, records) VALUES (?, ?, ?)", arguments: [j.field.name, j.text, n])
+        }
+        let model = String(decoding: try JSONEncoder().encode(result.model), as: UTF8.self)
+        var detail: [String: Any] = [:]
+        detail["pairs_per_rule"] = Dictionary(uniqueKeysWithValues: zip(settings.rules.map(\.description), result.pairsPerRule))
+        detail["seconds"] = result.seconds
+        detail["events"] = assignment.events.count
+        let detailJSON = String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO identity_run (run_id, at, fingerprint, records, candidate_pairs, matched_pairs, review_pairs,
+                refused_pairs, clusters, model_json, detail_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [runId, at, fingerprint, records.count, result.candidatePairs, matched, review, refused,
+                             result.clusterCount, model, detailJSON])
+        try Catalog.audit(db, action: "match", subject: "run:\(runId)",
+                          detail: "\(records.count) records, \(result.clusterCount) customers, \(assignment.events.filter { $0.kind == .merge }.count) merges, \(assignment.events.filter { $0.kind == .split }.count) splits")
+    }
+}

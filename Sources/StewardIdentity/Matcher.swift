@@ -1,0 +1,225 @@
+import Foundation
+
+/// Identity-resolution settings: `matching:` of steward.yml with defaults.
+public struct MatchSettings: Sendable {
+    public var threshold = 0.9
+    public var reviewLow = 0.6
+    public var reviewHigh = 0.9
+    public var rules = BlockingRule.defaults
+    public var maxBlockSize = 500
+    /// Mean cross-pair probability two multi-record groups need to merge (chaining guard).
+    public var groupAgreement = 0.3
+    public var maxClusterSize = 40
+    public var uSamples = 300_000
+    /// EM sees at most this many pairs per training rule (an even sample beyond).
+    public var maxTrainingPairs = 500_000
+    public var junkMinRecords = 5
+    public var seed: UInt64 = 7
+
+    public init() {}
+}
+
+/// Everything one matching pass produces, in memory.
+public struct MatchResult: Sendable {
+    public var records: [PersonRecord]
+    public var candidatePairs: Int
+    public var pairsPerRule: [Int]
+    public var junk: [(JunkValue, Int)]
+    public var model: FSModel
+    /// Scored pairs at or above the review band's lower bound.
+    public var edges: [Clusterer.Edge]
+    public var labels: [Int32]
+    /// Edges the chaining guard refused.
+    public var refused: [Clusterer.Edge]
+    public var seconds: [String: Double]
+
+    public var clusterCount: Int { Set(labels).count }
+}
+
+/// Block, compare, fit (u from random pairs, m and λ by EM), score, cluster.
+public struct Matcher: Sendable {
+    public var settings: MatchSettings
+    public var nicknames: Nicknames
+
+    public init(settings: MatchSettings = MatchSettings(), nicknames: Nicknames) {
+        self.settings = settings
+        self.nicknames = nicknames
+    }
+
+    /// - parameters:
+    ///   - accepted: pairs a steward accepted (linked whatever the model says).
+    ///   - rejected: pairs a steward rejected (never in one customer).
+    public func run(_ records: [PersonRecord], accepted: Set<UInt64> = [], rejected: Set<UInt64> = []) -> MatchResult {
+        var clock = Clock()
+        let junk = JunkDetector.detect(records, minRecords: settings.junkMinRecords)
+        let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
+        clock.lap("junk")
+        let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize)
+        clock.lap("blocking")
+        var vectors: [PackedVector] = []
+        vectors.reserveCapacity(candidates.pairs.count)
+        var patterns: [PackedVector: Int] = [:]
+        for p in candidates.pairs {
+            let v = PackedVector(comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)]))
+            vectors.append(v)
+            patterns[v, default: 0] += 1
+        }
+        clock.lap("compare")
+        var model = FSModel.initial()
+        model.estimateU(records, comparator: comparator, samples: settings.uSamples, seed: settings.seed)
+        model.m = trainM(records, comparator: comparator, base: model)
+        var sharedAddress = 0, sharedPhone = 0
+        for (v, n) in patterns {
+            let levels = v.unpacked.levels
+            guard levels[Field.address.rawValue] >= 3, levels[Field.firstName.rawValue] == 0, levels[Field.phone.rawValue] >= 0 else { continue }
+            sharedAddress += n
+            if levels[Field.phone.rawValue] == 2 { sharedPhone += n }
+        }
+        if sharedAddress >= 20 { model.phoneGivenAddressU = Double(sharedPhone + 1) / Double(sharedAddress + 2) }
+        // λ among the candidate pairs with m and u fixed, rescaled to the share of all record pairs
+        // that match: the prior falls as the data grows, so common names do not fuse people at scale.
+        var em = model
+        em.lambda = 0.1
+        em.estimateM(patterns.sorted { $0.key.bits < $1.key.bits }.map { ($0.key.unpacked, $0.value) }, lambdaOnly: true)
+        model.iterations = em.iterations
+        model.converged = em.converged
+        model.candidateLambda = em.lambda
+        let allPairs = Double(records.count) * Double(max(records.count - 1, 1)) / 2
+        model.lambda = min(max(em.lambda * Double(max(candidates.pairs.count, 1)) / allPairs, 1e-12), 0.5)
+        clock.lap("estimate")
+        let scorer = Scorer(model: model, comparator: comparator, frequencies: TermFrequencies(records))
+        var edges: [Clusterer.Edge] = []
+        for (k, p) in candidates.pairs.enumerated() {
+            let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
+            let prob = FSModel.probability(weight: scorer.weight(vectors[k].unpacked, records[i]))
+            if prob >= settings.reviewLow && !accepted.contains(p) { edges.append(.init(a: Int32(i), b: Int32(j), probability: prob)) }
+        }
+        for p in accepted.sorted() { edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: 1)) }
+        clock.lap("score")
+        let clusterer = Clusterer(threshold: settings.threshold, groupAgreement: settings.groupAgreement,
+                                  maxClusterSize: settings.maxClusterSize)
+        let clustered = clusterer.cluster(count: records.count, edges: edges, cannotLink: rejected) { i, j in
+            let s = scorer.score(records[i], records[j])
+            if s.vector.levels[Field.firstName.rawValue] == 0 || s.vector.levels[Field.dob.rawValue] == 0 { return -1 }
+            return s.probability
+        }
+        clock.lap("cluster")
+        return MatchResult(records: records, candidatePairs: candidates.pairs.count, pairsPerRule: candidates.perRule,
+                           junk: junk, model: model, edges: edges, labels: clustered.labels, refused: clustered.refused,
+                           seconds: clock.laps)
+    }
+}
+
+extension Matcher {
+    /// Splink's training: one EM session per training rule, over the pairs that rule blocks, with
+    /// the fields the rule blocks on left out (their agreement is forced there, so says nothing).
+    /// Households (same surname and address) never dominate a session that blocks on names or date
+    /// of birth, so "different first name" stays strong evidence against a match.
+    public static let trainingRules: [BlockingRule] = [
+        BlockingRule(keys: [.firstCanonical, .lastPhonetic]), BlockingRule(keys: [.dob]),
+    ]
+
+    func trainM(_ records: [PersonRecord], comparator: Comparator, base: FSModel) -> [[Double]] {
+        var sums = base.m.map { $0.map { _ in 0.0 } }
+        var sessions = [Int](repeating: 0, count: Field.allCases.count)
+        for rule in Self.trainingRules {
+            let pairs = CandidatePairs.generate(records, rules: [rule], junk: comparator.junk, maxBlockSize: settings.maxBlockSize).pairs
+            guard pairs.count >= 50 else { continue }
+            let masked = Set(rule.keys.map(\.field))
+            let step = max(1, pairs.count / settings.maxTrainingPairs)
+            var patterns: [PackedVector: Int] = [:]
+            var k = 0
+            while k < pairs.count {
+                let p = pairs[k]
+                var v = comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)])
+                for f in masked { v.levels[f.rawValue] = -1 }
+                if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
+                patterns[PackedVector(v), default: 0] += 1
+                k += step
+            }
+            var em = base
+            em.m = FSModel.initial().m
+            em.lambda = 0.3
+            em.estimateM(patterns.sorted { $0.key.bits < $1.key.bits }.map { ($0.key.unpacked, $0.value) }, maxIterations: 60, freeU: true)
+            for f in Field.allCases where !masked.contains(f) {
+                for l in sums[f.rawValue].indices { sums[f.rawValue][l] += em.m[f.rawValue][l] }
+                sessions[f.rawValue] += 1
+            }
+        }
+        return Field.allCases.map { f in
+            sessions[f.rawValue] == 0 ? base.m[f.rawValue] : sums[f.rawValue].map { $0 / Double(sessions[f.rawValue]) }
+        }
+    }
+}
+
+/// A comparison vector in one word: 4 bits per field (level + 1), bit 63 = names swapped.
+struct PackedVector: Hashable, Sendable {
+    var bits: UInt64
+
+    init(_ v: ComparisonVector) {
+        var b: UInt64 = 0
+        for (i, l) in v.levels.enumerated() { b |= UInt64(Int(l) + 1) << (4 * UInt64(i)) }
+        if v.swappedNames { b |= 1 << 63 }
+        bits = b
+    }
+
+    var unpacked: ComparisonVector {
+        ComparisonVector(levels: (0..<Field.allCases.count).map { Int8(Int((bits >> (4 * UInt64($0))) & 0xF) - 1) },
+                         swappedNames: bits & (1 << 63) != 0)
+    }
+}
+
+struct Clock {
+    var start = Date()
+    var laps: [String: Double] = [:]
+    mutating func lap(_ name: String) {
+        let now = Date()
+        laps[name] = now.timeIntervalSince(start)
+        start = now
+    }
+}
+
+/// Pairwise precision, recall and F1 of a clustering against known entities.
+public struct PairwiseScore: Sendable, Codable, Equatable {
+    public var precision: Double
+    public var recall: Double
+    public var f1: Double
+    public var truePairs: Int
+    public var predictedPairs: Int
+    public var correctPairs: Int
+    /// Records scored (those the truth file names).
+    public var records: Int
+
+    /// - parameters:
+    ///   - clusters: record id → predicted cluster.
+    ///   - truth: record id → true entity; records missing from either side are not scored.
+    public static func evaluate(clusters: [String: String], truth: [String: String]) -> PairwiseScore {
+        var byCluster: [String: Int] = [:], byEntity: [String: Int] = [:], byBoth: [String: Int] = [:]
+        var n = 0
+        for (record, c) in clusters {
+            guard let e = truth[record] else { continue }
+            n += 1
+            byCluster[c, default: 0] += 1
+            byEntity[e, default: 0] += 1
+            byBoth[c + "\u{1F}" + e, default: 0] += 1
+        }
+        func pairs(_ d: [String: Int]) -> Int { d.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 } }
+        let predicted = pairs(byCluster), actual = pairs(byEntity), correct = pairs(byBoth)
+        let p = predicted == 0 ? 1 : Double(correct) / Double(predicted)
+        let r = actual == 0 ? 1 : Double(correct) / Double(actual)
+        let f = p + r == 0 ? 0 : 2 * p * r / (p + r)
+        return PairwiseScore(precision: p, recall: r, f1: f, truePairs: actual, predictedPairs: predicted, correctPairs: correct, records: n)
+    }
+
+    /// Reads `truth.csv` (source,record_id,entity_id); rows with an empty record id are skipped.
+    public static func loadTruth(_ url: URL) throws -> [String: String] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var out: [String: String] = [:]
+        for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() where i > 0 {
+            let parts = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard parts.count >= 3, !parts[1].isEmpty else { continue }
+            out["\(parts[0]):\(parts[1])"] = String(parts[2])
+        }
+        return out
+    }
+}

@@ -1,2 +1,0 @@
-/// StewardIdentity: see ARCHITECTURE.md for what this module owns.
-enum StewardIdentityModule {}

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import StewardCatalog
+
+/// One staged person record, reduced to the normalised values matching compares. Empty arrays are
+/// missing values.
+public struct PersonRecord: Sendable {
+    public var source: String
+    public var key: String
+    public var first: [UInt8] = []
+    public var last: [UInt8] = []
+    public var email: [UInt8] = []
+    public var phone: [UInt8] = []
+    public var dob: [UInt8] = []
+    public var street: [UInt8] = []
+    public var city: [UInt8] = []
+    public var postcode: [UInt8] = []
+    public var nationalId: [UInt8] = []
+    // Derived once per record.
+    var firstPhonetic: [UInt8] = []
+    var lastPhonetic: [UInt8] = []
+    var firstCanonical: [UInt8] = []
+    /// Formal names a first (or, for swapped names, last) name can stand for; empty when not in the list.
+    var firstFormal: [String] = []
+    var lastFormal: [String] = []
+    var houseNumber: Int?
+
+    public var id: String { "\(source):\(key)" }
+
+    /// Builds a record from staged values; `fullName` fills a missing first or last name
+    /// ("Last, First" or "First Middle Last").
+    public init(source: String, key: String, firstName: String?, lastName: String?, fullName: String? = nil,
+                email: String? = nil, phone: String? = nil, dob: String? = nil, street: String? = nil,
+                city: String? = nil, postcode: String? = nil, nationalId: String? = nil,
+                nicknames: Nicknames = Nicknames(pairs: [])) {
+        self.source = source
+        self.key = key
+        var f = firstName ?? "", l = lastName ?? ""
+        if (f.isEmpty || l.isEmpty), let full = fullName, !full.isEmpty {
+            let (pf, pl) = Self.splitFullName(full)
+            if f.isEmpty { f = pf }
+            if l.isEmpty { l = pl }
+        }
+        first = Self.bytes(f)
+        last = Self.bytes(l)
+        self.email = Array((email ?? "").lowercased().utf8)
+        self.phone = Array((phone ?? "").filter { $0.isNumber || $0 == "+" }.utf8)
+        self.dob = Array((dob ?? "").utf8)
+        self.street = Self.bytes(street ?? "")
+        self.city = Self.bytes(city ?? "")
+        self.postcode = Self.bytes(postcode ?? "")
+        self.nationalId = Self.bytes(nationalId ?? "")
+        let fs = String(decoding: first, as: UTF8.self), ls = String(decoding: last, as: UTF8.self)
+        firstPhonetic = Array(Compare.nysiis(fs).utf8)
+        lastPhonetic = Array(Compare.nysiis(ls).utf8)
+        firstCanonical = Array(nicknames.canonical(fs).utf8)
+        firstFormal = nicknames.formalNames(fs)
+        lastFormal = nicknames.formalNames(ls)
+        houseNumber = Compare.houseNumber(self.street)
+    }
+
+    static func bytes(_ s: String) -> [UInt8] { s.isEmpty ? [] : Array(TextKey.key(s).utf8) }
+
+    /// "Smith, John" → (John, Smith); "John A Smith" → (John, Smith).
+    static func splitFullName(_ full: String) -> (String, String) {
+        if let comma = full.firstIndex(of: ",") {
+            let last = full[..<comma].trimmingCharacters(in: .whitespaces)
+            let rest = full[full.index(after: comma)...].split(separator: " ")
+            return (rest.first.map(String.init) ?? "", last)
+        }
+        let words = full.split(separator: " ")
+        guard words.count >= 2 else { return ("", words.first.map(String.init) ?? "") }
+        return (String(words.first!), String(words.last!))
+    }
+
+    /// Every live staged person record, in (source, record_key) order.
+    public static func loadAll(_ db: Database, nicknames: Nicknames) throws -> [PersonRecord] {
+        var out: [PersonRecord] = []
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
+            FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
+            """)
+        while let r = try rows.next() {
+            out.append(PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
+                                    email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
+                                    nationalId: r[11], nicknames: nicknames))
+        }
+        return out
+    }
+
+    public static func load(_ db: Database, source: String, key: String, nicknames: Nicknames) throws -> PersonRecord? {
+        guard let r = try Row.fetchOne(db, sql: """
+            SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
+            FROM staged_person WHERE source = ? AND record_key = ?
+            """, arguments: [source, key]) else { return nil }
+        return PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
+                            email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
+                            nationalId: r[11], nicknames: nicknames)
+    }
+}

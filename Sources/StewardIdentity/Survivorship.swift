@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+import StewardCatalog
+
+/// How a golden value is chosen among a customer's source records (`matching.survivorship`).
+public enum SurvivorshipRule: String, Sendable, CaseIterable {
+    /// The value most records agree on (normalised); ties go to the primary system, then the newest.
+    case mostFrequent = "most_frequent"
+    /// The value from the most recently updated record.
+    case mostRecent = "most_recent"
+    /// The primary system's value first.
+    case sourcePriority = "source_priority"
+    /// The value from the record with the most fields filled.
+    case mostComplete = "most_complete"
+}
+
+/// Builds the golden record of each customer, keeping the source record behind every value.
+public struct Survivorship: Sendable {
+    public var rule: SurvivorshipRule
+    public var primarySystem: String
+
+    public init(rule: SurvivorshipRule, primarySystem: String) {
+        self.rule = rule
+        self.primarySystem = primarySystem
+    }
+
+    public static let attributes = ["first_name", "last_name", "email", "phone", "dob", "street", "city", "postcode",
+                                    "region", "country", "national_id"]
+
+    /// One source record's values, as staged.
+    public struct SourceValues: Sendable {
+        public var source: String
+        public var key: String
+        public var system: String
+        public var updatedRun: Int64
+        public var values: [String: String]
+        var filled: Int { values.count }
+    }
+
+    /// The golden values and, per attribute, the `source:record` it came from.
+    public func golden(_ records: [SourceValues]) -> (values: [String: String], provenance: [String: String]) {
+        var values: [String: String] = [:], provenance: [String: String] = [:]
+        for attr in Self.attributes {
+            let candidates = records.filter { $0.values[attr] != nil }
+            guard !candidates.isEmpty else { continue }
+            var freq: [String: Int] = [:]
+            for c in candidates { freq[Self.normal(c.values[attr]!), default: 0] += 1 }
+            func better(_ a: SourceValues, _ b: SourceValues) -> Bool {
+                let fa = freq[Self.normal(a.values[attr]!)]!, fb = freq[Self.normal(b.values[attr]!)]!
+                let pa = a.system == primarySystem, pb = b.system == primarySystem
+                let keys: [(Int, Int)]
+                switch rule {
+                case .mostFrequent: keys = [(fa, fb), (pa ? 1 : 0, pb ? 1 : 0), (Int(a.updatedRun), Int(b.updatedRun)), (a.filled, b.filled)]
+                case .mostRecent: keys = [(Int(a.updatedRun), Int(b.updatedRun)), (fa, fb), (pa ? 1 : 0, pb ? 1 : 0)]
+                case .sourcePriority: keys = [(pa ? 1 : 0, pb ? 1 : 0), (fa, fb), (Int(a.updatedRun), Int(b.updatedRun))]
+                case .mostComplete: keys = [(a.filled, b.filled), (fa, fb), (pa ? 1 : 0, pb ? 1 : 0)]
+                }
+                for (x, y) in keys where x != y { return x > y }
+                return (a.source, a.key) < (b.source, b.key)
+            }
+            var best = candidates[0]
+            for c in candidates.dropFirst() where better(c, best) { best = c }
+            values[attr] = best.values[attr]
+            provenance[attr] = "\(best.source):\(best.key)"
+        }
+        return (values, provenance)
+    }
+
+    static func normal(_ s: String) -> String { TextKey.key(s) }
+
+    /// Rebuilds `golden_customer` for every active customer.
+    func rebuildGolden(_ db: Database, runId: Int64) throws {
+        try db.execute(sql: "DELETE FROM golden_customer")
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO golden_customer (customer_id, first_name, last_name, email, phone, dob, street, city, postcode, region,
+                country, national_id, provenance_json, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var current: String?
+        var group: [SourceValues] = []
+        func flush() throws {
+            guard let id = current, !group.isEmpty else { return }
+            let (v, p) = golden(group)
+            let prov = String(decoding: try JSONSerialization.data(withJSONObject: p, options: [.sortedKeys]), as: UTF8.self)
+            var args: [DatabaseValueConvertible?] = [id]
+            for a in Self.attributes { args.append(v[a]) }
+            args.append(prov)
+            args.append(runId)
+            try insert.execute(arguments: StatementArguments(args))
+        }
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT m.customer_id, p.source, p.record_key, COALESCE(s.system, ''), p.updated_run,
+                   p.first_name, p.last_name, p.full_name, p.email, p.phone, p.dob, p.street, p.city, p.postcode, p.region,
+                   p.country, p.national_id
+            FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
+            LEFT JOIN source s ON s.name = p.source
+            WHERE p.is_deleted = 0
+            ORDER BY m.customer_id, p.source, p.record_key
+            """)
+        while let r = try cursor.next() {
+            let id: String = r[0]
+            if id != current { try flush(); current = id; group = [] }
+            group.append(Self.sourceValues(r))
+        }
+        try flush()
+    }
+
+    static func sourceValues(_ r: Row) -> SourceValues {
+        var values: [String: String] = [:]
+        var first: String? = r[5], last: String? = r[6]
+        if let full: String = r[7], first == nil || last == nil {
+            let (f, l) = PersonRecord.splitFullName(full)
+            if first == nil && !f.isEmpty { first = f }
+            if last == nil && !l.isEmpty { last = l }
+        }
+        values["first_name"] = first
+        values["last_name"] = last
+        let rest = ["email", "phone", "dob", "street", "city", "postcode", "region", "country", "national_id"]
+        for (k, name) in rest.enumerated() { if let v: String = r[8 + k], !v.isEmpty { values[name] = v } }
+        return SourceValues(source: r[1], key: r[2], system: r[3], updatedRun: r[4], values: values)
+    }
+}
+
+/// The SCD Type 2 customer dimension, versioned from the golden records after each matching pass.
+public enum CustomerDimension {
+    static let columns = ["first_name", "last_name", "email", "phone", "dob", "street", "city", "postcode", "region", "country", "national_id"]
+
+    /// Opens a version for each new or changed golden record and closes the versions of customers
+    /// that changed or no longer exist (merged, or their records deleted). Unchanged customers get
+    /// no new version.
+    /// - returns: versions opened and closed.
+    @discardableResult
+    public static func update(_ db: Database, runId: Int64, at: String) throws -> (opened: Int, closed: Int) {
+        var current: [String: (sk: Int64, hash: String, values: [String?])] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT sk, customer_id, change_hash, \(columns.joined(separator: ", ")) FROM customer_dim WHERE is_current = 1") {
+            current[r[1]] = (r[0], r[2], columns.indices.map { r[3 + $0] })
+        }
+        let close = try db.makeStatement(sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO customer_dim (customer_id, \(columns.joined(separator: ", ")), valid_from, valid_to, is_current, change_hash, reason, run_id)
+            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, NULL, 1, ?, ?, ?)
+            """)
+        var opened = 0, closed = 0
+        var seen = Set<String>()
+        for r in try Row.fetchAll(db, sql: "SELECT customer_id, \(columns.joined(separator: ", ")) FROM golden_customer") {
+            let id: String = r[0]
+            seen.insert(id)
+            let values: [String?] = columns.indices.map { r[1 + $0] }
+            let hash = changeHash(values)
+            let reason: String
+            if let cur = current[id] {
+                if cur.hash == hash { continue }
+                let changed = columns.indices.filter { cur.values[$0] != values[$0] }.map { columns[$0] }
+                reason = "changed: " + changed.joined(separator: ", ")
+                try close.execute(arguments: [at, cur.sk])
+                closed += 1
+            } else {
+                reason = "new customer"
+            }
+            var args: [DatabaseValueConvertible?] = [id]
+            for v in values { args.append(v) }
+            args.append(contentsOf: [at, hash, reason, runId] as [DatabaseValueConvertible?])
+            try insert.execute(arguments: StatementArguments(args))
+            opened += 1
+        }
+        for (id, cur) in current where !seen.contains(id) {
+            try close.execute(arguments: [at, cur.sk])
+            closed += 1
+        }
+        return (opened, closed)
+    }
+
+    /// Invariant violations: gaps or overlaps between a customer's versions, or not exactly one
+    /// current version for an active customer. Empty when the dimension is sound.
+    public static func check(_ db: Database) throws -> [String] {
+        var problems: [String] = []
+        let noCurrent = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM golden_customer g WHERE (SELECT COUNT(*) FROM customer_dim d WHERE d.customer_id = g.customer_id AND d.is_current = 1) != 1
+            """) ?? 0
+        if noCurrent > 0 { problems.append("\(noCurrent) customers without exactly one current version") }
+        let broken = try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM (SELECT customer_id, valid_from, valid_to,
+                LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from, sk) AS next_from FROM customer_dim)
+            WHERE (next_from IS NOT NULL AND (valid_to IS NULL OR valid_to != next_from)) OR (valid_to IS NOT NULL AND valid_to < valid_from)
+            """) ?? 0
+        if broken > 0 { problems.append("\(broken) versions with a gap or an overlap") }
+        return problems
+    }
+
+    /// FNV-1a 64 over the values, as hex.
+    static func changeHash(_ values: [String?]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in values {
+            for b in (v ?? "\u{0}").utf8 { h ^= UInt64(b); h = h &* 0x100_0000_01b3 }
+            h ^= 0x1F; h = h &* 0x100_0000_01b3
+        }
+        let s = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}

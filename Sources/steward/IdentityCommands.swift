@@ -1,0 +1,227 @@
+import ArgumentParser
+import Foundation
+import StewardCatalog
+import StewardIdentity
+import StewardPipeline
+
+struct MatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "match", abstract: "Identity resolution: report, or re-run matching.",
+                                                    subcommands: [MatchReportCommand.self, MatchRunCommand.self])
+}
+
+struct MatchReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Identity-resolution summary; with truth: precision/recall/F1.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let r = try catalog.pool.read { try MatchReport.load($0, truth: config.truth) }
+        if output.json {
+            CLI.printJSON([
+                "records": r.records, "candidate_pairs": r.candidatePairs, "matched_pairs": r.matchedPairs,
+                "review_pairs": r.reviewPairs, "refused_pairs": r.refusedPairs, "clusters": r.clusters, "match_rate": r.matchRate,
+                "truth": r.truth.map { t -> Any in ["precision": t.precision, "recall": t.recall, "f1": t.f1, "records": t.records,
+                                                   "true_pairs": t.truePairs, "predicted_pairs": t.predictedPairs, "correct_pairs": t.correctPairs] } ?? NSNull(),
+                "junk": r.junk.map { ["field": $0.field, "value": $0.value, "records": $0.records] },
+                "pairs_per_rule": r.pairsPerRule, "seconds": r.seconds,
+                "lambda": CLI.orNull(r.lambda), "em_iterations": CLI.orNull(r.emIterations),
+            ])
+            return
+        }
+        guard r.runId != nil else { print("no matching pass yet: `steward run` loads the sources and matches them"); return }
+        print("records \(CLI.count(r.records)) → customers \(CLI.count(r.clusters))   match rate \(CLI.percent(r.matchRate))")
+        print("candidate pairs \(CLI.count(r.candidatePairs))   matched \(CLI.count(r.matchedPairs))   review \(CLI.count(r.reviewPairs))   kept apart by the chaining guard \(CLI.count(r.refusedPairs))")
+        if let t = r.truth {
+            print(String(format: "truth (%@ records): precision %.4f  recall %.4f  F1 %.4f", CLI.count(t.records), t.precision, t.recall, t.f1))
+        } else {
+            print("truth: not configured (add `truth:` to steward.yml to score the clusters)")
+        }
+        if let l = r.lambda, let i = r.emIterations { print(String(format: "model: λ %.4f after %d EM iterations", l, i)) }
+        if !r.pairsPerRule.isEmpty {
+            print("blocking rules (pairs before deduplication):")
+            for (rule, n) in r.pairsPerRule.sorted(by: { $0.key < $1.key }) { print("  \(rule.padding(toLength: 40, withPad: " ", startingAt: 0)) \(CLI.count(n))") }
+        }
+        if r.junk.isEmpty { print("placeholder identifiers: none found") } else {
+            print("placeholder identifiers (ignored as evidence):")
+            for j in r.junk { print("  \(j.field) \(j.value)  (\(CLI.count(j.records)) records)") }
+        }
+        if !r.seconds.isEmpty {
+            print("timings: " + r.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: "  "))
+        }
+    }
+}
+
+struct MatchRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Re-run identity resolution on the staged records (no load).")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Flag(help: "Match even when nothing changed since the last pass.") var force = false
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let runId: Int64 = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0
+        let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: force)
+        print("identity: \(outcome.summary)")
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Why two records do or do not match.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Argument(help: "SOURCE:RECORD") var first: String
+    @Argument(help: "SOURCE:RECORD") var second: String
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let e: Explanation
+        do {
+            e = try catalog.pool.read { try Explanation.explain($0, first, second, threshold: config.matching.threshold) }
+        } catch let f as Explanation.Failure {
+            CLI.fail(f.description, code: 2)
+        }
+        if output.json {
+            CLI.printJSON([
+                "a": e.a, "b": e.b, "prior_weight": e.prior, "weight": e.weight, "probability": e.probability,
+                "threshold": e.threshold, "match": e.probability >= e.threshold, "same_customer": e.sameCustomer,
+                "customers": [CLI.orNull(e.customers.0), CLI.orNull(e.customers.1)], "names_swapped": e.swappedNames,
+                "decision": CLI.orNull(e.decision),
+                "comparisons": e.lines.map { ["field": $0.field, "a": $0.a, "b": $0.b, "level": $0.level, "weight": $0.weight,
+                                              "term_frequency_adjustment": $0.termFrequency] },
+            ])
+            return
+        }
+        print("\(e.a)  vs  \(e.b)\(e.swappedNames ? "   (first and last names compared swapped)" : "")")
+        var running = e.prior
+        print(String(format: "  %-12@ %-26@ %-26@ %-34@ %8@ %8@", "field" as NSString, "a" as NSString, "b" as NSString, "level" as NSString, "weight" as NSString, "running" as NSString))
+        print(String(format: "  %-12@ %-26@ %-26@ %-34@ %+8.2f %8.2f", "prior" as NSString, "" as NSString, "" as NSString, "λ from EM" as NSString, e.prior, running))
+        for l in e.lines {
+            running += l.weight
+            let level = l.termFrequency != 0 ? l.level + String(format: " (tf %+.2f)", l.termFrequency) : l.level
+            print(String(format: "  %-12@ %-26@ %-26@ %-34@ %+8.2f %8.2f %@", l.field as NSString, String(l.a.prefix(26)) as NSString,
+                         String(l.b.prefix(26)) as NSString, String(level.prefix(34)) as NSString, l.weight, running,
+                         String(repeating: l.weight >= 0 ? "+" : "-", count: min(20, Int(abs(l.weight).rounded()))) as NSString))
+        }
+        print(String(format: "  match weight %.2f → probability %.4f (threshold %.2f): %@", e.weight, e.probability, e.threshold,
+                     (e.probability >= e.threshold ? "match" : "no match") as NSString))
+        let cust = e.sameCustomer ? "same customer \(e.customers.0 ?? "")" : "customers \(e.customers.0 ?? "–") and \(e.customers.1 ?? "–")"
+        print("  now: \(cust)\(e.decision.map { "; steward decision: \($0)" } ?? "")")
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Export identity data.", subcommands: [ExportClusters.self])
+}
+
+struct ExportClusters: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clusters", abstract: "CSV source,record_id,customer_id, one row per staged person record.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Option(help: "Write to this file instead of stdout.") var out: String?
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        var text = "source,record_id,customer_id\n"
+        try catalog.pool.read { db in
+            for r in try ClusterExport.rows(db) { text += "\(CSVText.field(r.source)),\(CSVText.field(r.recordId)),\(r.customerId)\n" }
+        }
+        if let out {
+            try text.write(toFile: out, atomically: true, encoding: .utf8)
+            CLI.note("wrote \(out)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+enum CSVText {
+    static func field(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}
+
+struct CustomerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "customer", abstract: "Find and show customers.",
+                                                    subcommands: [CustomerSearchCommand.self, CustomerShow.self])
+}
+
+struct CustomerSearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "search", abstract: "Lookup by name, email, phone (any format), postcode or id.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Argument(parsing: .remaining, help: "What to look for.") var query: [String]
+    @Option(help: "At most this many results.") var limit = 20
+    @Flag(help: "Show PII unmasked (audited).") var reveal = false
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        if query.isEmpty { throw ValidationError("give a name, email, phone, postcode or id to search for") }
+        if limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let q = query.joined(separator: " ")
+        let hits = try catalog.pool.read { try CustomerSearch.search($0, query: q, limit: limit) }
+        if reveal { try catalog.audit(action: "reveal", subject: "search:\(q)", detail: "\(hits.count) customers: " + hits.map(\.customerId).joined(separator: ",")) }
+        let email = { (e: String?) in reveal ? e : Mask.email(e) }
+        let phone = { (p: String?) in reveal ? p : Mask.phone(p) }
+        if output.json {
+            CLI.printJSON(hits.map { ["customer_id": $0.customerId, "name": $0.name, "email": CLI.orNull(email($0.email)),
+                                      "phone": CLI.orNull(phone($0.phone)), "city": CLI.orNull($0.city), "rank": $0.rank] })
+            return
+        }
+        if hits.isEmpty { print("no customer matches '\(q)'"); return }
+        var table = TextTable(headers: ["#", "customer", "name", "email", "phone", "city"], rightAligned: [0])
+        for h in hits { table.rows.append([String(h.rank), h.customerId, h.name, email(h.email) ?? "", phone(h.phone) ?? "", h.city ?? ""]) }
+        print(table.render())
+    }
+}
+
+struct CustomerShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "The Customer 360 record.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Argument(help: "Customer id (C…).") var id: String
+    @Flag(help: "Show PII unmasked (audited).") var reveal = false
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        guard let c = try catalog.pool.read({ try Customer360.load($0, id: id) }) else { CLI.fail("no customer \(id)", code: 2) }
+        if reveal { try catalog.audit(action: "reveal", subject: "customer:\(c.customerId)", detail: "customer show --reveal") }
+        let golden = reveal ? c.golden : c.maskedGolden
+        let history = c.history.map { h -> [String: String?] in
+            var h = h
+            if !reveal {
+                h["email"] = Mask.email(h["email"] ?? nil); h["phone"] = Mask.phone(h["phone"] ?? nil); h["street"] = Mask.other(h["street"] ?? nil)
+            }
+            return h
+        }
+        if output.json {
+            CLI.printJSON([
+                "customer_id": c.customerId, "requested_id": c.requestedId,
+                "golden": golden, "provenance": c.provenance,
+                "sources": c.sources.map { ["source": $0.source, "record_id": $0.recordId, "match_probability": CLI.orNull($0.matchProbability)] },
+                "history": history.map { $0.mapValues { CLI.orNull($0) } },
+                "addresses": c.addresses.map { ["street": CLI.orNull(reveal ? $0.street : Mask.other($0.street)), "city": CLI.orNull($0.city),
+                                                "postcode": CLI.orNull($0.postcode), "country": CLI.orNull($0.country), "records": $0.sources] },
+                "activity": ["orders": c.orders, "revenue": c.revenue, "last_order_at": CLI.orNull(c.lastOrderAt), "tickets": c.tickets, "events": c.events],
+                "segment": NSNull(), "churn_score": NSNull(),
+            ])
+            return
+        }
+        if c.requestedId != c.customerId { print("\(c.requestedId) was merged into \(c.customerId)") }
+        print("customer \(c.customerId)\(reveal ? "" : "   (PII masked; --reveal shows it, audited)")")
+        for a in Survivorship.attributes { if let v = golden[a] { print("  \(a.padding(toLength: 12, withPad: " ", startingAt: 0)) \(v)   ← \(c.provenance[a] ?? "")") } }
+        print("source records:")
+        for s in c.sources { print("  \(s.source):\(s.recordId)  \(s.matchProbability.map { String(format: "p=%.3f", $0) } ?? "")") }
+        print("history: \(c.history.count) versions")
+        for h in history { print("  \(h["valid_from"].flatMap { $0 } ?? "") → \(h["valid_to"].flatMap { $0 } ?? "current")  \(h["reason"].flatMap { $0 } ?? "")") }
+        print(String(format: "activity: %d orders, revenue %.2f, last order %@, %d tickets, %d events", c.orders, c.revenue,
+                     (c.lastOrderAt ?? "–") as NSString, c.tickets, c.events))
+    }
+}

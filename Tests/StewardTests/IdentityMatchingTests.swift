@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import StewardIdentity
+@testable import StewardPipeline
+
+@Suite struct IdentityMatchingTests {
+    /// Labelled vectors drawn from known m and u: EM (u fixed) must recover m and λ.
+    @Test func emConvergesOnALabelledSet() {
+        var rng = SplitMix(seed: 3)
+        func draw(_ dist: [Double]) -> Int8 {
+            let x = Double(rng.next() % 1_000_000) / 1_000_000
+            var acc = 0.0
+            for (i, p) in dist.enumerated() { acc += p; if x < acc { return Int8(i) } }
+            return Int8(dist.count - 1)
+        }
+        var truthM = FSModel.initial().m, truthU = FSModel.initial().u
+        for f in Field.allCases {
+            let n = f.levels.count
+            truthM[f.rawValue] = (0..<n).map { $0 == n - 1 ? 0.85 : 0.15 / Double(n - 1) }
+            truthU[f.rawValue] = (0..<n).map { $0 == 0 ? 0.9 : 0.1 / Double(n - 1) }
+        }
+        var counts: [PackedVector: Int] = [:]
+        let matches = 2_000, nonMatches = 8_000
+        for k in 0..<(matches + nonMatches) {
+            let dist = k < matches ? truthM : truthU
+            let v = ComparisonVector(levels: Field.allCases.map { draw(dist[$0.rawValue]) })
+            counts[PackedVector(v), default: 0] += 1
+        }
+        var model = FSModel.initial()
+        model.u = truthU
+        model.estimateM(counts.map { ($0.key.unpacked, $0.value) }, maxIterations: 200)
+        #expect(model.converged)
+        #expect(abs(model.lambda - 0.2) < 0.02)
+        for f in Field.allCases {
+            let top = f.levels.count - 1
+            #expect(abs(model.m[f.rawValue][top] - 0.85) < 0.03, "m of \(f.name)")
+        }
+    }
+
+    static let nick = Nicknames.load(from: ReferenceData.locateDataDirectory())
+
+    static func person(_ key: String, _ first: String, _ last: String, email: String? = nil, phone: String? = nil,
+                       dob: String? = nil, postcode: String? = nil, city: String? = nil, source: String = "s") -> PersonRecord {
+        PersonRecord(source: source, key: key, firstName: first, lastName: last, email: email, phone: phone, dob: dob,
+                     city: city, postcode: postcode, nicknames: nick)
+    }
+
+    @Test func defaultBlockingFindsNoisyTruePairs() {
+        // Pairs of one person each, with one kind of noise; then unrelated fillers.
+        let pairs: [(PersonRecord, PersonRecord)] = [
+            (Self.person("a1", "Robert", "Johnson", dob: "1970-01-02", postcode: "10001"), Self.person("a2", "Bob", "Jonson", dob: "1970-01-02", source: "t")),
+            (Self.person("b1", "Mary", "Smith", email: "mary@x.com"), Self.person("b2", "Marie", "Smyth", email: "mary@x.com", source: "t")),
+            (Self.person("c1", "Ann", "Lee", phone: "+15550001111"), Self.person("c2", "Lee", "Ann", phone: "+15550001111", source: "t")),
+            (Self.person("d1", "Liz", "Taylor", dob: "1980-03-07", postcode: "02139"), Self.person("d2", "Elizabeth", "Tailor", dob: "1980-07-03", postcode: "02139")),
+            (Self.person("e1", "James", "Brown", city: "Boston"), Self.person("e2", "Jim", "Browne", city: "Boston", source: "t")),
+        ]
+        var records: [PersonRecord] = []
+        for (a, b) in pairs { records.append(a); records.append(b) }
+        for i in 0..<50 { records.append(Self.person("f\(i)", "Filler\(i)", "Person\(i)", dob: "1990-01-\(10 + i % 18)")) }
+        let cands = Set(CandidatePairs.generate(records, rules: BlockingRule.defaults, junk: []).pairs)
+        var found = 0
+        for k in 0..<pairs.count where cands.contains(UInt64(2 * k) << 32 | UInt64(2 * k + 1)) { found += 1 }
+        // Recall 4/5 at least: the swapped-name pair shares only a phone, which is a blocking rule too.
+        #expect(found == pairs.count)
+        #expect(cands.count < records.count * (records.count - 1) / 2 / 10)
+    }
+
+    @Test func blockingRulesParseAndRejectUnknownKeys() throws {
+        let r = try BlockingRule.parse(["email", "last_name & dob"])
+        #expect(r.map(\.description) == ["email", "last_name & dob"])
+        #expect(throws: BlockingRuleError.self) { try BlockingRule.parse(["surname & dob"]) }
+    }
+
+    /// Two people who share a common name, each with two records; one strong-looking edge between
+    /// them. Single-link clustering chains them into one customer; the guard keeps them apart.
+    @Test func clusteringResistsAChainingTrap() {
+        let edges: [Clusterer.Edge] = [
+            .init(a: 0, b: 1, probability: 0.99), .init(a: 2, b: 3, probability: 0.99), .init(a: 1, b: 2, probability: 0.93),
+        ]
+        let cross: (Int, Int) -> Double = { i, j in
+            let same = (i < 2) == (j < 2)
+            if same { return 0.99 }
+            return (i == 1 && j == 2) || (i == 2 && j == 1) ? 0.93 : 0.01
+        }
+        let guarded = Clusterer(threshold: 0.9).cluster(count: 4, edges: edges, probability: cross)
+        #expect(guarded.labels == [0, 0, 2, 2])
+        #expect(guarded.refused.count == 1)
+        let naive = Clusterer(threshold: 0.9, groupAgreement: 0).cluster(count: 4, edges: edges, probability: cross)
+        #expect(naive.labels == [0, 0, 0, 0])
+        // A steward's reject keeps two records apart even on a certain edge.
+        let rejected = Clusterer(threshold: 0.9).cluster(count: 2, edges: [.init(a: 0, b: 1, probability: 0.999)],
+                                                         cannotLink: [Clusterer.pairKey(0, 1)]) { _, _ in 1 }
+        #expect(rejected.labels == [0, 1])
+    }
+
+    @Test func stableIdsAcrossASecondBatch() {
+        let first = StableIdAssigner.assign(labels: [0, 0, 2, 3], previous: [nil, nil, nil, nil], nextNumber: 1)
+        #expect(first.ids == ["C00000001", "C00000001", "C00000002", "C00000003"])
+        #expect(first.events.filter { $0.kind == .create }.count == 3)
+        // Batch two: a new record joins customer 1; records of customers 2 and 3 turn out to be one person.
+        let second = StableIdAssigner.assign(labels: [0, 0, 2, 2, 0], previous: first.ids + [nil], nextNumber: first.nextNumber)
+        #expect(second.ids[0] == "C00000001" && second.ids[4] == "C00000001")
+        #expect(second.ids[2] == "C00000002" && second.ids[3] == "C00000002")
+        #expect(second.mergedInto == ["C00000003": "C00000002"])
+        #expect(second.events.contains { $0.kind == .merge && $0.customerId == "C00000002" && $0.other == "C00000003" })
+        #expect(second.events.contains { $0.kind == .join && $0.customerId == "C00000001" })
+        // Batch three: customer 2 splits; the larger part keeps the id, the other gets a new one.
+        let third = StableIdAssigner.assign(labels: [0, 0, 2, 3, 0], previous: second.ids, nextNumber: second.nextNumber)
+        #expect(third.ids[2] == "C00000002")
+        #expect(third.ids[3] == "C00000004")
+        #expect(third.events.contains { $0.kind == .split && $0.customerId == "C00000004" && $0.other == "C00000002" })
+    }
+
+    @Test func pairwiseScoreCountsPairs() {
+        let s = PairwiseScore.evaluate(clusters: ["a": "1", "b": "1", "c": "1", "d": "2"],
+                                       truth: ["a": "x", "b": "x", "c": "y", "d": "y"])
+        #expect(s.predictedPairs == 3 && s.truePairs == 2 && s.correctPairs == 1)
+        #expect(abs(s.f1 - 0.4) < 1e-9)
+    }
+}

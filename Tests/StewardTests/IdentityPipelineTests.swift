@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import Testing
+@testable import StewardCatalog
+@testable import StewardIdentity
+@testable import StewardPipeline
+
+/// Matching as part of `steward run`, on a generated demo.
+@Suite(.serialized) struct IdentityPipelineTests {
+    static func demo(_ people: Int) throws -> TempProject {
+        let p = TempProject("identity")
+        _ = try DemoGenerator(customers: people, seed: 42).write(to: p.dir)
+        // Fewer random pairs for u keeps the debug-build test quick; the estimate is still stable.
+        var yml = try String(contentsOf: p.ymlURL, encoding: .utf8)
+        yml = yml.replacingOccurrences(of: "  primary_system: crm\n", with: "  primary_system: crm\n  u_samples: 60000\n")
+        try yml.write(to: p.ymlURL, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    static func run(_ p: TempProject) throws -> RunSummary {
+        let config = try p.config()
+        return try PipelineRunner(config: config, catalog: try Catalog.open(at: config.catalogURL),
+                                  extensions: [IdentityResolution()]).run()
+    }
+
+    @Test func demoMatchReportF1AndARerunChangesNothing() throws {
+        let p = try Self.demo(400)
+        let first = try Self.run(p)
+        #expect(first.status == "success")
+        let config = try p.config()
+        let catalog = try p.catalog()
+        let report = try catalog.pool.read { try MatchReport.load($0, truth: config.truth) }
+        let truth = try #require(report.truth)
+        // Measured 0.98 on this seed; the goal at 5,000 people is 0.97.
+        #expect(truth.f1 >= 0.95, "F1 \(truth.f1) precision \(truth.precision) recall \(truth.recall)")
+        #expect(report.records > 600 && report.clusters < report.records)
+        #expect(report.junk.contains { $0.value == "noemail@example.com" } || report.records < 1000)
+
+        // Every staged person record has exactly one customer; the export covers them all.
+        let staged = try p.scalar("SELECT COUNT(*) FROM staged_person WHERE is_deleted = 0") as Int?
+        let exported = try catalog.pool.read { try ClusterExport.rows($0) }
+        #expect(exported.count == staged)
+
+        // SCD2 invariants hold; one current version per customer.
+        #expect(try catalog.pool.read { try CustomerDimension.check($0) }.isEmpty)
+
+        let snapshot = { () throws -> [String] in
+            try catalog.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT source || ':' || record_key || '=' || customer_id FROM identity_member ORDER BY 1")
+                + String.fetchAll(db, sql: "SELECT customer_id || ':' || sk FROM customer_dim ORDER BY sk")
+                + [String(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_event") ?? 0)]
+            }
+        }
+        let before = try snapshot()
+        let second = try Self.run(p)
+        #expect(second.status == "success")
+        #expect(try snapshot() == before)
+    }
+
+    @Test func searchFindsAPersonByMisspeltNameAndPhoneWrittenAnotherWay() throws {
+        let p = try Self.demo(300)
+        _ = try Self.run(p)
+        let catalog = try p.catalog()
+        let row = try #require(try catalog.pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT customer_id, first_name, last_name, phone FROM golden_customer
+                WHERE phone LIKE '+1%' AND length(last_name) >= 6 AND first_name IS NOT NULL ORDER BY customer_id LIMIT 1
+                """)
+        })
+        let id: String = row[0], first: String = row[1], last: String = row[2], phone: String = row[3]
+        // "Johnson" typed "Jonhson": swap two letters.
+        var chars = Array(last)
+        chars.swapAt(2, 3)
+        let misspelt = String(chars)
+        let byName = try catalog.pool.read { try CustomerSearch.search($0, query: "\(first) \(misspelt)", limit: 10) }
+        #expect(byName.prefix(5).contains { $0.customerId == id }, "\(first) \(misspelt)")
+        let digits = phone.dropFirst(2)
+        let written = "(\(digits.prefix(3))) \(digits.dropFirst(3).prefix(3))-\(digits.suffix(4))"
+        let byPhone = try catalog.pool.read { try CustomerSearch.search($0, query: written, limit: 10) }
+        #expect(byPhone.contains { $0.customerId == id }, "\(written)")
+
+        // The 360 masks PII; the golden record names its sources.
+        let c = try #require(try catalog.pool.read { try Customer360.load($0, id: id) })
+        #expect(c.maskedGolden["phone"] == "***-***-" + String(phone.suffix(4)))
+        #expect(!c.sources.isEmpty)
+        #expect(c.provenance["last_name"] != nil)
+        #expect(c.history.count == 1)
+    }
+}
