@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StewardCatalog
 @testable import StewardConsole
+@testable import StewardMetrics
 
 /// Whole screens rendered into the in-memory backend, asserted on their text.
 @MainActor
@@ -23,6 +24,16 @@ struct ConsoleViewTests {
         #expect(lines[6] == "│○ never   東京_顧客      erp/person     never     ○ —            0       0      0       · ▁▁▁▁    │")
         #expect(lines[26].hasPrefix("│✓ ok crm_contacts: healthy   "))
         #expect(lines[29].contains("? help") && lines[29].contains("q quit") && lines[29].contains("/ filter"))
+    }
+
+    @Test func sourcesPaneShowsAnAnomalyOfTheSelectedSourceWithItsExpectedRange() {
+        var state = F.state()
+        state.snapshot?.anomalies = [Anomaly(metric: .rowsLoaded, subject: "crm_contacts", runId: 3, value: 12, median: 1000,
+                                             expectedLow: 900, expectedHigh: 1100, z: -40)]
+        let line = F.screen(state).lines[26]
+        #expect(line.contains("▲ anomaly: crm_contacts: rows loaded 12 in run 3, expected 900–1100"))
+        state.snapshot?.anomalies = []
+        #expect(!F.screen(state).lines[26].contains("anomaly"))
     }
 
     @Test func sourcesPaneAt80x24DropsLowPriorityColumns() {

@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardMetrics
 
 /// Sources pane: one row per source with its health, freshness, row counts, quality and a sparkline
 /// of rows per recent run. Enter opens a source: batches, steps, quarantined rows (PII masked), checks.
@@ -197,7 +198,10 @@ public struct SourcesPane: Equatable, Sendable {
         if rows.isEmpty {
             buffer.write("No source matches “\(filter)” — Esc clears the filter", x: layout.table.x, y: layout.table.y + 1, style: theme.muted)
         } else if let s = rows[safe: list.selected] {
-            let line: Line = [Format.health(s.status, theme: theme), Span(" \(s.name): ", theme.title), Span(s.statusReason, theme.text)]
+            var line: Line = [Format.health(s.status, theme: theme), Span(" \(s.name): ", theme.title), Span(s.statusReason, theme.text)]
+            if let anomaly = Self.anomalies(of: s.name, ctx).first {
+                line += [Span("   ▲ anomaly: ", theme.warn), Span(anomaly.message, theme.warn)]
+            }
             buffer.write(line, x: layout.summary.x, y: layout.summary.y, maxWidth: layout.summary.width, base: theme.text)
         }
     }
@@ -255,8 +259,9 @@ public struct SourcesPane: Equatable, Sendable {
 
     func renderSummary(_ s: SourceOverview, _ area: Rect, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
         let theme = ctx.theme
+        let anomaly: Line = Self.anomalies(of: s.name, ctx).first.map { [Span("  ▲ anomaly: \($0.message)", theme.warn)] } ?? []
         let lines: [Line] = [
-            [Format.health(s.status, theme: theme), Span("  \(s.statusReason)", theme.text),
+            [Format.health(s.status, theme: theme), Span("  \(s.statusReason)", theme.text)] + anomaly + [
              Span("   system ", theme.muted), Span(s.system), Span(" · entity ", theme.muted), Span(s.entity),
              Span(" · format ", theme.muted), Span(s.format)],
             [Span("Last load ", theme.muted), Span(Format.age(s.lastLoadedAt, now: ctx.now)), Span("   freshness ", theme.muted),
@@ -270,6 +275,11 @@ public struct SourcesPane: Equatable, Sendable {
         for (i, line) in lines.enumerated() where i < area.height {
             buffer.write(line, x: area.x, y: area.y + i, maxWidth: area.width, base: theme.text)
         }
+    }
+
+    /// Anomalies of the last run about this source (rows loaded far outside its recent range).
+    static func anomalies(of source: String, _ ctx: PaneContext) -> [Anomaly] {
+        (ctx.snapshot?.anomalies ?? []).filter { $0.subject == source }
     }
 
     func renderSection(_ d: SourceDetail, _ layout: Areas, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
