@@ -57,6 +57,42 @@ import Testing
         #expect(try snapshot() == before)
     }
 
+    @Test func reviewDecisionsOverrideTheModelAndAreAudited() throws {
+        let p = try Self.demo(200)
+        _ = try Self.run(p)
+        let config = try p.config()
+        let catalog = try p.catalog()
+        // Two records the model put in one customer, and two it kept apart.
+        let (a, b, c, d) = try catalog.pool.read { db -> (String, String, String, String) in
+            let same = try Row.fetchOne(db, sql: """
+                SELECT x.source || ':' || x.record_key, y.source || ':' || y.record_key FROM identity_member x
+                JOIN identity_member y ON y.customer_id = x.customer_id AND (y.source, y.record_key) > (x.source, x.record_key) LIMIT 1
+                """)!
+            let apart = try String.fetchAll(db, sql: """
+                SELECT source || ':' || record_key FROM identity_member WHERE customer_id IN
+                    (SELECT customer_id FROM identity_member GROUP BY customer_id HAVING COUNT(*) = 1) ORDER BY customer_id LIMIT 2
+                """)
+            return (same[0], same[1], apart[0], apart[1])
+        }
+        try catalog.pool.write { db in
+            try ReviewQueue.decide(db, a, b, accept: false)
+            try ReviewQueue.decide(db, c, d, accept: true)
+        }
+        try IdentityEngine(config: config, catalog: catalog).resolve(runId: 99)
+        let customer = { (r: String) throws -> String? in
+            let parts = r.split(separator: ":", maxSplits: 1).map(String.init)
+            return try catalog.pool.read { try String.fetchOne($0, sql: "SELECT customer_id FROM identity_member WHERE source = ? AND record_key = ?", arguments: [parts[0], parts[1]]) }
+        }
+        #expect(try customer(a) != customer(b))
+        #expect(try customer(c) == customer(d))
+        let audits = try p.scalar("SELECT COUNT(*) FROM audit_event WHERE action IN ('match.accept', 'match.reject')") as Int?
+        #expect(audits == 2)
+        // Decisions persist: a later pass (new records or not) keeps them.
+        try IdentityEngine(config: config, catalog: catalog).resolve(runId: 100, force: true)
+        #expect(try customer(a) != customer(b))
+        #expect(try customer(c) == customer(d))
+    }
+
     @Test func searchFindsAPersonByMisspeltNameAndPhoneWrittenAnotherWay() throws {
         let p = try Self.demo(300)
         _ = try Self.run(p)
