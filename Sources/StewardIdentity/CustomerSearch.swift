@@ -18,7 +18,8 @@ public enum CustomerSearch {
 
     /// Rebuilds the index from the golden records and member records (after the load: no triggers).
     static func rebuild(_ db: Database) throws {
-        try db.execute(sql: "DELETE FROM customer_search")
+        try db.execute(sql: "DROP TABLE IF EXISTS customer_search")
+        try db.execute(sql: IdentitySchema.customerSearchDDL)
         let insert = try db.makeStatement(sql: """
             INSERT INTO customer_search (customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)

@@ -85,7 +85,7 @@ public struct Matcher: Sendable {
         model.iterations = em.iterations
         model.converged = em.converged
         model.candidateLambda = em.lambda
-        let allPairs = Double(records.count) * Double(max(records.count - 1, 1)) / 2
+        let allPairs = max(1, Double(records.count) * Double(max(records.count - 1, 1)) / 2)
         // Matching pairs: from the name session (free u keeps same-name strangers out of its λ),
         // divided by the share of matches whose names block together (from the other sessions' m).
         var expectedMatches = em.lambda * Double(max(candidates.pairs.count, 1))

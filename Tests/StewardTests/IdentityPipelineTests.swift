@@ -5,7 +5,8 @@ import Testing
 @testable import StewardIdentity
 @testable import StewardPipeline
 
-/// Matching as part of `steward run`, on a generated demo.
+/// Matching as part of `steward run`, on a generated demo. Off the cooperative pool: these take
+/// seconds of CPU and must not starve the console's async tests.
 @Suite(.serialized) struct IdentityPipelineTests {
     static func demo(_ people: Int) throws -> TempProject {
         let p = TempProject("identity")
@@ -23,7 +24,11 @@ import Testing
                                   extensions: [IdentityResolution()]).run()
     }
 
-    @Test func demoMatchReportF1AndARerunChangesNothing() throws {
+    @Test func demoMatchReportF1AndARerunChangesNothing() async throws {
+        try await offPool { try Self.demoMatchReportF1AndARerunChangesNothingBody() }
+    }
+
+    static func demoMatchReportF1AndARerunChangesNothingBody() throws {
         let p = try Self.demo(400)
         let first = try Self.run(p)
         #expect(first.status == "success")
@@ -57,7 +62,11 @@ import Testing
         #expect(try snapshot() == before)
     }
 
-    @Test func reviewDecisionsOverrideTheModelAndAreAudited() throws {
+    @Test func reviewDecisionsOverrideTheModelAndAreAudited() async throws {
+        try await offPool { try Self.reviewDecisionsOverrideTheModelAndAreAuditedBody() }
+    }
+
+    static func reviewDecisionsOverrideTheModelAndAreAuditedBody() throws {
         let p = try Self.demo(200)
         _ = try Self.run(p)
         let config = try p.config()
@@ -93,7 +102,11 @@ import Testing
         #expect(try customer(c) == customer(d))
     }
 
-    @Test func searchFindsAPersonByMisspeltNameAndPhoneWrittenAnotherWay() throws {
+    @Test func searchFindsAPersonByMisspeltNameAndPhoneWrittenAnotherWay() async throws {
+        try await offPool { try Self.searchFindsAPersonByMisspeltNameAndPhoneWrittenAnotherWayBody() }
+    }
+
+    static func searchFindsAPersonByMisspeltNameAndPhoneWrittenAnotherWayBody() throws {
         let p = try Self.demo(300)
         _ = try Self.run(p)
         let catalog = try p.catalog()
