@@ -123,6 +123,11 @@ import Testing
         let misspelt = String(chars)
         let byName = try catalog.pool.read { try CustomerSearch.search($0, query: "\(first) \(misspelt)", limit: 10) }
         #expect(byName.prefix(5).contains { $0.customerId == id }, "\(first) \(misspelt)")
+        // Both words misspelt: the loose fallback and the similarity ranking still find the person.
+        var firstChars = Array(first)
+        if firstChars.count >= 4 { firstChars.swapAt(1, 2) }
+        let bothWrong = try catalog.pool.read { try CustomerSearch.search($0, query: "\(String(firstChars)) \(misspelt)", limit: 10) }
+        #expect(bothWrong.prefix(5).contains { $0.customerId == id }, "\(String(firstChars)) \(misspelt)")
         let digits = phone.dropFirst(2)
         let written = "(\(digits.prefix(3))) \(digits.dropFirst(3).prefix(3))-\(digits.suffix(4))"
         let byPhone = try catalog.pool.read { try CustomerSearch.search($0, query: written, limit: 10) }
