@@ -1,6 +1,7 @@
 import GRDB
 
 extension Schema {
+
     /// Identity resolution and Customer 360: match edges, customers with stable ids, merge/split
     /// events, review decisions, golden records and the lookup index.
     static func registerIdentity(_ migrator: inout DatabaseMigrator) {
@@ -108,12 +109,20 @@ extension Schema {
             CREATE INDEX customer_dim_by_customer ON customer_dim(customer_id, valid_from);
             CREATE UNIQUE INDEX customer_dim_current ON customer_dim(customer_id) WHERE is_current = 1;
 
-            -- Lookup: rebuilt after each matching pass (bulk, no sync triggers).
-            CREATE VIRTUAL TABLE customer_search USING fts5(
-                customer_id UNINDEXED, names, sounds, emails, phones, postcodes, ids,
-                prefix = '2 3', tokenize = 'unicode61 remove_diacritics 2'
-            );
             """)
+            try db.execute(sql: IdentitySchema.customerSearchDDL)
         }
     }
+}
+
+/// Identity tables that are rebuilt outside migrations.
+public enum IdentitySchema {
+    /// The lookup index: rebuilt after each matching pass (bulk, no sync triggers). Dropping and
+    /// re-creating it is much cheaper than deleting every row of an FTS5 table.
+    public static let customerSearchDDL = """
+        CREATE VIRTUAL TABLE customer_search USING fts5(
+            customer_id UNINDEXED, names, sounds, emails, phones, postcodes, ids,
+            prefix = '2 3', tokenize = 'unicode61 remove_diacritics 2'
+        )
+        """
 }

@@ -19,7 +19,7 @@ public enum Field: Int, CaseIterable, Sendable, Codable {
         switch self {
         case .firstName: return ["different", "phonetic", "similar (JW ≥ 0.90 or 1 edit)", "nickname", "exact"]
         case .lastName: return ["different", "phonetic", "similar (JW ≥ 0.92 or 1 edit)", "exact"]
-        case .email: return ["different", "same user or 1 edit", "exact"]
+        case .email: return ["different", "1 edit, or same user with digits", "exact"]
         case .phone: return ["different", "1 edit or same last 7 digits", "exact"]
         case .dob: return ["different", "year only", "1 edit", "day/month transposed", "exact"]
         case .address: return ["different", "same city or near postcode", "same postcode", "same house number, similar street", "same street"]
@@ -66,7 +66,10 @@ public struct Comparator: Sendable {
         v[Field.firstName.rawValue] = names.0
         v[Field.lastName.rawValue] = names.1
         v[Field.email.rawValue] = identifier(.email, a.email, b.email) { x, y in
-            if let ax = x.firstIndex(of: 64), let bx = y.firstIndex(of: 64), ax > 0, x[..<ax] == y[..<bx], ax >= 4 { return true }
+            // The same user at another provider counts only when the user part is distinctive (has
+            // digits): "deborah.rodriguez@" at two providers is often two Deborah Rodriguezes.
+            if let ax = x.firstIndex(of: 64), let bx = y.firstIndex(of: 64), ax >= 6, x[..<ax] == y[..<bx],
+               x[..<ax].contains(where: { $0 >= 48 && $0 <= 57 }) { return true }
             return Compare.withinOneEdit(x, y)
         }
         v[Field.phone.rawValue] = identifier(.phone, a.phone, b.phone) { x, y in

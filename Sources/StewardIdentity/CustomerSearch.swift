@@ -18,7 +18,8 @@ public enum CustomerSearch {
 
     /// Rebuilds the index from the golden records and member records (after the load: no triggers).
     static func rebuild(_ db: Database) throws {
-        try db.execute(sql: "DELETE FROM customer_search")
+        try db.execute(sql: "DROP TABLE IF EXISTS customer_search")
+        try db.execute(sql: IdentitySchema.customerSearchDDL)
         let insert = try db.makeStatement(sql: """
             INSERT INTO customer_search (customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
@@ -73,11 +74,17 @@ public enum CustomerSearch {
     /// closely the golden record matches the query, over a bounded candidate set.
     public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {
         guard let match = ftsQuery(query) else { return [] }
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT s.customer_id, g.first_name, g.last_name, g.email, g.phone, g.city, s.names, s.emails, s.phones, s.postcodes, s.ids
-            FROM (SELECT customer_id, names, emails, phones, postcodes, ids FROM customer_search WHERE customer_search MATCH ? LIMIT 500) s
-            LEFT JOIN golden_customer g ON g.customer_id = s.customer_id
-            """, arguments: [match])
+        func candidates(_ match: String, ranked: Bool = false) throws -> [Row] {
+            try Row.fetchAll(db, sql: """
+                SELECT s.customer_id, g.first_name, g.last_name, g.email, g.phone, g.city, s.names, s.emails, s.phones, s.postcodes, s.ids
+                FROM (SELECT customer_id, names, emails, phones, postcodes, ids FROM customer_search WHERE customer_search MATCH ? \(ranked ? "ORDER BY rank" : "") LIMIT 500) s
+                LEFT JOIN golden_customer g ON g.customer_id = s.customer_id
+                """, arguments: [match])
+        }
+        var rows = try candidates(match)
+        // Nothing for every word: typos in several words. Widen to any word's first letters, sound
+        // or nickname, and let the similarity ranking below sort the bounded set.
+        if rows.isEmpty, let loose = looseQuery(query) { rows = try candidates(loose, ranked: true) }
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map { TextKey.key(String($0)) }.filter { !$0.isEmpty }
         var hits: [Hit] = rows.map { r in
             let first: String = r[1] ?? "", last: String = r[2] ?? ""
@@ -98,6 +105,19 @@ public enum CustomerSearch {
         hits = Array(hits.prefix(limit))
         for i in hits.indices { hits[i].rank = i + 1 }
         return hits
+    }
+
+    /// Any word by its first three letters, its sound or a formal name it is a nickname of.
+    static func looseQuery(_ query: String) -> String? {
+        var alts: [String] = []
+        for raw in query.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" }) {
+            let k = TextKey.key(String(raw))
+            guard k.count >= 3, k.contains(where: \.isLetter) else { continue }
+            alts.append("names:\(k.prefix(3))*")
+            alts.append("sounds:\(Compare.nysiis(k).lowercased())")
+            for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
+        }
+        return alts.isEmpty ? nil : alts.joined(separator: " OR ")
     }
 
     /// The FTS5 query: every word must match some column; nil when nothing searchable remains.
@@ -121,6 +141,7 @@ public enum CustomerSearch {
             guard !k.isEmpty else { continue }
             var alts = ["names:\(k)*", "ids:\(k)*", "postcodes:\(k)*", "emails:\(k)*"]
             if k.count >= 3 && k.contains(where: \.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
+            for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
             if k.count >= 7 && k.allSatisfy(\.isNumber) { alts.append("phones:\(String(k.suffix(10)))") }
             parts.append("(" + alts.joined(separator: " OR ") + ")")
         }

@@ -177,3 +177,52 @@ public enum ClusterExport {
             """).map { (source: $0[0], recordId: $0[1], customerId: $0[2]) }
     }
 }
+
+/// The review queue (pairs scored inside the review band, or kept apart by the chaining guard) and
+/// a steward's accept/reject decisions, which override the model from the next matching pass on.
+public enum ReviewQueue {
+    public struct Item: Sendable {
+        public var a: String
+        public var b: String
+        public var probability: Double
+        public var status: String
+    }
+
+    public static func items(_ db: Database, limit: Int = 50) throws -> [Item] {
+        try Row.fetchAll(db, sql: """
+            SELECT a_source || ':' || a_key, b_source || ':' || b_key, probability, status FROM identity_edge
+            WHERE status IN ('review', 'refused') ORDER BY probability DESC, a_source, a_key, b_source, b_key LIMIT ?
+            """, arguments: [limit]).map { Item(a: $0[0], b: $0[1], probability: $0[2], status: $0[3]) }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case unknownRecord(String), sameRecord
+        public var description: String {
+            switch self {
+            case .unknownRecord(let r): return "no staged person record \(r) (expected SOURCE:RECORD)"
+            case .sameRecord: return "a record cannot be decided against itself"
+            }
+        }
+    }
+
+    /// Records (or replaces) a decision on a pair, audited; it applies from the next matching pass.
+    public static func decide(_ db: Database, _ a: String, _ b: String, accept: Bool, actor: String = Catalog.osUser) throws {
+        func split(_ r: String) throws -> (String, String) {
+            guard let i = r.firstIndex(of: ":") else { throw Failure.unknownRecord(r) }
+            let s = String(r[..<i]), k = String(r[r.index(after: i)...])
+            guard try Int.fetchOne(db, sql: "SELECT 1 FROM staged_person WHERE source = ? AND record_key = ?", arguments: [s, k]) != nil else {
+                throw Failure.unknownRecord(r)
+            }
+            return (s, k)
+        }
+        var x = try split(a), y = try split(b)
+        if x == y { throw Failure.sameRecord }
+        if (y.0, y.1) < (x.0, x.1) { swap(&x, &y) }
+        let decision = accept ? "accept" : "reject"
+        try db.execute(sql: """
+            INSERT INTO identity_decision (a_source, a_key, b_source, b_key, decision, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(a_source, a_key, b_source, b_key) DO UPDATE SET decision = excluded.decision, actor = excluded.actor, at = excluded.at
+            """, arguments: [x.0, x.1, y.0, y.1, decision, actor, Timestamp.now()])
+        try Catalog.audit(db, action: "match.\(decision)", subject: "\(x.0):\(x.1)|\(y.0):\(y.1)", detail: "steward decision", actor: actor)
+    }
+}

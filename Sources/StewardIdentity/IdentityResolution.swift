@@ -90,13 +90,22 @@ public struct IdentityEngine: Sendable {
         let survivorship = Survivorship(rule: SurvivorshipRule(rawValue: config.matching.extra["survivorship"] ?? "") ?? .mostFrequent,
                                         primarySystem: config.matching.primarySystem)
         var problems: [String] = []
+        var clock = Clock()
         try catalog.pool.write { db in
             try write(db, runId: runId, result: result, assignment: assignment, rejected: rejected, settings: settings,
                       fingerprint: fingerprint, started: started)
+            clock.lap("write")
             try survivorship.rebuildGolden(db, runId: runId)
+            clock.lap("golden")
             try CustomerDimension.update(db, runId: runId, at: Timestamp.now())
             problems = try CustomerDimension.check(db)
+            clock.lap("scd2")
             try CustomerSearch.rebuild(db)
+            clock.lap("search")
+        }
+        if ProcessInfo.processInfo.environment["STEWARD_IDENTITY_TIMINGS"] != nil {
+            let all = result.seconds.merging(clock.laps) { a, _ in a }
+            FileHandle.standardError.write(Data(("identity timings: " + all.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: " ") + "\n").utf8))
         }
         if !problems.isEmpty { throw IdentityError.dimensionInvariant(problems) }
         let seconds = Date().timeIntervalSince(started)
@@ -162,29 +171,28 @@ public struct IdentityEngine: Sendable {
         }
         // Customers: active ids with their sizes; merged ids point at their survivor; ids with no records retire.
         let changedIds = Set(assignment.events.map(\.customerId)).union(assignment.events.compactMap(\.other))
-        for (id, n) in sizes {
-            try db.execute(sql: """
+        let upsertCustomer = try db.makeStatement(sql: """
                 INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)
                 ON CONFLICT(customer_id) DO UPDATE SET status = 'active', merged_into = NULL, records = excluded.records,
                     updated_run = CASE WHEN identity_customer.records != excluded.records OR identity_customer.status != 'active' OR ?
                                        THEN excluded.updated_run ELSE identity_customer.updated_run END
-                """, arguments: [id, n, runId, runId, changedIds.contains(id)])
+                """)
+        for (id, n) in sizes.sorted(by: { $0.key < $1.key }) {
+            try upsertCustomer.execute(arguments: [id, n, runId, runId, changedIds.contains(id)])
         }
         for (old, survivor) in assignment.mergedInto {
             try db.execute(sql: "UPDATE identity_customer SET status = 'merged', merged_into = ?, records = 0, updated_run = ? WHERE customer_id = ?",
                            arguments: [survivor, runId, old])
         }
-        let live = Array(sizes.keys)
         for id in try String.fetchAll(db, sql: "SELECT customer_id FROM identity_customer WHERE status = 'active'") where sizes[id] == nil {
             try db.execute(sql: "UPDATE identity_customer SET status = 'retired', records = 0, updated_run = ? WHERE customer_id = ?",
                            arguments: [runId, id])
             try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (?, ?, 'retire', ?, 'no records left')",
                            arguments: [runId, at, id])
         }
-        _ = live
+        let insertEvent = try db.makeStatement(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
         for e in assignment.events {
-            try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [runId, at, e.kind.rawValue, e.customerId, e.other, e.detail])
+            try insertEvent.execute(arguments: [runId, at, e.kind.rawValue, e.customerId, e.other, e.detail])
         }
         try db.execute(sql: "DELETE FROM identity_junk")
         for (j, n) in result.junk {

@@ -67,7 +67,8 @@ public struct Matcher: Sendable {
         clock.lap("compare")
         var model = FSModel.initial()
         model.estimateU(records, comparator: comparator, samples: settings.uSamples, seed: settings.seed)
-        model.m = trainM(records, comparator: comparator, base: model)
+        let training = trainM(records, comparator: comparator, base: model)
+        model.m = training.m
         var sharedAddress = 0, sharedPhone = 0
         for (v, n) in patterns {
             let levels = v.unpacked.levels
@@ -84,8 +85,16 @@ public struct Matcher: Sendable {
         model.iterations = em.iterations
         model.converged = em.converged
         model.candidateLambda = em.lambda
-        let allPairs = Double(records.count) * Double(max(records.count - 1, 1)) / 2
-        model.lambda = min(max(em.lambda * Double(max(candidates.pairs.count, 1)) / allPairs, 1e-12), 0.5)
+        let allPairs = max(1, Double(records.count) * Double(max(records.count - 1, 1)) / 2)
+        // Matching pairs: from the name session (free u keeps same-name strangers out of its λ),
+        // divided by the share of matches whose names block together (from the other sessions' m).
+        var expectedMatches = em.lambda * Double(max(candidates.pairs.count, 1))
+        if let named = training.namePairs {
+            let f = model.m[Field.firstName.rawValue], l = model.m[Field.lastName.rawValue]
+            let share = (f[4] + f[3]) * (l[3] + l[1] + 0.5 * l[2])
+            if share > 0.05 { expectedMatches = min(expectedMatches, named / share) }
+        }
+        model.lambda = min(max(expectedMatches / allPairs, 1e-12), 0.5)
         clock.lap("estimate")
         let scorer = Scorer(model: model, comparator: comparator, frequencies: TermFrequencies(records))
         var edges: [Clusterer.Edge] = []
@@ -119,7 +128,9 @@ extension Matcher {
         BlockingRule(keys: [.firstCanonical, .lastPhonetic]), BlockingRule(keys: [.dob]),
     ]
 
-    func trainM(_ records: [PersonRecord], comparator: Comparator, base: FSModel) -> [[Double]] {
+    /// - returns: m per field, and the matching pairs the name session found (λ × its pairs).
+    func trainM(_ records: [PersonRecord], comparator: Comparator, base: FSModel) -> (m: [[Double]], namePairs: Double?) {
+        var namePairs: Double?
         var sums = base.m.map { $0.map { _ in 0.0 } }
         var sessions = [Int](repeating: 0, count: Field.allCases.count)
         for rule in Self.trainingRules {
@@ -141,14 +152,15 @@ extension Matcher {
             em.m = FSModel.initial().m
             em.lambda = 0.3
             em.estimateM(patterns.sorted { $0.key.bits < $1.key.bits }.map { ($0.key.unpacked, $0.value) }, maxIterations: 60, freeU: true)
+            if masked.contains(.firstName) && masked.contains(.lastName) { namePairs = em.lambda * Double(pairs.count) }
             for f in Field.allCases where !masked.contains(f) {
                 for l in sums[f.rawValue].indices { sums[f.rawValue][l] += em.m[f.rawValue][l] }
                 sessions[f.rawValue] += 1
             }
         }
-        return Field.allCases.map { f in
+        return (Field.allCases.map { f in
             sessions[f.rawValue] == 0 ? base.m[f.rawValue] : sums[f.rawValue].map { $0 / Double(sessions[f.rawValue]) }
-        }
+        }, namePairs)
     }
 }
 

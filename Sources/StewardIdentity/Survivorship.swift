@@ -41,12 +41,18 @@ public struct Survivorship: Sendable {
     public func golden(_ records: [SourceValues]) -> (values: [String: String], provenance: [String: String]) {
         var values: [String: String] = [:], provenance: [String: String] = [:]
         for attr in Self.attributes {
-            let candidates = records.filter { $0.values[attr] != nil }
+            let candidates = records.indices.filter { records[$0].values[attr] != nil }
             guard !candidates.isEmpty else { continue }
             var freq: [String: Int] = [:]
-            for c in candidates { freq[Self.normal(c.values[attr]!), default: 0] += 1 }
-            func better(_ a: SourceValues, _ b: SourceValues) -> Bool {
-                let fa = freq[Self.normal(a.values[attr]!)]!, fb = freq[Self.normal(b.values[attr]!)]!
+            var norm: [Int: String] = [:]
+            for c in candidates {
+                let n = Self.normal(records[c].values[attr]!)
+                norm[c] = n
+                freq[n, default: 0] += 1
+            }
+            func better(_ ia: Int, _ ib: Int) -> Bool {
+                let a = records[ia], b = records[ib]
+                let fa = freq[norm[ia]!]!, fb = freq[norm[ib]!]!
                 let pa = a.system == primarySystem, pb = b.system == primarySystem
                 let keys: [(Int, Int)]
                 switch rule {
@@ -58,8 +64,9 @@ public struct Survivorship: Sendable {
                 for (x, y) in keys where x != y { return x > y }
                 return (a.source, a.key) < (b.source, b.key)
             }
-            var best = candidates[0]
-            for c in candidates.dropFirst() where better(c, best) { best = c }
+            var bi = candidates[0]
+            for c in candidates.dropFirst() where better(c, bi) { bi = c }
+            let best = records[bi]
             values[attr] = best.values[attr]
             provenance[attr] = "\(best.source):\(best.key)"
         }
@@ -67,6 +74,26 @@ public struct Survivorship: Sendable {
     }
 
     static func normal(_ s: String) -> String { TextKey.key(s) }
+
+    /// A flat string map as JSON with sorted keys (Foundation's serializer dominated the rebuild).
+    static func json(_ map: [String: String]) -> String {
+        func quote(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        }
+        return "{" + map.keys.sorted().map { quote($0) + ":" + quote(map[$0]!) }.joined(separator: ",") + "}"
+    }
 
     /// Rebuilds `golden_customer` for every active customer.
     func rebuildGolden(_ db: Database, runId: Int64) throws {
@@ -80,7 +107,7 @@ public struct Survivorship: Sendable {
         func flush() throws {
             guard let id = current, !group.isEmpty else { return }
             let (v, p) = golden(group)
-            let prov = String(decoding: try JSONSerialization.data(withJSONObject: p, options: [.sortedKeys]), as: UTF8.self)
+            let prov = Self.json(p)
             var args: [DatabaseValueConvertible?] = [id]
             for a in Self.attributes { args.append(v[a]) }
             args.append(prov)

@@ -6,7 +6,7 @@ import StewardPipeline
 
 struct MatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "match", abstract: "Identity resolution: report, or re-run matching.",
-                                                    subcommands: [MatchReportCommand.self, MatchRunCommand.self])
+                                                    subcommands: [MatchReportCommand.self, MatchRunCommand.self, MatchReview.self, MatchAccept.self, MatchReject.self])
 }
 
 struct MatchReportCommand: ParsableCommand {
@@ -65,6 +65,63 @@ struct MatchRunCommand: ParsableCommand {
         let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: force)
         print("identity: \(outcome.summary)")
     }
+}
+
+struct MatchReview: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "review", abstract: "The review queue: pairs in the review band or kept apart by the chaining guard.")
+    @OptionGroup var projectOptions: ProjectOptions
+    @Option(help: "At most this many pairs.") var limit = 50
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        let items = try catalog.pool.read { try ReviewQueue.items($0, limit: limit) }
+        if output.json {
+            CLI.printJSON(items.map { ["a": $0.a, "b": $0.b, "probability": $0.probability, "status": $0.status] })
+            return
+        }
+        if items.isEmpty { print("review queue is empty"); return }
+        var table = TextTable(headers: ["record", "record", "probability", "why"], rightAligned: [2])
+        for i in items {
+            table.rows.append([i.a, i.b, String(format: "%.3f", i.probability), i.status == "review" ? "review band" : "chaining guard"])
+        }
+        print(table.render())
+        print("decide with `steward match accept A B` or `steward match reject A B`; `steward explain A B` shows why")
+    }
+}
+
+/// `match accept A B` / `match reject A B`: a steward's decision, audited, applied at once.
+struct PairArguments: ParsableArguments {
+    @Argument(help: "SOURCE:RECORD") var first: String
+    @Argument(help: "SOURCE:RECORD") var second: String
+
+    func decide(_ projectOptions: ProjectOptions, accept: Bool) throws {
+        let config = try projectOptions.load()
+        let catalog = try Catalog.open(at: config.catalogURL)
+        do {
+            try catalog.pool.write { try ReviewQueue.decide($0, first, second, accept: accept) }
+        } catch let f as ReviewQueue.Failure {
+            CLI.fail(f.description, code: 2)
+        }
+        let runId: Int64 = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0
+        let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId)
+        print("\(accept ? "accepted" : "rejected") \(first) – \(second); identity: \(outcome.summary)")
+    }
+}
+
+struct MatchAccept: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "accept", abstract: "Accept a pair as one customer (overrides the model; audited).")
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var pair: PairArguments
+    func run() throws { try pair.decide(projectOptions, accept: true) }
+}
+
+struct MatchReject: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reject", abstract: "Keep a pair apart for good (overrides the model; audited).")
+    @OptionGroup var projectOptions: ProjectOptions
+    @OptionGroup var pair: PairArguments
+    func run() throws { try pair.decide(projectOptions, accept: false) }
 }
 
 struct Explain: ParsableCommand {

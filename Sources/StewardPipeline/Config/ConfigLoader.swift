@@ -183,6 +183,13 @@ struct NodeReader {
                     }
                     if rules.isEmpty { throw fail(e.value, "matching.blocking", "expected a list of rules") }
                     matching.blocking = rules
+                case "survivorship":
+                    let rule = try string(e.value, "matching.survivorship")
+                    let rules = ["most_frequent", "most_recent", "source_priority", "most_complete"]
+                    guard rules.contains(rule) else {
+                        throw fail(e.value, "matching.survivorship", "'\(rule)': expected one of \(rules.joined(separator: ", "))")
+                    }
+                    matching.extra[e.key] = rule
                 case "max_block_size", "max_cluster_size", "group_agreement", "u_samples":
                     let v = try number(e.value, "matching.\(e.key)")
                     if v <= 0 { throw fail(e.value, "matching.\(e.key)", "expected a positive number") }
