@@ -112,6 +112,18 @@ extension Schema {
             """)
             try db.execute(sql: IdentitySchema.customerSearchDDL)
         }
+        migrator.registerMigration("v3-lookup-timing") { db in
+            // Every customer lookup, timed by Steward itself: the "query performance" KPI reads its p95.
+            try db.execute(sql: """
+            CREATE TABLE customer_lookup_timing (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                duration_ms REAL NOT NULL,
+                results INTEGER NOT NULL
+            );
+            CREATE INDEX customer_lookup_timing_by_time ON customer_lookup_timing(at);
+            """)
+        }
     }
 }
 

@@ -70,6 +70,18 @@ public enum CustomerSearch {
         return (0...(digits.count - 7)).map { String(digits[$0...]) }
     }
 
+    /// Searches and records how long the lookup took (for the query-performance KPI).
+    public static func timedSearch(_ catalog: Catalog, query: String, limit: Int = 20) throws -> [Hit] {
+        let started = Date()
+        let hits = try catalog.pool.read { try search($0, query: query, limit: limit) }
+        let ms = Date().timeIntervalSince(started) * 1000
+        try? catalog.pool.write { db in
+            try db.execute(sql: "INSERT INTO customer_lookup_timing (at, duration_ms, results) VALUES (?, ?, ?)",
+                           arguments: [Timestamp.string(started), ms, hits.count])
+        }
+        return hits
+    }
+
     /// Searches by name (prefix or sound), email, phone in any format, postcode or id; ranked by how
     /// closely the golden record matches the query, over a bounded candidate set.
     public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {

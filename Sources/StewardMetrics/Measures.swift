@@ -59,7 +59,7 @@ public struct Measures: Sendable {
 
     /// The tables the identity-resolution issue creates and these measures read.
     public enum IdentityTables {
-        /// `customer_lookup_timing(at TEXT, duration_ms REAL)`: one row per customer lookup, timed by Steward.
+        /// `customer_lookup_timing(at, duration_ms, results)`: one row per `customer search`, timed by Steward.
         public static let lookupTiming = "customer_lookup_timing"
         /// `identity_member(source, record_key, customer_id, …)`: each staged person record's customer.
         public static let link = "identity_member"
@@ -187,7 +187,7 @@ public struct Measures: Sendable {
             let since = Timestamp.string(now.addingTimeInterval(-7 * 86_400))
             let ms = try Double.fetchAll(db, sql: "SELECT duration_ms FROM \(IdentityTables.lookupTiming) WHERE at >= ? ORDER BY duration_ms",
                                          arguments: [since])
-            guard !ms.isEmpty else { return .noData("no customer lookups in the last 7 days") }
+            guard !ms.isEmpty else { return .noData("no customer lookups in the last 7 days (the \(IdentityTables.lookupTiming) table is empty)") }
             let p95 = ms[min(ms.count - 1, Int((Double(ms.count) * 0.95).rounded(.up)) - 1)]
             return MeasureResult(value: p95 / 1000, detail: "p95 of \(ms.count) lookups in 7 days")
         }

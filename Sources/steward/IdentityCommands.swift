@@ -222,7 +222,7 @@ struct CustomerSearchCommand: ParsableCommand {
         let config = try projectOptions.load()
         let catalog = try Catalog.open(at: config.catalogURL)
         let q = query.joined(separator: " ")
-        let hits = try catalog.pool.read { try CustomerSearch.search($0, query: q, limit: limit) }
+        let hits = try CustomerSearch.timedSearch(catalog, query: q, limit: limit)
         if reveal { try catalog.audit(action: "reveal", subject: "search:\(q)", detail: "\(hits.count) customers: " + hits.map(\.customerId).joined(separator: ",")) }
         let email = { (e: String?) in reveal ? e : Mask.email(e) }
         let phone = { (p: String?) in reveal ? p : Mask.phone(p) }

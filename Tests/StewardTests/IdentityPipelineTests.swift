@@ -121,7 +121,9 @@ import Testing
         var chars = Array(last)
         chars.swapAt(2, 3)
         let misspelt = String(chars)
-        let byName = try catalog.pool.read { try CustomerSearch.search($0, query: "\(first) \(misspelt)", limit: 10) }
+        let byName = try CustomerSearch.timedSearch(catalog, query: "\(first) \(misspelt)", limit: 10)
+        // Every lookup is timed and stored for the query-performance KPI.
+        #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM customer_lookup_timing WHERE results > 0") } == 1)
         #expect(byName.prefix(5).contains { $0.customerId == id }, "\(first) \(misspelt)")
         // Both words misspelt: the loose fallback and the similarity ranking still find the person.
         var firstChars = Array(first)

@@ -180,12 +180,11 @@ import Testing
             try db.execute(sql: """
                 INSERT INTO identity_member (source, record_key, customer_id, assigned_run)
                 VALUES ('crm','1','1',1), ('crm','2','2',1), ('shop','a','1',1), ('shop','b','3',1), ('shop','c','2',1), ('shop','d','4',1);
-                CREATE TABLE customer_lookup_timing (at TEXT, duration_ms REAL);
                 CREATE TABLE churn_model (trained_at TEXT, accuracy REAL);
                 INSERT INTO churn_model VALUES ('2027-01-01T00:00:00.000Z', 0.83);
                 """)
             for i in 1...100 {
-                try db.execute(sql: "INSERT INTO customer_lookup_timing VALUES (?, ?)",
+                try db.execute(sql: "INSERT INTO customer_lookup_timing (at, duration_ms, results) VALUES (?, ?, 1)",
                                arguments: [Timestamp.string(MetricsCatalog.now.addingTimeInterval(-60)), Double(i)])
             }
         }
