@@ -80,6 +80,10 @@ struct ConsoleTmuxTests {
         tmux.send("Escape", ":"); tmux.sendLiteral("run"); tmux.send("Enter")
         _ = try tmux.waitFor("succeeded", timeout: 60)
         tmux.send("3"); _ = try tmux.waitFor("#1 ", timeout: 10)
+        // The SLA/KPI pane measures the demo's KPIs from the catalog the run just wrote.
+        tmux.send("4"); _ = try tmux.waitFor("Data quality score", timeout: 10)
+        _ = try tmux.waitFor("Error budget", timeout: 10)
+        tmux.send("3")
         tmux.resize(width: 120, height: 40); _ = try tmux.waitFor("Runs (")
         tmux.send("q")
         let screen = try tmux.waitFor("TTY sane: icanon echo")
