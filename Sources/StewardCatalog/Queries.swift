@@ -117,8 +117,8 @@ extension Catalog {
     }
 
     /// Latest result of every defined check of a source: the sum over the batches of the last run that
-    /// evaluated it (a run may load several files of one source).
-    static func latestChecks(_ db: Database, source: String) throws -> [CheckStatus] {
+    /// evaluated it (a run may load several files of one source). Usable inside the pipeline's transactions.
+    public static func latestChecks(_ db: Database, source: String) throws -> [CheckStatus] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT d.source, d.name, d.type, d.column_name, d.dimension, d.severity, d.params_json,
                    r.run_id, SUM(r.evaluated) AS evaluated, SUM(r.passed) AS passed, SUM(r.failed) AS failed,
@@ -163,21 +163,25 @@ extension Catalog {
     }
 
     public func qualityOverview(trendLength: Int = 20) throws -> QualityOverview {
-        try pool.read { db in
-            var sources: [SourceQuality] = []
-            for name in try String.fetchAll(db, sql: "SELECT name FROM source ORDER BY name") {
-                let checks = try Self.latestChecks(db, source: name)
-                let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?",
-                                              arguments: [name]) ?? 0
-                sources.append(QualityScoring.sourceQuality(source: name, checks: checks, weight: weight))
-            }
-            let overall = QualityScoring.overall(sources)
-            let trend = try Double.fetchAll(db, sql: """
-                SELECT score FROM (SELECT run_id, score FROM quality_snapshot WHERE score IS NOT NULL
-                ORDER BY run_id DESC LIMIT ?) ORDER BY run_id
-                """, arguments: [trendLength])
-            return QualityOverview(score: overall.score, dimensions: overall.dimensions, sources: sources, trend: trend)
+        try pool.read { db in try Self.qualityOverview(db, trendLength: trendLength) }
+    }
+
+    /// The score formula applied to the latest results of every source (inside a read or a write:
+    /// the pipeline snapshots it in the transaction that ends a run).
+    public static func qualityOverview(_ db: Database, trendLength: Int = 20) throws -> QualityOverview {
+        var sources: [SourceQuality] = []
+        for name in try String.fetchAll(db, sql: "SELECT name FROM source ORDER BY name") {
+            let checks = try latestChecks(db, source: name)
+            let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?",
+                                          arguments: [name]) ?? 0
+            sources.append(QualityScoring.sourceQuality(source: name, checks: checks, weight: weight))
         }
+        let overall = QualityScoring.overall(sources)
+        let trend = trendLength <= 0 ? [] : try Double.fetchAll(db, sql: """
+            SELECT score FROM (SELECT run_id, score FROM quality_snapshot WHERE score IS NOT NULL
+            ORDER BY run_id DESC LIMIT ?) ORDER BY run_id
+            """, arguments: [trendLength])
+        return QualityOverview(score: overall.score, dimensions: overall.dimensions, sources: sources, trend: trend)
     }
 
     public func runs(limit: Int = 20) throws -> [RunInfo] {
@@ -295,13 +299,5 @@ public enum Duration {
         }
         if !number.isEmpty { guard !sawUnit, let v = Double(number) else { return nil }; total += v }
         return total
-    }
-}
-
-extension Catalog {
-    /// The latest check results of a source inside an open transaction (used by the pipeline when it
-    /// refreshes a source's score in the same transaction as the batch).
-    public static func latestCheckStatuses(_ db: Database, source: String) throws -> [CheckStatus] {
-        try latestChecks(db, source: source)
     }
 }

@@ -60,7 +60,6 @@ final class ProgressAdapter: ProgressReporter, @unchecked Sendable {
     private var sourcesTotal = 0
     private var sourcesDone = 0
     private var rowsBeforeSource = 0
-    private var rowsInSource = 0
 
     init(forward: @escaping @Sendable (RunProgressEvent) -> Void) { self.forward = forward }
 
@@ -72,15 +71,13 @@ final class ProgressAdapter: ProgressReporter, @unchecked Sendable {
             runId = id; sourcesTotal = sources.count
             out = RunProgressEvent(phase: .started, runId: id, sourcesTotal: sourcesTotal)
         case .stepStarted(let source):
-            rowsInSource = 0
             out = RunProgressEvent(phase: .sourceStarted, runId: runId, source: source, rowsDone: rowsBeforeSource,
                                    sourcesDone: sourcesDone, sourcesTotal: sourcesTotal)
         case .rows(let source, let rows, _):
-            rowsInSource = rows
             out = RunProgressEvent(phase: .step, runId: runId, source: source, rowsDone: rowsBeforeSource + rows,
                                    sourcesDone: sourcesDone, sourcesTotal: sourcesTotal)
         case .batchCommitted(let source, let file, let rows):
-            rowsBeforeSource += rows; rowsInSource = 0
+            rowsBeforeSource += rows
             out = RunProgressEvent(phase: .batchCommitted, runId: runId, source: source, rowsDone: rowsBeforeSource,
                                    sourcesDone: sourcesDone, sourcesTotal: sourcesTotal, message: "\(file): \(rows) rows")
         case .stepFinished(let source, let status, let message):

@@ -120,7 +120,7 @@ struct BatchLoader {
             """, arguments: [rowsRead, source.name, source.name, source.name, at, batchId, stepId, source.name])
         let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?", arguments: [source.name]) ?? 0
         let quality = QualityScoring.sourceQuality(
-            source: source.name, checks: try Catalog.latestCheckStatuses(db, source: source.name), weight: weight)
+            source: source.name, checks: try Catalog.latestChecks(db, source: source.name), weight: weight)
         try db.execute(sql: "UPDATE source_stats SET quality_score = ? WHERE source = ?", arguments: [quality.score, source.name])
     }
 }

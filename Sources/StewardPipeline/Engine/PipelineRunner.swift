@@ -135,7 +135,8 @@ public struct PipelineRunner: Sendable {
 
     private static func isSteward(pid: Int32) -> Bool {
         guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return true }
-        return cmd.contains("steward") || cmd.contains("xctest") || cmd.contains("Steward")
+        // A reused pid of another program is not a live run (tests run the pipeline in StewardPackageTests).
+        return cmd.lowercased().contains("steward")
     }
 
     /// Mirrors steward.yml's sources and checks into the catalog, so queries can join on them.
@@ -177,13 +178,7 @@ public struct PipelineRunner: Sendable {
     }
 
     static func snapshotQuality(_ db: Database, runId: Int64, at: Date) throws {
-        var sources: [SourceQuality] = []
-        for name in try String.fetchAll(db, sql: "SELECT name FROM source ORDER BY name") {
-            let checks = try Catalog.latestCheckStatuses(db, source: name)
-            let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?", arguments: [name]) ?? 0
-            sources.append(QualityScoring.sourceQuality(source: name, checks: checks, weight: weight))
-        }
-        let overall = QualityScoring.overall(sources)
+        let overall = try Catalog.qualityOverview(db, trendLength: 0)
         var dims: [String: Double] = [:]
         for (d, v) in overall.dimensions { dims[d.rawValue] = v }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: dims, options: [.sortedKeys]), as: UTF8.self)
