@@ -120,7 +120,7 @@ if mode == "ingest" || mode == "all" {
         reference["rows_per_second"] = Double(written) / m.seconds
         reference["max_rss_mb"] = m.maxRSSMB
     }
-    let m = measure(steward, ["run", "--project", project.path, "--source", "crm_contacts"])
+    let m = measure(steward, ["run", "--project", project.path, "--source", "crm_contacts", "--load-only"])
     let catalog = try Catalog.open(at: project.appendingPathComponent(".steward/catalog.sqlite"), readOnly: true)
     let counts = try catalog.tableCounts()
     var ingest: [String: Any] = [

@@ -44,6 +44,7 @@ struct Run: ParsableCommand {
     @Option(help: "Trigger recorded with the run.") var trigger = "manual"
     @Option(help: "Keep running: start a run every DURATION (90s, 15m, 1h) until Ctrl-C.") var every: String?
     @Flag(help: "Keep running on steward.yml's schedule: {every: …}.") var scheduled = false
+    @Flag(help: "Load sources only: skip identity resolution and KPI evaluation (the next full run catches up).") var loadOnly = false
 
     func validate() throws {
         if let every, (Duration.parse(every) ?? 0) <= 0 { throw ValidationError("--every '\(every)' is not a duration such as 15m or 1h") }
@@ -68,7 +69,7 @@ struct Run: ParsableCommand {
             CLI.note("health \(report.status.rawValue): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"), "
                      + "\(breached) of \(kpis.count) measured KPIs breached\(report.problems.isEmpty ? "" : " (steward check lists them)")")
         })
-        let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop, extensions: StandardRun.extensions(kpis: evaluation))
+        let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop, extensions: loadOnly ? [] : StandardRun.extensions(kpis: evaluation))
         guard let interval else {
             let summary = try runner.run(sources: sources, trigger: trigger)
             Self.printSummary(summary)

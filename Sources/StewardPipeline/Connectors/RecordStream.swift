@@ -64,6 +64,7 @@ final class CSVStream: RecordStream {
     let reader: CSVReader
     let header: [String]
     private let index: [String: Int]
+    private let quotedKeys: [[UInt8]]
 
     init(path: String, delimiter: UInt8) throws {
         reader = try CSVReader(path: path, delimiter: delimiter)
@@ -80,6 +81,7 @@ final class CSVStream: RecordStream {
         }
         header = names
         self.index = index
+        quotedKeys = JSONText.quotedKeys(names)
     }
 
     func column(_ name: String) -> ColumnRef { index[name].map(ColumnRef.index) ?? .absent }
@@ -91,7 +93,7 @@ final class CSVStream: RecordStream {
             problem = "expected \(header.count) fields, found \(record.fields.count)"
         }
         return SourceRow(line: record.line, values: .positional(record.fields),
-                         rawText: JSONText.object(keys: header, values: record.fields), problem: problem)
+                         rawText: JSONText.object(quotedKeys: quotedKeys, values: record.fields), problem: problem)
     }
 }
 
@@ -224,37 +226,68 @@ final class LineReader {
 enum JSONText {
     /// A JSON object of string values, built by hand over bytes: the raw layer writes one per row.
     static func object(keys: [String], values: [String]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(values.reduce(16) { $0 + $1.utf8.count + 6 } + keys.reduce(0) { $0 + $1.utf8.count })
-        out.append(UInt8(ascii: "{"))
-        for i in 0..<max(keys.count, values.count) {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            if i < keys.count { appendQuotedBytes(keys[i], to: &out) } else { appendQuotedBytes("_extra\(i - keys.count + 1)", to: &out) }
+        object(quotedKeys: quotedKeys(keys), values: values)
+    }
+
+    /// Each key as `"key":` bytes, computed once per file instead of once per row.
+    static func quotedKeys(_ keys: [String]) -> [[UInt8]] {
+        keys.map { key in
+            var out: [UInt8] = []
+            appendQuotedBytes(key, to: &out)
             out.append(UInt8(ascii: ":"))
+            return out
+        }
+    }
+
+    static func object(quotedKeys: [[UInt8]], values: [String]) -> String {
+        var capacity = 2
+        for k in quotedKeys { capacity += k.count + 1 }
+        for v in values { capacity += v.utf8.count + 2 }
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity + 16)
+        out.append(UInt8(ascii: "{"))
+        for i in 0..<max(quotedKeys.count, values.count) {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            if i < quotedKeys.count {
+                out.append(contentsOf: quotedKeys[i])
+            } else {
+                appendQuotedBytes("_extra\(i - quotedKeys.count + 1)", to: &out)
+                out.append(UInt8(ascii: ":"))
+            }
             if i < values.count { appendQuotedBytes(values[i], to: &out) } else { out.append(contentsOf: "null".utf8) }
         }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
     }
 
-    @inline(__always)
     static func appendQuotedBytes(_ s: String, to out: inout [UInt8]) {
-        out.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            out.append(0x22)
+            // Most values need no escaping: copy them in one go.
+            if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                out.append(contentsOf: bytes)
+            } else {
+                for b in bytes { appendEscaped(b, to: &out) }
             }
+            out.append(0x22)
         }
-        out.append(0x22)
+    }
+
+    @inline(__always)
+    private static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        switch b {
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+        case 0..<0x20:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: "\\u00".utf8)
+            out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+        default: out.append(b)
+        }
     }
 
     static func flatten(_ dict: [String: Any], prefix: String, into out: inout [String: String]) {

@@ -54,9 +54,9 @@ struct BatchLoader {
             defer { queue.cancel(); reader.done.wait() }
             var firstRaw: Int64?, lastRaw: Int64?
             while let chunk = try queue.take() {
-                for prepared in chunk {
+                try state.write(chunk)
+                for prepared in chunk.rows {
                     result.rowsRead += 1
-                    try state.write(prepared)
                     if case .quarantine(_, _, _, _, _, let errorFailure) = prepared {
                         result.rowsQuarantined += 1
                         if errorFailure { result.errorFailures += 1 }
@@ -64,7 +64,8 @@ struct BatchLoader {
                         result.rowsLoaded += 1
                     }
                 }
-                if result.rowsRead / 20_000 != (result.rowsRead - chunk.count) / 20_000 {
+                queue.recycle(chunk)
+                if result.rowsRead / 20_000 != (result.rowsRead - chunk.rows.count) / 20_000 {
                     let rate = Double(result.rowsRead) / max(Date().timeIntervalSince(started), 0.001)
                     loader.progress.report(.rows(source: source.name, rows: result.rowsRead, rowsPerSecond: rate))
                 }
@@ -129,20 +130,30 @@ struct BatchLoader {
 /// memory stays bounded whatever the file size.
 final class ChunkQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var chunks: [[PreparedRow]] = []
+    private var chunks: [PreparedChunk] = []
     private var finished = false
     private var cancelled = false
     private var failure: Error?
+    private var spent: [PreparedChunk] = []
     private let capacity = 8
 
     /// Blocks while full; returns false when the writer has gone away.
-    func put(_ chunk: [PreparedRow]) -> Bool {
+    func put(_ chunk: PreparedChunk) -> Bool {
+        var written: [PreparedChunk] = []
+        defer { written.removeAll() }  // freed here, on the reader thread, after unlocking
         condition.lock(); defer { condition.unlock() }
         while chunks.count >= capacity && !cancelled { condition.wait() }
         if cancelled { return false }
         chunks.append(chunk)
+        swap(&written, &spent)
         condition.broadcast()
         return true
+    }
+
+    /// The writer hands back chunks it has written: the reader frees them, so the writer (the busier
+    /// thread) does not spend its time releasing millions of strings.
+    func recycle(_ chunk: PreparedChunk) {
+        condition.lock(); spent.append(chunk); condition.unlock()
     }
 
     func finish(error: Error? = nil) {
@@ -156,7 +167,7 @@ final class ChunkQueue: @unchecked Sendable {
     var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
 
     /// The next chunk, nil at the end; rethrows the reader's error.
-    func take() throws -> [PreparedRow]? {
+    func take() throws -> PreparedChunk? {
         condition.lock(); defer { condition.unlock() }
         while chunks.isEmpty && !finished { condition.wait() }
         if !chunks.isEmpty {
@@ -182,18 +193,16 @@ final class RowReader: @unchecked Sendable {
 
     func run() {
         defer { done.signal() }
-        var chunk: [PreparedRow] = []
-        chunk.reserveCapacity(512)
+        var chunk = PreparedChunk()
         do {
             while let row = try stream.next() {
-                chunk.append(state.prepare(row))
-                if chunk.count == 512 {
+                state.prepare(row, into: &chunk)
+                if chunk.rows.count == PreparedChunk.rowsPerChunk {
                     guard queue.put(chunk) else { return }
-                    chunk = []
-                    chunk.reserveCapacity(512)
+                    chunk = PreparedChunk()
                 }
             }
-            if !chunk.isEmpty { guard queue.put(chunk) else { return } }
+            if !chunk.rows.isEmpty { guard queue.put(chunk) else { return } }
             queue.finish()
         } catch {
             queue.finish(error: error)

@@ -257,8 +257,17 @@ struct BatchState {
 
     // MARK: preparing rows (reader thread: checks and standardisation, no database)
 
-    /// Everything a row needs before it touches the database. Runs on the reader thread.
-    func prepare(_ row: SourceRow) -> PreparedRow {
+    /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
+    func prepare(_ row: SourceRow, into chunk: inout PreparedChunk) {
+        switch prepare(row) {
+        case .stage(let line, let key, let raw, let values):
+            chunk.appendStaged(line: line, key: key, raw: raw, values: values)
+        case .quarantine(let line, let key, let raw, let checks, let reasons, let errorFailure):
+            chunk.rows.append(.quarantine(line: line, key: key, raw: raw, checks: checks, reasons: reasons, errorFailure: errorFailure))
+        }
+    }
+
+    private func prepare(_ row: SourceRow) -> Prepared {
         let key = keyColumn.value(in: row)
         if let problem = row.problem {
             return .quarantine(line: row.line, key: key, raw: row.rawText, checks: ["malformed"],
@@ -335,9 +344,24 @@ struct BatchState {
 
     // MARK: writing rows (database thread)
 
-    mutating func write(_ prepared: PreparedRow) throws {
+    /// Writes a chunk's rows. Staged values are bound in place from the chunk's byte buffer, which
+    /// outlives each statement step (SQLite reads them during the step only; every row rebinds all).
+    mutating func write(_ chunk: PreparedChunk) throws {
+        try chunk.bytes.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress
+            for prepared in chunk.rows { try write(prepared, chunk: chunk, base: base) }
+        }
+        insertRaw.clearBindings()
+        upsert.clearBindings()
+    }
+
+    private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         let r = insertRaw
-        r.bind(1, source.name); r.bind(2, batchId); r.bind(3, prepared.key); r.bind(4, prepared.line); r.bind(5, prepared.raw)
+        r.bind(1, source.name); r.bind(2, batchId); r.bind(3, prepared.key); r.bind(4, prepared.line)
+        switch prepared {
+        case .quarantine(_, _, let raw, _, _, _): r.bind(5, raw)
+        case .stage(_, _, let raw, _): r.bind(5, chunk.slots[raw], base: base)
+        }
         try r.step(db)
         switch prepared {
         case .quarantine(let line, let key, let raw, let checks, let reasons, _):
@@ -360,11 +384,8 @@ struct BatchState {
             } else {
                 u.bind(3, source.entity.rawValue); u.bind(4, batchId); u.bind(5, line); index = 6
             }
-            for value in values {
-                switch value {
-                case .text(let t): u.bind(index, t)
-                case .real(let d): u.bind(index, d)
-                }
+            for slot in values {
+                u.bind(index, chunk.slots[slot], base: base)
                 index += 1
             }
             u.bind(index, batchId); u.bind(index + 1, runId); u.bind(index + 2, runId)
@@ -386,10 +407,16 @@ enum BindValue {
     case real(Double?)
 }
 
-/// A row after checks and standardisation, ready for the database.
-enum PreparedRow {
+/// A row after checks and standardisation, before it is packed into a chunk.
+enum Prepared {
     case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
     case stage(line: Int, key: String, raw: String, values: [BindValue])
+}
+
+/// A row in a chunk, ready for the database. A staged row's raw text and values are slots of the chunk.
+enum PreparedRow {
+    case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
+    case stage(line: Int, key: String, raw: Int, values: Range<Int>)
 
     var key: String? {
         switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _): return k }
@@ -397,8 +424,48 @@ enum PreparedRow {
     var line: Int {
         switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _): return l }
     }
-    var raw: String {
-        switch self { case .quarantine(_, _, let r, _, _, _): return r; case .stage(_, _, let r, _): return r }
+}
+
+/// A value bound from a chunk: text is a range of the chunk's bytes.
+enum ValueSlot {
+    case null
+    case text(start: Int, count: Int)
+    case real(Double)
+}
+
+/// Rows handed from the reader to the writer in one piece. The staged values of all rows live in one
+/// byte buffer, bound in place by the writer: no string per value for SQLite to copy and for the
+/// writer to free (BENCHMARKS.md).
+struct PreparedChunk {
+    static let rowsPerChunk = 512
+    var rows: [PreparedRow] = []
+    var bytes: [UInt8] = []
+    var slots: [ValueSlot] = []
+
+    init() {
+        rows.reserveCapacity(Self.rowsPerChunk)
+        bytes.reserveCapacity(Self.rowsPerChunk * 512)
+        slots.reserveCapacity(Self.rowsPerChunk * 20)
+    }
+
+    mutating func appendStaged(line: Int, key: String, raw: String, values: [BindValue]) {
+        let rawSlot = slots.count
+        append(text: raw)
+        let first = slots.count
+        for value in values {
+            switch value {
+            case .text(let t): append(text: t)
+            case .real(let d): slots.append(d.map(ValueSlot.real) ?? .null)
+            }
+        }
+        rows.append(.stage(line: line, key: key, raw: rawSlot, values: first..<slots.count))
+    }
+
+    private mutating func append(text: String?) {
+        guard var text else { slots.append(.null); return }
+        let start = bytes.count
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+        slots.append(.text(start: start, count: bytes.count - start))
     }
 }
 

@@ -37,6 +37,23 @@ struct BulkStatement {
         sqlite3_bind_double(handle, index, value)
     }
 
+    /// Binds a chunk's value in place: SQLite reads the bytes during the next step without copying,
+    /// so `base` must stay valid until then (see `BatchState.write(_:)`).
+    @inline(__always)
+    func bind(_ index: Int32, _ slot: ValueSlot, base: UnsafePointer<UInt8>?) {
+        switch slot {
+        case .null: sqlite3_bind_null(handle, index)
+        case .real(let d): sqlite3_bind_double(handle, index, d)
+        case .text(let start, let count):
+            guard count > 0, let base else { _ = sqlite3_bind_text(handle, index, "", 0, Self.transient); return }
+            // SQLITE_STATIC (a nil destructor): no copy.
+            _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(base + start).assumingMemoryBound(to: CChar.self), Int32(count), nil)
+        }
+    }
+
+    /// Drops bound values, so no pointer into a freed buffer stays bound between chunks.
+    func clearBindings() { sqlite3_clear_bindings(handle) }
+
     /// Runs the statement once and resets it for the next row.
     func step(_ db: Database) throws {
         let code = sqlite3_step(handle)

@@ -115,8 +115,12 @@ public struct SHA256 {
 /// FNV-1a 64-bit: a cheap change-detection hash for staged rows (not for security).
 enum FNV {
     static func hash(_ s: String) -> String {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        var s = s
+        let h = s.withUTF8 { bytes in
+            var h: UInt64 = 0xcbf29ce484222325
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+            return h
+        }
         return String(h, radix: 16)
     }
 }
