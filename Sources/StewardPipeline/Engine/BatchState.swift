@@ -52,6 +52,8 @@ struct BatchState {
     var openQuarantineKeys: Set<String>
     var stagedKeysThisBatch: Set<String> = []
     let selfReferencing: [CheckRun]
+    /// Rows `steward forget` erased: skipped when the source sends them unchanged.
+    let tombstones: ErasureTombstones
 
     init(db: Database, loader: SourceLoader, stream: RecordStream, batchId: Int64, file: String, fileModifiedAt: Date?) throws {
         self.db = db
@@ -136,6 +138,7 @@ struct BatchState {
                 return (field, { _ in nil })
             }
         }
+        tombstones = try ErasureTombstones.load(db, source: source.name)
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
             """, arguments: [source.name]))
@@ -260,6 +263,7 @@ struct BatchState {
     /// Everything a row needs before it touches the database. Runs on the reader thread.
     func prepare(_ row: SourceRow) -> PreparedRow {
         let key = keyColumn.value(in: row)
+        if !tombstones.isEmpty && tombstones.erased(key: key, raw: row.rawText) { return .erased(line: row.line) }
         if let problem = row.problem {
             return .quarantine(line: row.line, key: key, raw: row.rawText, checks: ["malformed"],
                                reasons: ["malformed: \(problem)"], errorFailure: false)
@@ -336,6 +340,7 @@ struct BatchState {
     // MARK: writing rows (database thread)
 
     mutating func write(_ prepared: PreparedRow) throws {
+        if case .erased = prepared { return }
         let r = insertRaw
         r.bind(1, source.name); r.bind(2, batchId); r.bind(3, prepared.key); r.bind(4, prepared.line); r.bind(5, prepared.raw)
         try r.step(db)
@@ -351,6 +356,8 @@ struct BatchState {
                 try db.execute(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?",
                                arguments: [batchId, source.name, key])
             }
+        case .erased:
+            break
         case .stage(let line, let key, _, let values):
             let u = upsert
             u.bind(1, source.name); u.bind(2, key)
@@ -390,15 +397,17 @@ enum BindValue {
 enum PreparedRow {
     case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
     case stage(line: Int, key: String, raw: String, values: [BindValue])
+    /// A row `steward forget` erased, sent again unchanged: nothing of it is written.
+    case erased(line: Int)
 
     var key: String? {
-        switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _): return k }
+        switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _): return k; case .erased: return nil }
     }
     var line: Int {
-        switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _): return l }
+        switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _): return l; case .erased(let l): return l }
     }
     var raw: String {
-        switch self { case .quarantine(_, _, let r, _, _, _): return r; case .stage(_, _, let r, _): return r }
+        switch self { case .quarantine(_, _, let r, _, _, _): return r; case .stage(_, _, let r, _): return r; case .erased: return "" }
     }
 }
 
