@@ -114,11 +114,11 @@ import Testing
     @Test func mistakesNameLineAndKey() {
         let rule = error(Self.base + "survivorship:\n  default: newest\n")
         #expect(rule?.key == "survivorship.default")
-        #expect(rule?.line == 19)
+        #expect(rule?.line == 18)
         #expect(rule?.message.contains("expected one of most_frequent") == true)
         let attribute = error(Self.base + "survivorship:\n  attributes:\n    emial: most_recent\n")
         #expect(attribute?.key == "survivorship.attributes.emial")
-        #expect(attribute?.line == 20)
+        #expect(attribute?.line == 19)
         let source = error(Self.base + "survivorship:\n  source_priority: [a, crm]\n")
         #expect(source?.key == "survivorship.source_priority")
         #expect(source?.message.contains("'crm' is not a person source") == true)
