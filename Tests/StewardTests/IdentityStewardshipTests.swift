@@ -87,6 +87,62 @@ import Testing
         #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM identity_event") } == before)
     }
 
+    @Test func cliMergeSplitPrintWhatChangedAndForgetAsksOnATerminal() async throws {
+        try await offPool { try Self.cliBody() }
+    }
+
+    static func cliBody() throws {
+        let p = TempProject("steward-cli")
+        let steward = { (args: [String]) throws -> StewardBinary.Result in try StewardBinary.run(args + ["--project", p.dir.path]) }
+        #expect(try StewardBinary.run(["init", p.dir.path, "--demo", "--customers", "120", "--seed", "3"]).status == 0)
+        _ = try steward(["run"])
+        let catalog = try p.catalog()
+        let (singles, multi, records) = try catalog.pool.read { db -> ([String], String, [String]) in
+            let singles = try String.fetchAll(db, sql: "SELECT customer_id FROM identity_member GROUP BY customer_id HAVING COUNT(*) = 1 ORDER BY customer_id LIMIT 3")
+            let multi = try String.fetchOne(db, sql: "SELECT customer_id FROM identity_member GROUP BY customer_id HAVING COUNT(*) >= 2 ORDER BY customer_id LIMIT 1")!
+            let records = try String.fetchAll(db, sql: "SELECT source || ':' || record_key FROM identity_member WHERE customer_id = ? ORDER BY 1", arguments: [multi])
+            return (singles, multi, records)
+        }
+        let merged = try steward(["customer", "merge", singles[0], singles[1]])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(merged.stdout.contains("merged \(singles[1]) into \(singles[0]): 1 records moved"))
+        #expect(merged.stdout.contains("\(singles[1])  merged into \(singles[0])"))
+        let again = try steward(["customer", "merge", singles[0], singles[1]])
+        #expect(again.status == 2 && again.stderr.contains("already merged into \(singles[0])"))
+        let split = try steward(["customer", "split", multi, records[0], "--json"])
+        #expect(split.status == 0, "\(split.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(split.stdout.utf8)) as? [String: Any])
+        #expect(json["kind"] as? String == "split" && json["held"] as? Bool == true && json["moved"] as? [String] == [records[0]])
+        let newId = try #require(json["other_customer_id"] as? String)
+        let customers = json["customers"] as? [[String: Any]] ?? []
+        #expect(customers.first { $0["customer_id"] as? String == newId }?["records"] as? [String] == [records[0]])
+        let stranger = try steward(["customer", "split", multi, "crm_contacts:nobody"])
+        #expect(stranger.status == 2 && stranger.stderr.contains("is not a record of \(multi)"))
+
+        // forget on a terminal: a wrong id typed erases nothing; the right one erases.
+        let target = singles[2]
+        func onTerminal(_ typed: String) throws -> Int32 {
+            let proc = Process()
+            proc.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            let command = [StewardBinary.url.path, "forget", target, "--project", p.dir.path].map { "'\($0)'" }.joined(separator: " ")
+            proc.arguments = ["-qec", command, "/dev/null"]
+            let input = Pipe()
+            proc.standardInput = input
+            proc.standardOutput = Pipe()
+            try proc.run()
+            input.fileHandleForWriting.write(Data((typed + "\n").utf8))
+            proc.waitUntilExit()
+            return proc.terminationStatus
+        }
+        let golden = { () throws -> Int? in
+            try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM golden_customer WHERE customer_id = ?", arguments: [target]) }
+        }
+        #expect(try onTerminal("C99999999") == 2)
+        #expect(try golden() == 1)
+        #expect(try onTerminal(target) == 0)
+        #expect(try golden() == 0)
+    }
+
     // MARK: forget
 
     /// The catalog file and its WAL, lower-cased. Read by a child process: closing a descriptor of
@@ -162,6 +218,7 @@ import Testing
         #expect(!Self.found(who.email, in: after), "email still in the catalog file")
         #expect(!Self.found(who.phone, in: after), "phone still in the catalog file")
         #expect(!Self.found(who.last, in: after), "last name still in the catalog file")
+        #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM staged_activity WHERE lower(customer_ref) = lower(?)", arguments: [who.email]) } == 0)
         let show = try steward(["customer", "show", who.id])
         #expect(show.status == 2 && show.stderr.contains("erased on request"))
 
