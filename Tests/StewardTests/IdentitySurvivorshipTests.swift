@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import GRDB
+@testable import StewardCatalog
 @testable import StewardIdentity
 @testable import StewardPipeline
 
@@ -126,5 +128,58 @@ import Testing
         #expect(unknown?.key == "survivorship.rules")
         let both = error(Self.base + "survivorship: {default: most_recent}\nmatching: {survivorship: most_recent}\n")
         #expect(both?.key == "matching.survivorship")
+    }
+}
+
+/// The `survivorship:` section drives the golden records of a real run, and changing it re-runs them.
+@Suite(.serialized) struct IdentitySurvivorshipPipelineTests {
+    static func yml(_ priority: String) -> String {
+        """
+        name: t
+        sources:
+          - {name: a, system: crm, entity: person, format: csv, path: a.csv, key: id,
+             mapping: {first_name: first, last_name: last, email: email, phone: phone}}
+          - {name: b, system: shop, entity: person, format: csv, path: b.csv, key: id,
+             mapping: {first_name: first, last_name: last, email: email, phone: phone}}
+        survivorship:
+          default: most_frequent
+          source_priority: [\(priority)]
+          attributes: {phone: source_priority}
+
+        """
+    }
+
+    @Test func goldenValuesFollowTheConfiguredPriority() async throws {
+        try await offPool { try Self.body() }
+    }
+
+    static func body() throws {
+        let p = TempProject("surv-run")
+        p.write("a.csv", "id,first,last,email,phone\n1,Ann,Lee,ann@example.com,+1 212 555 0101\n")
+        p.write("b.csv", "id,first,last,email,phone\n9,Ann,Lee,ann@example.com,+1 212 555 0199\n")
+        p.write("steward.yml", yml("b, a"))
+        let run = { () throws -> Void in
+            let config = try p.config()
+            _ = try PipelineRunner(config: config, catalog: try Catalog.open(at: config.catalogURL), extensions: [IdentityResolution()]).run()
+        }
+        try run()
+        let catalog = try p.catalog()
+        // One person whatever the model makes of two records: a steward's decision.
+        try catalog.pool.write { try ReviewQueue.decide($0, "a:1", "b:9", accept: true) }
+        try run()
+        let golden = { () throws -> (phone: String?, provenance: String?) in
+            try catalog.pool.read { db in
+                let r = try Row.fetchOne(db, sql: "SELECT phone, provenance_json FROM golden_customer")
+                return (r?[0], r?[1])
+            }
+        }
+        var g = try golden()
+        #expect(g.phone == "+12125550199")
+        #expect(g.provenance?.contains("\"phone\":\"b:9\"") == true)
+        p.write("steward.yml", yml("a, b"))
+        try run()
+        g = try golden()
+        #expect(g.phone == "+12125550101")
+        #expect(g.provenance?.contains("\"phone\":\"a:1\"") == true)
     }
 }
