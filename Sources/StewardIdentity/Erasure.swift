@@ -64,7 +64,7 @@ public enum Erasure {
         }
         // Golden records, history and the search index without the person (a new matching pass).
         let runId: Int64 = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0
-        try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId)
+        try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: true)
         try catalog.pool.writeWithoutTransaction { db in
             // Rewrites every page from live rows only, then empties the WAL that held older page images.
             try db.execute(sql: "VACUUM")
@@ -106,7 +106,6 @@ public enum Erasure {
         try db.execute(sql: "DELETE FROM erase_key")
         defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.erase_key") }
         try db.execute(sql: "INSERT INTO erase_key SELECT source, record_key FROM identity_member WHERE customer_id = ?", arguments: [target])
-        let personRecords = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erase_key") ?? 0
 
         // The person's identifiers, for activity that references them and rows that mention them.
         // Placeholder values shared by many people (identity_junk) identify no one.
@@ -120,6 +119,15 @@ public enum Erasure {
         let emails = try values("email", junkField: "email").map { $0.lowercased() }
         let phones = try values("phone", junkField: "phone")
         let nationalIds = try values("national_id", junkField: "national_id")
+
+        // Their records a full snapshot marked deleted are in no customer any more, but still hold PII.
+        for (column, list) in [("email", emails), ("phone", phones)] where !list.isEmpty {
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO erase_key SELECT source, record_key FROM staged_person
+                WHERE is_deleted = 1 AND lower(\(column)) IN (\(marks(list.count)))
+                """, arguments: StatementArguments(list.map { $0.lowercased() }))
+        }
+        let personRecords = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erase_key") ?? 0
 
         // Transactions and events referencing the person by a record key, email or phone.
         try db.execute(sql: """

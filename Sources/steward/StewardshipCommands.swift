@@ -20,7 +20,8 @@ enum Stewardship {
         } catch let f as CustomerStewardship.Failure {
             CLI.fail(f.description, code: 2)
         }
-        let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId)
+        // Forced: the change already moved records between ids, which the pass's fingerprint does not see.
+        let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: true)
         let states = try catalog.pool.read { db in
             try [c.customerId, c.otherId].compactMap { try CustomerStewardship.state(db, $0) }
         }
