@@ -219,10 +219,16 @@ public enum ReviewQueue {
         if x == y { throw Failure.sameRecord }
         if (y.0, y.1) < (x.0, x.1) { swap(&x, &y) }
         let decision = accept ? "accept" : "reject"
+        try record(db, x, y, accept: accept, actor: actor, at: Timestamp.now())
+        try Catalog.audit(db, action: "match.\(decision)", subject: "\(x.0):\(x.1)|\(y.0):\(y.1)", detail: "steward decision", actor: actor)
+    }
+
+    /// Writes (or replaces) the decision on one pair of records, stored in key order.
+    static func record(_ db: Database, _ x: (String, String), _ y: (String, String), accept: Bool, actor: String, at: String) throws {
+        let (a, b) = (y.0, y.1) < (x.0, x.1) ? (y, x) : (x, y)
         try db.execute(sql: """
             INSERT INTO identity_decision (a_source, a_key, b_source, b_key, decision, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(a_source, a_key, b_source, b_key) DO UPDATE SET decision = excluded.decision, actor = excluded.actor, at = excluded.at
-            """, arguments: [x.0, x.1, y.0, y.1, decision, actor, Timestamp.now()])
-        try Catalog.audit(db, action: "match.\(decision)", subject: "\(x.0):\(x.1)|\(y.0):\(y.1)", detail: "steward decision", actor: actor)
+            """, arguments: [a.0, a.1, b.0, b.1, accept ? "accept" : "reject", actor, at])
     }
 }

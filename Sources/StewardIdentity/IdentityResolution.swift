@@ -87,8 +87,7 @@ public struct IdentityEngine: Sendable {
         }
         let result = Matcher(settings: settings, nicknames: nicknames).run(records, accepted: accepted, rejected: rejected)
         let assignment = StableIdAssigner.assign(labels: result.labels, previous: records.map { previous[$0.id] }, nextNumber: nextNumber)
-        let survivorship = Survivorship(rule: SurvivorshipRule(rawValue: config.matching.extra["survivorship"] ?? "") ?? .mostFrequent,
-                                        primarySystem: config.matching.primarySystem)
+        let survivorship = Survivorship(config: config.survivorship, primarySystem: config.matching.primarySystem)
         var problems: [String] = []
         var clock = Clock()
         try catalog.pool.write { db in
@@ -130,7 +129,7 @@ public struct IdentityEngine: Sendable {
         let rules = settings.rules.map(\.description).joined(separator: "|")
         return "\(row[0] as Int)/\(row[1] as Int)/\(row[2] as Int)/\(row[3] as Int);\(d[0] as Int)/\(d[1] as String);"
             + "\(settings.threshold)/\(settings.reviewLow)/\(settings.maxBlockSize)/\(settings.groupAgreement)/\(settings.maxClusterSize)/\(settings.uSamples);"
-            + rules + ";" + (config.matching.extra["survivorship"] ?? "")
+            + rules + ";" + config.survivorship.description
     }
 
     private func write(_ db: Database, runId: Int64, result: MatchResult, assignment: StableIdAssigner.Assignment,

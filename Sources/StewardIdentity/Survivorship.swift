@@ -1,31 +1,19 @@
 import Foundation
 import GRDB
 import StewardCatalog
-
-/// How a golden value is chosen among a customer's source records (`matching.survivorship`).
-public enum SurvivorshipRule: String, Sendable, CaseIterable {
-    /// The value most records agree on (normalised); ties go to the primary system, then the newest.
-    case mostFrequent = "most_frequent"
-    /// The value from the most recently updated record.
-    case mostRecent = "most_recent"
-    /// The primary system's value first.
-    case sourcePriority = "source_priority"
-    /// The value from the record with the most fields filled.
-    case mostComplete = "most_complete"
-}
+import StewardPipeline
 
 /// Builds the golden record of each customer, keeping the source record behind every value.
 public struct Survivorship: Sendable {
-    public var rule: SurvivorshipRule
+    public var config: SurvivorshipConfig
     public var primarySystem: String
 
-    public init(rule: SurvivorshipRule, primarySystem: String) {
-        self.rule = rule
+    public init(config: SurvivorshipConfig, primarySystem: String) {
+        self.config = config
         self.primarySystem = primarySystem
     }
 
-    public static let attributes = ["first_name", "last_name", "email", "phone", "dob", "street", "city", "postcode",
-                                    "region", "country", "national_id"]
+    public static var attributes: [String] { SurvivorshipConfig.attributeNames }
 
     /// One source record's values, as staged.
     public struct SourceValues: Sendable {
@@ -35,11 +23,24 @@ public struct Survivorship: Sendable {
         public var updatedRun: Int64
         public var values: [String: String]
         var filled: Int { values.count }
+
+        public init(source: String, key: String, system: String, updatedRun: Int64, values: [String: String]) {
+            self.source = source; self.key = key; self.system = system; self.updatedRun = updatedRun; self.values = values
+        }
     }
 
-    /// The golden values and, per attribute, the `source:record` it came from.
+    /// A source's priority, higher first: its place in `source_priority`, else the primary system
+    /// above every other source.
+    func priority(_ r: SourceValues) -> Int {
+        if let i = config.sourcePriority.firstIndex(of: r.source) { return config.sourcePriority.count - i + 1 }
+        return config.sourcePriority.isEmpty && r.system == primarySystem ? 1 : 0
+    }
+
+    /// The golden values and, per attribute, the `source:record` it came from. Each attribute
+    /// follows its own rule; the others break ties in a fixed order, then the record id.
     public func golden(_ records: [SourceValues]) -> (values: [String: String], provenance: [String: String]) {
         var values: [String: String] = [:], provenance: [String: String] = [:]
+        let priorities = records.map(priority)
         for attr in Self.attributes {
             let candidates = records.indices.filter { records[$0].values[attr] != nil }
             guard !candidates.isEmpty else { continue }
@@ -50,16 +51,17 @@ public struct Survivorship: Sendable {
                 norm[c] = n
                 freq[n, default: 0] += 1
             }
+            let rule = config.rule(for: attr)
             func better(_ ia: Int, _ ib: Int) -> Bool {
                 let a = records[ia], b = records[ib]
                 let fa = freq[norm[ia]!]!, fb = freq[norm[ib]!]!
-                let pa = a.system == primarySystem, pb = b.system == primarySystem
+                let pa = priorities[ia], pb = priorities[ib]
                 let keys: [(Int, Int)]
                 switch rule {
-                case .mostFrequent: keys = [(fa, fb), (pa ? 1 : 0, pb ? 1 : 0), (Int(a.updatedRun), Int(b.updatedRun)), (a.filled, b.filled)]
-                case .mostRecent: keys = [(Int(a.updatedRun), Int(b.updatedRun)), (fa, fb), (pa ? 1 : 0, pb ? 1 : 0)]
-                case .sourcePriority: keys = [(pa ? 1 : 0, pb ? 1 : 0), (fa, fb), (Int(a.updatedRun), Int(b.updatedRun))]
-                case .mostComplete: keys = [(a.filled, b.filled), (fa, fb), (pa ? 1 : 0, pb ? 1 : 0)]
+                case .mostFrequent: keys = [(fa, fb), (pa, pb), (Int(a.updatedRun), Int(b.updatedRun)), (a.filled, b.filled)]
+                case .mostRecent: keys = [(Int(a.updatedRun), Int(b.updatedRun)), (fa, fb), (pa, pb)]
+                case .sourcePriority: keys = [(pa, pb), (fa, fb), (Int(a.updatedRun), Int(b.updatedRun))]
+                case .mostComplete: keys = [(a.filled, b.filled), (fa, fb), (pa, pb)]
                 }
                 for (x, y) in keys where x != y { return x > y }
                 return (a.source, a.key) < (b.source, b.key)

@@ -202,7 +202,7 @@ enum CSVText {
 
 struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "customer", abstract: "Find and show customers.",
-                                                    subcommands: [CustomerSearchCommand.self, CustomerShow.self])
+                                                    subcommands: [CustomerSearchCommand.self, CustomerShow.self, CustomerMerge.self, CustomerSplit.self])
 }
 
 struct CustomerSearchCommand: ParsableCommand {
@@ -248,7 +248,12 @@ struct CustomerShow: ParsableCommand {
     func run() throws {
         let config = try projectOptions.load()
         let catalog = try Catalog.open(at: config.catalogURL)
-        guard let c = try catalog.pool.read({ try Customer360.load($0, id: id) }) else { CLI.fail("no customer \(id)", code: 2) }
+        guard let c = try catalog.pool.read({ try Customer360.load($0, id: id) }) else {
+            if let erased = try catalog.pool.read({ try Erasure.request($0, customerId: id) }) {
+                CLI.fail("customer \(id) was erased on request (\(erased.at), by \(erased.actor))", code: 2)
+            }
+            CLI.fail("no customer \(id)", code: 2)
+        }
         if reveal { try catalog.audit(action: "reveal", subject: "customer:\(c.customerId)", detail: "customer show --reveal") }
         let golden = reveal ? c.golden : c.maskedGolden
         let history = c.history.map { h -> [String: String?] in

@@ -99,7 +99,7 @@ struct NodeReader {
         let entries = try mapping(root, "-")
         try checkKeys(entries, allowed: ["name", "catalog", "default_region", "roadmap", "truth", "theme", "refresh",
                                          "keys", "sources", "matching", "kpis", "schedule", "alerts",
-                                         "evidence"], context: "")
+                                         "evidence", "survivorship"], context: "")
         let dir = file.deletingLastPathComponent()
         func value(_ k: String) -> Node? { entries.first { $0.key == k }?.value }
 
@@ -160,6 +160,8 @@ struct NodeReader {
         }
         try checkCycles(sources)
 
+        var survivorship = SurvivorshipConfig()
+        if let node = value("survivorship") { survivorship = try survivorshipConfig(node, sources: sources) }
         var matching = MatchingConfig()
         if let node = value("matching") {
             for e in try mapping(node, "matching") {
@@ -184,12 +186,11 @@ struct NodeReader {
                     if rules.isEmpty { throw fail(e.value, "matching.blocking", "expected a list of rules") }
                     matching.blocking = rules
                 case "survivorship":
-                    let rule = try string(e.value, "matching.survivorship")
-                    let rules = ["most_frequent", "most_recent", "source_priority", "most_complete"]
-                    guard rules.contains(rule) else {
-                        throw fail(e.value, "matching.survivorship", "'\(rule)': expected one of \(rules.joined(separator: ", "))")
+                    // The older spelling of `survivorship: {default: RULE}`.
+                    if value("survivorship") != nil {
+                        throw fail(e.keyNode, "matching.survivorship", "also set in the top-level survivorship: section; keep one (survivorship.default)")
                     }
-                    matching.extra[e.key] = rule
+                    survivorship.defaultRule = try survivorshipRule(e.value, "matching.survivorship")
                 case "max_block_size", "max_cluster_size", "group_agreement", "u_samples":
                     let v = try number(e.value, "matching.\(e.key)")
                     if v <= 0 { throw fail(e.value, "matching.\(e.key)", "expected a positive number") }
@@ -237,7 +238,50 @@ struct NodeReader {
             file: file, name: name, catalogURL: dir.appendingPathComponent(catalogPath), defaultRegion: region,
             roadmap: roadmap, truth: truth, theme: try value("theme").map { try string($0, "theme") },
             refreshSeconds: refresh, keys: keys, sources: sources, matching: matching, kpis: kpis,
-            scheduleEvery: every, alerts: alerts, evidence: evidence)
+            scheduleEvery: every, alerts: alerts, evidence: evidence, survivorship: survivorship)
+    }
+
+    func survivorshipRule(_ node: Node, _ key: String) throws -> SurvivorshipRule {
+        let text = try string(node, key)
+        guard let rule = SurvivorshipRule(rawValue: text) else {
+            throw fail(node, key, "'\(text)': expected one of \(SurvivorshipRule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return rule
+    }
+
+    /// `survivorship: {default: RULE, source_priority: [SOURCE…], attributes: {ATTRIBUTE: RULE}}`.
+    func survivorshipConfig(_ node: Node, sources: [SourceConfig]) throws -> SurvivorshipConfig {
+        var config = SurvivorshipConfig()
+        let entries = try mapping(node, "survivorship")
+        try checkKeys(entries, allowed: ["default", "source_priority", "attributes"], context: "survivorship")
+        for e in entries {
+            switch e.key {
+            case "default":
+                config.defaultRule = try survivorshipRule(e.value, "survivorship.default")
+            case "source_priority":
+                guard let seq = e.value.sequence, !seq.isEmpty else {
+                    throw fail(e.value, "survivorship.source_priority", "expected a list of person sources, highest priority first")
+                }
+                let people = sources.filter { $0.entity == .person }.map(\.name)
+                for item in seq {
+                    let name = try string(item, "survivorship.source_priority")
+                    guard people.contains(name) else {
+                        throw fail(item, "survivorship.source_priority", "'\(name)' is not a person source; expected one of \(people.joined(separator: ", "))")
+                    }
+                    if config.sourcePriority.contains(name) { throw fail(item, "survivorship.source_priority", "'\(name)' is listed twice") }
+                    config.sourcePriority.append(name)
+                }
+            default: // attributes
+                for a in try mapping(e.value, "survivorship.attributes") {
+                    guard SurvivorshipConfig.attributeNames.contains(a.key) else {
+                        throw fail(a.keyNode, "survivorship.attributes.\(a.key)",
+                                   "unknown attribute; expected one of: \(SurvivorshipConfig.attributeNames.joined(separator: ", "))")
+                    }
+                    config.attributes[a.key] = try survivorshipRule(a.value, "survivorship.attributes.\(a.key)")
+                }
+            }
+        }
+        return config
     }
 
     /// `evidence:` maps a task (its id or its text) to a condition: a name, or `{source_loaded: NAME}`.

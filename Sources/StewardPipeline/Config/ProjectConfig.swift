@@ -20,6 +20,8 @@ public struct ProjectConfig: Sendable {
     public var alerts: [AlertConfig]
     /// `evidence:` rules linking roadmap tasks (id or text) to catalog conditions.
     public var evidence: [EvidenceRule] = []
+    /// `survivorship:` (or the older `matching.survivorship`): how golden values are chosen.
+    public var survivorship = SurvivorshipConfig()
 
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
 }
@@ -126,6 +128,44 @@ public struct MatchingConfig: Sendable {
                                       "national_id", "first_name_nickname", "first_name_phonetic", "last_name_phonetic",
                                       "dob_year", "first_initial"]
     public var extra: [String: String] = [:]
+}
+
+/// How a golden value is chosen among a customer's source records.
+public enum SurvivorshipRule: String, Sendable, CaseIterable {
+    /// The value most records agree on (normalised); ties go to the higher-priority source, then the newest.
+    case mostFrequent = "most_frequent"
+    /// The value from the most recently updated record.
+    case mostRecent = "most_recent"
+    /// The value from the highest-priority source (`source_priority`, else the primary system first).
+    case sourcePriority = "source_priority"
+    /// The value from the record with the most fields filled.
+    case mostComplete = "most_complete"
+}
+
+/// `survivorship: {default: RULE, source_priority: [SOURCE…], attributes: {ATTRIBUTE: RULE}}`.
+public struct SurvivorshipConfig: Sendable, Equatable {
+    public var defaultRule: SurvivorshipRule = .mostFrequent
+    /// Person sources, highest priority first; empty: the primary system's sources first.
+    public var sourcePriority: [String] = []
+    public var attributes: [String: SurvivorshipRule] = [:]
+
+    public init(defaultRule: SurvivorshipRule = .mostFrequent, sourcePriority: [String] = [], attributes: [String: SurvivorshipRule] = [:]) {
+        self.defaultRule = defaultRule
+        self.sourcePriority = sourcePriority
+        self.attributes = attributes
+    }
+
+    /// The attributes of a golden record, in column order.
+    public static let attributeNames = ["first_name", "last_name", "email", "phone", "dob", "street", "city", "postcode",
+                                        "region", "country", "national_id"]
+
+    public func rule(for attribute: String) -> SurvivorshipRule { attributes[attribute] ?? defaultRule }
+
+    /// A stable text of the settings (part of the matching pass's fingerprint).
+    public var description: String {
+        "\(defaultRule.rawValue)|\(sourcePriority.joined(separator: ","))|"
+            + attributes.keys.sorted().map { "\($0)=\(attributes[$0]!.rawValue)" }.joined(separator: ",")
+    }
 }
 
 public struct KPIConfig: Sendable {

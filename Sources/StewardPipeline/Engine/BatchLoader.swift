@@ -7,6 +7,8 @@ struct BatchResult {
     var rowsRead = 0
     var rowsLoaded = 0
     var rowsQuarantined = 0
+    /// Rows skipped because `steward forget` erased them (read, not loaded).
+    var rowsErased = 0
     var errorFailures = 0
 }
 
@@ -57,11 +59,12 @@ struct BatchLoader {
                 try state.write(chunk)
                 for prepared in chunk.rows {
                     result.rowsRead += 1
-                    if case .quarantine(_, _, _, _, _, let errorFailure) = prepared {
+                    switch prepared {
+                    case .quarantine(_, _, _, _, _, let errorFailure):
                         result.rowsQuarantined += 1
                         if errorFailure { result.errorFailures += 1 }
-                    } else {
-                        result.rowsLoaded += 1
+                    case .erased: result.rowsErased += 1
+                    case .stage: result.rowsLoaded += 1
                     }
                 }
                 queue.recycle(chunk)
@@ -70,9 +73,10 @@ struct BatchLoader {
                     loader.progress.report(.rows(source: source.name, rows: result.rowsRead, rowsPerSecond: rate))
                 }
             }
-            if result.rowsRead > 0 {
+            let rawRows = result.rowsRead - result.rowsErased
+            if rawRows > 0 {
                 lastRaw = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record")
-                firstRaw = lastRaw.map { $0 - Int64(result.rowsRead) + 1 }
+                firstRaw = lastRaw.map { $0 - Int64(rawRows) + 1 }
             }
             state.evaluateDatasetChecks(rows: result.rowsRead)
             try state.writeCheckResults(at: at, sourceRows: result.rowsRead)
@@ -83,7 +87,7 @@ struct BatchLoader {
                 UPDATE run_step SET batches = batches + 1, rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
                     rows_quarantined = rows_quarantined + ? WHERE id = ?
                 """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, stepId])
-            try refreshStats(db, batchId: batchId, rowsRead: result.rowsRead, at: at)
+            try refreshStats(db, batchId: batchId, rowsRead: rawRows, at: at)
             return result
         }
     }

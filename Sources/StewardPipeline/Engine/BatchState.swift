@@ -52,6 +52,8 @@ struct BatchState {
     var openQuarantineKeys: Set<String>
     var stagedKeysThisBatch: Set<String> = []
     let selfReferencing: [CheckRun]
+    /// Rows `steward forget` erased: skipped when the source sends them unchanged.
+    let tombstones: ErasureTombstones
 
     init(db: Database, loader: SourceLoader, stream: RecordStream, batchId: Int64, file: String, fileModifiedAt: Date?) throws {
         self.db = db
@@ -136,6 +138,7 @@ struct BatchState {
                 return (field, { _ in nil })
             }
         }
+        tombstones = try ErasureTombstones.load(db, source: source.name)
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
             """, arguments: [source.name]))
@@ -264,11 +267,14 @@ struct BatchState {
             chunk.appendStaged(line: line, key: key, raw: raw, values: values)
         case .quarantine(let line, let key, let raw, let checks, let reasons, let errorFailure):
             chunk.rows.append(.quarantine(line: line, key: key, raw: raw, checks: checks, reasons: reasons, errorFailure: errorFailure))
+        case .erased(let line):
+            chunk.rows.append(.erased(line: line))
         }
     }
 
     private func prepare(_ row: SourceRow) -> Prepared {
         let key = keyColumn.value(in: row)
+        if !tombstones.isEmpty && tombstones.erased(key: key, raw: row.rawText) { return .erased(line: row.line) }
         if let problem = row.problem {
             return .quarantine(line: row.line, key: key, raw: row.rawText, checks: ["malformed"],
                                reasons: ["malformed: \(problem)"], errorFailure: false)
@@ -356,11 +362,13 @@ struct BatchState {
     }
 
     private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
+        if case .erased = prepared { return }
         let r = insertRaw
         r.bind(1, source.name); r.bind(2, batchId); r.bind(3, prepared.key); r.bind(4, prepared.line)
         switch prepared {
         case .quarantine(_, _, let raw, _, _, _): r.bind(5, raw)
         case .stage(_, _, let raw, _): r.bind(5, chunk.slots[raw], base: base)
+        case .erased: return
         }
         try r.step(db)
         switch prepared {
@@ -375,6 +383,8 @@ struct BatchState {
                 try db.execute(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?",
                                arguments: [batchId, source.name, key])
             }
+        case .erased:
+            break
         case .stage(let line, let key, _, let values):
             let u = upsert
             u.bind(1, source.name); u.bind(2, key)
@@ -411,18 +421,21 @@ enum BindValue {
 enum Prepared {
     case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
     case stage(line: Int, key: String, raw: String, values: [BindValue])
+    /// A row `steward forget` erased, sent again unchanged: nothing of it is written.
+    case erased(line: Int)
 }
 
 /// A row in a chunk, ready for the database. A staged row's raw text and values are slots of the chunk.
 enum PreparedRow {
     case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
     case stage(line: Int, key: String, raw: Int, values: Range<Int>)
+    case erased(line: Int)
 
     var key: String? {
-        switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _): return k }
+        switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _): return k; case .erased: return nil }
     }
     var line: Int {
-        switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _): return l }
+        switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _): return l; case .erased(let l): return l }
     }
 }
 
