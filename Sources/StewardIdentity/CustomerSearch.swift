@@ -16,17 +16,28 @@ public enum CustomerSearch {
         public var score: Double
     }
 
-    /// Rebuilds the index from the golden records and member records (after the load: no triggers).
-    static func rebuild(_ db: Database) throws {
-        try db.execute(sql: "DROP TABLE IF EXISTS customer_search")
-        try db.execute(sql: IdentitySchema.customerSearchDDL)
+    /// Brings the index up to date after a matching pass: rebuilt whole for `.all` (dropping an FTS5
+    /// table is much cheaper than deleting each row), else only the changed customers' entries are
+    /// replaced. An entry's rowid is its customer number, so replacing one is a rowid lookup.
+    static func update(_ db: Database, scope: ChangedCustomers) throws -> ChangedCustomers {
+        var scope = scope
+        if scope.isIncremental, !(try usesCustomerRowids(db)) { scope = .all }
+        if scope.isIncremental {
+            try db.execute(sql: """
+                DELETE FROM customer_search WHERE rowid IN (
+                    SELECT CAST(substr(customer_id, 2) AS INTEGER) FROM temp.identity_changed)
+                """)
+        } else {
+            try db.execute(sql: "DROP TABLE IF EXISTS customer_search")
+            try db.execute(sql: IdentitySchema.customerSearchDDL)
+        }
         let insert = try db.makeStatement(sql: """
-            INSERT INTO customer_search (customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let cursor = try Row.fetchCursor(db, sql: """
             SELECT m.customer_id, m.source, m.record_key, p.first_name, p.last_name, p.full_name, p.email, p.phone, p.postcode, p.national_id
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
-            WHERE p.is_deleted = 0 ORDER BY m.customer_id
+            WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND")) ORDER BY m.customer_id
             """)
         var current: String?
         var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
@@ -34,7 +45,7 @@ public enum CustomerSearch {
         func flush() throws {
             guard let id = current else { return }
             ids.insert(id)
-            try insert.execute(arguments: [id, names.sorted().joined(separator: " "), sounds.sorted().joined(separator: " "),
+            try insert.execute(arguments: [customerNumber(id), id, names.sorted().joined(separator: " "), sounds.sorted().joined(separator: " "),
                                            emails.sorted().joined(separator: " "), phones.sorted().joined(separator: " "),
                                            postcodes.sorted().joined(separator: " "), ids.sorted().joined(separator: " ")])
         }
@@ -61,6 +72,16 @@ public enum CustomerSearch {
             if let n: String = r[9] { ids.insert(TextKey.key(n)) }
         }
         try flush()
+        return scope
+    }
+
+    /// "C00000042" → 42: the entry's rowid.
+    static func customerNumber(_ id: String) -> Int64? { Int64(id.dropFirst()) }
+
+    /// Indexes built before entries were keyed by customer number must be rebuilt once.
+    private static func usesCustomerRowids(_ db: Database) throws -> Bool {
+        guard let row = try Row.fetchOne(db, sql: "SELECT rowid, customer_id FROM customer_search LIMIT 1") else { return true }
+        return customerNumber(row[1] as String) == (row[0] as Int64)
     }
 
     /// Digit suffixes of 7 digits and more: "+15551234567" → 15551234567, 5551234567, …, 1234567.

@@ -32,9 +32,16 @@ public struct IdentityEngine: Sendable {
         public var clusters: Int
         public var candidatePairs: Int
         public var seconds: Double
+        /// Which customers' golden records, history and index entries were rewritten.
+        public var scope: ChangedCustomers = .all
         public var summary: String {
-            changed ? "\(records) records → \(clusters) customers (\(candidatePairs) pairs compared) in \(String(format: "%.2f", seconds))s"
-                : "unchanged"
+            guard changed else { return "unchanged" }
+            let rewritten: String
+            switch scope {
+            case .all: rewritten = ""
+            case .only(let n): rewritten = ", \(n) customer\(n == 1 ? "" : "s") updated"
+            }
+            return "\(records) records → \(clusters) customers (\(candidatePairs) pairs compared\(rewritten)) in \(String(format: "%.2f", seconds))s"
         }
     }
 
@@ -59,12 +66,15 @@ public struct IdentityEngine: Sendable {
         let started = Date()
         let settings = try Self.settings(config)
         let fingerprint = try catalog.pool.read { db in try Self.fingerprint(db, settings: settings, config: config) }
-        if !force {
-            let last = try catalog.pool.read { db in
-                try String.fetchOne(db, sql: "SELECT fingerprint FROM identity_run ORDER BY run_id DESC LIMIT 1")
-            }
-            if last == fingerprint { return Outcome(changed: false, records: 0, clusters: 0, candidatePairs: 0, seconds: 0) }
+        let last = try catalog.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT run_id, fingerprint FROM identity_run ORDER BY run_id DESC LIMIT 1")
+        }.map { (runId: $0[0] as Int64, fingerprint: $0[1] as String) }
+        if !force, last?.fingerprint == fingerprint {
+            return Outcome(changed: false, records: 0, clusters: 0, candidatePairs: 0, seconds: 0)
         }
+        // Downstream tables are rewritten only for changed customers when the settings are those of
+        // the last pass; a steward's merge/split/forget (forced) moves ids outside it: rewrite all.
+        let lastPass = force ? nil : last.flatMap { Self.settingsPart($0.fingerprint) == Self.settingsPart(fingerprint) ? $0.runId : nil }
         let nicknames = Self.nicknames
         let (records, previous, decisions, nextNumber) = try catalog.pool.read { db -> ([PersonRecord], [String: String], [Decision], Int) in
             let records = try PersonRecord.loadAll(db, nicknames: nicknames)
@@ -90,16 +100,21 @@ public struct IdentityEngine: Sendable {
         let survivorship = Survivorship(config: config.survivorship, primarySystem: config.matching.primarySystem)
         var problems: [String] = []
         var clock = Clock()
+        var scope = ChangedCustomers.all
         try catalog.pool.write { db in
+            if let lastPass {
+                scope = try ChangedCustomers.stage(
+                    Self.changedCustomers(db, records: records, previous: previous, assignment: assignment, since: lastPass), db)
+            }
             try write(db, runId: runId, result: result, assignment: assignment, rejected: rejected, settings: settings,
                       fingerprint: fingerprint, started: started)
             clock.lap("write")
-            try survivorship.rebuildGolden(db, runId: runId)
+            try survivorship.rebuildGolden(db, runId: runId, scope: scope)
             clock.lap("golden")
-            try CustomerDimension.update(db, runId: runId, at: Timestamp.now())
+            try CustomerDimension.update(db, runId: runId, at: Timestamp.now(), scope: scope)
             problems = try CustomerDimension.check(db)
             clock.lap("scd2")
-            try CustomerSearch.rebuild(db)
+            scope = try CustomerSearch.update(db, scope: scope)
             clock.lap("search")
         }
         if ProcessInfo.processInfo.environment["STEWARD_IDENTITY_TIMINGS"] != nil {
@@ -109,7 +124,41 @@ public struct IdentityEngine: Sendable {
         if !problems.isEmpty { throw IdentityError.dimensionInvariant(problems) }
         let seconds = Date().timeIntervalSince(started)
         return Outcome(changed: true, records: records.count, clusters: result.clusterCount,
-                       candidatePairs: result.candidatePairs, seconds: seconds)
+                       candidatePairs: result.candidatePairs, seconds: seconds, scope: scope)
+    }
+
+    /// The settings part of a fingerprint (after the records and decisions parts).
+    static func settingsPart(_ fingerprint: String) -> Substring {
+        let parts = fingerprint.split(separator: ";", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count == 3 ? parts[2] : Substring(fingerprint)
+    }
+
+    /// Customers whose golden record, history or index entry may differ from the last pass: those
+    /// gaining or losing records, involved in a merge or split, or holding a record staged since.
+    static func changedCustomers(_ db: Database, records: [PersonRecord], previous: [String: String],
+                                 assignment: StableIdAssigner.Assignment, since lastPass: Int64) throws -> Set<String> {
+        var changed = Set<String>()
+        var position: [String: Int] = [:]
+        position.reserveCapacity(records.count)
+        for (i, r) in records.enumerated() {
+            position[r.id] = i
+            let now = assignment.ids[i]
+            if let before = previous[r.id] {
+                if before != now { changed.insert(before); changed.insert(now) }
+            } else {
+                changed.insert(now)
+            }
+        }
+        for (record, before) in previous where position[record] == nil { changed.insert(before) }
+        for e in assignment.events {
+            changed.insert(e.customerId)
+            if let other = e.other { changed.insert(other) }
+        }
+        for (old, survivor) in assignment.mergedInto { changed.insert(old); changed.insert(survivor) }
+        for row in try Row.fetchAll(db, sql: "SELECT source, record_key FROM staged_person WHERE updated_run > ?", arguments: [lastPass]) {
+            if let i = position["\(row[0] as String):\(row[1] as String)"] { changed.insert(assignment.ids[i]) }
+        }
+        return changed
     }
 
     struct Decision { var a: String; var b: String; var accept: Bool }

@@ -97,9 +97,9 @@ public struct Survivorship: Sendable {
         return "{" + map.keys.sorted().map { quote($0) + ":" + quote(map[$0]!) }.joined(separator: ",") + "}"
     }
 
-    /// Rebuilds `golden_customer` for every active customer.
-    func rebuildGolden(_ db: Database, runId: Int64) throws {
-        try db.execute(sql: "DELETE FROM golden_customer")
+    /// Rebuilds `golden_customer` for every active customer, or only for the changed ones.
+    func rebuildGolden(_ db: Database, runId: Int64, scope: ChangedCustomers = .all) throws {
+        try db.execute(sql: "DELETE FROM golden_customer" + scope.filter(column: "customer_id", keyword: "WHERE"))
         let insert = try db.makeStatement(sql: """
             INSERT INTO golden_customer (customer_id, first_name, last_name, email, phone, dob, street, city, postcode, region,
                 country, national_id, provenance_json, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -122,7 +122,7 @@ public struct Survivorship: Sendable {
                    p.country, p.national_id
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
             LEFT JOIN source s ON s.name = p.source
-            WHERE p.is_deleted = 0
+            WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND"))
             ORDER BY m.customer_id, p.source, p.record_key
             """)
         while let r = try cursor.next() {
@@ -158,9 +158,10 @@ public enum CustomerDimension {
     /// no new version.
     /// - returns: versions opened and closed.
     @discardableResult
-    public static func update(_ db: Database, runId: Int64, at: String) throws -> (opened: Int, closed: Int) {
+    public static func update(_ db: Database, runId: Int64, at: String, scope: ChangedCustomers = .all) throws -> (opened: Int, closed: Int) {
         var current: [String: (sk: Int64, hash: String, values: [String?])] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT sk, customer_id, change_hash, \(columns.joined(separator: ", ")) FROM customer_dim WHERE is_current = 1") {
+        for r in try Row.fetchAll(db, sql: "SELECT sk, customer_id, change_hash, \(columns.joined(separator: ", ")) FROM customer_dim WHERE is_current = 1"
+                                  + scope.filter(column: "customer_id", keyword: "AND")) {
             current[r[1]] = (r[0], r[2], columns.indices.map { r[3 + $0] })
         }
         let close = try db.makeStatement(sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
@@ -170,7 +171,8 @@ public enum CustomerDimension {
             """)
         var opened = 0, closed = 0
         var seen = Set<String>()
-        for r in try Row.fetchAll(db, sql: "SELECT customer_id, \(columns.joined(separator: ", ")) FROM golden_customer") {
+        for r in try Row.fetchAll(db, sql: "SELECT customer_id, \(columns.joined(separator: ", ")) FROM golden_customer"
+                                  + scope.filter(column: "customer_id", keyword: "WHERE")) {
             let id: String = r[0]
             seen.insert(id)
             let values: [String?] = columns.indices.map { r[1 + $0] }

@@ -143,3 +143,70 @@ import Testing
         #expect(c.history.count == 1)
     }
 }
+
+/// Item 9: a pass after new or changed records rewrites only the customers they touch, and ends
+/// exactly where a full rebuild would.
+@Suite(.serialized) struct IdentityIncrementalTests {
+    @Test func aPassAfterNewRecordsUpdatesOnlyTheirCustomersAndMatchesAFullRebuild() async throws {
+        try await offPool { try Self.body() }
+    }
+
+    static func body() throws {
+        let p = try IdentityPipelineTests.demo(300)
+        _ = try IdentityPipelineTests.run(p)
+        let config = try p.config()
+        let catalog = try p.catalog()
+        let total = try p.scalar("SELECT COUNT(*) FROM golden_customer") as Int? ?? 0
+
+        // A new export of the first CRM file: one new person, and one person's email changed in place.
+        let file = p.dir.appendingPathComponent("sources/crm/contacts_1.csv")
+        var lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
+        let header = lines[0].split(separator: ",").map { String($0).replacingOccurrences(of: "\u{FEFF}", with: "") }
+        // A plain row (no quoted fields), so splitting on commas is exact.
+        let changedRow = try #require(lines.indices.dropFirst().first {
+            !lines[$0].contains("\"") && lines[$0].split(separator: ",", omittingEmptySubsequences: false).count == header.count
+                && lines[$0].contains("@")
+        })
+        var fields = lines[changedRow].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let emailColumn = try #require(header.firstIndex(of: "Email"))
+        fields[emailColumn] = "judy.changed@example.org"
+        lines[changedRow] = fields.joined(separator: ",")
+        var newPerson = [String](repeating: "", count: header.count)
+        for (column, value) in [("contact_id", "C9999999"), ("FirstName", "Zebedee"), ("LastName", "Quixotiqua"),
+                                ("Email", "zebedee.quixotiqua@example.org"), ("Country", "US"), ("UpdatedAt", "2024-01-02 10:00:00")] {
+            newPerson[try #require(header.firstIndex(of: column))] = value
+        }
+        if lines.last == "" { lines.removeLast() }
+        lines.append(newPerson.joined(separator: ","))
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+
+        // Load only, then one identity pass we can inspect.
+        let load = try PipelineRunner(config: config, catalog: catalog, extensions: []).run()
+        let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: load.runId)
+        #expect(outcome.changed)
+        guard case .only(let updated) = outcome.scope else {
+            Issue.record("expected an incremental pass, got \(outcome.scope)"); return
+        }
+        #expect(updated >= 2 && updated < total / 10, "\(updated) of \(total) customers rewritten")
+        let found = try catalog.pool.read { try CustomerSearch.search($0, query: "Zebedee Quixotiqua", limit: 3) }
+        #expect(found.first?.name.contains("Quixotiqua") == true)
+        let changed = try catalog.pool.read { try CustomerSearch.search($0, query: "judy.changed@example.org", limit: 3) }
+        #expect(changed.count == 1)
+
+        let snapshot = { () throws -> [String] in
+            try catalog.pool.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT customer_id || '|' || COALESCE(first_name, '') || '|' || COALESCE(last_name, '') || '|' || COALESCE(email, '')
+                        || '|' || COALESCE(phone, '') || '|' || COALESCE(city, '') || '|' || provenance_json FROM golden_customer ORDER BY customer_id
+                    """)
+                + String.fetchAll(db, sql: "SELECT rowid || '|' || customer_id || '|' || names || '|' || emails || '|' || phones || '|' || ids FROM customer_search ORDER BY rowid")
+                + String.fetchAll(db, sql: "SELECT customer_id || '|' || change_hash FROM customer_dim WHERE is_current = 1 ORDER BY customer_id")
+            }
+        }
+        let incremental = try snapshot()
+        let full = try IdentityEngine(config: config, catalog: catalog).resolve(runId: load.runId, force: true)
+        #expect(full.scope == .all)
+        #expect(try snapshot() == incremental)
+        #expect(try catalog.pool.read { try CustomerDimension.check($0) }.isEmpty)
+    }
+}
