@@ -3,6 +3,7 @@ import GRDB
 import StewardCatalog
 import StewardMetrics
 import StewardConsole
+import StewardIdentity
 import StewardPipeline
 import StewardRoadmap
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Glibc
 #endif
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
-///   swift build -c release && .build/release/steward-bench [ingest|demo|roadmap|all] [--rows N] [--customers N] [--tasks N]
+///   swift build -c release && .build/release/steward-bench [ingest|demo|identity|roadmap|kpi|all] [--rows N] [--customers N] [--tasks N]
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
 
 struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
@@ -368,6 +369,95 @@ if mode == "roadmap" || mode == "all" {
     roadmapResult["round_trip_identical"] = roundTrip
     roadmapResult["load_average"] = load
     result["roadmap"] = roadmapResult
+}
+
+if mode == "identity" || mode == "all" {
+    result["identity"] = try measureIdentity(customers: mode == "identity" ? option("--customers", 5_000) : option("--identity-customers", 5_000))
+}
+
+/// Identity resolution on the demo of N people: the load, then the matching pass (with golden
+/// records, SCD2 and the lookup index) as separate `steward` processes for wall time and peak RSS;
+/// cluster-level pairwise F1 against truth.csv; lookup latency over 1,000 mixed queries typed the
+/// way a support agent would (misspelt names, emails, phones in another format, postcodes, ids).
+func measureIdentity(customers: Int) throws -> [String: Any] {
+    let project = work.appendingPathComponent("identity")
+    _ = try DemoGenerator(customers: customers, seed: 42).write(to: project)
+    let load = measure(steward, ["run", "--project", project.path, "--load-only"])
+    let match = measure(steward, ["run", "--project", project.path])
+    let config = try ConfigLoader.load(project.appendingPathComponent("steward.yml"))
+    let catalog = try Catalog.open(at: config.catalogURL)
+    let report = try catalog.pool.read { try MatchReport.load($0, truth: config.truth) }
+    var out: [String: Any] = [
+        "customers": customers, "records": report.records, "candidate_pairs": report.candidatePairs, "clusters": report.clusters,
+        "load_seconds": load.seconds, "load_max_rss_mb": load.maxRSSMB,
+        "match_run_seconds": match.seconds, "match_run_max_rss_mb": match.maxRSSMB, "exit_status": [load.status, match.status],
+        "whole_run_seconds": load.seconds + match.seconds,
+    ]
+    if let t = report.truth { out["cluster_pairwise"] = ["precision": t.precision, "recall": t.recall, "f1": t.f1] }
+    // 1,000 queries from an even sample of staged person records, each kind in turn.
+    let samples = try catalog.pool.read { db in
+        try Row.fetchAll(db, sql: """
+            SELECT p.first_name, p.last_name, p.email, p.phone, p.postcode, p.record_key, m.customer_id
+            FROM staged_person p JOIN identity_member m ON m.source = p.source AND m.record_key = p.record_key
+            WHERE p.is_deleted = 0 AND p.rowid % ? = 0 LIMIT 2000
+            """, arguments: [max(1, report.records / 2000)])
+    }
+    func misspelt(_ s: String) -> String {
+        var c = Array(s)
+        if c.count > 3 { c.swapAt(c.count / 2, c.count / 2 + 1) }
+        return String(c)
+    }
+    func otherPhoneFormat(_ e164: String) -> String {
+        let d = Array(e164.filter(\.isNumber).suffix(10))
+        guard d.count == 10 else { return e164 }
+        return "(\(String(d[0..<3]))) \(String(d[3..<6]))-\(String(d[6...]))"
+    }
+    var latencies: [Double] = [], found = 0, asked = 0
+    // On a busy machine wall time also counts waiting for a core: report CPU time as well.
+    var cpu: [Double] = []
+    var kinds: [String: Int] = [:], byKind: [String: [Double]] = [:], foundByKind: [String: Int] = [:]
+    for (i, r) in samples.enumerated() where asked < 1000 {
+        let first: String? = r[0], last: String? = r[1], email: String? = r[2], phone: String? = r[3], postcode: String? = r[4]
+        let query: String?, kind: String
+        switch i % 5 {
+        case 0: (query, kind) = (first.flatMap { f in last.map { "\(f) \(misspelt($0))" } }, "misspelt_name")
+        case 1: (query, kind) = (email, "email")
+        case 2: (query, kind) = (phone.map(otherPhoneFormat), "phone_other_format")
+        case 3: (query, kind) = (postcode.flatMap { p in last.map { "\($0) \(p)" } }, "name_postcode")
+        default: (query, kind) = (r[5] as String, "record_id")
+        }
+        guard let query, !query.isEmpty else { continue }
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUms()
+        let hits = try catalog.pool.read { try CustomerSearch.search($0, query: query, limit: 10) }
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
+        cpu.append(processCPUms() - cpuStart)
+        latencies.append(ms)
+        byKind[kind, default: []].append(ms)
+        asked += 1
+        kinds[kind, default: 0] += 1
+        if hits.contains(where: { $0.customerId == (r[6] as String) }) { found += 1; foundByKind[kind, default: 0] += 1 }
+    }
+    func pct(_ xs: [Double], _ p: Double) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * p))]
+    }
+    var perKind: [String: Any] = [:]
+    for (kind, xs) in byKind {
+        perKind[kind] = ["queries": xs.count, "p50_ms": pct(xs, 0.5), "p99_ms": pct(xs, 0.99),
+                         "expected_customer_in_top10": Double(foundByKind[kind] ?? 0) / Double(xs.count)]
+    }
+    out["lookup"] = ["queries": asked, "by_kind": perKind, "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99),
+                     "max_ms": latencies.max() ?? 0, "cpu_p50_ms": pct(cpu, 0.5), "cpu_p99_ms": pct(cpu, 0.99), "expected_customer_in_top10": asked == 0 ? 0 : Double(found) / Double(asked)]
+    out["load_average"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
+    return out
+}
+
+/// CPU time of the whole process in ms: lookups run on GRDB's reader queue, and this bench does
+/// nothing else meanwhile.
+func processCPUms() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1_000_000
 }
 
 func csvLine(_ fields: [String]) -> String {
