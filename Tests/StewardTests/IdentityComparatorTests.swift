@@ -96,3 +96,18 @@ import Testing
         #expect(v.levels[Field.email.rawValue] == -1)
     }
 }
+
+/// The lookup's query shapes: one misspelt word is loosened while the others stay exact.
+@Suite struct CustomerSearchQueryTests {
+    @Test func aMisspeltWordIsLoosenedOneAtATimeWithTheOthersExact() throws {
+        let variants = CustomerSearch.oneWordLooseQueries("Megan Paetl")
+        #expect(variants.count == 2)
+        // Second word loosened: first two letters or its sound, while "megan" stays a required word.
+        let second = try #require(variants.last)
+        #expect(second.hasPrefix("(names:megan* OR"))
+        #expect(second.contains(" AND (names:pa* OR sounds:\(Compare.nysiis("paetl").lowercased())"))
+        // Emails and single words are left to the exact and loose queries.
+        #expect(CustomerSearch.oneWordLooseQueries("megan@example.com Patel").isEmpty)
+        #expect(CustomerSearch.oneWordLooseQueries("Paetl").isEmpty)
+    }
+}
