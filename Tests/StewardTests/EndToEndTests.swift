@@ -121,6 +121,21 @@ import Testing
         #expect(usage.status == 2)
     }
 
+    @Test func loadOnlySkipsMatchingAndTheNextRunCatchesUp() async throws {
+        try await offPool {
+            let p = checksProject()
+            let load = try StewardBinary.run(["run", "--load-only", "--project", p.dir.path])
+            #expect(load.status == 1)
+            #expect(try p.scalar("SELECT COUNT(*) FROM staged_person") as Int? == 2)
+            #expect(try p.scalar("SELECT COUNT(*) FROM identity_run") as Int? == 0)
+            #expect(try p.scalar("SELECT COUNT(*) FROM identity_member") as Int? == 0)
+            // Nothing new to load, but the skipped matching runs now.
+            _ = try StewardBinary.run(["run", "--project", p.dir.path])
+            #expect(try p.scalar("SELECT COUNT(*) FROM identity_run") as Int? == 1)
+            #expect(try p.scalar("SELECT COUNT(*) FROM identity_member") as Int? == 2)
+        }
+    }
+
     @Test func cliCommandsPrintTablesAndJSON() async throws {
         try await offPool { try self.cliScenario() }
     }
