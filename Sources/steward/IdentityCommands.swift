@@ -249,15 +249,9 @@ struct CustomerShow: ParsableCommand {
         let config = try projectOptions.load()
         let catalog = try Catalog.open(at: config.catalogURL)
         guard let c = try catalog.pool.read({ try Customer360.load($0, id: id) }) else { CLI.fail("no customer \(id)", code: 2) }
-        if reveal { try catalog.audit(action: "reveal", subject: "customer:\(c.customerId)", detail: "customer show --reveal") }
+        if reveal { try catalog.pool.write { try Customer360.auditReveal($0, customerId: c.customerId, via: "customer show --reveal") } }
         let golden = reveal ? c.golden : c.maskedGolden
-        let history = c.history.map { h -> [String: String?] in
-            var h = h
-            if !reveal {
-                h["email"] = Mask.email(h["email"] ?? nil); h["phone"] = Mask.phone(h["phone"] ?? nil); h["street"] = Mask.other(h["street"] ?? nil)
-            }
-            return h
-        }
+        let history = reveal ? c.history : c.maskedHistory
         if output.json {
             CLI.printJSON([
                 "customer_id": c.customerId, "requested_id": c.requestedId,

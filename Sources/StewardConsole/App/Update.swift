@@ -7,6 +7,8 @@ public enum ConsoleApp {
     public static func update(_ state: AppState, _ message: Message) -> (AppState, [Command]) {
         var s = state
         let commands = s.apply(message)
+        // PII shows only for the customers still selected in the Customers pane; moving on masks it.
+        if s.pane == .customers { s.customers.revealed.formIntersection(s.customers.selectedCustomers) } else { s.customers.revealed = [] }
         return (s, commands)
     }
 }
@@ -57,7 +59,7 @@ extension AppState {
             let id = outcome.runId.map { "run #\($0)" } ?? "run"
             let summary = "\(id) \(outcome.status): \(Format.count(outcome.rowsRead)) rows read, \(Format.count(outcome.rowsLoaded)) loaded, \(Format.count(outcome.rowsQuarantined)) quarantined"
             status = StatusMessage(text: summary + (outcome.message.map { " — \($0)" } ?? ""), isError: outcome.status == "failed", at: at)
-            return requestSnapshot() + [.log(summary)]
+            return requestSnapshot() + refreshCustomers() + [.log(summary)]
         case .runFailed(let error, let at):
             run = nil
             status = StatusMessage(text: "run failed: \(error)", isError: true, at: at)
@@ -76,6 +78,8 @@ extension AppState {
         case .roadmapWriteFailed(let error):
             status = StatusMessage(text: error, isError: true, at: now)
             return requestSnapshot() + [.log("roadmap write failed: \(error)")]
+        case .customers(let reply):
+            return applyCustomerReply(reply)
         }
     }
 
@@ -102,6 +106,7 @@ extension AppState {
         runs.clamp(ctx, area: area)
         roadmap.clamp(ctx, area: area)
         sla.clamp(ctx, area: area)
+        customers.clamp(area: area)
     }
 
     // MARK: keys
@@ -113,6 +118,7 @@ extension AppState {
         case .command: return handleCommandKey(key)
         case .help: return handleHelpKey(key)
         case .note: return handleNoteKey(key)
+        case .search: return handleSearchKey(key)
         case .confirmQuit:
             switch key {
             case .char("y"), .char("Y"), .enter:
@@ -143,12 +149,13 @@ extension AppState {
             mode = .command; input = InputLine(); completion = nil
             return []
         case .filter:
+            if pane == .customers { return focusCustomerSearch() }
             mode = .filter; input = InputLine(text: currentFilter)
             return []
         case .run:
             return startRun([])
         case .refresh:
-            return requestSnapshot()
+            return requestSnapshot() + (pane == .customers ? refreshCustomers() : [])
         case .copyID:
             guard let id = selectedID else {
                 status = StatusMessage(text: "nothing selected to copy", isError: false, at: now)
@@ -175,7 +182,7 @@ extension AppState {
     mutating func switchPane(to target: PaneID) -> [Command] {
         pane = target
         clampPanes()
-        return []
+        return pane == .customers ? customerCommands() : []
     }
 
     /// Passes navigation and drill actions to the current pane; reloads when it opened something.
@@ -188,6 +195,7 @@ extension AppState {
         case .runs: _ = runs.handle(action, ctx, area: area)
         case .roadmap: _ = roadmap.handle(action, ctx, area: area)
         case .sla: _ = sla.handle(action, ctx, area: area)
+        case .customers: return customersAction(action)
         }
         return snapshotRequest != before ? requestSnapshot() : []
     }
@@ -199,6 +207,7 @@ extension AppState {
         case .runs: return runs.selectedID(context)
         case .roadmap: return roadmap.selectedID(context)
         case .sla: return sla.selectedID(context)
+        case .customers: return customers.selectedID
         }
     }
 
@@ -264,6 +273,8 @@ extension AppState {
             roadmap.list = ListState()
         case .sla:
             sla.list = ListState()
+        case .customers:
+            customers.list = ListState()
         }
     }
 
@@ -417,6 +428,9 @@ extension AppState {
             case .runs: _ = runs.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .roadmap: _ = roadmap.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .sla: _ = sla.click(x: event.x, y: event.y, ctx, area: layout.body)
+            case .customers:
+                let (focus, _) = customers.click(x: event.x, y: event.y, area: layout.body)
+                return focus ? focusCustomerSearch() : customerCommands()
             }
             return snapshotRequest != before ? requestSnapshot() : []
         }

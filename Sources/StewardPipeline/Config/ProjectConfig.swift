@@ -126,6 +126,7 @@ public struct MatchingConfig: Sendable {
                                       "national_id", "first_name_nickname", "first_name_phonetic", "last_name_phonetic",
                                       "dob_year", "first_initial"]
     public var extra: [String: String] = [:]
+    public init() {}
 }
 
 public struct KPIConfig: Sendable {
