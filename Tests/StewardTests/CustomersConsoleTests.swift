@@ -194,6 +194,39 @@ struct CustomersConsoleTests {
         #expect(session.state.customers.view == .search)
     }
 
+    @Test func explainCommandDrawsTheWaterfallMaskedUnlessRevealed() async throws {
+        let p = try await offPool { try Self.demo.get() }
+        let who = try Self.subject(p)
+        let refs = try Self.read(p) { try Customer360.load($0, id: who.id)! }.sources.prefix(2).map { "\($0.source):\($0.recordId)" }
+        let dir = p.dir.path
+        let (text, json, revealed) = try await offPool { () -> (StewardBinary.Result, StewardBinary.Result, StewardBinary.Result) in
+            (try StewardBinary.run(["explain", refs[0], refs[1], "--project", dir]),
+             try StewardBinary.run(["explain", refs[0], refs[1], "--json", "--project", dir]),
+             try StewardBinary.run(["explain", refs[0], refs[1], "--reveal", "--project", dir]))
+        }
+        #expect(text.status == 0 && json.status == 0 && revealed.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[0].contains("(PII masked; --reveal shows it, audited)"))
+        #expect(lines.contains { $0.contains("prior") && $0.contains("λ from EM") })
+        for field in ["first_name", "last_name", "email", "phone", "dob", "address", "national_id"] {
+            #expect(lines.contains { $0.hasPrefix("  \(field)") }, "\(field)")
+        }
+        #expect(lines.contains { $0.contains("= match weight") && $0.contains("→ probability") && $0.contains("✓ match") })
+        #expect(lines.contains { $0.contains("now: same customer \(who.id)") })
+        let raw = try Self.read(p) { db in
+            try String.fetchAll(db, sql: "SELECT email FROM staged_person WHERE source || ':' || record_key IN (?, ?) AND email IS NOT NULL",
+                                arguments: [refs[0], refs[1]])
+        }
+        for email in raw { #expect(!text.stdout.contains(email.lowercased()) && revealed.stdout.contains(email.lowercased())) }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["masked"] as? Bool == true)
+        let comparisons = try #require(object["comparisons"] as? [[String: Any]])
+        let phone = try #require(comparisons.first { ($0["field"] as? String) == "phone" })
+        #expect([phone["a"], phone["b"]].allSatisfy { v in (v as? String).map { $0.isEmpty || $0.hasPrefix("***-***-") } == true })
+        let audited: Int = try p.scalar("SELECT COUNT(*) FROM audit_event WHERE action = 'reveal' AND subject = 'customer:\(who.id)' AND detail LIKE 'explain --reveal%'") ?? 0
+        #expect(audited == 1)
+    }
+
     @Test func revealIsAuditedNamingTheUserAndCustomerAndEndsWhenMovingOn() async throws {
         let p = try await offPool { try Self.demo.get() }
         let who = try Self.subject(p)
