@@ -186,10 +186,8 @@ public struct CustomersPane: Equatable, Sendable {
             summary = Summary(customers: customers, reviewPairs: pairs)
         case .found(let q, let found, let ms):
             inFlight.remove("search")
-            if results?.query != q, let previous = selectedHit?.customerId {
-                // Keep the selection on the same customer while the query grows, else start at the top.
-                list = ListState(selected: found.firstIndex { $0.customerId == previous } ?? 0)
-            }
+            // A new query's results start at the best match (as fzf does).
+            if results?.query != q { list = ListState() }
             results = Results(query: q, hits: found, milliseconds: ms)
             if openOnArrival, q == trimmedQuery {
                 openOnArrival = false
