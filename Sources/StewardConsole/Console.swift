@@ -115,7 +115,7 @@ public final class ConsoleSession {
         roadmapURL = options.roadmap
         self.runner = runner
         self.log = log
-        customerSource = CustomerSource(url: catalogURL, threshold: options.matchThreshold)
+        customerSource = CustomerSource(url: catalogURL, threshold: options.matchThreshold, readOnly: options.readOnly)
         state = AppState(projectName: options.projectName, catalogPath: catalogPath, width: 80, height: 24, theme: theme,
                          themeNames: library.names(), keyMap: keyMap, readOnly: options.readOnly, canRun: runner != nil,
                          refreshInterval: options.refreshInterval)

@@ -77,6 +77,19 @@ struct CustomersConsoleTests {
         #expect(F.screen(s).text.contains("No matching pass yet: run `steward run`"))
     }
 
+    @Test func aFinishedRunRereadsWhatThePaneShowsAndAClickFocusesTheBox() {
+        var s = F.send(F.state(), [.key(.char("6")), .customers(.summary(customers: 2, reviewPairs: 0))])
+        var snap = F.snapshot
+        // The same runs again: nothing to re-read.
+        #expect(ConsoleApp.update(s, .snapshotLoaded(snap)).1.isEmpty)
+        snap.runs.insert(F.run(4), at: 0)
+        #expect(ConsoleApp.update(s, .snapshotLoaded(snap)).1 == [.customers(.summary)])
+        // A click on the search box gives it the keys.
+        let box = CustomersPane.layout(s.bodyArea, view: .search).searchBox
+        s = F.send(s, [.mouse(MouseEvent(kind: .click, x: box.x + 3, y: box.y))])
+        #expect(s.mode == .search)
+    }
+
     // MARK: on a matched demo
 
     /// One matched demo for the suite (matching takes seconds in a debug build).
@@ -287,11 +300,18 @@ struct CustomersConsoleTests {
         await keys(session, backend, [.escape])
         #expect(session.state.customers.view == .review)
 
-        // Read-only: no decision is written.
+        // Read-only: no decision and no reveal (its audit event would be a write); lookups untimed.
         let (ro, roBackend) = try await Self.session(p, width: 80, height: 24, readOnly: true)
         await keys(ro, roBackend, [.char("6"), .char("R"), .char("a")])
         #expect(try decision()?["decision"] == "reject")
         #expect(ro.state.status?.text.contains("read-only") == true)
+        let reveals: Int = try p.scalar("SELECT COUNT(*) FROM audit_event WHERE action = 'reveal'") ?? 0
+        let lookups = try Self.lookups(p)
+        await keys(ro, roBackend, [.char("R"), .char("/")] + text(first.customerA ?? "C0") + [.enter, .char("v")])
+        #expect(ro.state.customers.view == .customer && ro.state.customers.revealed.isEmpty)
+        #expect(ro.state.status?.text.contains("read-only: revealing is disabled") == true)
+        #expect(try p.scalar("SELECT COUNT(*) FROM audit_event WHERE action = 'reveal'") ?? 0 == reveals)
+        #expect(try Self.lookups(p) == lookups)
     }
 }
 

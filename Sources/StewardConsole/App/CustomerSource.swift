@@ -51,16 +51,19 @@ public enum CustomerReply: Sendable {
 
 /// Answers the Customers pane through the identity engine's query API, off the main actor. It opens
 /// the catalog for writing when it can: lookups are timed for the query-performance KPI, reveals are
-/// audited and review decisions stored. It never creates a catalog.
+/// audited and review decisions stored. Read-only (`--read-only`, or a catalog this user cannot
+/// write), it searches untimed and refuses reveals and decisions. It never creates a catalog.
 public actor CustomerSource {
     public let url: URL?
     public let threshold: Double
+    public let readOnly: Bool
     private var catalog: Catalog?
     private var writeError: String?
     private var explainer: Explainer?
 
-    public init(url: URL?, threshold: Double) {
-        self.url = url; self.threshold = threshold
+    public init(url: URL?, threshold: Double, readOnly: Bool = false) {
+        self.url = url; self.threshold = threshold; self.readOnly = readOnly
+        if readOnly { writeError = "the console was started with --read-only" }
     }
 
     public func perform(_ request: CustomerRequest) -> CustomerReply {
@@ -80,7 +83,8 @@ public actor CustomerSource {
             }
         case .search(let query):
             let started = Date()
-            let hits = try CustomerSearch.timedSearch(catalog, query: query, limit: 50)
+            let hits = writeError == nil ? try CustomerSearch.timedSearch(catalog, query: query, limit: 50)
+                : try catalog.pool.read { try CustomerSearch.search($0, query: query, limit: 50) }
             return .found(query: query, hits: hits, milliseconds: Date().timeIntervalSince(started) * 1000)
         case .load(let id):
             return .loaded(id: id, try catalog.pool.read { try Customer360.load($0, id: id) })
@@ -117,8 +121,8 @@ public actor CustomerSource {
         guard FileManager.default.fileExists(atPath: url.path) else { throw CatalogError.missing(url.path) }
         let opened: Catalog
         do {
-            opened = try Catalog.open(at: url)
-        } catch {
+            opened = try Catalog.open(at: url, readOnly: readOnly)
+        } catch where !readOnly {
             // A catalog this user cannot write can still be searched; reveals and decisions then refuse.
             opened = try Catalog.open(at: url, readOnly: true)
             writeError = "\(error)"

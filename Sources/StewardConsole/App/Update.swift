@@ -35,10 +35,14 @@ extension AppState {
             return []
         case .snapshotLoaded(let snap):
             loading = false
+            // A run that finished since the last snapshot (here or in another process) may have
+            // matched customers anew: what the Customers pane shows is read again.
+            let before = snapshot?.runs.first
+            let ranSince = snapshot != nil && (before?.id != snap.runs.first?.id || before?.finishedAt != snap.runs.first?.finishedAt)
             snapshot = snap
             catalogError = nil
             clampPanes()
-            return reloadIfPending()
+            return reloadIfPending() + (ranSince ? refreshCustomers() : [])
         case .snapshotFailed(let error):
             loading = false
             catalogError = error
@@ -59,7 +63,7 @@ extension AppState {
             let id = outcome.runId.map { "run #\($0)" } ?? "run"
             let summary = "\(id) \(outcome.status): \(Format.count(outcome.rowsRead)) rows read, \(Format.count(outcome.rowsLoaded)) loaded, \(Format.count(outcome.rowsQuarantined)) quarantined"
             status = StatusMessage(text: summary + (outcome.message.map { " — \($0)" } ?? ""), isError: outcome.status == "failed", at: at)
-            return requestSnapshot() + refreshCustomers() + [.log(summary)]
+            return requestSnapshot() + [.log(summary)]
         case .runFailed(let error, let at):
             run = nil
             status = StatusMessage(text: "run failed: \(error)", isError: true, at: at)

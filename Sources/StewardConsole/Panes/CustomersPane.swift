@@ -648,6 +648,11 @@ extension AppState {
             customers.view = customers.view == .review ? .search : .review
             clampPanes()
         case .reveal:
+            if readOnly {
+                status = StatusMessage(text: "read-only: revealing is disabled, as its audit event would be a write (started with --read-only)",
+                                       isError: true, at: now)
+                return []
+            }
             let ids = customers.selectedCustomers
             guard !ids.isEmpty else {
                 status = StatusMessage(text: "select a customer to reveal", isError: false, at: now)
