@@ -65,8 +65,9 @@ struct CustomersConsoleTests {
         #expect(help.contains { $0.hasPrefix("a") && $0.contains("accept the pair") })
         #expect(help.contains { $0.hasPrefix("x") && $0.contains("reject the pair") })
         #expect(help.contains { $0.hasPrefix("R") && $0.contains("review queue") })
-        #expect(help.contains { $0.hasPrefix("/") && $0.contains("search: name") })
+        #expect(help.contains { $0.hasPrefix("/") && $0.contains("search by name") })
         #expect(!help.contains { $0.contains("filter the list as you type") })  // `/` searches here
+        #expect(help.allSatisfy { $0.displayWidth <= 76 }, "the help modal is 78 columns wide")
     }
 
     @Test func emptyCatalogSaysToRunTheMatching() {
