@@ -38,6 +38,9 @@ struct CustomersConsoleTests {
         (s, commands) = ConsoleApp.update(s, .customers(.found(query: "jon", hits: [], milliseconds: 1)))
         #expect(commands.isEmpty)
         #expect(F.screen(s).text.contains("No customer matches “jon”"))
+        // Back below two characters: the hint, not the results of a longer query.
+        s = F.send(s, [.key(.backspace), .key(.backspace)])
+        #expect(F.screen(s).text.contains("Type at least two characters"))
     }
 
     @Test func resultsAreMaskedAndKeysComeFromTheKeyMap() {
