@@ -2,6 +2,7 @@ import Foundation
 import StewardCatalog
 import StewardRoadmap
 import StewardMetrics
+import StewardPipeline
 
 /// How the console is started. The `steward` executable fills this from flags and steward.yml.
 public struct ConsoleOptions: Sendable {
@@ -25,6 +26,8 @@ public struct ConsoleOptions: Sendable {
     public var evidence: [EvidenceRule] = []
     /// The KPIs the SLA/KPI pane measures (from steward.yml and the roadmap).
     public var kpiDefinitions: [KPIDefinition] = []
+    /// `matching.threshold` of steward.yml: Explain says "match" at or above it.
+    public var matchThreshold: Double = MatchingConfig().threshold
 
     public init(projectName: String, theme: String? = nil, projectTheme: String? = nil, readOnly: Bool = false,
                 refreshInterval: TimeInterval = 2, keyOverrides: [String: String] = [:], logFile: URL? = nil,
@@ -85,6 +88,8 @@ public final class ConsoleSession {
     /// The project's roadmap file, written at once when a task is ticked.
     let roadmapURL: URL?
     let runner: ConsoleRunner?
+    /// Answers the Customers pane (search, 360, explain, review, audited reveals and decisions).
+    let customerSource: CustomerSource
     let library: ThemeLibrary
     let log: ConsoleLog
     let mailbox = Mailbox()
@@ -110,6 +115,7 @@ public final class ConsoleSession {
         roadmapURL = options.roadmap
         self.runner = runner
         self.log = log
+        customerSource = CustomerSource(url: catalogURL, threshold: options.matchThreshold, readOnly: options.readOnly)
         state = AppState(projectName: options.projectName, catalogPath: catalogPath, width: 80, height: 24, theme: theme,
                          themeNames: library.names(), keyMap: keyMap, readOnly: options.readOnly, canRun: runner != nil,
                          refreshInterval: options.refreshInterval)
@@ -174,7 +180,7 @@ public final class ConsoleSession {
             let messages = mailbox.drain()
             if !messages.isEmpty {
                 for m in messages { send(m, backend: backend) }
-                if !state.loading && state.run == nil { return }
+                if !state.loading && state.run == nil && state.customers.inFlight.isEmpty { return }
             }
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
@@ -212,6 +218,9 @@ public final class ConsoleSession {
             send(writeRoadmap(id: id, state: target), backend: backend)
         case .addRoadmapNote(let id, let note):
             send(addNote(id: id, note: note), backend: backend)
+        case .customers(let request):
+            let source = customerSource, mailbox = self.mailbox
+            Task.detached { mailbox.post(.customers(await source.perform(request))) }
         case .log(let text):
             log.write(text)
         case .quit:

@@ -72,6 +72,16 @@ public struct Customer360: Sendable {
                            tickets: act[3], events: act[4])
     }
 
+    /// How many customers the latest matching pass produced (0 before the first one).
+    public static func count(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM golden_customer") ?? 0
+    }
+
+    /// Showing a customer's PII unmasked is audited: a `reveal` event naming the OS user and the customer.
+    public static func auditReveal(_ db: Database, customerId: String, via: String, actor: String = Catalog.osUser) throws {
+        try Catalog.audit(db, action: "reveal", subject: "customer:\(customerId)", detail: via, actor: actor)
+    }
+
     /// The golden record with PII masked.
     public var maskedGolden: [String: String] {
         var g = golden
@@ -79,5 +89,14 @@ public struct Customer360: Sendable {
         if let p = g["phone"] { g["phone"] = Mask.phone(p) }
         for k in ["street", "dob", "national_id"] where g[k] != nil { g[k] = Mask.other(g[k]) }
         return g
+    }
+
+    /// The SCD2 versions with PII masked.
+    public var maskedHistory: [[String: String?]] {
+        history.map { h in
+            var h = h
+            h["email"] = Mask.email(h["email"] ?? nil); h["phone"] = Mask.phone(h["phone"] ?? nil); h["street"] = Mask.other(h["street"] ?? nil)
+            return h
+        }
     }
 }

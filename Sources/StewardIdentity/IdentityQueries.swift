@@ -65,6 +65,9 @@ public struct Explanation: Sendable {
         public var field: String
         public var a: String
         public var b: String
+        /// The values as shown before a reveal: email, phone, street, dob and national id masked.
+        public var maskedA: String
+        public var maskedB: String
         public var level: String
         public var weight: Double
         public var termFrequency: Double
@@ -93,6 +96,43 @@ public struct Explanation: Sendable {
     }
 
     public static func explain(_ db: Database, _ refA: String, _ refB: String, threshold: Double) throws -> Explanation {
+        try Explainer(db, threshold: threshold).explain(db, refA, refB)
+    }
+}
+
+/// Explains pairs against the latest matching pass. The model, the placeholder values and the name
+/// frequencies are read once, so a console moving a selection over pairs explains each in
+/// milliseconds instead of re-reading every staged record.
+public struct Explainer: Sendable {
+    /// The matching pass explained (a new pass needs a new explainer).
+    public let runId: Int64
+    public let threshold: Double
+    let model: FSModel
+    let scorer: Scorer
+
+    public init(_ db: Database, threshold: Double) throws {
+        guard let run = try Row.fetchOne(db, sql: "SELECT run_id, model_json FROM identity_run ORDER BY run_id DESC LIMIT 1") else {
+            throw Explanation.Failure.notMatched
+        }
+        runId = run[0]
+        self.threshold = threshold
+        model = try JSONDecoder().decode(FSModel.self, from: Data((run[1] as String).utf8))
+        var junk = Set<JunkValue>()
+        for r in try Row.fetchAll(db, sql: "SELECT field, value FROM identity_junk") {
+            if let f = Field.allCases.first(where: { $0.name == (r[0] as String) }) { junk.insert(JunkValue(field: f, value: Array((r[1] as String).utf8))) }
+        }
+        let nick = IdentityEngine.nicknames
+        let frequencies = TermFrequencies(try PersonRecord.loadAll(db, nicknames: nick))
+        scorer = Scorer(model: model, comparator: Comparator(nicknames: nick, junk: junk), frequencies: frequencies)
+    }
+
+    /// The latest matching pass's id, to tell whether an explainer is still current.
+    public static func latestRun(_ db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT MAX(run_id) FROM identity_run")
+    }
+
+    public func explain(_ db: Database, _ refA: String, _ refB: String) throws -> Explanation {
+        typealias Failure = Explanation.Failure
         func split(_ r: String) throws -> (String, String) {
             guard let i = r.firstIndex(of: ":"), i != r.startIndex, r.index(after: i) != r.endIndex else { throw Failure.badReference(r) }
             return (String(r[..<i]), String(r[r.index(after: i)...]))
@@ -101,42 +141,32 @@ public struct Explanation: Sendable {
         let nick = IdentityEngine.nicknames
         guard let a = try PersonRecord.load(db, source: sa, key: ka, nicknames: nick) else { throw Failure.unknownRecord(refA) }
         guard let b = try PersonRecord.load(db, source: sb, key: kb, nicknames: nick) else { throw Failure.unknownRecord(refB) }
-        guard let modelJSON = try String.fetchOne(db, sql: "SELECT model_json FROM identity_run ORDER BY run_id DESC LIMIT 1") else {
-            throw Failure.notMatched
-        }
-        let model = try JSONDecoder().decode(FSModel.self, from: Data(modelJSON.utf8))
-        var junk = Set<JunkValue>()
-        for r in try Row.fetchAll(db, sql: "SELECT field, value FROM identity_junk") {
-            if let f = Field.allCases.first(where: { $0.name == (r[0] as String) }) { junk.insert(JunkValue(field: f, value: Array((r[1] as String).utf8))) }
-        }
-        let frequencies = TermFrequencies(try PersonRecord.loadAll(db, nicknames: nick))
-        let scorer = Scorer(model: model, comparator: Comparator(nicknames: nick, junk: junk), frequencies: frequencies)
         let s = scorer.score(a, b)
-        func text(_ f: Field, _ r: PersonRecord) -> String {
-            let v: [UInt8]
-            if f == .address {
-                return [r.street, r.postcode, r.city].filter { !$0.isEmpty }.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
-            }
+        func text(_ f: Field, _ r: PersonRecord, masked: Bool = false) -> String {
+            func str(_ v: [UInt8]) -> String { String(decoding: v, as: UTF8.self) }
+            func hide(_ v: [UInt8], _ mask: (String?) -> String?) -> String { v.isEmpty ? "" : masked ? mask(str(v)) ?? "" : str(v) }
             switch f {
-            case .firstName: v = r.first
-            case .lastName: v = r.last
-            case .email: v = r.email
-            case .phone: v = r.phone
-            case .dob: v = r.dob
-            case .address: v = []
-            case .nationalId: v = r.nationalId
+            case .firstName: return str(r.first)
+            case .lastName: return str(r.last)
+            case .email: return hide(r.email, Mask.email)
+            case .phone: return hide(r.phone, Mask.phone)
+            case .dob: return hide(r.dob, Mask.other)
+            case .nationalId: return hide(r.nationalId, Mask.other)
+            case .address:
+                // Masked, the street goes and the postcode and city stay.
+                return [hide(r.street, Mask.other), str(r.postcode), str(r.city)].filter { !$0.isEmpty }.joined(separator: " ")
             }
-            return String(decoding: v, as: UTF8.self)
         }
-        let lines = s.fields.map { fs -> Line in
+        let lines = s.fields.map { fs -> Explanation.Line in
             let level: String
             if fs.level >= 0 { level = fs.field.levels[fs.level] }
             else {
                 let va = text(fs.field, a), vb = text(fs.field, b)
                 level = va.isEmpty || vb.isEmpty ? "missing (neutral)" : "placeholder value (neutral)"
             }
-            return Line(field: fs.field.name, a: text(fs.field, a), b: text(fs.field, b), level: level,
-                        weight: fs.weight, termFrequency: fs.termFrequency)
+            return Explanation.Line(field: fs.field.name, a: text(fs.field, a), b: text(fs.field, b),
+                                    maskedA: text(fs.field, a, masked: true), maskedB: text(fs.field, b, masked: true),
+                                    level: level, weight: fs.weight, termFrequency: fs.termFrequency)
         }
         let ca = try String.fetchOne(db, sql: "SELECT customer_id FROM identity_member WHERE source = ? AND record_key = ?", arguments: [sa, ka])
         let cb = try String.fetchOne(db, sql: "SELECT customer_id FROM identity_member WHERE source = ? AND record_key = ?", arguments: [sb, kb])
@@ -181,18 +211,36 @@ public enum ClusterExport {
 /// The review queue (pairs scored inside the review band, or kept apart by the chaining guard) and
 /// a steward's accept/reject decisions, which override the model from the next matching pass on.
 public enum ReviewQueue {
-    public struct Item: Sendable {
+    public struct Item: Sendable, Equatable {
         public var a: String
         public var b: String
         public var probability: Double
+        /// `review` (inside the review band) or `refused` (above the threshold, kept apart by the chaining guard).
         public var status: String
+        /// The customers the two records belong to now.
+        public var customerA: String?
+        public var customerB: String?
+        /// A steward's decision on the pair (`accept`/`reject`), applied from the next matching pass.
+        public var decision: String?
     }
 
     public static func items(_ db: Database, limit: Int = 50) throws -> [Item] {
         try Row.fetchAll(db, sql: """
-            SELECT a_source || ':' || a_key, b_source || ':' || b_key, probability, status FROM identity_edge
-            WHERE status IN ('review', 'refused') ORDER BY probability DESC, a_source, a_key, b_source, b_key LIMIT ?
-            """, arguments: [limit]).map { Item(a: $0[0], b: $0[1], probability: $0[2], status: $0[3]) }
+            SELECT e.a_source || ':' || e.a_key, e.b_source || ':' || e.b_key, e.probability, e.status, ma.customer_id, mb.customer_id,
+                   (SELECT d.decision FROM identity_decision d WHERE (d.a_source, d.a_key, d.b_source, d.b_key) = (e.a_source, e.a_key, e.b_source, e.b_key)
+                        OR (d.a_source, d.a_key, d.b_source, d.b_key) = (e.b_source, e.b_key, e.a_source, e.a_key))
+            FROM identity_edge e
+            LEFT JOIN identity_member ma ON ma.source = e.a_source AND ma.record_key = e.a_key
+            LEFT JOIN identity_member mb ON mb.source = e.b_source AND mb.record_key = e.b_key
+            WHERE e.status IN ('review', 'refused') ORDER BY e.probability DESC, e.a_source, e.a_key, e.b_source, e.b_key LIMIT ?
+            """, arguments: [limit]).map {
+                Item(a: $0[0], b: $0[1], probability: $0[2], status: $0[3], customerA: $0[4], customerB: $0[5], decision: $0[6])
+            }
+    }
+
+    /// Pairs waiting in the queue.
+    public static func count(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_edge WHERE status IN ('review', 'refused')") ?? 0
     }
 
     public enum Failure: Error, CustomStringConvertible {

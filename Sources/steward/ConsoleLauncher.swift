@@ -15,6 +15,7 @@ enum ConsoleLauncher {
             refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)
         options.roadmap = config.roadmap
         options.evidence = config.evidence
+        options.matchThreshold = config.matching.threshold
         options.kpiDefinitions = KPIDefinition.all(config: config, roadmap: RoadmapKPIs.load(config: config))
         let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
         if !readOnly {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StewardCatalog
+import StewardConsole
 import StewardIdentity
 import StewardPipeline
 
@@ -125,10 +126,11 @@ struct MatchReject: ParsableCommand {
 }
 
 struct Explain: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Why two records do or do not match.")
+    static let configuration = CommandConfiguration(abstract: "Why two records do or do not match: a waterfall of each comparison's weight.")
     @OptionGroup var projectOptions: ProjectOptions
     @Argument(help: "SOURCE:RECORD") var first: String
     @Argument(help: "SOURCE:RECORD") var second: String
+    @Flag(help: "Show PII unmasked (audited).") var reveal = false
     @OptionGroup var output: JSONOption
 
     func run() throws {
@@ -140,32 +142,29 @@ struct Explain: ParsableCommand {
         } catch let f as Explanation.Failure {
             CLI.fail(f.description, code: 2)
         }
+        if reveal {
+            try catalog.pool.write { db in
+                for id in Set([e.customers.0, e.customers.1].compactMap { $0 }).sorted() {
+                    try Customer360.auditReveal(db, customerId: id, via: "explain --reveal \(e.a) \(e.b)")
+                }
+            }
+        }
         if output.json {
             CLI.printJSON([
                 "a": e.a, "b": e.b, "prior_weight": e.prior, "weight": e.weight, "probability": e.probability,
                 "threshold": e.threshold, "match": e.probability >= e.threshold, "same_customer": e.sameCustomer,
                 "customers": [CLI.orNull(e.customers.0), CLI.orNull(e.customers.1)], "names_swapped": e.swappedNames,
-                "decision": CLI.orNull(e.decision),
-                "comparisons": e.lines.map { ["field": $0.field, "a": $0.a, "b": $0.b, "level": $0.level, "weight": $0.weight,
-                                              "term_frequency_adjustment": $0.termFrequency] },
+                "decision": CLI.orNull(e.decision), "masked": !reveal,
+                "comparisons": e.lines.map { ["field": $0.field, "a": reveal ? $0.a : $0.maskedA, "b": reveal ? $0.b : $0.maskedB,
+                                              "level": $0.level, "weight": $0.weight, "term_frequency_adjustment": $0.termFrequency] },
             ])
             return
         }
-        print("\(e.a)  vs  \(e.b)\(e.swappedNames ? "   (first and last names compared swapped)" : "")")
-        var running = e.prior
-        print(String(format: "  %-12@ %-26@ %-26@ %-34@ %8@ %8@", "field" as NSString, "a" as NSString, "b" as NSString, "level" as NSString, "weight" as NSString, "running" as NSString))
-        print(String(format: "  %-12@ %-26@ %-26@ %-34@ %+8.2f %8.2f", "prior" as NSString, "" as NSString, "" as NSString, "λ from EM" as NSString, e.prior, running))
-        for l in e.lines {
-            running += l.weight
-            let level = l.termFrequency != 0 ? l.level + String(format: " (tf %+.2f)", l.termFrequency) : l.level
-            print(String(format: "  %-12@ %-26@ %-26@ %-34@ %+8.2f %8.2f %@", l.field as NSString, String(l.a.prefix(26)) as NSString,
-                         String(l.b.prefix(26)) as NSString, String(level.prefix(34)) as NSString, l.weight, running,
-                         String(repeating: l.weight >= 0 ? "+" : "-", count: min(20, Int(abs(l.weight).rounded()))) as NSString))
+        print("\(e.a)  vs  \(e.b)\(reveal ? "" : "   (PII masked; --reveal shows it, audited)")")
+        // The console's Explain views draw the same waterfall.
+        for line in ExplainWaterfall.lines(e, width: 132, revealA: reveal, revealB: reveal, theme: .builtinMonochrome) {
+            print("  " + line.plainText.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
         }
-        print(String(format: "  match weight %.2f → probability %.4f (threshold %.2f): %@", e.weight, e.probability, e.threshold,
-                     (e.probability >= e.threshold ? "match" : "no match") as NSString))
-        let cust = e.sameCustomer ? "same customer \(e.customers.0 ?? "")" : "customers \(e.customers.0 ?? "–") and \(e.customers.1 ?? "–")"
-        print("  now: \(cust)\(e.decision.map { "; steward decision: \($0)" } ?? "")")
     }
 }
 
@@ -254,15 +253,9 @@ struct CustomerShow: ParsableCommand {
             }
             CLI.fail("no customer \(id)", code: 2)
         }
-        if reveal { try catalog.audit(action: "reveal", subject: "customer:\(c.customerId)", detail: "customer show --reveal") }
+        if reveal { try catalog.pool.write { try Customer360.auditReveal($0, customerId: c.customerId, via: "customer show --reveal") } }
         let golden = reveal ? c.golden : c.maskedGolden
-        let history = c.history.map { h -> [String: String?] in
-            var h = h
-            if !reveal {
-                h["email"] = Mask.email(h["email"] ?? nil); h["phone"] = Mask.phone(h["phone"] ?? nil); h["street"] = Mask.other(h["street"] ?? nil)
-            }
-            return h
-        }
+        let history = reveal ? c.history : c.maskedHistory
         if output.json {
             CLI.printJSON([
                 "customer_id": c.customerId, "requested_id": c.requestedId,

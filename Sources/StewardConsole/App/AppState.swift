@@ -4,7 +4,7 @@ import StewardRoadmap
 
 /// The panes, in tab order. Adding a pane: a case here, a file in `Panes/`, and its arms in `AppState`.
 public enum PaneID: Int, CaseIterable, Sendable, Hashable {
-    case sources, quality, runs, sla, roadmap
+    case sources, quality, runs, sla, roadmap, customers
 
     public var title: String {
         switch self {
@@ -13,6 +13,7 @@ public enum PaneID: Int, CaseIterable, Sendable, Hashable {
         case .runs: return "Runs"
         case .roadmap: return "Roadmap"
         case .sla: return "SLA/KPI"
+        case .customers: return "Customers"
         }
     }
 }
@@ -29,6 +30,8 @@ public enum InputMode: Equatable, Sendable {
     case confirmQuit
     /// `n` in the Roadmap pane: typing a note for the selected task.
     case note
+    /// `/` in the Customers pane: typing in the search box (results follow each key).
+    case search
 }
 
 /// A message in the status line; errors stay until the next key, notices fade after a few seconds.
@@ -97,6 +100,7 @@ public struct AppState: Equatable, Sendable {
     public var runs = RunsPane()
     public var roadmap = RoadmapPane()
     public var sla = SLAPane()
+    public var customers = CustomersPane()
 
     public init(projectName: String, catalogPath: String, width: Int, height: Int, now: Date = Date(),
                 theme: Theme = .builtinDark, themeNames: [String] = ["dark", "monochrome"], keyMap: KeyMap = .standard,
@@ -112,6 +116,7 @@ public struct AppState: Equatable, Sendable {
             && a.completionIndex == b.completionIndex && a.snapshot == b.snapshot && a.catalogError == b.catalogError
             && a.run == b.run && a.status == b.status && a.shouldQuit == b.shouldQuit && a.sources == b.sources
             && a.quality == b.quality && a.runs == b.runs && a.sla == b.sla && a.roadmap == b.roadmap
+            && a.customers == b.customers
             && a.width == b.width && a.height == b.height
             && a.now == b.now && a.theme == b.theme && a.keyMap == b.keyMap && a.helpScroll == b.helpScroll
             && a.loading == b.loading && a.projectName == b.projectName
@@ -137,6 +142,7 @@ public struct AppState: Equatable, Sendable {
             case .runs: return runs.filter
             case .roadmap: return roadmap.filter
             case .sla: return sla.filter
+            case .customers: return customers.query.text
             }
         }
         set {
@@ -146,6 +152,7 @@ public struct AppState: Equatable, Sendable {
             case .runs: runs.filter = newValue
             case .roadmap: roadmap.filter = newValue
             case .sla: sla.filter = newValue
+            case .customers: customers.query = InputLine(text: newValue)
             }
         }
     }
@@ -186,6 +193,8 @@ public enum Message: Sendable {
     /// A tick, untick or note was written; the document as it is now on disk.
     case roadmapWritten(String, RoadmapDocument?)
     case roadmapWriteFailed(String)
+    /// The catalog answered a Customers pane request.
+    case customers(CustomerReply)
 }
 
 /// Side effects `update` asks for; the console loop performs them and answers with messages.
@@ -197,6 +206,8 @@ public enum Command: Equatable, Sendable {
     /// Tick (`.done`) or untick (`.open`) a roadmap task in its file, auditing it.
     case setRoadmapTask(id: String, state: TaskState)
     case addRoadmapNote(id: String, note: String)
+    /// Ask the catalog something for the Customers pane (search, a 360, explain, reveal audit, a decision).
+    case customers(CustomerRequest)
     case log(String)
     case quit
 }

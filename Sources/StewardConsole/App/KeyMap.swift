@@ -14,6 +14,7 @@ public enum Action: String, CaseIterable, Sendable {
     case reverseSort = "reverse_sort"
     case toggleTask = "toggle_task"
     case note
+    case search, reveal, accept, reject, review
 
     /// For `pane_N` actions, the zero-based pane index.
     public var paneIndex: Int? {
@@ -92,6 +93,15 @@ public struct KeyMap: Sendable, Equatable {
         KeyBinding(.toggleTask, [.char(" ")], "tick or untick the task (writes the roadmap file); fold a phase or month",
                    panes: [.roadmap], footer: true),
         KeyBinding(.note, [.char("n")], "add a note to the task", panes: [.roadmap], footer: true),
+        KeyBinding(.search, [.char("/")], "search by name (any spelling), email, phone, postcode or id",
+                   panes: [.customers], footer: true),
+        KeyBinding(.reveal, [.char("v")], "reveal the selected customer's PII (audited); again masks it",
+                   panes: [.customers], footer: true),
+        KeyBinding(.review, [.char("R")], "review queue: pairs the model was unsure of (toggle)", panes: [.customers], footer: true),
+        KeyBinding(.accept, [.char("a")], "accept the pair as one customer (audited; next run)",
+                   panes: [.customers], footer: true),
+        KeyBinding(.reject, [.char("x")], "reject the pair: keep apart (audited; next run)",
+                   panes: [.customers], footer: true),
         KeyBinding(.copyID, [.char("y")], "copy the selected id to the clipboard (OSC 52)", footer: true),
         KeyBinding(.refresh, [.ctrl("r"), .function(5)], "refresh from the catalog now"),
     ])
@@ -104,8 +114,12 @@ public struct KeyMap: Sendable, Equatable {
 
     public func binding(for action: Action) -> KeyBinding? { bindings.first { $0.action == action } }
 
-    /// The bindings help shows for `pane`, in table order.
-    public func bindings(for pane: PaneID) -> [KeyBinding] { bindings.filter { $0.applies(to: pane) } }
+    /// The bindings help shows for `pane`, in table order; a global binding whose keys the pane
+    /// takes for itself (`/` searches in Customers) is left out.
+    public func bindings(for pane: PaneID) -> [KeyBinding] {
+        let taken = Set(bindings.filter { $0.panes?.contains(pane) == true }.flatMap(\.keys))
+        return bindings.filter { b in b.applies(to: pane) && (b.panes != nil || b.keys.isEmpty || !b.keys.allSatisfy(taken.contains)) }
+    }
 
     /// This map with user overrides from the `keys:` config section applied.
     ///

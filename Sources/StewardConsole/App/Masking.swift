@@ -1,6 +1,9 @@
-/// Masks personal data in text shown on screen: emails keep their first letter and domain
-/// (`j***@example.com`), and digit groups of five or more digits (phones, ids, cards) keep only their
-/// last four digits (`*******0958`).
+import StewardIdentity
+
+/// Masks personal data in free text shown on screen (a quarantined row's raw line): emails as the
+/// identity module's `Mask.email` writes them (`j***@example.com`), and digit groups of five or more
+/// digits (phones, ids, cards) keep only their last four digits (`*******0958`). Known fields of a
+/// customer are masked by `Mask` itself.
 public enum PIIMask {
     public static func mask(_ text: String) -> String {
         maskDigits(maskEmails(text))
@@ -21,9 +24,9 @@ public enum PIIMask {
             let local = out[start...]
             let domain = String(chars[(i + 1)..<end])
             guard !local.isEmpty, domain.contains(".") else { out.append("@"); i += 1; continue }
-            let first = local.first!
+            let masked = Mask.email("\(local)@\(domain)")!
             out.removeSubrange(start...)
-            out += "\(first)***@\(domain)"
+            out += masked
             i = end
         }
         return out

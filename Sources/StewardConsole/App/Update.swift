@@ -7,6 +7,8 @@ public enum ConsoleApp {
     public static func update(_ state: AppState, _ message: Message) -> (AppState, [Command]) {
         var s = state
         let commands = s.apply(message)
+        // PII shows only for the customers still selected in the Customers pane; moving on masks it.
+        if s.pane == .customers { s.customers.revealed.formIntersection(s.customers.selectedCustomers) } else { s.customers.revealed = [] }
         return (s, commands)
     }
 }
@@ -33,10 +35,14 @@ extension AppState {
             return []
         case .snapshotLoaded(let snap):
             loading = false
+            // A run that finished since the last snapshot (here or in another process) may have
+            // matched customers anew: what the Customers pane shows is read again.
+            let before = snapshot?.runs.first
+            let ranSince = snapshot != nil && (before?.id != snap.runs.first?.id || before?.finishedAt != snap.runs.first?.finishedAt)
             snapshot = snap
             catalogError = nil
             clampPanes()
-            return reloadIfPending()
+            return reloadIfPending() + (ranSince ? refreshCustomers() : [])
         case .snapshotFailed(let error):
             loading = false
             catalogError = error
@@ -76,6 +82,8 @@ extension AppState {
         case .roadmapWriteFailed(let error):
             status = StatusMessage(text: error, isError: true, at: now)
             return requestSnapshot() + [.log("roadmap write failed: \(error)")]
+        case .customers(let reply):
+            return applyCustomerReply(reply)
         }
     }
 
@@ -102,6 +110,7 @@ extension AppState {
         runs.clamp(ctx, area: area)
         roadmap.clamp(ctx, area: area)
         sla.clamp(ctx, area: area)
+        customers.clamp(area: area)
     }
 
     // MARK: keys
@@ -113,6 +122,7 @@ extension AppState {
         case .command: return handleCommandKey(key)
         case .help: return handleHelpKey(key)
         case .note: return handleNoteKey(key)
+        case .search: return handleSearchKey(key)
         case .confirmQuit:
             switch key {
             case .char("y"), .char("Y"), .enter:
@@ -143,12 +153,13 @@ extension AppState {
             mode = .command; input = InputLine(); completion = nil
             return []
         case .filter:
+            if pane == .customers { return focusCustomerSearch() }
             mode = .filter; input = InputLine(text: currentFilter)
             return []
         case .run:
             return startRun([])
         case .refresh:
-            return requestSnapshot()
+            return requestSnapshot() + (pane == .customers ? refreshCustomers() : [])
         case .copyID:
             guard let id = selectedID else {
                 status = StatusMessage(text: "nothing selected to copy", isError: false, at: now)
@@ -175,7 +186,7 @@ extension AppState {
     mutating func switchPane(to target: PaneID) -> [Command] {
         pane = target
         clampPanes()
-        return []
+        return pane == .customers ? customerCommands() : []
     }
 
     /// Passes navigation and drill actions to the current pane; reloads when it opened something.
@@ -188,6 +199,7 @@ extension AppState {
         case .runs: _ = runs.handle(action, ctx, area: area)
         case .roadmap: _ = roadmap.handle(action, ctx, area: area)
         case .sla: _ = sla.handle(action, ctx, area: area)
+        case .customers: return customersAction(action)
         }
         return snapshotRequest != before ? requestSnapshot() : []
     }
@@ -199,6 +211,7 @@ extension AppState {
         case .runs: return runs.selectedID(context)
         case .roadmap: return roadmap.selectedID(context)
         case .sla: return sla.selectedID(context)
+        case .customers: return customers.selectedID
         }
     }
 
@@ -264,6 +277,8 @@ extension AppState {
             roadmap.list = ListState()
         case .sla:
             sla.list = ListState()
+        case .customers:
+            customers.list = ListState()
         }
     }
 
@@ -417,6 +432,9 @@ extension AppState {
             case .runs: _ = runs.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .roadmap: _ = roadmap.click(x: event.x, y: event.y, ctx, area: layout.body)
             case .sla: _ = sla.click(x: event.x, y: event.y, ctx, area: layout.body)
+            case .customers:
+                let (focus, _) = customers.click(x: event.x, y: event.y, area: layout.body)
+                return focus ? focusCustomerSearch() : customerCommands()
             }
             return snapshotRequest != before ? requestSnapshot() : []
         }

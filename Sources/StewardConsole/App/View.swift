@@ -122,6 +122,7 @@ extension ConsoleApp {
         case .runs: state.runs.render(area, ctx, into: &buffer)
         case .roadmap: state.roadmap.render(area, ctx, into: &buffer)
         case .sla: state.sla.render(area, ctx, into: &buffer)
+        case .customers: state.customers.render(area, ctx, searchFocused: state.mode == .search, into: &buffer)
         }
     }
 
@@ -194,21 +195,29 @@ extension ConsoleApp {
         case .help: return [KeyHint(key: "↑↓", text: "scroll"), KeyHint(key: "Esc", text: "close")]
         case .confirmQuit: return [KeyHint(key: "y", text: "quit"), KeyHint(key: "n", text: "stay")]
         case .note: return [KeyHint(key: "Enter", text: "save note"), KeyHint(key: "Esc", text: "cancel")]
+        case .search: return [KeyHint(key: "Enter", text: "open 360"), KeyHint(key: "↑↓", text: "move"), KeyHint(key: "Esc", text: "leave box"),
+                              KeyHint(key: "Tab", text: "next pane")]
         case .normal: break
         }
         if state.isTooSmall { return [] }
-        let short: [Action: String] = [.help: "help", .command: "cmd", .filter: "filter", .run: "run", .quit: "quit",
+        var short: [Action: String] = [.help: "help", .command: "cmd", .filter: "filter", .run: "run", .quit: "quit",
                                        .open: "open", .back: "back", .nextSection: "section", .sort: "sort", .copyID: "copy id",
-                                       .toggleTask: "tick", .note: "note"]
+                                       .toggleTask: "tick", .note: "note", .search: "search", .reveal: "reveal", .review: "review",
+                                       .accept: "accept", .reject: "reject"]
+        if state.pane == .customers { short[.nextSection] = "sub-tab" }
         var hints: [KeyHint] = []
         // Without data (catalog missing or still loading) only running, help and quitting make sense.
         let withoutData: Set<Action> = [.run, .command, .help, .quit]
         for binding in state.keyMap.bindings(for: state.pane) where binding.inFooter && !binding.keys.isEmpty {
             if binding.action == .run && (state.readOnly || !state.canRun) { continue }
             if state.snapshot == nil && !withoutData.contains(binding.action) { continue }
+            if state.pane == .customers && !state.customers.offers(binding.action) { continue }
             hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
         }
-        let order: [Action] = [.help, .toggleTask, .note, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
+        // The Customers pane's own keys come before the global ones, so they fit at 80 columns.
+        let order: [Action] = state.pane == .customers
+            ? [.help, .search, .open, .back, .nextSection, .reveal, .accept, .reject, .review, .command, .run, .quit, .copyID]
+            : [.help, .toggleTask, .note, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
         return hints.sorted { a, b in
             let ia = order.firstIndex { short[$0] == a.text } ?? 99, ib = order.firstIndex { short[$0] == b.text } ?? 99
             return ia < ib

@@ -128,6 +128,7 @@ public struct MatchingConfig: Sendable {
                                       "national_id", "first_name_nickname", "first_name_phonetic", "last_name_phonetic",
                                       "dob_year", "first_initial"]
     public var extra: [String: String] = [:]
+    public init() {}
 }
 
 /// How a golden value is chosen among a customer's source records.

@@ -1,0 +1,102 @@
+import Foundation
+import StewardIdentity
+
+/// The Customers pane inside the app: keys, the search box, reveal and decisions, answers.
+extension AppState {
+    /// The Customers pane's requests, as commands.
+    mutating func customerCommands() -> [Command] {
+        customers.needs().map { .customers($0) }
+    }
+
+    /// `/` in the Customers pane (or a click on the box): the search box takes the keys.
+    mutating func focusCustomerSearch() -> [Command] {
+        customers.view = .search
+        customers.openOnArrival = false
+        mode = .search
+        return customerCommands()
+    }
+
+    /// Keys while the search box has focus: text edits search as you type; arrows move in the results.
+    mutating func handleSearchKey(_ key: Key) -> [Command] {
+        switch key {
+        case .escape:
+            mode = .normal
+        case .enter:
+            mode = .normal
+            if customers.results?.query == customers.trimmedQuery { _ = customers.handle(.open, area: bodyArea) }
+            else { customers.openOnArrival = customers.trimmedQuery.count >= CustomersPane.minimumQuery }
+        case .up, .down, .pageUp, .pageDown:
+            let action: Action = key == .up ? .up : key == .down ? .down : key == .pageUp ? .pageUp : .pageDown
+            _ = customers.handle(action, area: bodyArea)
+        case .tab, .backTab:
+            mode = .normal
+            return perform(key == .tab ? .nextPane : .prevPane)
+        case .ctrl("c"):
+            return perform(.quit)
+        default:
+            customers.query.handle(key)
+        }
+        return customerCommands()
+    }
+
+    /// An action in the Customers pane.
+    mutating func customersAction(_ action: Action) -> [Command] {
+        switch action {
+        case .search:
+            return focusCustomerSearch()
+        case .review:
+            customers.view = customers.view == .review ? .search : .review
+            clampPanes()
+        case .reveal:
+            if readOnly {
+                status = StatusMessage(text: "read-only: revealing is disabled, as its audit event would be a write (started with --read-only)",
+                                       isError: true, at: now)
+                return []
+            }
+            let ids = customers.selectedCustomers
+            guard !ids.isEmpty else {
+                status = StatusMessage(text: "select a customer to reveal", isError: false, at: now)
+                return []
+            }
+            if ids.isSubset(of: customers.revealed) {
+                customers.revealed.subtract(ids)
+                status = StatusMessage(text: "PII masked again", isError: false, at: now)
+                return []
+            }
+            guard !customers.inFlight.contains("reveal") else { return [] }
+            customers.inFlight.insert("reveal")
+            let via = customers.view == .review ? "console: review queue" : customers.view == .customer ? "console: customer 360" : "console: search results"
+            return [.customers(.reveal(ids.sorted(), via: via))]
+        case .accept, .reject:
+            if readOnly {
+                status = StatusMessage(text: "read-only: decisions are disabled (started with --read-only)", isError: true, at: now)
+                return []
+            }
+            guard let item = customers.selectedReviewItem else {
+                status = StatusMessage(text: "open the review queue (R) and select a pair to accept or reject", isError: false, at: now)
+                return []
+            }
+            guard !customers.inFlight.contains("decide") else { return [] }
+            customers.inFlight.insert("decide")
+            return [.customers(.decide(item.a, item.b, accept: action == .accept))]
+        default:
+            _ = customers.handle(action, area: bodyArea)
+        }
+        return customerCommands()
+    }
+
+    mutating func applyCustomerReply(_ reply: CustomerReply) -> [Command] {
+        if let message = customers.apply(reply) {
+            status = StatusMessage(text: message.text, isError: message.isError, at: now)
+        }
+        clampPanes()
+        return customerCommands()
+    }
+
+    /// After a run or `ctrl-r`: what the Customers pane shows is read again (if it was ever opened).
+    mutating func refreshCustomers() -> [Command] {
+        guard customers.summary != nil || !customers.failures.isEmpty else { return [] }
+        customers.refresh()
+        return customerCommands()
+    }
+}
