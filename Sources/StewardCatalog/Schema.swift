@@ -210,6 +210,7 @@ enum Schema {
         registerIdentity(&migrator)
         registerRoadmap(&migrator)
         registerMetrics(&migrator)
+        registerCustomerFacts(&migrator)
         return migrator
     }
 }
