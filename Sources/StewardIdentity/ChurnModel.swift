@@ -11,8 +11,10 @@ public struct ActivityHistory: Sendable {
 /// Churn propensity: the probability that a customer places no order in the next `windowDays`.
 ///
 /// Trained on the catalog's own history. The reference date is the latest order in the catalog; the
-/// window is the median gap between consecutive orders of repeat customers (clamped to 14…365
-/// days), so "churned" means "missed the order a typical repeat customer would have placed". The
+/// window is the 75th percentile of the gaps between consecutive orders of repeat customers (clamped
+/// to 14…365 days): three in four repeat orders come sooner, so "churned" means "missed the order a
+/// repeat customer would most likely have placed" (the median made steady buyers with a slightly
+/// longer rhythm look churned: on the demo, 0.72 accuracy against 0.70 for the majority class). The
 /// cutoff is the reference date minus the window: features come from activity on or before the
 /// cutoff, the label is "no order after the cutoff". Customers with an order on or before the
 /// cutoff are the training population; 20 % of them (by a hash of the customer id) are held out to
@@ -48,8 +50,8 @@ public struct ChurnTraining: Sendable {
         }
     }
 
-    /// The churn window from the data: median gap between consecutive orders, clamped to 14…365 days
-    /// (90 when no customer ordered twice).
+    /// The churn window from the data: the 75th percentile of the gaps between consecutive orders,
+    /// clamped to 14…365 days (90 when no customer ordered twice).
     public static func windowDays(_ histories: [ActivityHistory]) -> Int {
         var gaps: [Int] = []
         for h in histories where h.orders.count > 1 {
@@ -58,7 +60,7 @@ public struct ChurnTraining: Sendable {
         }
         guard !gaps.isEmpty else { return 90 }
         gaps.sort()
-        return min(365, max(14, gaps[gaps.count / 2]))
+        return min(365, max(14, gaps[gaps.count * 3 / 4]))
     }
 
     /// Features of one customer as of `day`, from activity on or before it; nil without such an order.

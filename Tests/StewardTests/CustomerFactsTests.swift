@@ -80,12 +80,12 @@ import Testing
         #expect(CustomerFacts.day("not a date") == nil)
     }
 
-    @Test func churnWindowIsTheMedianGapBetweenOrders() throws {
+    @Test func churnWindowIsTheUpperQuartileGapBetweenOrders() throws {
         var a = ActivityHistory(), b = ActivityHistory(), c = ActivityHistory()
-        a.orders = [(100, 1), (130, 1), (170, 1)]          // gaps 30, 40
-        b.orders = [(10, 1), (60, 1)]                      // gap 50
-        c.orders = [(5, 1)]                                // no gap
-        #expect(ChurnTraining.windowDays([a, b, c]) == 40)
+        a.orders = [(100, 1), (130, 1), (170, 1), (190, 1)]   // gaps 30, 40, 20
+        b.orders = [(60, 1), (10, 1)]                         // gap 50, in any order
+        c.orders = [(5, 1)]                                   // no gap
+        #expect(ChurnTraining.windowDays([a, b, c]) == 50)
         #expect(ChurnTraining.windowDays([c]) == 90)
         b.orders = [(0, 1), (2, 1)]
         #expect(ChurnTraining.windowDays([b]) == 14)
@@ -237,6 +237,10 @@ import Testing
         let model = try #require(try catalog.pool.read { try Row.fetchOne($0, sql: "SELECT * FROM churn_model") })
         let accuracy: Double = model["accuracy"]
         #expect(accuracy > 0 && accuracy <= 1)
+        // The demo's lapsed buyers are a real pattern: the model beats the majority class (0.66 against
+        // 0.51 and AUC 0.80 on this seed).
+        #expect(accuracy > model["base_rate"] as Double)
+        #expect(try #require(model["auc"] as Double?) > 0.7)
         #expect((model["test_rows"] as Int) > 10 && (model["train_rows"] as Int) > 2 * (model["test_rows"] as Int))
         let after = try Measures(catalog: catalog, now: Date()).measure(kpi)
         #expect(after.value == accuracy)
