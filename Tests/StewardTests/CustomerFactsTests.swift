@@ -232,6 +232,8 @@ import Testing
         #expect(kpi.measure == .churnAccuracy)
         let before = try Measures(catalog: catalog, now: Date()).measure(kpi)
         #expect(before.value == nil)
+        let evidence: [EvidenceCondition] = [.segmentsScored, .churnModelTrained]
+        #expect(try catalog.evaluate(evidence).values.allSatisfy { if case .absent = $0 { true } else { false } })
 
         #expect(try Self.run(p).status == "success")
         let model = try #require(try catalog.pool.read { try Row.fetchOne($0, sql: "SELECT * FROM churn_model") })
@@ -244,6 +246,8 @@ import Testing
         #expect((model["test_rows"] as Int) > 10 && (model["train_rows"] as Int) > 2 * (model["test_rows"] as Int))
         let after = try Measures(catalog: catalog, now: Date()).measure(kpi)
         #expect(after.value == accuracy)
+        // The roadmap's "Build RFM segments" and "Train the churn prediction model" now have evidence.
+        #expect(try catalog.evaluate(evidence).values.allSatisfy { if case .present = $0 { true } else { false } })
 
         // Every order whose reference names a live e-commerce customer is linked, and by that key.
         let resolvable = try p.scalar("""
