@@ -97,6 +97,21 @@ public struct CustomerFacts: Sendable {
         }
     }
 
+    /// Erases a customer from the facts: score, activity links, address links, and the addresses no
+    /// other customer has had (a street is personal data). For a "forget" request, together with the
+    /// customer's identity rows and staged records.
+    public static func forget(_ db: Database, customerId: String) throws {
+        try db.execute(sql: "DELETE FROM customer_score WHERE customer_id = ?", arguments: [customerId])
+        try db.execute(sql: "DELETE FROM customer_activity_link WHERE customer_id = ?", arguments: [customerId])
+        let keys = try Int64.fetchAll(db, sql: "SELECT address_key FROM customer_address WHERE customer_id = ?", arguments: [customerId])
+        try db.execute(sql: "DELETE FROM customer_address WHERE customer_id = ?", arguments: [customerId])
+        for key in keys {
+            try db.execute(sql: """
+                DELETE FROM address_dim WHERE address_key = ?1 AND NOT EXISTS (SELECT 1 FROM customer_address WHERE address_key = ?1)
+                """, arguments: [key])
+        }
+    }
+
     /// Each active customer's linked, dated activity; customers without any have an empty history.
     static func histories(_ db: Database) throws -> [String: ActivityHistory] {
         var result: [String: ActivityHistory] = [:]

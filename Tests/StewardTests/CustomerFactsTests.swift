@@ -220,6 +220,30 @@ import Testing
         #expect(try snapshot() == before)
     }
 
+    @Test func forgettingACustomerErasesTheirAddressesButNotSharedOnes() async throws {
+        try await offPool {
+            let p = Self.project()
+            // Cy moves in with Bob: one address, two customers.
+            p.write("people/people.csv", Self.people(annStreet: "12 Oak Street").replacingOccurrences(of: "9 Elm Lane,Seattle,98101", with: "7 Pine Road,Chicago,60601"))
+            _ = try Self.run(p)
+            let catalog = try p.catalog()
+            let id = { (key: String) throws -> String in
+                try #require(try catalog.pool.read { try String.fetchOne($0, sql: "SELECT customer_id FROM identity_member WHERE record_key = ?", arguments: [key]) })
+            }
+            let ann = try id("1"), cy = try id("3")
+            #expect(try p.scalar("SELECT COUNT(*) FROM address_dim") as Int? == 2)
+            try catalog.pool.write { db in
+                try CustomerFacts.forget(db, customerId: ann)
+                try CustomerFacts.forget(db, customerId: cy)
+            }
+            #expect(try p.scalar("SELECT street FROM address_dim") as String? == "7 Pine Road")
+            #expect(try p.scalar("SELECT COUNT(*) FROM customer_address") as Int? == 1)
+            #expect(try p.scalar("SELECT COUNT(*) FROM customer_activity_link WHERE customer_id = '\(ann)'") as Int? == 0)
+            #expect(try p.scalar("SELECT COUNT(*) FROM customer_score WHERE customer_id IN ('\(ann)', '\(cy)')") as Int? == 0)
+            #expect(try p.scalar("SELECT COUNT(*) FROM customer_score") as Int? == 1)
+        }
+    }
+
     @Test func demoTrainsAChurnModelAndTheKPIReadsIt() async throws {
         try await offPool { try Self.demoTrainsAChurnModelAndTheKPIReadsItBody() }
     }
