@@ -292,6 +292,9 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
         #expect(json["segment"] as? String == (try p.scalar("SELECT segment FROM customer_score WHERE customer_id = '\(id)'") as String?))
         #expect((json["churn_score"] as? Double).map { $0 > 0 && $0 < 1 } == true)
+        let text = try StewardBinary.run(["customer", "show", id, "--project", p.dir.path]).stdout
+        let segment = try #require(json["segment"] as? String)
+        #expect(text.contains("segment: \(segment)  RFM ") && text.contains(String(format: "churn score: %.3f", json["churn_score"] as! Double)), "\(text)")
 
         // Nothing new: no retraining.
         #expect(try Self.run(p).status == "success")
