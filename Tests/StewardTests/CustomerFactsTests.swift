@@ -75,6 +75,9 @@ import Testing
         #expect(AddressDimension.hash(street: "5 Main St", postcode: "10115", country: "DE")
                 != AddressDimension.hash(street: "5 Main St", postcode: "10117", country: "DE"))
         #expect(AddressDimension.hash(street: nil, postcode: "10115", country: "DE") == nil)
+        // The golden street's record, from the provenance object Survivorship writes.
+        #expect(AddressDimension.streetProvenance(Survivorship.json(["city": "crm:1", "street": "shop:a\"b\\c", "zip": "x:2"])) == "shop:a\"b\\c")
+        #expect(AddressDimension.streetProvenance(Survivorship.json(["city": "crm:1"])) == nil)
         #expect(CustomerFacts.day("1970-01-02T00:00:00Z") == 1)
         #expect(CustomerFacts.day("2024-06-30") == 19_904)
         #expect(CustomerFacts.day("not a date") == nil)
