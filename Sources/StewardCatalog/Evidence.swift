@@ -23,9 +23,14 @@ public enum EvidenceCondition: Sendable, Hashable, CustomStringConvertible {
     case customersExist
     /// The customer history (SCD Type 2) holds versions.
     case scd2Versions
+    /// Customers carry an RFM segment from linked orders (customer facts).
+    case segmentsScored
+    /// A churn model was trained and its held-out accuracy stored.
+    case churnModelTrained
 
     /// The names accepted in steward.yml.
-    public static let names = ["checks_ran", "runs_succeeded", "quarantine_empty", "source_loaded", "customers_exist", "scd2_versions"]
+    public static let names = ["checks_ran", "runs_succeeded", "quarantine_empty", "source_loaded", "customers_exist", "scd2_versions",
+                                "segments_scored", "churn_model_trained"]
 
     /// A condition written without an argument; `source_loaded` needs one.
     public init?(name: String) {
@@ -35,6 +40,8 @@ public enum EvidenceCondition: Sendable, Hashable, CustomStringConvertible {
         case "quarantine_empty": self = .quarantineEmpty
         case "customers_exist": self = .customersExist
         case "scd2_versions": self = .scd2Versions
+        case "segments_scored": self = .segmentsScored
+        case "churn_model_trained": self = .churnModelTrained
         default: return nil
         }
     }
@@ -47,6 +54,8 @@ public enum EvidenceCondition: Sendable, Hashable, CustomStringConvertible {
         case .sourceLoaded(let s): return "source_loaded: \(s)"
         case .customersExist: return "customers_exist"
         case .scd2Versions: return "scd2_versions"
+        case .segmentsScored: return "segments_scored"
+        case .churnModelTrained: return "churn_model_trained"
         }
     }
 }
@@ -113,6 +122,16 @@ extension Catalog {
             guard let table = try firstTable(db, ["customer_dim"]) else { return .unknown("no customer history table yet") }
             let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM \(table) LIMIT 1)") ?? 0
             return n > 0 ? .present("versions in \(table)") : .absent("\(table) has no versions")
+        case .segmentsScored:
+            guard try db.tableExists("customer_score") else { return .unknown("no customer score table yet") }
+            let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customer_score WHERE r_score IS NOT NULL") ?? 0
+            return n > 0 ? .present("\(n) customers in RFM segments") : .absent("no customer has a scored order yet")
+        case .churnModelTrained:
+            guard try db.tableExists("churn_model") else { return .unknown("no churn model table yet") }
+            guard let accuracy = try Double.fetchOne(db, sql: "SELECT accuracy FROM churn_model ORDER BY id DESC LIMIT 1") else {
+                return .absent("no churn model trained yet")
+            }
+            return .present(String(format: "churn model with held-out accuracy %.3f", accuracy))
         }
     }
 

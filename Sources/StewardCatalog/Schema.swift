@@ -211,6 +211,7 @@ enum Schema {
         registerRoadmap(&migrator)
         registerMetrics(&migrator)
         registerStewardship(&migrator)
+        registerCustomerFacts(&migrator)
         return migrator
     }
 }

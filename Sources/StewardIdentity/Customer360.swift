@@ -3,7 +3,7 @@ import GRDB
 import StewardCatalog
 
 /// Everything known about one customer: golden record with provenance, source records with their
-/// match probabilities, history, addresses and activity.
+/// match probabilities, history, addresses, linked activity, segment and churn score.
 public struct Customer360: Sendable {
     public var customerId: String
     /// When the id asked for was merged into another customer, the id asked for.
@@ -12,12 +12,40 @@ public struct Customer360: Sendable {
     public var provenance: [String: String]
     public var sources: [(source: String, recordId: String, matchProbability: Double?)]
     public var history: [[String: String?]]
-    public var addresses: [(street: String?, city: String?, postcode: String?, country: String?, sources: Int)]
+    /// Current address first, then by how many live records hold each.
+    public var addresses: [Address]
     public var orders: Int
     public var revenue: Double
     public var lastOrderAt: String?
     public var tickets: Int
     public var events: Int
+    /// RFM segment and churn score of the latest facts pass (nil before the first).
+    public var score: Score?
+
+    /// One address the customer has had (`customer_address` ⋈ `address_dim`).
+    public struct Address: Sendable, Equatable {
+        public var street: String?
+        public var city: String?
+        public var postcode: String?
+        public var country: String?
+        /// Live source records holding this address now (0: none any more).
+        public var sources: Int
+        public var isCurrent: Bool
+        public var firstSeenRun: Int64
+        public var lastSeenRun: Int64
+    }
+
+    public struct Score: Sendable, Equatable {
+        public var segment: String
+        /// P(no order in the churn window), nil for a customer without orders or before a model exists.
+        public var churnScore: Double?
+        public var recencyDays: Int?
+        public var frequency: Int
+        public var monetary: Double
+        public var r: Int?
+        public var f: Int?
+        public var m: Int?
+    }
 
     public static let piiAttributes: Set<String> = ["email", "phone", "street", "dob", "national_id"]
 
@@ -45,31 +73,31 @@ public struct Customer360: Sendable {
                  "first_name": r[4], "last_name": r[5], "email": r[6], "phone": r[7], "street": r[8], "city": r[9], "postcode": r[10]]
             }
         let addresses = try Row.fetchAll(db, sql: """
-            SELECT MIN(p.street), MIN(p.city), p.postcode, p.country, COUNT(*) FROM identity_member m
-            JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
-            WHERE m.customer_id = ? AND p.is_deleted = 0 AND (p.street IS NOT NULL OR p.postcode IS NOT NULL)
-            GROUP BY lower(replace(COALESCE(p.street, ''), '.', '')), p.postcode, p.country ORDER BY COUNT(*) DESC
-            """, arguments: [target]).map { (street: $0[0] as String?, city: $0[1] as String?, postcode: $0[2] as String?, country: $0[3] as String?, sources: $0[4] as Int) }
-        // Activity references a person by a source record key, or by email or phone.
+            SELECT a.street, a.city, a.postcode, a.country, l.sources, l.is_current, l.first_seen_run, l.last_seen_run
+            FROM customer_address l JOIN address_dim a ON a.address_key = l.address_key
+            WHERE l.customer_id = ? ORDER BY l.is_current DESC, l.sources DESC, l.last_seen_run DESC, a.address_key
+            """, arguments: [target]).map {
+                Address(street: $0[0], city: $0[1], postcode: $0[2], country: $0[3], sources: $0[4], isCurrent: $0[5],
+                        firstSeenRun: $0[6], lastSeenRun: $0[7])
+            }
+        // Activity linked to the customer by the identity graph after each run (`ActivityLinks`).
         let act = try Row.fetchOne(db, sql: """
-            WITH refs AS (
-                SELECT 'source:' || source AS kind, record_key AS ref FROM identity_member WHERE customer_id = ?1
-                UNION SELECT 'email', p.email FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
-                    WHERE m.customer_id = ?1 AND p.email IS NOT NULL AND p.email NOT IN (SELECT value FROM identity_junk WHERE field = 'email')
-                UNION SELECT 'phone', p.phone FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
-                    WHERE m.customer_id = ?1 AND p.phone IS NOT NULL AND p.phone NOT IN (SELECT value FROM identity_junk WHERE field = 'phone')
-            )
             SELECT COALESCE(SUM(a.entity = 'transaction'), 0), COALESCE(SUM(CASE WHEN a.entity = 'transaction' THEN a.amount END), 0),
                    MAX(CASE WHEN a.entity = 'transaction' THEN a.occurred_at END),
                    COALESCE(SUM(a.entity = 'event' AND s.system = 'support'), 0),
                    COALESCE(SUM(a.entity = 'event' AND s.system IS NOT 'support'), 0)
-            FROM staged_activity a JOIN refs ON a.customer_ref_kind = refs.kind AND a.customer_ref = refs.ref
+            FROM customer_activity_link l JOIN staged_activity a ON a.source = l.source AND a.record_key = l.record_key
             LEFT JOIN source s ON s.name = a.source
-            WHERE a.is_deleted = 0
+            WHERE l.customer_id = ? AND a.is_deleted = 0
             """, arguments: [target])!
+        let score = try Row.fetchOne(db, sql: """
+            SELECT segment, churn_score, recency_days, frequency, monetary, r_score, f_score, m_score FROM customer_score WHERE customer_id = ?
+            """, arguments: [target]).map {
+                Score(segment: $0[0], churnScore: $0[1], recencyDays: $0[2], frequency: $0[3], monetary: $0[4], r: $0[5], f: $0[6], m: $0[7])
+            }
         return Customer360(customerId: target, requestedId: id, golden: golden, provenance: provenance, sources: sources,
                            history: history, addresses: addresses, orders: act[0], revenue: act[1], lastOrderAt: act[2],
-                           tickets: act[3], events: act[4])
+                           tickets: act[3], events: act[4], score: score)
     }
 
     /// How many customers the latest matching pass produced (0 before the first one).

@@ -65,6 +65,7 @@ public enum Erasure {
         // Golden records, history and the search index without the person (a new matching pass).
         let runId: Int64 = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0
         try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: true)
+        _ = try CustomerFacts(catalog: catalog).update(runId: runId)
         try catalog.pool.writeWithoutTransaction { db in
             // Rewrites every page from live rows only, then empties the WAL that held older page images.
             try db.execute(sql: "VACUUM")
@@ -204,6 +205,8 @@ public enum Erasure {
         try db.execute(sql: "DELETE FROM customer_search WHERE customer_id \(inIds)", arguments: idArgs)
         try db.execute(sql: "DELETE FROM customer_dim WHERE customer_id \(inIds)", arguments: idArgs)
         let historyVersions = db.changesCount
+        // Scores, activity links, and the addresses no other customer has had (a street is personal data).
+        for id in ids { try CustomerFacts.forget(db, customerId: id) }
         var scrubbed = 0
         for (column, list) in [("email", emails), ("phone", phones), ("national_id", nationalIds)] where !list.isEmpty {
             try db.execute(sql: "UPDATE customer_dim SET \(column) = NULL WHERE lower(\(column)) IN (\(marks(list.count)))",

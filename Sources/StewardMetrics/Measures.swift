@@ -222,7 +222,9 @@ public struct Measures: Sendable {
                 return .noData("no churn model has been trained: no \(IdentityTables.churnModel) table")
             }
             guard let row = try Row.fetchOne(db, sql: "SELECT accuracy, trained_at FROM \(IdentityTables.churnModel) ORDER BY trained_at DESC LIMIT 1"),
-                  let accuracy: Double = row["accuracy"] else { return .noData("no churn model has been trained yet") }
+                  let accuracy: Double = row["accuracy"] else {
+                return .noData("no churn model has been trained yet (the \(IdentityTables.churnModel) table is empty)")
+            }
             return MeasureResult(value: accuracy, detail: "held-out accuracy", at: (row["trained_at"] as String?).flatMap(Timestamp.date))
         }
     }

@@ -90,6 +90,6 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
 /// The work every run does after loading, wherever it is started (CLI, console, first demo use).
 enum StandardRun {
     static func extensions(kpis: KPIEvaluation = KPIEvaluation()) -> [RunExtension] {
-        [IdentityResolution(), kpis]
+        [IdentityResolution(), CustomerFactsStep(), kpis]
     }
 }

@@ -65,6 +65,7 @@ struct MatchRunCommand: ParsableCommand {
         let runId: Int64 = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0
         let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: force)
         print("identity: \(outcome.summary)")
+        print("facts: \(try CustomerFacts(catalog: catalog).update(runId: runId).summary)")
     }
 }
 
@@ -107,7 +108,8 @@ struct PairArguments: ParsableArguments {
         }
         let runId: Int64 = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0
         let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId)
-        print("\(accept ? "accepted" : "rejected") \(first) – \(second); identity: \(outcome.summary)")
+        let facts = try CustomerFacts(catalog: catalog).update(runId: runId)
+        print("\(accept ? "accepted" : "rejected") \(first) – \(second); identity: \(outcome.summary); facts: \(facts.summary)")
     }
 }
 
@@ -263,9 +265,12 @@ struct CustomerShow: ParsableCommand {
                 "sources": c.sources.map { ["source": $0.source, "record_id": $0.recordId, "match_probability": CLI.orNull($0.matchProbability)] },
                 "history": history.map { $0.mapValues { CLI.orNull($0) } },
                 "addresses": c.addresses.map { ["street": CLI.orNull(reveal ? $0.street : Mask.other($0.street)), "city": CLI.orNull($0.city),
-                                                "postcode": CLI.orNull($0.postcode), "country": CLI.orNull($0.country), "records": $0.sources] },
+                                                "postcode": CLI.orNull($0.postcode), "country": CLI.orNull($0.country), "records": $0.sources,
+                                                "is_current": $0.isCurrent, "first_seen_run": $0.firstSeenRun, "last_seen_run": $0.lastSeenRun] },
                 "activity": ["orders": c.orders, "revenue": c.revenue, "last_order_at": CLI.orNull(c.lastOrderAt), "tickets": c.tickets, "events": c.events],
-                "segment": NSNull(), "churn_score": NSNull(),
+                "segment": CLI.orNull(c.score?.segment), "churn_score": CLI.orNull(c.score?.churnScore),
+                "rfm": c.score.map { s -> Any in ["recency_days": CLI.orNull(s.recencyDays), "frequency": s.frequency, "monetary": s.monetary,
+                                                  "r": CLI.orNull(s.r), "f": CLI.orNull(s.f), "m": CLI.orNull(s.m)] } ?? NSNull(),
             ])
             return
         }
@@ -276,7 +281,19 @@ struct CustomerShow: ParsableCommand {
         for s in c.sources { print("  \(s.source):\(s.recordId)  \(s.matchProbability.map { String(format: "p=%.3f", $0) } ?? "")") }
         print("history: \(c.history.count) versions")
         for h in history { print("  \(h["valid_from"].flatMap { $0 } ?? "") → \(h["valid_to"].flatMap { $0 } ?? "current")  \(h["reason"].flatMap { $0 } ?? "")") }
+        print("addresses: \(c.addresses.count)")
+        for a in c.addresses {
+            let street = reveal ? a.street : Mask.other(a.street)
+            let text = [street, a.postcode, a.city, a.country].compactMap { $0 }.joined(separator: ", ")
+            print("  \(a.isCurrent ? "current" : a.sources > 0 ? "also   " : "former ")  \(text)   (\(a.sources) records)")
+        }
         print(String(format: "activity: %d orders, revenue %.2f, last order %@, %d tickets, %d events", c.orders, c.revenue,
                      (c.lastOrderAt ?? "–") as NSString, c.tickets, c.events))
+        if let s = c.score {
+            let rfm = s.r.map { r in "  RFM \(r)\(s.f ?? 0)\(s.m ?? 0)" } ?? ""
+            print("segment: \(s.segment)\(rfm)   churn score: \(s.churnScore.map { String(format: "%.3f", $0) } ?? "–")")
+        } else {
+            print("segment: –   churn score: –   (no facts pass yet: `steward run`)")
+        }
     }
 }

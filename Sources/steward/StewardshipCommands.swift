@@ -22,6 +22,7 @@ enum Stewardship {
         }
         // Forced: the change already moved records between ids, which the pass's fingerprint does not see.
         let outcome = try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: true)
+        _ = try CustomerFacts(catalog: catalog).update(runId: runId)
         let states = try catalog.pool.read { db in
             try [c.customerId, c.otherId].compactMap { try CustomerStewardship.state(db, $0) }
         }

@@ -194,6 +194,9 @@ struct CustomersConsoleTests {
         #expect(backend.text.contains("[History ") && backend.text.contains("current"))
         await keys(session, backend, [.right])
         #expect(backend.text.contains("[Activity]") && backend.text.contains("Orders"))
+        // The facts pass scored every customer: a segment (and a churn risk for buyers), never "not scored".
+        #expect(backend.lines.contains { $0.contains("Segment") && $0.contains("RFM") })
+        #expect(!backend.text.contains("not scored yet"))
         await keys(session, backend, [.right])
         #expect(backend.text.contains("[Explain "))
         // The waterfall of the first pair: the prior, each comparison's level and weight, the probability.

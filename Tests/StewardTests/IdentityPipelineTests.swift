@@ -21,7 +21,7 @@ import Testing
     static func run(_ p: TempProject) throws -> RunSummary {
         let config = try p.config()
         return try PipelineRunner(config: config, catalog: try Catalog.open(at: config.catalogURL),
-                                  extensions: [IdentityResolution()]).run()
+                                  extensions: [IdentityResolution(), CustomerFactsStep()]).run()
     }
 
     @Test func demoMatchReportF1AndARerunChangesNothing() async throws {

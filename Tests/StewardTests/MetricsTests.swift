@@ -180,8 +180,8 @@ import Testing
             try db.execute(sql: """
                 INSERT INTO identity_member (source, record_key, customer_id, assigned_run)
                 VALUES ('crm','1','1',1), ('crm','2','2',1), ('shop','a','1',1), ('shop','b','3',1), ('shop','c','2',1), ('shop','d','4',1);
-                CREATE TABLE churn_model (trained_at TEXT, accuracy REAL);
-                INSERT INTO churn_model VALUES ('2027-01-01T00:00:00.000Z', 0.83);
+                INSERT INTO churn_model (trained_at, run_id, reference_date, cutoff_date, window_days, train_rows, test_rows,
+                    base_rate, accuracy, model_json) VALUES ('2027-01-01T00:00:00.000Z', 1, '2026-12-31', '2026-10-01', 91, 80, 20, 0.7, 0.83, '{}');
                 """)
             for i in 1...100 {
                 try db.execute(sql: "INSERT INTO customer_lookup_timing (at, duration_ms, results) VALUES (?, ?, 1)",

@@ -189,6 +189,8 @@ enum DemoProjectFiles {
           "Choose the catalog store and pipeline tooling": runs_succeeded
           "Implement SCD Type 2": scd2_versions
           "Create Customer 360 view": customers_exist
+          "Build RFM segments": segments_scored
+          "Train the churn prediction model": churn_model_trained
 
         """
     }

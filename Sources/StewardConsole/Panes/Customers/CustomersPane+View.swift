@@ -169,6 +169,11 @@ extension CustomersPane {
                 [Span("Orders    ", theme.muted), Span("\(c.orders)"), Span("   revenue ", theme.muted), Span(String(format: "%.2f", c.revenue)),
                  Span("   last order ", theme.muted), Span(c.lastOrderAt.map { String($0.prefix(10)) } ?? "–")],
                 [Span("Support   ", theme.muted), Span("\(c.tickets) tickets"), Span("   other events ", theme.muted), Span("\(c.events)")],
+                c.score.map { score in
+                    [Span("Segment   ", theme.muted), Span(score.segment),
+                     Span("   RFM ", theme.muted), Span([score.r, score.f, score.m].map { $0.map(String.init) ?? "–" }.joined(separator: "/")),
+                     Span("   churn risk ", theme.muted), Span(score.churnScore.map { String(format: "%.0f%%", $0 * 100) } ?? "–")]
+                } ?? [Span("Segment   ", theme.muted), Span("not scored yet (the next run scores customers)", theme.muted)],
                 [],
                 [Span("Addresses", theme.title), Span(" (from \(c.sources.count) source records)", theme.muted)],
             ]
