@@ -212,6 +212,7 @@ enum Schema {
         registerMetrics(&migrator)
         registerStewardship(&migrator)
         registerCustomerFacts(&migrator)
+        registerRawRowid(&migrator)
         return migrator
     }
 }

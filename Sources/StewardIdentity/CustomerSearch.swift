@@ -114,36 +114,43 @@ public enum CustomerSearch {
                 LEFT JOIN golden_customer g ON g.customer_id = s.customer_id
                 """, arguments: [match])
         }
-        var rows = try candidates(match)
-        // Nothing for every word: most often one word is misspelt. Keep the others exact and let the
-        // misspelt one match loosely (its first two letters, its sound, a nickname), one word at a
-        // time: each query stays selective, where ranking every loose match (bm25 over thousands of
-        // rows) made misspelt names the slowest lookups.
-        if rows.isEmpty {
-            for variant in oneWordLooseQueries(query) {
-                rows += try candidates(variant)
-                if rows.count >= 500 { break }
+        let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map { TextKey.key(String($0)) }.filter { !$0.isEmpty }
+        /// Each candidate's score, and its weakest word (1 or more: that word matched exactly).
+        func scored(_ rows: [Row]) -> [(hit: Hit, weakest: Double)] {
+            rows.map { r in
+                let first: String = r[1] ?? "", last: String = r[2] ?? ""
+                let golden = [TextKey.key(first), TextKey.key(last)].filter { !$0.isEmpty }
+                let names = (r[6] as String? ?? "").split(separator: " ").map(String.init)
+                let blob = [r[7], r[8], r[9], r[10]].map { ($0 as String?) ?? "" }.joined(separator: " ").lowercased()
+                var score = 0.0, weakest = Double.infinity
+                for w in words {
+                    if blob.contains(w) { score += 2; continue }
+                    let g = golden.map { Compare.jaroWinkler($0, w) }.max() ?? 0
+                    let any = names.map { Compare.jaroWinkler($0, w) }.max() ?? 0
+                    score += max(g, any * 0.95)
+                    weakest = min(weakest, max(g, any * 0.95))
+                }
+                return (Hit(customerId: r[0], name: [first, last].filter { !$0.isEmpty }.joined(separator: " "),
+                            email: r[3], phone: r[4], city: r[5], rank: 0, score: score), weakest)
+            }
+        }
+        var found = scored(try candidates(match))
+        // No candidate matches every word exactly: most often one word is misspelt (and may still
+        // sound like other people's names). Keep the others exact and let that one match loosely
+        // (first two letters, sound, a nickname), one word at a time: each query stays selective,
+        // where ranking every loose match (bm25 over thousands of rows) made these the slowest lookups.
+        if !found.contains(where: { $0.weakest >= 1 }) {
+            var seen = Set(found.map(\.hit.customerId))
+            for variant in oneWordLooseQueries(query) where found.count < 500 {
+                for candidate in scored(try candidates(variant)) where seen.insert(candidate.hit.customerId).inserted {
+                    found.append(candidate)
+                }
             }
         }
         // Typos in several words: any word's first letters, sound or nickname; the similarity
         // ranking below sorts the bounded set.
-        if rows.isEmpty, let loose = looseQuery(query) { rows = try candidates(loose, ranked: true) }
-        let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map { TextKey.key(String($0)) }.filter { !$0.isEmpty }
-        var hits: [Hit] = rows.map { r in
-            let first: String = r[1] ?? "", last: String = r[2] ?? ""
-            let golden = [TextKey.key(first), TextKey.key(last)].filter { !$0.isEmpty }
-            let names = (r[6] as String? ?? "").split(separator: " ").map(String.init)
-            let blob = [r[7], r[8], r[9], r[10]].map { ($0 as String?) ?? "" }.joined(separator: " ").lowercased()
-            var score = 0.0
-            for w in words {
-                if blob.contains(w) { score += 2; continue }
-                let g = golden.map { Compare.jaroWinkler($0, w) }.max() ?? 0
-                let any = names.map { Compare.jaroWinkler($0, w) }.max() ?? 0
-                score += max(g, any * 0.95)
-            }
-            return Hit(customerId: r[0], name: [first, last].filter { !$0.isEmpty }.joined(separator: " "),
-                       email: r[3], phone: r[4], city: r[5], rank: 0, score: score)
-        }
+        if found.isEmpty, let loose = looseQuery(query) { found = scored(try candidates(loose, ranked: true)) }
+        var hits = found.map(\.hit)
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.customerId < $1.customerId }
         hits = Array(hits.prefix(limit))
         for i in hits.indices { hits[i].rank = i + 1 }
@@ -157,7 +164,7 @@ public enum CustomerSearch {
         guard words.count >= 2, !words.contains(where: { $0.contains("@") }) else { return [] }
         return words.indices.compactMap { i -> String? in
             let k = TextKey.key(words[i])
-            guard k.count >= 3, k.contains(where: \.isLetter),
+            guard k.count >= 3, k.allSatisfy(\.isLetter),
                   let exact = ftsQuery(words.enumerated().filter { $0.offset != i }.map(\.element).joined(separator: " ")) else { return nil }
             var alts = ["names:\(k.prefix(2))*", "sounds:\(Compare.nysiis(k).lowercased())"]
             for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
@@ -170,7 +177,7 @@ public enum CustomerSearch {
         var alts: [String] = []
         for raw in query.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" }) {
             let k = TextKey.key(String(raw))
-            guard k.count >= 3, k.contains(where: \.isLetter) else { continue }
+            guard k.count >= 3, k.allSatisfy(\.isLetter) else { continue }
             alts.append("names:\(k.prefix(3))*")
             alts.append("sounds:\(Compare.nysiis(k).lowercased())")
             for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
@@ -198,7 +205,8 @@ public enum CustomerSearch {
             let k = TextKey.key(w)
             guard !k.isEmpty else { continue }
             var alts = ["names:\(k)*", "ids:\(k)*", "postcodes:\(k)*", "emails:\(k)*"]
-            if k.count >= 3 && k.contains(where: \.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
+            // A sound only for a word of letters: "c0012345" or "sw1a" sound like half the catalog.
+            if k.count >= 3 && k.allSatisfy(\.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
             for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
             if k.count >= 7 && k.allSatisfy(\.isNumber) { alts.append("phones:\(String(k.suffix(10)))") }
             parts.append("(" + alts.joined(separator: " OR ") + ")")

@@ -113,21 +113,39 @@ if mode == "ingest" || mode == "all" {
     yml = yml.replacingOccurrences(of: "sources/crm/contacts_*.csv", with: "sources/crm_all.csv")
     try yml.write(to: project.appendingPathComponent("steward.yml"), atomically: true, encoding: .utf8)
 
+    // Alternating runs, best of each: on a shared machine a single pair mostly measures the neighbours.
+    let repeats = max(1, option("--repeat", 3))
     var reference: [String: Any] = ["tool": "sqlite3 .import"]
-    if let sqlite = which("sqlite3") {
-        let db = work.appendingPathComponent("import.db").path
-        let m = measure(sqlite, [db, "-cmd", ".mode csv", ".import \(single.path) t"])
-        reference["seconds"] = m.seconds
-        reference["rows_per_second"] = Double(written) / m.seconds
-        reference["max_rss_mb"] = m.maxRSSMB
+    var referenceSeconds: [Double] = [], stewardSeconds: [Double] = []
+    var m = Measured(seconds: 0, maxRSSMB: 0, status: 0)
+    var peakRSS = 0.0
+    for _ in 0..<repeats {
+        if let sqlite = which("sqlite3") {
+            let db = work.appendingPathComponent("import.db").path
+            try? FileManager.default.removeItem(atPath: db)
+            let r = measure(sqlite, [db, "-cmd", ".mode csv", ".import \(single.path) t"])
+            referenceSeconds.append(r.seconds)
+            reference["max_rss_mb"] = r.maxRSSMB
+        }
+        try? FileManager.default.removeItem(at: project.appendingPathComponent(".steward"))
+        let run = measure(steward, ["run", "--project", project.path, "--source", "crm_contacts", "--load-only"])
+        stewardSeconds.append(run.seconds)
+        peakRSS = max(peakRSS, run.maxRSSMB)
+        if m.seconds == 0 || run.seconds < m.seconds { m = run }
     }
-    let m = measure(steward, ["run", "--project", project.path, "--source", "crm_contacts", "--load-only"])
+    if let best = referenceSeconds.min() {
+        reference["seconds"] = best
+        reference["rows_per_second"] = Double(written) / best
+        reference["all_seconds"] = referenceSeconds
+    }
     let catalog = try Catalog.open(at: project.appendingPathComponent(".steward/catalog.sqlite"), readOnly: true)
     let counts = try catalog.tableCounts()
     var ingest: [String: Any] = [
         "rows": written, "file_mb": Double(size) / 1_048_576, "seconds": m.seconds, "rows_per_second": Double(written) / m.seconds,
-        "max_rss_mb": m.maxRSSMB, "exit_status": m.status, "raw_rows": counts["raw_record"] ?? 0,
+        "max_rss_mb": peakRSS, "exit_status": m.status, "raw_rows": counts["raw_record"] ?? 0,
         "staged_rows": counts["staged_person"] ?? 0, "quarantined_rows": counts["quarantine"] ?? 0,
+        "all_seconds": stewardSeconds, "repeats": repeats,
+        "load_average": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "",
     ]
     if let ref = reference["rows_per_second"] as? Double { ingest["share_of_sqlite3_rate"] = (Double(written) / m.seconds) / ref }
     result["ingest"] = ingest

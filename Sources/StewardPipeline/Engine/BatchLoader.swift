@@ -74,9 +74,9 @@ struct BatchLoader {
                 }
             }
             let rawRows = result.rowsRead - result.rowsErased
-            if rawRows > 0 {
-                lastRaw = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record")
-                firstRaw = lastRaw.map { $0 - Int64(rawRows) + 1 }
+            if state.nextRawId > state.firstRawId {
+                firstRaw = state.firstRawId
+                lastRaw = state.nextRawId - 1
             }
             state.evaluateDatasetChecks(rows: result.rowsRead)
             try state.writeCheckResults(at: at, sourceRows: result.rowsRead)

@@ -43,6 +43,9 @@ struct BatchState {
     let now: Date
     let keyColumn: ColumnRef
     let insertRaw: BulkStatement
+    /// This batch's raw rows are numbered from here: [firstRawId, nextRawId).
+    let firstRawId: Int64
+    private(set) var nextRawId: Int64
     let upsert: BulkStatement
     let insertQuarantine: BulkStatement
     let checks: [CheckRun]
@@ -64,7 +67,11 @@ struct BatchState {
         self.fileModifiedAt = fileModifiedAt
         now = loader.now()
         keyColumn = stream.column(source.key)
-        insertRaw = try BulkStatement(db, sql: "INSERT INTO raw_record (source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?)")
+        insertRaw = try BulkStatement(db, sql: "INSERT INTO raw_record (id, source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?, ?)")
+        // Past every id ever handed out (rows `forget` deleted included), so a batch's range is its own.
+        firstRawId = 1 + max(try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record") ?? 0,
+                             try Int64.fetchOne(db, sql: "SELECT MAX(last_raw_id) FROM batch") ?? 0)
+        nextRawId = firstRawId
         insertQuarantine = try BulkStatement(db, sql: """
             INSERT INTO quarantine (run_id, source, batch_id, file, line, record_key, checks_json, reasons_json, raw, quarantined_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -364,13 +371,14 @@ struct BatchState {
     private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         if case .erased = prepared { return }
         let r = insertRaw
-        r.bind(1, source.name); r.bind(2, batchId); r.bind(3, prepared.key); r.bind(4, prepared.line)
+        r.bind(1, nextRawId); r.bind(2, source.name); r.bind(3, batchId); r.bind(4, prepared.key); r.bind(5, prepared.line)
         switch prepared {
-        case .quarantine(_, _, let raw, _, _, _): r.bind(5, raw)
-        case .stage(_, _, let raw, _): r.bind(5, chunk.slots[raw], base: base)
+        case .quarantine(_, _, let raw, _, _, _): r.bind(6, raw)
+        case .stage(_, _, let raw, _): r.bind(6, chunk.slots[raw], base: base)
         case .erased: return
         }
         try r.step(db)
+        nextRawId += 1
         switch prepared {
         case .quarantine(let line, let key, let raw, let checks, let reasons, _):
             let q = insertQuarantine
