@@ -160,6 +160,29 @@ func checksProject() -> TempProject {
         #expect(di == "GB")
     }
 
+    @Test func rawRowIdsOnlyGrowEvenAfterTheNewestRowsAreDeleted() throws {
+        let p = checksProject()
+        try p.run()
+        let catalog = try p.catalog()
+        let first = try #require(try catalog.pool.read { try Row.fetchOne($0, sql: "SELECT first_raw_id, last_raw_id, rows FROM batch ORDER BY id LIMIT 1") })
+        #expect((first[1] as Int64) - (first[0] as Int64) + 1 == (first[2] as Int64))
+        // What `forget` does to the newest raw rows: gone, but their ids must not be handed out again.
+        try catalog.pool.write { try $0.execute(sql: "DELETE FROM raw_record WHERE id >= ?", arguments: [(first[1] as Int64) - 1]) }
+        let handedOut: Int64? = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(last_raw_id) FROM batch") }
+        #expect(try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM raw_record") }! < handedOut!)
+        let text = try String(contentsOf: p.dir.appendingPathComponent("people.csv"), encoding: .utf8)
+        p.write("people.csv", text.replacingOccurrences(of: "4,Di,Fox,di@example.com,,,FR", with: "4,Di,Fox,di@example.com,,,GB"))
+        try p.run()
+        let second = try #require(try catalog.pool.read { try Row.fetchOne($0, sql: "SELECT id, first_raw_id, last_raw_id FROM batch ORDER BY id DESC LIMIT 1") })
+        #expect((second[1] as Int64) == handedOut! + 1)
+        // The new batch's range holds its own rows only.
+        let foreign: Int? = try catalog.pool.read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM raw_record WHERE id BETWEEN ? AND ? AND batch_id != ?",
+                             arguments: [second[1] as Int64, second[2] as Int64, second[0] as Int64])
+        }
+        #expect(foreign == 0)
+    }
+
     @Test func fullSnapshotMarksMissingRecordsDeleted() throws {
         let p = checksProject()
         try p.run()
