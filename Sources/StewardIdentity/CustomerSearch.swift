@@ -68,7 +68,11 @@ public enum CustomerSearch {
             }
             if let e: String = r[6] { emails.insert(e) }
             if let p: String = r[7] { phones.formUnion(phoneTokens(p)) }
-            if let pc: String = r[8] { postcodes.insert(TextKey.key(pc)) }
+            if let pc: String = r[8] {
+                postcodes.insert(TextKey.key(pc))
+                // "M4 7QJ" is typed as two words: each part is a token too.
+                for part in pc.split(separator: " ") where part.count >= 2 { postcodes.insert(TextKey.key(String(part))) }
+            }
             if let n: String = r[9] { ids.insert(TextKey.key(n)) }
         }
         try flush()

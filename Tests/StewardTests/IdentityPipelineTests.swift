@@ -141,6 +141,20 @@ import Testing
         #expect(!c.sources.isEmpty)
         #expect(c.provenance["last_name"] != nil)
         #expect(c.history.count == 1)
+
+        // A two-part postcode typed as two words, after the surname.
+        let uk = try #require(try catalog.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT customer_id, last_name, postcode FROM golden_customer WHERE postcode LIKE '% %' AND last_name IS NOT NULL ORDER BY customer_id LIMIT 1")
+        })
+        let typed = "\(uk[1] as String) \(uk[2] as String)"
+        let byPostcode = try catalog.pool.read { try CustomerSearch.search($0, query: typed, limit: 10) }
+        #expect(byPostcode.prefix(3).contains { $0.customerId == (uk[0] as String) }, "\(typed)")
+        // Found by the exact query (every word matched), not by the loose fallback's ranking.
+        let exact = try #require(CustomerSearch.ftsQuery(typed))
+        let exactIds = try catalog.pool.read {
+            try String.fetchAll($0, sql: "SELECT customer_id FROM customer_search WHERE customer_search MATCH ?", arguments: [exact])
+        }
+        #expect(exactIds.contains(uk[0] as String), "\(exact)")
     }
 }
 
