@@ -205,6 +205,13 @@ import Testing
         let who = try #require(person)
         let before = try Self.bytes(catalogURL)
         #expect(Self.found(who.email, in: before) && Self.found(who.last, in: before) && Self.found(who.phone, in: before))
+        let facts = { (db: Database) throws -> Int in
+            try Int.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM customer_score WHERE customer_id = ?1) + (SELECT COUNT(*) FROM customer_address WHERE customer_id = ?1)
+                    + (SELECT COUNT(*) FROM customer_activity_link WHERE customer_id = ?1)
+                """, arguments: [who.id]) ?? 0
+        }
+        #expect(try catalog.pool.read(facts) >= 1)
 
         // Without --yes and without a terminal: refused, nothing erased.
         let refused = try steward(["forget", who.id])
@@ -218,6 +225,7 @@ import Testing
         #expect(!Self.found(who.email, in: after), "email still in the catalog file")
         #expect(!Self.found(who.phone, in: after), "phone still in the catalog file")
         #expect(!Self.found(who.last, in: after), "last name still in the catalog file")
+        #expect(try catalog.pool.read(facts) == 0, "the customer's score, addresses or activity links are left")
         #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM staged_activity WHERE lower(customer_ref) = lower(?)", arguments: [who.email]) } == 0)
         let show = try steward(["customer", "show", who.id])
         #expect(show.status == 2 && show.stderr.contains("erased on request"))
