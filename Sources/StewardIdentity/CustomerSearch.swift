@@ -168,8 +168,18 @@ public enum CustomerSearch {
         guard words.count >= 2, !words.contains(where: { $0.contains("@") }) else { return [] }
         return words.indices.compactMap { i -> String? in
             let k = TextKey.key(words[i])
-            guard k.count >= 3, k.allSatisfy(\.isLetter),
-                  let exact = ftsQuery(words.enumerated().filter { $0.offset != i }.map(\.element).joined(separator: " ")) else { return nil }
+            guard k.count >= 3, k.allSatisfy(\.isLetter) else { return nil }
+            // The other words as typed: a word of letters is a name here (not also an email, id or
+            // postcode prefix: at a million customers "james*" in every column is most of the cost).
+            let others = words.enumerated().filter { $0.offset != i }.map { w -> String? in
+                let o = TextKey.key(w.element)
+                guard !o.isEmpty else { return nil }
+                guard o.allSatisfy(\.isLetter) else { return ftsQuery(w.element) }
+                let formal = IdentityEngine.nicknames.formalNames(o).filter { $0 != o }.map { "names:\($0)" }
+                return "(" + (["names:\(o)*"] + formal).joined(separator: " OR ") + ")"
+            }
+            guard !others.isEmpty, others.allSatisfy({ $0 != nil }) else { return nil }
+            let exact = others.compactMap { $0 }.joined(separator: " AND ")
             var alts = ["names:\(k.prefix(2))*", "sounds:\(Compare.nysiis(k).lowercased())"]
             for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
             return exact + " AND (" + alts.joined(separator: " OR ") + ")"
