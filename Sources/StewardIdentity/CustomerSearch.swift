@@ -45,7 +45,7 @@ public enum CustomerSearch {
         func flush() throws {
             guard let id = current else { return }
             ids.insert(id)
-            try insert.execute(arguments: [customerNumber(id), id, names.sorted().joined(separator: " "), sounds.sorted().joined(separator: " "),
+            try insert.execute(arguments: [StableIdAssigner.number(id), id, names.sorted().joined(separator: " "), sounds.sorted().joined(separator: " "),
                                            emails.sorted().joined(separator: " "), phones.sorted().joined(separator: " "),
                                            postcodes.sorted().joined(separator: " "), ids.sorted().joined(separator: " ")])
         }
@@ -79,13 +79,10 @@ public enum CustomerSearch {
         return scope
     }
 
-    /// "C00000042" → 42: the entry's rowid.
-    static func customerNumber(_ id: String) -> Int64? { Int64(id.dropFirst()) }
-
     /// Indexes built before entries were keyed by customer number must be rebuilt once.
     private static func usesCustomerRowids(_ db: Database) throws -> Bool {
         guard let row = try Row.fetchOne(db, sql: "SELECT rowid, customer_id FROM customer_search LIMIT 1") else { return true }
-        return customerNumber(row[1] as String) == (row[0] as Int64)
+        return StableIdAssigner.number(row[1] as String) == (row[0] as Int64)
     }
 
     /// Digit suffixes of 7 digits and more: "+15551234567" → 15551234567, 5551234567, …, 1234567.

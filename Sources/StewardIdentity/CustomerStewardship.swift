@@ -117,8 +117,7 @@ public enum CustomerStewardship {
         if let anchor = leaving.first {
             for l in leaving.dropFirst() { try ReviewQueue.record(db, anchor, l, accept: true, actor: actor, at: at); decisions += 1 }
         }
-        let maxId = try Int.fetchOne(db, sql: "SELECT MAX(CAST(substr(customer_id, 2) AS INTEGER)) FROM identity_customer") ?? 0
-        let newId = StableIdAssigner.format(maxId + 1)
+        let newId = StableIdAssigner.format(try StableIdAssigner.nextNumber(db))
         let move = try db.makeStatement(sql: "UPDATE identity_member SET customer_id = ?, assigned_run = ? WHERE source = ? AND record_key = ?")
         for l in leaving { try move.execute(arguments: [newId, runId, l.source, l.key]) }
         try db.execute(sql: "INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)",

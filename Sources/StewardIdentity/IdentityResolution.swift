@@ -85,8 +85,7 @@ public struct IdentityEngine: Sendable {
             let decisions = try Row.fetchAll(db, sql: "SELECT a_source, a_key, b_source, b_key, decision FROM identity_decision").map {
                 Decision(a: "\($0[0] as String):\($0[1] as String)", b: "\($0[2] as String):\($0[3] as String)", accept: ($0[4] as String) == "accept")
             }
-            let maxId = try Int.fetchOne(db, sql: "SELECT MAX(CAST(substr(customer_id, 2) AS INTEGER)) FROM identity_customer") ?? 0
-            return (records, previous, decisions, maxId + 1)
+            return (records, previous, decisions, try StableIdAssigner.nextNumber(db))
         }
         var index: [String: Int32] = [:]
         for (i, r) in records.enumerated() { index[r.id] = Int32(i) }

@@ -1,3 +1,5 @@
+import GRDB
+
 /// Turns this pass's clusters into customer ids that keep their meaning across runs: a cluster keeps
 /// the id most of its previously assigned records had (largest clusters choose first); records new
 /// to the catalog join the customer of their cluster; every other change is an event.
@@ -74,5 +76,13 @@ public struct StableIdAssigner: Sendable {
     public static func format(_ n: Int) -> String {
         let s = String(n)
         return "C" + String(repeating: "0", count: max(0, 8 - s.count)) + s
+    }
+
+    /// "C00000042" → 42, the inverse of `format` (also the customer's lookup-index rowid).
+    static func number(_ id: String) -> Int64? { Int64(id.dropFirst()) }
+
+    /// The number the next new customer gets: past every id ever handed out (retired ones included).
+    static func nextNumber(_ db: Database) throws -> Int {
+        (try Int.fetchOne(db, sql: "SELECT MAX(CAST(substr(customer_id, 2) AS INTEGER)) FROM identity_customer") ?? 0) + 1
     }
 }

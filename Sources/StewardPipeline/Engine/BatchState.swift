@@ -269,22 +269,15 @@ struct BatchState {
 
     /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
     func prepare(_ row: SourceRow, into chunk: inout PreparedChunk) {
-        switch prepare(row) {
-        case .stage(let line, let key, let raw, let values):
-            chunk.appendStaged(line: line, key: key, raw: raw, values: values)
-        case .quarantine(let line, let key, let raw, let checks, let reasons, let errorFailure):
-            chunk.rows.append(.quarantine(line: line, key: key, raw: raw, checks: checks, reasons: reasons, errorFailure: errorFailure))
-        case .erased(let line):
-            chunk.rows.append(.erased(line: line))
-        }
-    }
-
-    private func prepare(_ row: SourceRow) -> Prepared {
         let key = keyColumn.value(in: row)
-        if !tombstones.isEmpty && tombstones.erased(key: key, raw: row.rawText) { return .erased(line: row.line) }
+        if !tombstones.isEmpty && tombstones.erased(key: key, raw: row.rawText) {
+            chunk.rows.append(.erased(line: row.line))
+            return
+        }
         if let problem = row.problem {
-            return .quarantine(line: row.line, key: key, raw: row.rawText, checks: ["malformed"],
-                               reasons: ["malformed: \(problem)"], errorFailure: false)
+            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.rawText, checks: ["malformed"],
+                                          reasons: ["malformed: \(problem)"], errorFailure: false))
+            return
         }
         let verdict = evaluate(row: row, key: key)
         guard !verdict.hasError, let key else {
@@ -293,11 +286,12 @@ struct BatchState {
                 checks.insert("record_key", at: 0)
                 reasons.insert("record_key: \(source.key) is empty; a record needs a key", at: 0)
             }
-            return .quarantine(line: row.line, key: key, raw: row.rawText, checks: checks, reasons: reasons,
-                               errorFailure: verdict.hasError)
+            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.rawText, checks: checks, reasons: reasons,
+                                          errorFailure: verdict.hasError))
+            return
         }
         for c in selfReferencing { c.targetKeys.insert(key) }
-        return .stage(line: row.line, key: key, raw: row.rawText, values: stagedValues(row, flags: verdict.reasons))
+        chunk.appendStaged(line: row.line, key: key, raw: row.rawText, values: stagedValues(row, flags: verdict.reasons))
     }
 
     /// The standardised values of a staged row, in the upsert's parameter order after (source, key, …, line).
@@ -423,14 +417,6 @@ struct BatchState {
 enum BindValue {
     case text(String?)
     case real(Double?)
-}
-
-/// A row after checks and standardisation, before it is packed into a chunk.
-enum Prepared {
-    case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
-    case stage(line: Int, key: String, raw: String, values: [BindValue])
-    /// A row `steward forget` erased, sent again unchanged: nothing of it is written.
-    case erased(line: Int)
 }
 
 /// A row in a chunk, ready for the database. A staged row's raw text and values are slots of the chunk.
