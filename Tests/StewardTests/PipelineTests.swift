@@ -144,6 +144,31 @@ func checksProject() -> TempProject {
         #expect(q1.trend.count == 2 && q1.trend[0] == q1.trend[1])
     }
 
+    @Test func aBatchKeepsTheDigestOfItsFileAndASameSizeEditStillLoads() throws {
+        let p = checksProject()
+        try p.run()
+        let file = p.dir.appendingPathComponent("people.csv").path
+        // New files are hashed on a thread of their own during the load: the digest must still be the file's.
+        let stored: String? = try p.scalar("SELECT sha256 FROM batch WHERE source='people'")
+        #expect(stored == (try SHA256.file(file).digest))
+        // Same size, other bytes: hashed before loading, found changed, loaded as a second batch.
+        let text = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
+        p.write("people.csv", text.replacingOccurrences(of: "1,Ann,Lee,", with: "1,Ann,Lea,"))
+        let second = try p.run()
+        #expect(second.steps.first { $0.source == "people" }?.status == "success")
+        let lee: String? = try p.scalar("SELECT last_name FROM staged_person WHERE record_key='1'")
+        #expect(lee == "Lea")
+        let batches: Int? = try p.scalar("SELECT COUNT(*) FROM batch WHERE source='people' AND sha256 = '\(try SHA256.file(file).digest)'")
+        #expect(batches == 1)
+    }
+
+    @Test func aNewCatalogUsesLargePages() throws {
+        let p = checksProject()
+        try p.run()
+        let size: Int? = try p.scalar("PRAGMA page_size")
+        #expect(size == 16384)
+    }
+
     @Test func correctedRecordLeavesQuarantineAndHistoryIsKept() throws {
         let p = checksProject()
         try p.run()

@@ -18,7 +18,7 @@ struct BatchLoader {
     let loader: SourceLoader
     let file: URL
     let relativePath: String
-    let sha256: String
+    let digest: FileDigest
     let size: Int64
     let stepId: Int64
 
@@ -35,7 +35,7 @@ struct BatchLoader {
             try db.execute(sql: """
                 INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined, loaded_at)
                 VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)
-                """, arguments: [source.name, runId, relativePath, sha256, size, mtime.map(Timestamp.string), at])
+                """, arguments: [source.name, runId, relativePath, digest.known ?? "", size, mtime.map(Timestamp.string), at])
             let batchId = db.lastInsertedRowID
             // A new version of a file replaces the old one: its still-open quarantine rows are superseded
             // (rows still bad in this version are quarantined again below).
@@ -81,8 +81,9 @@ struct BatchLoader {
             state.evaluateDatasetChecks(rows: result.rowsRead)
             try state.writeCheckResults(at: at, sourceRows: result.rowsRead)
             try db.execute(sql: """
-                UPDATE batch SET rows = ?, rows_loaded = ?, rows_quarantined = ?, first_raw_id = ?, last_raw_id = ? WHERE id = ?
-                """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, firstRaw, lastRaw, batchId])
+                UPDATE batch SET rows = ?, rows_loaded = ?, rows_quarantined = ?, first_raw_id = ?, last_raw_id = ?, sha256 = ? WHERE id = ?
+                """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, firstRaw, lastRaw,
+                                 try digest.value(), batchId])
             try db.execute(sql: """
                 UPDATE run_step SET batches = batches + 1, rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
                     rows_quarantined = rows_quarantined + ? WHERE id = ?
@@ -113,16 +114,17 @@ struct BatchLoader {
 
     private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, at: String) throws {
         let table = source.entity == .person ? "staged_person" : "staged_activity"
+        // One pass over the source's staged rows for both counts (each is a scan of the whole source).
+        let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*), COUNT(flags) FROM \(table) WHERE source = ? AND is_deleted = 0",
+                                      arguments: [source.name])
         try db.execute(sql: """
             UPDATE source_stats SET
-                rows_raw = rows_raw + ?,
-                rows_staged = (SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0),
-                rows_flagged = (SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0 AND flags IS NOT NULL),
+                rows_raw = rows_raw + ?, rows_staged = ?, rows_flagged = ?,
                 rows_quarantined = (SELECT COUNT(*) FROM quarantine WHERE source = ? AND released_run IS NULL),
                 last_loaded_at = ?, last_batch_id = ?,
                 quality_weight = (SELECT rows_read FROM run_step WHERE id = ?)
             WHERE source = ?
-            """, arguments: [rowsRead, source.name, source.name, source.name, at, batchId, stepId, source.name])
+            """, arguments: [rowsRead, counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0, source.name, at, batchId, stepId, source.name])
         let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?", arguments: [source.name]) ?? 0
         let quality = QualityScoring.sourceQuality(
             source: source.name, checks: try Catalog.latestChecks(db, source: source.name), weight: weight)

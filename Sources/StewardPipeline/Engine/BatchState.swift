@@ -53,7 +53,6 @@ struct BatchState {
     let fields: [(field: CanonicalField, get: (SourceRow) -> String?)]
     /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
     var openQuarantineKeys: Set<String>
-    var stagedKeysThisBatch: Set<String> = []
     let selfReferencing: [CheckRun]
     /// Rows `steward forget` erased: skipped when the source sends them unchanged.
     let tombstones: ErasureTombstones

@@ -31,6 +31,13 @@ struct SourceLoader {
             return (summary, 0)
         }
         var problems: [String] = []
+        // Whether a full snapshot can have deletions to mark: not when the source had no live staged
+        // record before this step (a first load), which spares a scan of everything just loaded.
+        let table = source.entity == .person ? "staged_person" : "staged_activity"
+        let hadLiveRecords = source.snapshot != .full || ((try? catalog.pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE source = ? AND is_deleted = 0)",
+                              arguments: [source.name])
+        }) ?? true) != false
         let files: [URL]
         if source.format == .sqlite || !Glob.isPattern(source.path) {
             let path = source.path.hasPrefix("/") ? source.path : config.directory.appendingPathComponent(source.path).path
@@ -51,16 +58,28 @@ struct SourceLoader {
                         ? ConnectorError.unreadable(relative(file), "permission denied")
                         : ConnectorError.unreadable(relative(file), "no such file")
                 }
-                let (digest, size) = try SHA256.file(file.path)
                 let rel = relative(file)
-                if let existing = try catalog.pool.read({ db in
-                    try Int64.fetchOne(db, sql: "SELECT id FROM batch WHERE source = ? AND file = ? AND sha256 = ?",
-                                       arguments: [source.name, rel, digest])
+                let digest: FileDigest
+                // Only a file of a size loaded before can be unchanged: hash it first to skip it if so. Any
+                // other file is new or changed for sure, so it is hashed on its own thread while it loads.
+                let size = try FileDigest.size(of: file.path)
+                if try catalog.pool.read({ db in
+                    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batch WHERE source = ? AND file = ? AND size = ?)",
+                                      arguments: [source.name, rel, size]) ?? false
                 }) {
-                    currentBatches.append(existing)
-                    continue
+                    let (sha256, _) = try SHA256.file(file.path)
+                    if let existing = try catalog.pool.read({ db in
+                        try Int64.fetchOne(db, sql: "SELECT id FROM batch WHERE source = ? AND file = ? AND sha256 = ?",
+                                           arguments: [source.name, rel, sha256])
+                    }) {
+                        currentBatches.append(existing)
+                        continue
+                    }
+                    digest = .known(sha256)
+                } else {
+                    digest = .pending(PendingDigest(path: file.path))
                 }
-                let batch = BatchLoader(loader: self, file: file, relativePath: rel, sha256: digest, size: size, stepId: stepId)
+                let batch = BatchLoader(loader: self, file: file, relativePath: rel, digest: digest, size: size, stepId: stepId)
                 let result = try batch.load()
                 currentBatches.append(result.batchId)
                 loadedAny = true
@@ -77,7 +96,7 @@ struct SourceLoader {
         }
         // A full snapshot's records that no current file holds any more are marked deleted, never dropped;
         // only when every file was read, so an unreadable file never looks like mass deletion.
-        if source.snapshot == .full && allFilesRead && !currentBatches.isEmpty {
+        if source.snapshot == .full && allFilesRead && !currentBatches.isEmpty && hadLiveRecords {
             do { try markDeletions(currentBatches: currentBatches) } catch { problems.append("marking deletions: \(error)") }
         }
         summary.status = !problems.isEmpty ? "failed" : stoppedBefore != nil ? "interrupted" : (loadedAny ? "success" : "unchanged")

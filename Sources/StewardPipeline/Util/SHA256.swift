@@ -124,3 +124,44 @@ enum FNV {
         return String(h, radix: 16)
     }
 }
+
+/// A batch's file digest: known before the load, or computed on its own thread during it.
+enum FileDigest {
+    case known(String)
+    case pending(PendingDigest)
+
+    var known: String? { if case .known(let d) = self { return d }; return nil }
+
+    /// The digest, waiting for the hashing thread if need be.
+    func value() throws -> String {
+        switch self {
+        case .known(let d): return d
+        case .pending(let p): return try p.wait()
+        }
+    }
+
+    static func size(of path: String) throws -> Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
+        return Int64(info.st_size)
+    }
+}
+
+/// SHA-256 of a file computed on a thread of its own, so hashing overlaps the load instead of preceding it.
+final class PendingDigest: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<String, Error> = .success("")
+
+    init(path: String) {
+        let thread = Thread { [self] in
+            result = Result { try SHA256.file(path).digest }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func wait() throws -> String {
+        done.wait(); done.signal()  // signal again: a second wait returns at once
+        return try result.get()
+    }
+}
