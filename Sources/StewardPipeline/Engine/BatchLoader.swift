@@ -25,8 +25,10 @@ struct BatchLoader {
     var source: SourceConfig { loader.source }
 
     func load() throws -> BatchResult {
-        let stream = try openStream()
-        try validateColumns(stream)
+        let opened = try openStream()
+        try validateColumns(opened)
+        let stream = ReadAheadStream(opened)
+        defer { stream.cancel() }
         let mtime = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? nil
         let runId = loader.runId
         let now = loader.now
@@ -46,14 +48,14 @@ struct BatchLoader {
             var state = try BatchState(db: db, loader: loader, stream: stream, batchId: batchId, file: relativePath, fileModifiedAt: mtime)
             var result = BatchResult(batchId: batchId)
             let started = Date()
-            // Two threads: this one writes to SQLite while a reader thread parses, checks and
-            // standardises the next rows (BENCHMARKS.md: each side is about half of the work).
+            // Three threads: this one writes to SQLite while a reader thread checks and standardises
+            // the next rows, which the stream's own thread parses ahead (BENCHMARKS.md).
             let queue = ChunkQueue()
             let reader = RowReader(stream: stream, state: state, queue: queue)
             let thread = Thread { reader.run() }
             thread.stackSize = 8 << 20
             thread.start()
-            defer { queue.cancel(); reader.done.wait() }
+            defer { queue.cancel(); stream.cancel(); reader.done.wait() }
             var firstRaw: Int64?, lastRaw: Int64?
             while let chunk = try queue.take() {
                 try state.write(chunk)

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import StewardPipeline
+
+/// A stream of numbered rows that fails after `failAfter` rows.
+private final class CountingStream: RecordStream {
+    let header = ["n"]
+    let total: Int
+    let failAfter: Int?
+    private(set) var produced = 0
+    struct Broken: Error {}
+
+    init(total: Int, failAfter: Int? = nil) { self.total = total; self.failAfter = failAfter }
+    func column(_ name: String) -> ColumnRef { name == "n" ? .index(0) : .absent }
+    func next() throws -> SourceRow? {
+        if let failAfter, produced == failAfter { throw Broken() }
+        guard produced < total else { return nil }
+        produced += 1
+        return SourceRow(line: produced + 1, values: .positional(["\(produced)"]), rawText: "{\"n\":\"\(produced)\"}", problem: nil)
+    }
+}
+
+@Suite struct ReadAheadStreamTests {
+    @Test func rowsComeOutInFileOrderAcrossBlocks() throws {
+        let stream = ReadAheadStream(CountingStream(total: 2_000))
+        defer { stream.cancel() }
+        #expect(stream.header == ["n"])
+        var lines: [Int] = []
+        while let row = try stream.next() { lines.append(row.line) }
+        #expect(lines == Array(2...2_001))
+        #expect(try stream.next() == nil)
+    }
+
+    @Test func theErrorComesAfterEveryRowReadBeforeIt() throws {
+        let stream = ReadAheadStream(CountingStream(total: 2_000, failAfter: 700))
+        defer { stream.cancel() }
+        var count = 0
+        #expect(throws: CountingStream.Broken.self) {
+            while try stream.next() != nil { count += 1 }
+        }
+        #expect(count == 700)
+    }
+
+    @Test func cancellingEarlyStopsTheReadingThread() throws {
+        let base = CountingStream(total: 1_000_000)
+        let stream = ReadAheadStream(base)
+        _ = try stream.next()
+        stream.cancel()
+        // The reader stops a few blocks ahead instead of reading the whole file.
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(base.produced < 20_000)
+    }
+}
