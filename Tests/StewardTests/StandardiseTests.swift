@@ -102,13 +102,22 @@ struct StandardiseReferenceTests {
         // Unquoted patterns may contain commas ("{1,2}"): country first, example last.
         var patterns = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).dropFirst().dropLast()
             .joined(separator: ",") }
-        patterns += ["^(A|BC)+D?$", "[0-9]{2,}", "^\\d{3}-\\d{2}$", "^.x*$", "^[^0-9]+$"]
+        patterns += ["^(A|BC)+D?$", "[0-9]{2,}", "^\\d{3}-\\d{2}$", "^.x*$", "^[^0-9]+$",
+                     // Unanchored, nullable, nested repeats, and one too large for the position automaton.
+                     "B?C", "x*", "^x*", "(AB|A)(C|BCD)$", "^((A|B){1,2}C?){2}$", "1[0-9]{0,3}$", "^[A-Z0-9]{40,70}$",
+                     "^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$"]
         for p in patterns {
             let mini = try #require(MiniRegex(p), "pattern \(p)")
             let re = try NSRegularExpression(pattern: p)
-            for s in samples + ["ABCBCD", "A", "D", "123", "12", "123-45", "1", "xx", "WXYZ"] {
+            let pattern = try #require(RegexPattern(p))
+            for s in samples + ["ABCBCD", "A", "D", "123", "12", "123-45", "1", "xx", "WXYZ", "ABC", "ABBC", "AAC",
+                                "ABABC", "xBCx", "10", "912345", "123-45-6789", "123456789", "123-456789", "Zé",
+                                String(repeating: "A", count: 45), String(repeating: "9", count: 71)] {
                 let expected = re.firstMatch(in: s, range: NSRange(location: 0, length: (s as NSString).length)) != nil
-                #expect(mini.matches(s) == expected, "pattern \(p) on '\(s)'")
+                #expect(pattern.matches(s) == expected, "pattern \(p) on '\(s)'")
+                guard s.utf8.allSatisfy({ $0 < 0x80 }) else { continue }  // MiniRegex is ASCII-only
+                #expect(mini.matches(s) == expected, "pattern \(p) on '\(s)', automaton")
+                #expect(mini.matchesByBacktracking(s) == expected, "pattern \(p) on '\(s)', backtracking")
             }
         }
     }

@@ -16,7 +16,7 @@ final class CheckRun {
     var evaluated = 0
     var failed = 0
     var samples: [String] = []
-    var seen: [String: Int] = [:]          // unique: value → first line
+    var seen = FirstSeen()                  // unique
     var targetKeys: Set<String> = []        // relationship
     let regex: RegexPattern?
 
@@ -51,6 +51,7 @@ struct BatchState {
     let checks: [CheckRun]
     let standardiser: Standardiser
     let fields: [(field: CanonicalField, get: (SourceRow) -> String?)]
+    let countryField: ((SourceRow) -> String?)?
     /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
     var openQuarantineKeys: Set<String>
     let selfReferencing: [CheckRun]
@@ -144,6 +145,7 @@ struct BatchState {
                 return (field, { _ in nil })
             }
         }
+        countryField = fields.first(where: { $0.field == .country })?.get
         tombstones = try ErasureTombstones.load(db, source: source.name)
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
@@ -157,11 +159,11 @@ struct BatchState {
 
     // MARK: checks
 
-    func evaluate(row: SourceRow, key: String?) -> RowVerdict {
+    func evaluate(row: SourceRow, key: String?, memo: inout RowStandardised) -> RowVerdict {
         var verdict = RowVerdict()
         let sample = key ?? "line \(row.line)"
         for check in checks {
-            guard let message = evaluate(check, row: row) else { continue }
+            guard let message = evaluate(check, row: row, memo: &memo) else { continue }
             check.fail(sample: sample)
             verdict.checks.append(check.config.name)
             verdict.reasons.append("\(check.config.name) (\(check.config.severity.rawValue)): \(message)")
@@ -171,7 +173,7 @@ struct BatchState {
     }
 
     /// Evaluates one row check; returns a failure message or nil. Nulls are judged only by not_null.
-    private func evaluate(_ check: CheckRun, row: SourceRow) -> String? {
+    private func evaluate(_ check: CheckRun, row: SourceRow, memo: inout RowStandardised) -> String? {
         let column = check.config.column ?? ""
         let value = check.column.value(in: row)
         switch check.config.kind {
@@ -187,19 +189,24 @@ struct BatchState {
         check.evaluated += 1
         switch check.config.kind {
         case .unique:
-            if let first = check.seen[value] { return "\(column) '\(value)' repeats line \(first)" }
-            check.seen[value] = row.line
+            if let first = check.seen.firstLine(of: value, at: row.line) { return "\(column) '\(value)' repeats line \(first)" }
             return nil
         case .pattern(let format):
             switch format {
             case .email:
-                if case .failure(let e)? = standardiser.email(value) { return "\(column): \(e)" }
+                if case .failure(let e)? = memo.value(.email, value, { standardiser.email(value) }) { return "\(column): \(e)" }
             case .phone:
-                if case .failure(let e)? = standardiser.phone(value, region: rowCountry(row)) { return "\(column): \(e)" }
+                let country = rowCountry(row, memo: &memo)
+                if case .failure(let e)? = memo.value(.phone, value, context: country, { standardiser.phone(value, region: country) }) {
+                    return "\(column): \(e)"
+                }
             case .postcode:
-                if case .failure(let e)? = standardiser.postcode(value, country: rowCountry(row)) { return "\(column): \(e)" }
+                let country = rowCountry(row, memo: &memo)
+                if case .failure(let e)? = memo.value(.postcode, value, context: country, { standardiser.postcode(value, country: country) }) {
+                    return "\(column): \(e)"
+                }
             case .date:
-                if case .failure(let e)? = standardiser.date(value) { return "\(column): \(e)" }
+                if case .failure(let e)? = memo.value(.date, value, { standardiser.date(value) }) { return "\(column): \(e)" }
             case .regex(let pattern):
                 if check.regex?.matches(value) != true {
                     return "\(column) '\(value)' does not match /\(pattern)/"
@@ -258,9 +265,9 @@ struct BatchState {
 
     // MARK: staging and quarantine
 
-    func rowCountry(_ row: SourceRow) -> String? {
-        guard let get = fields.first(where: { $0.field == .country })?.get, let raw = get(row) else { return nil }
-        if case .success(let code)? = standardiser.country(raw) { return code }
+    func rowCountry(_ row: SourceRow, memo: inout RowStandardised) -> String? {
+        guard let get = countryField, let raw = get(row) else { return nil }
+        if case .success(let code)? = memo.value(.country, raw, { standardiser.country(raw) }) { return code }
         return nil
     }
 
@@ -278,7 +285,8 @@ struct BatchState {
                                           reasons: ["malformed: \(problem)"], errorFailure: false))
             return
         }
-        let verdict = evaluate(row: row, key: key)
+        var memo = RowStandardised()
+        let verdict = evaluate(row: row, key: key, memo: &memo)
         guard !verdict.hasError, let key else {
             var reasons = verdict.reasons, checks = verdict.checks
             if key == nil && !checks.contains(where: { $0.hasPrefix("not_null_\(source.key)") }) {
@@ -290,11 +298,11 @@ struct BatchState {
             return
         }
         for c in selfReferencing { c.targetKeys.insert(key) }
-        chunk.appendStaged(line: row.line, key: key, raw: row.rawText, values: stagedValues(row, flags: verdict.reasons))
+        chunk.appendStaged(line: row.line, key: key, raw: row.rawText, values: stagedValues(row, flags: verdict.reasons, memo: &memo))
     }
 
     /// The standardised values of a staged row, in the upsert's parameter order after (source, key, …, line).
-    private func stagedValues(_ row: SourceRow, flags warnReasons: [String]) -> [BindValue] {
+    private func stagedValues(_ row: SourceRow, flags warnReasons: [String], memo: inout RowStandardised) -> [BindValue] {
         var flags = warnReasons
         var values = FieldValues()
         for (field, get) in fields { values[field] = get(row) }
@@ -310,11 +318,13 @@ struct BatchState {
         }
         if source.entity == .person {
             func name(_ f: CanonicalField) -> String? { values[f].flatMap { s.name($0) } }
-            let country = std("country", values[.country]) { s.country($0) }
-            let email = std("email", values[.email]) { s.email($0) }
-            let phone = std("phone", values[.phone]) { s.phone($0, region: country) }
-            let dob = std("dob", values[.dob]) { s.date($0) }
-            let postcode = std("postcode", values[.postcode]) { s.postcode($0, country: country) }
+            let country = std("country", values[.country]) { raw in memo.value(.country, raw) { s.country(raw) } }
+            let email = std("email", values[.email]) { raw in memo.value(.email, raw) { s.email(raw) } }
+            let phone = std("phone", values[.phone]) { raw in memo.value(.phone, raw, context: country) { s.phone(raw, region: country) } }
+            let dob = std("dob", values[.dob]) { raw in memo.value(.date, raw) { s.date(raw) } }
+            let postcode = std("postcode", values[.postcode]) { raw in
+                memo.value(.postcode, raw, context: country) { s.postcode(raw, country: country) }
+            }
             return [
                 .text(name(.first_name)), .text(name(.last_name)), .text(name(.full_name)),
                 .text(values[.first_name]), .text(values[.last_name]), .text(values[.full_name]),

@@ -10,19 +10,14 @@ struct RegexPattern: Sendable {
 
     init?(_ pattern: String) {
         source = pattern
-        if let m = MiniRegex(pattern) {
-            mini = m
-            fallback = nil
-        } else if let re = try? NSRegularExpression(pattern: pattern) {
-            mini = nil
-            fallback = RegexBox(re: re)
-        } else {
-            return nil
-        }
+        guard let re = try? NSRegularExpression(pattern: pattern) else { return nil }
+        mini = MiniRegex(pattern)
+        fallback = RegexBox(re: re)
     }
 
     func matches(_ s: String) -> Bool {
-        if let mini { return mini.matches(s) }
+        // MiniRegex's classes are ASCII-only: "é" must still match [^0-9] or ".".
+        if let mini, s.utf8.allSatisfy({ $0 < 0x80 }) { return mini.matches(s) }
         guard let re = fallback?.re else { return false }
         let ns = s as NSString
         return re.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)) != nil
@@ -61,6 +56,9 @@ struct MiniRegex: Sendable {
     let alternatives: [[Item]]
     let anchoredStart: Bool
     let anchoredEnd: Bool
+    /// The same pattern as a position automaton when it has at most 64 positions (every pattern of
+    /// postcodes.csv does): one pass over the bytes, no backtracking, no closures.
+    private let automaton: PositionAutomaton?
 
     init?(_ pattern: String) {
         var p = Array(pattern.utf8)[...]
@@ -77,6 +75,7 @@ struct MiniRegex: Sendable {
         var parser = Parser(p: p)
         guard let alts = parser.parseAlternatives(), parser.p.isEmpty else { return nil }
         alternatives = alts
+        automaton = PositionAutomaton(alts, anchoredStart: anchoredStart, anchoredEnd: anchoredEnd)
     }
 
     private struct Parser {
@@ -203,6 +202,12 @@ struct MiniRegex: Sendable {
     }
 
     func matches(_ s: String) -> Bool {
+        guard let automaton else { return matchesByBacktracking(s) }
+        var s = s
+        return s.withUTF8 { automaton.matches($0) }
+    }
+
+    func matchesByBacktracking(_ s: String) -> Bool {
         var s = s
         return s.withUTF8 { buf in
             let n = buf.count
@@ -242,5 +247,101 @@ struct MiniRegex: Sendable {
             for alt in alts where matchSeq(alt, 0, pos, buf, k) { return true }
             return false
         }
+    }
+}
+
+/// Glushkov's position automaton of a `MiniRegex`, simulated with one bit per position: `{n,m}` is
+/// unrolled into copies, so each position is one byte set, and a state is the set of positions the
+/// last byte may have matched.
+struct PositionAutomaton: Sendable {
+    private var follow: [UInt64] = []
+    /// Per byte value, the positions whose set holds it (non-ASCII bytes match nothing, as in `MiniRegex`).
+    private var positionsMatching = [UInt64](repeating: 0, count: 256)
+    private var first: UInt64 = 0, last: UInt64 = 0, nullable = false
+    private let anchoredStart: Bool, anchoredEnd: Bool
+
+    private struct Fragment { var nullable: Bool, first: UInt64, last: UInt64 }
+    private struct TooLarge: Error {}
+
+    init?(_ alternatives: [[MiniRegex.Item]], anchoredStart: Bool, anchoredEnd: Bool) {
+        self.anchoredStart = anchoredStart
+        self.anchoredEnd = anchoredEnd
+        guard let whole = try? alternation(alternatives) else { return nil }
+        first = whole.first; last = whole.last; nullable = whole.nullable
+    }
+
+    private mutating func alternation(_ alternatives: [[MiniRegex.Item]]) throws -> Fragment {
+        var f = Fragment(nullable: false, first: 0, last: 0)
+        for seq in alternatives {
+            let g = try sequence(seq)
+            f.nullable = f.nullable || g.nullable; f.first |= g.first; f.last |= g.last
+        }
+        return f
+    }
+
+    private mutating func sequence(_ items: [MiniRegex.Item]) throws -> Fragment {
+        var f = Fragment(nullable: true, first: 0, last: 0)
+        for item in items {
+            for _ in 0..<item.min { f = concat(f, try node(item.node)) }
+            if item.max == Int.max {
+                var g = try node(item.node)
+                for p in Self.bits(g.last) { follow[p] |= g.first }
+                g.nullable = true
+                f = concat(f, g)
+            } else {
+                guard item.max - item.min <= 64 else { throw TooLarge() }
+                for _ in item.min..<item.max {
+                    var g = try node(item.node)
+                    g.nullable = true
+                    f = concat(f, g)
+                }
+            }
+        }
+        return f
+    }
+
+    private mutating func node(_ node: MiniRegex.Node) throws -> Fragment {
+        switch node {
+        case .group(let alternatives):
+            return try alternation(alternatives)
+        case .set(let set):
+            guard follow.count < 64 else { throw TooLarge() }
+            let bit = UInt64(1) << UInt64(follow.count)
+            follow.append(0)
+            for b in 0..<128 where set.contains(UInt8(b)) { positionsMatching[b] |= bit }
+            return Fragment(nullable: false, first: bit, last: bit)
+        }
+    }
+
+    private mutating func concat(_ a: Fragment, _ b: Fragment) -> Fragment {
+        for p in Self.bits(a.last) { follow[p] |= b.first }
+        return Fragment(nullable: a.nullable && b.nullable,
+                        first: a.first | (a.nullable ? b.first : 0),
+                        last: b.last | (b.nullable ? a.last : 0))
+    }
+
+    private static func bits(_ mask: UInt64) -> [Int] {
+        var out: [Int] = [], m = mask
+        while m != 0 { out.append(m.trailingZeroBitCount); m &= m - 1 }
+        return out
+    }
+
+    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Unanchored at the end, any match will do: an empty one too.
+        if !anchoredEnd && nullable { return true }
+        var state: UInt64 = 0
+        for (i, byte) in bytes.enumerated() {
+            var reach: UInt64 = anchoredStart && i > 0 ? 0 : first
+            var s = state
+            while s != 0 {
+                reach |= follow[s.trailingZeroBitCount]
+                s &= s - 1
+            }
+            state = reach & positionsMatching[Int(byte)]
+            if !anchoredEnd && state & last != 0 { return true }
+            if state == 0 && anchoredStart { return false }
+        }
+        guard anchoredEnd else { return false }
+        return state & last != 0 || (nullable && (!anchoredStart || bytes.isEmpty))
     }
 }
