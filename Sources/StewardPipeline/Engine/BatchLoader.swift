@@ -202,9 +202,10 @@ final class RowReader: @unchecked Sendable {
     func run() {
         defer { done.signal() }
         var chunk = PreparedChunk()
+        var scratch = RowScratch()
         do {
             while let row = try stream.next() {
-                state.prepare(row, into: &chunk)
+                state.prepare(row, into: &chunk, scratch: &scratch)
                 if chunk.rows.count == PreparedChunk.rowsPerChunk {
                     guard queue.put(chunk) else { return }
                     chunk = PreparedChunk()

@@ -274,7 +274,7 @@ struct BatchState {
     // MARK: preparing rows (reader thread: checks and standardisation, no database)
 
     /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
-    func prepare(_ row: SourceRow, into chunk: inout PreparedChunk) {
+    func prepare(_ row: SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
         let key = keyColumn.value(in: row)
         if !tombstones.isEmpty && tombstones.erased(key: key, raw: row.rawText) {
             chunk.rows.append(.erased(line: row.line))
@@ -285,8 +285,8 @@ struct BatchState {
                                           reasons: ["malformed: \(problem)"], errorFailure: false))
             return
         }
-        var memo = RowStandardised()
-        let verdict = evaluate(row: row, key: key, memo: &memo)
+        scratch.memo.reset()
+        let verdict = evaluate(row: row, key: key, memo: &scratch.memo)
         guard !verdict.hasError, let key else {
             var reasons = verdict.reasons, checks = verdict.checks
             if key == nil && !checks.contains(where: { $0.hasPrefix("not_null_\(source.key)") }) {
@@ -298,14 +298,19 @@ struct BatchState {
             return
         }
         for c in selfReferencing { c.targetKeys.insert(key) }
-        chunk.appendStaged(line: row.line, key: key, raw: row.rawText, values: stagedValues(row, flags: verdict.reasons, memo: &memo))
+        let rawSlot = chunk.append(text: row.rawText)
+        appendStagedValues(row, flags: verdict.reasons, scratch: &scratch, to: &chunk)
+        chunk.finishStaged(line: row.line, key: key, raw: rawSlot)
     }
 
-    /// The standardised values of a staged row, in the upsert's parameter order after (source, key, …, line).
-    private func stagedValues(_ row: SourceRow, flags warnReasons: [String], memo: inout RowStandardised) -> [BindValue] {
+    /// Appends the standardised values of a staged row to the chunk, in the upsert's parameter order
+    /// after (source, key, …, line).
+    private func appendStagedValues(_ row: SourceRow, flags warnReasons: [String], scratch: inout RowScratch,
+                                    to chunk: inout PreparedChunk) {
         var flags = warnReasons
-        var values = FieldValues()
-        for (field, get) in fields { values[field] = get(row) }
+        scratch.values.reset()
+        for (field, get) in fields { scratch.values[field] = get(row) }
+        let values = scratch.values
         let hash = FNV.hash(row.rawText)
         let s = standardiser
         func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
@@ -318,22 +323,23 @@ struct BatchState {
         }
         if source.entity == .person {
             func name(_ f: CanonicalField) -> String? { values[f].flatMap { s.name($0) } }
-            let country = std("country", values[.country]) { raw in memo.value(.country, raw) { s.country(raw) } }
-            let email = std("email", values[.email]) { raw in memo.value(.email, raw) { s.email(raw) } }
-            let phone = std("phone", values[.phone]) { raw in memo.value(.phone, raw, context: country) { s.phone(raw, region: country) } }
-            let dob = std("dob", values[.dob]) { raw in memo.value(.date, raw) { s.date(raw) } }
-            let postcode = std("postcode", values[.postcode]) { raw in
-                memo.value(.postcode, raw, context: country) { s.postcode(raw, country: country) }
+            let country = std("country", values[.country]) { raw in scratch.memo.value(.country, raw) { s.country(raw) } }
+            let email = std("email", values[.email]) { raw in scratch.memo.value(.email, raw) { s.email(raw) } }
+            let phone = std("phone", values[.phone]) { raw in
+                scratch.memo.value(.phone, raw, context: country) { s.phone(raw, region: country) }
             }
-            return [
-                .text(name(.first_name)), .text(name(.last_name)), .text(name(.full_name)),
-                .text(values[.first_name]), .text(values[.last_name]), .text(values[.full_name]),
-                .text(email), .text(phone), .text(dob),
-                .text(values[.street].flatMap { s.text($0) }), .text(values[.city].flatMap { s.name($0) }),
-                .text(postcode), .text(values[.region].flatMap { s.text($0) }), .text(country),
-                .text(values[.national_id].flatMap { s.text($0) }), .text(flags.isEmpty ? nil : encodeStrings(flags)),
-                .text(hash),
-            ]
+            let dob = std("dob", values[.dob]) { raw in scratch.memo.value(.date, raw) { s.date(raw) } }
+            let postcode = std("postcode", values[.postcode]) { raw in
+                scratch.memo.value(.postcode, raw, context: country) { s.postcode(raw, country: country) }
+            }
+            chunk.append(text: name(.first_name)); chunk.append(text: name(.last_name)); chunk.append(text: name(.full_name))
+            chunk.append(text: values[.first_name]); chunk.append(text: values[.last_name]); chunk.append(text: values[.full_name])
+            chunk.append(text: email); chunk.append(text: phone); chunk.append(text: dob)
+            chunk.append(text: values[.street].flatMap { s.text($0) }); chunk.append(text: values[.city].flatMap { s.name($0) })
+            chunk.append(text: postcode); chunk.append(text: values[.region].flatMap { s.text($0) }); chunk.append(text: country)
+            chunk.append(text: values[.national_id].flatMap { s.text($0) })
+            chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(text: hash)
+            return
         }
         var refKind: String?, ref: String?
         if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
@@ -354,8 +360,9 @@ struct BatchState {
             if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
             else { flags.append("amount: '\(raw)' is not a number") }
         }
-        return [.text(refKind), .text(ref), .text(occurred), .real(amount), .text(values[.type].flatMap { s.text($0) }),
-                .text(flags.isEmpty ? nil : encodeStrings(flags)), .text(hash)]
+        chunk.append(text: refKind); chunk.append(text: ref); chunk.append(text: occurred); chunk.append(real: amount)
+        chunk.append(text: values[.type].flatMap { s.text($0) })
+        chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(text: hash)
     }
 
     // MARK: writing rows (database thread)
@@ -423,11 +430,6 @@ struct BatchState {
     }
 }
 
-enum BindValue {
-    case text(String?)
-    case real(Double?)
-}
-
 /// A row in a chunk, ready for the database. A staged row's raw text and values are slots of the chunk.
 enum PreparedRow {
     case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
@@ -464,25 +466,22 @@ struct PreparedChunk {
         slots.reserveCapacity(Self.rowsPerChunk * 20)
     }
 
-    mutating func appendStaged(line: Int, key: String, raw: String, values: [BindValue]) {
-        let rawSlot = slots.count
-        append(text: raw)
-        let first = slots.count
-        for value in values {
-            switch value {
-            case .text(let t): append(text: t)
-            case .real(let d): slots.append(d.map(ValueSlot.real) ?? .null)
-            }
-        }
-        rows.append(.stage(line: line, key: key, raw: rawSlot, values: first..<slots.count))
+    /// A staged row: its raw text at slot `raw`, its values in the slots appended after it.
+    mutating func finishStaged(line: Int, key: String, raw: Int) {
+        rows.append(.stage(line: line, key: key, raw: raw, values: raw + 1..<slots.count))
     }
 
-    private mutating func append(text: String?) {
-        guard var text else { slots.append(.null); return }
+    /// Appends a value's slot and returns its index.
+    @discardableResult
+    mutating func append(text: String?) -> Int {
+        guard var text else { slots.append(.null); return slots.count - 1 }
         let start = bytes.count
         text.withUTF8 { bytes.append(contentsOf: $0) }
         slots.append(.text(start: start, count: bytes.count - start))
+        return slots.count - 1
     }
+
+    mutating func append(real: Double?) { slots.append(real.map(ValueSlot.real) ?? .null) }
 }
 
 /// Canonical fields of staged records (CONTRACTS.md), as slots: the hot path avoids a dictionary per row.
@@ -498,8 +497,15 @@ enum CanonicalField: Int, CaseIterable {
     }
 }
 
+/// What the reader thread reuses from row to row instead of allocating it per row.
+struct RowScratch {
+    var memo = RowStandardised()
+    var values = FieldValues()
+}
+
 struct FieldValues {
     private var slots = [String?](repeating: nil, count: CanonicalField.allCases.count)
+    mutating func reset() { for i in slots.indices { slots[i] = nil } }
     subscript(_ field: CanonicalField) -> String? {
         get { slots[field.rawValue] }
         set { slots[field.rawValue] = newValue }

@@ -4,7 +4,8 @@ struct RowStandardised {
     enum Kind { case email, phone, date, postcode, country }
     private var entries: [(kind: Kind, input: String, context: String?, result: Result<String, StandardiseError>?)] = []
 
-    init() { entries.reserveCapacity(6) }
+    /// Forgets the previous row's values, keeping the storage for the next row.
+    mutating func reset() { entries.removeAll(keepingCapacity: true) }
 
     mutating func value(_ kind: Kind, _ input: String, context: String? = nil,
                         _ compute: () -> Result<String, StandardiseError>?) -> Result<String, StandardiseError>? {
