@@ -4,35 +4,41 @@
 struct FirstSeen {
     private var keys: [String] = []
     private var lines: [Int] = []
-    private var hashes: [UInt64] = []
-    /// Index into `keys` + 1; 0 is an empty slot. The capacity is a power of two, at most half full.
-    private var slots = [Int32](repeating: 0, count: 1024)
+    /// Per slot: the high 32 bits of the value's hash, then its index into `keys` + 1 (0: empty), so a
+    /// probe compares hashes without a second memory access. A power of two, at most half full.
+    private var slots = [UInt64](repeating: 0, count: 1024)
 
     var count: Int { keys.count }
 
     /// The line `value` was first seen on, or nil after remembering `line` as its first.
     mutating func firstLine(of value: String, at line: Int) -> Int? {
         let hash = Self.hash(value)
+        let tag = hash & 0xFFFF_FFFF_0000_0000
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i] != 0 {
-            let entry = Int(slots[i]) - 1
-            if hashes[entry] == hash && keys[entry] == value { return lines[entry] }
+            let slot = slots[i]
+            if slot & 0xFFFF_FFFF_0000_0000 == tag {
+                let entry = Int(slot & 0xFFFF_FFFF) - 1
+                if keys[entry] == value { return lines[entry] }
+            }
             i = (i + 1) & mask
         }
-        keys.append(value); lines.append(line); hashes.append(hash)
-        slots[i] = Int32(keys.count)
+        keys.append(value); lines.append(line)
+        slots[i] = tag | UInt64(keys.count)
         if keys.count * 2 > slots.count { grow() }
         return nil
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
         let mask = slots.count - 1
-        for (entry, hash) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: hash) & mask
+        for slot in old where slot != 0 {
+            // The slot's position needs the hash's low bits: recompute them from the key.
+            var i = Int(truncatingIfNeeded: Self.hash(keys[Int(slot & 0xFFFF_FFFF) - 1])) & mask
             while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = Int32(entry + 1)
+            slots[i] = slot
         }
     }
 
