@@ -36,6 +36,16 @@ struct ConsoleViewTests {
         #expect(!F.screen(state).lines[26].contains("anomaly"))
     }
 
+    @Test func aNarrowFooterDropsOtherHintsBeforeQuit() {
+        let hints = ["help", "search", "open 360", "back", "sub-tab", "reveal", "review", "cmd", "run", "quit", "copy id"]
+            .map { KeyHint(key: "k", text: $0) }
+        let shown = ConsoleApp.fittingHints(hints, width: 60).map(\.text)
+        #expect(shown.contains("quit"))
+        #expect(shown.first == "help" && !shown.contains("copy id"))
+        #expect(shown.reduce(0) { $0 + 1 + $1.count + 3 } <= 60)
+        #expect(ConsoleApp.fittingHints(hints, width: 200).map(\.text) == hints.map(\.text))
+    }
+
     @Test func sourcesPaneAt80x24DropsLowPriorityColumns() {
         let lines = F.screen(F.state(width: 80, height: 24)).lines
         #expect(lines.count == 24)

@@ -61,6 +61,7 @@ struct CustomersConsoleTests {
         #expect(s.mode == .normal && s.customers.trimmedQuery == "jo")
         let footer = F.screen(s).lines[23]
         #expect(footer.contains("/ search") && footer.contains("v reveal") && footer.contains("R review"))
+        #expect(footer.contains("q quit"), "the way out fits at 80 columns, whatever else is dropped")
         #expect(!footer.contains("a accept"))  // only in the review queue
         s = F.send(s, [.key(.char("?"))])
         let help = ConsoleApp.helpLines(s).map { $0.map(\.text).joined() }

@@ -179,11 +179,21 @@ extension ConsoleApp {
             return
         }
         var x = area.x + 1
-        for hint in footerHints(state) {
-            let w = hint.key.displayWidth + hint.text.displayWidth + 3
-            guard x + w <= area.maxX else { break }
+        for hint in fittingHints(footerHints(state), width: area.width - 1) {
             x += buffer.write(hint.key, x: x, y: area.y, style: theme.footerKey)
             x += buffer.write(" \(hint.text)  ", x: x, y: area.y, style: theme.footer)
+        }
+    }
+
+    /// The hints that fit in `width`, in order; the way out (`quit`) is never the one dropped.
+    static func fittingHints(_ hints: [KeyHint], width: Int) -> [KeyHint] {
+        func cost(_ h: KeyHint) -> Int { h.key.displayWidth + h.text.displayWidth + 3 }
+        var budget = width - (hints.first { $0.text == "quit" }.map(cost) ?? 0)
+        return hints.filter { hint in
+            if hint.text == "quit" { return budget >= 0 }
+            guard cost(hint) <= budget else { return false }
+            budget -= cost(hint)
+            return true
         }
     }
 
