@@ -169,6 +169,18 @@ func checksProject() -> TempProject {
         #expect(size == 16384)
     }
 
+    @Test func batchesLoadedWithoutPerRowKeyChecksLeaveNoDanglingReference() throws {
+        let p = checksProject()
+        try p.run()
+        let text = try String(contentsOf: p.dir.appendingPathComponent("people.csv"), encoding: .utf8)
+        p.write("people.csv", text.replacingOccurrences(of: "1,Ann,Lee,", with: "1,Ann,Lea,"))
+        try p.run()
+        let dangling = try p.catalog().pool.writeWithoutTransaction { db in
+            try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count
+        }
+        #expect(dangling == 0)
+    }
+
     @Test func correctedRecordLeavesQuarantineAndHistoryIsKept() throws {
         let p = checksProject()
         try p.run()
