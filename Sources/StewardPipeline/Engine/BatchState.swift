@@ -298,9 +298,10 @@ struct BatchState {
             return
         }
         for c in selfReferencing { c.targetKeys.insert(key) }
+        let keySlot = chunk.append(text: key)
         let rawSlot = chunk.append(text: row.rawText)
         appendStagedValues(row, flags: verdict.reasons, scratch: &scratch, to: &chunk)
-        chunk.finishStaged(line: row.line, key: key, raw: rawSlot)
+        chunk.finishStaged(line: row.line, key: key, keySlot: keySlot, raw: rawSlot)
     }
 
     /// Appends the standardised values of a staged row to the chunk, in the upsert's parameter order
@@ -367,9 +368,14 @@ struct BatchState {
 
     // MARK: writing rows (database thread)
 
-    /// Writes a chunk's rows. Staged values are bound in place from the chunk's byte buffer, which
-    /// outlives each statement step (SQLite reads them during the step only; every row rebinds all).
+    /// Writes a chunk's rows. Staged keys and values are bound in place from the chunk's byte buffer,
+    /// which outlives each statement step (SQLite reads them during the step only; every row rebinds
+    /// them); bindings are cleared before the chunk is handed back.
     mutating func write(_ chunk: PreparedChunk) throws {
+        // Bound once per chunk (steps keep bindings): SQLite copies a transient string at every bind.
+        insertRaw.bind(2, source.name)
+        upsert.bind(1, source.name)
+        if source.entity != .person { upsert.bind(3, source.entity.rawValue) }
         try chunk.bytes.withUnsafeBufferPointer { bytes in
             let base = bytes.baseAddress
             for prepared in chunk.rows { try write(prepared, chunk: chunk, base: base) }
@@ -381,10 +387,11 @@ struct BatchState {
     private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         if case .erased = prepared { return }
         let r = insertRaw
-        r.bind(1, nextRawId); r.bind(2, source.name); r.bind(3, batchId); r.bind(4, prepared.key); r.bind(5, prepared.line)
+        r.bind(1, nextRawId); r.bind(3, batchId); r.bind(5, prepared.line)
         switch prepared {
-        case .quarantine(_, _, let raw, _, _, _): r.bind(6, raw)
-        case .stage(_, _, let raw, _): r.bind(6, chunk.slots[raw], base: base)
+        case .quarantine(_, let key, let raw, _, _, _): r.bind(4, key); r.bind(6, raw)
+        case .stage(_, _, let keySlot, let raw, _):
+            r.bind(4, chunk.slots[keySlot], base: base); r.bind(6, chunk.slots[raw], base: base)
         case .erased: return
         }
         try r.step(db)
@@ -403,14 +410,14 @@ struct BatchState {
             }
         case .erased:
             break
-        case .stage(let line, let key, _, let values):
+        case .stage(let line, let key, let keySlot, _, let values):
             let u = upsert
-            u.bind(1, source.name); u.bind(2, key)
+            u.bind(2, chunk.slots[keySlot], base: base)
             var index: Int32
             if source.entity == .person {
                 u.bind(3, batchId); u.bind(4, line); index = 5
             } else {
-                u.bind(3, source.entity.rawValue); u.bind(4, batchId); u.bind(5, line); index = 6
+                u.bind(4, batchId); u.bind(5, line); index = 6
             }
             for slot in values {
                 u.bind(index, chunk.slots[slot], base: base)
@@ -418,7 +425,7 @@ struct BatchState {
             }
             u.bind(index, batchId); u.bind(index + 1, runId); u.bind(index + 2, runId)
             try u.step(db)
-            if openQuarantineKeys.contains(key) {
+            if !openQuarantineKeys.isEmpty && openQuarantineKeys.contains(key) {
                 try db.execute(sql: """
                     UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
                     WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
@@ -433,14 +440,14 @@ struct BatchState {
 /// A row in a chunk, ready for the database. A staged row's raw text and values are slots of the chunk.
 enum PreparedRow {
     case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
-    case stage(line: Int, key: String, raw: Int, values: Range<Int>)
+    case stage(line: Int, key: String, keySlot: Int, raw: Int, values: Range<Int>)
     case erased(line: Int)
 
     var key: String? {
-        switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _): return k; case .erased: return nil }
+        switch self { case .quarantine(_, let k, _, _, _, _): return k; case .stage(_, let k, _, _, _): return k; case .erased: return nil }
     }
     var line: Int {
-        switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _): return l; case .erased(let l): return l }
+        switch self { case .quarantine(let l, _, _, _, _, _): return l; case .stage(let l, _, _, _, _): return l; case .erased(let l): return l }
     }
 }
 
@@ -466,9 +473,9 @@ struct PreparedChunk {
         slots.reserveCapacity(Self.rowsPerChunk * 20)
     }
 
-    /// A staged row: its raw text at slot `raw`, its values in the slots appended after it.
-    mutating func finishStaged(line: Int, key: String, raw: Int) {
-        rows.append(.stage(line: line, key: key, raw: raw, values: raw + 1..<slots.count))
+    /// A staged row: its key and raw text at slots `keySlot` and `raw`, its values in the slots after it.
+    mutating func finishStaged(line: Int, key: String, keySlot: Int, raw: Int) {
+        rows.append(.stage(line: line, key: key, keySlot: keySlot, raw: raw, values: raw + 1..<slots.count))
     }
 
     /// Appends a value's slot and returns its index.
