@@ -62,6 +62,14 @@ import Testing
         let project = TempProject("sha")
         let url = project.write("big.txt", String(repeating: "a", count: 1_000_000))
         #expect(try SHA256.file(url.path).digest == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        // Fed in pieces that straddle the 64-byte blocks: the same digest as one piece.
+        let message = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        for piece in [1, 7, 63, 64, 65] {
+            var streamed = SHA256()
+            var at = 0
+            while at < message.count { let end = min(at + piece, message.count); streamed.update(Array(message[at..<end])); at = end }
+            #expect(streamed.finalize() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "pieces of \(piece)")
+        }
     }
 
     @Test func rawRowsAreValidJSONWhateverTheyHold() throws {
