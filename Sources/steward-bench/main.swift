@@ -393,6 +393,62 @@ if mode == "identity" || mode == "all" {
     result["identity"] = try measureIdentity(customers: mode == "identity" ? option("--customers", 5_000) : option("--identity-customers", 5_000))
 }
 
+if mode == "matcher" {
+    guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("matcher needs --project DIR (a loaded demo)") }
+    result["matcher"] = try measureMatcher(project: URL(fileURLWithPath: args[i + 1]))
+}
+
+/// The matcher alone, in this process, on the staged person records of an already loaded project
+/// (`steward init --demo` + `steward run --load-only`): blocking, scoring and clustering timings,
+/// candidate pairs, blocking recall (true pairs among the candidates) and cluster F1 against
+/// truth.csv. Writes nothing; for iterating on matching without the catalog writes.
+func measureMatcher(project: URL) throws -> [String: Any] {
+    let config = try ConfigLoader.load(project.appendingPathComponent("steward.yml"))
+    let catalog = try Catalog.open(at: config.catalogURL)
+    let settings = try IdentityEngine.settings(config)
+    let nicknames = IdentityEngine.nicknames
+    let loadStart = Date()
+    let records = try catalog.pool.read { try PersonRecord.loadAll($0, nicknames: nicknames) }
+    let loadSeconds = Date().timeIntervalSince(loadStart)
+    let start = Date()
+    let r = Matcher(settings: settings, nicknames: nicknames).run(records)
+    let seconds = Date().timeIntervalSince(start)
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    var out: [String: Any] = [
+        "records": records.count, "candidate_pairs": r.candidatePairs, "clusters": r.clusterCount,
+        "pairs_per_record": Double(r.candidatePairs) / Double(max(records.count, 1)),
+        "pairs_per_rule": Dictionary(uniqueKeysWithValues: zip(settings.rules.map(\.description), r.pairsPerRule)),
+        "load_seconds": loadSeconds, "match_seconds": seconds, "stages": r.seconds,
+        "max_rss_mb": Double(usage.ru_maxrss) / 1024, "edges": r.edges.count,
+        "lambda": r.model.lambda, "candidate_lambda": r.model.candidateLambda,
+    ]
+    if let truthURL = config.truth {
+        let truth = try PairwiseScore.loadTruth(truthURL)
+        var clusters: [String: String] = [:]
+        for (k, rec) in records.enumerated() { clusters[rec.id] = String(r.labels[k]) }
+        let s = PairwiseScore.evaluate(clusters: clusters, truth: truth)
+        out["cluster_pairwise"] = ["precision": s.precision, "recall": s.recall, "f1": s.f1]
+        // Blocking recall: true pairs (same entity) that are candidate pairs.
+        var byEntity: [String: [Int32]] = [:]
+        for (k, rec) in records.enumerated() { if let e = truth[rec.id] { byEntity[e, default: []].append(Int32(k)) } }
+        let candidates = Set(CandidatePairs.generate(records, rules: settings.rules, junk: Set(r.junk.map(\.0)),
+                                                     maxBlockSize: settings.maxBlockSize).pairs)
+        var truePairs = 0, blocked = 0
+        for members in byEntity.values where members.count > 1 {
+            for x in 0..<members.count {
+                for y in (x + 1)..<members.count {
+                    truePairs += 1
+                    if candidates.contains(Clusterer.pairKey(members[x], members[y])) { blocked += 1 }
+                }
+            }
+        }
+        out["blocking_recall"] = truePairs == 0 ? 1 : Double(blocked) / Double(truePairs)
+        out["true_pairs"] = truePairs
+    }
+    return out
+}
+
 /// Identity resolution on the demo of N people: the load, then the matching pass (with golden
 /// records, SCD2 and the lookup index) as separate `steward` processes for wall time and peak RSS;
 /// cluster-level pairwise F1 against truth.csv; lookup latency over 1,000 mixed queries typed the
