@@ -445,6 +445,62 @@ func measureMatcher(project: URL) throws -> [String: Any] {
         }
         out["blocking_recall"] = truePairs == 0 ? 1 : Double(blocked) / Double(truePairs)
         out["true_pairs"] = truePairs
+        // Per rule: the true pairs only that rule blocks, and how many of those end in one customer.
+        let perRule = settings.rules.map { Set(CandidatePairs.generate(records, rules: [$0], junk: Set(r.junk.map(\.0)),
+                                                                    maxBlockSize: settings.maxBlockSize).pairs) }
+        var only = [Int](repeating: 0, count: perRule.count), onlyMatched = only
+        for members in byEntity.values where members.count > 1 {
+            for x in 0..<members.count {
+                for y in (x + 1)..<members.count {
+                    let key = Clusterer.pairKey(members[x], members[y])
+                    let hits = perRule.indices.filter { perRule[$0].contains(key) }
+                    if hits.count == 1 {
+                        only[hits[0]] += 1
+                        if r.labels[Int(members[x])] == r.labels[Int(members[y])] { onlyMatched[hits[0]] += 1 }
+                    }
+                }
+            }
+        }
+        if ProcessInfo.processInfo.environment["STEWARD_BENCH_DIAG"] != nil {
+            let comparator = Comparator(nicknames: nicknames, junk: Set(r.junk.map(\.0)))
+            let scorer = Scorer(model: r.model, comparator: comparator, frequencies: TermFrequencies(records))
+            func pattern(_ i: Int, _ j: Int) -> String {
+                let v = comparator.compare(records[i], records[j])
+                return v.levels.map { $0 < 0 ? "-" : String($0) }.joined() + (v.swappedNames ? "s" : "")
+            }
+            var falseEdges: [String: (Int, Double)] = [:]
+            for e in r.edges where r.labels[Int(e.a)] == r.labels[Int(e.b)] {
+                let ta = truth[records[Int(e.a)].id], tb = truth[records[Int(e.b)].id]
+                if ta != nil, ta != tb {
+                    let k = pattern(Int(e.a), Int(e.b))
+                    let old = falseEdges[k] ?? (0, 0)
+                    falseEdges[k] = (old.0 + 1, old.1 + e.probability)
+                }
+            }
+            print("false matched edges by pattern (first last email phone dob address nid):")
+            for (k, v) in falseEdges.sorted(by: { $0.value.0 > $1.value.0 }).prefix(25) {
+                print("  \(k) \(v.0) mean p \(String(format: "%.3f", v.1 / Double(v.0)))")
+            }
+            var missed: [String: (Int, Double)] = [:]
+            for members in byEntity.values where members.count > 1 {
+                for x in 0..<members.count {
+                    for y in (x + 1)..<members.count where r.labels[Int(members[x])] != r.labels[Int(members[y])] {
+                        let i = Int(members[x]), j = Int(members[y])
+                        let k = pattern(i, j) + (candidates.contains(Clusterer.pairKey(members[x], members[y])) ? "" : " (not blocked)")
+                        let p = scorer.score(records[i], records[j]).probability
+                        let old = missed[k] ?? (0, 0)
+                        missed[k] = (old.0 + 1, old.1 + p)
+                    }
+                }
+            }
+            print("missed true pairs by pattern:")
+            for (k, v) in missed.sorted(by: { $0.value.0 > $1.value.0 }).prefix(25) {
+                print("  \(k) \(v.0) mean p \(String(format: "%.3f", v.1 / Double(v.0)))")
+            }
+        }
+        out["true_pairs_only_this_rule"] = Dictionary(uniqueKeysWithValues: settings.rules.indices.map {
+            (settings.rules[$0].description, "\(only[$0]) (\(onlyMatched[$0]) in one customer)")
+        })
     }
     return out
 }
