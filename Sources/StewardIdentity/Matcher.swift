@@ -6,7 +6,10 @@ public struct MatchSettings: Sendable {
     public var reviewLow = 0.6
     public var reviewHigh = 0.9
     public var rules = BlockingRule.defaults
-    public var maxBlockSize = 500
+    /// Blocks up to this size yield all their pairs; bigger ones are compared in sorted
+    /// neighbourhoods of `blockWindow` records (see `CandidatePairs`).
+    public var maxBlockSize = CandidatePairs.defaultMaxBlockSize
+    public var blockWindow = CandidatePairs.defaultWindow
     /// Mean cross-pair probability two multi-record groups need to merge (chaining guard).
     public var groupAgreement = 0.3
     public var maxClusterSize = 40
@@ -54,7 +57,8 @@ public struct Matcher: Sendable {
         let junk = JunkDetector.detect(records, minRecords: settings.junkMinRecords)
         let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
         clock.lap("junk")
-        let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize)
+        let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
+                                                 window: settings.blockWindow)
         clock.lap("blocking")
         var vectors: [PackedVector] = []
         vectors.reserveCapacity(candidates.pairs.count)
@@ -134,7 +138,8 @@ extension Matcher {
         var sums = base.m.map { $0.map { _ in 0.0 } }
         var sessions = [Int](repeating: 0, count: Field.allCases.count)
         for rule in Self.trainingRules {
-            let pairs = CandidatePairs.generate(records, rules: [rule], junk: comparator.junk, maxBlockSize: settings.maxBlockSize).pairs
+            let pairs = CandidatePairs.generate(records, rules: [rule], junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
+                                                 window: settings.blockWindow).pairs
             guard pairs.count >= 50 else { continue }
             let masked = Set(rule.keys.map(\.field))
             let step = max(1, pairs.count / settings.maxTrainingPairs)

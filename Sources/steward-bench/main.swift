@@ -403,8 +403,13 @@ if mode == "matcher" {
 /// candidate pairs, blocking recall (true pairs among the candidates) and cluster F1 against
 /// truth.csv. Writes nothing; for iterating on matching without the catalog writes.
 func measureMatcher(project: URL) throws -> [String: Any] {
-    let config = try ConfigLoader.load(project.appendingPathComponent("steward.yml"))
+    var config = try ConfigLoader.load(project.appendingPathComponent("steward.yml"))
     let catalog = try Catalog.open(at: config.catalogURL)
+    // Settings to try without editing steward.yml: --set max_block_size=8 --set block_window=2 …
+    for (k, a) in args.enumerated() where a == "--set" && k + 1 < args.count {
+        let kv = args[k + 1].split(separator: "=", maxSplits: 1).map(String.init)
+        if kv.count == 2 { config.matching.extra[kv[0]] = kv[1] }
+    }
     let settings = try IdentityEngine.settings(config)
     let nicknames = IdentityEngine.nicknames
     let loadStart = Date()
@@ -422,6 +427,7 @@ func measureMatcher(project: URL) throws -> [String: Any] {
         "load_seconds": loadSeconds, "match_seconds": seconds, "stages": r.seconds,
         "max_rss_mb": Double(usage.ru_maxrss) / 1024, "edges": r.edges.count,
         "lambda": r.model.lambda, "candidate_lambda": r.model.candidateLambda,
+        "max_block_size": settings.maxBlockSize, "block_window": settings.blockWindow,
     ]
     if let truthURL = config.truth {
         let truth = try PairwiseScore.loadTruth(truthURL)
@@ -433,7 +439,7 @@ func measureMatcher(project: URL) throws -> [String: Any] {
         var byEntity: [String: [Int32]] = [:]
         for (k, rec) in records.enumerated() { if let e = truth[rec.id] { byEntity[e, default: []].append(Int32(k)) } }
         let candidates = Set(CandidatePairs.generate(records, rules: settings.rules, junk: Set(r.junk.map(\.0)),
-                                                     maxBlockSize: settings.maxBlockSize).pairs)
+                                                     maxBlockSize: settings.maxBlockSize, window: settings.blockWindow).pairs)
         var truePairs = 0, blocked = 0
         for members in byEntity.values where members.count > 1 {
             for x in 0..<members.count {
@@ -447,14 +453,29 @@ func measureMatcher(project: URL) throws -> [String: Any] {
         out["true_pairs"] = truePairs
         // Per rule: the true pairs only that rule blocks, and how many of those end in one customer.
         let perRule = settings.rules.map { Set(CandidatePairs.generate(records, rules: [$0], junk: Set(r.junk.map(\.0)),
-                                                                    maxBlockSize: settings.maxBlockSize).pairs) }
+                                                                    maxBlockSize: settings.maxBlockSize, window: settings.blockWindow).pairs) }
         var only = [Int](repeating: 0, count: perRule.count), onlyMatched = only
+        let diagOnly = ProcessInfo.processInfo.environment["STEWARD_BENCH_DIAG"] != nil
+        let diagComparator = Comparator(nicknames: nicknames, junk: Set(r.junk.map(\.0)))
+        var onlyName: [String: Int] = [:]
+        defer {
+            if diagOnly {
+                print("true pairs only the name rule blocks:")
+                for (k, n) in onlyName.sorted(by: { $0.value > $1.value }).prefix(30) { print("  \(k) \(n)") }
+            }
+        }
         for members in byEntity.values where members.count > 1 {
             for x in 0..<members.count {
                 for y in (x + 1)..<members.count {
                     let key = Clusterer.pairKey(members[x], members[y])
                     let hits = perRule.indices.filter { perRule[$0].contains(key) }
                     if hits.count == 1 {
+                        if diagOnly, settings.rules[hits[0]].keys == [.firstCanonical, .lastPhonetic] {
+                            let v = diagComparator.compare(records[Int(members[x])], records[Int(members[y])])
+                            let k = v.levels.map { $0 < 0 ? "-" : String($0) }.joined()
+                                + (r.labels[Int(members[x])] == r.labels[Int(members[y])] ? " matched" : "")
+                            onlyName[k, default: 0] += 1
+                        }
                         only[hits[0]] += 1
                         if r.labels[Int(members[x])] == r.labels[Int(members[y])] { onlyMatched[hits[0]] += 1 }
                     }
