@@ -60,14 +60,28 @@ public struct Matcher: Sendable {
         let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
                                                  window: settings.blockWindow)
         clock.lap("blocking")
-        var vectors: [PackedVector] = []
-        vectors.reserveCapacity(candidates.pairs.count)
-        var patterns: [PackedVector: Int] = [:]
-        for p in candidates.pairs {
-            let v = PackedVector(comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)]))
-            vectors.append(v)
-            patterns[v, default: 0] += 1
+        // Compared on every core, each in its own slice of the pairs (the result does not depend
+        // on how the slices fall: each pair's vector lands at its own index).
+        let pairs = candidates.pairs
+        var vectors = [PackedVector](repeating: PackedVector(bits: 0), count: pairs.count)
+        var slicePatterns = [[PackedVector: Int]](repeating: [:], count: Self.slices(pairs.count))
+        vectors.withUnsafeMutableBufferPointer { vectorBuffer in
+            slicePatterns.withUnsafeMutableBufferPointer { countBuffer in
+                let out = SlicedOutput(vectorBuffer), counts = SlicedOutput(countBuffer)
+                DispatchQueue.concurrentPerform(iterations: counts.count) { slice in
+                    var local: [PackedVector: Int] = [:]
+                    for k in Self.range(slice, of: counts.count, pairs.count) {
+                        let p = pairs[k]
+                        let v = PackedVector(comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)]))
+                        out[k] = v
+                        local[v, default: 0] += 1
+                    }
+                    counts[slice] = local
+                }
+            }
         }
+        var patterns: [PackedVector: Int] = [:]
+        for local in slicePatterns { patterns.merge(local, uniquingKeysWith: +) }
         clock.lap("compare")
         var model = FSModel.initial()
         model.estimateU(records, comparator: comparator, samples: settings.uSamples, seed: settings.seed)
@@ -101,12 +115,23 @@ public struct Matcher: Sendable {
         model.lambda = min(max(expectedMatches / allPairs, 1e-12), 0.5)
         clock.lap("estimate")
         let scorer = Scorer(model: model, comparator: comparator, frequencies: TermFrequencies(records))
-        var edges: [Clusterer.Edge] = []
-        for (k, p) in candidates.pairs.enumerated() {
-            let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
-            let prob = FSModel.probability(weight: scorer.weight(vectors[k].unpacked, records[i]))
-            if prob >= settings.reviewLow && !accepted.contains(p) { edges.append(.init(a: Int32(i), b: Int32(j), probability: prob)) }
+        // Scored on every core into per-pair probabilities, then collected in pair order.
+        var probabilities = [Double](repeating: 0, count: pairs.count)
+        let packed = vectors
+        probabilities.withUnsafeMutableBufferPointer { buffer in
+            let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for k in Self.range(slice, of: slices, pairs.count) {
+                    out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records[Int(pairs[k] >> 32)]))
+                }
+            }
         }
+        vectors = []
+        var edges: [Clusterer.Edge] = []
+        for (k, p) in pairs.enumerated() where probabilities[k] >= settings.reviewLow && !accepted.contains(p) {
+            edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: probabilities[k]))
+        }
+        probabilities = []
         for p in accepted.sorted() { edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: 1)) }
         clock.lap("score")
         let clusterer = Clusterer(threshold: settings.threshold, groupAgreement: settings.groupAgreement,
@@ -124,6 +149,16 @@ public struct Matcher: Sendable {
 }
 
 extension Matcher {
+    /// How many slices a loop over `count` items is cut into: one per core, one for small loops.
+    static func slices(_ count: Int) -> Int {
+        count < 20_000 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    }
+
+    /// The items of slice `slice` of `slices`.
+    static func range(_ slice: Int, of slices: Int, _ count: Int) -> Range<Int> {
+        (count * slice / slices)..<(count * (slice + 1) / slices)
+    }
+
     /// Splink's training: one EM session per training rule, over the pairs that rule blocks, with
     /// the fields the rule blocks on left out (their agreement is forced there, so says nothing).
     /// Households (same surname and address) never dominate a session that blocks on names or date
@@ -169,9 +204,28 @@ extension Matcher {
     }
 }
 
+/// One buffer written from several threads, each thread at its own indices only (the slices of
+/// `Matcher.range`), so no element is touched by two threads; the buffer outlives the writes.
+struct SlicedOutput<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>?
+    let count: Int
+
+    init(_ buffer: UnsafeMutableBufferPointer<T>) {
+        base = buffer.baseAddress
+        count = buffer.count
+    }
+
+    subscript(k: Int) -> T {
+        get { base![k] }
+        nonmutating set { base![k] = newValue }
+    }
+}
+
 /// A comparison vector in one word: 4 bits per field (level + 1), bit 63 = names swapped.
 struct PackedVector: Hashable, Sendable {
     var bits: UInt64
+
+    init(bits: UInt64) { self.bits = bits }
 
     init(_ v: ComparisonVector) {
         var b: UInt64 = 0
