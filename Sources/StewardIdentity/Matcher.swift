@@ -65,6 +65,7 @@ public struct Matcher: Sendable {
         let pairs = candidates.pairs
         var vectors = [PackedVector](repeating: PackedVector(bits: 0), count: pairs.count)
         var slicePatterns = [[PackedVector: Int]](repeating: [:], count: Self.slices(pairs.count))
+        RecordView.with(records) { records in
         vectors.withUnsafeMutableBufferPointer { vectorBuffer in
             slicePatterns.withUnsafeMutableBufferPointer { countBuffer in
                 let out = SlicedOutput(vectorBuffer), counts = SlicedOutput(countBuffer)
@@ -79,6 +80,7 @@ public struct Matcher: Sendable {
                     counts[slice] = local
                 }
             }
+        }
         }
         var patterns: [PackedVector: Int] = [:]
         for local in slicePatterns { patterns.merge(local, uniquingKeysWith: +) }
@@ -118,11 +120,13 @@ public struct Matcher: Sendable {
         // Scored on every core into per-pair probabilities, then collected in pair order.
         var probabilities = [Double](repeating: 0, count: pairs.count)
         let packed = vectors
-        probabilities.withUnsafeMutableBufferPointer { buffer in
-            let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                for k in Self.range(slice, of: slices, pairs.count) {
-                    out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records[Int(pairs[k] >> 32)]))
+        RecordView.with(records) { records in
+            probabilities.withUnsafeMutableBufferPointer { buffer in
+                let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
+                DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                    for k in Self.range(slice, of: slices, pairs.count) {
+                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records[Int(pairs[k] >> 32)]))
+                    }
                 }
             }
         }
@@ -179,14 +183,16 @@ extension Matcher {
             let masked = Set(rule.keys.map(\.field))
             let step = max(1, pairs.count / settings.maxTrainingPairs)
             var patterns: [PackedVector: Int] = [:]
-            var k = 0
-            while k < pairs.count {
-                let p = pairs[k]
-                var v = comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)])
-                for f in masked { v.levels[f.rawValue] = -1 }
-                if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
-                patterns[PackedVector(v), default: 0] += 1
-                k += step
+            RecordView.with(records) { records in
+                var k = 0
+                while k < pairs.count {
+                    let p = pairs[k]
+                    var v = comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)])
+                    for f in masked { v.levels[f.rawValue] = -1 }
+                    if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
+                    patterns[PackedVector(v), default: 0] += 1
+                    k += step
+                }
             }
             var em = base
             em.m = FSModel.initial().m
@@ -201,6 +207,21 @@ extension Matcher {
         return (Field.allCases.map { f in
             sessions[f.rawValue] == 0 ? base.m[f.rawValue] : sums[f.rawValue].map { $0 / Double(sessions[f.rawValue]) }
         }, namePairs)
+    }
+}
+
+/// The records read in place, from one thread or several: `view[i]` borrows the element (an array
+/// subscript copies it out, retaining each of its dozen arrays), which the hot loops cannot afford.
+/// Valid only inside `with`, while the array is alive and unchanged.
+struct RecordView: @unchecked Sendable {
+    let base: UnsafePointer<PersonRecord>?
+
+    subscript(i: Int) -> PersonRecord {
+        unsafeAddress { base! + i }
+    }
+
+    static func with<R>(_ records: [PersonRecord], _ body: (RecordView) throws -> R) rethrows -> R {
+        try records.withUnsafeBufferPointer { try body(RecordView(base: $0.baseAddress)) }
     }
 }
 
