@@ -114,6 +114,22 @@ import Testing
         #expect(windowed.pairs.count <= 2 * cap)
     }
 
+    /// Loaded records hold one copy of a repeated value (the memory of a million records).
+    @Test func repeatedValuesShareOneCopy() {
+        var a = Self.person("1", "Ann", "Lee", email: "ann@x.com", dob: "1970-01-02", postcode: "10001", city: "Boston")
+        var b = Self.person("2", "Ann", "Lee", email: "ann.lee@y.com", dob: "1970-01-02", postcode: "10001", city: "Boston")
+        func storage(_ v: [UInt8]) -> UnsafeRawPointer? { v.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+        #expect(storage(a.city) != storage(b.city))
+        var shared = PersonRecord.SharedValues()
+        shared.share(&a)
+        shared.share(&b)
+        for (x, y) in [(a.first, b.first), (a.last, b.last), (a.dob, b.dob), (a.city, b.city), (a.postcode, b.postcode),
+                       (a.firstPhonetic, b.firstPhonetic), (a.lastPhonetic, b.lastPhonetic), (a.firstCanonical, b.firstCanonical)] {
+            #expect(x == y && storage(x) == storage(y))
+        }
+        #expect(a.email == Array("ann@x.com".utf8) && b.email == Array("ann.lee@y.com".utf8))
+    }
+
     @Test func blockingRulesParseAndRejectUnknownKeys() throws {
         let r = try BlockingRule.parse(["email", "last_name & dob"])
         #expect(r.map(\.description) == ["email", "last_name & dob"])
