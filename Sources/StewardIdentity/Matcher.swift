@@ -155,7 +155,7 @@ public struct Matcher: Sendable {
 extension Matcher {
     /// How many slices a loop over `count` items is cut into: one per core, one for small loops.
     static func slices(_ count: Int) -> Int {
-        count < 20_000 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        count < 4_096 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
     }
 
     /// The items of slice `slice` of `slices`.

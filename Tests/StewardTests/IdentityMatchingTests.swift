@@ -114,6 +114,37 @@ import Testing
         #expect(windowed.pairs.count <= 2 * cap)
     }
 
+    /// Pairs are compared and scored on every core: the same records give the same model, edges and
+    /// customers on every run, and the same as a one-slice run would.
+    @Test func parallelMatchingIsDeterministic() {
+        // Namesakes in oversized blocks, each with a duplicate carrying a typo: thousands of pairs.
+        var records: [PersonRecord] = []
+        for i in 0..<1_500 {
+            let first = ["James", "Mary", "John"][i % 3], last = ["Smith", "Jones"][i % 2]
+            let email = "\(first.lowercased()).\(last.lowercased()).\(["pilot", "baker", "miller", "cook", "smith"][i % 5])\(i)@mail.com"
+            let dob = "\(1940 + i % 60)-\(String(format: "%02d", 1 + i / 60 % 12))-\(String(format: "%02d", 1 + i % 28))"
+            records.append(Self.person("a\(i)", first, last, email: email, dob: dob, postcode: "\(10_000 + i % 50)"))
+            if i % 2 == 0 {
+                records.append(Self.person("b\(i)", first, last, email: email, dob: dob, postcode: "\(10_000 + i % 50)", source: "t"))
+            }
+        }
+        var settings = MatchSettings()
+        settings.uSamples = 20_000
+        let matcher = Matcher(settings: settings, nicknames: Self.nick)
+        let first = matcher.run(records), second = matcher.run(records)
+        #expect(first.candidatePairs >= 4_096, "enough pairs for several slices")
+        #expect(Matcher.slices(first.candidatePairs) == min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        #expect(first.labels == second.labels)
+        #expect(first.edges.map { [$0.a, $0.b] } == second.edges.map { [$0.a, $0.b] })
+        #expect(first.edges.map(\.probability) == second.edges.map(\.probability))
+        // Slices cover every pair exactly once, in order.
+        for slices in 1...4 {
+            let ranges = (0..<slices).map { Matcher.range($0, of: slices, 10_001) }
+            #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == 10_001)
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        }
+    }
+
     /// Loaded records hold one copy of a repeated value (the memory of a million records).
     @Test func repeatedValuesShareOneCopy() {
         var a = Self.person("1", "Ann", "Lee", email: "ann@x.com", dob: "1970-01-02", postcode: "10001", city: "Boston")
