@@ -12,6 +12,8 @@ import Glibc
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
 ///   swift build -c release && .build/release/steward-bench [ingest|demo|identity|roadmap|kpi|all] [--rows N] [--customers N] [--tasks N]
+///   .build/release/steward-bench matcher --project DIR [--set max_block_size=8 …]   (a demo loaded with `steward run --load-only`;
+///   STEWARD_BENCH_DIAG=1 also prints the false merges and missed true pairs by comparison pattern)
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
 
 struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
