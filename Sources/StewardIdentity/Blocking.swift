@@ -38,6 +38,21 @@ public struct BlockingRule: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A 64-bit hash of the rule's key (FNV-1a, then a SplitMix finaliser), stable across runs;
+    /// nil when a key is missing.
+    func hash(_ r: PersonRecord) -> UInt64? {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for (i, k) in keys.enumerated() {
+            let v = k.value(r)
+            if v.isEmpty { return nil }
+            if i > 0 { h = (h ^ 0x1F) &* 0x100_0000_01B3 }
+            for c in v { h = (h ^ UInt64(c)) &* 0x100_0000_01B3 }
+        }
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 31)
+    }
+
     func value(_ r: PersonRecord) -> [UInt8]? {
         var out: [UInt8] = []
         for (i, k) in keys.enumerated() {
@@ -97,20 +112,32 @@ public enum BlockingKey: String, CaseIterable, Sendable {
 }
 
 /// Candidate pairs from blocking, as (i, j) with i < j packed into one UInt64, deduplicated.
+///
+/// A block of at most `maxBlockSize` records yields all its pairs. A bigger block (a common value:
+/// "james smith", a town's postcode) is compared in sorted neighbourhoods instead: its records are
+/// sorted by each field the rule does not block on (date of birth, email forwards and backwards,
+/// phone, last name, first name, national id), and each record is paired with the next `window - 1` records
+/// of every order. A block of s records then yields at most s × (window − 1) pairs per order instead
+/// of s²/2, so the candidate pairs grow linearly with the data (all-pairs blocks on common values
+/// grow with its square), while a true pair, which agrees on more than the block's key, still sits
+/// side by side in the order of a field it agrees on.
 public struct CandidatePairs: Sendable {
     public var pairs: [UInt64]
     /// Pairs each rule produced before deduplication.
     public var perRule: [Int]
-    /// Blocks skipped for being larger than the cap (their keys are too common to be evidence).
-    public var skippedBlocks: Int
+    /// Blocks larger than the cap, compared in sorted neighbourhoods rather than all pairs.
+    public var windowedBlocks: Int
+
+    public static let defaultMaxBlockSize = 16
+    public static let defaultWindow = 2
 
     public static func generate(_ records: [PersonRecord], rules: [BlockingRule], junk: Set<JunkValue>,
-                                maxBlockSize: Int = 500) -> CandidatePairs {
-        var seen = Set<UInt64>()
+                                maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow) -> CandidatePairs {
+        var all: [UInt64] = []
         var perRule: [Int] = []
-        var skipped = 0
+        var windowed = 0
+        let cap = max(2, maxBlockSize), window = max(2, window)
         for rule in rules {
-            var groups: [[UInt8]: [Int32]] = [:]
             let identifierField: Field? = rule.keys.count == 1 ? {
                 switch rule.keys[0] {
                 case .email: return .email
@@ -119,25 +146,91 @@ public struct CandidatePairs: Sendable {
                 default: return nil
                 }
             }() : nil
+            // Blocks as runs of equal key hashes (a 64-bit hash: a collision only adds pairs).
+            var keyed: [(hash: UInt64, index: Int32)] = []
+            keyed.reserveCapacity(records.count)
             for (i, r) in records.enumerated() {
-                guard let v = rule.value(r) else { continue }
-                if let f = identifierField, junk.contains(JunkValue(field: f, value: v)) { continue }
-                groups[v, default: []].append(Int32(i))
+                guard let h = rule.hash(r) else { continue }
+                if let f = identifierField, !junk.isEmpty, junk.contains(JunkValue(field: f, value: rule.keys[0].value(r))) { continue }
+                keyed.append((h, Int32(i)))
             }
-            var count = 0
-            for (_, members) in groups where members.count > 1 {
-                if members.count > maxBlockSize { skipped += 1; continue }
-                for x in 0..<members.count {
-                    for y in (x + 1)..<members.count {
-                        let a = UInt64(members[x]), b = UInt64(members[y])
-                        seen.insert(a < b ? a << 32 | b : b << 32 | a)
-                        count += 1
+            keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.index < $1.index }
+            let orders = NeighbourhoodOrder.allCases.filter { o in !rule.keys.contains { $0.field == o.field } }
+            let before = all.count
+            var start = 0
+            while start < keyed.count {
+                var end = start + 1
+                while end < keyed.count && keyed[end].hash == keyed[start].hash { end += 1 }
+                let size = end - start
+                if size > cap {
+                    windowed += 1
+                    let members = keyed[start..<end].map(\.index)
+                    for order in orders { order.neighbours(members, records, window: window, into: &all) }
+                } else if size > 1 {
+                    for x in start..<end {
+                        let a = UInt64(keyed[x].index)
+                        for y in (x + 1)..<end { all.append(a << 32 | UInt64(keyed[y].index)) }
                     }
                 }
+                start = end
             }
-            perRule.append(count)
+            perRule.append(all.count - before)
         }
-        return CandidatePairs(pairs: seen.sorted(), perRule: perRule, skippedBlocks: skipped)
+        all.sort()
+        var unique = 0
+        for k in all.indices where k == 0 || all[k] != all[k - 1] {
+            all[unique] = all[k]
+            unique += 1
+        }
+        all.removeLast(all.count - unique)
+        return CandidatePairs(pairs: all, perRule: perRule, windowedBlocks: windowed)
+    }
+}
+
+/// The orders an oversized block is sorted by for its sorted-neighbourhood pass.
+enum NeighbourhoodOrder: CaseIterable {
+    case dob, email, emailReversed, phone, lastName, firstName, nationalId
+
+    var field: Field {
+        switch self {
+        case .dob: return .dob
+        case .email, .emailReversed: return .email
+        case .phone: return .phone
+        case .lastName: return .lastName
+        case .firstName: return .firstName
+        case .nationalId: return .nationalId
+        }
+    }
+
+    func value(_ r: PersonRecord) -> [UInt8] {
+        switch self {
+        case .dob: return r.dob
+        case .email: return r.email
+        // Backwards, a typo near the start of an address still leaves it next to the right one.
+        case .emailReversed: return r.email.reversed()
+        case .phone: return r.phone
+        case .lastName: return r.last
+        case .firstName: return r.first
+        case .nationalId: return r.nationalId
+        }
+    }
+
+    /// Sorts the block's records holding this value (ties by record index, so the result is
+    /// deterministic) and appends each record's pairs with the next `window - 1`.
+    func neighbours(_ members: [Int32], _ records: [PersonRecord], window: Int, into out: inout [UInt64]) {
+        var keyed: [(value: [UInt8], index: Int32)] = []
+        keyed.reserveCapacity(members.count)
+        for i in members {
+            let v = value(records[Int(i)])
+            if !v.isEmpty { keyed.append((v, i)) }
+        }
+        guard keyed.count > 1 else { return }
+        keyed.sort { $0.value != $1.value ? $0.value.lexicographicallyPrecedes($1.value) : $0.index < $1.index }
+        for x in keyed.indices {
+            for y in (x + 1)..<min(x + window, keyed.count) {
+                out.append(Clusterer.pairKey(keyed[x].index, keyed[y].index))
+            }
+        }
     }
 }
 

@@ -64,6 +64,20 @@ public enum Compare {
         return n > m ? a[(i + 1)...] == b[i...] : a[i...] == b[(i + 1)...]
     }
 
+    /// True when the two values hold the same letters in the same order once everything else
+    /// (digits, dots, underscores, the @) is removed: "john.smith2@x" ~ "johnsmith13@x".
+    public static func sameLetters(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        func letter(_ c: UInt8) -> Bool { (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c >= 128 }
+        var i = 0, j = 0
+        while true {
+            while i < a.count && !letter(a[i]) { i += 1 }
+            while j < b.count && !letter(b[j]) { j += 1 }
+            if i == a.count || j == b.count { return i == a.count && j == b.count }
+            if a[i] != b[j] { return false }
+            i += 1; j += 1
+        }
+    }
+
     /// Damerau-Levenshtein distance (optimal string alignment: insert, delete, substitute, swap adjacent).
     ///
     /// ```swift

@@ -66,11 +66,12 @@ public struct Comparator: Sendable {
         v[Field.firstName.rawValue] = names.0
         v[Field.lastName.rawValue] = names.1
         v[Field.email.rawValue] = identifier(.email, a.email, b.email) { x, y in
-            // The same user at another provider counts only when the user part is distinctive (has
-            // digits): "deborah.rodriguez@" at two providers is often two Deborah Rodriguezes.
-            if let ax = x.firstIndex(of: 64), let bx = y.firstIndex(of: 64), ax >= 6, x[..<ax] == y[..<bx],
-               x[..<ax].contains(where: { $0 >= 48 && $0 <= 57 }) { return true }
-            return Compare.withinOneEdit(x, y)
+            // Near = a typo in a letter. Addresses that differ only in digits or punctuation are two
+            // accounts of namesakes: a provider numbers the next john.smith (john.smith2@,
+            // john.smith3@), others pick john_smith@ or johnsmith@, and the bigger the data the more
+            // namesakes hold such neighbouring addresses. For the same reason the same user part at
+            // another provider is no evidence ("john.smith2@" is the second John Smith at each).
+            Compare.withinOneEdit(x, y) && !Compare.sameLetters(x, y)
         }
         v[Field.phone.rawValue] = identifier(.phone, a.phone, b.phone) { x, y in
             (x.count >= 7 && y.count >= 7 && x.suffix(7) == y.suffix(7)) || Compare.withinOneEdit(x, y)

@@ -53,6 +53,7 @@ public struct IdentityEngine: Sendable {
         if let rules = config.matching.blocking { s.rules = try BlockingRule.parse(rules) }
         let extra = config.matching.extra
         if let v = extra["max_block_size"].flatMap(Double.init) { s.maxBlockSize = Int(v) }
+        if let v = extra["block_window"].flatMap(Double.init) { s.blockWindow = Int(v) }
         if let v = extra["max_cluster_size"].flatMap(Double.init) { s.maxClusterSize = Int(v) }
         if let v = extra["group_agreement"].flatMap(Double.init) { s.groupAgreement = v }
         if let v = extra["u_samples"].flatMap(Double.init) { s.uSamples = Int(v) }
@@ -176,7 +177,7 @@ public struct IdentityEngine: Sendable {
         let d = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(MAX(at), '') FROM identity_decision")!
         let rules = settings.rules.map(\.description).joined(separator: "|")
         return "\(row[0] as Int)/\(row[1] as Int)/\(row[2] as Int)/\(row[3] as Int);\(d[0] as Int)/\(d[1] as String);"
-            + "\(settings.threshold)/\(settings.reviewLow)/\(settings.maxBlockSize)/\(settings.groupAgreement)/\(settings.maxClusterSize)/\(settings.uSamples);"
+            + "\(settings.threshold)/\(settings.reviewLow)/\(settings.maxBlockSize)/\(settings.blockWindow)/\(settings.groupAgreement)/\(settings.maxClusterSize)/\(settings.uSamples);"
             + rules + ";" + config.survivorship.description
     }
 

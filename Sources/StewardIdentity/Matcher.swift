@@ -6,7 +6,10 @@ public struct MatchSettings: Sendable {
     public var reviewLow = 0.6
     public var reviewHigh = 0.9
     public var rules = BlockingRule.defaults
-    public var maxBlockSize = 500
+    /// Blocks up to this size yield all their pairs; bigger ones are compared in sorted
+    /// neighbourhoods of `blockWindow` records (see `CandidatePairs`).
+    public var maxBlockSize = CandidatePairs.defaultMaxBlockSize
+    public var blockWindow = CandidatePairs.defaultWindow
     /// Mean cross-pair probability two multi-record groups need to merge (chaining guard).
     public var groupAgreement = 0.3
     public var maxClusterSize = 40
@@ -54,16 +57,33 @@ public struct Matcher: Sendable {
         let junk = JunkDetector.detect(records, minRecords: settings.junkMinRecords)
         let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
         clock.lap("junk")
-        let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize)
+        let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
+                                                 window: settings.blockWindow)
         clock.lap("blocking")
-        var vectors: [PackedVector] = []
-        vectors.reserveCapacity(candidates.pairs.count)
-        var patterns: [PackedVector: Int] = [:]
-        for p in candidates.pairs {
-            let v = PackedVector(comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)]))
-            vectors.append(v)
-            patterns[v, default: 0] += 1
+        // Compared on every core, each in its own slice of the pairs (the result does not depend
+        // on how the slices fall: each pair's vector lands at its own index).
+        let pairs = candidates.pairs
+        var vectors = [PackedVector](repeating: PackedVector(bits: 0), count: pairs.count)
+        var slicePatterns = [[PackedVector: Int]](repeating: [:], count: Self.slices(pairs.count))
+        RecordView.with(records) { records in
+        vectors.withUnsafeMutableBufferPointer { vectorBuffer in
+            slicePatterns.withUnsafeMutableBufferPointer { countBuffer in
+                let out = SlicedOutput(vectorBuffer), counts = SlicedOutput(countBuffer)
+                DispatchQueue.concurrentPerform(iterations: counts.count) { slice in
+                    var local: [PackedVector: Int] = [:]
+                    for k in Self.range(slice, of: counts.count, pairs.count) {
+                        let p = pairs[k]
+                        let v = PackedVector(comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)]))
+                        out[k] = v
+                        local[v, default: 0] += 1
+                    }
+                    counts[slice] = local
+                }
+            }
         }
+        }
+        var patterns: [PackedVector: Int] = [:]
+        for local in slicePatterns { patterns.merge(local, uniquingKeysWith: +) }
         clock.lap("compare")
         var model = FSModel.initial()
         model.estimateU(records, comparator: comparator, samples: settings.uSamples, seed: settings.seed)
@@ -97,12 +117,25 @@ public struct Matcher: Sendable {
         model.lambda = min(max(expectedMatches / allPairs, 1e-12), 0.5)
         clock.lap("estimate")
         let scorer = Scorer(model: model, comparator: comparator, frequencies: TermFrequencies(records))
-        var edges: [Clusterer.Edge] = []
-        for (k, p) in candidates.pairs.enumerated() {
-            let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
-            let prob = FSModel.probability(weight: scorer.weight(vectors[k].unpacked, records[i]))
-            if prob >= settings.reviewLow && !accepted.contains(p) { edges.append(.init(a: Int32(i), b: Int32(j), probability: prob)) }
+        // Scored on every core into per-pair probabilities, then collected in pair order.
+        var probabilities = [Double](repeating: 0, count: pairs.count)
+        let packed = vectors
+        RecordView.with(records) { records in
+            probabilities.withUnsafeMutableBufferPointer { buffer in
+                let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
+                DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                    for k in Self.range(slice, of: slices, pairs.count) {
+                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records[Int(pairs[k] >> 32)]))
+                    }
+                }
+            }
         }
+        vectors = []
+        var edges: [Clusterer.Edge] = []
+        for (k, p) in pairs.enumerated() where probabilities[k] >= settings.reviewLow && !accepted.contains(p) {
+            edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: probabilities[k]))
+        }
+        probabilities = []
         for p in accepted.sorted() { edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: 1)) }
         clock.lap("score")
         let clusterer = Clusterer(threshold: settings.threshold, groupAgreement: settings.groupAgreement,
@@ -120,6 +153,16 @@ public struct Matcher: Sendable {
 }
 
 extension Matcher {
+    /// How many slices a loop over `count` items is cut into: one per core, one for small loops.
+    static func slices(_ count: Int) -> Int {
+        count < 4_096 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    }
+
+    /// The items of slice `slice` of `slices`.
+    static func range(_ slice: Int, of slices: Int, _ count: Int) -> Range<Int> {
+        (count * slice / slices)..<(count * (slice + 1) / slices)
+    }
+
     /// Splink's training: one EM session per training rule, over the pairs that rule blocks, with
     /// the fields the rule blocks on left out (their agreement is forced there, so says nothing).
     /// Households (same surname and address) never dominate a session that blocks on names or date
@@ -134,19 +177,22 @@ extension Matcher {
         var sums = base.m.map { $0.map { _ in 0.0 } }
         var sessions = [Int](repeating: 0, count: Field.allCases.count)
         for rule in Self.trainingRules {
-            let pairs = CandidatePairs.generate(records, rules: [rule], junk: comparator.junk, maxBlockSize: settings.maxBlockSize).pairs
+            let pairs = CandidatePairs.generate(records, rules: [rule], junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
+                                                 window: settings.blockWindow).pairs
             guard pairs.count >= 50 else { continue }
             let masked = Set(rule.keys.map(\.field))
             let step = max(1, pairs.count / settings.maxTrainingPairs)
             var patterns: [PackedVector: Int] = [:]
-            var k = 0
-            while k < pairs.count {
-                let p = pairs[k]
-                var v = comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)])
-                for f in masked { v.levels[f.rawValue] = -1 }
-                if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
-                patterns[PackedVector(v), default: 0] += 1
-                k += step
+            RecordView.with(records) { records in
+                var k = 0
+                while k < pairs.count {
+                    let p = pairs[k]
+                    var v = comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)])
+                    for f in masked { v.levels[f.rawValue] = -1 }
+                    if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
+                    patterns[PackedVector(v), default: 0] += 1
+                    k += step
+                }
             }
             var em = base
             em.m = FSModel.initial().m
@@ -164,9 +210,43 @@ extension Matcher {
     }
 }
 
+/// The records read in place, from one thread or several: `view[i]` borrows the element (an array
+/// subscript copies it out, retaining each of its dozen arrays), which the hot loops cannot afford.
+/// Valid only inside `with`, while the array is alive and unchanged.
+struct RecordView: @unchecked Sendable {
+    let base: UnsafePointer<PersonRecord>?
+
+    subscript(i: Int) -> PersonRecord {
+        unsafeAddress { base! + i }
+    }
+
+    static func with<R>(_ records: [PersonRecord], _ body: (RecordView) throws -> R) rethrows -> R {
+        try records.withUnsafeBufferPointer { try body(RecordView(base: $0.baseAddress)) }
+    }
+}
+
+/// One buffer written from several threads, each thread at its own indices only (the slices of
+/// `Matcher.range`), so no element is touched by two threads; the buffer outlives the writes.
+struct SlicedOutput<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>?
+    let count: Int
+
+    init(_ buffer: UnsafeMutableBufferPointer<T>) {
+        base = buffer.baseAddress
+        count = buffer.count
+    }
+
+    subscript(k: Int) -> T {
+        get { base![k] }
+        nonmutating set { base![k] = newValue }
+    }
+}
+
 /// A comparison vector in one word: 4 bits per field (level + 1), bit 63 = names swapped.
 struct PackedVector: Hashable, Sendable {
     var bits: UInt64
+
+    init(bits: UInt64) { self.bits = bits }
 
     init(_ v: ComparisonVector) {
         var b: UInt64 = 0

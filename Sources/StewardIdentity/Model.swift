@@ -63,12 +63,14 @@ public struct FSModel: Codable, Sendable {
         var counts = Field.allCases.map { [Double](repeating: 0, count: $0.levels.count) }
         let n = UInt64(records.count)
         let total = min(samples, records.count * (records.count - 1) / 2)
-        for _ in 0..<total {
-            let i = Int(rng.next() % n)
-            var j = Int(rng.next() % (n - 1))
-            if j >= i { j += 1 }
-            let v = comparator.compare(records[i], records[j])
-            for (f, l) in v.levels.enumerated() where l >= 0 { counts[f][Int(l)] += 1 }
+        RecordView.with(records) { records in
+            for _ in 0..<total {
+                let i = Int(rng.next() % n)
+                var j = Int(rng.next() % (n - 1))
+                if j >= i { j += 1 }
+                let v = comparator.compare(records[i], records[j])
+                for (f, l) in v.levels.enumerated() where l >= 0 { counts[f][Int(l)] += 1 }
+            }
         }
         for f in counts.indices {
             // Laplace smoothing: a level never seen among random pairs is rare, not impossible.

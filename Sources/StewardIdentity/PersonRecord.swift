@@ -73,19 +73,47 @@ public struct PersonRecord: Sendable {
         return (String(words.first!), String(words.last!))
     }
 
-    /// Every live staged person record, in (source, record_key) order.
+    /// Every live staged person record, in (source, record_key) order. Values many records hold
+    /// (names, their codes, birth dates, cities, postcodes) share one copy: at a million people
+    /// the records are most of the matching pass's memory.
     public static func loadAll(_ db: Database, nicknames: Nicknames) throws -> [PersonRecord] {
         var out: [PersonRecord] = []
+        var shared = SharedValues()
         let rows = try Row.fetchCursor(db, sql: """
             SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
             FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
             """)
         while let r = try rows.next() {
-            out.append(PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
-                                    email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
-                                    nationalId: r[11], nicknames: nicknames))
+            var record = PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
+                                      email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
+                                      nationalId: r[11], nicknames: nicknames)
+            shared.share(&record)
+            out.append(record)
         }
         return out
+    }
+
+    /// One copy of each repeated value: an equal array already seen replaces the record's own.
+    struct SharedValues {
+        private var seen: Set<[UInt8]> = []
+
+        mutating func share(_ r: inout PersonRecord) {
+            r.first = one(r.first)
+            r.last = one(r.last)
+            r.dob = one(r.dob)
+            r.city = one(r.city)
+            r.postcode = one(r.postcode)
+            r.firstPhonetic = one(r.firstPhonetic)
+            r.lastPhonetic = one(r.lastPhonetic)
+            r.firstCanonical = one(r.firstCanonical)
+        }
+
+        private mutating func one(_ v: [UInt8]) -> [UInt8] {
+            if v.isEmpty { return v }
+            if let index = seen.firstIndex(of: v) { return seen[index] }
+            seen.insert(v)
+            return v
+        }
     }
 
     public static func load(_ db: Database, source: String, key: String, nicknames: Nicknames) throws -> PersonRecord? {

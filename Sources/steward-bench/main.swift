@@ -12,6 +12,8 @@ import Glibc
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
 ///   swift build -c release && .build/release/steward-bench [ingest|demo|identity|roadmap|kpi|all] [--rows N] [--customers N] [--tasks N]
+///   .build/release/steward-bench matcher --project DIR [--set max_block_size=8 …]   (a demo loaded with `steward run --load-only`;
+///   STEWARD_BENCH_DIAG=1 also prints the false merges and missed true pairs by comparison pattern)
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
 
 struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
@@ -391,6 +393,139 @@ if mode == "roadmap" || mode == "all" {
 
 if mode == "identity" || mode == "all" {
     result["identity"] = try measureIdentity(customers: mode == "identity" ? option("--customers", 5_000) : option("--identity-customers", 5_000))
+}
+
+if mode == "matcher" {
+    guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("matcher needs --project DIR (a loaded demo)") }
+    result["matcher"] = try measureMatcher(project: URL(fileURLWithPath: args[i + 1]))
+}
+
+/// The matcher alone, in this process, on the staged person records of an already loaded project
+/// (`steward init --demo` + `steward run --load-only`): blocking, scoring and clustering timings,
+/// candidate pairs, blocking recall (true pairs among the candidates) and cluster F1 against
+/// truth.csv. Writes nothing; for iterating on matching without the catalog writes.
+func measureMatcher(project: URL) throws -> [String: Any] {
+    var config = try ConfigLoader.load(project.appendingPathComponent("steward.yml"))
+    let catalog = try Catalog.open(at: config.catalogURL)
+    // Settings to try without editing steward.yml: --set max_block_size=8 --set block_window=2 …
+    for (k, a) in args.enumerated() where a == "--set" && k + 1 < args.count {
+        let kv = args[k + 1].split(separator: "=", maxSplits: 1).map(String.init)
+        if kv.count == 2 { config.matching.extra[kv[0]] = kv[1] }
+    }
+    let settings = try IdentityEngine.settings(config)
+    let nicknames = IdentityEngine.nicknames
+    let loadStart = Date()
+    let records = try catalog.pool.read { try PersonRecord.loadAll($0, nicknames: nicknames) }
+    let loadSeconds = Date().timeIntervalSince(loadStart)
+    let start = Date()
+    let r = Matcher(settings: settings, nicknames: nicknames).run(records)
+    let seconds = Date().timeIntervalSince(start)
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    var out: [String: Any] = [
+        "records": records.count, "candidate_pairs": r.candidatePairs, "clusters": r.clusterCount,
+        "pairs_per_record": Double(r.candidatePairs) / Double(max(records.count, 1)),
+        "pairs_per_rule": Dictionary(uniqueKeysWithValues: zip(settings.rules.map(\.description), r.pairsPerRule)),
+        "load_seconds": loadSeconds, "match_seconds": seconds, "stages": r.seconds,
+        "max_rss_mb": Double(usage.ru_maxrss) / 1024, "edges": r.edges.count,
+        "lambda": r.model.lambda, "candidate_lambda": r.model.candidateLambda,
+        "max_block_size": settings.maxBlockSize, "block_window": settings.blockWindow,
+    ]
+    if let truthURL = config.truth {
+        let truth = try PairwiseScore.loadTruth(truthURL)
+        var clusters: [String: String] = [:]
+        for (k, rec) in records.enumerated() { clusters[rec.id] = String(r.labels[k]) }
+        let s = PairwiseScore.evaluate(clusters: clusters, truth: truth)
+        out["cluster_pairwise"] = ["precision": s.precision, "recall": s.recall, "f1": s.f1]
+        // Blocking recall: true pairs (same entity) that are candidate pairs.
+        var byEntity: [String: [Int32]] = [:]
+        for (k, rec) in records.enumerated() { if let e = truth[rec.id] { byEntity[e, default: []].append(Int32(k)) } }
+        let candidates = Set(CandidatePairs.generate(records, rules: settings.rules, junk: Set(r.junk.map(\.0)),
+                                                     maxBlockSize: settings.maxBlockSize, window: settings.blockWindow).pairs)
+        var truePairs = 0, blocked = 0
+        for members in byEntity.values where members.count > 1 {
+            for x in 0..<members.count {
+                for y in (x + 1)..<members.count {
+                    truePairs += 1
+                    if candidates.contains(Clusterer.pairKey(members[x], members[y])) { blocked += 1 }
+                }
+            }
+        }
+        out["blocking_recall"] = truePairs == 0 ? 1 : Double(blocked) / Double(truePairs)
+        out["true_pairs"] = truePairs
+        // Per rule: the true pairs only that rule blocks, and how many of those end in one customer.
+        let perRule = settings.rules.map { Set(CandidatePairs.generate(records, rules: [$0], junk: Set(r.junk.map(\.0)),
+                                                                    maxBlockSize: settings.maxBlockSize, window: settings.blockWindow).pairs) }
+        var only = [Int](repeating: 0, count: perRule.count), onlyMatched = only
+        let diagOnly = ProcessInfo.processInfo.environment["STEWARD_BENCH_DIAG"] != nil
+        let diagComparator = Comparator(nicknames: nicknames, junk: Set(r.junk.map(\.0)))
+        var onlyName: [String: Int] = [:]
+        defer {
+            if diagOnly {
+                print("true pairs only the name rule blocks:")
+                for (k, n) in onlyName.sorted(by: { $0.value > $1.value }).prefix(30) { print("  \(k) \(n)") }
+            }
+        }
+        for members in byEntity.values where members.count > 1 {
+            for x in 0..<members.count {
+                for y in (x + 1)..<members.count {
+                    let key = Clusterer.pairKey(members[x], members[y])
+                    let hits = perRule.indices.filter { perRule[$0].contains(key) }
+                    if hits.count == 1 {
+                        if diagOnly, settings.rules[hits[0]].keys == [.firstCanonical, .lastPhonetic] {
+                            let v = diagComparator.compare(records[Int(members[x])], records[Int(members[y])])
+                            let k = v.levels.map { $0 < 0 ? "-" : String($0) }.joined()
+                                + (r.labels[Int(members[x])] == r.labels[Int(members[y])] ? " matched" : "")
+                            onlyName[k, default: 0] += 1
+                        }
+                        only[hits[0]] += 1
+                        if r.labels[Int(members[x])] == r.labels[Int(members[y])] { onlyMatched[hits[0]] += 1 }
+                    }
+                }
+            }
+        }
+        if ProcessInfo.processInfo.environment["STEWARD_BENCH_DIAG"] != nil {
+            let comparator = Comparator(nicknames: nicknames, junk: Set(r.junk.map(\.0)))
+            let scorer = Scorer(model: r.model, comparator: comparator, frequencies: TermFrequencies(records))
+            func pattern(_ i: Int, _ j: Int) -> String {
+                let v = comparator.compare(records[i], records[j])
+                return v.levels.map { $0 < 0 ? "-" : String($0) }.joined() + (v.swappedNames ? "s" : "")
+            }
+            var falseEdges: [String: (Int, Double)] = [:]
+            for e in r.edges where r.labels[Int(e.a)] == r.labels[Int(e.b)] {
+                let ta = truth[records[Int(e.a)].id], tb = truth[records[Int(e.b)].id]
+                if ta != nil, ta != tb {
+                    let k = pattern(Int(e.a), Int(e.b))
+                    let old = falseEdges[k] ?? (0, 0)
+                    falseEdges[k] = (old.0 + 1, old.1 + e.probability)
+                }
+            }
+            print("false matched edges by pattern (first last email phone dob address nid):")
+            for (k, v) in falseEdges.sorted(by: { $0.value.0 > $1.value.0 }).prefix(25) {
+                print("  \(k) \(v.0) mean p \(String(format: "%.3f", v.1 / Double(v.0)))")
+            }
+            var missed: [String: (Int, Double)] = [:]
+            for members in byEntity.values where members.count > 1 {
+                for x in 0..<members.count {
+                    for y in (x + 1)..<members.count where r.labels[Int(members[x])] != r.labels[Int(members[y])] {
+                        let i = Int(members[x]), j = Int(members[y])
+                        let k = pattern(i, j) + (candidates.contains(Clusterer.pairKey(members[x], members[y])) ? "" : " (not blocked)")
+                        let p = scorer.score(records[i], records[j]).probability
+                        let old = missed[k] ?? (0, 0)
+                        missed[k] = (old.0 + 1, old.1 + p)
+                    }
+                }
+            }
+            print("missed true pairs by pattern:")
+            for (k, v) in missed.sorted(by: { $0.value.0 > $1.value.0 }).prefix(25) {
+                print("  \(k) \(v.0) mean p \(String(format: "%.3f", v.1 / Double(v.0)))")
+            }
+        }
+        out["true_pairs_only_this_rule"] = Dictionary(uniqueKeysWithValues: settings.rules.indices.map {
+            (settings.rules[$0].description, "\(only[$0]) (\(onlyMatched[$0]) in one customer)")
+        })
+    }
+    return out
 }
 
 /// Identity resolution on the demo of N people: the load, then the matching pass (with golden

@@ -71,6 +71,28 @@ import Testing
         #expect(v.levels[Field.dob.rawValue] == -1)
     }
 
+    @Test func emailsDifferingOnlyInDigitsOrPunctuationAreTwoAccounts() {
+        #expect(Compare.sameLetters(Array("john.smith2@x.com".utf8), Array("john.smith@x.com".utf8)))
+        #expect(Compare.sameLetters(Array("js12@x".utf8), Array("js13@x".utf8)))
+        #expect(Compare.sameLetters(Array("john_smith@x".utf8), Array("johnsmith@x".utf8)))
+        #expect(!Compare.sameLetters(Array("jsmith2@x".utf8), Array("jsmiht2@x".utf8)))
+        #expect(!Compare.sameLetters(Array("jsmith@x".utf8), Array("jsmith@xy".utf8)))
+        let n = Nicknames(pairs: [])
+        func person(_ key: String, _ email: String) -> PersonRecord {
+            PersonRecord(source: "s", key: key, firstName: "John", lastName: "Smith", email: email, nicknames: n)
+        }
+        let c = Comparator(nicknames: n)
+        let base = person("1", "john.smith@gmail.com")
+        // The provider's next john.smith: a namesake, not a typo.
+        #expect(c.compare(base, person("2", "john.smith2@gmail.com")).levels[Field.email.rawValue] == 0)
+        #expect(c.compare(person("3", "john.smith2@gmail.com"), person("4", "john.smith3@gmail.com")).levels[Field.email.rawValue] == 0)
+        #expect(c.compare(base, person("7", "johnsmith@gmail.com")).levels[Field.email.rawValue] == 0)
+        #expect(c.compare(person("8", "john.smith2@gmail.com"), person("9", "john.smith2@yahoo.com")).levels[Field.email.rawValue] == 0)
+        // A letter typo still counts as near.
+        #expect(c.compare(base, person("5", "john.smtih@gmail.com")).levels[Field.email.rawValue] == 1)
+        #expect(c.compare(base, person("6", "john.smith@gmial.com")).levels[Field.email.rawValue] == 1)
+    }
+
     @Test func swappedNamesAndLastFirstFullNames() {
         let n = Nicknames(pairs: [])
         let a = PersonRecord(source: "s", key: "1", firstName: "Ann", lastName: "Lee", nicknames: n)

@@ -65,6 +65,102 @@ import Testing
         #expect(cands.count < records.count * (records.count - 1) / 2 / 10)
     }
 
+    /// `n` people who share one common name (one oversized block of the name rule), each with their
+    /// own email, phone and birth date.
+    static func namesakes(_ n: Int) -> [PersonRecord] {
+        (0..<n).map { i in
+            Self.person("n\(i)", "James", "Smith", email: "james.smith\(100 + i)@mail.com",
+                        phone: "+1555\(1_000_000 + i * 7_919 % 9_000_000)",
+                        dob: "\(1940 + i % 60)-\(String(format: "%02d", 1 + i / 60 % 12))-10")
+        }
+    }
+
+    /// A block far over the cap (a common name) is compared in sorted neighbourhoods: the true pairs
+    /// in it that only this block holds (an email with a typo in its first letters, a birth date a
+    /// day off) are still candidates, and the pairs grow with the block, not with its square.
+    @Test func oversizedBlocksKeepTheirTruePairsWithLinearPairs() {
+        var records = Self.namesakes(400)
+        let typoA = records.count
+        records.append(Self.person("t1", "James", "Smith", email: "james.smith.pilot@mail.com"))
+        records.append(Self.person("t2", "James", "Smith", email: "jmaes.smith.pilot@mail.com", source: "t"))
+        let dobA = records.count
+        records.append(Self.person("d1", "James", "Smith", dob: "1975-05-21"))
+        records.append(Self.person("d2", "Jim", "Smith", dob: "1975-05-22", source: "t"))
+        let c = CandidatePairs.generate(records, rules: BlockingRule.defaults, junk: [])
+        let pairs = Set(c.pairs)
+        #expect(c.windowedBlocks >= 1)
+        #expect(pairs.contains(UInt64(typoA) << 32 | UInt64(typoA + 1)), "email typo near the start: found backwards")
+        #expect(pairs.contains(UInt64(dobA) << 32 | UInt64(dobA + 1)), "birth date a day off: found in date order")
+        // All pairs would be 81,406; the neighbourhoods give a few per record.
+        #expect(c.pairs.count <= records.count * 5)
+        // Twice the namesakes, about twice the pairs (all pairs: four times).
+        let double = CandidatePairs.generate(Self.namesakes(800), rules: BlockingRule.defaults, junk: [])
+        let single = CandidatePairs.generate(Self.namesakes(400), rules: BlockingRule.defaults, junk: [])
+        #expect(single.pairs.count > 400)
+        #expect(Double(double.pairs.count) <= 2.2 * Double(single.pairs.count))
+        // Deterministic: the same records give the same pairs.
+        #expect(CandidatePairs.generate(records, rules: BlockingRule.defaults, junk: []).pairs == c.pairs)
+    }
+
+    @Test func blocksUpToTheCapYieldAllTheirPairs() {
+        let cap = CandidatePairs.defaultMaxBlockSize
+        let block = (0..<cap).map { Self.person("a\($0)", "Ann", "Lee", email: "ann\($0)@x.com") }
+        let rule = [BlockingRule(keys: [.firstCanonical, .lastPhonetic])]
+        #expect(CandidatePairs.generate(block, rules: rule, junk: []).pairs.count == cap * (cap - 1) / 2)
+        // One more record: sorted neighbourhoods (here by email, forwards and backwards) instead.
+        let over = block + [Self.person("a\(cap)", "Ann", "Lee", email: "ann\(cap)@x.com")]
+        let windowed = CandidatePairs.generate(over, rules: rule, junk: [])
+        #expect(windowed.windowedBlocks == 1)
+        #expect(windowed.pairs.count <= 2 * cap)
+    }
+
+    /// Pairs are compared and scored on every core: the same records give the same model, edges and
+    /// customers on every run, and the same as a one-slice run would.
+    @Test func parallelMatchingIsDeterministic() {
+        // Namesakes in oversized blocks, each with a duplicate carrying a typo: thousands of pairs.
+        var records: [PersonRecord] = []
+        for i in 0..<1_500 {
+            let first = ["James", "Mary", "John"][i % 3], last = ["Smith", "Jones"][i % 2]
+            let email = "\(first.lowercased()).\(last.lowercased()).\(["pilot", "baker", "miller", "cook", "smith"][i % 5])\(i)@mail.com"
+            let dob = "\(1940 + i % 60)-\(String(format: "%02d", 1 + i / 60 % 12))-\(String(format: "%02d", 1 + i % 28))"
+            records.append(Self.person("a\(i)", first, last, email: email, dob: dob, postcode: "\(10_000 + i % 50)"))
+            if i % 2 == 0 {
+                records.append(Self.person("b\(i)", first, last, email: email, dob: dob, postcode: "\(10_000 + i % 50)", source: "t"))
+            }
+        }
+        var settings = MatchSettings()
+        settings.uSamples = 20_000
+        let matcher = Matcher(settings: settings, nicknames: Self.nick)
+        let first = matcher.run(records), second = matcher.run(records)
+        #expect(first.candidatePairs >= 4_096, "enough pairs for several slices")
+        #expect(Matcher.slices(first.candidatePairs) == min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        #expect(first.labels == second.labels)
+        #expect(first.edges.map { [$0.a, $0.b] } == second.edges.map { [$0.a, $0.b] })
+        #expect(first.edges.map(\.probability) == second.edges.map(\.probability))
+        // Slices cover every pair exactly once, in order.
+        for slices in 1...4 {
+            let ranges = (0..<slices).map { Matcher.range($0, of: slices, 10_001) }
+            #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == 10_001)
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        }
+    }
+
+    /// Loaded records hold one copy of a repeated value (the memory of a million records).
+    @Test func repeatedValuesShareOneCopy() {
+        var a = Self.person("1", "Ann", "Lee", email: "ann@x.com", dob: "1970-01-02", postcode: "10001", city: "Boston")
+        var b = Self.person("2", "Ann", "Lee", email: "ann.lee@y.com", dob: "1970-01-02", postcode: "10001", city: "Boston")
+        func storage(_ v: [UInt8]) -> UnsafeRawPointer? { v.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+        #expect(storage(a.city) != storage(b.city))
+        var shared = PersonRecord.SharedValues()
+        shared.share(&a)
+        shared.share(&b)
+        for (x, y) in [(a.first, b.first), (a.last, b.last), (a.dob, b.dob), (a.city, b.city), (a.postcode, b.postcode),
+                       (a.firstPhonetic, b.firstPhonetic), (a.lastPhonetic, b.lastPhonetic), (a.firstCanonical, b.firstCanonical)] {
+            #expect(x == y && storage(x) == storage(y))
+        }
+        #expect(a.email == Array("ann@x.com".utf8) && b.email == Array("ann.lee@y.com".utf8))
+    }
+
     @Test func blockingRulesParseAndRejectUnknownKeys() throws {
         let r = try BlockingRule.parse(["email", "last_name & dob"])
         #expect(r.map(\.description) == ["email", "last_name & dob"])

@@ -191,7 +191,7 @@ struct NodeReader {
                         throw fail(e.keyNode, "matching.survivorship", "also set in the top-level survivorship: section; keep one (survivorship.default)")
                     }
                     survivorship.defaultRule = try survivorshipRule(e.value, "matching.survivorship")
-                case "max_block_size", "max_cluster_size", "group_agreement", "u_samples":
+                case "max_block_size", "block_window", "max_cluster_size", "group_agreement", "u_samples":
                     let v = try number(e.value, "matching.\(e.key)")
                     if v <= 0 { throw fail(e.value, "matching.\(e.key)", "expected a positive number") }
                     matching.extra[e.key] = String(v)
