@@ -221,6 +221,11 @@ import Testing
         let full = try IdentityEngine(config: config, catalog: catalog).resolve(runId: load.runId, force: true)
         #expect(full.scope == .all)
         #expect(try snapshot() == incremental)
+        // A whole rebuild merges its index once, then hands incremental passes back their automerge.
+        let automerge = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT v FROM customer_search_config WHERE k = 'automerge'") }
+        #expect(automerge == CustomerSearch.automerge)
+        let afterRebuild = try catalog.pool.read { try CustomerSearch.search($0, query: "Zebedee Quixotiqua", limit: 3) }
+        #expect(afterRebuild.first?.name.contains("Quixotiqua") == true)
         #expect(try catalog.pool.read { try CustomerDimension.check($0) }.isEmpty)
     }
 }
