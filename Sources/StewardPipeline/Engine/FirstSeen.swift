@@ -44,9 +44,7 @@ struct FirstSeen {
 
     /// FNV-1a, then a final mix so the low bits (the slot) depend on every byte.
     static func hash(_ value: String) -> UInt64 {
-        var value = value
-        var h: UInt64 = 0xcbf29ce484222325
-        value.withUTF8 { for b in $0 { h = (h ^ UInt64(b)) &* 0x100000001b3 } }
+        var h = FNV.value(value)
         h ^= h >> 33; h = h &* 0xff51afd7ed558ccd; h ^= h >> 33
         return h
     }

@@ -117,14 +117,17 @@ public struct SHA256 {
 
 /// FNV-1a 64-bit: a cheap change-detection hash for staged rows (not for security).
 enum FNV {
-    static func hash(_ s: String) -> String {
+    /// The row hash stored in staging, as hex.
+    static func hash(_ s: String) -> String { String(value(s), radix: 16) }
+
+    /// FNV-1a of the string's UTF-8 bytes.
+    static func value(_ s: String) -> UInt64 {
         var s = s
-        let h = s.withUTF8 { bytes in
+        return s.withUTF8 { bytes in
             var h: UInt64 = 0xcbf29ce484222325
             for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
             return h
         }
-        return String(h, radix: 16)
     }
 }
 
