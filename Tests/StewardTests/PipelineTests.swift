@@ -152,8 +152,7 @@ func checksProject() -> TempProject {
         let stored: String? = try p.scalar("SELECT sha256 FROM batch WHERE source='people'")
         #expect(stored == (try SHA256.file(file).digest))
         // Same size, other bytes: hashed before loading, found changed, loaded as a second batch.
-        let text = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
-        p.write("people.csv", text.replacingOccurrences(of: "1,Ann,Lee,", with: "1,Ann,Lea,"))
+        try p.edit("people.csv", replacing: "1,Ann,Lee,", with: "1,Ann,Lea,")
         let second = try p.run()
         #expect(second.steps.first { $0.source == "people" }?.status == "success")
         let lee: String? = try p.scalar("SELECT last_name FROM staged_person WHERE record_key='1'")
@@ -172,8 +171,7 @@ func checksProject() -> TempProject {
     @Test func batchesLoadedWithoutPerRowKeyChecksLeaveNoDanglingReference() throws {
         let p = checksProject()
         try p.run()
-        let text = try String(contentsOf: p.dir.appendingPathComponent("people.csv"), encoding: .utf8)
-        p.write("people.csv", text.replacingOccurrences(of: "1,Ann,Lee,", with: "1,Ann,Lea,"))
+        try p.edit("people.csv", replacing: "1,Ann,Lee,", with: "1,Ann,Lea,")
         try p.run()
         let dangling = try p.catalog().pool.writeWithoutTransaction { db in
             try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count
@@ -184,8 +182,7 @@ func checksProject() -> TempProject {
     @Test func correctedRecordLeavesQuarantineAndHistoryIsKept() throws {
         let p = checksProject()
         try p.run()
-        let text = try String(contentsOf: p.dir.appendingPathComponent("people.csv"), encoding: .utf8)
-        p.write("people.csv", text.replacingOccurrences(of: "4,Di,Fox,di@example.com,,,FR", with: "4,Di,Fox,di@example.com,,,GB"))
+        try p.edit("people.csv", replacing: "4,Di,Fox,di@example.com,,,FR", with: "4,Di,Fox,di@example.com,,,GB")
         try p.run()
         let open = try p.catalog().quarantine(source: "people")
         #expect(!open.contains { $0.recordKey == "4" })
@@ -207,8 +204,7 @@ func checksProject() -> TempProject {
         try catalog.pool.write { try $0.execute(sql: "DELETE FROM raw_record WHERE id >= ?", arguments: [(first[1] as Int64) - 1]) }
         let handedOut: Int64? = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(last_raw_id) FROM batch") }
         #expect(try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM raw_record") }! < handedOut!)
-        let text = try String(contentsOf: p.dir.appendingPathComponent("people.csv"), encoding: .utf8)
-        p.write("people.csv", text.replacingOccurrences(of: "4,Di,Fox,di@example.com,,,FR", with: "4,Di,Fox,di@example.com,,,GB"))
+        try p.edit("people.csv", replacing: "4,Di,Fox,di@example.com,,,FR", with: "4,Di,Fox,di@example.com,,,GB")
         try p.run()
         let second = try #require(try catalog.pool.read { try Row.fetchOne($0, sql: "SELECT id, first_raw_id, last_raw_id FROM batch ORDER BY id DESC LIMIT 1") })
         #expect((second[1] as Int64) == handedOut! + 1)

@@ -22,6 +22,13 @@ final class TempProject {
         return url
     }
 
+    /// Rewrites a file of the project with `old` replaced by `new` (a new export of a source).
+    func edit(_ relative: String, replacing old: String, with new: String) throws {
+        let text = try String(contentsOf: dir.appendingPathComponent(relative), encoding: .utf8)
+        precondition(text.contains(old), "\(relative) has no '\(old)'")
+        write(relative, text.replacingOccurrences(of: old, with: new))
+    }
+
     var ymlURL: URL { dir.appendingPathComponent("steward.yml") }
 
     func config() throws -> ProjectConfig { try ConfigLoader.load(ymlURL) }
