@@ -21,7 +21,11 @@ let package = Package(
         ),
         .target(
             name: "StewardCatalog",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The C API for the busy timeout around a journal-mode switch.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .target(
             name: "StewardPipeline",

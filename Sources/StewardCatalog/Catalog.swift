@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The Steward catalog: one SQLite file in WAL mode holding every layer of the pipeline and its history.
 ///
@@ -11,6 +12,9 @@ public final class Catalog: Sendable {
     public let url: URL
     public let pool: DatabasePool
 
+    /// How long a connection waits for another one's lock before failing.
+    static let busyTimeout: TimeInterval = 10
+
     public static func open(at url: URL, readOnly: Bool = false) throws -> Catalog {
         if readOnly && !FileManager.default.fileExists(atPath: url.path) {
             throw CatalogError.missing(url.path)
@@ -20,7 +24,7 @@ public final class Catalog: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.readonly = readOnly
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             // Bulk loads dominate writes; NORMAL is durable across process kills in WAL mode.
             if !db.configuration.readonly {
@@ -51,6 +55,44 @@ public final class Catalog: Sendable {
     private init(url: URL, pool: DatabasePool) {
         self.url = url
         self.pool = pool
+    }
+
+    /// Runs one big write with the rollback journal instead of WAL when no other connection has the
+    /// catalog open: WAL writes every new page twice (to the log, then again at the checkpoint), the
+    /// rollback journal once, and a first load of a large file is nearly all new pages (BENCHMARKS.md).
+    /// Another process reading the catalog keeps it in WAL mode (SQLite refuses to leave WAL then), so
+    /// only a process that has the catalog to itself benefits; readers that arrive meanwhile wait for
+    /// the commit instead of reading the state before it. Synchronous FULL while in rollback mode keeps
+    /// commits as durable as WAL's; a killed process leaves a hot journal that the next open rolls back.
+    public func withRollbackJournal<T>(_ body: (Database, _ active: Bool) throws -> T) throws -> T {
+        // Idle reader connections of this pool would keep the file in WAL mode.
+        pool.releaseMemory()
+        return try pool.writeWithoutTransaction { db in
+            // Refused at once (not after the busy timeout) when another connection holds the file.
+            sqlite3_busy_timeout(db.sqliteConnection, 0)
+            let active: Bool
+            do {
+                active = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") == "delete"
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                active = false
+            }
+            sqlite3_busy_timeout(db.sqliteConnection, Int32(Self.busyTimeout * 1000))
+            if active { try db.execute(sql: "PRAGMA synchronous = FULL") }
+            defer {
+                if active {
+                    try? db.execute(sql: "PRAGMA synchronous = NORMAL")
+                    _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                }
+            }
+            return try body(db, active)
+        }
+    }
+
+    /// Files at least this big are loaded with the rollback journal by a process that has the catalog
+    /// to itself (`steward run`): below it, WAL's second write costs less than switching journals.
+    /// `STEWARD_ROLLBACK_JOURNAL_MIN_BYTES` overrides it (tests load small files this way).
+    public static var rollbackJournalMinimumBytes: Int64 {
+        ProcessInfo.processInfo.environment["STEWARD_ROLLBACK_JOURNAL_MIN_BYTES"].flatMap { Int64($0) } ?? 16 << 20
     }
 
     /// Appends an audit event. The actor is the OS user unless given.

@@ -213,6 +213,7 @@ enum Schema {
         registerStewardship(&migrator)
         registerCustomerFacts(&migrator)
         registerRawRowid(&migrator)
+        registerRawColumns(&migrator)
         return migrator
     }
 }

@@ -69,7 +69,10 @@ struct Run: ParsableCommand {
             CLI.note("health \(report.status.rawValue): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"), "
                      + "\(breached) of \(kpis.count) measured KPIs breached\(report.problems.isEmpty ? "" : " (steward check lists them)")")
         })
-        let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop, extensions: loadOnly ? [] : StandardRun.extensions(kpis: evaluation))
+        // This process has the catalog to itself: big files may skip WAL's second write.
+        let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop,
+                                    extensions: loadOnly ? [] : StandardRun.extensions(kpis: evaluation),
+                                    rollbackJournalMinimumBytes: Catalog.rollbackJournalMinimumBytes)
         guard let interval else {
             let summary = try runner.run(sources: sources, trigger: trigger)
             Self.printSummary(summary)

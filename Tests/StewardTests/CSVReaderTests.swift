@@ -81,4 +81,20 @@ import Testing
         let ragged = try JSONSerialization.jsonObject(with: Data(JSONText.object(keys: ["a"], values: ["1", "2"]).utf8)) as! [String: String]
         #expect(ragged == ["a": "1", "_extra1": "2"])
     }
+
+    @Test func rawRowsAreArraysHashedAsTheirObject() throws {
+        let values = ["plain", "quote \" and \\ backslash", "line\nbreak\r\ttab", "ctrl \u{01}", "Zoë 山田", ""]
+        let keys = ["a", "b", "c", "d", "e", "f"]
+        let (text, hash) = JSONText.array(quotedKeys: JSONText.quotedKeys(keys), values: values)
+        #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String] == values)
+        // Staging compares this hash with the one stored when raw rows were objects: it must not change.
+        #expect(hash == FNV.value(JSONText.object(keys: keys, values: values)))
+
+        let row = SourceRow(positional: values, line: 2, quotedKeys: JSONText.quotedKeys(keys), problem: nil)
+        #expect(row.rawIsArray && row.rawText == text && row.objectHash == hash)
+        #expect(row.objectText(quotedKeys: JSONText.quotedKeys(keys)) == JSONText.object(keys: keys, values: values))
+        // A ragged row keeps the object form: its extra fields have no column name to go by.
+        let ragged = SourceRow(positional: ["1", "2"], line: 3, quotedKeys: JSONText.quotedKeys(["a"]), problem: "expected 1 fields, found 2")
+        #expect(!ragged.rawIsArray && ragged.rawText == JSONText.object(keys: ["a"], values: ["1", "2"]))
+    }
 }

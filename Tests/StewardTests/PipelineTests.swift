@@ -125,8 +125,62 @@ func checksProject() -> TempProject {
         #expect(row["dob"] as String? == "1980-01-02")
         #expect(row["email"] as String? == "ann@example.com")
         #expect(row["line"] as Int == 2)
+        // Stored as an array of the file's values; `raw_row` shows it as the object it stands for.
         let raw: String? = try p.scalar("SELECT data FROM raw_record WHERE record_key='1'")
-        #expect(raw?.contains("\"first\":\"Ann\"") == true)
+        #expect(raw?.hasPrefix("[\"1\",\"Ann\"") == true)
+        let object: String? = try p.scalar("SELECT data FROM raw_row WHERE record_key='1'")
+        let header: String? = try p.scalar("SELECT columns_json FROM batch WHERE source='people'")
+        let names = try JSONSerialization.jsonObject(with: Data(header!.utf8)) as! [String]
+        let values = try JSONSerialization.jsonObject(with: Data(raw!.utf8)) as! [String]
+        #expect(try JSONSerialization.jsonObject(with: Data(object!.utf8)) as! [String: String]
+                == Dictionary(uniqueKeysWithValues: zip(names, values)))
+        #expect(object?.contains("\"first\":\"Ann\"") == true)
+    }
+
+    @Test func bigFilesLoadWithTheRollbackJournalAndEndUpAsWithWAL() throws {
+        let now = Date()
+        let wal = checksProject(), bulk = checksProject()
+        try wal.run(now: now)
+        try bulk.run(now: now, rollbackJournalMinimumBytes: 0)
+        let content = { (p: TempProject) throws -> [String] in
+            try p.catalog().pool.read { db in
+                try String.fetchAll(db, sql: "SELECT quote(data) FROM raw_record ORDER BY id")
+                    + String.fetchAll(db, sql: "SELECT quote(record_key) || quote(email) || row_hash || quote(flags) FROM staged_person ORDER BY record_key")
+                    + String.fetchAll(db, sql: "SELECT quote(record_key) || line || reasons_json || raw FROM quarantine ORDER BY id")
+            }
+        }
+        #expect(try content(bulk) == content(wal))
+        #expect(try content(bulk).count > 10)
+
+        let catalog = try bulk.catalog()
+        let journal = { try catalog.pool.write { try String.fetchOne($0, sql: "PRAGMA journal_mode") } }
+        #expect(try journal() == "wal")
+        let inside = try catalog.withRollbackJournal { db, active in (active, try String.fetchOne(db, sql: "PRAGMA journal_mode")) }
+        #expect(inside.0 && inside.1 == "delete")
+        #expect(try journal() == "wal")
+        // Another connection (a console reading the catalog) keeps it in WAL mode: SQLite refuses to leave it.
+        let reader = try bulk.catalog()
+        #expect(try reader.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM batch") } == 2)
+        let refused = try catalog.withRollbackJournal { db, active in (active, try String.fetchOne(db, sql: "PRAGMA journal_mode")) }
+        #expect(!refused.0 && refused.1 == "wal")
+        #expect(try reader.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM batch") } == 2)
+    }
+
+    @Test func aTombstoneOfARowHashedAsAnObjectStillSkipsIt() throws {
+        let p = checksProject()
+        try p.run()
+        // What `forget` stored before raw rows became arrays: the SHA-256 of the row's object text.
+        let object = JSONText.object(keys: ["id", "first", "last", "email", "phone", "dob", "country", "zip", "age"],
+                                     values: ["1", "Ann", "Lee", "ann@example.com", "(415) 555-0100", "01/02/1980", "US", "94103", "44"])
+        try p.catalog().pool.write { db in
+            try db.execute(sql: "INSERT INTO erasure_request (customer_id, actor, at, detail_json) VALUES ('c1', 'test', '2024-01-01', '{}')")
+            try db.execute(sql: "INSERT INTO erasure_tombstone VALUES ('people', '1', ?, ?)", arguments: [ErasureTombstones.hash(object), db.lastInsertedRowID])
+            try db.execute(sql: "DELETE FROM staged_person WHERE source = 'people' AND record_key = '1'")
+        }
+        try p.edit("people.csv", replacing: "8,Hal,Poe", with: "9,Ida,Roe,ida@example.com,,,US,94111,20\n8,Hal,Poe")
+        try p.run()
+        #expect(try p.scalar("SELECT COUNT(*) FROM staged_person WHERE source = 'people' AND record_key = '1'") as Int? == 0)
+        #expect(try p.scalar("SELECT COUNT(*) FROM staged_person WHERE source = 'people' AND record_key = '9'") as Int? == 1)
     }
 
     @Test func rerunWithUnchangedFilesChangesNothing() throws {

@@ -5,6 +5,7 @@ import Testing
 /// A stream of numbered rows that fails after `failAfter` rows.
 private final class CountingStream: RecordStream {
     let header = ["n"]
+    let quotedKeys = JSONText.quotedKeys(["n"])
     let total: Int
     let failAfter: Int?
     private(set) var produced = 0
@@ -16,7 +17,7 @@ private final class CountingStream: RecordStream {
         if let failAfter, produced == failAfter { throw Broken() }
         guard produced < total else { return nil }
         produced += 1
-        return SourceRow(line: produced + 1, values: .positional(["\(produced)"]), rawText: "{\"n\":\"\(produced)\"}", problem: nil)
+        return SourceRow(positional: ["\(produced)"], line: produced + 1, quotedKeys: quotedKeys, problem: nil)
     }
 }
 

@@ -36,9 +36,10 @@ final class TempProject {
     func catalog() throws -> Catalog { try Catalog.open(at: try config().catalogURL) }
 
     @discardableResult
-    func run(_ sources: [String] = [], now: Date = Date()) throws -> RunSummary {
+    func run(_ sources: [String] = [], now: Date = Date(), rollbackJournalMinimumBytes: Int64? = nil) throws -> RunSummary {
         let config = try config()
-        return try PipelineRunner(config: config, catalog: try Catalog.open(at: config.catalogURL), now: { now }).run(sources: sources)
+        return try PipelineRunner(config: config, catalog: try Catalog.open(at: config.catalogURL), now: { now },
+                                  rollbackJournalMinimumBytes: rollbackJournalMinimumBytes).run(sources: sources)
     }
 
     func scalar<T: DatabaseValueConvertibleShim>(_ sql: String) throws -> T? {

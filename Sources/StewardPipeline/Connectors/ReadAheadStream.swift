@@ -6,6 +6,7 @@ import Foundation
 final class ReadAheadStream: RecordStream, @unchecked Sendable {
     private let base: RecordStream
     let header: [String]
+    let quotedKeys: [[UInt8]]
     private let condition = NSCondition()
     private var blocks: [[SourceRow]] = []
     private var finished = false
@@ -19,6 +20,7 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
     init(_ base: RecordStream) {
         self.base = base
         header = base.header
+        quotedKeys = base.quotedKeys
         let thread = Thread { [self] in produce() }
         thread.stackSize = 8 << 20
         thread.start()

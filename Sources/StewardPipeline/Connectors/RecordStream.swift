@@ -8,10 +8,39 @@ import Glibc
 struct SourceRow {
     var line: Int
     var values: RowValues
-    /// The row as written, for the raw layer (a JSON object, or the original JSON line).
+    /// The row for the raw layer: a JSON array of the values when they match the header (the batch
+    /// keeps the column names), else a JSON object (an NDJSON line as written, a ragged CSV row).
     var rawText: String
+    var rawIsArray: Bool
+    /// FNV-1a of the row's JSON object text: staging's change-detection hash, whatever `rawText` holds.
+    var objectHash: UInt64
     /// Set when the row cannot be used at all (ragged CSV row, invalid JSON): it goes to quarantine.
     var problem: String?
+}
+
+extension SourceRow {
+    /// A row of a file with a header: an array when the values match the header, else an object.
+    init(positional fields: [String], line: Int, quotedKeys: [[UInt8]], problem: String?) {
+        if problem == nil && fields.count == quotedKeys.count {
+            let (text, hash) = JSONText.array(quotedKeys: quotedKeys, values: fields)
+            self.init(line: line, values: .positional(fields), rawText: text, rawIsArray: true, objectHash: hash, problem: nil)
+        } else {
+            let text = JSONText.object(quotedKeys: quotedKeys, values: fields)
+            self.init(line: line, values: .positional(fields), rawText: text, rawIsArray: false,
+                      objectHash: FNV.value(text), problem: problem)
+        }
+    }
+
+    /// A row with its raw text as written (an NDJSON line).
+    init(keyed values: [String: String], line: Int, text: String, problem: String?) {
+        self.init(line: line, values: .keyed(values), rawText: text, rawIsArray: false, objectHash: FNV.value(text), problem: problem)
+    }
+
+    /// The row as a JSON object: quarantine shows it so (CONTRACTS.md), and older tombstones hash it.
+    func objectText(quotedKeys: [[UInt8]]) -> String {
+        guard rawIsArray, case .positional(let fields) = values else { return rawText }
+        return JSONText.object(quotedKeys: quotedKeys, values: fields)
+    }
 }
 
 enum RowValues {
@@ -56,6 +85,8 @@ enum ColumnRef {
 protocol RecordStream: AnyObject {
     /// Column names known up front (CSV header, SQLite table); empty for NDJSON.
     var header: [String] { get }
+    /// The header as JSON object keys (`"name":`), for rows whose raw text is an array.
+    var quotedKeys: [[UInt8]] { get }
     func column(_ name: String) -> ColumnRef
     func next() throws -> SourceRow?
 }
@@ -64,7 +95,7 @@ final class CSVStream: RecordStream {
     let reader: CSVReader
     let header: [String]
     private let index: [String: Int]
-    private let quotedKeys: [[UInt8]]
+    let quotedKeys: [[UInt8]]
 
     init(path: String, delimiter: UInt8) throws {
         reader = try CSVReader(path: path, delimiter: delimiter)
@@ -92,13 +123,13 @@ final class CSVStream: RecordStream {
         if problem == nil && record.fields.count != header.count {
             problem = "expected \(header.count) fields, found \(record.fields.count)"
         }
-        return SourceRow(line: record.line, values: .positional(record.fields),
-                         rawText: JSONText.object(quotedKeys: quotedKeys, values: record.fields), problem: problem)
+        return SourceRow(positional: record.fields, line: record.line, quotedKeys: quotedKeys, problem: problem)
     }
 }
 
 final class NDJSONStream: RecordStream {
     let header: [String] = []
+    let quotedKeys: [[UInt8]] = []
     private let lines: LineReader
 
     init(path: String) throws { lines = try LineReader(path: path) }
@@ -110,11 +141,11 @@ final class NDJSONStream: RecordStream {
             let text = String(decoding: bytes, as: UTF8.self)
             if text.allSatisfy({ $0.isWhitespace }) { continue }
             guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let dict = object as? [String: Any] else {
-                return SourceRow(line: line, values: .keyed([:]), rawText: text, problem: "invalid JSON object")
+                return SourceRow(keyed: [:], line: line, text: text, problem: "invalid JSON object")
             }
             var flat: [String: String] = [:]
             JSONText.flatten(dict, prefix: "", into: &flat)
-            return SourceRow(line: line, values: .keyed(flat), rawText: text, problem: nil)
+            return SourceRow(keyed: flat, line: line, text: text, problem: nil)
         }
         return nil
     }
@@ -122,6 +153,7 @@ final class NDJSONStream: RecordStream {
 
 final class SQLiteStream: RecordStream {
     let header: [String]
+    let quotedKeys: [[UInt8]]
     private let queue: DatabaseQueue
     private var rows: [[String?]] = []
     private var position = 0
@@ -137,6 +169,7 @@ final class SQLiteStream: RecordStream {
             let columns = try queue.read { db in try db.columns(in: table).map(\.name) }
             guard !columns.isEmpty else { throw ConnectorError.sqlite(path, "table '\(table)' not found") }
             header = columns
+            quotedKeys = JSONText.quotedKeys(columns)
         } catch let error as DatabaseError {
             throw ConnectorError.sqlite(path, error.message ?? "\(error)")
         }
@@ -168,9 +201,7 @@ final class SQLiteStream: RecordStream {
         }
         let values = rows[position]
         position += 1
-        let fields = values.map { $0 ?? "" }
-        return SourceRow(line: offset - rows.count + position, values: .positional(fields),
-                         rawText: JSONText.object(keys: header, values: fields), problem: nil)
+        return SourceRow(positional: values.map { $0 ?? "" }, line: offset - rows.count + position, quotedKeys: quotedKeys, problem: nil)
     }
 }
 
@@ -258,6 +289,34 @@ enum JSONText {
         }
         out.append(UInt8(ascii: "}"))
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The raw layer's text of a row whose values match its header: a JSON array of the values (the
+    /// column names are stored once, with the batch), and the FNV-1a hash of the row's object text
+    /// `{"key":"value",…}` — the row hash staging has always compared, fed piece by piece instead of
+    /// building the object. An array is half the bytes of the object (the keys repeat on every row),
+    /// and the raw layer is most of the catalog (BENCHMARKS.md).
+    static func array(quotedKeys: [[UInt8]], values: [String]) -> (text: String, objectHash: UInt64) {
+        var capacity = 2
+        for v in values { capacity += v.utf8.count + 3 }
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity + 16)
+        var hash = FNV.start
+        out.append(UInt8(ascii: "["))
+        FNV.feed(UInt8(ascii: "{"), into: &hash)
+        for (i, value) in values.enumerated() {
+            if i > 0 {
+                out.append(UInt8(ascii: ","))
+                FNV.feed(UInt8(ascii: ","), into: &hash)
+            }
+            FNV.feed(quotedKeys[i], into: &hash)
+            let start = out.count
+            appendQuotedBytes(value, to: &out)
+            out.withUnsafeBufferPointer { FNV.feed(UnsafeBufferPointer(rebasing: $0[start...]), into: &hash) }
+        }
+        out.append(UInt8(ascii: "]"))
+        FNV.feed(UInt8(ascii: "}"), into: &hash)
+        return (String(decoding: out, as: UTF8.self), hash)
     }
 
     static func appendQuotedBytes(_ s: String, to out: inout [UInt8]) {

@@ -32,7 +32,7 @@ struct BatchLoader {
         let mtime = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? nil
         let runId = loader.runId
         let now = loader.now
-        return try loader.catalog.pool.writeWithoutTransaction { db in
+        let load = { (db: Database) throws -> BatchResult in
             // Foreign keys are checked row by row, and every row of this transaction references the
             // batch it inserts first: ≈ 30 % of the raw insert's cost for nothing (BENCHMARKS.md). Off for
             // this transaction only (the pragma is a no-op inside one); tests run `foreign_key_check`.
@@ -45,15 +45,20 @@ struct BatchLoader {
             }
             return loaded!
         }
+        if let minimum = loader.rollbackJournalMinimumBytes, size >= minimum {
+            return try loader.catalog.withRollbackJournal { db, _ in try load(db) }
+        }
+        return try loader.catalog.pool.writeWithoutTransaction(load)
     }
 
     private func loadBatch(_ db: Database, stream: ReadAheadStream, mtime: Date?, runId: Int64,
                            now: @Sendable () -> Date) throws -> BatchResult {
         let at = Timestamp.string(now())
         try db.execute(sql: """
-            INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined, loaded_at)
-            VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)
-            """, arguments: [source.name, runId, relativePath, digest.known ?? "", size, mtime.map(Timestamp.string), at])
+            INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined, loaded_at, columns_json)
+            VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)
+            """, arguments: [source.name, runId, relativePath, digest.known ?? "", size, mtime.map(Timestamp.string), at,
+                             stream.header.isEmpty ? nil : encodeStrings(stream.header)])
         let batchId = db.lastInsertedRowID
         // A new version of a file replaces the old one: its still-open quarantine rows are superseded
         // (rows still bad in this version are quarantined again below).

@@ -57,6 +57,8 @@ struct BatchState {
     let selfReferencing: [CheckRun]
     /// Rows `steward forget` erased: skipped when the source sends them unchanged.
     let tombstones: ErasureTombstones
+    /// The file's header as JSON keys: a row stored as an array is shown to people as an object.
+    let rawKeys: [[UInt8]]
 
     init(db: Database, loader: SourceLoader, stream: RecordStream, batchId: Int64, file: String, fileModifiedAt: Date?) throws {
         self.db = db
@@ -67,6 +69,7 @@ struct BatchState {
         self.fileModifiedAt = fileModifiedAt
         now = loader.now()
         keyColumn = stream.column(source.key)
+        rawKeys = stream.quotedKeys
         insertRaw = try BulkStatement(db, sql: "INSERT INTO raw_record (id, source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?, ?)")
         // Past every id ever handed out (rows `forget` deleted included), so a batch's range is its own.
         firstRawId = 1 + max(try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record") ?? 0,
@@ -276,12 +279,12 @@ struct BatchState {
     /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
     func prepare(_ row: SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
         let key = keyColumn.value(in: row)
-        if !tombstones.isEmpty && tombstones.erased(key: key, raw: row.rawText) {
+        if !tombstones.isEmpty && tombstones.erased(key: key, texts: { [row.rawText, row.objectText(quotedKeys: rawKeys)] }) {
             chunk.rows.append(.erased(line: row.line))
             return
         }
         if let problem = row.problem {
-            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.rawText, checks: ["malformed"],
+            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.objectText(quotedKeys: rawKeys), checks: ["malformed"],
                                           reasons: ["malformed: \(problem)"], errorFailure: false))
             return
         }
@@ -293,7 +296,7 @@ struct BatchState {
                 checks.insert("record_key", at: 0)
                 reasons.insert("record_key: \(source.key) is empty; a record needs a key", at: 0)
             }
-            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.rawText, checks: checks, reasons: reasons,
+            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.objectText(quotedKeys: rawKeys), checks: checks, reasons: reasons,
                                           errorFailure: verdict.hasError))
             return
         }
@@ -312,7 +315,7 @@ struct BatchState {
         scratch.values.reset()
         for (field, get) in fields { scratch.values[field] = get(row) }
         let values = scratch.values
-        let hash = FNV.hash(row.rawText)
+        let hash = FNV.hex(row.objectHash)
         let s = standardiser
         func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
             guard let raw else { return nil }

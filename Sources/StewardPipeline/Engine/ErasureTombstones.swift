@@ -18,10 +18,12 @@ public struct ErasureTombstones: Sendable {
         return t
     }
 
-    /// Whether this row (its key and its raw text) was erased. Hashes only rows of tombstoned keys.
-    public func erased(key: String?, raw: String) -> Bool {
+    /// Whether this row (its key and one of its raw texts) was erased. Hashes only rows of tombstoned
+    /// keys. A row has two texts: its raw-layer text (what `forget` hashed since raw rows became arrays)
+    /// and its JSON object (what it hashed before).
+    func erased(key: String?, texts: () -> [String]) -> Bool {
         guard let known = hashes[key ?? ""] else { return false }
-        return known.contains(Self.hash(raw))
+        return texts().contains { known.contains(Self.hash($0)) }
     }
 
     /// The tombstone hash of a raw row's text.

@@ -43,15 +43,20 @@ public struct PipelineRunner: Sendable {
     public let stop: StopFlag?
     public let extensions: [RunExtension]
     public let now: @Sendable () -> Date
+    /// Files at least this big load with the rollback journal (`Catalog.withRollbackJournal`); nil keeps
+    /// WAL for every batch, as a process that reads the catalog while it loads (the console) needs.
+    public let rollbackJournalMinimumBytes: Int64?
 
     public init(config: ProjectConfig, catalog: Catalog, progress: ProgressReporter = SilentProgress(),
-                stop: StopFlag? = nil, extensions: [RunExtension] = [], now: @escaping @Sendable () -> Date = { Date() }) {
+                stop: StopFlag? = nil, extensions: [RunExtension] = [], now: @escaping @Sendable () -> Date = { Date() },
+                rollbackJournalMinimumBytes: Int64? = nil) {
         self.config = config
         self.catalog = catalog
         self.progress = progress
         self.stop = stop
         self.extensions = extensions
         self.now = now
+        self.rollbackJournalMinimumBytes = rollbackJournalMinimumBytes
     }
 
     public func run(sources names: [String] = [], trigger: String = "manual") throws -> RunSummary {
@@ -71,7 +76,8 @@ public struct PipelineRunner: Sendable {
         for source in selected {
             if stop?.isStopped == true { break }
             let loader = SourceLoader(config: config, source: source, catalog: catalog, runId: runId,
-                                      progress: progress, stop: stop, now: now)
+                                      progress: progress, stop: stop, now: now,
+                                      rollbackJournalMinimumBytes: rollbackJournalMinimumBytes)
             let (step, failures) = loader.load()
             steps.append(step)
             errorFailures += failures

@@ -11,6 +11,7 @@ struct SourceLoader {
     let progress: ProgressReporter
     let stop: StopFlag?
     let now: @Sendable () -> Date
+    let rollbackJournalMinimumBytes: Int64?
 
     /// Returns the step and the number of error-severity check failures.
     func load() -> (StepSummary, Int) {

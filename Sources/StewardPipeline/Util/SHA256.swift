@@ -118,17 +118,30 @@ public struct SHA256 {
 /// FNV-1a 64-bit: a cheap change-detection hash for staged rows (not for security).
 enum FNV {
     /// The row hash stored in staging, as hex.
-    static func hash(_ s: String) -> String { String(value(s), radix: 16) }
+    static func hash(_ s: String) -> String { hex(value(s)) }
+
+    static func hex(_ value: UInt64) -> String { String(value, radix: 16) }
 
     /// FNV-1a of the string's UTF-8 bytes.
     static func value(_ s: String) -> UInt64 {
         var s = s
-        return s.withUTF8 { bytes in
-            var h: UInt64 = 0xcbf29ce484222325
-            for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-            return h
-        }
+        var h = start
+        s.withUTF8 { feed($0, into: &h) }
+        return h
     }
+
+    static let start: UInt64 = 0xcbf29ce484222325
+
+    @inline(__always)
+    static func feed(_ byte: UInt8, into h: inout UInt64) { h = (h ^ UInt64(byte)) &* 0x100000001b3 }
+
+    @inline(__always)
+    static func feed(_ bytes: UnsafeBufferPointer<UInt8>, into h: inout UInt64) {
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+    }
+
+    @inline(__always)
+    static func feed(_ bytes: [UInt8], into h: inout UInt64) { bytes.withUnsafeBufferPointer { feed($0, into: &h) } }
 }
 
 /// A batch's file digest: known before the load, or computed on its own thread during it.
