@@ -258,9 +258,48 @@ func decodeStrings(_ json: String?) -> [String] {
     return list.map { "\($0)" }
 }
 
+/// A JSON array of strings, built over bytes: ingest writes one per flagged or quarantined row.
 public func encodeStrings(_ list: [String]) -> String {
-    guard let data = try? JSONSerialization.data(withJSONObject: list, options: [.withoutEscapingSlashes]) else { return "[]" }
-    return String(decoding: data, as: UTF8.self)
+    var out: [UInt8] = [UInt8(ascii: "[")]
+    for (i, s) in list.enumerated() {
+        if i > 0 { out.append(UInt8(ascii: ",")) }
+        JSONString.appendQuoted(s, to: &out)
+    }
+    out.append(UInt8(ascii: "]"))
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// JSON string literals as bytes: the one place Steward quotes and escapes a string by hand.
+public enum JSONString {
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { bytes in
+            out.append(0x22)
+            // Most values need no escaping: copy them in one go.
+            if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+                out.append(contentsOf: bytes)
+            } else {
+                for b in bytes { appendEscaped(b, to: &out) }
+            }
+            out.append(0x22)
+        }
+    }
+
+    @inline(__always)
+    private static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+        switch b {
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+        case 0..<0x20:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: "\\u00".utf8)
+            out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+        default: out.append(b)
+        }
+    }
 }
 
 /// Human durations: "45s", "12m", "3h 5m", "2d 4h".

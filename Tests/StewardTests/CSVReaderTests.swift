@@ -82,6 +82,17 @@ import Testing
         #expect(ragged == ["a": "1", "_extra1": "2"])
     }
 
+    @Test func rowHashesAreWrittenAsRadix16Hex() {
+        var chunk = PreparedChunk()
+        let values: [UInt64] = [0, 1, 0xf, 0x10, 0xcbf29ce484222325, .max, 0x0000_00ab_cdef_0123]
+        for v in values { chunk.append(hex: v) }
+        let written = chunk.slots.map { slot -> String in
+            guard case .text(let start, let count) = slot else { return "?" }
+            return String(decoding: chunk.bytes[start..<start + count], as: UTF8.self)
+        }
+        #expect(written == values.map { String($0, radix: 16) })
+    }
+
     @Test func rawRowsAreArraysHashedAsTheirObject() throws {
         let values = ["plain", "quote \" and \\ backslash", "line\nbreak\r\ttab", "ctrl \u{01}", "Zoë 山田", ""]
         let keys = ["a", "b", "c", "d", "e", "f"]

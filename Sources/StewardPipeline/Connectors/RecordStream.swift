@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StewardCatalog
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -319,35 +320,8 @@ enum JSONText {
         return (String(decoding: out, as: UTF8.self), hash)
     }
 
-    static func appendQuotedBytes(_ s: String, to out: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { bytes in
-            out.append(0x22)
-            // Most values need no escaping: copy them in one go.
-            if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-                out.append(contentsOf: bytes)
-            } else {
-                for b in bytes { appendEscaped(b, to: &out) }
-            }
-            out.append(0x22)
-        }
-    }
-
     @inline(__always)
-    private static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
-        switch b {
-        case 0x22: out.append(0x5C); out.append(0x22)
-        case 0x5C: out.append(0x5C); out.append(0x5C)
-        case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-        case 0..<0x20:
-            let hex = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: "\\u00".utf8)
-            out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
-        default: out.append(b)
-        }
-    }
+    static func appendQuotedBytes(_ s: String, to out: inout [UInt8]) { JSONString.appendQuoted(s, to: &out) }
 
     static func flatten(_ dict: [String: Any], prefix: String, into out: inout [String: String]) {
         for (k, v) in dict {

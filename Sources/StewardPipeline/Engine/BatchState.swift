@@ -50,8 +50,8 @@ struct BatchState {
     let insertQuarantine: BulkStatement
     let checks: [CheckRun]
     let standardiser: Standardiser
-    let fields: [(field: CanonicalField, get: (SourceRow) -> String?)]
-    let countryField: ((SourceRow) -> String?)?
+    let fields: [(field: CanonicalField, source: FieldSource)]
+    let countryField: FieldSource?
     /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
     var openQuarantineKeys: Set<String>
     let selfReferencing: [CheckRun]
@@ -124,31 +124,20 @@ struct BatchState {
         }
         standardiser = Standardiser(reference: ReferenceData.shared, defaultRegion: source.region ?? loader.config.defaultRegion,
                                     dateFormats: source.dateFormats)
-        fields = source.mapping.map { entry -> (CanonicalField, (SourceRow) -> String?) in
+        fields = source.mapping.map { entry in
             let field = CanonicalField(name: entry.field)!
             switch entry.value {
-            case .column(let c, _):
-                let ref = stream.column(c)
-                return (field, { ref.value(in: $0) })
-            case .reference(_, let c):
-                let ref = stream.column(c)
-                return (field, { ref.value(in: $0) })
+            case .column(let c, _), .reference(_, let c):
+                return (field, .column(stream.column(c)))
             case .template(let parts, _):
-                let resolved: [(String?, ColumnRef?)] = parts.map {
-                    switch $0 { case .literal(let l): return (l, nil); case .column(let c): return (nil, stream.column(c)) }
-                }
-                return (field, { row in
-                    var out = "", anyValue = false
-                    for (literal, ref) in resolved {
-                        if let literal { out += literal } else if let v = ref?.value(in: row) { out += v; anyValue = true }
-                    }
-                    return anyValue ? out : nil
-                })
+                return (field, .template(parts.map {
+                    switch $0 { case .literal(let l): return .literal(l); case .column(let c): return .column(stream.column(c)) }
+                }))
             case .canonical:
-                return (field, { _ in nil })
+                return (field, .none)
             }
         }
-        countryField = fields.first(where: { $0.field == .country })?.get
+        countryField = fields.first(where: { $0.field == .country })?.source
         tombstones = try ErasureTombstones.load(db, source: source.name)
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
@@ -269,7 +258,7 @@ struct BatchState {
     // MARK: staging and quarantine
 
     func rowCountry(_ row: SourceRow, memo: inout RowStandardised) -> String? {
-        guard let get = countryField, let raw = get(row) else { return nil }
+        guard let raw = countryField?.value(in: row) else { return nil }
         if case .success(let code)? = memo.value(.country, raw, { standardiser.country(raw) }) { return code }
         return nil
     }
@@ -313,9 +302,8 @@ struct BatchState {
                                     to chunk: inout PreparedChunk) {
         var flags = warnReasons
         scratch.values.reset()
-        for (field, get) in fields { scratch.values[field] = get(row) }
+        for (field, source) in fields { scratch.values[field] = source.value(in: row) }
         let values = scratch.values
-        let hash = FNV.hex(row.objectHash)
         let s = standardiser
         func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
             guard let raw else { return nil }
@@ -342,7 +330,7 @@ struct BatchState {
             chunk.append(text: values[.street].flatMap { s.text($0) }); chunk.append(text: values[.city].flatMap { s.name($0) })
             chunk.append(text: postcode); chunk.append(text: values[.region].flatMap { s.text($0) }); chunk.append(text: country)
             chunk.append(text: values[.national_id].flatMap { s.text($0) })
-            chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(text: hash)
+            chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
             return
         }
         var refKind: String?, ref: String?
@@ -366,7 +354,7 @@ struct BatchState {
         }
         chunk.append(text: refKind); chunk.append(text: ref); chunk.append(text: occurred); chunk.append(real: amount)
         chunk.append(text: values[.type].flatMap { s.text($0) })
-        chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(text: hash)
+        chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
     }
 
     // MARK: writing rows (database thread)
@@ -440,6 +428,31 @@ struct BatchState {
     }
 }
 
+/// Where a canonical field's value comes from in a row, resolved once per file.
+enum FieldSource {
+    enum Part { case literal(String), column(ColumnRef) }
+    case column(ColumnRef)
+    case template([Part])
+    case none
+
+    @inline(__always)
+    func value(in row: SourceRow) -> String? {
+        switch self {
+        case .column(let ref): return ref.value(in: row)
+        case .template(let parts):
+            var out = "", anyValue = false
+            for part in parts {
+                switch part {
+                case .literal(let l): out += l
+                case .column(let ref): if let v = ref.value(in: row) { out += v; anyValue = true }
+                }
+            }
+            return anyValue ? out : nil
+        case .none: return nil
+        }
+    }
+}
+
 /// A row in a chunk, ready for the database. A staged row's raw text and values are slots of the chunk.
 enum PreparedRow {
     case quarantine(line: Int, key: String?, raw: String, checks: [String], reasons: [String], errorFailure: Bool)
@@ -492,6 +505,17 @@ struct PreparedChunk {
     }
 
     mutating func append(real: Double?) { slots.append(real.map(ValueSlot.real) ?? .null) }
+
+    /// Appends a value as lowercase hex without leading zeros, as `String(value, radix: 16)` writes it.
+    mutating func append(hex value: UInt64) {
+        let start = bytes.count
+        let digits = max(1, (64 - value.leadingZeroBitCount + 3) / 4)
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            let nibble = UInt8((value >> (UInt64(i) * 4)) & 0xF)
+            bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+        }
+        slots.append(.text(start: start, count: bytes.count - start))
+    }
 }
 
 /// Canonical fields of staged records (CONTRACTS.md), as slots: the hot path avoids a dictionary per row.
