@@ -179,6 +179,18 @@ struct StandardiseNameTests {
     func normalizedKey(raw: String, expected: String) {
         #expect(us.normalizedKey(raw) == expected)
     }
+
+    @Test(arguments: ["Main St", " Main St", "Main St ", "Main  St", "Main\tSt", "Zoë", "", "  ", "A", "12-34", "a\u{00A0}b"])
+    func alreadyCleanASCIIIsReturnedAsIs(_ value: String) {
+        // The shortcut must agree with the full path: the same result, and taken only when nothing changes.
+        let full: String? = switch TextNormalizer.clean(value) {
+        case .none: nil
+        case .ascii(let b)?: String(decoding: b, as: UTF8.self)
+        case .unicode(let u)?: u
+        }
+        #expect(TextNormalizer.cleanString(value) == full)
+        #expect(TextNormalizer.isCleanASCII(value) == (full == value && value.utf8.allSatisfy { $0 < 0x80 }))
+    }
 }
 
 @Suite("Standardise: email")

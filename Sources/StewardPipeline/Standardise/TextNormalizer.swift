@@ -21,6 +21,21 @@ enum TextNormalizer {
         u.value == 0xFEFF || u.value == 0x200B
     }
 
+    /// Whether `clean` would return the string unchanged: ASCII, no space at either end, no whitespace
+    /// but single spaces. Most cells are, and need no copy (BENCHMARKS.md).
+    static func isCleanASCII(_ s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { buf in
+            guard let first = buf.first, let last = buf.last, !isSpace(first), !isSpace(last) else { return false }
+            var previousSpace = false
+            for b in buf {
+                if b >= 0x80 || (isSpace(b) && (b != 32 || previousSpace)) { return false }
+                previousSpace = b == 32
+            }
+            return true
+        }
+    }
+
     /// Trimmed, whitespace runs (tabs, NBSP, …) collapsed to one space, NFC. nil when nothing is left.
     static func clean(_ s: String) -> Cleaned? {
         var s = s
@@ -65,6 +80,7 @@ enum TextNormalizer {
     }
 
     static func cleanString(_ s: String) -> String? {
+        if isCleanASCII(s) { return s }
         switch clean(s) {
         case .none: return nil
         case .ascii(let b): return String(decoding: b, as: UTF8.self)
