@@ -277,7 +277,6 @@ struct BatchState {
                                           reasons: ["malformed: \(problem)"], errorFailure: false))
             return
         }
-        scratch.memo.reset()
         let verdict = evaluate(row: row, key: key, memo: &scratch.memo)
         guard !verdict.hasError, let key else {
             var reasons = verdict.reasons, checks = verdict.checks

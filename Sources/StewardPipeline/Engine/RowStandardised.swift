@@ -1,5 +1,7 @@
-/// One row's standardised values, each computed once: a pattern check and the staging of the same
-/// column ask for the same email, phone, date or postcode, and several ask for the row's country.
+/// Standardised values computed once: a pattern check and the staging of the same column ask for
+/// the same email, phone, date or postcode, and several ask for the row's country. Kept across rows
+/// (standardising is a pure function of the value and its context), so a value that repeats from row
+/// to row, such as the country, is standardised once per run of rows.
 struct RowStandardised {
     enum Kind: Int, CaseIterable { case email, phone, date, postcode, country }
     private struct Entry {
@@ -10,9 +12,6 @@ struct RowStandardised {
     /// The last value of each kind: a row asks again for the same value, rarely for two of one kind
     /// (then the second replaces the first, and asking for the first again recomputes it).
     private var entries = [Entry?](repeating: nil, count: Kind.allCases.count)
-
-    /// Forgets the previous row's values, keeping the storage for the next row.
-    mutating func reset() { for i in entries.indices { entries[i] = nil } }
 
     mutating func value(_ kind: Kind, _ input: String, context: String? = nil,
                         _ compute: () -> Result<String, StandardiseError>?) -> Result<String, StandardiseError>? {

@@ -2,6 +2,11 @@ extension Standardiser {
     /// Trim, collapse whitespace, NFC; title-case when the value is ALL CAPS, all lower, or has a
     /// caps-lock word like "jOHN" (mixed case such as "McDonald" or "van der Berg" is kept); "" → nil.
     public func name(_ s: String) -> String? {
+        // Most names are clean ASCII in a case that stays: returned as they are, with no copy.
+        if TextNormalizer.isCleanASCII(s) {
+            var s = s
+            if !s.withUTF8({ NameCase.asciiNeedsTitle($0) }) { return s }
+        }
         switch TextNormalizer.clean(s) {
         case .none: return nil
         case .ascii(var b):
@@ -20,7 +25,7 @@ enum NameCase {
     ]
     static let upperSuffixes: Set<String> = ["ii", "iii", "iv"]
 
-    static func asciiNeedsTitle(_ b: [UInt8]) -> Bool {
+    static func asciiNeedsTitle<Bytes: Collection<UInt8>>(_ b: Bytes) -> Bool {
         var upper = false, lower = false
         // Caps-lock word: first letter lower, then at least two letters, all upper.
         var wordFirst: UInt8 = 0, wordLetters = 0, wordRestUpper = true, capsLock = false
