@@ -6,11 +6,13 @@ extension Standardiser {
     public func postcode(_ s: String, country: String?) -> Result<String, StandardiseError>? {
         guard let cleaned = TextNormalizer.cleanString(s) else { return nil }
         var a2 = defaultRegion
-        if let country, !country.isEmpty {
+        // The row's country is most often the default one, known already: no lookup for it.
+        if let country, !country.isEmpty, !(country == defaultRegion && defaultCountry != nil) {
             // An unrecognised country is the country column's problem, not the postcode's.
             a2 = reference.countries[country] != nil ? country : (reference.country(country) ?? "")
         }
-        var p = cleaned.uppercased()
+        var p = cleaned.utf8.contains(where: TextNormalizer.isLower) || !cleaned.utf8.allSatisfy({ $0 < 0x80 })
+            ? cleaned.uppercased() : cleaned
         let compact = p.utf8.filter { $0 != 32 && $0 != UInt8(ascii: "-") }
         let allDigits = !compact.isEmpty && compact.allSatisfy(TextNormalizer.isDigit)
         switch a2 {
