@@ -32,6 +32,24 @@ private final class CountingStream: RecordStream {
         #expect(try stream.next() == nil)
     }
 
+    @Test func rowsReadInPlaceComeInOrderAfterThoseTakenOneByOne() throws {
+        let stream = ReadAheadStream(CountingStream(total: 2_000))
+        defer { stream.cancel() }
+        var lines: [Int] = []
+        for _ in 0..<300 { lines.append(try #require(try stream.next()).line) }
+        // In place from where next() left off, stopping early, then resuming.
+        try stream.forEachRow { row in lines.append(row.line); return lines.count < 1_000 }
+        try stream.forEachRow { row in lines.append(row.line); return true }
+        #expect(lines == Array(2...2_001))
+        #expect(try stream.next() == nil)
+
+        let failing = ReadAheadStream(CountingStream(total: 2_000, failAfter: 700))
+        defer { failing.cancel() }
+        var count = 0
+        #expect(throws: CountingStream.Broken.self) { try failing.forEachRow { _ in count += 1; return true } }
+        #expect(count == 700)
+    }
+
     @Test func theErrorComesAfterEveryRowReadBeforeIt() throws {
         let stream = ReadAheadStream(CountingStream(total: 2_000, failAfter: 700))
         defer { stream.cancel() }

@@ -40,6 +40,27 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
         return current[position - 1]
     }
 
+    /// Calls `body` with each remaining row in file order, read in place from its block (`next()`
+    /// copies each row out: three retains and releases of memory another thread wrote), until
+    /// `body` returns false or the rows run out.
+    func forEachRow(_ body: (SourceRow) throws -> Bool) throws {
+        while true {
+            if position == current.count {
+                guard let block = try take(returning: current) else { return }
+                current = block
+                position = 0
+            }
+            let stopped = try current.withUnsafeBufferPointer { rows -> Bool in
+                while position < rows.count {
+                    position += 1
+                    if try !body(rows[position - 1]) { return true }
+                }
+                return false
+            }
+            if stopped { return }
+        }
+    }
+
     /// Stops the reading thread (idempotent): the consumer is done, early or not.
     func cancel() {
         condition.lock(); cancelled = true; condition.broadcast(); condition.unlock()

@@ -210,12 +210,12 @@ final class ChunkQueue: @unchecked Sendable {
 
 /// The reader side: streams rows, checks and standardises them, and queues them in chunks.
 final class RowReader: @unchecked Sendable {
-    let stream: RecordStream
+    let stream: ReadAheadStream
     let state: BatchState
     let queue: ChunkQueue
     let done = DispatchSemaphore(value: 0)
 
-    init(stream: RecordStream, state: BatchState, queue: ChunkQueue) {
+    init(stream: ReadAheadStream, state: BatchState, queue: ChunkQueue) {
         self.stream = stream; self.state = state; self.queue = queue
     }
 
@@ -224,13 +224,16 @@ final class RowReader: @unchecked Sendable {
         var chunk = PreparedChunk()
         var scratch = RowScratch()
         do {
-            while let row = try stream.next() {
+            var writerGone = false
+            try stream.forEachRow { row in
                 state.prepare(row, into: &chunk, scratch: &scratch)
                 if chunk.rows.count == PreparedChunk.rowsPerChunk {
-                    guard queue.put(chunk) else { return }
+                    guard queue.put(chunk) else { writerGone = true; return false }
                     chunk = PreparedChunk()
                 }
+                return true
             }
+            if writerGone { return }
             if !chunk.rows.isEmpty { guard queue.put(chunk) else { return } }
             queue.finish()
         } catch {
