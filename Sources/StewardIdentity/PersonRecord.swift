@@ -33,6 +33,14 @@ public struct PersonRecord: Sendable {
                 email: String? = nil, phone: String? = nil, dob: String? = nil, street: String? = nil,
                 city: String? = nil, postcode: String? = nil, nationalId: String? = nil,
                 nicknames: Nicknames = Nicknames(pairs: [])) {
+        var codes = PhoneticCodes()
+        self.init(source: source, key: key, firstName: firstName, lastName: lastName, fullName: fullName, email: email, phone: phone,
+                  dob: dob, street: street, city: city, postcode: postcode, nationalId: nationalId, nicknames: nicknames, codes: &codes)
+    }
+
+    init(source: String, key: String, firstName: String?, lastName: String?, fullName: String?,
+         email: String?, phone: String?, dob: String?, street: String?, city: String?, postcode: String?, nationalId: String?,
+         nicknames: Nicknames, codes: inout PhoneticCodes) {
         self.source = source
         self.key = key
         var f = firstName ?? "", l = lastName ?? ""
@@ -51,8 +59,8 @@ public struct PersonRecord: Sendable {
         self.postcode = Self.bytes(postcode ?? "")
         self.nationalId = Self.bytes(nationalId ?? "")
         let fs = String(decoding: first, as: UTF8.self), ls = String(decoding: last, as: UTF8.self)
-        firstPhonetic = Array(Compare.nysiis(fs).utf8)
-        lastPhonetic = Array(Compare.nysiis(ls).utf8)
+        firstPhonetic = codes.code(fs)
+        lastPhonetic = codes.code(ls)
         firstCanonical = Array(nicknames.canonical(fs).utf8)
         firstFormal = nicknames.formalNames(fs)
         lastFormal = nicknames.formalNames(ls)
@@ -60,6 +68,18 @@ public struct PersonRecord: Sendable {
     }
 
     static func bytes(_ s: String) -> [UInt8] { s.isEmpty ? [] : Array(TextKey.key(s).utf8) }
+
+    /// Each distinct name's NYSIIS code, computed once: a million records hold a few thousand names.
+    struct PhoneticCodes {
+        private var codes: [String: [UInt8]] = [:]
+
+        mutating func code(_ name: String) -> [UInt8] {
+            if let c = codes[name] { return c }
+            let c = Array(Compare.nysiis(name).utf8)
+            codes[name] = c
+            return c
+        }
+    }
 
     /// "Smith, John" → (John, Smith); "John A Smith" → (John, Smith).
     static func splitFullName(_ full: String) -> (String, String) {
@@ -79,6 +99,7 @@ public struct PersonRecord: Sendable {
     public static func loadAll(_ db: Database, nicknames: Nicknames) throws -> [PersonRecord] {
         var out: [PersonRecord] = []
         var shared = SharedValues()
+        var codes = PhoneticCodes()
         let rows = try Row.fetchCursor(db, sql: """
             SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
             FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
@@ -86,7 +107,7 @@ public struct PersonRecord: Sendable {
         while let r = try rows.next() {
             var record = PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
                                       email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
-                                      nationalId: r[11], nicknames: nicknames)
+                                      nationalId: r[11], nicknames: nicknames, codes: &codes)
             shared.share(&record)
             out.append(record)
         }
