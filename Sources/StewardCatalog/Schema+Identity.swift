@@ -129,16 +129,6 @@ extension Schema {
 
 /// Identity tables that are rebuilt outside migrations.
 public enum IdentitySchema {
-    /// The secondary indexes of the tables every matching pass rewrites whole (`identity_edge`,
-    /// `identity_member`), as created by the v2 migration. A pass drops them, inserts, and creates
-    /// them again: one sort per index instead of a random b-tree insert per row.
-    public static let rewrittenIndexes: [(table: String, name: String, ddl: String)] = [
-        ("identity_edge", "identity_edge_by_a", "CREATE INDEX identity_edge_by_a ON identity_edge(a_source, a_key)"),
-        ("identity_edge", "identity_edge_by_b", "CREATE INDEX identity_edge_by_b ON identity_edge(b_source, b_key)"),
-        ("identity_edge", "identity_edge_by_status", "CREATE INDEX identity_edge_by_status ON identity_edge(status, probability)"),
-        ("identity_member", "identity_member_by_customer", "CREATE INDEX identity_member_by_customer ON identity_member(customer_id)"),
-    ]
-
     /// The lookup index: rebuilt after each matching pass (bulk, no sync triggers). Dropping and
     /// re-creating it is much cheaper than deleting every row of an FTS5 table.
     public static let customerSearchDDL = """

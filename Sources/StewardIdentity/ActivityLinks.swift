@@ -22,6 +22,8 @@ public enum ActivityLinks {
         for r in try Row.fetchAll(db, sql: "SELECT source, record_key, customer_id, method, candidates FROM customer_activity_link") {
             existing[Key(source: r[0], record: r[1])] = (r[2], r[3], r[4])
         }
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "customer_activity_link", ifEmpty: true)
         var upsert = try BulkInsert(db, sql: """
             INSERT INTO customer_activity_link (source, record_key, customer_id, method, candidates, linked_run) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(source, record_key) DO UPDATE SET customer_id = excluded.customer_id, method = excluded.method,
@@ -46,6 +48,7 @@ public enum ActivityLinks {
             try delete.execute(arguments: [key.source, key.record])
             changed += 1
         }
+        try deferred.restore(db)
         return Outcome(activities: activities, linked: linked, changed: changed)
     }
 

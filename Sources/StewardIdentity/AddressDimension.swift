@@ -147,6 +147,8 @@ public enum AddressDimension {
                 }
             }
         }
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "customer_address", ifEmpty: true)
         var insertLink = try BulkInsert(db, sql: """
             INSERT INTO customer_address (customer_id, address_key, sources, is_current, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -165,6 +167,7 @@ public enum AddressDimension {
                 }
             }
         }
+        try deferred.restore(db)
         try db.execute(sql: "UPDATE customer_address SET last_seen_run = ? WHERE sources > 0 AND last_seen_run != ?", arguments: [runId, runId])
         try db.execute(sql: """
             UPDATE address_dim SET last_seen_run = ?1, last_seen_at = ?2

@@ -183,6 +183,8 @@ public struct CustomerFacts: Sendable {
         var rfm: [String: (RFM.Values, RFM.Score)] = [:]
         for (i, id) in buyers.enumerated() { rfm[id] = (values[i], scores[i]) }
         try db.execute(sql: "DELETE FROM customer_score")
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "customer_score")
         var insert = try BulkInsert(db, sql: """
             INSERT INTO customer_score (customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment, churn_score,
                 model_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -201,6 +203,7 @@ public struct CustomerFacts: Sendable {
             insert.int(runId)
             try insert.run(db)
         }
+        try deferred.restore(db)
         return ids.count
     }
 }

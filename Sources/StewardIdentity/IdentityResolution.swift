@@ -77,6 +77,7 @@ public struct IdentityEngine: Sendable {
         // the last pass; a steward's merge/split/forget (forced) moves ids outside it: rewrite all.
         let lastPass = force ? nil : last.flatMap { Self.settingsPart($0.fingerprint) == Self.settingsPart(fingerprint) ? $0.runId : nil }
         let nicknames = Self.nicknames
+        var clock = Clock()
         let (records, previous, decisions, nextNumber) = try catalog.pool.read { db -> ([PersonRecord], [String: String], [Decision], Int) in
             let records = try PersonRecord.loadAll(db, nicknames: nicknames)
             var previous: [String: String] = [:]
@@ -88,6 +89,7 @@ public struct IdentityEngine: Sendable {
             }
             return (records, previous, decisions, try StableIdAssigner.nextNumber(db))
         }
+        clock.lap("load")
         var index: [String: Int32] = [:]
         for (i, r) in records.enumerated() { index[r.id] = Int32(i) }
         var accepted = Set<UInt64>(), rejected = Set<UInt64>()
@@ -99,7 +101,7 @@ public struct IdentityEngine: Sendable {
         let assignment = StableIdAssigner.assign(labels: result.labels, previous: records.map { previous[$0.id] }, nextNumber: nextNumber)
         let survivorship = Survivorship(config: config.survivorship, primarySystem: config.matching.primarySystem)
         var problems: [String] = []
-        var clock = Clock()
+        clock.lap("match")
         var scope = ChangedCustomers.all
         try catalog.pool.write { db in
             if let lastPass {
@@ -107,7 +109,7 @@ public struct IdentityEngine: Sendable {
                     Self.changedCustomers(db, records: records, previous: previous, assignment: assignment, since: lastPass), db)
             }
             try write(db, runId: runId, result: result, assignment: assignment, rejected: rejected, settings: settings,
-                      fingerprint: fingerprint, started: started)
+                      fingerprint: fingerprint, started: started, clock: &clock)
             clock.lap("write")
             // Golden records, their SCD2 versions and lookup entries in one scan of the customers' records
             // (the index separately only when it must be rebuilt whole in an incremental pass).
@@ -186,12 +188,14 @@ public struct IdentityEngine: Sendable {
     }
 
     private func write(_ db: Database, runId: Int64, result: MatchResult, assignment: StableIdAssigner.Assignment,
-                       rejected: Set<UInt64>, settings: MatchSettings, fingerprint: String, started: Date) throws {
+                       rejected: Set<UInt64>, settings: MatchSettings, fingerprint: String, started: Date, clock: inout Clock) throws {
         let records = result.records
         let at = Timestamp.now()
         // Edges and members are rewritten whole: their secondary indexes are dropped first and built
         // once after the inserts (a sort each, instead of a random b-tree insert per row).
-        for index in IdentitySchema.rewrittenIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(index.name)") }
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "identity_edge")
+        try deferred.drop(db, table: "identity_member")
         // Edges: match (same customer), refused (above threshold, kept apart by the guard or a decision), review.
         try db.execute(sql: "DELETE FROM identity_edge")
         var matched = 0, review = 0, refused = 0
@@ -216,6 +220,7 @@ public struct IdentityEngine: Sendable {
             insertEdge.real(e.probability); insertEdge.text(status); insertEdge.int(runId)
             try insertEdge.run(db)
         }
+        clock.lap("write_edges")
         // Members.
         try db.execute(sql: "DELETE FROM identity_member")
         var insertMember = try BulkInsert(db, sql: """
@@ -228,7 +233,9 @@ public struct IdentityEngine: Sendable {
             insertMember.text(assignment.ids[i]); insertMember.real(bestLink[i] > 0 ? bestLink[i] : nil); insertMember.int(runId)
             try insertMember.run(db)
         }
-        for index in IdentitySchema.rewrittenIndexes { try db.execute(sql: index.ddl) }
+        clock.lap("write_members")
+        try deferred.restore(db)
+        clock.lap("write_indexes")
         // Customers: active ids with their sizes; merged ids point at their survivor; ids with no records retire.
         let changedIds = Set(assignment.events.map(\.customerId)).union(assignment.events.compactMap(\.other))
         var upsertCustomer = try BulkInsert(db, sql: """
@@ -252,9 +259,12 @@ public struct IdentityEngine: Sendable {
             try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (?, ?, 'retire', ?, 'no records left')",
                            arguments: [runId, at, id])
         }
-        let insertEvent = try db.makeStatement(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        clock.lap("write_customers")
+        var insertEvent = try BulkInsert(db, sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
         for e in assignment.events {
-            try insertEvent.execute(arguments: [runId, at, e.kind.rawValue, e.customerId, e.other, e.detail])
+            insertEvent.int(runId); insertEvent.text(at); insertEvent.text(e.kind.rawValue); insertEvent.text(e.customerId)
+            insertEvent.text(e.other); insertEvent.text(e.detail)
+            try insertEvent.run(db)
         }
         try db.execute(sql: "DELETE FROM identity_junk")
         for (j, n) in result.junk {

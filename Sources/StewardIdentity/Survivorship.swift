@@ -268,6 +268,8 @@ public enum CustomerDimension {
         private var close: BulkInsert, insert: BulkInsert
         private var seen = Set<String>()
         private(set) var opened = 0, closed = 0
+        /// The first pass fills an empty dimension: its indexes are built after the inserts.
+        private var deferred = DeferredIndexes()
 
         init(_ db: Database, runId: Int64, at: String, scope: ChangedCustomers) throws {
             self.runId = runId
@@ -276,6 +278,7 @@ public enum CustomerDimension {
                                       + scope.filter(column: "customer_id", keyword: "AND")) {
                 current[r[1]] = (r[0], r[2], columns.indices.map { r[3 + $0] })
             }
+            try deferred.drop(db, table: "customer_dim", ifEmpty: true)
             close = try BulkInsert(db, sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
             insert = try BulkInsert(db, sql: """
                 INSERT INTO customer_dim (customer_id, \(columns.joined(separator: ", ")), valid_from, valid_to, is_current, change_hash, reason, run_id)
@@ -306,6 +309,7 @@ public enum CustomerDimension {
         /// Closes the current versions of customers in scope that have no golden record any more.
         mutating func finish(_ db: Database) throws -> (opened: Int, closed: Int) {
             for (id, cur) in current where !seen.contains(id) { try closeVersion(db, sk: cur.sk) }
+            try deferred.restore(db)
             return (opened, closed)
         }
 
