@@ -17,27 +17,29 @@ public enum CustomerSearch {
     }
 
     /// Brings the index up to date after a matching pass: `prepare`, an entry per customer in scope
-    /// (`Writer`), `finish`. A matching pass writes the entries as it builds golden records; this
-    /// reads the customers' records itself.
+    /// (`Entries`, `Inserter`), `finish`. A matching pass writes the entries as it builds golden
+    /// records; this reads the customers' records itself.
     static func update(_ db: Database, scope: ChangedCustomers) throws -> ChangedCustomers {
         let scope = try prepare(db, scope: scope)
-        var writer = try Writer(db)
+        var inserter = try Inserter(db)
+        var entries = Entries()
         let cursor = try Row.fetchCursor(db, sql: """
             SELECT m.customer_id, p.record_key, p.first_name, p.last_name, p.full_name, p.email, p.phone, p.postcode, p.national_id
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
             WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND")) ORDER BY m.customer_id
             """)
         var current: String?
+        var records: [Terms] = []
         while let r = try cursor.next() {
             let id: String = r[0]
             if id != current {
-                if current != nil { try writer.write(db) }
+                if let current { try inserter.write(db, id: current, fields: entries.fields(id: current, records)) }
                 current = id
-                writer.start(id)
+                records.removeAll(keepingCapacity: true)
             }
-            writer.add(recordKey: r[1], names: [r[2], r[3], r[4]], email: r[5], phone: r[6], postcode: r[7], nationalId: r[8])
+            records.append(Terms(recordKey: r[1], names: [r[2], r[3], r[4]], email: r[5], phone: r[6], postcode: r[7], nationalId: r[8]))
         }
-        if current != nil { try writer.write(db) }
+        if let current { try inserter.write(db, id: current, fields: entries.fields(id: current, records)) }
         try finish(db, scope: scope)
         return scope
     }
@@ -71,32 +73,37 @@ public enum CustomerSearch {
         try db.execute(sql: "INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', \(Self.automerge))")
     }
 
-    /// Builds one customer's index entry from its records (`start`, `add` each record, `write`).
-    struct Writer {
-        private var insert: BulkInsert
-        private var id = ""
-        private var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
-        private var postcodes = Set<String>(), ids = Set<String>()
+    /// What one staged record puts in its customer's entry: its key, its first, last and full name as
+    /// staged, and its identifiers.
+    struct Terms: Sendable {
+        var recordKey: String
+        var names: [String?]
+        var email: String?
+        var phone: String?
+        var postcode: String?
+        var nationalId: String?
+    }
+
+    /// Builds customers' index entries (no database: a matching pass builds them on another core).
+    struct Entries {
         /// A name's sound, computed once per distinct name of the pass (names repeat across customers).
         private var soundOf: [String: String] = [:]
+        private var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
+        private var postcodes = Set<String>(), ids = Set<String>()
 
-        init(_ db: Database) throws {
-            insert = try BulkInsert(db, sql: """
-                INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        }
-
-        mutating func start(_ customerId: String) {
-            id = customerId
+        /// The entry's columns after `customer_id`: names, sounds, emails, phones, postcodes, ids.
+        mutating func fields(id: String, _ records: [Terms]) -> [String] {
             names.removeAll(keepingCapacity: true); sounds.removeAll(keepingCapacity: true)
             emails.removeAll(keepingCapacity: true); phones.removeAll(keepingCapacity: true)
             postcodes.removeAll(keepingCapacity: true); ids.removeAll(keepingCapacity: true)
+            for r in records { add(r) }
+            ids.insert(id)
+            return [names, sounds, emails, phones, postcodes, ids].map { $0.sorted().joined(separator: " ") }
         }
 
-        /// One record: its key, its first, last and full name as staged, and its identifiers.
-        mutating func add(recordKey: String, names raw: [String?], email: String?, phone: String?, postcode: String?, nationalId: String?) {
-            ids.insert(recordKey)
-            for n in raw {
+        private mutating func add(_ r: Terms) {
+            ids.insert(r.recordKey)
+            for n in r.names {
                 guard let n else { continue }
                 for w in n.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }) {
                     let k = TextKey.key(String(w))
@@ -109,21 +116,30 @@ public enum CustomerSearch {
                     }
                 }
             }
-            if let email { emails.insert(email) }
-            if let phone { phones.formUnion(CustomerSearch.phoneTokens(phone)) }
-            if let postcode {
+            if let email = r.email { emails.insert(email) }
+            if let phone = r.phone { phones.formUnion(CustomerSearch.phoneTokens(phone)) }
+            if let postcode = r.postcode {
                 postcodes.insert(TextKey.key(postcode))
                 // "M4 7QJ" is typed as two words: each part is a token too.
                 for part in postcode.split(separator: " ") where part.count >= 2 { postcodes.insert(TextKey.key(String(part))) }
             }
-            if let nationalId { ids.insert(TextKey.key(nationalId)) }
+            if let nationalId = r.nationalId { ids.insert(TextKey.key(nationalId)) }
+        }
+    }
+
+    /// Inserts entries; the rowid is the customer number.
+    struct Inserter {
+        private var insert: BulkInsert
+
+        init(_ db: Database) throws {
+            insert = try BulkInsert(db, sql: """
+                INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         }
 
-        /// Inserts the entry of the customer started last.
-        mutating func write(_ db: Database) throws {
-            ids.insert(id)
+        mutating func write(_ db: Database, id: String, fields: [String]) throws {
             insert.int(StableIdAssigner.number(id)); insert.text(id)
-            for set in [names, sounds, emails, phones, postcodes, ids] { insert.text(set.sorted().joined(separator: " ")) }
+            for f in fields { insert.text(f) }
             try insert.run(db)
         }
     }

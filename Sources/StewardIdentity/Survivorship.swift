@@ -188,40 +188,108 @@ public struct Survivorship: Sendable {
     }
 
     /// Rebuilds `golden_customer` for every active customer, or only for the changed ones, and with
-    /// each golden record versions the dimension and (when given) writes the lookup index entry: one
-    /// scan of the customers' records for all three.
+    /// each golden record versions the dimension and (with `search`) writes the lookup index entry:
+    /// one scan of the customers' records for all three. The scan and the writes run here; choosing
+    /// the values, the provenance, the change hash and the index entry (`Prepared`) run on another
+    /// core, a chunk of customers behind.
     @discardableResult
     func rebuildGolden(_ db: Database, runId: Int64, scope: ChangedCustomers = .all, at: String = Timestamp.now(),
                        search: Bool = false) throws -> (opened: Int, closed: Int) {
         try db.execute(sql: "DELETE FROM golden_customer" + scope.filter(column: "customer_id", keyword: "WHERE"))
         var insert = try BulkInsert(db, sql: Self.goldenInsertSQL)
         var dimension = try CustomerDimension.Versioner(db, runId: runId, at: at, scope: scope)
-        var document = search ? try CustomerSearch.Writer(db) : nil
-        let chooser = Chooser(self)
-        var current: String?
-        var group: [SourceValues] = []
-        func flush() throws {
-            guard let id = current, !group.isEmpty else { return }
-            let winners = chooser.winners(group)
-            let values = winners.indices.map { winners[$0] >= 0 ? group[winners[$0]].slots[$0] : nil }
-            insert.text(id)
-            for v in values { insert.text(v) }
-            insert.text(Self.provenanceJSON(group, winners: winners))
-            insert.int(runId)
-            try insert.run(db)
-            try dimension.observe(db, id: id, values: values)
-            try document?.write(db)
+        var entries = search ? try CustomerSearch.Inserter(db) : nil
+        func write(_ rows: [Prepared]) throws {
+            for row in rows {
+                insert.text(row.id)
+                for v in row.values { insert.text(v) }
+                insert.text(row.provenance)
+                insert.int(runId)
+                try insert.run(db)
+                try dimension.observe(db, id: row.id, values: row.values, hash: row.hash)
+                if let fields = row.search { try entries?.write(db, id: row.id, fields: fields) }
+            }
+        }
+        let worker = Preparer(chooser: Chooser(self), search: search)
+        var chunk: [Customer] = [], inFlight: Preparer.Work?
+        func handOver() throws {
+            let next = worker.submit(chunk)
+            chunk = []
+            chunk.reserveCapacity(Self.chunkSize)
+            if let previous = inFlight { try write(previous.wait()) }
+            inFlight = next
         }
         let cursor = try Row.fetchCursor(db, sql: Self.memberRecordsSQL(scope))
         while let r = try cursor.next() {
             let id: String = r[0]
-            if id != current { try flush(); current = id; group = []; document?.start(id) }
-            let values = Self.sourceValues(r)
-            group.append(values)
-            document?.add(recordKey: r[2], names: [r[5], r[6], r[7]], email: r[8], phone: r[9], postcode: r[13], nationalId: r[16])
+            if id != chunk.last?.id {
+                if chunk.count == Self.chunkSize { try handOver() }
+                chunk.append(Customer(id: id))
+            }
+            chunk[chunk.count - 1].records.append(Self.sourceValues(r))
+            if search {
+                chunk[chunk.count - 1].terms.append(CustomerSearch.Terms(recordKey: r[2], names: [r[5], r[6], r[7]], email: r[8], phone: r[9],
+                                                                         postcode: r[13], nationalId: r[16]))
+            }
         }
-        try flush()
+        try handOver()
+        if let last = inFlight { try write(last.wait()) }
         return try dimension.finish(db)
+    }
+
+    static let chunkSize = 2_048
+
+    /// One customer's live records, as read.
+    struct Customer: Sendable {
+        var id: String
+        var records: [SourceValues] = []
+        var terms: [CustomerSearch.Terms] = []
+    }
+
+    /// One customer's rows, ready to bind: golden values (in `attributes` order), provenance JSON,
+    /// the dimension's change hash, and the lookup entry's columns.
+    struct Prepared: Sendable {
+        var id: String
+        var values: [String?]
+        var provenance: String
+        var hash: String
+        var search: [String]?
+    }
+
+    /// Prepares chunks of customers in order on one background queue (its name-sound cache is used by
+    /// one chunk at a time).
+    final class Preparer: @unchecked Sendable {
+        private let chooser: Chooser
+        private let search: Bool
+        private var entries = CustomerSearch.Entries()
+        private let queue = DispatchQueue(label: "steward.golden")
+
+        init(chooser: Chooser, search: Bool) {
+            self.chooser = chooser
+            self.search = search
+        }
+
+        final class Work: @unchecked Sendable {
+            fileprivate var rows: [Prepared] = []
+            fileprivate let done = DispatchSemaphore(value: 0)
+            func wait() -> [Prepared] { done.wait(); return rows }
+        }
+
+        func submit(_ chunk: [Customer]) -> Work {
+            let work = Work()
+            queue.async { [self] in
+                work.rows = chunk.map(prepare)
+                work.done.signal()
+            }
+            return work
+        }
+
+        private func prepare(_ c: Customer) -> Prepared {
+            let winners = chooser.winners(c.records)
+            let values = winners.indices.map { winners[$0] >= 0 ? c.records[winners[$0]].slots[$0] : nil }
+            return Prepared(id: c.id, values: values, provenance: Survivorship.provenanceJSON(c.records, winners: winners),
+                            hash: CustomerDimension.changeHash(values), search: search ? entries.fields(id: c.id, c.terms) : nil)
+        }
     }
 
     /// The columns of `memberRecordsSQL` as one record's values.
@@ -287,9 +355,9 @@ public enum CustomerDimension {
         }
 
         /// One customer's golden values (in `columns` order): a new version when they changed.
-        mutating func observe(_ db: Database, id: String, values: [String?]) throws {
+        mutating func observe(_ db: Database, id: String, values: [String?], hash: String? = nil) throws {
             if !current.isEmpty { seen.insert(id) }
-            let hash = changeHash(values)
+            let hash = hash ?? changeHash(values)
             let reason: String
             if let cur = current[id] {
                 if cur.hash == hash { return }
