@@ -86,7 +86,7 @@ public struct CustomerFacts: Sendable {
             out.customers = try Self.writeScores(db, histories: histories, model: out.model, modelId: modelId, runId: runId)
             clock.lap("scores")
             out.seconds = clock.laps
-            var detail: [String: Any] = ["seconds": clock.laps, "activity_links_changed": links.changed]
+            var detail: [String: Any] = ["seconds": clock.laps, "cpu_seconds": clock.cpuLaps, "activity_links_changed": links.changed]
             if let s = out.skipped { detail["churn_skipped"] = s }
             let detailJSON = String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
             try db.execute(sql: """

@@ -126,6 +126,7 @@ public struct IdentityEngine: Sendable {
         if ProcessInfo.processInfo.environment["STEWARD_IDENTITY_TIMINGS"] != nil {
             let all = result.seconds.merging(clock.laps) { a, _ in a }
             FileHandle.standardError.write(Data(("identity timings: " + all.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: " ") + "\n").utf8))
+            FileHandle.standardError.write(Data(("identity cpu: " + clock.cpuLaps.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: " ") + "\n").utf8))
         }
         if !problems.isEmpty { throw IdentityError.dimensionInvariant(problems) }
         let seconds = Date().timeIntervalSince(started)
@@ -260,12 +261,15 @@ public struct IdentityEngine: Sendable {
                            arguments: [runId, at, id])
         }
         clock.lap("write_customers")
+        var eventIndexes = DeferredIndexes()
+        try eventIndexes.drop(db, table: "identity_event", ifEmpty: true)
         var insertEvent = try BulkInsert(db, sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
         for e in assignment.events {
             insertEvent.int(runId); insertEvent.text(at); insertEvent.text(e.kind.rawValue); insertEvent.text(e.customerId)
             insertEvent.text(e.other); insertEvent.text(e.detail)
             try insertEvent.run(db)
         }
+        try eventIndexes.restore(db)
         try db.execute(sql: "DELETE FROM identity_junk")
         for (j, n) in result.junk {
             try db.execute(sql: "INSERT INTO identity_junk (field, value, records) VALUES (?, ?, ?)", arguments: [j.field.name, j.text, n])

@@ -16,7 +16,7 @@ import Glibc
 ///   STEWARD_BENCH_DIAG=1 also prints the false merges and missed true pairs by comparison pattern)
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
 
-struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
+struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32; var cpuSeconds: Double = 0 }
 
 /// Runs a command as a child process; wall time and the child's peak RSS. The RSS comes from GNU
 /// time (`/usr/bin/time -f %M`) because a child spawned from this large process inherits its
@@ -31,7 +31,9 @@ func measure(_ command: String, _ commandArgs: [String], stdin: String? = nil) -
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // STEWARD_BENCH_STDERR=FILE keeps the children's stderr (e.g. with STEWARD_IDENTITY_TIMINGS=1).
+    let stderrPath = ProcessInfo.processInfo.environment["STEWARD_BENCH_STDERR"] ?? "/dev/null"
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
     if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0) }
     let argv = ([path] + args).map { strdup($0) } + [nil]
     let start = Date()
@@ -48,7 +50,9 @@ func measure(_ command: String, _ commandArgs: [String], stdin: String? = nil) -
         rssKB = kb
     }
     try? FileManager.default.removeItem(atPath: rssFile)
-    return Measured(seconds: elapsed, maxRSSMB: rssKB / 1024, status: (status >> 8) & 0xff)
+    // CPU time (user + system) is the child's own: unlike its RSS, not inherited from this process.
+    let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return Measured(seconds: elapsed, maxRSSMB: rssKB / 1024, status: (status >> 8) & 0xff, cpuSeconds: cpu)
 }
 
 func which(_ name: String) -> String? {
@@ -544,6 +548,7 @@ func measureIdentity(customers: Int) throws -> [String: Any] {
         "customers": customers, "records": report.records, "candidate_pairs": report.candidatePairs, "clusters": report.clusters,
         "load_seconds": load.seconds, "load_max_rss_mb": load.maxRSSMB,
         "match_run_seconds": match.seconds, "match_run_max_rss_mb": match.maxRSSMB, "exit_status": [load.status, match.status],
+        "load_cpu_seconds": load.cpuSeconds, "match_run_cpu_seconds": match.cpuSeconds,
         "whole_run_seconds": load.seconds + match.seconds,
     ]
     if let t = report.truth { out["cluster_pairwise"] = ["precision": t.precision, "recall": t.recall, "f1": t.f1] }
