@@ -182,6 +182,7 @@ public enum CustomerSearch {
     /// closely the golden record matches the query, over a bounded candidate set.
     public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {
         guard let match = ftsQuery(query) else { return [] }
+        try mapForLookups(db)
         func candidates(_ match: String, ranked: Bool = false) throws -> [Row] {
             try Row.fetchAll(db, sql: """
                 SELECT s.customer_id, g.first_name, g.last_name, g.email, g.phone, g.city, s.names, s.emails, s.phones, s.postcodes, s.ids
@@ -231,6 +232,16 @@ public enum CustomerSearch {
         for i in hits.indices { hits[i].rank = i + 1 }
         return hits
     }
+
+    /// Lookups read the catalog file through a memory map: a misspelt name's candidates are hundreds
+    /// of scattered index, content and golden pages, each otherwise a read() call and a copy into a
+    /// small reader cache. Set on the connection a lookup uses (only processes that search map the
+    /// file, so a matching run's peak RSS is unchanged).
+    static func mapForLookups(_ db: Database) throws {
+        try db.execute(sql: "PRAGMA mmap_size = \(lookupMapBytes)")
+    }
+
+    static let lookupMapBytes = 1 << 32
 
     /// For each word, the query with that word loosened (first two letters, sound, formal names)
     /// and every other word exact. Empty for one-word queries (the loose query covers them).

@@ -111,3 +111,21 @@ import Testing
         #expect(try indexes(catalog) == indexes(try Catalog.open(at: fresh.dir.appendingPathComponent("c.sqlite"))))
     }
 }
+
+/// Lookups map the catalog file on the connection they use; other connections are left as they were.
+@Suite struct LookupMappingTests {
+    @Test func aLookupMapsTheFileOnItsConnectionOnly() throws {
+        let p = TempProject("lookup-mmap")
+        let catalog = try Catalog.open(at: p.dir.appendingPathComponent("c.sqlite"))
+        try catalog.pool.write { db in
+            try db.execute(sql: "INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (1, 'C00000001', 'ada lovelace', 'ad lavalac', '', '', '', 'C00000001')")
+        }
+        #expect(try catalog.pool.write { try Int.fetchOne($0, sql: "PRAGMA mmap_size") } == 0)
+        let (hits, mapped) = try catalog.pool.read { db in
+            (try CustomerSearch.search(db, query: "lovelace"), try Int.fetchOne(db, sql: "PRAGMA mmap_size") ?? 0)
+        }
+        #expect(hits.first?.customerId == "C00000001")
+        #expect(mapped > 0)
+        #expect(try catalog.pool.write { try Int.fetchOne($0, sql: "PRAGMA mmap_size") } == 0)
+    }
+}
