@@ -98,20 +98,39 @@ public struct PersonRecord: Sendable {
     /// the records are most of the matching pass's memory.
     public static func loadAll(_ db: Database, nicknames: Nicknames) throws -> [PersonRecord] {
         var out: [PersonRecord] = []
+        // Rows are read here; records are built (normalised, coded, shared) on another core, in order.
         var shared = SharedValues()
         var codes = PhoneticCodes()
+        var pipe = BackgroundStage<Staged, PersonRecord>.Pipe(BackgroundStage("records") { r in
+            var record = PersonRecord(source: r.source, key: r.key, firstName: r.values[0], lastName: r.values[1], fullName: r.values[2],
+                                      email: r.values[3], phone: r.values[4], dob: r.values[5], street: r.values[6], city: r.values[7],
+                                      postcode: r.values[8], nationalId: r.values[9], nicknames: nicknames, codes: &codes)
+            shared.share(&record)
+            return record
+        })
+        func append(_ records: [PersonRecord]) { out.append(contentsOf: records) }
+        var chunk: [Staged] = []
+        chunk.reserveCapacity(Self.chunkSize)
         let rows = try Row.fetchCursor(db, sql: """
             SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
             FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
             """)
         while let r = try rows.next() {
-            var record = PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
-                                      email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
-                                      nationalId: r[11], nicknames: nicknames, codes: &codes)
-            shared.share(&record)
-            out.append(record)
+            chunk.append(Staged(source: r[0], key: r[1], values: (2..<12).map { r[$0] }))
+            if chunk.count == Self.chunkSize { try pipe.push(chunk, append); chunk.removeAll(keepingCapacity: true) }
         }
+        try pipe.push(chunk, append)
+        try pipe.drain(append)
         return out
+    }
+
+    static let chunkSize = 4_096
+
+    /// A staged row as read: first, last and full name, email, phone, dob, street, city, postcode, national id.
+    struct Staged: Sendable {
+        var source: String
+        var key: String
+        var values: [String?]
     }
 
     /// One copy of each repeated value: an equal array already seen replaces the record's own.

@@ -210,20 +210,20 @@ public struct Survivorship: Sendable {
                 if let fields = row.search { try entries?.write(db, id: row.id, fields: fields) }
             }
         }
-        let worker = Preparer(chooser: Chooser(self), search: search)
-        var chunk: [Customer] = [], inFlight: Preparer.Work?
-        func handOver() throws {
-            let next = worker.submit(chunk)
-            chunk = []
-            chunk.reserveCapacity(Self.chunkSize)
-            if let previous = inFlight { try write(previous.wait()) }
-            inFlight = next
-        }
+        let chooser = Chooser(self)
+        var searchEntries = CustomerSearch.Entries()
+        var pipe = BackgroundStage<Customer, Prepared>.Pipe(BackgroundStage("golden") { c in
+            let winners = chooser.winners(c.records)
+            let values = winners.indices.map { winners[$0] >= 0 ? c.records[winners[$0]].slots[$0] : nil }
+            return Prepared(id: c.id, values: values, provenance: Survivorship.provenanceJSON(c.records, winners: winners),
+                            hash: CustomerDimension.changeHash(values), search: search ? searchEntries.fields(id: c.id, c.terms) : nil)
+        })
+        var chunk: [Customer] = []
         let cursor = try Row.fetchCursor(db, sql: Self.memberRecordsSQL(scope))
         while let r = try cursor.next() {
             let id: String = r[0]
             if id != chunk.last?.id {
-                if chunk.count == Self.chunkSize { try handOver() }
+                if chunk.count == Self.chunkSize { try pipe.push(chunk, write); chunk.removeAll(keepingCapacity: true) }
                 chunk.append(Customer(id: id))
             }
             chunk[chunk.count - 1].records.append(Self.sourceValues(r))
@@ -232,8 +232,8 @@ public struct Survivorship: Sendable {
                                                                          postcode: r[13], nationalId: r[16]))
             }
         }
-        try handOver()
-        if let last = inFlight { try write(last.wait()) }
+        try pipe.push(chunk, write)
+        try pipe.drain(write)
         return try dimension.finish(db)
     }
 
@@ -254,42 +254,6 @@ public struct Survivorship: Sendable {
         var provenance: String
         var hash: String
         var search: [String]?
-    }
-
-    /// Prepares chunks of customers in order on one background queue (its name-sound cache is used by
-    /// one chunk at a time).
-    final class Preparer: @unchecked Sendable {
-        private let chooser: Chooser
-        private let search: Bool
-        private var entries = CustomerSearch.Entries()
-        private let queue = DispatchQueue(label: "steward.golden")
-
-        init(chooser: Chooser, search: Bool) {
-            self.chooser = chooser
-            self.search = search
-        }
-
-        final class Work: @unchecked Sendable {
-            fileprivate var rows: [Prepared] = []
-            fileprivate let done = DispatchSemaphore(value: 0)
-            func wait() -> [Prepared] { done.wait(); return rows }
-        }
-
-        func submit(_ chunk: [Customer]) -> Work {
-            let work = Work()
-            queue.async { [self] in
-                work.rows = chunk.map(prepare)
-                work.done.signal()
-            }
-            return work
-        }
-
-        private func prepare(_ c: Customer) -> Prepared {
-            let winners = chooser.winners(c.records)
-            let values = winners.indices.map { winners[$0] >= 0 ? c.records[winners[$0]].slots[$0] : nil }
-            return Prepared(id: c.id, values: values, provenance: Survivorship.provenanceJSON(c.records, winners: winners),
-                            hash: CustomerDimension.changeHash(values), search: search ? entries.fields(id: c.id, c.terms) : nil)
-        }
     }
 
     /// The columns of `memberRecordsSQL` as one record's values.

@@ -129,3 +129,25 @@ import Testing
         #expect(try catalog.pool.write { try Int.fetchOne($0, sql: "PRAGMA mmap_size") } == 0)
     }
 }
+
+/// Chunks transformed on a background queue come back whole, in order, one chunk behind, and a
+/// stateful transform sees every input in submission order.
+@Suite struct BackgroundStageTests {
+    @Test func chunksComeBackInOrderThroughAStatefulTransform() throws {
+        var seen = 0
+        var pipe = BackgroundStage<Int, (Int, Int)>.Pipe(BackgroundStage("test") { x in
+            seen += 1
+            return (x, seen)
+        })
+        var out: [(Int, Int)] = [], consumedAfterPush: [Int] = []
+        for start in stride(from: 0, to: 10_000, by: 1_000) {
+            try pipe.push(Array(start..<(start + 1_000))) { out.append(contentsOf: $0) }
+            consumedAfterPush.append(out.count)
+        }
+        try pipe.push([]) { out.append(contentsOf: $0) }
+        try pipe.drain { out.append(contentsOf: $0) }
+        #expect(out.map(\.0) == Array(0..<10_000))
+        #expect(out.map(\.1) == Array(1...10_000))
+        #expect(consumedAfterPush == stride(from: 0, to: 10_000, by: 1_000).map { $0 })
+    }
+}
