@@ -70,6 +70,13 @@ public enum AddressDimension {
 
     private static let streetKey = Array("\"street\":\"".utf8)
 
+    /// Whether `record` ("source:key", as in provenance) names this record, without building the string.
+    static func isRecord(_ record: String, source: String, key: String) -> Bool {
+        let r = record.utf8, s = source.utf8, k = key.utf8
+        return r.count == s.count + 1 + k.count && r.starts(with: s) && r.dropFirst(s.count).first == UInt8(ascii: ":")
+            && r.dropFirst(s.count + 1).elementsEqual(k)
+    }
+
     /// "12", "12b", "1207": digits with at most one trailing letter ("2nd" is a street name).
     static func isHouseNumber(_ t: String) -> Bool {
         let digits = t.prefix { $0.isNumber }
@@ -89,27 +96,35 @@ public enum AddressDimension {
     /// links no live record holds any more. Writes only what changed, apart from the last-seen run.
     @discardableResult
     public static func update(_ db: Database, runId: Int64, at: String) throws -> Outcome {
-        // Every live record's address, by customer.
+        // The record behind each golden street: its customer's current address.
+        var streetRecord: [String: String] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT customer_id, provenance_json FROM golden_customer WHERE street IS NOT NULL") {
+            if let record = streetProvenance(r[1]) { streetRecord[r[0]] = record }
+        }
+        // Every live record's address, customer by customer (the rows come in customer order).
         var firstForm: [String: (street: String, city: String?, postcode: String?, country: String?)] = [:]
-        var held: [String: [String: Int]] = [:]
-        var recordHash: [String: String] = [:]
+        var held: [(customer: String, hashes: [(hash: String, records: Int)], current: String?)] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT m.customer_id, p.source, p.record_key, p.street, p.city, p.postcode, p.country
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
             WHERE p.is_deleted = 0 AND p.street IS NOT NULL
             ORDER BY m.customer_id, p.source, p.record_key
             """)
+        var customer: String?, record: String?
         while let r = try rows.next() {
             let street: String = r[3], postcode: String? = r[5], country: String? = r[6]
             guard let h = hash(street: street, postcode: postcode, country: country) else { continue }
             if firstForm[h] == nil { firstForm[h] = (street, r[4], postcode, country) }
-            held[r[0], default: [:]][h, default: 0] += 1
-            recordHash["\(r[1] as String):\(r[2] as String)"] = h
-        }
-        // The current address: the one of the record the golden street came from.
-        var currentHash: [String: String] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT customer_id, provenance_json FROM golden_customer WHERE street IS NOT NULL") {
-            if let record = streetProvenance(r[1]), let h = recordHash[record] { currentHash[r[0]] = h }
+            let id: String = r[0]
+            if id != customer {
+                customer = id
+                record = streetRecord[id]
+                held.append((id, [], nil))
+            }
+            let last = held.count - 1
+            if let i = held[last].hashes.firstIndex(where: { $0.hash == h }) { held[last].hashes[i].records += 1 }
+            else { held[last].hashes.append((h, 1)) }
+            if let record, isRecord(record, source: r[1], key: r[2]) { held[last].current = h }
         }
 
         var keys: [String: Int64] = [:]
@@ -126,13 +141,18 @@ public enum AddressDimension {
             keys[h] = db.lastInsertedRowID
         }
 
-        var wanted: [String: [Int64: (sources: Int, current: Bool)]] = [:]
-        for (customer, hashes) in held {
-            for (h, n) in hashes { wanted[customer, default: [:]][keys[h]!] = (n, currentHash[customer] == h) }
-        }
+        // Each customer's links, in customer then address-key order.
+        let wantedLinks = held.map { c in
+            (customer: c.customer, links: c.hashes.map { (key: keys[$0.hash]!, sources: $0.records, current: c.current == $0.hash) }.sorted { $0.key < $1.key })
+        }.sorted { $0.customer < $1.customer }
         var existing: [String: [Int64: (sources: Int, current: Bool)]] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT customer_id, address_key, sources, is_current FROM customer_address") {
             existing[r[0], default: [:]][r[1]] = (r[2], (r[3] as Int) == 1)
+        }
+        // Lookups by customer and key, needed only when links exist already (not on a first pass).
+        var wanted: [String: [Int64: (sources: Int, current: Bool)]] = [:]
+        if !existing.isEmpty {
+            for c in wantedLinks { wanted[c.customer] = Dictionary(uniqueKeysWithValues: c.links.map { ($0.key, ($0.sources, $0.current)) }) }
         }
         let set = try db.makeStatement(sql: "UPDATE customer_address SET sources = ?, is_current = ? WHERE customer_id = ? AND address_key = ?")
         var changed = 0
@@ -152,8 +172,9 @@ public enum AddressDimension {
         var insertLink = try BulkInsert(db, sql: """
             INSERT INTO customer_address (customer_id, address_key, sources, is_current, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?)
             """)
-        for (customer, links) in wanted.sorted(by: { $0.key < $1.key }) {
-            for (key, new) in links.sorted(by: { $0.key < $1.key }) {
+        for (customer, links) in wantedLinks {
+            for (key, sources, current) in links {
+                let new = (sources: sources, current: current)
                 if let old = existing[customer]?[key] {
                     if old.sources != new.sources || old.current != new.current {
                         try set.execute(arguments: [new.sources, new.current, customer, key])

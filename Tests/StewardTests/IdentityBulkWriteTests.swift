@@ -151,3 +151,16 @@ import Testing
         #expect(consumedAfterPush == stride(from: 0, to: 10_000, by: 1_000).map { $0 })
     }
 }
+
+@Suite struct AddressProvenanceMatchTests {
+    /// `isRecord` says exactly what comparing with "source:key" would.
+    @Test func aRecordIsMatchedAsItsSourceColonKey() {
+        let cases: [(String, String, String)] = [
+            ("crm:C1", "crm", "C1"), ("crm:C12", "crm", "C1"), ("crmx:C1", "crm", "C1"), ("crm:C1", "crm", "C12"),
+            ("a:b:c", "a:b", "c"), ("a:b:c", "a", "b:c"), ("crm-C1", "crm", "C1"), ("", "", ""), (":", "", ""), ("shop:ü", "shop", "ü"),
+        ]
+        for (record, source, key) in cases {
+            #expect(AddressDimension.isRecord(record, source: source, key: key) == (record == "\(source):\(key)"), "\(record) \(source) \(key)")
+        }
+    }
+}
