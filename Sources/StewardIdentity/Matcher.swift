@@ -73,7 +73,7 @@ public struct Matcher: Sendable {
                     var local: [PackedVector: Int] = [:]
                     for k in Self.range(slice, of: counts.count, pairs.count) {
                         let p = pairs[k]
-                        let v = PackedVector(comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)]))
+                        let v = PackedVector(comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF))))
                         out[k] = v
                         local[v, default: 0] += 1
                     }
@@ -193,7 +193,7 @@ extension Matcher {
                         var local: [PackedVector: Int] = [:]
                         for t in Self.range(slice, of: out.count, sampled) {
                             let p = pairs[t * step]
-                            var v = comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)])
+                            var v = comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF)))
                             for f in masked { v.levels[f.rawValue] = -1 }
                             if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
                             local[PackedVector(v), default: 0] += 1
@@ -229,6 +229,9 @@ struct RecordView: @unchecked Sendable {
     subscript(i: Int) -> PersonRecord {
         unsafeAddress { base! + i }
     }
+
+    /// The record's address, for functions that read its fields in place (`Comparator.compare`).
+    func pointer(_ i: Int) -> UnsafePointer<PersonRecord> { base! + i }
 
     static func with<R>(_ records: [PersonRecord], _ body: (RecordView) throws -> R) rethrows -> R {
         try records.withUnsafeBufferPointer { try body(RecordView(base: $0.baseAddress)) }

@@ -81,7 +81,7 @@ public struct FSModel: Codable, Sendable {
                 DispatchQueue.concurrentPerform(iterations: out.count) { slice in
                     var local = zero
                     for k in Matcher.range(slice, of: out.count, total) {
-                        let v = comparator.compare(records[sample[k].0], records[sample[k].1])
+                        let v = comparator.compare(records.pointer(sample[k].0), records.pointer(sample[k].1))
                         for (f, l) in v.levels.enumerated() where l >= 0 { local[f][Int(l)] += 1 }
                     }
                     out[slice] = local
