@@ -91,7 +91,9 @@ public struct IdentityEngine: Sendable {
         }
         clock.lap("load")
         var index: [String: Int32] = [:]
-        for (i, r) in records.enumerated() { index[r.id] = Int32(i) }
+        RecordView.with(records) { view in
+            for i in records.indices { index["\(view.pointer(i).pointee.source):\(view.pointer(i).pointee.key)"] = Int32(i) }
+        }
         var accepted = Set<UInt64>(), rejected = Set<UInt64>()
         for d in decisions {
             guard let a = index[d.a], let b = index[d.b], a != b else { continue }

@@ -125,7 +125,7 @@ public struct Matcher: Sendable {
                 let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
                 DispatchQueue.concurrentPerform(iterations: slices) { slice in
                     for k in Self.range(slice, of: slices, pairs.count) {
-                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records[Int(pairs[k] >> 32)]))
+                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records.pointer(Int(pairs[k] >> 32))))
                     }
                 }
             }

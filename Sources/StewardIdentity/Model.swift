@@ -255,13 +255,18 @@ public struct Scorer: Sendable {
 
     /// The match weight only (no per-field breakdown), for the hot loop.
     public func weight(_ v: ComparisonVector, _ a: PersonRecord) -> Double {
+        withUnsafePointer(to: a) { weight(v, $0) }
+    }
+
+    /// The record read in place (the matcher's scoring loop).
+    func weight(_ v: ComparisonVector, _ a: UnsafePointer<PersonRecord>) -> Double {
         var w = model.priorWeight
         for f in Field.allCases {
             let l = Int(v.levels[f.rawValue])
             guard l >= 0 else { continue }
             w += model.conditionalWeight(f, level: l, v)
             if f.termFrequencyAdjusted && l == f.levels.count - 1 && !(v.swappedNames && (f == .firstName || f == .lastName)),
-               let freq = frequencies.frequency(f, TermFrequencies.value(f, a)) {
+               let freq = frequencies.frequency(f, f == .firstName ? a.pointee.first : f == .lastName ? a.pointee.last : []) {
                 w += log2(model.u[f.rawValue][l] / max(freq, 1e-7))
             }
         }
