@@ -88,6 +88,15 @@ public enum CustomerSearch {
     struct Entries {
         /// A name's sound, computed once per distinct name of the pass (names repeat across customers).
         private var soundOf: [String: String] = [:]
+        /// A name word's or postcode's key, likewise.
+        private var keyOf: [String: String] = [:]
+
+        private mutating func key(_ s: String) -> String {
+            if let k = keyOf[s] { return k }
+            let k = TextKey.key(s)
+            keyOf[s] = k
+            return k
+        }
         private var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
         private var postcodes = Set<String>(), ids = Set<String>()
 
@@ -106,7 +115,7 @@ public enum CustomerSearch {
             for n in r.names {
                 guard let n else { continue }
                 for w in n.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }) {
-                    let k = TextKey.key(String(w))
+                    let k = key(String(w))
                     guard !k.isEmpty else { continue }
                     names.insert(k)
                     if let sound = soundOf[k] { sounds.insert(sound) } else {
@@ -119,9 +128,9 @@ public enum CustomerSearch {
             if let email = r.email { emails.insert(email) }
             if let phone = r.phone { phones.formUnion(CustomerSearch.phoneTokens(phone)) }
             if let postcode = r.postcode {
-                postcodes.insert(TextKey.key(postcode))
+                postcodes.insert(key(postcode))
                 // "M4 7QJ" is typed as two words: each part is a token too.
-                for part in postcode.split(separator: " ") where part.count >= 2 { postcodes.insert(TextKey.key(String(part))) }
+                for part in postcode.split(separator: " ") where part.count >= 2 { postcodes.insert(key(String(part))) }
             }
             if let nationalId = r.nationalId { ids.insert(TextKey.key(nationalId)) }
         }

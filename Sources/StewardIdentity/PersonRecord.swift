@@ -49,14 +49,14 @@ public struct PersonRecord: Sendable {
             if f.isEmpty { f = pf }
             if l.isEmpty { l = pl }
         }
-        first = Self.bytes(f)
-        last = Self.bytes(l)
+        first = codes.key(f)
+        last = codes.key(l)
         self.email = Array((email ?? "").lowercased().utf8)
         self.phone = Array((phone ?? "").filter { $0.isNumber || $0 == "+" }.utf8)
         self.dob = Array((dob ?? "").utf8)
         self.street = Self.bytes(street ?? "")
-        self.city = Self.bytes(city ?? "")
-        self.postcode = Self.bytes(postcode ?? "")
+        self.city = codes.key(city ?? "")
+        self.postcode = codes.key(postcode ?? "")
         self.nationalId = Self.bytes(nationalId ?? "")
         let fs = String(decoding: first, as: UTF8.self), ls = String(decoding: last, as: UTF8.self)
         firstPhonetic = codes.code(fs)
@@ -69,9 +69,18 @@ public struct PersonRecord: Sendable {
 
     static func bytes(_ s: String) -> [UInt8] { s.isEmpty ? [] : Array(TextKey.key(s).utf8) }
 
-    /// Each distinct name's NYSIIS code, computed once: a million records hold a few thousand names.
+    /// Each distinct name's NYSIIS code, and each distinct name's, city's or postcode's normalised key,
+    /// computed once: a million records hold a few thousand names.
     struct PhoneticCodes {
         private var codes: [String: [UInt8]] = [:]
+        private var keys: [String: [UInt8]] = [:]
+
+        mutating func key(_ value: String) -> [UInt8] {
+            if let k = keys[value] { return k }
+            let k = PersonRecord.bytes(value)
+            keys[value] = k
+            return k
+        }
 
         mutating func code(_ name: String) -> [UInt8] {
             if let c = codes[name] { return c }
