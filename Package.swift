@@ -42,7 +42,9 @@ let package = Package(
         ),
         .target(
             name: "StewardIdentity",
-            dependencies: ["StewardCatalog", "StewardPipeline"]
+            dependencies: ["StewardCatalog", "StewardPipeline",
+                           // The C API directly for the catalog passes' bulk inserts (BulkInsert.swift).
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         .target(
             name: "StewardMetrics",

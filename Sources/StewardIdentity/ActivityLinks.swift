@@ -22,7 +22,9 @@ public enum ActivityLinks {
         for r in try Row.fetchAll(db, sql: "SELECT source, record_key, customer_id, method, candidates FROM customer_activity_link") {
             existing[Key(source: r[0], record: r[1])] = (r[2], r[3], r[4])
         }
-        let upsert = try db.makeStatement(sql: """
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "customer_activity_link", ifEmpty: true)
+        var upsert = try BulkInsert(db, sql: """
             INSERT INTO customer_activity_link (source, record_key, customer_id, method, candidates, linked_run) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(source, record_key) DO UPDATE SET customer_id = excluded.customer_id, method = excluded.method,
                 candidates = excluded.candidates, linked_run = excluded.linked_run
@@ -36,7 +38,9 @@ public enum ActivityLinks {
             guard let kind: String = r[2], let ref: String = r[3], let link = resolver.resolve(kind: kind, ref: ref) else { continue }
             linked += 1
             if let old, old.customer == link.customer, old.method == link.method, old.candidates == link.candidates { continue }
-            try upsert.execute(arguments: [key.source, key.record, link.customer, link.method, link.candidates, runId])
+            upsert.text(key.source); upsert.text(key.record); upsert.text(link.customer); upsert.text(link.method)
+            upsert.int(link.candidates); upsert.int(runId)
+            try upsert.run(db)
             changed += 1
         }
         let delete = try db.makeStatement(sql: "DELETE FROM customer_activity_link WHERE source = ? AND record_key = ?")
@@ -44,6 +48,7 @@ public enum ActivityLinks {
             try delete.execute(arguments: [key.source, key.record])
             changed += 1
         }
+        try deferred.restore(db)
         return Outcome(activities: activities, linked: linked, changed: changed)
     }
 

@@ -46,14 +46,35 @@ public enum AddressDimension {
     }
 
     /// The `source:record` behind the golden street, read from `Survivorship.json`'s flat object. A
-    /// scan for one key, because decoding 100k objects with JSONSerialization took a second.
+    /// byte scan for one key, because decoding 100k objects with JSONSerialization took a second (and
+    /// Foundation's `range(of:)` another at 200k).
     static func streetProvenance(_ json: String) -> String? {
-        guard let start = json.range(of: "\"street\":\"")?.upperBound else { return nil }
-        var out = "", escaped = false
-        for c in json[start...] {
-            if escaped { out.append(c); escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { return out } else { out.append(c) }
+        var json = json
+        return json.withUTF8 { buf -> String? in
+            let key = streetKey, n = buf.count
+            var i = 0
+            search: while i + key.count <= n {
+                for j in key.indices where buf[i + j] != key[j] { i += 1; continue search }
+                var out: [UInt8] = [], escaped = false
+                for b in buf[(i + key.count)...] {
+                    if escaped { out.append(b); escaped = false }
+                    else if b == UInt8(ascii: "\\") { escaped = true }
+                    else if b == UInt8(ascii: "\"") { return String(decoding: out, as: UTF8.self) }
+                    else { out.append(b) }
+                }
+                return nil
+            }
+            return nil
         }
-        return nil
+    }
+
+    private static let streetKey = Array("\"street\":\"".utf8)
+
+    /// Whether `record` ("source:key", as in provenance) names this record, without building the string.
+    static func isRecord(_ record: String, source: String, key: String) -> Bool {
+        let r = record.utf8, s = source.utf8, k = key.utf8
+        return r.count == s.count + 1 + k.count && r.starts(with: s) && r.dropFirst(s.count).first == UInt8(ascii: ":")
+            && r.dropFirst(s.count + 1).elementsEqual(k)
     }
 
     /// "12", "12b", "1207": digits with at most one trailing letter ("2nd" is a street name).
@@ -75,48 +96,63 @@ public enum AddressDimension {
     /// links no live record holds any more. Writes only what changed, apart from the last-seen run.
     @discardableResult
     public static func update(_ db: Database, runId: Int64, at: String) throws -> Outcome {
-        // Every live record's address, by customer.
+        // The record behind each golden street: its customer's current address.
+        var streetRecord: [String: String] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT customer_id, provenance_json FROM golden_customer WHERE street IS NOT NULL") {
+            if let record = streetProvenance(r[1]) { streetRecord[r[0]] = record }
+        }
+        // Every live record's address, customer by customer (the rows come in customer order).
         var firstForm: [String: (street: String, city: String?, postcode: String?, country: String?)] = [:]
-        var held: [String: [String: Int]] = [:]
-        var recordHash: [String: String] = [:]
+        var held: [(customer: String, hashes: [(hash: String, records: Int)], current: String?)] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT m.customer_id, p.source, p.record_key, p.street, p.city, p.postcode, p.country
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
             WHERE p.is_deleted = 0 AND p.street IS NOT NULL
             ORDER BY m.customer_id, p.source, p.record_key
             """)
+        var customer: String?, record: String?
         while let r = try rows.next() {
             let street: String = r[3], postcode: String? = r[5], country: String? = r[6]
             guard let h = hash(street: street, postcode: postcode, country: country) else { continue }
             if firstForm[h] == nil { firstForm[h] = (street, r[4], postcode, country) }
-            held[r[0], default: [:]][h, default: 0] += 1
-            recordHash["\(r[1] as String):\(r[2] as String)"] = h
-        }
-        // The current address: the one of the record the golden street came from.
-        var currentHash: [String: String] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT customer_id, provenance_json FROM golden_customer WHERE street IS NOT NULL") {
-            if let record = streetProvenance(r[1]), let h = recordHash[record] { currentHash[r[0]] = h }
+            let id: String = r[0]
+            if id != customer {
+                customer = id
+                record = streetRecord[id]
+                held.append((id, [], nil))
+            }
+            let last = held.count - 1
+            if let i = held[last].hashes.firstIndex(where: { $0.hash == h }) { held[last].hashes[i].records += 1 }
+            else { held[last].hashes.append((h, 1)) }
+            if let record, isRecord(record, source: r[1], key: r[2]) { held[last].current = h }
         }
 
         var keys: [String: Int64] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT address_hash, address_key FROM address_dim") { keys[r[0]] = r[1] }
-        let insertAddress = try db.makeStatement(sql: """
+        var insertAddress = try BulkInsert(db, sql: """
             INSERT INTO address_dim (address_hash, street, city, postcode, country, first_seen_run, last_seen_run, first_seen_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for h in firstForm.keys.sorted() where keys[h] == nil {
             let f = firstForm[h]!
-            try insertAddress.execute(arguments: [h, f.street, f.city, f.postcode, f.country, runId, runId, at, at])
+            insertAddress.text(h); insertAddress.text(f.street); insertAddress.text(f.city); insertAddress.text(f.postcode)
+            insertAddress.text(f.country); insertAddress.int(runId); insertAddress.int(runId); insertAddress.text(at); insertAddress.text(at)
+            try insertAddress.run(db)
             keys[h] = db.lastInsertedRowID
         }
 
-        var wanted: [String: [Int64: (sources: Int, current: Bool)]] = [:]
-        for (customer, hashes) in held {
-            for (h, n) in hashes { wanted[customer, default: [:]][keys[h]!] = (n, currentHash[customer] == h) }
-        }
+        // Each customer's links, in customer then address-key order.
+        let wantedLinks = held.map { c in
+            (customer: c.customer, links: c.hashes.map { (key: keys[$0.hash]!, sources: $0.records, current: c.current == $0.hash) }.sorted { $0.key < $1.key })
+        }.sorted { $0.customer < $1.customer }
         var existing: [String: [Int64: (sources: Int, current: Bool)]] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT customer_id, address_key, sources, is_current FROM customer_address") {
             existing[r[0], default: [:]][r[1]] = (r[2], (r[3] as Int) == 1)
+        }
+        // Lookups by customer and key, needed only when links exist already (not on a first pass).
+        var wanted: [String: [Int64: (sources: Int, current: Bool)]] = [:]
+        if !existing.isEmpty {
+            for c in wantedLinks { wanted[c.customer] = Dictionary(uniqueKeysWithValues: c.links.map { ($0.key, ($0.sources, $0.current)) }) }
         }
         let set = try db.makeStatement(sql: "UPDATE customer_address SET sources = ?, is_current = ? WHERE customer_id = ? AND address_key = ?")
         var changed = 0
@@ -131,22 +167,28 @@ public enum AddressDimension {
                 }
             }
         }
-        let insertLink = try db.makeStatement(sql: """
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "customer_address", ifEmpty: true)
+        var insertLink = try BulkInsert(db, sql: """
             INSERT INTO customer_address (customer_id, address_key, sources, is_current, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?)
             """)
-        for (customer, links) in wanted.sorted(by: { $0.key < $1.key }) {
-            for (key, new) in links.sorted(by: { $0.key < $1.key }) {
+        for (customer, links) in wantedLinks {
+            for (key, sources, current) in links {
+                let new = (sources: sources, current: current)
                 if let old = existing[customer]?[key] {
                     if old.sources != new.sources || old.current != new.current {
                         try set.execute(arguments: [new.sources, new.current, customer, key])
                         changed += 1
                     }
                 } else {
-                    try insertLink.execute(arguments: [customer, key, new.sources, new.current, runId, runId])
+                    insertLink.text(customer); insertLink.int(key); insertLink.int(new.sources); insertLink.int(new.current)
+                    insertLink.int(runId); insertLink.int(runId)
+                    try insertLink.run(db)
                     changed += 1
                 }
             }
         }
+        try deferred.restore(db)
         try db.execute(sql: "UPDATE customer_address SET last_seen_run = ? WHERE sources > 0 AND last_seen_run != ?", arguments: [runId, runId])
         try db.execute(sql: """
             UPDATE address_dim SET last_seen_run = ?1, last_seen_at = ?2

@@ -86,7 +86,7 @@ public struct CustomerFacts: Sendable {
             out.customers = try Self.writeScores(db, histories: histories, model: out.model, modelId: modelId, runId: runId)
             clock.lap("scores")
             out.seconds = clock.laps
-            var detail: [String: Any] = ["seconds": clock.laps, "activity_links_changed": links.changed]
+            var detail: [String: Any] = ["seconds": clock.laps, "cpu_seconds": clock.cpuLaps, "activity_links_changed": links.changed]
             if let s = out.skipped { detail["churn_skipped"] = s }
             let detailJSON = String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
             try db.execute(sql: """
@@ -183,19 +183,27 @@ public struct CustomerFacts: Sendable {
         var rfm: [String: (RFM.Values, RFM.Score)] = [:]
         for (i, id) in buyers.enumerated() { rfm[id] = (values[i], scores[i]) }
         try db.execute(sql: "DELETE FROM customer_score")
-        let insert = try db.makeStatement(sql: """
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "customer_score")
+        var insert = try BulkInsert(db, sql: """
             INSERT INTO customer_score (customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment, churn_score,
                 model_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for id in ids {
             let churn = model?.score(histories[id]!)
+            insert.text(id)
             if let (v, s) = rfm[id] {
-                try insert.execute(arguments: [id, v.recencyDays, v.frequency, v.monetary, s.r, s.f, s.m, s.segment, churn,
-                                               churn == nil ? nil : modelId, runId])
+                insert.int(v.recencyDays); insert.int(v.frequency); insert.real(v.monetary)
+                insert.int(s.r); insert.int(s.f); insert.int(s.m); insert.text(s.segment)
+                insert.real(churn); insert.int(churn == nil ? nil : modelId)
             } else {
-                try insert.execute(arguments: [id, nil, 0, 0.0, nil, nil, nil, RFM.noOrders, nil, nil, runId])
+                insert.int(nil as Int64?); insert.int(0); insert.real(0); insert.int(nil as Int64?); insert.int(nil as Int64?)
+                insert.int(nil as Int64?); insert.text(RFM.noOrders); insert.real(nil); insert.int(nil as Int64?)
             }
+            insert.int(runId)
+            try insert.run(db)
         }
+        try deferred.restore(db)
         return ids.count
     }
 }

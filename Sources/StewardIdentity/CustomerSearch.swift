@@ -16,10 +16,39 @@ public enum CustomerSearch {
         public var score: Double
     }
 
-    /// Brings the index up to date after a matching pass: rebuilt whole for `.all` (dropping an FTS5
-    /// table is much cheaper than deleting each row), else only the changed customers' entries are
-    /// replaced. An entry's rowid is its customer number, so replacing one is a rowid lookup.
+    /// Brings the index up to date after a matching pass: `prepare`, an entry per customer in scope
+    /// (`Entries`, `Inserter`), `finish`. A matching pass writes the entries as it builds golden
+    /// records; this reads the customers' records itself.
     static func update(_ db: Database, scope: ChangedCustomers) throws -> ChangedCustomers {
+        let scope = try prepare(db, scope: scope)
+        var inserter = try Inserter(db)
+        var entries = Entries()
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT m.customer_id, p.record_key, p.first_name, p.last_name, p.full_name, p.email, p.phone, p.postcode, p.national_id
+            FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
+            WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND")) ORDER BY m.customer_id
+            """)
+        var current: String?
+        var records: [Terms] = []
+        while let r = try cursor.next() {
+            let id: String = r[0]
+            if id != current {
+                if let current { try inserter.write(db, id: current, fields: entries.fields(id: current, records)) }
+                current = id
+                records.removeAll(keepingCapacity: true)
+            }
+            records.append(Terms(recordKey: r[1], names: [r[2], r[3], r[4]], email: r[5], phone: r[6], postcode: r[7], nationalId: r[8]))
+        }
+        if let current { try inserter.write(db, id: current, fields: entries.fields(id: current, records)) }
+        try finish(db, scope: scope)
+        return scope
+    }
+
+    /// Removes the entries about to be rewritten: the changed customers' for an incremental pass, else
+    /// all (dropping an FTS5 table is much cheaper than deleting each row). An entry's rowid is its
+    /// customer number, so replacing one is a rowid lookup. Returns the scope the pass must write:
+    /// `.all` when the index predates customer-number rowids.
+    static func prepare(_ db: Database, scope: ChangedCustomers) throws -> ChangedCustomers {
         var scope = scope
         if scope.isIncremental, !(try usesCustomerRowids(db)) { scope = .all }
         if scope.isIncremental {
@@ -34,56 +63,94 @@ public enum CustomerSearch {
             // work (200k customers: 7.6 → 5.2 s user; BENCHMARKS.md). Incremental passes keep automerge.
             try db.execute(sql: "INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', 0)")
         }
-        let insert = try db.makeStatement(sql: """
-            INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let cursor = try Row.fetchCursor(db, sql: """
-            SELECT m.customer_id, m.source, m.record_key, p.first_name, p.last_name, p.full_name, p.email, p.phone, p.postcode, p.national_id
-            FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
-            WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND")) ORDER BY m.customer_id
-            """)
-        var current: String?
-        var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
-        var postcodes = Set<String>(), ids = Set<String>()
-        func flush() throws {
-            guard let id = current else { return }
-            ids.insert(id)
-            try insert.execute(arguments: [StableIdAssigner.number(id), id, names.sorted().joined(separator: " "), sounds.sorted().joined(separator: " "),
-                                           emails.sorted().joined(separator: " "), phones.sorted().joined(separator: " "),
-                                           postcodes.sorted().joined(separator: " "), ids.sorted().joined(separator: " ")])
+        return scope
+    }
+
+    /// After a whole rebuild: one merge, and automerge back on for the incremental passes.
+    static func finish(_ db: Database, scope: ChangedCustomers) throws {
+        guard !scope.isIncremental else { return }
+        try db.execute(sql: "INSERT INTO customer_search(customer_search) VALUES ('optimize')")
+        try db.execute(sql: "INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', \(Self.automerge))")
+    }
+
+    /// What one staged record puts in its customer's entry: its key, its first, last and full name as
+    /// staged, and its identifiers.
+    struct Terms: Sendable {
+        var recordKey: String
+        var names: [String?]
+        var email: String?
+        var phone: String?
+        var postcode: String?
+        var nationalId: String?
+    }
+
+    /// Builds customers' index entries (no database: a matching pass builds them on another core).
+    struct Entries {
+        /// A name's sound, computed once per distinct name of the pass (names repeat across customers).
+        private var soundOf: [String: String] = [:]
+        /// A name word's or postcode's key, likewise.
+        private var keyOf: [String: String] = [:]
+
+        private mutating func key(_ s: String) -> String {
+            if let k = keyOf[s] { return k }
+            let k = TextKey.key(s)
+            keyOf[s] = k
+            return k
         }
-        while let r = try cursor.next() {
-            let id: String = r[0]
-            if id != current {
-                try flush()
-                current = id
-                names = []; sounds = []; emails = []; phones = []; postcodes = []; ids = []
-            }
-            ids.insert(r[2] as String)
-            for i in 3...5 {
-                guard let n: String = r[i] else { continue }
+        private var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
+        private var postcodes = Set<String>(), ids = Set<String>()
+
+        /// The entry's columns after `customer_id`: names, sounds, emails, phones, postcodes, ids.
+        mutating func fields(id: String, _ records: [Terms]) -> [String] {
+            names.removeAll(keepingCapacity: true); sounds.removeAll(keepingCapacity: true)
+            emails.removeAll(keepingCapacity: true); phones.removeAll(keepingCapacity: true)
+            postcodes.removeAll(keepingCapacity: true); ids.removeAll(keepingCapacity: true)
+            for r in records { add(r) }
+            ids.insert(id)
+            return [names, sounds, emails, phones, postcodes, ids].map { $0.sorted().joined(separator: " ") }
+        }
+
+        private mutating func add(_ r: Terms) {
+            ids.insert(r.recordKey)
+            for n in r.names {
+                guard let n else { continue }
                 for w in n.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }) {
-                    let k = TextKey.key(String(w))
+                    let k = key(String(w))
                     guard !k.isEmpty else { continue }
                     names.insert(k)
-                    sounds.insert(Compare.nysiis(k).lowercased())
+                    if let sound = soundOf[k] { sounds.insert(sound) } else {
+                        let sound = Compare.nysiis(k).lowercased()
+                        soundOf[k] = sound
+                        sounds.insert(sound)
+                    }
                 }
             }
-            if let e: String = r[6] { emails.insert(e) }
-            if let p: String = r[7] { phones.formUnion(phoneTokens(p)) }
-            if let pc: String = r[8] {
-                postcodes.insert(TextKey.key(pc))
+            if let email = r.email { emails.insert(email) }
+            if let phone = r.phone { phones.formUnion(CustomerSearch.phoneTokens(phone)) }
+            if let postcode = r.postcode {
+                postcodes.insert(key(postcode))
                 // "M4 7QJ" is typed as two words: each part is a token too.
-                for part in pc.split(separator: " ") where part.count >= 2 { postcodes.insert(TextKey.key(String(part))) }
+                for part in postcode.split(separator: " ") where part.count >= 2 { postcodes.insert(key(String(part))) }
             }
-            if let n: String = r[9] { ids.insert(TextKey.key(n)) }
+            if let nationalId = r.nationalId { ids.insert(TextKey.key(nationalId)) }
         }
-        try flush()
-        if !scope.isIncremental {
-            try db.execute(sql: "INSERT INTO customer_search(customer_search) VALUES ('optimize')")
-            try db.execute(sql: "INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', \(Self.automerge))")
+    }
+
+    /// Inserts entries; the rowid is the customer number.
+    struct Inserter {
+        private var insert: BulkInsert
+
+        init(_ db: Database) throws {
+            insert = try BulkInsert(db, sql: """
+                INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         }
-        return scope
+
+        mutating func write(_ db: Database, id: String, fields: [String]) throws {
+            insert.int(StableIdAssigner.number(id)); insert.text(id)
+            for f in fields { insert.text(f) }
+            try insert.run(db)
+        }
     }
 
     /// FTS5's default: merge once 4 segments of a level exist.
@@ -97,6 +164,12 @@ public enum CustomerSearch {
 
     /// Digit suffixes of 7 digits and more: "+15551234567" → 15551234567, 5551234567, …, 1234567.
     static func phoneTokens(_ phone: String) -> [String] {
+        if phone.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (nearly every phone): the digits as bytes, each suffix one small string.
+            let digits = phone.utf8.filter { $0 >= 0x30 && $0 <= 0x39 }
+            guard digits.count >= 7 else { return digits.isEmpty ? [] : [String(decoding: digits, as: UTF8.self)] }
+            return (0...(digits.count - 7)).map { String(decoding: digits[$0...], as: UTF8.self) }
+        }
         let digits = Array(phone.filter(\.isNumber))
         guard digits.count >= 7 else { return digits.isEmpty ? [] : [String(digits)] }
         return (0...(digits.count - 7)).map { String(digits[$0...]) }
@@ -118,6 +191,7 @@ public enum CustomerSearch {
     /// closely the golden record matches the query, over a bounded candidate set.
     public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {
         guard let match = ftsQuery(query) else { return [] }
+        try mapForLookups(db)
         func candidates(_ match: String, ranked: Bool = false) throws -> [Row] {
             try Row.fetchAll(db, sql: """
                 SELECT s.customer_id, g.first_name, g.last_name, g.email, g.phone, g.city, s.names, s.emails, s.phones, s.postcodes, s.ids
@@ -167,6 +241,16 @@ public enum CustomerSearch {
         for i in hits.indices { hits[i].rank = i + 1 }
         return hits
     }
+
+    /// Lookups read the catalog file through a memory map: a misspelt name's candidates are hundreds
+    /// of scattered index, content and golden pages, each otherwise a read() call and a copy into a
+    /// small reader cache. Set on the connection a lookup uses (only processes that search map the
+    /// file, so a matching run's peak RSS is unchanged).
+    static func mapForLookups(_ db: Database) throws {
+        try db.execute(sql: "PRAGMA mmap_size = \(lookupMapBytes)")
+    }
+
+    static let lookupMapBytes = 1 << 32
 
     /// For each word, the query with that word loosened (first two letters, sound, formal names)
     /// and every other word exact. Empty for one-word queries (the loose query covers them).

@@ -77,6 +77,7 @@ public struct IdentityEngine: Sendable {
         // the last pass; a steward's merge/split/forget (forced) moves ids outside it: rewrite all.
         let lastPass = force ? nil : last.flatMap { Self.settingsPart($0.fingerprint) == Self.settingsPart(fingerprint) ? $0.runId : nil }
         let nicknames = Self.nicknames
+        var clock = Clock()
         let (records, previous, decisions, nextNumber) = try catalog.pool.read { db -> ([PersonRecord], [String: String], [Decision], Int) in
             let records = try PersonRecord.loadAll(db, nicknames: nicknames)
             var previous: [String: String] = [:]
@@ -88,8 +89,11 @@ public struct IdentityEngine: Sendable {
             }
             return (records, previous, decisions, try StableIdAssigner.nextNumber(db))
         }
+        clock.lap("load")
         var index: [String: Int32] = [:]
-        for (i, r) in records.enumerated() { index[r.id] = Int32(i) }
+        RecordView.with(records) { view in
+            for i in records.indices { index["\(view.pointer(i).pointee.source):\(view.pointer(i).pointee.key)"] = Int32(i) }
+        }
         var accepted = Set<UInt64>(), rejected = Set<UInt64>()
         for d in decisions {
             guard let a = index[d.a], let b = index[d.b], a != b else { continue }
@@ -99,7 +103,7 @@ public struct IdentityEngine: Sendable {
         let assignment = StableIdAssigner.assign(labels: result.labels, previous: records.map { previous[$0.id] }, nextNumber: nextNumber)
         let survivorship = Survivorship(config: config.survivorship, primarySystem: config.matching.primarySystem)
         var problems: [String] = []
-        var clock = Clock()
+        clock.lap("match")
         var scope = ChangedCustomers.all
         try catalog.pool.write { db in
             if let lastPass {
@@ -107,19 +111,24 @@ public struct IdentityEngine: Sendable {
                     Self.changedCustomers(db, records: records, previous: previous, assignment: assignment, since: lastPass), db)
             }
             try write(db, runId: runId, result: result, assignment: assignment, rejected: rejected, settings: settings,
-                      fingerprint: fingerprint, started: started)
+                      fingerprint: fingerprint, started: started, clock: &clock)
             clock.lap("write")
-            try survivorship.rebuildGolden(db, runId: runId, scope: scope)
+            // Golden records, their SCD2 versions and lookup entries in one scan of the customers' records
+            // (the index separately only when it must be rebuilt whole in an incremental pass).
+            let searchScope = try CustomerSearch.prepare(db, scope: scope)
+            try survivorship.rebuildGolden(db, runId: runId, scope: scope, search: searchScope == scope)
             clock.lap("golden")
-            try CustomerDimension.update(db, runId: runId, at: Timestamp.now(), scope: scope)
+            if searchScope != scope { _ = try CustomerSearch.update(db, scope: searchScope) }
+            try CustomerSearch.finish(db, scope: searchScope)
+            scope = searchScope
+            clock.lap("search")
             problems = try CustomerDimension.check(db)
             clock.lap("scd2")
-            scope = try CustomerSearch.update(db, scope: scope)
-            clock.lap("search")
         }
         if ProcessInfo.processInfo.environment["STEWARD_IDENTITY_TIMINGS"] != nil {
             let all = result.seconds.merging(clock.laps) { a, _ in a }
             FileHandle.standardError.write(Data(("identity timings: " + all.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: " ") + "\n").utf8))
+            FileHandle.standardError.write(Data(("identity cpu: " + clock.cpuLaps.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: " ") + "\n").utf8))
         }
         if !problems.isEmpty { throw IdentityError.dimensionInvariant(problems) }
         let seconds = Date().timeIntervalSince(started)
@@ -182,18 +191,22 @@ public struct IdentityEngine: Sendable {
     }
 
     private func write(_ db: Database, runId: Int64, result: MatchResult, assignment: StableIdAssigner.Assignment,
-                       rejected: Set<UInt64>, settings: MatchSettings, fingerprint: String, started: Date) throws {
+                       rejected: Set<UInt64>, settings: MatchSettings, fingerprint: String, started: Date, clock: inout Clock) throws {
         let records = result.records
         let at = Timestamp.now()
+        // Edges and members are rewritten whole: their secondary indexes are dropped first and built
+        // once after the inserts (a sort each, instead of a random b-tree insert per row).
+        var deferred = DeferredIndexes()
+        try deferred.drop(db, table: "identity_edge")
+        try deferred.drop(db, table: "identity_member")
         // Edges: match (same customer), refused (above threshold, kept apart by the guard or a decision), review.
         try db.execute(sql: "DELETE FROM identity_edge")
         var matched = 0, review = 0, refused = 0
         var bestLink = [Double](repeating: 0, count: records.count)
-        let insertEdge = try db.makeStatement(sql: """
+        var insertEdge = try BulkInsert(db, sql: """
             INSERT INTO identity_edge (a_source, a_key, b_source, b_key, probability, status, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for e in result.edges {
-            let a = records[Int(e.a)], b = records[Int(e.b)]
             let same = result.labels[Int(e.a)] == result.labels[Int(e.b)]
             let status: String
             if same {
@@ -203,30 +216,41 @@ public struct IdentityEngine: Sendable {
             } else if e.probability >= settings.threshold { status = "refused"; refused += 1 }
             else if rejected.contains(Clusterer.pairKey(e.a, e.b)) { continue }
             else { status = "review"; review += 1 }
-            try insertEdge.execute(arguments: [a.source, a.key, b.source, b.key, e.probability, status, runId])
+            records.withUnsafeBufferPointer { r in
+                insertEdge.text(r[Int(e.a)].source); insertEdge.text(r[Int(e.a)].key)
+                insertEdge.text(r[Int(e.b)].source); insertEdge.text(r[Int(e.b)].key)
+            }
+            insertEdge.real(e.probability); insertEdge.text(status); insertEdge.int(runId)
+            try insertEdge.run(db)
         }
+        clock.lap("write_edges")
         // Members.
         try db.execute(sql: "DELETE FROM identity_member")
-        let insertMember = try db.makeStatement(sql: """
+        var insertMember = try BulkInsert(db, sql: """
             INSERT INTO identity_member (source, record_key, customer_id, match_probability, assigned_run) VALUES (?, ?, ?, ?, ?)
             """)
-        var previousRun: [String: Int64] = [:]
         var sizes: [String: Int] = [:]
-        for (i, r) in records.enumerated() {
+        for i in records.indices {
             sizes[assignment.ids[i], default: 0] += 1
-            previousRun[assignment.ids[i]] = runId
-            try insertMember.execute(arguments: [r.source, r.key, assignment.ids[i], bestLink[i] > 0 ? bestLink[i] : nil, runId])
+            records.withUnsafeBufferPointer { r in insertMember.text(r[i].source); insertMember.text(r[i].key) }
+            insertMember.text(assignment.ids[i]); insertMember.real(bestLink[i] > 0 ? bestLink[i] : nil); insertMember.int(runId)
+            try insertMember.run(db)
         }
+        clock.lap("write_members")
+        try deferred.restore(db)
+        clock.lap("write_indexes")
         // Customers: active ids with their sizes; merged ids point at their survivor; ids with no records retire.
         let changedIds = Set(assignment.events.map(\.customerId)).union(assignment.events.compactMap(\.other))
-        let upsertCustomer = try db.makeStatement(sql: """
+        var upsertCustomer = try BulkInsert(db, sql: """
                 INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)
                 ON CONFLICT(customer_id) DO UPDATE SET status = 'active', merged_into = NULL, records = excluded.records,
                     updated_run = CASE WHEN identity_customer.records != excluded.records OR identity_customer.status != 'active' OR ?
                                        THEN excluded.updated_run ELSE identity_customer.updated_run END
                 """)
         for (id, n) in sizes.sorted(by: { $0.key < $1.key }) {
-            try upsertCustomer.execute(arguments: [id, n, runId, runId, changedIds.contains(id)])
+            upsertCustomer.text(id); upsertCustomer.int(n); upsertCustomer.int(runId); upsertCustomer.int(runId)
+            upsertCustomer.int(changedIds.contains(id))
+            try upsertCustomer.run(db)
         }
         for (old, survivor) in assignment.mergedInto {
             try db.execute(sql: "UPDATE identity_customer SET status = 'merged', merged_into = ?, records = 0, updated_run = ? WHERE customer_id = ?",
@@ -238,10 +262,16 @@ public struct IdentityEngine: Sendable {
             try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (?, ?, 'retire', ?, 'no records left')",
                            arguments: [runId, at, id])
         }
-        let insertEvent = try db.makeStatement(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        clock.lap("write_customers")
+        var eventIndexes = DeferredIndexes()
+        try eventIndexes.drop(db, table: "identity_event", ifEmpty: true)
+        var insertEvent = try BulkInsert(db, sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
         for e in assignment.events {
-            try insertEvent.execute(arguments: [runId, at, e.kind.rawValue, e.customerId, e.other, e.detail])
+            insertEvent.int(runId); insertEvent.text(at); insertEvent.text(e.kind.rawValue); insertEvent.text(e.customerId)
+            insertEvent.text(e.other); insertEvent.text(e.detail)
+            try insertEvent.run(db)
         }
+        try eventIndexes.restore(db)
         try db.execute(sql: "DELETE FROM identity_junk")
         for (j, n) in result.junk {
             try db.execute(sql: "INSERT INTO identity_junk (field, value, records) VALUES (?, ?, ?)", arguments: [j.field.name, j.text, n])

@@ -73,7 +73,7 @@ public struct Matcher: Sendable {
                     var local: [PackedVector: Int] = [:]
                     for k in Self.range(slice, of: counts.count, pairs.count) {
                         let p = pairs[k]
-                        let v = PackedVector(comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)]))
+                        let v = PackedVector(comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF))))
                         out[k] = v
                         local[v, default: 0] += 1
                     }
@@ -125,7 +125,7 @@ public struct Matcher: Sendable {
                 let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
                 DispatchQueue.concurrentPerform(iterations: slices) { slice in
                     for k in Self.range(slice, of: slices, pairs.count) {
-                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records[Int(pairs[k] >> 32)]))
+                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records.pointer(Int(pairs[k] >> 32))))
                     }
                 }
             }
@@ -182,18 +182,28 @@ extension Matcher {
             guard pairs.count >= 50 else { continue }
             let masked = Set(rule.keys.map(\.field))
             let step = max(1, pairs.count / settings.maxTrainingPairs)
-            var patterns: [PackedVector: Int] = [:]
+            // Every step-th pair, compared on every core; the counts merge to the same patterns however
+            // the slices fall.
+            let sampled = (pairs.count + step - 1) / step
+            var slicePatterns = [[PackedVector: Int]](repeating: [:], count: Self.slices(sampled))
             RecordView.with(records) { records in
-                var k = 0
-                while k < pairs.count {
-                    let p = pairs[k]
-                    var v = comparator.compare(records[Int(p >> 32)], records[Int(p & 0xFFFF_FFFF)])
-                    for f in masked { v.levels[f.rawValue] = -1 }
-                    if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
-                    patterns[PackedVector(v), default: 0] += 1
-                    k += step
+                slicePatterns.withUnsafeMutableBufferPointer { buffer in
+                    let out = SlicedOutput(buffer)
+                    DispatchQueue.concurrentPerform(iterations: out.count) { slice in
+                        var local: [PackedVector: Int] = [:]
+                        for t in Self.range(slice, of: out.count, sampled) {
+                            let p = pairs[t * step]
+                            var v = comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF)))
+                            for f in masked { v.levels[f.rawValue] = -1 }
+                            if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
+                            local[PackedVector(v), default: 0] += 1
+                        }
+                        out[slice] = local
+                    }
                 }
             }
+            var patterns: [PackedVector: Int] = [:]
+            for local in slicePatterns { patterns.merge(local, uniquingKeysWith: +) }
             var em = base
             em.m = FSModel.initial().m
             em.lambda = 0.3
@@ -219,6 +229,9 @@ struct RecordView: @unchecked Sendable {
     subscript(i: Int) -> PersonRecord {
         unsafeAddress { base! + i }
     }
+
+    /// The record's address, for functions that read its fields in place (`Comparator.compare`).
+    func pointer(_ i: Int) -> UnsafePointer<PersonRecord> { base! + i }
 
     static func with<R>(_ records: [PersonRecord], _ body: (RecordView) throws -> R) rethrows -> R {
         try records.withUnsafeBufferPointer { try body(RecordView(base: $0.baseAddress)) }
@@ -264,10 +277,23 @@ struct PackedVector: Hashable, Sendable {
 struct Clock {
     var start = Date()
     var laps: [String: Double] = [:]
+    /// Process CPU seconds (every thread, user and system) per lap: wall time doubles when another
+    /// process has the other core, CPU time does not.
+    var cpuLaps: [String: Double] = [:]
+    private var cpuStart = Clock.cpuNow()
+
     mutating func lap(_ name: String) {
-        let now = Date()
+        let now = Date(), cpu = Self.cpuNow()
         laps[name] = now.timeIntervalSince(start)
+        cpuLaps[name] = cpu - cpuStart
         start = now
+        cpuStart = cpu
+    }
+
+    static func cpuNow() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
 

@@ -60,17 +60,37 @@ public struct FSModel: Codable, Sendable {
     public mutating func estimateU(_ records: [PersonRecord], comparator: Comparator, samples: Int = 200_000, seed: UInt64 = 7) {
         guard records.count > 1 else { return }
         var rng = SplitMix(seed: seed)
-        var counts = Field.allCases.map { [Double](repeating: 0, count: $0.levels.count) }
         let n = UInt64(records.count)
         let total = min(samples, records.count * (records.count - 1) / 2)
+        // The random pairs are drawn in order, then compared on every core; counts are whole numbers,
+        // so the sums do not depend on how the slices fall.
+        var drawn = [(Int, Int)]()
+        drawn.reserveCapacity(total)
+        for _ in 0..<total {
+            let i = Int(rng.next() % n)
+            var j = Int(rng.next() % (n - 1))
+            if j >= i { j += 1 }
+            drawn.append((i, j))
+        }
+        let sample = drawn
+        let zero = Field.allCases.map { [Int](repeating: 0, count: $0.levels.count) }
+        var sliceCounts = [[[Int]]](repeating: zero, count: Matcher.slices(total))
         RecordView.with(records) { records in
-            for _ in 0..<total {
-                let i = Int(rng.next() % n)
-                var j = Int(rng.next() % (n - 1))
-                if j >= i { j += 1 }
-                let v = comparator.compare(records[i], records[j])
-                for (f, l) in v.levels.enumerated() where l >= 0 { counts[f][Int(l)] += 1 }
+            sliceCounts.withUnsafeMutableBufferPointer { buffer in
+                let out = SlicedOutput(buffer)
+                DispatchQueue.concurrentPerform(iterations: out.count) { slice in
+                    var local = zero
+                    for k in Matcher.range(slice, of: out.count, total) {
+                        let v = comparator.compare(records.pointer(sample[k].0), records.pointer(sample[k].1))
+                        for (f, l) in v.levels.enumerated() where l >= 0 { local[f][Int(l)] += 1 }
+                    }
+                    out[slice] = local
+                }
             }
+        }
+        var counts = Field.allCases.map { [Double](repeating: 0, count: $0.levels.count) }
+        for f in counts.indices {
+            for l in counts[f].indices { counts[f][l] = Double(sliceCounts.reduce(0) { $0 + $1[f][l] }) }
         }
         for f in counts.indices {
             // Laplace smoothing: a level never seen among random pairs is rare, not impossible.
@@ -235,13 +255,18 @@ public struct Scorer: Sendable {
 
     /// The match weight only (no per-field breakdown), for the hot loop.
     public func weight(_ v: ComparisonVector, _ a: PersonRecord) -> Double {
+        withUnsafePointer(to: a) { weight(v, $0) }
+    }
+
+    /// The record read in place (the matcher's scoring loop).
+    func weight(_ v: ComparisonVector, _ a: UnsafePointer<PersonRecord>) -> Double {
         var w = model.priorWeight
         for f in Field.allCases {
             let l = Int(v.levels[f.rawValue])
             guard l >= 0 else { continue }
             w += model.conditionalWeight(f, level: l, v)
             if f.termFrequencyAdjusted && l == f.levels.count - 1 && !(v.swappedNames && (f == .firstName || f == .lastName)),
-               let freq = frequencies.frequency(f, TermFrequencies.value(f, a)) {
+               let freq = frequencies.frequency(f, f == .firstName ? a.pointee.first : f == .lastName ? a.pointee.last : []) {
                 w += log2(model.u[f.rawValue][l] / max(freq, 1e-7))
             }
         }

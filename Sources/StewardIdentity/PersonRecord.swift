@@ -33,6 +33,14 @@ public struct PersonRecord: Sendable {
                 email: String? = nil, phone: String? = nil, dob: String? = nil, street: String? = nil,
                 city: String? = nil, postcode: String? = nil, nationalId: String? = nil,
                 nicknames: Nicknames = Nicknames(pairs: [])) {
+        var codes = PhoneticCodes()
+        self.init(source: source, key: key, firstName: firstName, lastName: lastName, fullName: fullName, email: email, phone: phone,
+                  dob: dob, street: street, city: city, postcode: postcode, nationalId: nationalId, nicknames: nicknames, codes: &codes)
+    }
+
+    init(source: String, key: String, firstName: String?, lastName: String?, fullName: String?,
+         email: String?, phone: String?, dob: String?, street: String?, city: String?, postcode: String?, nationalId: String?,
+         nicknames: Nicknames, codes: inout PhoneticCodes) {
         self.source = source
         self.key = key
         var f = firstName ?? "", l = lastName ?? ""
@@ -41,18 +49,18 @@ public struct PersonRecord: Sendable {
             if f.isEmpty { f = pf }
             if l.isEmpty { l = pl }
         }
-        first = Self.bytes(f)
-        last = Self.bytes(l)
+        first = codes.key(f)
+        last = codes.key(l)
         self.email = Array((email ?? "").lowercased().utf8)
         self.phone = Array((phone ?? "").filter { $0.isNumber || $0 == "+" }.utf8)
         self.dob = Array((dob ?? "").utf8)
         self.street = Self.bytes(street ?? "")
-        self.city = Self.bytes(city ?? "")
-        self.postcode = Self.bytes(postcode ?? "")
+        self.city = codes.key(city ?? "")
+        self.postcode = codes.key(postcode ?? "")
         self.nationalId = Self.bytes(nationalId ?? "")
         let fs = String(decoding: first, as: UTF8.self), ls = String(decoding: last, as: UTF8.self)
-        firstPhonetic = Array(Compare.nysiis(fs).utf8)
-        lastPhonetic = Array(Compare.nysiis(ls).utf8)
+        firstPhonetic = codes.code(fs)
+        lastPhonetic = codes.code(ls)
         firstCanonical = Array(nicknames.canonical(fs).utf8)
         firstFormal = nicknames.formalNames(fs)
         lastFormal = nicknames.formalNames(ls)
@@ -60,6 +68,27 @@ public struct PersonRecord: Sendable {
     }
 
     static func bytes(_ s: String) -> [UInt8] { s.isEmpty ? [] : Array(TextKey.key(s).utf8) }
+
+    /// Each distinct name's NYSIIS code, and each distinct name's, city's or postcode's normalised key,
+    /// computed once: a million records hold a few thousand names.
+    struct PhoneticCodes {
+        private var codes: [String: [UInt8]] = [:]
+        private var keys: [String: [UInt8]] = [:]
+
+        mutating func key(_ value: String) -> [UInt8] {
+            if let k = keys[value] { return k }
+            let k = PersonRecord.bytes(value)
+            keys[value] = k
+            return k
+        }
+
+        mutating func code(_ name: String) -> [UInt8] {
+            if let c = codes[name] { return c }
+            let c = Array(Compare.nysiis(name).utf8)
+            codes[name] = c
+            return c
+        }
+    }
 
     /// "Smith, John" → (John, Smith); "John A Smith" → (John, Smith).
     static func splitFullName(_ full: String) -> (String, String) {
@@ -78,19 +107,39 @@ public struct PersonRecord: Sendable {
     /// the records are most of the matching pass's memory.
     public static func loadAll(_ db: Database, nicknames: Nicknames) throws -> [PersonRecord] {
         var out: [PersonRecord] = []
+        // Rows are read here; records are built (normalised, coded, shared) on another core, in order.
         var shared = SharedValues()
+        var codes = PhoneticCodes()
+        var pipe = BackgroundStage<Staged, PersonRecord>.Pipe(BackgroundStage("records") { r in
+            var record = PersonRecord(source: r.source, key: r.key, firstName: r.values[0], lastName: r.values[1], fullName: r.values[2],
+                                      email: r.values[3], phone: r.values[4], dob: r.values[5], street: r.values[6], city: r.values[7],
+                                      postcode: r.values[8], nationalId: r.values[9], nicknames: nicknames, codes: &codes)
+            shared.share(&record)
+            return record
+        })
+        func append(_ records: [PersonRecord]) { out.append(contentsOf: records) }
+        var chunk: [Staged] = []
+        chunk.reserveCapacity(Self.chunkSize)
         let rows = try Row.fetchCursor(db, sql: """
             SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
             FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
             """)
         while let r = try rows.next() {
-            var record = PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
-                                      email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
-                                      nationalId: r[11], nicknames: nicknames)
-            shared.share(&record)
-            out.append(record)
+            chunk.append(Staged(source: r[0], key: r[1], values: (2..<12).map { r[$0] }))
+            if chunk.count == Self.chunkSize { try pipe.push(chunk, append); chunk.removeAll(keepingCapacity: true) }
         }
+        try pipe.push(chunk, append)
+        try pipe.drain(append)
         return out
+    }
+
+    static let chunkSize = 4_096
+
+    /// A staged row as read: first, last and full name, email, phone, dob, street, city, postcode, national id.
+    struct Staged: Sendable {
+        var source: String
+        var key: String
+        var values: [String?]
     }
 
     /// One copy of each repeated value: an equal array already seen replaces the record's own.

@@ -29,10 +29,8 @@ public struct StableIdAssigner: Sendable {
         var clusters: [Int32: [Int]] = [:]
         for (i, l) in labels.enumerated() { clusters[l, default: []].append(i) }
         // Largest first, then by first record: deterministic.
-        let order = clusters.keys.sorted { a, b in
-            let ca = clusters[a]!.count, cb = clusters[b]!.count
-            return ca != cb ? ca > cb : a < b
-        }
+        let order = clusters.map { (label: $0.key, size: $0.value.count) }
+            .sorted { $0.size != $1.size ? $0.size > $1.size : $0.label < $1.label }.map(\.label)
         var ids = [String](repeating: "", count: labels.count)
         var taken = Set<String>()
         var events: [Event] = []

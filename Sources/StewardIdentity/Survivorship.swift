@@ -14,6 +14,7 @@ public struct Survivorship: Sendable {
     }
 
     public static var attributes: [String] { SurvivorshipConfig.attributeNames }
+    static let attributeIndex: [String: Int] = Dictionary(uniqueKeysWithValues: attributes.enumerated().map { ($1, $0) })
 
     /// One source record's values, as staged.
     public struct SourceValues: Sendable {
@@ -21,11 +22,25 @@ public struct Survivorship: Sendable {
         public var key: String
         public var system: String
         public var updatedRun: Int64
-        public var values: [String: String]
-        var filled: Int { values.count }
+        /// The value of each attribute, in `attributes` order (nil: missing).
+        var slots: [String?]
+        let filled: Int
+
+        public var values: [String: String] {
+            var out: [String: String] = [:]
+            for (i, v) in slots.enumerated() { if let v { out[Survivorship.attributes[i]] = v } }
+            return out
+        }
 
         public init(source: String, key: String, system: String, updatedRun: Int64, values: [String: String]) {
-            self.source = source; self.key = key; self.system = system; self.updatedRun = updatedRun; self.values = values
+            var slots = [String?](repeating: nil, count: Survivorship.attributes.count)
+            for (k, v) in values { if let i = Survivorship.attributeIndex[k] { slots[i] = v } }
+            self.init(source: source, key: key, system: system, updatedRun: updatedRun, slots: slots, filled: values.count)
+        }
+
+        init(source: String, key: String, system: String, updatedRun: Int64, slots: [String?], filled: Int) {
+            self.source = source; self.key = key; self.system = system; self.updatedRun = updatedRun
+            self.slots = slots; self.filled = filled
         }
     }
 
@@ -39,113 +54,223 @@ public struct Survivorship: Sendable {
     /// The golden values and, per attribute, the `source:record` it came from. Each attribute
     /// follows its own rule; the others break ties in a fixed order, then the record id.
     public func golden(_ records: [SourceValues]) -> (values: [String: String], provenance: [String: String]) {
+        let winners = Chooser(self).winners(records)
         var values: [String: String] = [:], provenance: [String: String] = [:]
-        let priorities = records.map(priority)
-        for attr in Self.attributes {
-            let candidates = records.indices.filter { records[$0].values[attr] != nil }
-            guard !candidates.isEmpty else { continue }
-            var freq: [String: Int] = [:]
-            var norm: [Int: String] = [:]
-            for c in candidates {
-                let n = Self.normal(records[c].values[attr]!)
-                norm[c] = n
-                freq[n, default: 0] += 1
-            }
-            let rule = config.rule(for: attr)
-            func better(_ ia: Int, _ ib: Int) -> Bool {
-                let a = records[ia], b = records[ib]
-                let fa = freq[norm[ia]!]!, fb = freq[norm[ib]!]!
-                let pa = priorities[ia], pb = priorities[ib]
-                let keys: [(Int, Int)]
-                switch rule {
-                case .mostFrequent: keys = [(fa, fb), (pa, pb), (Int(a.updatedRun), Int(b.updatedRun)), (a.filled, b.filled)]
-                case .mostRecent: keys = [(Int(a.updatedRun), Int(b.updatedRun)), (fa, fb), (pa, pb)]
-                case .sourcePriority: keys = [(pa, pb), (fa, fb), (Int(a.updatedRun), Int(b.updatedRun))]
-                case .mostComplete: keys = [(a.filled, b.filled), (fa, fb), (pa, pb)]
-                }
-                for (x, y) in keys where x != y { return x > y }
-                return (a.source, a.key) < (b.source, b.key)
-            }
-            var bi = candidates[0]
-            for c in candidates.dropFirst() where better(c, bi) { bi = c }
-            let best = records[bi]
-            values[attr] = best.values[attr]
-            provenance[attr] = "\(best.source):\(best.key)"
+        for (a, w) in winners.enumerated() where w >= 0 {
+            values[Self.attributes[a]] = records[w].slots[a]
+            provenance[Self.attributes[a]] = "\(records[w].source):\(records[w].key)"
         }
         return (values, provenance)
+    }
+
+    /// Picks each attribute's record with the rules resolved once per pass, not once per customer.
+    struct Chooser {
+        let survivorship: Survivorship
+        let rules: [SurvivorshipRule]
+
+        init(_ survivorship: Survivorship) {
+            self.survivorship = survivorship
+            rules = Survivorship.attributes.map { survivorship.config.rule(for: $0) }
+        }
+
+        /// Per attribute, the index of the record its golden value comes from (-1: no record has one).
+        func winners(_ records: [SourceValues]) -> [Int] {
+            var out = [Int](repeating: -1, count: rules.count)
+            var priorities: [Int]?
+            var candidates: [Int] = [], freq: [Int] = []
+            for a in rules.indices {
+                candidates.removeAll(keepingCapacity: true)
+                for i in records.indices where records[i].slots[a] != nil { candidates.append(i) }
+                guard let first = candidates.first else { continue }
+                // A value only one record has comes from that record whatever the rule.
+                guard candidates.count > 1 else { out[a] = first; continue }
+                if priorities == nil { priorities = records.map(survivorship.priority) }
+                let norms = candidates.map { Survivorship.normal(records[$0].slots[a]!) }
+                freq.removeAll(keepingCapacity: true)
+                for n in norms { freq.append(norms.reduce(0) { $0 + ($1 == n ? 1 : 0) }) }
+                var best = 0
+                for c in 1..<candidates.count
+                where better(records, candidates[c], candidates[best], freq[c], freq[best], priorities!, rules[a]) { best = c }
+                out[a] = candidates[best]
+            }
+            return out
+        }
+
+        private func better(_ records: [SourceValues], _ ia: Int, _ ib: Int, _ fa: Int, _ fb: Int, _ priorities: [Int],
+                            _ rule: SurvivorshipRule) -> Bool {
+            let a = records[ia], b = records[ib]
+            let pa = priorities[ia], pb = priorities[ib]
+            let ua = Int(a.updatedRun), ub = Int(b.updatedRun)
+            let keys: (Int, Int, Int, Int, Int, Int, Int, Int)
+            switch rule {
+            case .mostFrequent: keys = (fa, fb, pa, pb, ua, ub, a.filled, b.filled)
+            case .mostRecent: keys = (ua, ub, fa, fb, pa, pb, 0, 0)
+            case .sourcePriority: keys = (pa, pb, fa, fb, ua, ub, 0, 0)
+            case .mostComplete: keys = (a.filled, b.filled, fa, fb, pa, pb, 0, 0)
+            }
+            if keys.0 != keys.1 { return keys.0 > keys.1 }
+            if keys.2 != keys.3 { return keys.2 > keys.3 }
+            if keys.4 != keys.5 { return keys.4 > keys.5 }
+            if keys.6 != keys.7 { return keys.6 > keys.7 }
+            return (a.source, a.key) < (b.source, b.key)
+        }
     }
 
     static func normal(_ s: String) -> String { TextKey.key(s) }
 
     /// A flat string map as JSON with sorted keys (Foundation's serializer dominated the rebuild).
     static func json(_ map: [String: String]) -> String {
-        func quote(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (i, k) in map.keys.sorted().enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSON(k, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendJSON(map[k]!, to: &out)
         }
-        return "{" + map.keys.sorted().map { quote($0) + ":" + quote(map[$0]!) }.joined(separator: ",") + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Rebuilds `golden_customer` for every active customer, or only for the changed ones.
-    func rebuildGolden(_ db: Database, runId: Int64, scope: ChangedCustomers = .all) throws {
-        try db.execute(sql: "DELETE FROM golden_customer" + scope.filter(column: "customer_id", keyword: "WHERE"))
-        let insert = try db.makeStatement(sql: """
-            INSERT INTO golden_customer (customer_id, first_name, last_name, email, phone, dob, street, city, postcode, region,
-                country, national_id, provenance_json, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        var current: String?
-        var group: [SourceValues] = []
-        func flush() throws {
-            guard let id = current, !group.isEmpty else { return }
-            let (v, p) = golden(group)
-            let prov = Self.json(p)
-            var args: [DatabaseValueConvertible?] = [id]
-            for a in Self.attributes { args.append(v[a]) }
-            args.append(prov)
-            args.append(runId)
-            try insert.execute(arguments: StatementArguments(args))
+    /// `s` as a JSON string literal, escaped byte by byte (UTF-8 above 0x7F passes through).
+    static func appendJSON<S: StringProtocol>(_ s: S, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "\\"): out.append(b); out.append(b)
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)])
+            default: out.append(b)
+            }
         }
-        let cursor = try Row.fetchCursor(db, sql: """
-            SELECT m.customer_id, p.source, p.record_key, COALESCE(s.system, ''), p.updated_run,
-                   p.first_name, p.last_name, p.full_name, p.email, p.phone, p.dob, p.street, p.city, p.postcode, p.region,
-                   p.country, p.national_id
-            FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
-            LEFT JOIN source s ON s.name = p.source
-            WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND"))
-            ORDER BY m.customer_id, p.source, p.record_key
-            """)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The provenance JSON of one golden record: attribute → `source:record`, keys sorted (as `json`).
+    static func provenanceJSON(_ records: [SourceValues], winners: [Int]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for a in sortedAttributes where winners[a] >= 0 {
+            if out.count > 1 { out.append(UInt8(ascii: ",")) }
+            appendJSON(attributes[a], to: &out)
+            out.append(UInt8(ascii: ":"))
+            let r = records[winners[a]]
+            appendJSON(r.source + ":" + r.key, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static let sortedAttributes: [Int] = attributes.indices.sorted { attributes[$0] < attributes[$1] }
+
+    static let goldenInsertSQL = """
+        INSERT INTO golden_customer (customer_id, first_name, last_name, email, phone, dob, street, city, postcode, region,
+            country, national_id, provenance_json, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Every live record of the customers in scope, with its customer, ordered by customer then record:
+    /// the rows golden records, the dimension and the lookup index are built from (`sourceValues`,
+    /// `CustomerSearch.Document`).
+    static func memberRecordsSQL(_ scope: ChangedCustomers) -> String {
+        """
+        SELECT m.customer_id, p.source, p.record_key, COALESCE(s.system, ''), p.updated_run,
+               p.first_name, p.last_name, p.full_name, p.email, p.phone, p.dob, p.street, p.city, p.postcode, p.region,
+               p.country, p.national_id
+        FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
+        LEFT JOIN source s ON s.name = p.source
+        WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND"))
+        ORDER BY m.customer_id, p.source, p.record_key
+        """
+    }
+
+    /// Rebuilds `golden_customer` for every active customer, or only for the changed ones, and with
+    /// each golden record versions the dimension and (with `search`) writes the lookup index entry:
+    /// one scan of the customers' records for all three. The scan and the writes run here; choosing
+    /// the values, the provenance, the change hash and the index entry (`Prepared`) run on another
+    /// core, a chunk of customers behind.
+    @discardableResult
+    func rebuildGolden(_ db: Database, runId: Int64, scope: ChangedCustomers = .all, at: String = Timestamp.now(),
+                       search: Bool = false) throws -> (opened: Int, closed: Int) {
+        try db.execute(sql: "DELETE FROM golden_customer" + scope.filter(column: "customer_id", keyword: "WHERE"))
+        var insert = try BulkInsert(db, sql: Self.goldenInsertSQL)
+        var dimension = try CustomerDimension.Versioner(db, runId: runId, at: at, scope: scope)
+        var entries = search ? try CustomerSearch.Inserter(db) : nil
+        func write(_ rows: [Prepared]) throws {
+            for row in rows {
+                insert.text(row.id)
+                for v in row.values { insert.text(v) }
+                insert.text(row.provenance)
+                insert.int(runId)
+                try insert.run(db)
+                try dimension.observe(db, id: row.id, values: row.values, hash: row.hash)
+                if let fields = row.search { try entries?.write(db, id: row.id, fields: fields) }
+            }
+        }
+        let chooser = Chooser(self)
+        var searchEntries = CustomerSearch.Entries()
+        var pipe = BackgroundStage<Customer, Prepared>.Pipe(BackgroundStage("golden") { c in
+            let winners = chooser.winners(c.records)
+            let values = winners.indices.map { winners[$0] >= 0 ? c.records[winners[$0]].slots[$0] : nil }
+            return Prepared(id: c.id, values: values, provenance: Survivorship.provenanceJSON(c.records, winners: winners),
+                            hash: CustomerDimension.changeHash(values), search: search ? searchEntries.fields(id: c.id, c.terms) : nil)
+        })
+        var chunk: [Customer] = []
+        let cursor = try Row.fetchCursor(db, sql: Self.memberRecordsSQL(scope))
         while let r = try cursor.next() {
             let id: String = r[0]
-            if id != current { try flush(); current = id; group = [] }
-            group.append(Self.sourceValues(r))
+            if id != chunk.last?.id {
+                if chunk.count == Self.chunkSize { try pipe.push(chunk, write); chunk.removeAll(keepingCapacity: true) }
+                chunk.append(Customer(id: id))
+            }
+            chunk[chunk.count - 1].records.append(Self.sourceValues(r))
+            if search {
+                chunk[chunk.count - 1].terms.append(CustomerSearch.Terms(recordKey: r[2], names: [r[5], r[6], r[7]], email: r[8], phone: r[9],
+                                                                         postcode: r[13], nationalId: r[16]))
+            }
         }
-        try flush()
+        try pipe.push(chunk, write)
+        try pipe.drain(write)
+        return try dimension.finish(db)
     }
 
+    static let chunkSize = 2_048
+
+    /// One customer's live records, as read.
+    struct Customer: Sendable {
+        var id: String
+        var records: [SourceValues] = []
+        var terms: [CustomerSearch.Terms] = []
+    }
+
+    /// One customer's rows, ready to bind: golden values (in `attributes` order), provenance JSON,
+    /// the dimension's change hash, and the lookup entry's columns.
+    struct Prepared: Sendable {
+        var id: String
+        var values: [String?]
+        var provenance: String
+        var hash: String
+        var search: [String]?
+    }
+
+    /// The columns of `memberRecordsSQL` as one record's values.
     static func sourceValues(_ r: Row) -> SourceValues {
-        var values: [String: String] = [:]
+        var slots = [String?](repeating: nil, count: attributes.count)
         var first: String? = r[5], last: String? = r[6]
         if let full: String = r[7], first == nil || last == nil {
             let (f, l) = PersonRecord.splitFullName(full)
             if first == nil && !f.isEmpty { first = f }
             if last == nil && !l.isEmpty { last = l }
         }
-        values["first_name"] = first
-        values["last_name"] = last
-        let rest = ["email", "phone", "dob", "street", "city", "postcode", "region", "country", "national_id"]
-        for (k, name) in rest.enumerated() { if let v: String = r[8 + k], !v.isEmpty { values[name] = v } }
-        return SourceValues(source: r[1], key: r[2], system: r[3], updatedRun: r[4], values: values)
+        slots[0] = first
+        slots[1] = last
+        var filled = (first == nil ? 0 : 1) + (last == nil ? 0 : 1)
+        // email, phone, dob, street, city, postcode, region, country, national_id: attributes 2…10.
+        for k in 0..<9 { if let v: String = r[8 + k], !v.isEmpty { slots[2 + k] = v; filled += 1 } }
+        return SourceValues(source: r[1], key: r[2], system: r[3], updatedRun: r[4], slots: slots, filled: filled)
     }
 }
 
@@ -155,49 +280,76 @@ public enum CustomerDimension {
 
     /// Opens a version for each new or changed golden record and closes the versions of customers
     /// that changed or no longer exist (merged, or their records deleted). Unchanged customers get
-    /// no new version.
+    /// no new version. (A matching pass versions each golden record as it writes it; this reads
+    /// `golden_customer` back.)
     /// - returns: versions opened and closed.
     @discardableResult
     public static func update(_ db: Database, runId: Int64, at: String, scope: ChangedCustomers = .all) throws -> (opened: Int, closed: Int) {
-        var current: [String: (sk: Int64, hash: String, values: [String?])] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT sk, customer_id, change_hash, \(columns.joined(separator: ", ")) FROM customer_dim WHERE is_current = 1"
-                                  + scope.filter(column: "customer_id", keyword: "AND")) {
-            current[r[1]] = (r[0], r[2], columns.indices.map { r[3 + $0] })
-        }
-        let close = try db.makeStatement(sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
-        let insert = try db.makeStatement(sql: """
-            INSERT INTO customer_dim (customer_id, \(columns.joined(separator: ", ")), valid_from, valid_to, is_current, change_hash, reason, run_id)
-            VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, NULL, 1, ?, ?, ?)
-            """)
-        var opened = 0, closed = 0
-        var seen = Set<String>()
+        var versioner = try Versioner(db, runId: runId, at: at, scope: scope)
         for r in try Row.fetchAll(db, sql: "SELECT customer_id, \(columns.joined(separator: ", ")) FROM golden_customer"
                                   + scope.filter(column: "customer_id", keyword: "WHERE")) {
-            let id: String = r[0]
-            seen.insert(id)
-            let values: [String?] = columns.indices.map { r[1 + $0] }
-            let hash = changeHash(values)
+            try versioner.observe(db, id: r[0], values: columns.indices.map { r[1 + $0] })
+        }
+        return try versioner.finish(db)
+    }
+
+    /// Versions golden records one at a time against the current versions of the customers in scope.
+    struct Versioner {
+        let runId: Int64, at: String
+        private var current: [String: (sk: Int64, hash: String, values: [String?])] = [:]
+        private var close: BulkInsert, insert: BulkInsert
+        private var seen = Set<String>()
+        private(set) var opened = 0, closed = 0
+        /// The first pass fills an empty dimension: its indexes are built after the inserts.
+        private var deferred = DeferredIndexes()
+
+        init(_ db: Database, runId: Int64, at: String, scope: ChangedCustomers) throws {
+            self.runId = runId
+            self.at = at
+            for r in try Row.fetchAll(db, sql: "SELECT sk, customer_id, change_hash, \(columns.joined(separator: ", ")) FROM customer_dim WHERE is_current = 1"
+                                      + scope.filter(column: "customer_id", keyword: "AND")) {
+                current[r[1]] = (r[0], r[2], columns.indices.map { r[3 + $0] })
+            }
+            try deferred.drop(db, table: "customer_dim", ifEmpty: true)
+            close = try BulkInsert(db, sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
+            insert = try BulkInsert(db, sql: """
+                INSERT INTO customer_dim (customer_id, \(columns.joined(separator: ", ")), valid_from, valid_to, is_current, change_hash, reason, run_id)
+                VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, NULL, 1, ?, ?, ?)
+                """)
+        }
+
+        /// One customer's golden values (in `columns` order): a new version when they changed.
+        mutating func observe(_ db: Database, id: String, values: [String?], hash: String? = nil) throws {
+            if !current.isEmpty { seen.insert(id) }
+            let hash = hash ?? changeHash(values)
             let reason: String
             if let cur = current[id] {
-                if cur.hash == hash { continue }
+                if cur.hash == hash { return }
                 let changed = columns.indices.filter { cur.values[$0] != values[$0] }.map { columns[$0] }
                 reason = "changed: " + changed.joined(separator: ", ")
-                try close.execute(arguments: [at, cur.sk])
-                closed += 1
+                try closeVersion(db, sk: cur.sk)
             } else {
                 reason = "new customer"
             }
-            var args: [DatabaseValueConvertible?] = [id]
-            for v in values { args.append(v) }
-            args.append(contentsOf: [at, hash, reason, runId] as [DatabaseValueConvertible?])
-            try insert.execute(arguments: StatementArguments(args))
+            insert.text(id)
+            for v in values { insert.text(v) }
+            insert.text(at); insert.text(hash); insert.text(reason); insert.int(runId)
+            try insert.run(db)
             opened += 1
         }
-        for (id, cur) in current where !seen.contains(id) {
-            try close.execute(arguments: [at, cur.sk])
+
+        /// Closes the current versions of customers in scope that have no golden record any more.
+        mutating func finish(_ db: Database) throws -> (opened: Int, closed: Int) {
+            for (id, cur) in current where !seen.contains(id) { try closeVersion(db, sk: cur.sk) }
+            try deferred.restore(db)
+            return (opened, closed)
+        }
+
+        private mutating func closeVersion(_ db: Database, sk: Int64) throws {
+            close.text(at); close.int(sk)
+            try close.run(db)
             closed += 1
         }
-        return (opened, closed)
     }
 
     /// Invariant violations: gaps or overlaps between a customer's versions, or not exactly one

@@ -16,7 +16,7 @@ import Glibc
 ///   STEWARD_BENCH_DIAG=1 also prints the false merges and missed true pairs by comparison pattern)
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
 
-struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32 }
+struct Measured { var seconds: Double; var maxRSSMB: Double; var status: Int32; var cpuSeconds: Double = 0 }
 
 /// Runs a command as a child process; wall time and the child's peak RSS. The RSS comes from GNU
 /// time (`/usr/bin/time -f %M`) because a child spawned from this large process inherits its
@@ -31,7 +31,9 @@ func measure(_ command: String, _ commandArgs: [String], stdin: String? = nil) -
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // STEWARD_BENCH_STDERR=FILE keeps the children's stderr (e.g. with STEWARD_IDENTITY_TIMINGS=1).
+    let stderrPath = ProcessInfo.processInfo.environment["STEWARD_BENCH_STDERR"] ?? "/dev/null"
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
     if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0) }
     let argv = ([path] + args).map { strdup($0) } + [nil]
     let start = Date()
@@ -48,7 +50,9 @@ func measure(_ command: String, _ commandArgs: [String], stdin: String? = nil) -
         rssKB = kb
     }
     try? FileManager.default.removeItem(atPath: rssFile)
-    return Measured(seconds: elapsed, maxRSSMB: rssKB / 1024, status: (status >> 8) & 0xff)
+    // CPU time (user + system) is the child's own: unlike its RSS, not inherited from this process.
+    let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    return Measured(seconds: elapsed, maxRSSMB: rssKB / 1024, status: (status >> 8) & 0xff, cpuSeconds: cpu)
 }
 
 func which(_ name: String) -> String? {
@@ -395,6 +399,14 @@ if mode == "identity" || mode == "all" {
     result["identity"] = try measureIdentity(customers: mode == "identity" ? option("--customers", 5_000) : option("--identity-customers", 5_000))
 }
 
+if mode == "lookup" {
+    guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("lookup needs --project DIR (a matched project)") }
+    let config = try ConfigLoader.load(URL(fileURLWithPath: args[i + 1]).appendingPathComponent("steward.yml"))
+    let catalog = try Catalog.open(at: config.catalogURL)
+    let records = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM staged_person WHERE is_deleted = 0") ?? 0 }
+    result["lookup"] = try measureLookups(catalog, records: records)
+}
+
 if mode == "matcher" {
     guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("matcher needs --project DIR (a loaded demo)") }
     result["matcher"] = try measureMatcher(project: URL(fileURLWithPath: args[i + 1]))
@@ -544,16 +556,25 @@ func measureIdentity(customers: Int) throws -> [String: Any] {
         "customers": customers, "records": report.records, "candidate_pairs": report.candidatePairs, "clusters": report.clusters,
         "load_seconds": load.seconds, "load_max_rss_mb": load.maxRSSMB,
         "match_run_seconds": match.seconds, "match_run_max_rss_mb": match.maxRSSMB, "exit_status": [load.status, match.status],
+        "load_cpu_seconds": load.cpuSeconds, "match_run_cpu_seconds": match.cpuSeconds,
         "whole_run_seconds": load.seconds + match.seconds,
     ]
     if let t = report.truth { out["cluster_pairwise"] = ["precision": t.precision, "recall": t.recall, "f1": t.f1] }
-    // 1,000 queries from an even sample of staged person records, each kind in turn.
+    out["lookup"] = try measureLookups(catalog, records: report.records)
+    out["load_average"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
+    return out
+}
+
+/// 1,000 lookups typed the way a support agent would, from an even sample of the staged person
+/// records (each kind in turn): latency p50/p99 (wall and CPU) and how often the record's customer
+/// is in the top 10. Also alone: `steward-bench lookup --project DIR` on a matched project.
+func measureLookups(_ catalog: Catalog, records: Int) throws -> [String: Any] {
     let samples = try catalog.pool.read { db in
         try Row.fetchAll(db, sql: """
             SELECT p.first_name, p.last_name, p.email, p.phone, p.postcode, p.record_key, m.customer_id
             FROM staged_person p JOIN identity_member m ON m.source = p.source AND m.record_key = p.record_key
             WHERE p.is_deleted = 0 AND p.rowid % ? = 0 LIMIT 2000
-            """, arguments: [max(1, report.records / 2000)])
+            """, arguments: [max(1, records / 2000)])
     }
     func misspelt(_ s: String) -> String {
         var c = Array(s)
@@ -569,6 +590,7 @@ func measureIdentity(customers: Int) throws -> [String: Any] {
     // On a busy machine wall time also counts waiting for a core: report CPU time as well.
     var cpu: [Double] = []
     var kinds: [String: Int] = [:], byKind: [String: [Double]] = [:], foundByKind: [String: Int] = [:]
+    var slowest: [(String, Double)] = []
     for (i, r) in samples.enumerated() where asked < 1000 {
         let first: String? = r[0], last: String? = r[1], email: String? = r[2], phone: String? = r[3], postcode: String? = r[4]
         let query: String?, kind: String
@@ -585,6 +607,7 @@ func measureIdentity(customers: Int) throws -> [String: Any] {
         let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000
         cpu.append(processCPUms() - cpuStart)
         latencies.append(ms)
+        slowest.append((query, ms))
         byKind[kind, default: []].append(ms)
         asked += 1
         kinds[kind, default: 0] += 1
@@ -599,10 +622,11 @@ func measureIdentity(customers: Int) throws -> [String: Any] {
         perKind[kind] = ["queries": xs.count, "p50_ms": pct(xs, 0.5), "p99_ms": pct(xs, 0.99),
                          "expected_customer_in_top10": Double(foundByKind[kind] ?? 0) / Double(xs.count)]
     }
-    out["lookup"] = ["queries": asked, "by_kind": perKind, "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99),
-                     "max_ms": latencies.max() ?? 0, "cpu_p50_ms": pct(cpu, 0.5), "cpu_p99_ms": pct(cpu, 0.99), "expected_customer_in_top10": asked == 0 ? 0 : Double(found) / Double(asked)]
-    out["load_average"] = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? ""
-    return out
+    if ProcessInfo.processInfo.environment["STEWARD_BENCH_SLOW"] != nil {
+        for (q, ms) in slowest.sorted(by: { $0.1 > $1.1 }).prefix(20) { FileHandle.standardError.write(Data(String(format: "%8.2f ms  %@\n", ms, q).utf8)) }
+    }
+    return ["queries": asked, "by_kind": perKind, "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99),
+            "max_ms": latencies.max() ?? 0, "cpu_p50_ms": pct(cpu, 0.5), "cpu_p99_ms": pct(cpu, 0.99), "expected_customer_in_top10": asked == 0 ? 0 : Double(found) / Double(asked)]
 }
 
 /// CPU time of the whole process in ms: lookups run on GRDB's reader queue, and this bench does
