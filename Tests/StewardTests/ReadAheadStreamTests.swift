@@ -38,8 +38,8 @@ private final class CountingStream: RecordStream {
         var lines: [Int] = []
         for _ in 0..<300 { lines.append(try #require(try stream.next()).line) }
         // In place from where next() left off, stopping early, then resuming.
-        try stream.forEachRow { row in lines.append(row.line); return lines.count < 1_000 }
-        try stream.forEachRow { row in lines.append(row.line); return true }
+        try stream.forEachRow { row in lines.append(row.pointee.line); return lines.count < 1_000 }
+        try stream.forEachRow { row in lines.append(row.pointee.line); return true }
         #expect(lines == Array(2...2_001))
         #expect(try stream.next() == nil)
 

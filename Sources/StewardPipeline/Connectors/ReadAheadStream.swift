@@ -40,10 +40,10 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
         return current[position - 1]
     }
 
-    /// Calls `body` with each remaining row in file order, read in place from its block (`next()`
-    /// copies each row out: three retains and releases of memory another thread wrote), until
-    /// `body` returns false or the rows run out.
-    func forEachRow(_ body: (SourceRow) throws -> Bool) throws {
+    /// Calls `body` with each remaining row in file order, in place in its block (`next()` copies
+    /// each row out: three retains and releases of memory another thread wrote; so does a row
+    /// passed by value through a closure), until `body` returns false or the rows run out.
+    func forEachRow(_ body: (UnsafePointer<SourceRow>) throws -> Bool) throws {
         while true {
             if position == current.count {
                 guard let block = try take(returning: current) else { return }
@@ -53,7 +53,7 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
             let stopped = try current.withUnsafeBufferPointer { rows -> Bool in
                 while position < rows.count {
                     position += 1
-                    if try !body(rows[position - 1]) { return true }
+                    if try !body(rows.baseAddress! + (position - 1)) { return true }
                 }
                 return false
             }

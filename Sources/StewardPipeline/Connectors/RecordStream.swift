@@ -57,14 +57,17 @@ enum ColumnRef {
 
     @inline(__always)
     func value(in row: SourceRow) -> String? {
-        let raw: String?
-        switch (self, row.values) {
-        case (.index(let i), .positional(let fields)): raw = i < fields.count ? fields[i] : nil
-        case (.key(let k), .keyed(let dict)): raw = dict[k]
-        default: raw = nil
+        // One switch at a time, not over a tuple of both: the tuple copies the row's values.
+        switch self {
+        case .index(let i):
+            guard case .positional(let fields) = row.values, i < fields.count else { return nil }
+            return Self.trimmed(fields[i])
+        case .key(let k):
+            guard case .keyed(let dict) = row.values, let raw = dict[k] else { return nil }
+            return Self.trimmed(raw)
+        case .absent:
+            return nil
         }
-        guard let raw else { return nil }
-        return Self.trimmed(raw)
     }
 
     /// Trims ASCII whitespace (and NBSP) without Foundation: this runs for every checked cell.

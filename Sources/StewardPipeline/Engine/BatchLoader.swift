@@ -226,7 +226,7 @@ final class RowReader: @unchecked Sendable {
         do {
             var writerGone = false
             try stream.forEachRow { row in
-                state.prepare(row, into: &chunk, scratch: &scratch)
+                state.prepare(row.pointee, into: &chunk, scratch: &scratch)
                 if chunk.rows.count == PreparedChunk.rowsPerChunk {
                     guard queue.put(chunk) else { writerGone = true; return false }
                     chunk = PreparedChunk()
