@@ -56,7 +56,7 @@ enum ColumnRef {
     case absent
 
     @inline(__always)
-    func value(in row: SourceRow) -> String? {
+    func value(in row: borrowing SourceRow) -> String? {
         // One switch at a time, not over a tuple of both: the tuple copies the row's values.
         switch self {
         case .index(let i):

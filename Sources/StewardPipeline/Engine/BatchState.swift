@@ -151,7 +151,7 @@ struct BatchState {
 
     // MARK: checks
 
-    func evaluate(row: SourceRow, key: String?, memo: inout RowStandardised) -> RowVerdict {
+    func evaluate(row: borrowing SourceRow, key: String?, memo: inout RowStandardised) -> RowVerdict {
         var verdict = RowVerdict()
         let sample = key ?? "line \(row.line)"
         for check in checks {
@@ -165,7 +165,7 @@ struct BatchState {
     }
 
     /// Evaluates one row check; returns a failure message or nil. Nulls are judged only by not_null.
-    private func evaluate(_ check: CheckRun, row: SourceRow, memo: inout RowStandardised) -> String? {
+    private func evaluate(_ check: CheckRun, row: borrowing SourceRow, memo: inout RowStandardised) -> String? {
         let column = check.config.column ?? ""
         let value = check.column.value(in: row)
         switch check.config.kind {
@@ -257,7 +257,7 @@ struct BatchState {
 
     // MARK: staging and quarantine
 
-    func rowCountry(_ row: SourceRow, memo: inout RowStandardised) -> String? {
+    func rowCountry(_ row: borrowing SourceRow, memo: inout RowStandardised) -> String? {
         guard let raw = countryField?.value(in: row) else { return nil }
         if case .success(let code)? = memo.value(.country, raw, { standardiser.country(raw) }) { return code }
         return nil
@@ -266,7 +266,7 @@ struct BatchState {
     // MARK: preparing rows (reader thread: checks and standardisation, no database)
 
     /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
-    func prepare(_ row: SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
+    func prepare(_ row: borrowing SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
         let key = keyColumn.value(in: row)
         if !tombstones.isEmpty && tombstones.erased(key: key, texts: { [row.rawText, row.objectText(quotedKeys: rawKeys)] }) {
             chunk.rows.append(.erased(line: row.line))
@@ -297,7 +297,7 @@ struct BatchState {
 
     /// Appends the standardised values of a staged row to the chunk, in the upsert's parameter order
     /// after (source, key, …, line).
-    private func appendStagedValues(_ row: SourceRow, flags warnReasons: [String], scratch: inout RowScratch,
+    private func appendStagedValues(_ row: borrowing SourceRow, flags warnReasons: [String], scratch: inout RowScratch,
                                     to chunk: inout PreparedChunk) {
         var flags = warnReasons
         scratch.values.reset()
@@ -435,7 +435,7 @@ enum FieldSource {
     case none
 
     @inline(__always)
-    func value(in row: SourceRow) -> String? {
+    func value(in row: borrowing SourceRow) -> String? {
         switch self {
         case .column(let ref): return ref.value(in: row)
         case .template(let parts):
@@ -486,6 +486,13 @@ struct PreparedChunk {
         rows.reserveCapacity(Self.rowsPerChunk)
         bytes.reserveCapacity(Self.rowsPerChunk * 512)
         slots.reserveCapacity(Self.rowsPerChunk * 20)
+    }
+
+    /// Empties the chunk for reuse, keeping its buffers' capacity.
+    mutating func removeAll() {
+        rows.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
     }
 
     /// A staged row: its key and raw text at slots `keySlot` and `raw`, its values in the slots after it.
