@@ -395,8 +395,9 @@ struct BatchState {
             if let key {
                 // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
                 let table = source.entity == .person ? "staged_person" : "staged_activity"
-                try db.execute(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?",
-                               arguments: [batchId, source.name, key])
+                // Cached: a file with many bad rows would otherwise compile this statement once per row.
+                try db.cachedStatement(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?")
+                    .execute(arguments: [batchId, source.name, key])
             }
         case .erased:
             break
@@ -416,10 +417,10 @@ struct BatchState {
             u.bind(index, batchId); u.bind(index + 1, runId); u.bind(index + 2, runId)
             try u.step(db)
             if !openQuarantineKeys.isEmpty && openQuarantineKeys.contains(key) {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
                     WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
-                    """, arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(line))",
+                    """).execute(arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(line))",
                                      source.name, key, batchId])
                 openQuarantineKeys.remove(key)
             }
