@@ -7,12 +7,15 @@ extension Standardiser {
         guard let cleaned = TextNormalizer.cleanString(s) else { return nil }
         var a2 = defaultRegion
         // The row's country is most often the default one, known already: no lookup for it.
-        if let country, !country.isEmpty, !(country == defaultRegion && defaultCountry != nil) {
+        if let country, !country.isEmpty, !(country == defaultRegion && knowsDefaultCountry) {
             // An unrecognised country is the country column's problem, not the postcode's.
             a2 = reference.countries[country] != nil ? country : (reference.country(country) ?? "")
         }
-        var p = cleaned.utf8.contains(where: TextNormalizer.isLower) || !cleaned.utf8.allSatisfy({ $0 < 0x80 })
-            ? cleaned.uppercased() : cleaned
+        // Already upper-case ASCII (the usual postcode) is kept without a copy.
+        let needsUppercasing: Bool = cleaned.utf8.withContiguousStorageIfAvailable({ bytes in
+            bytes.contains { TextNormalizer.isLower($0) || $0 >= 0x80 }
+        }) ?? true
+        var p = needsUppercasing ? cleaned.uppercased() : cleaned
         // One pass for the shape; the digits themselves are copied out only where a repair needs them.
         var compactCount = 0, digitCount = 0
         for b in p.utf8 where b != 32 && b != UInt8(ascii: "-") {
@@ -41,8 +44,9 @@ extension Standardiser {
             if allDigits && compactCount == 4 && p.utf8.count == 4 { p = "0" + p }
         default: break
         }
-        let pattern = a2 == defaultRegion ? defaultPostcodePattern : reference.postcodePatterns[a2]
-        if let pattern, !pattern.matches(p) {
+        // Called through the optionals, not bound to a local: binding copies the pattern.
+        let valid = a2 == defaultRegion ? defaultPostcodePattern?.matches(p) : reference.postcodePatterns[a2]?.matches(p)
+        if valid == false {
             return .failure(.invalidPostcode(s))
         }
         return .success(p)

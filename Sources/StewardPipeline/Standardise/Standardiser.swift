@@ -10,6 +10,8 @@ public struct Standardiser: Sendable {
     public let dateFormats: [String]
     let compiledFormats: [DateFormat]
     let defaultCountry: CountryInfo?
+    /// `defaultCountry != nil`, kept as a flag: comparing the optional struct with nil copies it.
+    let knowsDefaultCountry: Bool
     /// The default region's postcode pattern, looked up once: most postcodes are in that region.
     let defaultPostcodePattern: RegexPattern?
 
@@ -18,6 +20,7 @@ public struct Standardiser: Sendable {
         let region = reference.country(defaultRegion) ?? defaultRegion.uppercased()
         self.defaultRegion = region
         self.defaultCountry = reference.countries[region]
+        self.knowsDefaultCountry = reference.countries[region] != nil
         self.defaultPostcodePattern = reference.postcodePatterns[region]
         self.dateFormats = dateFormats
         self.compiledFormats = dateFormats.map { DateFormat($0) }
