@@ -138,10 +138,10 @@ public enum CustomerSearch {
 
     /// Inserts entries; the rowid is the customer number.
     struct Inserter {
-        private var insert: BulkInsert
+        private var insert: BulkStatement
 
         init(_ db: Database) throws {
-            insert = try BulkInsert(db, sql: """
+            insert = try BulkStatement(db, sql: """
                 INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         }

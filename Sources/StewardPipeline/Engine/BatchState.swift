@@ -474,6 +474,19 @@ enum ValueSlot {
     case real(Double)
 }
 
+extension BulkStatement {
+    /// Binds a chunk's value in place: SQLite reads the bytes during the next step without copying,
+    /// so `base` must stay valid until then (see `BatchState.write(_:)`).
+    @inline(__always)
+    func bind(_ index: Int32, _ slot: ValueSlot, base: UnsafePointer<UInt8>?) {
+        switch slot {
+        case .null: bindNull(index)
+        case .real(let d): bind(index, d)
+        case .text(let start, let count): bindInPlace(index, base.map { $0 + start }, count: count)
+        }
+    }
+}
+
 /// Rows handed from the reader to the writer in one piece. The staged values of all rows live in one
 /// byte buffer, bound in place by the writer: no string per value for SQLite to copy and for the
 /// writer to free (BENCHMARKS.md).
