@@ -16,6 +16,9 @@ public struct BulkStatement {
         statement = try db.makeStatement(sql: sql)
     }
 
+    /// The number of `?` parameters of the statement.
+    public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
+
     // MARK: by parameter index
 
     @inlinable

@@ -363,9 +363,12 @@ struct BatchState {
     /// them); bindings are cleared before the chunk is handed back.
     mutating func write(_ chunk: PreparedChunk) throws {
         // Bound once per chunk (steps keep bindings): SQLite copies a transient string at every bind.
-        insertRaw.bind(2, source.name)
+        insertRaw.bind(2, source.name); insertRaw.bind(3, batchId)
         upsert.bind(1, source.name)
-        if source.entity != .person { upsert.bind(3, source.entity.rawValue) }
+        if source.entity == .person { upsert.bind(3, batchId) } else { upsert.bind(3, source.entity.rawValue); upsert.bind(4, batchId) }
+        // The upsert's last three parameters: last_seen_batch, first_seen_run, updated_run.
+        let tail = upsert.parameterCount - 2
+        upsert.bind(tail, batchId); upsert.bind(tail + 1, runId); upsert.bind(tail + 2, runId)
         try chunk.bytes.withUnsafeBufferPointer { bytes in
             let base = bytes.baseAddress
             for prepared in chunk.rows { try write(prepared, chunk: chunk, base: base) }
@@ -377,7 +380,7 @@ struct BatchState {
     private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         if case .erased = prepared { return }
         let r = insertRaw
-        r.bind(1, nextRawId); r.bind(3, batchId); r.bind(5, prepared.line)
+        r.bind(1, nextRawId); r.bind(5, prepared.line)
         switch prepared {
         case .quarantine(_, let key, let raw, _, _, _): r.bind(4, key); r.bind(6, raw)
         case .stage(_, _, let keySlot, let raw, _):
@@ -405,16 +408,17 @@ struct BatchState {
             let u = upsert
             u.bind(2, chunk.slots[keySlot], base: base)
             var index: Int32
+            // Source, batch and runs are bound once per chunk (`write(_:)`).
             if source.entity == .person {
-                u.bind(3, batchId); u.bind(4, line); index = 5
+                u.bind(4, line); index = 5
             } else {
-                u.bind(4, batchId); u.bind(5, line); index = 6
+                u.bind(5, line); index = 6
             }
             for slot in values {
                 u.bind(index, chunk.slots[slot], base: base)
                 index += 1
             }
-            u.bind(index, batchId); u.bind(index + 1, runId); u.bind(index + 2, runId)
+            assert(index == u.parameterCount - 2, "staged values end where the per-chunk bindings begin")
             try u.step(db)
             if !openQuarantineKeys.isEmpty && openQuarantineKeys.contains(key) {
                 try db.cachedStatement(sql: """
