@@ -50,7 +50,8 @@ struct BatchState {
     let insertQuarantine: BulkStatement
     let checks: [CheckRun]
     let standardiser: Standardiser
-    let fields: [(field: CanonicalField, source: FieldSource)]
+    /// Where each canonical field comes from, indexed by `CanonicalField.rawValue` (`.none`: unmapped).
+    let fieldSources: [FieldSource]
     let countryField: FieldSource?
     /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
     var openQuarantineKeys: Set<String>
@@ -124,7 +125,7 @@ struct BatchState {
         }
         standardiser = Standardiser(reference: ReferenceData.shared, defaultRegion: source.region ?? loader.config.defaultRegion,
                                     dateFormats: source.dateFormats)
-        fields = source.mapping.map { entry in
+        let fields: [(field: CanonicalField, source: FieldSource)] = source.mapping.map { entry in
             let field = CanonicalField(name: entry.field)!
             switch entry.value {
             case .column(let c, _), .reference(_, let c):
@@ -137,6 +138,9 @@ struct BatchState {
                 return (field, .none)
             }
         }
+        var fieldSources = [FieldSource](repeating: .none, count: CanonicalField.allCases.count)
+        for (field, source) in fields { fieldSources[field.rawValue] = source }  // a later mapping of a field wins
+        self.fieldSources = fieldSources
         countryField = fields.first(where: { $0.field == .country })?.source
         tombstones = try ErasureTombstones.load(db, source: source.name)
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
@@ -300,10 +304,8 @@ struct BatchState {
     private func appendStagedValues(_ row: borrowing SourceRow, flags warnReasons: [String], scratch: inout RowScratch,
                                     to chunk: inout PreparedChunk) {
         var flags = warnReasons
-        scratch.values.reset()
-        for (field, source) in fields { scratch.values[field] = source.value(in: row) }
-        let values = scratch.values
-        let s = standardiser
+        // `standardiser` and the fields are used in place: a local copy of either retains every
+        // string and array inside it, once per row.
         func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
             guard let raw else { return nil }
             switch fn(raw) {
@@ -313,22 +315,27 @@ struct BatchState {
             }
         }
         if source.entity == .person {
-            func name(_ f: CanonicalField) -> String? { values[f].flatMap { s.name($0) } }
-            let country = std("country", values[.country]) { raw in scratch.memo.value(.country, raw) { s.country(raw) } }
-            let email = std("email", values[.email]) { raw in scratch.memo.value(.email, raw) { s.email(raw) } }
-            let phone = std("phone", values[.phone]) { raw in
-                scratch.memo.value(.phone, raw, context: country) { s.phone(raw, region: country) }
+            let firstName = value(.first_name, in: row), lastName = value(.last_name, in: row)
+            let fullName = value(.full_name, in: row)
+            let country = std("country", value(.country, in: row)) { raw in scratch.memo.value(.country, raw) { standardiser.country(raw) } }
+            let email = std("email", value(.email, in: row)) { raw in scratch.memo.value(.email, raw) { standardiser.email(raw) } }
+            let phone = std("phone", value(.phone, in: row)) { raw in
+                scratch.memo.value(.phone, raw, context: country) { standardiser.phone(raw, region: country) }
             }
-            let dob = std("dob", values[.dob]) { raw in scratch.memo.value(.date, raw) { s.date(raw) } }
-            let postcode = std("postcode", values[.postcode]) { raw in
-                scratch.memo.value(.postcode, raw, context: country) { s.postcode(raw, country: country) }
+            let dob = std("dob", value(.dob, in: row)) { raw in scratch.memo.value(.date, raw) { standardiser.date(raw) } }
+            let postcode = std("postcode", value(.postcode, in: row)) { raw in
+                scratch.memo.value(.postcode, raw, context: country) { standardiser.postcode(raw, country: country) }
             }
-            chunk.append(text: name(.first_name)); chunk.append(text: name(.last_name)); chunk.append(text: name(.full_name))
-            chunk.append(text: values[.first_name]); chunk.append(text: values[.last_name]); chunk.append(text: values[.full_name])
+            chunk.append(text: firstName.flatMap { standardiser.name($0) })
+            chunk.append(text: lastName.flatMap { standardiser.name($0) })
+            chunk.append(text: fullName.flatMap { standardiser.name($0) })
+            chunk.append(text: firstName); chunk.append(text: lastName); chunk.append(text: fullName)
             chunk.append(text: email); chunk.append(text: phone); chunk.append(text: dob)
-            chunk.append(text: values[.street].flatMap { s.text($0) }); chunk.append(text: values[.city].flatMap { s.name($0) })
-            chunk.append(text: postcode); chunk.append(text: values[.region].flatMap { s.text($0) }); chunk.append(text: country)
-            chunk.append(text: values[.national_id].flatMap { s.text($0) })
+            chunk.append(text: value(.street, in: row).flatMap { standardiser.text($0) })
+            chunk.append(text: value(.city, in: row).flatMap { standardiser.name($0) })
+            chunk.append(text: postcode); chunk.append(text: value(.region, in: row).flatMap { standardiser.text($0) })
+            chunk.append(text: country)
+            chunk.append(text: value(.national_id, in: row).flatMap { standardiser.text($0) })
             chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
             return
         }
@@ -336,24 +343,31 @@ struct BatchState {
         if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
             switch mapping.value {
             case .reference(let target, _):
-                refKind = "source:\(target)"; ref = values[.customer_ref]
+                refKind = "source:\(target)"; ref = value(.customer_ref, in: row)
             case .canonical(let field):
                 refKind = field
-                ref = std(field, values[CanonicalField(name: field)!]) { raw in
-                    field == "email" ? s.email(raw) : field == "phone" ? s.phone(raw, region: nil) : s.text(raw).map { .success($0) }
+                ref = std(field, value(CanonicalField(name: field)!, in: row)) { raw in
+                    field == "email" ? standardiser.email(raw) : field == "phone" ? standardiser.phone(raw, region: nil)
+                        : standardiser.text(raw).map { .success($0) }
                 }
             default: break
             }
         }
-        let occurred = std("occurred_at", values[.occurred_at]) { s.timestamp($0) }
+        let occurred = std("occurred_at", value(.occurred_at, in: row)) { standardiser.timestamp($0) }
         var amount: Double?
-        if let raw = values[.amount] {
+        if let raw = value(.amount, in: row) {
             if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
             else { flags.append("amount: '\(raw)' is not a number") }
         }
         chunk.append(text: refKind); chunk.append(text: ref); chunk.append(text: occurred); chunk.append(real: amount)
-        chunk.append(text: values[.type].flatMap { s.text($0) })
+        chunk.append(text: value(.type, in: row).flatMap { standardiser.text($0) })
         chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
+    }
+
+    /// A canonical field's value in a row, through its mapping (nil when the source does not map it).
+    @inline(__always)
+    private func value(_ field: CanonicalField, in row: borrowing SourceRow) -> String? {
+        fieldSources[field.rawValue].value(in: row)
     }
 
     // MARK: writing rows (database thread)
@@ -582,14 +596,4 @@ enum CanonicalField: Int, CaseIterable {
 /// What the reader thread reuses from row to row instead of allocating it per row.
 struct RowScratch {
     var memo = RowStandardised()
-    var values = FieldValues()
-}
-
-struct FieldValues {
-    private var slots = [String?](repeating: nil, count: CanonicalField.allCases.count)
-    mutating func reset() { for i in slots.indices { slots[i] = nil } }
-    subscript(_ field: CanonicalField) -> String? {
-        get { slots[field.rawValue] }
-        set { slots[field.rawValue] = newValue }
-    }
 }
