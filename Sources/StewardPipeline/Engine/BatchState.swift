@@ -170,7 +170,8 @@ struct BatchState {
 
     /// Evaluates one row check; returns a failure message or nil. Nulls are judged only by not_null.
     private func evaluate(_ check: CheckRun, row: borrowing SourceRow, memo: inout RowStandardised) -> String? {
-        let column = check.config.column ?? ""
+        // The column's name only for a failure's message: reading it copies a string.
+        var column: String { check.config.column ?? "" }
         let value = check.column.value(in: row)
         switch check.config.kind {
         case .notNull:
