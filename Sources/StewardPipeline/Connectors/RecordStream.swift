@@ -328,7 +328,7 @@ enum JSONText {
                 }
                 quotedKeys[i].withUnsafeBufferPointer { FNV.feed($0, into: &hash) }
                 let written = withBytes(value) { bytes -> Int? in
-                    // Worst case for the rest: this value fully escaped, then the closing bracket.
+                    // Room for the value as it is, its quotes and the closing bracket; each escape checks again.
                     guard o + 2 + bytes.count <= out.count - 1 else { return nil }
                     var h = hash, w = o
                     out[w] = 0x22; w += 1; FNV.feed(0x22, into: &h)
@@ -357,7 +357,7 @@ enum JSONText {
         return (text, hash)
     }
 
-    /// A string's UTF-8 bytes without copying the string (a copy retains and releases its storage).
+    /// A string's UTF-8 bytes where they are stored (`withUTF8` needs a mutable copy of the string).
     @inline(__always)
     private static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if let result = s.utf8.withContiguousStorageIfAvailable(body) { return result }

@@ -540,7 +540,7 @@ struct PreparedChunk {
     mutating func append(text: String?) -> Int {
         guard let text else { slots.append(.null); return slots.count - 1 }
         let start = used
-        // The string's own storage when it has one: no copy of the string (a retain and a release).
+        // The string's bytes where they are stored (`withUTF8` needs a mutable copy of the string).
         if text.utf8.withContiguousStorageIfAvailable({ copyIn($0) }) == nil {
             var copy = text
             copy.withUTF8 { copyIn($0) }
