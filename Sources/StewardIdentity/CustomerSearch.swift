@@ -59,6 +59,7 @@ public enum CustomerSearch {
         } else {
             try db.execute(sql: "DROP TABLE IF EXISTS customer_search")
             try db.execute(sql: IdentitySchema.customerSearchDDL)
+            try db.execute(sql: "DELETE FROM customer_search_name")
             // A whole rebuild merges its segments once at the end instead of as it goes: 25 % less FTS5
             // work (200k customers: 7.6 → 5.2 s user; BENCHMARKS.md). Incremental passes keep automerge.
             try db.execute(sql: "INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', 0)")
@@ -136,21 +137,51 @@ public enum CustomerSearch {
         }
     }
 
-    /// Inserts entries; the rowid is the customer number.
+    /// Inserts entries; the rowid is the customer number. Each name word is added to
+    /// `customer_search_name` the first time the pass writes it.
     struct Inserter {
         private var insert: BulkInsert
+        private var insertName: BulkInsert
+        private var named = Set<Substring>()
 
         init(_ db: Database) throws {
             insert = try BulkInsert(db, sql: """
                 INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            insertName = try BulkInsert(db, sql: "INSERT OR IGNORE INTO customer_search_name (term) VALUES (?)")
         }
 
         mutating func write(_ db: Database, id: String, fields: [String]) throws {
             insert.int(StableIdAssigner.number(id)); insert.text(id)
             for f in fields { insert.text(f) }
             try insert.run(db)
+            for w in fields[0].split(separator: " ") where named.insert(w).inserted {
+                insertName.text(String(w))
+                try insertName.run(db)
+            }
         }
+    }
+
+    /// Before erasing customers' entries: their name words that no other entry holds leave the
+    /// list of names too (a name is personal data).
+    static func forgetNames(_ db: Database, customerIds: [String]) throws {
+        guard !customerIds.isEmpty else { return }
+        let marks = Array(repeating: "?", count: customerIds.count).joined(separator: ",")
+        let names = try String.fetchAll(db, sql: "SELECT COALESCE(names, '') FROM customer_search WHERE customer_id IN (\(marks))",
+                                        arguments: StatementArguments(customerIds))
+        let ids = Set(customerIds)
+        for w in Set(names.flatMap { $0.split(separator: " ").map(String.init) }) {
+            let holders = try String.fetchAll(db, sql: "SELECT customer_id FROM customer_search WHERE customer_search MATCH ?",
+                                              arguments: ["names:" + quoted(w)])
+            if holders.allSatisfy(ids.contains) {
+                try db.execute(sql: "DELETE FROM customer_search_name WHERE term = ?", arguments: [w])
+            }
+        }
+    }
+
+    /// A term as an FTS5 string (the tokenizer splits it as it split the indexed word).
+    static func quoted(_ term: String) -> String {
+        "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// FTS5's default: merge once 4 segments of a level exist.
@@ -238,9 +269,20 @@ public enum CustomerSearch {
         // sound like other people's names). Keep the others exact and let that one match loosely
         // (first two letters, sound, a nickname), one word at a time: each query stays selective,
         // where ranking every loose match (bm25 over thousands of rows) made these the slowest lookups.
+        // The loose word matches the names spelt like it (`similarNames`); only when none of those
+        // finds anyone, any name with its first two letters (hundreds of customers at a million,
+        // most of them nothing like the word, each read and scored).
         if !found.contains(where: { $0.weakest >= 1 }) {
-            for variant in oneWordLooseQueries(query) where found.count < candidateLimit {
+            let before = found.count
+            var similar: [String: [String]] = [:]
+            for w in words where w.count >= 3 && w.allSatisfy(\.isLetter) { similar[w] = try similarNames(db, to: w) }
+            for variant in oneWordLooseQueries(query, similar: { similar[$0] ?? [] }) where found.count < candidateLimit {
                 found += try new(variant)
+            }
+            if found.count == before {
+                for variant in oneWordLooseQueries(query) where found.count < candidateLimit {
+                    found += try new(variant)
+                }
             }
         }
         // Typos in several words: any word's first letters, sound or nickname; the similarity
@@ -266,9 +308,29 @@ public enum CustomerSearch {
 
     static let lookupMapBytes = 1 << 32
 
-    /// For each word, the query with that word loosened (first two letters, sound, formal names)
-    /// and every other word exact. Empty for one-word queries (the loose query covers them).
-    static func oneWordLooseQueries(_ query: String) -> [String] {
+    /// The index's names (`customer_search_name`) that share a word's first two letters and are
+    /// spelt like it (Jaro-Winkler ≥ `similarNameScore`), most similar first, at most
+    /// `similarNameLimit`: a typo's correct spelling, not every name that starts the same way.
+    static func similarNames(_ db: Database, to word: String) throws -> [String] {
+        let start = String(word.prefix(2))
+        guard start.allSatisfy(\.isLetter) else { return [] }
+        let names = try String.fetchAll(db, sql: "SELECT term FROM customer_search_name WHERE term GLOB ?", arguments: [start + "*"])
+        var scored: [(name: String, score: Double)] = []
+        for name in names {
+            let score = Compare.jaroWinkler(name, word)
+            if score >= similarNameScore { scored.append((name, score)) }
+        }
+        scored.sort { a, b in a.score != b.score ? a.score > b.score : a.name < b.name }
+        return scored.prefix(similarNameLimit).map(\.name)
+    }
+
+    static let similarNameScore = 0.8
+    static let similarNameLimit = 50
+
+    /// For each word, the query with that word loosened (first two letters, or with `similar` the
+    /// names spelt like it; sound; formal names) and every other word exact. Empty for one-word
+    /// queries (the loose query covers them).
+    static func oneWordLooseQueries(_ query: String, similar: ((String) -> [String])? = nil) -> [String] {
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" }).map(String.init)
         guard words.count >= 2, !words.contains(where: { $0.contains("@") }) else { return [] }
         return words.indices.compactMap { i -> String? in
@@ -289,7 +351,8 @@ public enum CustomerSearch {
             }
             guard !others.isEmpty, others.allSatisfy({ $0 != nil }) else { return nil }
             let exact = others.compactMap { $0 }.joined(separator: " AND ")
-            var alts = ["names:\(k.prefix(2))*", "sounds:\(Compare.nysiis(k).lowercased())"]
+            var alts = similar.map { $0(k).map { "names:" + quoted($0) } } ?? ["names:\(k.prefix(2))*"]
+            alts.append("sounds:\(Compare.nysiis(k).lowercased())")
             for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
             return exact + " AND (" + alts.joined(separator: " OR ") + ")"
         }

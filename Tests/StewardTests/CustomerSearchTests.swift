@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import Testing
+@testable import StewardCatalog
+@testable import StewardIdentity
+
+/// Which customers a lookup considers: whole words and prefixes, and the bound on a misspelt
+/// word's candidates, over an index written the way a matching pass writes it.
+@Suite struct CustomerSearchCandidateTests {
+    /// A catalog whose index holds these entries: customer number, names, emails.
+    static func catalog(_ p: TempProject, _ entries: [(Int, String, String)]) throws -> Catalog {
+        let catalog = try Catalog.open(at: p.dir.appendingPathComponent("c.sqlite"))
+        try catalog.pool.write { db in
+            var inserter = try CustomerSearch.Inserter(db)
+            for (n, names, emails) in entries {
+                let id = String(format: "C%08d", n)
+                let sounds = names.split(separator: " ").map { Compare.nysiis(String($0)).lowercased() }.joined(separator: " ")
+                try inserter.write(db, id: id, fields: [names, sounds, emails, "", "", id])
+            }
+        }
+        return catalog
+    }
+
+    static func ids(_ catalog: Catalog, _ query: String, limit: Int = 10) throws -> [Int] {
+        try catalog.pool.read { try CustomerSearch.search($0, query: query, limit: limit) }.map { StableIdAssigner.number($0.customerId) }.map(Int.init)
+    }
+
+    @Test func aWordFollowedByAnotherMatchesWholeNamesTheLastAndShortOnesMatchPrefixes() throws {
+        let p = TempProject("search-words")
+        let catalog = try Self.catalog(p, [(1, "john smith", "john.smith@example.com"), (2, "johnson smith", "johnson.smith@example.com"),
+                                           (3, "john smithers", "")])
+        // "John" is typed whole: Johnson is not a John; "Smith" is the last word and may be half typed.
+        #expect(try Set(Self.ids(catalog, "John Smith")) == [1, 3])
+        #expect(try Set(Self.ids(catalog, "John Smi")) == [1, 3])
+        #expect(try Self.ids(catalog, "Johnson Smith") == [2])
+        // Up to three characters, a word may be short for a longer one.
+        #expect(try Set(Self.ids(catalog, "Jo Smith")) == [1, 2, 3])
+    }
+
+    @Test func aMisspeltSurnameIsFoundPastHundredsOfNamesWithTheSameFirstLetters() throws {
+        // 600 John Smallwoods numbered before the one John Smith: "sm*" with John matched more
+        // customers than a candidate query reads (500), all Smallwoods, and the Smith was not scored.
+        let p = TempProject("search-bound")
+        let catalog = try Self.catalog(p, (1...600).map { ($0, "john smallwood", "") } + [(700, "john smith", "")])
+        #expect(try Self.ids(catalog, "John Smtih").first == 700)
+        #expect(CustomerSearch.candidateLimit < 600)
+        // The names spelt like the typo, not every name starting the same way.
+        let similar = try catalog.pool.read { try CustomerSearch.similarNames($0, to: "smtih") }
+        #expect(similar == ["smith"])
+        // An exact name is still found first among the loose ones.
+        #expect(try Self.ids(catalog, "John Smith").first == 700)
+        #expect(try Self.ids(catalog, "John Smallwood", limit: 3) == [1, 2, 3])
+    }
+
+    @Test func withNoNameSpeltLikeTheTypoAnyNameWithItsFirstLettersStillCounts() throws {
+        let p = TempProject("search-fallback")
+        let catalog = try Self.catalog(p, [(1, "mary sandoval", ""), (2, "mary quill", "")])
+        // No name is spelt like "saxyzqw": the loose word falls back to any name starting "sa".
+        #expect(try Self.ids(catalog, "Mary Saxyzqw").first == 1)
+    }
+
+    @Test func theNameListFollowsTheIndexAndForgetsAnErasedPersonsNames() throws {
+        let p = TempProject("search-names")
+        let catalog = try Self.catalog(p, [(1, "ada lovelace", ""), (2, "ada byron", "")])
+        let names = { try catalog.pool.read { try String.fetchAll($0, sql: "SELECT term FROM customer_search_name ORDER BY term") } }
+        #expect(try names() == ["ada", "byron", "lovelace"])
+        // Erasure: the names only the erased customer held go; shared ones stay.
+        try catalog.pool.write { db in
+            try CustomerSearch.forgetNames(db, customerIds: ["C00000001"])
+            try db.execute(sql: "DELETE FROM customer_search WHERE customer_id = 'C00000001'")
+        }
+        #expect(try names() == ["ada", "byron"])
+        // A whole rebuild starts the list again.
+        try catalog.pool.write { db in _ = try CustomerSearch.prepare(db, scope: .all) }
+        #expect(try names() == [])
+    }
+
+    @Test func theMigrationListsTheNamesOfAnExistingIndex() throws {
+        let p = TempProject("search-migration")
+        let queue = try DatabaseQueue(path: p.dir.appendingPathComponent("c.sqlite").path)
+        try Schema.migrator.migrate(queue, upTo: "v6-raw-columns")
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids)
+                VALUES (1, 'C00000001', 'ada lovelace', '', '', '', '', ''), (2, 'C00000002', 'ada byron', '', '', '', '', '')
+                """)
+        }
+        try Schema.migrator.migrate(queue)
+        #expect(try queue.read { try String.fetchAll($0, sql: "SELECT term FROM customer_search_name ORDER BY term") } == ["ada", "byron", "lovelace"])
+    }
+}
