@@ -259,10 +259,12 @@ public enum CustomerSearch {
                             email: r[3], phone: r[4], city: r[5], rank: 0, score: score), weakest)
             }
         }
-        var seen = Set<Int64>()
-        /// The candidates of `match` not scored yet.
+        var seen = Set<Int64>(), matched = 0
+        /// The candidates of `match` not scored yet (`matched` counts them all).
         func new(_ match: String, ranked: Bool = false) throws -> [(hit: Hit, weakest: Double)] {
-            scored(try entries(try candidates(match, ranked: ranked).filter { seen.insert($0).inserted }))
+            let rowids = try candidates(match, ranked: ranked)
+            matched += rowids.count
+            return scored(try entries(rowids.filter { seen.insert($0).inserted }))
         }
         var found = try new(match)
         // No candidate matches every word exactly: most often one word is misspelt (and may still
@@ -270,16 +272,16 @@ public enum CustomerSearch {
         // (first two letters, sound, a nickname), one word at a time: each query stays selective,
         // where ranking every loose match (bm25 over thousands of rows) made these the slowest lookups.
         // The loose word matches the names spelt like it (`similarNames`); only when none of those
-        // finds anyone, any name with its first two letters (hundreds of customers at a million,
-        // most of them nothing like the word, each read and scored).
+        // matches anyone (found before or not), any name with its first two letters (hundreds of
+        // customers at a million, most of them nothing like the word, each read and scored).
         if !found.contains(where: { $0.weakest >= 1 }) {
-            let before = found.count
+            matched = 0
             var similar: [String: [String]] = [:]
             for w in words where w.count >= 3 && w.allSatisfy(\.isLetter) { similar[w] = try similarNames(db, to: w) }
             for variant in oneWordLooseQueries(query, similar: { similar[$0] ?? [] }) where found.count < candidateLimit {
                 found += try new(variant)
             }
-            if found.count == before {
+            if matched == 0 {
                 for variant in oneWordLooseQueries(query) where found.count < candidateLimit {
                     found += try new(variant)
                 }
