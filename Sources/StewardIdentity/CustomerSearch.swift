@@ -266,7 +266,13 @@ public enum CustomerSearch {
             matched += rowids.count
             return scored(try entries(rowids.filter { seen.insert($0).inserted }))
         }
-        var found = try new(match)
+        var found: [(hit: Hit, weakest: Double)]
+        if let rowids = try emailCandidates(db, query: query) {
+            seen.formUnion(rowids)
+            found = scored(try entries(rowids))
+        } else {
+            found = try new(match)
+        }
         // No candidate matches every word exactly: most often one word is misspelt (and may still
         // sound like other people's names). Keep the others exact and let that one match loosely
         // (first two letters, sound, a nickname), one word at a time: each query stays selective,
@@ -299,6 +305,50 @@ public enum CustomerSearch {
 
     /// At most this many entries per candidate query.
     static let candidateLimit = 500
+
+    /// For a query that is one email address, the exact query's candidates — the entries its FTS5
+    /// phrase (`emails:"karen mitchell icloud com"*`) matches, in the same order — found without
+    /// that phrase: its domain tokens ("icloud", "com") are in nearly every entry, and FTS5 checks
+    /// their positions in each entry it steps through (about 9 ms at a million customers). The
+    /// entries holding the local part's tokens in order ("karen mitchell": a few) are read instead
+    /// and the whole phrase is looked for in their emails, tokenised as FTS5 does for ASCII text.
+    /// Nil (use the phrase) for other queries, when the local part matches more entries than a
+    /// candidate query reads, or when an address is not ASCII (FTS5 also folds diacritics).
+    static func emailCandidates(_ db: Database, query: String) throws -> [Int64]? {
+        let words = query.lowercased().split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" })
+        guard words.count == 1, let word = words.first, let at = word.firstIndex(of: "@"),
+              word.utf8.allSatisfy({ $0 < 0x80 }), ftsQuery(query)?.hasPrefix("emails:") == true else { return nil }
+        let phrase = emailTokens(word), local = emailTokens(word[..<at])
+        guard !local.isEmpty else { return nil }
+        // As in `ftsQuery`: the last token is a prefix unless the address ends with a full stop.
+        let lastIsPrefix = !word.hasSuffix(".")
+        let localOnly = local.count == phrase.count
+        let localMatch = "emails:\"" + local.joined(separator: " ") + "\"" + (localOnly && lastIsPrefix ? "*" : "")
+        let rowids = try Int64.fetchAll(db, sql: "SELECT rowid FROM customer_search WHERE customer_search MATCH ? LIMIT \(candidateLimit + 1)",
+                                        arguments: [localMatch])
+        guard rowids.count <= candidateLimit else { return nil }
+        if localOnly || rowids.isEmpty { return rowids }
+        var matching: [Int64] = []
+        let rows = try Row.fetchAll(db, sql: "SELECT rowid, emails FROM customer_search WHERE rowid IN (\(rowids.map(String.init).joined(separator: ",")))")
+        for r in rows {
+            let emails: String = r[1] ?? ""
+            guard emails.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+            let tokens = emailTokens(emails.lowercased()[...])
+            guard tokens.count >= phrase.count else { continue }
+            let found = (0...(tokens.count - phrase.count)).contains { i in
+                phrase.indices.allSatisfy { j in
+                    j == phrase.count - 1 && lastIsPrefix ? tokens[i + j].hasPrefix(phrase[j]) : tokens[i + j] == phrase[j]
+                }
+            }
+            if found { matching.append(r[0]) }
+        }
+        return matching.sorted()
+    }
+
+    /// An address's words as FTS5's unicode61 tokenizer splits ASCII text: runs of letters and digits.
+    private static func emailTokens(_ s: Substring) -> [Substring] {
+        s.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+    }
 
     /// Lookups read the catalog file through a memory map: a misspelt name's candidates are hundreds
     /// of scattered index, content and golden pages, each otherwise a read() call and a copy into a

@@ -61,6 +61,32 @@ import Testing
         #expect(try Self.ids(catalog, "Mary Saxyzqw").first == 1)
     }
 
+    @Test func anEmailsCandidatesAreTheEntriesItsPhraseMatchesFoundFromItsLocalPart() throws {
+        let p = TempProject("search-email")
+        let catalog = try Self.catalog(p, [
+            (1, "karen mitchell", "karen.mitchell@icloud.com"), (2, "karen mitchell", "karen.mitchell@gmail.com k.m@icloud.com"),
+            (3, "karen mitchell", "mitchell.karen@icloud.com"), (4, "karen mitchell", "karen.mitchell2@icloud.com"),
+            (5, "karen mitchell", "karen_mitchell@icloud.co.uk"), (6, "ann lee", "ann.lee@example.com karen.mitchell@icloud.com"),
+        ])
+        for query in ["karen.mitchell@icloud.com", "Karen.Mitchell@iCloud.com", "karen.mitchell@icloud.co", "karen.mitchell@icloud.",
+                      "karen.mitchell@", "karen.mitchell@gmail.com", "karen_mitchell@icloud", "k.m@icloud.com", "mitchell@icloud.com",
+                      "nobody@icloud.com", "karen mitchell@icloud.com"] {
+            let phrase = try #require(CustomerSearch.ftsQuery(query))
+            let expected = try catalog.pool.read {
+                try Int64.fetchAll($0, sql: "SELECT rowid FROM customer_search WHERE customer_search MATCH ? LIMIT 500", arguments: [phrase])
+            }
+            let candidates = try catalog.pool.read { try CustomerSearch.emailCandidates($0, query: query) }
+            if query.contains(" ") { #expect(candidates == nil); continue }
+            #expect(candidates == expected, "\(query): \(phrase)")
+        }
+        #expect(try Self.ids(catalog, "karen.mitchell@icloud.com") == [1, 6])
+        // A local part more entries share than a candidate query reads: the phrase itself.
+        let p2 = TempProject("search-email-many")
+        let many = try Self.catalog(p2, (1...501).map { ($0, "john smith", "john.smith@example.com") } + [(600, "john smith", "john.smith@example.org")])
+        #expect(try many.pool.read { try CustomerSearch.emailCandidates($0, query: "john.smith@example.org") } == nil)
+        #expect(try Self.ids(many, "john.smith@example.org") == [600])
+    }
+
     @Test func theNameListFollowsTheIndexAndForgetsAnErasedPersonsNames() throws {
         let p = TempProject("search-names")
         let catalog = try Self.catalog(p, [(1, "ada lovelace", ""), (2, "ada byron", "")])
