@@ -241,20 +241,12 @@ public enum CustomerSearch {
         }
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map { TextKey.key(String($0)) }.filter { !$0.isEmpty }
         /// Each candidate's score, and its weakest word (1 or more: that word matched exactly).
+        var scorer = Scorer(words: words)
         func scored(_ rows: [Row]) -> [(hit: Hit, weakest: Double)] {
             rows.map { r in
                 let first: String = r[1] ?? "", last: String = r[2] ?? ""
-                let golden = [TextKey.key(first), TextKey.key(last)].filter { !$0.isEmpty }
-                let names = (r[6] as String? ?? "").split(separator: " ").map(String.init)
-                let blob = [r[7], r[8], r[9], r[10]].map { ($0 as String?) ?? "" }.joined(separator: " ").lowercased()
-                var score = 0.0, weakest = Double.infinity
-                for w in words {
-                    if blob.contains(w) { score += 2; continue }
-                    let g = golden.map { Compare.jaroWinkler($0, w) }.max() ?? 0
-                    let any = names.map { Compare.jaroWinkler($0, w) }.max() ?? 0
-                    score += max(g, any * 0.95)
-                    weakest = min(weakest, max(g, any * 0.95))
-                }
+                let (score, weakest) = scorer.score(first: first, last: last, names: r[6] ?? "",
+                                                    identifiers: [r[7] ?? "", r[8] ?? "", r[9] ?? "", r[10] ?? ""])
                 return (Hit(customerId: r[0], name: [first, last].filter { !$0.isEmpty }.joined(separator: " "),
                             email: r[3], phone: r[4], city: r[5], rank: 0, score: score), weakest)
             }
@@ -305,6 +297,82 @@ public enum CustomerSearch {
 
     /// At most this many entries per candidate query.
     static let candidateLimit = 500
+
+    /// How closely a candidate matches the query's words: 2 for a word inside its emails, phones,
+    /// postcodes or ids, else the best Jaro-Winkler similarity to its golden first or last name, or
+    /// 0.95 × the best to any of its names. Candidates share names, so each name's key and each
+    /// similarity is computed once per lookup (at a million customers a misspelt name scores
+    /// hundreds of candidates); identifiers are searched as bytes when they and the word are ASCII.
+    struct Scorer {
+        let words: [String]
+        private let wordBytes: [[UInt8]?]
+        private var keyOf: [String: [UInt8]] = [:]
+        private var similarity: [[[UInt8]: Double]]
+
+        init(words: [String]) {
+            self.words = words
+            wordBytes = words.map { w in w.utf8.allSatisfy { $0 < 0x80 } ? Array(w.utf8) : nil }
+            similarity = Array(repeating: [:], count: words.count)
+        }
+
+        /// The score, and the weakest word's (infinity when every word is inside an identifier).
+        mutating func score(first: String, last: String, names: String, identifiers: [String]) -> (Double, Double) {
+            let golden = [key(first), key(last)].filter { !$0.isEmpty }
+            let tokens = names.utf8.split(separator: UInt8(ascii: " ")).map(Array.init)
+            var blob: String?
+            var score = 0.0, weakest = Double.infinity
+            for (i, w) in words.enumerated() {
+                let inside: Bool
+                if let bytes = wordBytes[i], identifiers.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+                    inside = identifiers.contains { Self.contains($0, bytes) }
+                } else {
+                    if blob == nil { blob = identifiers.joined(separator: " ").lowercased() }
+                    inside = blob!.contains(w)
+                }
+                if inside { score += 2; continue }
+                let g = golden.map { similar(i, $0) }.max() ?? 0
+                let any = tokens.map { similar(i, $0) }.max() ?? 0
+                score += max(g, any * 0.95)
+                weakest = min(weakest, max(g, any * 0.95))
+            }
+            return (score, weakest)
+        }
+
+        private mutating func key(_ name: String) -> [UInt8] {
+            if name.isEmpty { return [] }
+            if let k = keyOf[name] { return k }
+            let k = Array(TextKey.key(name).utf8)
+            keyOf[name] = k
+            return k
+        }
+
+        private mutating func similar(_ i: Int, _ name: [UInt8]) -> Double {
+            if let s = similarity[i][name] { return s }
+            let s = Compare.jaroWinkler(name, Array(words[i].utf8))
+            similarity[i][name] = s
+            return s
+        }
+
+        /// Whether ASCII `text`, lowercased, contains `word` (lowercase ASCII).
+        static func contains(_ text: String, _ word: [UInt8]) -> Bool {
+            guard let head = word.first else { return true }
+            let bytes = text.utf8
+            guard bytes.count >= word.count else { return false }
+            return bytes.withContiguousStorageIfAvailable { t -> Bool in
+                func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+                var i = 0
+                while i + word.count <= t.count {
+                    if lower(t[i]) == head {
+                        var j = 1
+                        while j < word.count && lower(t[i + j]) == word[j] { j += 1 }
+                        if j == word.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            } ?? text.lowercased().contains(String(decoding: word, as: UTF8.self))
+        }
+    }
 
     /// For a query that is one email address, the exact query's candidates — the entries its FTS5
     /// phrase (`emails:"karen mitchell icloud com"*`) matches, in the same order — found without

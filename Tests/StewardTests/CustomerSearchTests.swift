@@ -116,4 +116,42 @@ import Testing
         try Schema.migrator.migrate(queue)
         #expect(try queue.read { try String.fetchAll($0, sql: "SELECT term FROM customer_search_name ORDER BY term") } == ["ada", "byron", "lovelace"])
     }
+
+    @Test func theScorerGivesTheScoresOfTheStringComparisonsItReplaces() {
+        // The lookup's ranking before names, keys and similarities were cached and identifiers
+        // searched as bytes.
+        func reference(_ words: [String], first: String, last: String, names: String, identifiers: [String]) -> (Double, Double) {
+            let golden = [TextKey.key(first), TextKey.key(last)].filter { !$0.isEmpty }
+            let tokens = names.split(separator: " ").map(String.init)
+            let blob = identifiers.joined(separator: " ").lowercased()
+            var score = 0.0, weakest = Double.infinity
+            for w in words {
+                if blob.contains(w) { score += 2; continue }
+                let g = golden.map { Compare.jaroWinkler($0, w) }.max() ?? 0
+                let any = tokens.map { Compare.jaroWinkler($0, w) }.max() ?? 0
+                score += max(g, any * 0.95)
+                weakest = min(weakest, max(g, any * 0.95))
+            }
+            return (score, weakest)
+        }
+        let candidates: [(String, String, String, [String])] = [
+            ("John", "Smith", "john jon smith", ["John.Smith@Example.com", "15551234567 5551234567", "10093", "C00000001 E0000485"]),
+            ("Mary", "Davis", "davis mary", ["mary.davis12@gmail.com", "", "SW1A 1AA sw1a 1aa", "C00000002"]),
+            ("Jürgen", "Müller", "jurgen muller", ["jürgen.müller@web.de", "", "80331", "C00000003"]),
+            ("", "", "", ["", "", "", ""]),
+        ]
+        for query in [["john", "smtih"], ["mary", "daivs"], ["smith", "10093"], ["c00000002"], ["jurgen", "mueller"], ["müller"], ["sw1a"]] {
+            var scorer = CustomerSearch.Scorer(words: query)
+            for _ in 0..<2 {  // the second round reads the caches
+                for (first, last, names, ids) in candidates {
+                    let got = scorer.score(first: first, last: last, names: names, identifiers: ids)
+                    let want = reference(query, first: first, last: last, names: names, identifiers: ids)
+                    #expect(got.0 == want.0 && got.1 == want.1, "\(query) \(first) \(last)")
+                }
+            }
+        }
+        #expect(CustomerSearch.Scorer.contains("John.Smith@Example.com", Array("smith".utf8)))
+        #expect(!CustomerSearch.Scorer.contains("smit", Array("smith".utf8)))
+        #expect(!CustomerSearch.Scorer.contains("s m i t h", Array("smith".utf8)))
+    }
 }
