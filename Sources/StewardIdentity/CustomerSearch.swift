@@ -223,47 +223,73 @@ public enum CustomerSearch {
     public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {
         guard let match = ftsQuery(query) else { return [] }
         try mapForLookups(db)
-        // Candidates are found by rowid alone (the index, not the entries' content); content and
-        // golden rows are read once per new candidate. At a million customers each row read is a few
-        // scattered pages (≈ 10 µs with the golden row): a customer already scored is not read again.
+        // Candidates are found by rowid alone (the index, not the entries' content); an entry's
+        // content is read once per new candidate, its golden row only when it may rank (below). At a
+        // million customers each row read is a few scattered pages of a 4 GB file.
         func candidates(_ match: String, ranked: Bool = false) throws -> [Int64] {
             try Int64.fetchAll(db, sql: """
                 SELECT rowid FROM customer_search WHERE customer_search MATCH ? \(ranked ? "ORDER BY rank" : "") LIMIT \(candidateLimit)
                 """, arguments: [match])
         }
-        func entries(_ rowids: some Collection<Int64>) throws -> [Row] {
-            guard !rowids.isEmpty else { return [] }
-            return try Row.fetchAll(db, sql: """
-                SELECT s.customer_id, g.first_name, g.last_name, g.email, g.phone, g.city, s.names, s.emails, s.phones, s.postcodes, s.ids
-                FROM customer_search s LEFT JOIN golden_customer g ON g.customer_id = s.customer_id
-                WHERE s.rowid IN (\(rowids.map(String.init).joined(separator: ",")))
-                """)
-        }
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map { TextKey.key(String($0)) }.filter { !$0.isEmpty }
-        /// Each candidate's score, and its weakest word (1 or more: that word matched exactly).
         var scorer = Scorer(words: words)
-        func scored(_ rows: [Row]) -> [(hit: Hit, weakest: Double)] {
-            rows.map { r in
-                let first: String = r[1] ?? "", last: String = r[2] ?? ""
-                let (score, weakest) = scorer.score(first: first, last: last, names: r[6] ?? "",
-                                                    identifiers: [r[7] ?? "", r[8] ?? "", r[9] ?? "", r[10] ?? ""])
-                return (Hit(customerId: r[0], name: [first, last].filter { !$0.isEmpty }.joined(separator: " "),
-                            email: r[3], phone: r[4], city: r[5], rank: 0, score: score), weakest)
+        var found: [Candidate] = []
+        func add(_ rowids: [Int64]) throws {
+            guard !rowids.isEmpty else { return }
+            for r in try Row.fetchAll(db, sql: """
+                SELECT customer_id, names, emails, phones, postcodes, ids FROM customer_search
+                WHERE rowid IN (\(rowids.map(String.init).joined(separator: ",")))
+                """) {
+                var c = Candidate(customerId: r[0], names: r[1] ?? "", identifiers: [r[2] ?? "", r[3] ?? "", r[4] ?? "", r[5] ?? ""])
+                (c.bound, c.weakestBound) = scorer.bound(names: c.names, identifiers: c.identifiers)
+                found.append(c)
             }
         }
+        /// Reads these candidates' golden rows and scores them exactly.
+        func score(_ indices: some Collection<Int>) throws {
+            let todo = indices.filter { found[$0].hit == nil }
+            guard !todo.isEmpty else { return }
+            var golden: [String: Row] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT customer_id, first_name, last_name, email, phone, city FROM golden_customer
+                WHERE customer_id IN (\(Array(repeating: "?", count: todo.count).joined(separator: ",")))
+                """, arguments: StatementArguments(todo.map { found[$0].customerId })) {
+                golden[r[0]] = r
+            }
+            for i in todo {
+                let g = golden[found[i].customerId]
+                let first: String = g?[1] ?? "", last: String = g?[2] ?? ""
+                let (score, weakest) = scorer.score(first: first, last: last, names: found[i].names, identifiers: found[i].identifiers)
+                found[i].hit = Hit(customerId: found[i].customerId, name: [first, last].filter { !$0.isEmpty }.joined(separator: " "),
+                                   email: g?[3], phone: g?[4], city: g?[5], rank: 0, score: score)
+                found[i].weakest = weakest
+            }
+        }
+        /// Whether a candidate matches every word exactly (its weakest word scores 1 or more): only
+        /// those with every word among their names or identifiers can, read in turn until one does.
+        func anyExact() throws -> Bool {
+            let possible = found.indices.filter { found[$0].weakestBound >= 1 }
+            var start = 0
+            while start < possible.count {
+                let batch = possible[start..<min(start + 16, possible.count)]
+                try score(batch)
+                if batch.contains(where: { found[$0].weakest >= 1 }) { return true }
+                start = batch.endIndex
+            }
+            return false
+        }
         var seen = Set<Int64>(), matched = 0
-        /// The candidates of `match` not scored yet (`matched` counts them all).
-        func new(_ match: String, ranked: Bool = false) throws -> [(hit: Hit, weakest: Double)] {
+        /// Adds the candidates of `match` not read yet (`matched` counts them all).
+        func new(_ match: String, ranked: Bool = false) throws {
             let rowids = try candidates(match, ranked: ranked)
             matched += rowids.count
-            return scored(try entries(rowids.filter { seen.insert($0).inserted }))
+            try add(rowids.filter { seen.insert($0).inserted })
         }
-        var found: [(hit: Hit, weakest: Double)]
         if let rowids = try emailCandidates(db, query: query) {
             seen.formUnion(rowids)
-            found = scored(try entries(rowids))
+            try add(rowids)
         } else {
-            found = try new(match)
+            try new(match)
         }
         // No candidate matches every word exactly: most often one word is misspelt (and may still
         // sound like other people's names). Keep the others exact and let that one match loosely
@@ -272,28 +298,49 @@ public enum CustomerSearch {
         // The loose word matches the names spelt like it (`similarNames`); only when none of those
         // matches anyone (found before or not), any name with its first two letters (hundreds of
         // customers at a million, most of them nothing like the word, each read and scored).
-        if !found.contains(where: { $0.weakest >= 1 }) {
+        if try !anyExact() {
             matched = 0
             var similar: [String: [String]] = [:]
             for w in words where w.count >= 3 && w.allSatisfy(\.isLetter) { similar[w] = try similarNames(db, to: w) }
             for variant in oneWordLooseQueries(query, similar: { similar[$0] ?? [] }) where found.count < candidateLimit {
-                found += try new(variant)
+                try new(variant)
             }
             if matched == 0 {
                 for variant in oneWordLooseQueries(query) where found.count < candidateLimit {
-                    found += try new(variant)
+                    try new(variant)
                 }
             }
         }
         // Typos in several words: any word's first letters, sound or nickname; the similarity
         // ranking below sorts the bounded set.
-        if found.isEmpty, let loose = looseQuery(query) { found = try new(loose, ranked: true) }
-        var hits = found.map(\.hit)
+        if found.isEmpty, let loose = looseQuery(query) { try new(loose, ranked: true) }
+        // Only the candidates that may rank are scored with their golden rows: a golden name scores
+        // at most what the same name among the entry's names does (`Scorer.bound`), so those
+        // ordered first by that bound (then by id, as ties are) hold the best; namesakes beyond
+        // them would tie at best and lose on their later ids.
+        let ranking = found.indices.sorted { a, b in
+            found[a].bound != found[b].bound ? found[a].bound > found[b].bound : found[a].customerId < found[b].customerId
+        }
+        try score(ranking.prefix(max(limit * 3, goldenReadsAtLeast)))
+        var hits = found.compactMap(\.hit)
         hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.customerId < $1.customerId }
         hits = Array(hits.prefix(limit))
         for i in hits.indices { hits[i].rank = i + 1 }
         return hits
     }
+
+    /// A candidate: its entry, and once its golden row is read, its hit and weakest word's score.
+    struct Candidate {
+        var customerId: String
+        var names: String
+        var identifiers: [String]
+        var bound = 0.0, weakestBound = 0.0
+        var hit: Hit?
+        var weakest = -Double.infinity
+    }
+
+    /// Golden rows read for at least this many of the best-bounded candidates (3 × the limit if more).
+    static let goldenReadsAtLeast = 30
 
     /// At most this many entries per candidate query.
     static let candidateLimit = 500
@@ -336,6 +383,28 @@ public enum CustomerSearch {
                 weakest = min(weakest, max(g, any * 0.95))
             }
             return (score, weakest)
+        }
+
+        /// The most `score` can give without the golden names, taking a golden name to be one of
+        /// `names` (it is one of the records' names), and the most its weakest word can score.
+        mutating func bound(names: String, identifiers: [String]) -> (Double, Double) {
+            let tokens = names.utf8.split(separator: UInt8(ascii: " ")).map(Array.init)
+            var blob: String?
+            var bound = 0.0, weakest = Double.infinity
+            for (i, w) in words.enumerated() {
+                let inside: Bool
+                if let bytes = wordBytes[i], identifiers.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+                    inside = identifiers.contains { Self.contains($0, bytes) }
+                } else {
+                    if blob == nil { blob = identifiers.joined(separator: " ").lowercased() }
+                    inside = blob!.contains(w)
+                }
+                if inside { bound += 2; continue }
+                let any = tokens.map { similar(i, $0) }.max() ?? 0
+                bound += any
+                weakest = min(weakest, any)
+            }
+            return (bound, weakest)
         }
 
         private mutating func key(_ name: String) -> [UInt8] {

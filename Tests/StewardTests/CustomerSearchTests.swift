@@ -61,6 +61,25 @@ import Testing
         #expect(try Self.ids(catalog, "Mary Saxyzqw").first == 1)
     }
 
+    @Test func goldenRowsAreReadForTheBestBoundedCandidatesAndTheBestOneIsAmongThem() throws {
+        // 60 namesakes before the one whose email holds both words (scores 2 per word): golden rows
+        // are read for 30 candidates only, ordered by the bound, which counts the email.
+        let p = TempProject("search-golden")
+        let catalog = try Self.catalog(p, (1...60).map { ($0, "john smith", "") } + [(100, "john smith", "john.smith@example.com")])
+        try catalog.pool.write { db in
+            for n in [1, 2, 100] {
+                try db.execute(sql: "INSERT INTO golden_customer (customer_id, first_name, last_name, provenance_json, updated_run) VALUES (?, 'John', 'Smith', '{}', 1)",
+                               arguments: [String(format: "C%08d", n)])
+            }
+        }
+        let hits = try catalog.pool.read { try CustomerSearch.search($0, query: "John Smith", limit: 5) }
+        #expect(hits.map(\.customerId) == ["C00000100", "C00000001", "C00000002", "C00000003", "C00000004"])
+        // Golden names where read; a candidate without a golden row keeps its entry's score.
+        #expect(hits.prefix(3).allSatisfy { $0.name == "John Smith" } && hits[3].name.isEmpty)
+        #expect(hits[0].score == 4 && hits[1].score == 2 && hits[3].score == 1.9)
+        #expect(CustomerSearch.goldenReadsAtLeast < 60)
+    }
+
     @Test func anEmailsCandidatesAreTheEntriesItsPhraseMatchesFoundFromItsLocalPart() throws {
         let p = TempProject("search-email")
         let catalog = try Self.catalog(p, [
