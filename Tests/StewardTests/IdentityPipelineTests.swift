@@ -209,6 +209,12 @@ import Testing
         // The incremental pass added the new person's names to the list a misspelt word is looked up in.
         let names = try catalog.pool.read { try String.fetchAll($0, sql: "SELECT term FROM customer_search_name WHERE term IN ('zebedee', 'quixotiqua') ORDER BY term") }
         #expect(names == ["quixotiqua", "zebedee"])
+        // The list holds every name word of the index (written by the full first pass and this one).
+        let (listed, indexed) = try catalog.pool.read { db in
+            (Set(try String.fetchAll(db, sql: "SELECT term FROM customer_search_name")),
+             Set(try String.fetchAll(db, sql: "SELECT names FROM customer_search").flatMap { $0.split(separator: " ").map(String.init) }))
+        }
+        #expect(!indexed.isEmpty && listed == indexed)
         let misspelt = try catalog.pool.read { try CustomerSearch.search($0, query: "Zebedee Quixotqiua", limit: 3) }
         #expect(misspelt.first?.name.contains("Quixotiqua") == true)
 
