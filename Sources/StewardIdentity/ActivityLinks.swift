@@ -24,7 +24,7 @@ public enum ActivityLinks {
         }
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_activity_link", ifEmpty: true)
-        var upsert = try BulkInsert(db, sql: """
+        var upsert = try BulkStatement(db, sql: """
             INSERT INTO customer_activity_link (source, record_key, customer_id, method, candidates, linked_run) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT(source, record_key) DO UPDATE SET customer_id = excluded.customer_id, method = excluded.method,
                 candidates = excluded.candidates, linked_run = excluded.linked_run

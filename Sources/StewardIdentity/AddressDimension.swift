@@ -129,7 +129,7 @@ public enum AddressDimension {
 
         var keys: [String: Int64] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT address_hash, address_key FROM address_dim") { keys[r[0]] = r[1] }
-        var insertAddress = try BulkInsert(db, sql: """
+        var insertAddress = try BulkStatement(db, sql: """
             INSERT INTO address_dim (address_hash, street, city, postcode, country, first_seen_run, last_seen_run, first_seen_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -169,7 +169,7 @@ public enum AddressDimension {
         }
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_address", ifEmpty: true)
-        var insertLink = try BulkInsert(db, sql: """
+        var insertLink = try BulkStatement(db, sql: """
             INSERT INTO customer_address (customer_id, address_key, sources, is_current, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?)
             """)
         for (customer, links) in wantedLinks {

@@ -185,7 +185,7 @@ public struct CustomerFacts: Sendable {
         try db.execute(sql: "DELETE FROM customer_score")
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_score")
-        var insert = try BulkInsert(db, sql: """
+        var insert = try BulkStatement(db, sql: """
             INSERT INTO customer_score (customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment, churn_score,
                 model_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)

@@ -147,15 +147,15 @@ public enum CustomerSearch {
     /// the columns (it sounds each word once anyway); for fields without that list, the writer
     /// looks each word up itself (1M entries: 0.7 s, on the thread that writes).
     struct Inserter {
-        private var insert: BulkInsert
-        private var insertName: BulkInsert
+        private var insert: BulkStatement
+        private var insertName: BulkStatement
         private var named = Set<Substring>()
 
         init(_ db: Database) throws {
-            insert = try BulkInsert(db, sql: """
+            insert = try BulkStatement(db, sql: """
                 INSERT INTO customer_search (rowid, customer_id, names, sounds, emails, phones, postcodes, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            insertName = try BulkInsert(db, sql: "INSERT OR IGNORE INTO customer_search_name (term) VALUES (?)")
+            insertName = try BulkStatement(db, sql: "INSERT OR IGNORE INTO customer_search_name (term) VALUES (?)")
         }
 
         mutating func write(_ db: Database, id: String, fields: [String]) throws {

@@ -203,7 +203,7 @@ public struct IdentityEngine: Sendable {
         try db.execute(sql: "DELETE FROM identity_edge")
         var matched = 0, review = 0, refused = 0
         var bestLink = [Double](repeating: 0, count: records.count)
-        var insertEdge = try BulkInsert(db, sql: """
+        var insertEdge = try BulkStatement(db, sql: """
             INSERT INTO identity_edge (a_source, a_key, b_source, b_key, probability, status, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for e in result.edges {
@@ -226,7 +226,7 @@ public struct IdentityEngine: Sendable {
         clock.lap("write_edges")
         // Members.
         try db.execute(sql: "DELETE FROM identity_member")
-        var insertMember = try BulkInsert(db, sql: """
+        var insertMember = try BulkStatement(db, sql: """
             INSERT INTO identity_member (source, record_key, customer_id, match_probability, assigned_run) VALUES (?, ?, ?, ?, ?)
             """)
         var sizes: [String: Int] = [:]
@@ -241,7 +241,7 @@ public struct IdentityEngine: Sendable {
         clock.lap("write_indexes")
         // Customers: active ids with their sizes; merged ids point at their survivor; ids with no records retire.
         let changedIds = Set(assignment.events.map(\.customerId)).union(assignment.events.compactMap(\.other))
-        var upsertCustomer = try BulkInsert(db, sql: """
+        var upsertCustomer = try BulkStatement(db, sql: """
                 INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)
                 ON CONFLICT(customer_id) DO UPDATE SET status = 'active', merged_into = NULL, records = excluded.records,
                     updated_run = CASE WHEN identity_customer.records != excluded.records OR identity_customer.status != 'active' OR ?
@@ -265,7 +265,7 @@ public struct IdentityEngine: Sendable {
         clock.lap("write_customers")
         var eventIndexes = DeferredIndexes()
         try eventIndexes.drop(db, table: "identity_event", ifEmpty: true)
-        var insertEvent = try BulkInsert(db, sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        var insertEvent = try BulkStatement(db, sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
         for e in assignment.events {
             insertEvent.int(runId); insertEvent.text(at); insertEvent.text(e.kind.rawValue); insertEvent.text(e.customerId)
             insertEvent.text(e.other); insertEvent.text(e.detail)

@@ -196,7 +196,7 @@ public struct Survivorship: Sendable {
     func rebuildGolden(_ db: Database, runId: Int64, scope: ChangedCustomers = .all, at: String = Timestamp.now(),
                        search: Bool = false) throws -> (opened: Int, closed: Int) {
         try db.execute(sql: "DELETE FROM golden_customer" + scope.filter(column: "customer_id", keyword: "WHERE"))
-        var insert = try BulkInsert(db, sql: Self.goldenInsertSQL)
+        var insert = try BulkStatement(db, sql: Self.goldenInsertSQL)
         var dimension = try CustomerDimension.Versioner(db, runId: runId, at: at, scope: scope)
         var entries = search ? try CustomerSearch.Inserter(db) : nil
         func write(_ rows: [Prepared]) throws {
@@ -297,7 +297,7 @@ public enum CustomerDimension {
     struct Versioner {
         let runId: Int64, at: String
         private var current: [String: (sk: Int64, hash: String, values: [String?])] = [:]
-        private var close: BulkInsert, insert: BulkInsert
+        private var close: BulkStatement, insert: BulkStatement
         private var seen = Set<String>()
         private(set) var opened = 0, closed = 0
         /// The first pass fills an empty dimension: its indexes are built after the inserts.
@@ -311,8 +311,8 @@ public enum CustomerDimension {
                 current[r[1]] = (r[0], r[2], columns.indices.map { r[3 + $0] })
             }
             try deferred.drop(db, table: "customer_dim", ifEmpty: true)
-            close = try BulkInsert(db, sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
-            insert = try BulkInsert(db, sql: """
+            close = try BulkStatement(db, sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
+            insert = try BulkStatement(db, sql: """
                 INSERT INTO customer_dim (customer_id, \(columns.joined(separator: ", ")), valid_from, valid_to, is_current, change_hash, reason, run_id)
                 VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, NULL, 1, ?, ?, ?)
                 """)

@@ -101,6 +101,12 @@ import Testing
         // Staging compares this hash with the one stored when raw rows were objects: it must not change.
         #expect(hash == FNV.value(JSONText.object(keys: keys, values: values)))
 
+        // Escapes beyond the first guess of the text's length: written again at its exact length.
+        let escapes = [String(repeating: "\"", count: 40), String(repeating: "\u{01}\n", count: 30), "end"]
+        let (escapedText, escapedHash) = JSONText.array(quotedKeys: JSONText.quotedKeys(["x", "y", "z"]), values: escapes)
+        #expect(try JSONSerialization.jsonObject(with: Data(escapedText.utf8)) as! [String] == escapes)
+        #expect(escapedHash == FNV.value(JSONText.object(keys: ["x", "y", "z"], values: escapes)))
+
         let row = SourceRow(positional: values, line: 2, quotedKeys: JSONText.quotedKeys(keys), problem: nil)
         #expect(row.rawIsArray && row.rawText == text && row.objectHash == hash)
         #expect(row.objectText(quotedKeys: JSONText.quotedKeys(keys)) == JSONText.object(keys: keys, values: values))

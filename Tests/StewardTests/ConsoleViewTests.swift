@@ -26,6 +26,23 @@ struct ConsoleViewTests {
         #expect(lines[29].contains("? help") && lines[29].contains("q quit") && lines[29].contains("/ filter"))
     }
 
+    @Test func fixedColumnsWidenToTheirContentWhenTheTableHasRoom() {
+        let columns = [Column<(String, String)>("source", "Source", .fixed(8)) { [Span($0.0)] },
+                       Column("check", "Check", .fill(1)) { [Span($0.1)] }]
+        let rows = [("support_tickets", "accepted_values_category")]
+        func body(width: Int, sort: SortState = SortState()) -> (header: String, row: String) {
+            let table = Columns.table(columns, rows: rows, width: width, sort: sort, theme: .builtinDark)
+            var buffer = ScreenBuffer(width: width, height: 2)
+            table.render(Rect(x: 0, y: 0, width: width, height: 2), state: ListState(), into: &buffer)
+            return (buffer.lines[0], buffer.lines[1])
+        }
+        #expect(body(width: 60).row.hasPrefix("support_tickets accepted_values_category"))
+        // A sorted column's marker counts as content too.
+        #expect(body(width: 60, sort: SortState(column: "source")).header.hasPrefix("Source▲         Check"))
+        // No room for every value: the fixed column keeps its width and cuts its value.
+        #expect(body(width: 30).row.hasPrefix("support… accepted_values_cate"))
+    }
+
     @Test func sourcesPaneShowsAnAnomalyOfTheSelectedSourceWithItsExpectedRange() {
         var state = F.state()
         state.snapshot?.anomalies = [Anomaly(metric: .rowsLoaded, subject: "crm_contacts", runId: 3, value: 12, median: 1000,

@@ -13,7 +13,7 @@ import Testing
         let db = try DatabaseQueue()
         try db.write { db in
             try db.execute(sql: "CREATE TABLE t (s TEXT, i INTEGER, r REAL, b INTEGER, bytes TEXT)")
-            var insert = try BulkInsert(db, sql: "INSERT INTO t (s, i, r, b, bytes) VALUES (?, ?, ?, ?, ?)")
+            var insert = try BulkStatement(db, sql: "INSERT INTO t (s, i, r, b, bytes) VALUES (?, ?, ?, ?, ?)")
             let rows: [(String?, Int64?, Double?, Bool, [UInt8])] = [
                 ("Zoë O'Brien, Straße 5 — 東京", 42, 0.25, true, Array("abc".utf8)),
                 ("", nil, nil, false, []),
@@ -36,7 +36,7 @@ import Testing
             #expect(back[1][5] as String == "text")
             // A failing row reports SQLite's error and leaves the statement usable.
             try db.execute(sql: "CREATE TABLE u (k TEXT PRIMARY KEY)")
-            var unique = try BulkInsert(db, sql: "INSERT INTO u (k) VALUES (?)")
+            var unique = try BulkStatement(db, sql: "INSERT INTO u (k) VALUES (?)")
             unique.text("a"); try unique.run(db)
             unique.text("a")
             #expect(throws: DatabaseError.self) { try unique.run(db) }

@@ -55,6 +55,31 @@ enum Columns {
         return kept
     }
 
+    /// A fixed-width column cut its values ("support_ticke…") while a fill column beside it showed
+    /// blank space: fixed and minimum widths grow to their content (title, sort marker, the first
+    /// rows' cells) when every column's content then fits; the fill columns keep the rest.
+    static func widenedToContent(_ widths: [Constraint], titles: [String], cells: [[Line]], width: Int) -> [Constraint] {
+        let sample = cells.prefix(500)
+        var needed: [Int] = []
+        for (i, constraint) in widths.enumerated() {
+            var content = titles[i].displayWidth
+            for row in sample where i < row.count { content = max(content, row[i].displayWidth) }
+            switch constraint {
+            case .fixed(let n), .min(let n): needed.append(max(n, content))
+            case .fill: needed.append(content)
+            case .percentage: return widths
+            }
+        }
+        guard needed.reduce(0, +) + max(0, widths.count - 1) <= width else { return widths }
+        return zip(widths, needed).map { constraint, n in
+            switch constraint {
+            case .fixed: return .fixed(n)
+            case .min: return .min(n)
+            default: return constraint
+            }
+        }
+    }
+
     static func sorted<Row>(_ rows: [Row], by sort: SortState, in columns: [Column<Row>]) -> [Row] {
         guard let id = sort.column, let less = columns.first(where: { $0.id == id })?.less else { return rows }
         // Stable: equal rows keep their catalog order.
@@ -68,8 +93,11 @@ enum Columns {
 
     static func table<Row>(_ columns: [Column<Row>], rows: [Row], width: Int, sort: SortState, theme: Theme) -> Table {
         let fitted = fit(columns, width: width)
-        var table = Table(columns: fitted.map { TableColumn($0.title, $0.width, $0.alignment) },
-                          rows: rows.map { row in fitted.map { $0.cell(row) } }, theme: theme)
+        let cells = rows.map { row in fitted.map { $0.cell(row) } }
+        // The sorted column's title carries a marker (▲/▼): one more column of content.
+        let titles = fitted.map { $0.id == sort.column ? $0.title + "▲" : $0.title }
+        let widths = widenedToContent(fitted.map(\.width), titles: titles, cells: cells, width: width)
+        var table = Table(columns: zip(fitted, widths).map { TableColumn($0.title, $1, $0.alignment) }, rows: cells, theme: theme)
         table.sortColumn = fitted.firstIndex { $0.id == sort.column }
         table.sortAscending = sort.ascending
         return table

@@ -56,7 +56,7 @@ enum ColumnRef {
     case absent
 
     @inline(__always)
-    func value(in row: SourceRow) -> String? {
+    func value(in row: borrowing SourceRow) -> String? {
         // One switch at a time, not over a tuple of both: the tuple copies the row's values.
         switch self {
         case .index(let i):
@@ -302,26 +302,80 @@ enum JSONText {
     /// building the object. An array is half the bytes of the object (the keys repeat on every row),
     /// and the raw layer is most of the catalog (BENCHMARKS.md).
     static func array(quotedKeys: [[UInt8]], values: [String]) -> (text: String, objectHash: UInt64) {
-        var capacity = 2
-        for v in values { capacity += v.utf8.count + 3 }
-        var out: [UInt8] = []
-        out.reserveCapacity(capacity + 16)
+        // Written straight into the string's storage, hashing each byte as it is copied: the parser
+        // thread builds one of these per row (BENCHMARKS.md). Room for every byte, the quotes and
+        // commas, and a few escapes; a row needing more is written again with its exact length.
+        var capacity = 2 + 16
+        for value in values { capacity += value.utf8.count + 3 }
+        if let fast = array(quotedKeys: quotedKeys, values: values, capacity: capacity) { return fast }
+        var exact = 2
+        for value in values { exact += 3 + withBytes(value) { escapedCount($0) } }
+        return array(quotedKeys: quotedKeys, values: values, capacity: exact)!
+    }
+
+    /// The array text and object hash, or nil when the escaped values do not fit in `capacity`.
+    private static func array(quotedKeys: [[UInt8]], values: [String], capacity: Int) -> (text: String, objectHash: UInt64)? {
         var hash = FNV.start
-        out.append(UInt8(ascii: "["))
-        FNV.feed(UInt8(ascii: "{"), into: &hash)
-        for (i, value) in values.enumerated() {
-            if i > 0 {
-                out.append(UInt8(ascii: ","))
-                FNV.feed(UInt8(ascii: ","), into: &hash)
+        var fits = true
+        let text = String(unsafeUninitializedCapacity: capacity) { out -> Int in
+            var o = 0
+            out[o] = UInt8(ascii: "["); o += 1
+            FNV.feed(UInt8(ascii: "{"), into: &hash)
+            for (i, value) in values.enumerated() {
+                if i > 0 {
+                    out[o] = UInt8(ascii: ","); o += 1
+                    FNV.feed(UInt8(ascii: ","), into: &hash)
+                }
+                quotedKeys[i].withUnsafeBufferPointer { FNV.feed($0, into: &hash) }
+                let written = withBytes(value) { bytes -> Int? in
+                    // Worst case for the rest: this value fully escaped, then the closing bracket.
+                    guard o + 2 + bytes.count <= out.count - 1 else { return nil }
+                    var h = hash, w = o
+                    out[w] = 0x22; w += 1; FNV.feed(0x22, into: &h)
+                    for b in bytes {
+                        if b >= 0x20 && b != 0x22 && b != 0x5C {
+                            out[w] = b; w += 1
+                            h = (h ^ UInt64(b)) &* 0x100000001b3
+                        } else {
+                            let escape = escaped(b)
+                            guard w + escape.count + 2 <= out.count else { return nil }
+                            for e in escape { out[w] = e; w += 1; FNV.feed(e, into: &h) }
+                        }
+                    }
+                    out[w] = 0x22; w += 1; FNV.feed(0x22, into: &h)
+                    hash = h
+                    return w
+                }
+                guard let written else { fits = false; return 0 }
+                o = written
             }
-            FNV.feed(quotedKeys[i], into: &hash)
-            let start = out.count
-            appendQuotedBytes(value, to: &out)
-            out.withUnsafeBufferPointer { FNV.feed(UnsafeBufferPointer(rebasing: $0[start...]), into: &hash) }
+            out[o] = UInt8(ascii: "]"); o += 1
+            return o
         }
-        out.append(UInt8(ascii: "]"))
+        guard fits else { return nil }
         FNV.feed(UInt8(ascii: "}"), into: &hash)
-        return (String(decoding: out, as: UTF8.self), hash)
+        return (text, hash)
+    }
+
+    /// A string's UTF-8 bytes without copying the string (a copy retains and releases its storage).
+    @inline(__always)
+    private static func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = s.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = s
+        return copy.withUTF8(body)
+    }
+
+    private static func escapedCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var n = 0
+        for b in bytes { n += b >= 0x20 && b != 0x22 && b != 0x5C ? 1 : escaped(b).count }
+        return n
+    }
+
+    /// JSON's escape of a byte that needs one, as `JSONString` writes it.
+    private static func escaped(_ b: UInt8) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONString.appendQuoted(String(decoding: [b], as: UTF8.self), to: &out)
+        return Array(out.dropFirst().dropLast())
     }
 
     @inline(__always)

@@ -90,8 +90,10 @@ struct BatchLoader {
                 case .stage: result.rowsLoaded += 1
                 }
             }
-            queue.recycle(chunk)
-            if result.rowsRead / 20_000 != (result.rowsRead - chunk.rows.count) / 20_000 {
+            let rowsBefore = result.rowsRead - chunk.rows.count
+            // Consumed, so the reader finds the chunk's buffers uniquely referenced and reuses them.
+            queue.recycle(consume chunk)
+            if result.rowsRead / 20_000 != rowsBefore / 20_000 {
                 let rate = Double(result.rowsRead) / max(Date().timeIntervalSince(started), 0.001)
                 loader.progress.report(.rows(source: source.name, rows: result.rowsRead, rowsPerSecond: rate))
             }
@@ -165,21 +167,24 @@ final class ChunkQueue: @unchecked Sendable {
     private var spent: [PreparedChunk] = []
     private let capacity = 8
 
-    /// Blocks while full; returns false when the writer has gone away.
-    func put(_ chunk: PreparedChunk) -> Bool {
-        var written: [PreparedChunk] = []
-        defer { written.removeAll() }  // freed here, on the reader thread, after unlocking
-        condition.lock(); defer { condition.unlock() }
+    /// Blocks while full; returns the chunk to fill next, nil when the writer has gone away. The next
+    /// chunk is one the writer has handed back, emptied here, on the reader thread, keeping its
+    /// buffers: a fresh chunk per 512 rows cost page faults and zeroing (BENCHMARKS.md), and
+    /// emptying it here keeps the release of its strings off the writer (the busier thread).
+    func put(_ chunk: PreparedChunk) -> PreparedChunk? {
+        condition.lock()
         while chunks.count >= capacity && !cancelled { condition.wait() }
-        if cancelled { return false }
+        if cancelled { condition.unlock(); return nil }
         chunks.append(chunk)
-        swap(&written, &spent)
+        let written = spent.popLast()
         condition.broadcast()
-        return true
+        condition.unlock()
+        guard var next = written else { return PreparedChunk() }
+        next.removeAll()
+        return next
     }
 
-    /// The writer hands back chunks it has written: the reader frees them, so the writer (the busier
-    /// thread) does not spend its time releasing millions of strings.
+    /// The writer hands back chunks it has written, for the reader to refill.
     func recycle(_ chunk: PreparedChunk) {
         condition.lock(); spent.append(chunk); condition.unlock()
     }
@@ -228,13 +233,13 @@ final class RowReader: @unchecked Sendable {
             try stream.forEachRow { row in
                 state.prepare(row.pointee, into: &chunk, scratch: &scratch)
                 if chunk.rows.count == PreparedChunk.rowsPerChunk {
-                    guard queue.put(chunk) else { writerGone = true; return false }
-                    chunk = PreparedChunk()
+                    guard let next = queue.put(chunk) else { writerGone = true; return false }
+                    chunk = next
                 }
                 return true
             }
             if writerGone { return }
-            if !chunk.rows.isEmpty { guard queue.put(chunk) else { return } }
+            if !chunk.rows.isEmpty { guard queue.put(chunk) != nil else { return } }
             queue.finish()
         } catch {
             queue.finish(error: error)

@@ -50,7 +50,8 @@ struct BatchState {
     let insertQuarantine: BulkStatement
     let checks: [CheckRun]
     let standardiser: Standardiser
-    let fields: [(field: CanonicalField, source: FieldSource)]
+    /// Where each canonical field comes from, indexed by `CanonicalField.rawValue` (`.none`: unmapped).
+    let fieldSources: [FieldSource]
     let countryField: FieldSource?
     /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
     var openQuarantineKeys: Set<String>
@@ -124,7 +125,7 @@ struct BatchState {
         }
         standardiser = Standardiser(reference: ReferenceData.shared, defaultRegion: source.region ?? loader.config.defaultRegion,
                                     dateFormats: source.dateFormats)
-        fields = source.mapping.map { entry in
+        let fields: [(field: CanonicalField, source: FieldSource)] = source.mapping.map { entry in
             let field = CanonicalField(name: entry.field)!
             switch entry.value {
             case .column(let c, _), .reference(_, let c):
@@ -137,6 +138,9 @@ struct BatchState {
                 return (field, .none)
             }
         }
+        var fieldSources = [FieldSource](repeating: .none, count: CanonicalField.allCases.count)
+        for (field, source) in fields { fieldSources[field.rawValue] = source }  // a later mapping of a field wins
+        self.fieldSources = fieldSources
         countryField = fields.first(where: { $0.field == .country })?.source
         tombstones = try ErasureTombstones.load(db, source: source.name)
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
@@ -151,7 +155,7 @@ struct BatchState {
 
     // MARK: checks
 
-    func evaluate(row: SourceRow, key: String?, memo: inout RowStandardised) -> RowVerdict {
+    func evaluate(row: borrowing SourceRow, key: String?, memo: inout RowStandardised) -> RowVerdict {
         var verdict = RowVerdict()
         let sample = key ?? "line \(row.line)"
         for check in checks {
@@ -165,8 +169,9 @@ struct BatchState {
     }
 
     /// Evaluates one row check; returns a failure message or nil. Nulls are judged only by not_null.
-    private func evaluate(_ check: CheckRun, row: SourceRow, memo: inout RowStandardised) -> String? {
-        let column = check.config.column ?? ""
+    private func evaluate(_ check: CheckRun, row: borrowing SourceRow, memo: inout RowStandardised) -> String? {
+        // The column's name only for a failure's message: reading it copies a string.
+        var column: String { check.config.column ?? "" }
         let value = check.column.value(in: row)
         switch check.config.kind {
         case .notNull:
@@ -257,7 +262,7 @@ struct BatchState {
 
     // MARK: staging and quarantine
 
-    func rowCountry(_ row: SourceRow, memo: inout RowStandardised) -> String? {
+    func rowCountry(_ row: borrowing SourceRow, memo: inout RowStandardised) -> String? {
         guard let raw = countryField?.value(in: row) else { return nil }
         if case .success(let code)? = memo.value(.country, raw, { standardiser.country(raw) }) { return code }
         return nil
@@ -266,7 +271,7 @@ struct BatchState {
     // MARK: preparing rows (reader thread: checks and standardisation, no database)
 
     /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
-    func prepare(_ row: SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
+    func prepare(_ row: borrowing SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
         let key = keyColumn.value(in: row)
         if !tombstones.isEmpty && tombstones.erased(key: key, texts: { [row.rawText, row.objectText(quotedKeys: rawKeys)] }) {
             chunk.rows.append(.erased(line: row.line))
@@ -297,13 +302,11 @@ struct BatchState {
 
     /// Appends the standardised values of a staged row to the chunk, in the upsert's parameter order
     /// after (source, key, …, line).
-    private func appendStagedValues(_ row: SourceRow, flags warnReasons: [String], scratch: inout RowScratch,
+    private func appendStagedValues(_ row: borrowing SourceRow, flags warnReasons: [String], scratch: inout RowScratch,
                                     to chunk: inout PreparedChunk) {
         var flags = warnReasons
-        scratch.values.reset()
-        for (field, source) in fields { scratch.values[field] = source.value(in: row) }
-        let values = scratch.values
-        let s = standardiser
+        // `standardiser` and the fields are used in place: a local copy of either retains every
+        // string and array inside it, once per row.
         func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
             guard let raw else { return nil }
             switch fn(raw) {
@@ -313,22 +316,27 @@ struct BatchState {
             }
         }
         if source.entity == .person {
-            func name(_ f: CanonicalField) -> String? { values[f].flatMap { s.name($0) } }
-            let country = std("country", values[.country]) { raw in scratch.memo.value(.country, raw) { s.country(raw) } }
-            let email = std("email", values[.email]) { raw in scratch.memo.value(.email, raw) { s.email(raw) } }
-            let phone = std("phone", values[.phone]) { raw in
-                scratch.memo.value(.phone, raw, context: country) { s.phone(raw, region: country) }
+            let firstName = value(.first_name, in: row), lastName = value(.last_name, in: row)
+            let fullName = value(.full_name, in: row)
+            let country = std("country", value(.country, in: row)) { raw in scratch.memo.value(.country, raw) { standardiser.country(raw) } }
+            let email = std("email", value(.email, in: row)) { raw in scratch.memo.value(.email, raw) { standardiser.email(raw) } }
+            let phone = std("phone", value(.phone, in: row)) { raw in
+                scratch.memo.value(.phone, raw, context: country) { standardiser.phone(raw, region: country) }
             }
-            let dob = std("dob", values[.dob]) { raw in scratch.memo.value(.date, raw) { s.date(raw) } }
-            let postcode = std("postcode", values[.postcode]) { raw in
-                scratch.memo.value(.postcode, raw, context: country) { s.postcode(raw, country: country) }
+            let dob = std("dob", value(.dob, in: row)) { raw in scratch.memo.value(.date, raw) { standardiser.date(raw) } }
+            let postcode = std("postcode", value(.postcode, in: row)) { raw in
+                scratch.memo.value(.postcode, raw, context: country) { standardiser.postcode(raw, country: country) }
             }
-            chunk.append(text: name(.first_name)); chunk.append(text: name(.last_name)); chunk.append(text: name(.full_name))
-            chunk.append(text: values[.first_name]); chunk.append(text: values[.last_name]); chunk.append(text: values[.full_name])
+            chunk.append(text: firstName.flatMap { standardiser.name($0) })
+            chunk.append(text: lastName.flatMap { standardiser.name($0) })
+            chunk.append(text: fullName.flatMap { standardiser.name($0) })
+            chunk.append(text: firstName); chunk.append(text: lastName); chunk.append(text: fullName)
             chunk.append(text: email); chunk.append(text: phone); chunk.append(text: dob)
-            chunk.append(text: values[.street].flatMap { s.text($0) }); chunk.append(text: values[.city].flatMap { s.name($0) })
-            chunk.append(text: postcode); chunk.append(text: values[.region].flatMap { s.text($0) }); chunk.append(text: country)
-            chunk.append(text: values[.national_id].flatMap { s.text($0) })
+            chunk.append(text: value(.street, in: row).flatMap { standardiser.text($0) })
+            chunk.append(text: value(.city, in: row).flatMap { standardiser.name($0) })
+            chunk.append(text: postcode); chunk.append(text: value(.region, in: row).flatMap { standardiser.text($0) })
+            chunk.append(text: country)
+            chunk.append(text: value(.national_id, in: row).flatMap { standardiser.text($0) })
             chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
             return
         }
@@ -336,24 +344,31 @@ struct BatchState {
         if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
             switch mapping.value {
             case .reference(let target, _):
-                refKind = "source:\(target)"; ref = values[.customer_ref]
+                refKind = "source:\(target)"; ref = value(.customer_ref, in: row)
             case .canonical(let field):
                 refKind = field
-                ref = std(field, values[CanonicalField(name: field)!]) { raw in
-                    field == "email" ? s.email(raw) : field == "phone" ? s.phone(raw, region: nil) : s.text(raw).map { .success($0) }
+                ref = std(field, value(CanonicalField(name: field)!, in: row)) { raw in
+                    field == "email" ? standardiser.email(raw) : field == "phone" ? standardiser.phone(raw, region: nil)
+                        : standardiser.text(raw).map { .success($0) }
                 }
             default: break
             }
         }
-        let occurred = std("occurred_at", values[.occurred_at]) { s.timestamp($0) }
+        let occurred = std("occurred_at", value(.occurred_at, in: row)) { standardiser.timestamp($0) }
         var amount: Double?
-        if let raw = values[.amount] {
+        if let raw = value(.amount, in: row) {
             if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
             else { flags.append("amount: '\(raw)' is not a number") }
         }
         chunk.append(text: refKind); chunk.append(text: ref); chunk.append(text: occurred); chunk.append(real: amount)
-        chunk.append(text: values[.type].flatMap { s.text($0) })
+        chunk.append(text: value(.type, in: row).flatMap { standardiser.text($0) })
         chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
+    }
+
+    /// A canonical field's value in a row, through its mapping (nil when the source does not map it).
+    @inline(__always)
+    private func value(_ field: CanonicalField, in row: borrowing SourceRow) -> String? {
+        fieldSources[field.rawValue].value(in: row)
     }
 
     // MARK: writing rows (database thread)
@@ -363,9 +378,12 @@ struct BatchState {
     /// them); bindings are cleared before the chunk is handed back.
     mutating func write(_ chunk: PreparedChunk) throws {
         // Bound once per chunk (steps keep bindings): SQLite copies a transient string at every bind.
-        insertRaw.bind(2, source.name)
+        insertRaw.bind(2, source.name); insertRaw.bind(3, batchId)
         upsert.bind(1, source.name)
-        if source.entity != .person { upsert.bind(3, source.entity.rawValue) }
+        if source.entity == .person { upsert.bind(3, batchId) } else { upsert.bind(3, source.entity.rawValue); upsert.bind(4, batchId) }
+        // The upsert's last three parameters: last_seen_batch, first_seen_run, updated_run.
+        let tail = upsert.parameterCount - 2
+        upsert.bind(tail, batchId); upsert.bind(tail + 1, runId); upsert.bind(tail + 2, runId)
         try chunk.bytes.withUnsafeBufferPointer { bytes in
             let base = bytes.baseAddress
             for prepared in chunk.rows { try write(prepared, chunk: chunk, base: base) }
@@ -377,7 +395,7 @@ struct BatchState {
     private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         if case .erased = prepared { return }
         let r = insertRaw
-        r.bind(1, nextRawId); r.bind(3, batchId); r.bind(5, prepared.line)
+        r.bind(1, nextRawId); r.bind(5, prepared.line)
         switch prepared {
         case .quarantine(_, let key, let raw, _, _, _): r.bind(4, key); r.bind(6, raw)
         case .stage(_, _, let keySlot, let raw, _):
@@ -395,8 +413,9 @@ struct BatchState {
             if let key {
                 // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
                 let table = source.entity == .person ? "staged_person" : "staged_activity"
-                try db.execute(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?",
-                               arguments: [batchId, source.name, key])
+                // Cached: a file with many bad rows would otherwise compile this statement once per row.
+                try db.cachedStatement(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?")
+                    .execute(arguments: [batchId, source.name, key])
             }
         case .erased:
             break
@@ -404,22 +423,23 @@ struct BatchState {
             let u = upsert
             u.bind(2, chunk.slots[keySlot], base: base)
             var index: Int32
+            // Source, batch and runs are bound once per chunk (`write(_:)`).
             if source.entity == .person {
-                u.bind(3, batchId); u.bind(4, line); index = 5
+                u.bind(4, line); index = 5
             } else {
-                u.bind(4, batchId); u.bind(5, line); index = 6
+                u.bind(5, line); index = 6
             }
             for slot in values {
                 u.bind(index, chunk.slots[slot], base: base)
                 index += 1
             }
-            u.bind(index, batchId); u.bind(index + 1, runId); u.bind(index + 2, runId)
+            assert(index == u.parameterCount - 2, "staged values end where the per-chunk bindings begin")
             try u.step(db)
             if !openQuarantineKeys.isEmpty && openQuarantineKeys.contains(key) {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
                     WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
-                    """, arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(line))",
+                    """).execute(arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(line))",
                                      source.name, key, batchId])
                 openQuarantineKeys.remove(key)
             }
@@ -435,7 +455,7 @@ enum FieldSource {
     case none
 
     @inline(__always)
-    func value(in row: SourceRow) -> String? {
+    func value(in row: borrowing SourceRow) -> String? {
         switch self {
         case .column(let ref): return ref.value(in: row)
         case .template(let parts):
@@ -473,19 +493,41 @@ enum ValueSlot {
     case real(Double)
 }
 
+extension BulkStatement {
+    /// Binds a chunk's value in place: SQLite reads the bytes during the next step without copying,
+    /// so `base` must stay valid until then (see `BatchState.write(_:)`).
+    @inline(__always)
+    func bind(_ index: Int32, _ slot: ValueSlot, base: UnsafePointer<UInt8>?) {
+        switch slot {
+        case .null: bindNull(index)
+        case .real(let d): bind(index, d)
+        case .text(let start, let count): bindInPlace(index, base.map { $0 + start }, count: count)
+        }
+    }
+}
+
 /// Rows handed from the reader to the writer in one piece. The staged values of all rows live in one
 /// byte buffer, bound in place by the writer: no string per value for SQLite to copy and for the
 /// writer to free (BENCHMARKS.md).
 struct PreparedChunk {
     static let rowsPerChunk = 512
     var rows: [PreparedRow] = []
-    var bytes: [UInt8] = []
+    /// The values' bytes, filled up to `used`; its length is its capacity, so a value is copied in
+    /// with one memcpy (`append(contentsOf:)` cost ≈ 90 instructions per value, BENCHMARKS.md).
+    private(set) var bytes = [UInt8](repeating: 0, count: Self.rowsPerChunk * 512)
+    private(set) var used = 0
     var slots: [ValueSlot] = []
 
     init() {
         rows.reserveCapacity(Self.rowsPerChunk)
-        bytes.reserveCapacity(Self.rowsPerChunk * 512)
         slots.reserveCapacity(Self.rowsPerChunk * 20)
+    }
+
+    /// Empties the chunk for reuse, keeping its buffers' capacity.
+    mutating func removeAll() {
+        rows.removeAll(keepingCapacity: true)
+        used = 0
+        slots.removeAll(keepingCapacity: true)
     }
 
     /// A staged row: its key and raw text at slots `keySlot` and `raw`, its values in the slots after it.
@@ -496,24 +538,46 @@ struct PreparedChunk {
     /// Appends a value's slot and returns its index.
     @discardableResult
     mutating func append(text: String?) -> Int {
-        guard var text else { slots.append(.null); return slots.count - 1 }
-        let start = bytes.count
-        text.withUTF8 { bytes.append(contentsOf: $0) }
-        slots.append(.text(start: start, count: bytes.count - start))
+        guard let text else { slots.append(.null); return slots.count - 1 }
+        let start = used
+        // The string's own storage when it has one: no copy of the string (a retain and a release).
+        if text.utf8.withContiguousStorageIfAvailable({ copyIn($0) }) == nil {
+            var copy = text
+            copy.withUTF8 { copyIn($0) }
+        }
+        slots.append(.text(start: start, count: used - start))
         return slots.count - 1
+    }
+
+    @inline(__always)
+    private mutating func copyIn(_ source: UnsafeBufferPointer<UInt8>) {
+        reserve(source.count)
+        guard let from = source.baseAddress, !source.isEmpty else { return }
+        let at = used
+        bytes.withUnsafeMutableBufferPointer { ($0.baseAddress! + at).update(from: from, count: source.count) }
+        used += source.count
+    }
+
+    @inline(__always)
+    private mutating func reserve(_ count: Int) {
+        if used + count > bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, count))) }
     }
 
     mutating func append(real: Double?) { slots.append(real.map(ValueSlot.real) ?? .null) }
 
     /// Appends a value as lowercase hex without leading zeros, as `String(value, radix: 16)` writes it.
     mutating func append(hex value: UInt64) {
-        let start = bytes.count
+        let start = used
         let digits = max(1, (64 - value.leadingZeroBitCount + 3) / 4)
-        for i in stride(from: digits - 1, through: 0, by: -1) {
-            let nibble = UInt8((value >> (UInt64(i) * 4)) & 0xF)
-            bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+        reserve(digits)
+        bytes.withUnsafeMutableBufferPointer { out in
+            for i in 0..<digits {
+                let nibble = UInt8((value >> (UInt64(digits - 1 - i) * 4)) & 0xF)
+                out[start + i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+            }
         }
-        slots.append(.text(start: start, count: bytes.count - start))
+        used += digits
+        slots.append(.text(start: start, count: digits))
     }
 }
 
@@ -533,14 +597,4 @@ enum CanonicalField: Int, CaseIterable {
 /// What the reader thread reuses from row to row instead of allocating it per row.
 struct RowScratch {
     var memo = RowStandardised()
-    var values = FieldValues()
-}
-
-struct FieldValues {
-    private var slots = [String?](repeating: nil, count: CanonicalField.allCases.count)
-    mutating func reset() { for i in slots.indices { slots[i] = nil } }
-    subscript(_ field: CanonicalField) -> String? {
-        get { slots[field.rawValue] }
-        set { slots[field.rawValue] = newValue }
-    }
 }

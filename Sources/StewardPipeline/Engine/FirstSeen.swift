@@ -4,6 +4,8 @@
 struct FirstSeen {
     private var keys: [String] = []
     private var lines: [Int] = []
+    /// Each key's hash, so growing the table re-slots entries without rehashing their strings.
+    private var hashes: [UInt64] = []
     /// Per slot: the high 32 bits of the value's hash, then its index into `keys` + 1 (0: empty), so a
     /// probe compares hashes without a second memory access. A power of two, at most half full.
     private var slots = [UInt64](repeating: 0, count: 1024)
@@ -24,7 +26,7 @@ struct FirstSeen {
             }
             i = (i + 1) & mask
         }
-        keys.append(value); lines.append(line)
+        keys.append(value); lines.append(line); hashes.append(hash)
         slots[i] = tag | UInt64(keys.count)
         if keys.count * 2 > slots.count { grow() }
         return nil
@@ -35,8 +37,8 @@ struct FirstSeen {
         slots = [UInt64](repeating: 0, count: old.count * 2)
         let mask = slots.count - 1
         for slot in old where slot != 0 {
-            // The slot's position needs the hash's low bits: recompute them from the key.
-            var i = Int(truncatingIfNeeded: Self.hash(keys[Int(slot & 0xFFFF_FFFF) - 1])) & mask
+            // The slot's position needs the hash's low bits, which the slot does not keep.
+            var i = Int(truncatingIfNeeded: hashes[Int(slot & 0xFFFF_FFFF) - 1]) & mask
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }

@@ -10,15 +10,15 @@ extension Standardiser {
         case .empty: return nil
         case .invalid: return .failure(.invalidPhone(s))
         case .digits(let d, let plus):
-            let info: CountryInfo?
-            if let region, !region.isEmpty, region != defaultRegion {
-                info = reference.info(region) ?? defaultCountry
+            // The default country is passed as it is stored, not copied into a local (a copy retains
+            // each of its strings): most rows are in it.
+            let number: String?
+            if let region, !region.isEmpty, region != defaultRegion, let info = reference.info(region) {
+                number = e164(d, plus: plus, country: info)
             } else {
-                info = defaultCountry
+                number = e164(d, plus: plus, country: defaultCountry)
             }
-            if let e164 = e164(d, plus: plus, country: info) {
-                return .success(e164)
-            }
+            if let number { return .success(number) }
             return .failure(.invalidPhone(s))
         }
     }
@@ -43,14 +43,14 @@ extension Standardiser {
             }
             return nil
         }
-        guard let country, let cc = country.callingCode else { return nil }
+        guard let cc = country?.callingCode else { return nil }
         if cc == "1" {
             if d.count == 11 && d.first == 1 { d = d.dropFirst() }
             guard d.count == 10 else { return nil }
             return Self.format(cc: cc, nsn: d)
         }
-        let lengths = country.nationalLengths
-        let trunk = country.trunkPrefix.map { $0.utf8.map { $0 - 48 } } ?? []
+        let lengths = country?.nationalLengths
+        let trunk = country?.trunkPrefix.map { $0.utf8.map { $0 - 48 } } ?? []
         var national = d
         if !trunk.isEmpty && national.starts(with: trunk) { national = national.dropFirst(trunk.count) }
         if Self.validLength(national.count, cc: cc, lengths: lengths) {
@@ -96,11 +96,14 @@ extension Standardiser {
     }
 
     private static func format(cc: String, nsn: ArraySlice<UInt8>) -> String {
-        var out: [UInt8] = [UInt8(ascii: "+")]
-        out.reserveCapacity(1 + cc.utf8.count + nsn.count)
-        out.append(contentsOf: cc.utf8)
-        for x in nsn { out.append(x + 48) }
-        return String(decoding: out, as: UTF8.self)
+        // Written straight into the string's storage: no intermediate array per number.
+        String(unsafeUninitializedCapacity: 1 + cc.utf8.count + nsn.count) { out in
+            out[0] = UInt8(ascii: "+")
+            var i = 1
+            for b in cc.utf8 { out[i] = b; i += 1 }
+            for x in nsn { out[i] = x + 48; i += 1 }
+            return i
+        }
     }
 }
 

@@ -7,39 +7,53 @@ extension Standardiser {
         guard let cleaned = TextNormalizer.cleanString(s) else { return nil }
         var a2 = defaultRegion
         // The row's country is most often the default one, known already: no lookup for it.
-        if let country, !country.isEmpty, !(country == defaultRegion && defaultCountry != nil) {
+        if let country, !country.isEmpty, !(country == defaultRegion && knowsDefaultCountry) {
             // An unrecognised country is the country column's problem, not the postcode's.
             a2 = reference.countries[country] != nil ? country : (reference.country(country) ?? "")
         }
-        var p = cleaned.utf8.contains(where: TextNormalizer.isLower) || !cleaned.utf8.allSatisfy({ $0 < 0x80 })
-            ? cleaned.uppercased() : cleaned
-        let compact = p.utf8.filter { $0 != 32 && $0 != UInt8(ascii: "-") }
-        let allDigits = !compact.isEmpty && compact.allSatisfy(TextNormalizer.isDigit)
+        // Already upper-case ASCII (the usual postcode) is kept without a copy.
+        let needsUppercasing: Bool = cleaned.utf8.withContiguousStorageIfAvailable({ bytes in
+            bytes.contains { TextNormalizer.isLower($0) || $0 >= 0x80 }
+        }) ?? true
+        var p = needsUppercasing ? cleaned.uppercased() : cleaned
+        // One pass for the shape; the digits themselves are copied out only where a repair needs them.
+        var compactCount = 0, digitCount = 0
+        for b in p.utf8 where b != 32 && b != UInt8(ascii: "-") {
+            compactCount += 1
+            if TextNormalizer.isDigit(b) { digitCount += 1 }
+        }
+        let allDigits = compactCount > 0 && digitCount == compactCount
         switch a2 {
         case "US":
-            if allDigits && compact.count == 4 { p = "0" + String(decoding: compact, as: UTF8.self) }
-            else if allDigits && compact.count == 9 {
-                p = String(decoding: compact[0..<5], as: UTF8.self) + "-" + String(decoding: compact[5...], as: UTF8.self)
-            } else if allDigits && compact.count == 8 && p.utf8.count == 9 && p.utf8.dropFirst(4).first == 45 {
+            if allDigits && compactCount == 4 { p = "0" + String(decoding: Self.compact(p), as: UTF8.self) }
+            else if allDigits && compactCount == 9 {
+                let digits = Self.compact(p)
+                p = String(decoding: digits[0..<5], as: UTF8.self) + "-" + String(decoding: digits[5...], as: UTF8.self)
+            } else if allDigits && compactCount == 8 && p.utf8.count == 9 && p.utf8.dropFirst(4).first == 45 {
                 p = "0" + p  // "2139-1234": ZIP+4 that lost its leading zero
             }
         case "GB", "CA": p = Self.spaced(p, inward: 3)
         case "IE": p = Self.spaced(p, inward: 4)
         case "NL", "SE": p = Self.spaced(p, inward: 2)
-        case "PL" where allDigits && compact.count == 5: p = Self.hyphenated(compact, at: 2)
-        case "PT" where allDigits && compact.count == 7: p = Self.hyphenated(compact, at: 4)
-        case "JP" where allDigits && compact.count == 7: p = Self.hyphenated(compact, at: 3)
-        case "BR" where allDigits && compact.count == 8: p = Self.hyphenated(compact, at: 5)
+        case "PL" where allDigits && compactCount == 5: p = Self.hyphenated(Self.compact(p), at: 2)
+        case "PT" where allDigits && compactCount == 7: p = Self.hyphenated(Self.compact(p), at: 4)
+        case "JP" where allDigits && compactCount == 7: p = Self.hyphenated(Self.compact(p), at: 3)
+        case "BR" where allDigits && compactCount == 8: p = Self.hyphenated(Self.compact(p), at: 5)
         case "DE", "FR", "ES", "IT", "FI", "MX":
             // Spreadsheets drop the leading zero of "01067" (Dresden), "00184" (Rome).
-            if allDigits && compact.count == 4 && p.utf8.count == 4 { p = "0" + p }
+            if allDigits && compactCount == 4 && p.utf8.count == 4 { p = "0" + p }
         default: break
         }
-        if let pattern = reference.postcodePatterns[a2], !pattern.matches(p) {
+        // Called through the optionals, not bound to a local: binding copies the pattern.
+        let valid = a2 == defaultRegion ? defaultPostcodePattern?.matches(p) : reference.postcodePatterns[a2]?.matches(p)
+        if valid == false {
             return .failure(.invalidPostcode(s))
         }
         return .success(p)
     }
+
+    /// The postcode without spaces and hyphens.
+    private static func compact(_ p: String) -> [UInt8] { p.utf8.filter { $0 != 32 && $0 != UInt8(ascii: "-") } }
 
     /// One space before the last `inward` characters (existing spaces removed).
     private static func spaced(_ p: String, inward: Int) -> String {

@@ -10,12 +10,18 @@ public struct Standardiser: Sendable {
     public let dateFormats: [String]
     let compiledFormats: [DateFormat]
     let defaultCountry: CountryInfo?
+    /// `defaultCountry != nil`, kept as a flag: comparing the optional struct with nil copies it.
+    let knowsDefaultCountry: Bool
+    /// The default region's postcode pattern, looked up once: most postcodes are in that region.
+    let defaultPostcodePattern: RegexPattern?
 
     public init(reference: ReferenceData, defaultRegion: String, dateFormats: [String] = []) {
         self.reference = reference
         let region = reference.country(defaultRegion) ?? defaultRegion.uppercased()
         self.defaultRegion = region
         self.defaultCountry = reference.countries[region]
+        self.knowsDefaultCountry = reference.countries[region] != nil
+        self.defaultPostcodePattern = reference.postcodePatterns[region]
         self.dateFormats = dateFormats
         self.compiledFormats = dateFormats.map { DateFormat($0) }
     }

@@ -1,0 +1,113 @@
+import GRDB
+import GRDBSQLite
+
+/// One prepared statement reused for every row of a bulk write, its values bound through the SQLite C
+/// API: `execute(arguments:)` boxes every value of every row into a `StatementArguments` array, which
+/// was a large share of both the ingest and the identity passes (BENCHMARKS.md). Values are bound by
+/// parameter index (`bind`, then `step`) or in column order (`text`, `int`, `real`, then `run`).
+public struct BulkStatement {
+    public let statement: Statement
+    @usableFromInline var next: Int32 = 1
+    @usableFromInline var handle: OpaquePointer { statement.sqliteStatement }
+    /// SQLITE_TRANSIENT: SQLite copies the bytes before the bind returns.
+    @usableFromInline static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    public init(_ db: Database, sql: String) throws {
+        statement = try db.makeStatement(sql: sql)
+    }
+
+    /// The number of `?` parameters of the statement.
+    public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
+
+    // MARK: by parameter index
+
+    @inlinable
+    public func bind(_ index: Int32, _ value: String?) {
+        guard var value else { sqlite3_bind_null(handle, index); return }
+        value.withUTF8 { bindCopy(index, UnsafeRawBufferPointer($0)) }
+    }
+
+    @inlinable
+    public func bind(_ index: Int32, _ value: Int64?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    @inlinable
+    public func bind(_ index: Int32, _ value: Int) { sqlite3_bind_int64(handle, index, Int64(value)) }
+
+    @inlinable
+    public func bind(_ index: Int32, _ value: Double?) {
+        guard let value else { sqlite3_bind_null(handle, index); return }
+        sqlite3_bind_double(handle, index, value)
+    }
+
+    /// Binds bytes in place (SQLITE_STATIC, no copy): they must stay valid and unchanged until the
+    /// statement is stepped, or rebound, or its bindings cleared.
+    @inlinable
+    public func bindInPlace(_ index: Int32, _ bytes: UnsafePointer<UInt8>?, count: Int) {
+        guard count > 0, let bytes else { _ = sqlite3_bind_text(handle, index, "", 0, Self.transient); return }
+        _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self), Int32(count), nil)
+    }
+
+    @inlinable
+    public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
+
+    @usableFromInline
+    func bindCopy(_ index: Int32, _ buf: UnsafeRawBufferPointer) {
+        if let base = buf.baseAddress, buf.count > 0 {
+            sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(buf.count), Self.transient)
+        } else {
+            sqlite3_bind_text(handle, index, "", 0, Self.transient)
+        }
+    }
+
+    /// Drops bound values, so no pointer into a freed buffer stays bound.
+    public func clearBindings() { sqlite3_clear_bindings(handle) }
+
+    /// Runs the statement once with its current bindings and resets it for the next row.
+    @inlinable
+    public func step(_ db: Database) throws {
+        let code = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE || code == SQLITE_ROW else { try Self.fail(code, db) }
+    }
+
+    @usableFromInline
+    static func fail(_ code: Int32, _ db: Database) throws -> Never {
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+    }
+
+    // MARK: in column order
+
+    public mutating func text(_ value: String?) {
+        defer { next += 1 }
+        bind(next, value)
+    }
+
+    public mutating func text(_ bytes: [UInt8]) {
+        defer { next += 1 }
+        bytes.withUnsafeBytes { bindCopy(next, $0) }
+    }
+
+    public mutating func int(_ value: Int64?) {
+        defer { next += 1 }
+        bind(next, value)
+    }
+
+    public mutating func int(_ value: Int?) { int(value.map(Int64.init)) }
+
+    public mutating func int(_ value: Bool) { int(Int64(value ? 1 : 0)) }
+
+    public mutating func real(_ value: Double?) {
+        defer { next += 1 }
+        bind(next, value)
+    }
+
+    /// Steps the statement with the values bound since the last run, then starts the next row at the
+    /// first column.
+    public mutating func run(_ db: Database) throws {
+        next = 1
+        try step(db)
+    }
+}
