@@ -131,6 +131,13 @@ extension Schema {
 public enum IdentitySchema {
     /// The lookup index: rebuilt after each matching pass (bulk, no sync triggers). Dropping and
     /// re-creating it is much cheaper than deleting every row of an FTS5 table.
+    /// Every word of the index's `names` column, once: a misspelt word's loose alternatives are
+    /// looked up here. Entries' writers add their words; a word whose entries are gone stays
+    /// (it matches nothing) until a whole rebuild, except after erasure, which removes it.
+    public static let customerSearchNameDDL = """
+        CREATE TABLE customer_search_name (term TEXT PRIMARY KEY) WITHOUT ROWID
+        """
+
     public static let customerSearchDDL = """
         CREATE VIRTUAL TABLE customer_search USING fts5(
             customer_id UNINDEXED, names, sounds, emails, phones, postcodes, ids,

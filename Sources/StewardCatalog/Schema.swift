@@ -214,6 +214,7 @@ enum Schema {
         registerCustomerFacts(&migrator)
         registerRawRowid(&migrator)
         registerRawColumns(&migrator)
+        registerLookupNames(&migrator)
         return migrator
     }
 }

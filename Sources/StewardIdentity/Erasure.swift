@@ -202,6 +202,7 @@ public enum Erasure {
             }
         }
         try db.execute(sql: "DELETE FROM golden_customer WHERE customer_id \(inIds)", arguments: idArgs)
+        try CustomerSearch.forgetNames(db, customerIds: ids)
         try db.execute(sql: "DELETE FROM customer_search WHERE customer_id \(inIds)", arguments: idArgs)
         try db.execute(sql: "DELETE FROM customer_dim WHERE customer_id \(inIds)", arguments: idArgs)
         let historyVersions = db.changesCount

@@ -126,11 +126,27 @@ import Testing
         #expect(variants.count == 2)
         // Second word loosened: first two letters or its sound, while "megan" stays a required word.
         let second = try #require(variants.last)
-        #expect(second.hasPrefix("(names:megan*)"))
+        // "megan" is followed by another word: typed whole, it matches the whole name only.
+        #expect(second.hasPrefix("(names:megan)"))
         #expect(!second.contains("emails:megan"))
         #expect(second.contains(" AND (names:pa* OR sounds:\(Compare.nysiis("paetl").lowercased())"))
         // Emails and single words are left to the exact and loose queries.
         #expect(CustomerSearch.oneWordLooseQueries("megan@example.com Patel").isEmpty)
         #expect(CustomerSearch.oneWordLooseQueries("Paetl").isEmpty)
+        // The last word may be half typed: it stays a prefix.
+        #expect(try #require(CustomerSearch.oneWordLooseQueries("Paetl Meg").first).hasPrefix("(names:meg*"))
+    }
+
+    @Test func wordsFollowedByAnotherMatchWholeTermsAndTheLastWordAndShortWordsMatchPrefixes() throws {
+        // One column set per word: a prefix is expanded once, not once per column.
+        let johnSmi = try #require(CustomerSearch.ftsQuery("John Smi"))
+        #expect(johnSmi.hasPrefix("({names ids postcodes emails}:john OR "))
+        #expect(!johnSmi.contains("john*") && !johnSmi.contains("emails:john"))
+        #expect(johnSmi.contains(" AND ({names ids postcodes emails}:smi* OR "))
+        #expect(try #require(CustomerSearch.ftsQuery("Jo Smith")).hasPrefix("({names ids postcodes emails}:jo* OR "))
+        // A two-part postcode: the first part whole, the last a prefix; no sounds for words with digits.
+        #expect(CustomerSearch.ftsQuery("Smith SW1A 1AA")?.hasSuffix(" AND ({names ids postcodes emails}:sw1a) AND ({names ids postcodes emails}:1aa*)") == true)
+        #expect(CustomerSearch.ftsQuery("(313) 635-7273") == "phones:\"3136357273\"")
+        #expect(CustomerSearch.ftsQuery("jo@example.com") == "emails:\"jo example com\"*")
     }
 }

@@ -206,6 +206,17 @@ import Testing
         #expect(found.first?.name.contains("Quixotiqua") == true)
         let changed = try catalog.pool.read { try CustomerSearch.search($0, query: "judy.changed@example.org", limit: 3) }
         #expect(changed.count == 1)
+        // The incremental pass added the new person's names to the list a misspelt word is looked up in.
+        let names = try catalog.pool.read { try String.fetchAll($0, sql: "SELECT term FROM customer_search_name WHERE term IN ('zebedee', 'quixotiqua') ORDER BY term") }
+        #expect(names == ["quixotiqua", "zebedee"])
+        // The list holds every name word of the index (written by the full first pass and this one).
+        let (listed, indexed) = try catalog.pool.read { db in
+            (Set(try String.fetchAll(db, sql: "SELECT term FROM customer_search_name")),
+             Set(try String.fetchAll(db, sql: "SELECT names FROM customer_search").flatMap { $0.split(separator: " ").map(String.init) }))
+        }
+        #expect(!indexed.isEmpty && listed == indexed)
+        let misspelt = try catalog.pool.read { try CustomerSearch.search($0, query: "Zebedee Quixotqiua", limit: 3) }
+        #expect(misspelt.first?.name.contains("Quixotiqua") == true)
 
         let snapshot = { () throws -> [String] in
             try catalog.pool.read { db in
@@ -215,6 +226,7 @@ import Testing
                     """)
                 + String.fetchAll(db, sql: "SELECT rowid || '|' || customer_id || '|' || names || '|' || emails || '|' || phones || '|' || ids FROM customer_search ORDER BY rowid")
                 + String.fetchAll(db, sql: "SELECT customer_id || '|' || change_hash FROM customer_dim WHERE is_current = 1 ORDER BY customer_id")
+                + String.fetchAll(db, sql: "SELECT term FROM customer_search_name ORDER BY term")
             }
         }
         let incremental = try snapshot()
