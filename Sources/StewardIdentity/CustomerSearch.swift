@@ -376,15 +376,8 @@ public enum CustomerSearch {
             let tokens = names.utf8.split(separator: UInt8(ascii: " ")).map(Array.init)
             var blob: String?
             var score = 0.0, weakest = Double.infinity
-            for (i, w) in words.enumerated() {
-                let inside: Bool
-                if let bytes = wordBytes[i], identifiers.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
-                    inside = identifiers.contains { Self.contains($0, bytes) }
-                } else {
-                    if blob == nil { blob = identifiers.joined(separator: " ").lowercased() }
-                    inside = blob!.contains(w)
-                }
-                if inside { score += 2; continue }
+            for i in words.indices {
+                if isInside(i, identifiers, blob: &blob) { score += 2; continue }
                 let g = golden.map { similar(i, $0) }.max() ?? 0
                 let any = tokens.map { similar(i, $0) }.max() ?? 0
                 score += max(g, any * 0.95)
@@ -399,20 +392,23 @@ public enum CustomerSearch {
             let tokens = names.utf8.split(separator: UInt8(ascii: " ")).map(Array.init)
             var blob: String?
             var bound = 0.0, weakest = Double.infinity
-            for (i, w) in words.enumerated() {
-                let inside: Bool
-                if let bytes = wordBytes[i], identifiers.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
-                    inside = identifiers.contains { Self.contains($0, bytes) }
-                } else {
-                    if blob == nil { blob = identifiers.joined(separator: " ").lowercased() }
-                    inside = blob!.contains(w)
-                }
-                if inside { bound += 2; continue }
+            for i in words.indices {
+                if isInside(i, identifiers, blob: &blob) { bound += 2; continue }
                 let any = tokens.map { similar(i, $0) }.max() ?? 0
                 bound += any
                 weakest = min(weakest, any)
             }
             return (bound, weakest)
+        }
+
+        /// Whether word `i` is inside one of the identifiers: as bytes when all are ASCII, else in
+        /// their lowercased text, joined once per candidate into `blob`.
+        private func isInside(_ i: Int, _ identifiers: [String], blob: inout String?) -> Bool {
+            if let bytes = wordBytes[i], identifiers.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+                return identifiers.contains { Self.contains($0, bytes) }
+            }
+            if blob == nil { blob = identifiers.joined(separator: " ").lowercased() }
+            return blob!.contains(words[i])
         }
 
         private mutating func key(_ name: String) -> [UInt8] {
