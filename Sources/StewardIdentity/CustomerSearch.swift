@@ -373,32 +373,30 @@ public enum CustomerSearch {
         /// The score, and the weakest word's (infinity when every word is inside an identifier).
         mutating func score(first: String, last: String, names: String, identifiers: [String]) -> (Double, Double) {
             let golden = [key(first), key(last)].filter { !$0.isEmpty }
-            let tokens = names.utf8.split(separator: UInt8(ascii: " ")).map(Array.init)
-            var blob: String?
-            var score = 0.0, weakest = Double.infinity
-            for i in words.indices {
-                if isInside(i, identifiers, blob: &blob) { score += 2; continue }
-                let g = golden.map { similar(i, $0) }.max() ?? 0
-                let any = tokens.map { similar(i, $0) }.max() ?? 0
-                score += max(g, any * 0.95)
-                weakest = min(weakest, max(g, any * 0.95))
-            }
-            return (score, weakest)
+            return words(names: names, identifiers: identifiers, golden: golden)
         }
 
         /// The most `score` can give without the golden names, taking a golden name to be one of
         /// `names` (it is one of the records' names), and the most its weakest word can score.
         mutating func bound(names: String, identifiers: [String]) -> (Double, Double) {
+            words(names: names, identifiers: identifiers, golden: nil)
+        }
+
+        /// Sums each word's value — 2 inside an identifier, else its best similarity to the golden
+        /// names or, a little less, to any of `names` (with no golden names given: to `names`, in
+        /// full) — and returns the weakest word's value too.
+        private mutating func words(names: String, identifiers: [String], golden: [[UInt8]]?) -> (Double, Double) {
             let tokens = names.utf8.split(separator: UInt8(ascii: " ")).map(Array.init)
             var blob: String?
-            var bound = 0.0, weakest = Double.infinity
+            var total = 0.0, weakest = Double.infinity
             for i in words.indices {
-                if isInside(i, identifiers, blob: &blob) { bound += 2; continue }
+                if isInside(i, identifiers, blob: &blob) { total += 2; continue }
                 let any = tokens.map { similar(i, $0) }.max() ?? 0
-                bound += any
-                weakest = min(weakest, any)
+                let v = golden.map { g in max(g.map { similar(i, $0) }.max() ?? 0, any * 0.95) } ?? any
+                total += v
+                weakest = min(weakest, v)
             }
-            return (bound, weakest)
+            return (total, weakest)
         }
 
         /// Whether word `i` is inside one of the identifiers: as bytes when all are ASCII, else in
