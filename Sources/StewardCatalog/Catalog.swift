@@ -33,7 +33,7 @@ public final class Catalog: Sendable {
                 try db.execute(sql: "PRAGMA page_size = 16384")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 // A large page cache keeps a big batch's index pages in memory (bounded: 64 MB).
-                try db.execute(sql: "PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA cache_size = -\(Catalog.defaultCacheKiB)")
             }
         }
         let pool: DatabasePool
@@ -86,6 +86,36 @@ public final class Catalog: Sendable {
             }
             return try body(db, active)
         }
+    }
+
+    /// One large write transaction (a whole matching pass over many records, the customer facts after
+    /// it): the rollback journal when this process has the catalog to itself (`withRollbackJournal`)
+    /// and a page cache of `largeWriteCacheKiB` while it runs. At a million customers the pass writes
+    /// gigabytes of new pages: WAL writes each twice, and a 64 MB cache spills to the log mid-transaction
+    /// and reads the pages back from it (BENCHMARKS.md, "Sixth session"). `large: false` is a plain
+    /// `pool.write`, for small passes where switching journals costs more than it saves.
+    public func write<T>(large: Bool, _ body: (Database) throws -> T) throws -> T {
+        guard large else { return try pool.write(body) }
+        return try withRollbackJournal { db, _ in
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.largeWriteCacheKiB)")
+            defer { try? db.execute(sql: "PRAGMA cache_size = -\(Self.defaultCacheKiB)") }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// The page cache of every writing connection (64 MB), and of one large write (256 MB).
+    static let defaultCacheKiB = 65_536
+    static let largeWriteCacheKiB = 262_144
+
+    /// A write of at least this many rows (records matched, activities linked) is `large`.
+    /// `STEWARD_LARGE_WRITE_MIN_ROWS` overrides it (tests take the large path on small demos).
+    public static var largeWriteMinimumRows: Int {
+        ProcessInfo.processInfo.environment["STEWARD_LARGE_WRITE_MIN_ROWS"].flatMap { Int($0) } ?? 100_000
     }
 
     /// Files at least this big are loaded with the rollback journal by a process that has the catalog

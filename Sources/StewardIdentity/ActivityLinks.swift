@@ -17,7 +17,7 @@ public enum ActivityLinks {
     /// Writes only the links that changed; deletes links of activity that is gone or no longer resolves.
     @discardableResult
     public static func update(_ db: Database, runId: Int64) throws -> Outcome {
-        let resolver = try Resolver(db)
+        var resolver = try Resolver(db)
         var existing: [Key: (customer: String, method: String, candidates: Int)] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT source, record_key, customer_id, method, candidates FROM customer_activity_link") {
             existing[Key(source: r[0], record: r[1])] = (r[2], r[3], r[4])
@@ -34,7 +34,8 @@ public enum ActivityLinks {
         while let r = try rows.next() {
             activities += 1
             let key = Key(source: r[0], record: r[1])
-            let old = existing.removeValue(forKey: key)
+            // A first pass has no links yet: no key to hash.
+            let old = existing.isEmpty ? nil : existing.removeValue(forKey: key)
             guard let kind: String = r[2], let ref: String = r[3], let link = resolver.resolve(kind: kind, ref: ref) else { continue }
             linked += 1
             if let old, old.customer == link.customer, old.method == link.method, old.candidates == link.candidates { continue }
@@ -56,40 +57,49 @@ public enum ActivityLinks {
 
     /// The customer of each reference, read once per pass.
     struct Resolver {
-        var byRecord: [Key: String] = [:]
-        var byIdentifier: [String: [String: (customer: String, candidates: Int)]] = [:]
+        /// Per reference kind ("source:crm", "email", …): the reference → its customer and how many
+        /// customers it could have meant. One table per kind, so a row costs one string lookup.
+        private var tables: [String: [String: (customer: String, candidates: Int)]] = [:]
+        private var last: (kind: String, table: [String: (customer: String, candidates: Int)])?
 
         /// Loads only the reference kinds some activity uses (at 100k customers, all of them took 2 s).
         init(_ db: Database) throws {
             let kinds = Set(try String.fetchAll(db, sql: "SELECT DISTINCT customer_ref_kind FROM staged_activity WHERE customer_ref_kind IS NOT NULL"))
             for kind in kinds.sorted() where kind.hasPrefix("source:") {
-                for r in try Row.fetchAll(db, sql: "SELECT record_key, customer_id FROM identity_member WHERE source = ?",
-                                          arguments: [String(kind.dropFirst(7))]) {
-                    byRecord[Key(source: String(kind.dropFirst(7)), record: r[0])] = r[1]
-                }
+                var table: [String: (customer: String, candidates: Int)] = [:]
+                let rows = try Row.fetchCursor(db, sql: "SELECT record_key, customer_id FROM identity_member WHERE source = ?",
+                                               arguments: [String(kind.dropFirst(7))])
+                while let r = try rows.next() { table[r[0]] = (r[1], 1) }
+                tables[kind] = table
             }
             for kind in ActivityLinks.identifierKinds where kinds.contains(kind) {
-                var best: [String: (customer: String, records: Int, candidates: Int)] = [:]
+                var table: [String: (customer: String, candidates: Int)] = [:]
+                // Rows come grouped by value, the customer with the most records holding it first.
                 // Column names come from the fixed list above, never from input.
-                for r in try Row.fetchAll(db, sql: """
+                let rows = try Row.fetchCursor(db, sql: """
                     SELECT p.\(kind), m.customer_id, COUNT(*) FROM staged_person p
                     JOIN identity_member m ON m.source = p.source AND m.record_key = p.record_key
                     WHERE p.is_deleted = 0 AND p.\(kind) IS NOT NULL
                         AND p.\(kind) NOT IN (SELECT value FROM identity_junk WHERE field = ?)
                     GROUP BY p.\(kind), m.customer_id ORDER BY p.\(kind), COUNT(*) DESC, m.customer_id
-                    """, arguments: [kind]) {
+                    """, arguments: [kind])
+                var group: (value: String, customer: String, candidates: Int)?
+                while let r = try rows.next() {
                     let value: String = r[0]
-                    if var b = best[value] { b.candidates += 1; best[value] = b } else { best[value] = (r[1], r[2], 1) }
+                    if value == group?.value { group!.candidates += 1; continue }
+                    if let g = group { table[g.value] = (g.customer, g.candidates) }
+                    group = (value, r[1], 1)
                 }
-                byIdentifier[kind] = best.mapValues { ($0.customer, $0.candidates) }
+                if let g = group { table[g.value] = (g.customer, g.candidates) }
+                tables[kind] = table
             }
         }
 
-        func resolve(kind: String, ref: String) -> (customer: String, method: String, candidates: Int)? {
-            if kind.hasPrefix("source:") {
-                return byRecord[Key(source: String(kind.dropFirst(7)), record: ref)].map { ($0, "source_key", 1) }
-            }
-            return byIdentifier[kind]?[ref].map { ($0.customer, kind, $0.candidates) }
+        mutating func resolve(kind: String, ref: String) -> (customer: String, method: String, candidates: Int)? {
+            // Activity rows come source by source, so the kind rarely changes from one row to the next.
+            if last?.kind != kind { last = tables[kind].map { (kind, $0) } }
+            guard let hit = last?.table[ref] else { return nil }
+            return (hit.customer, kind.hasPrefix("source:") ? "source_key" : kind, hit.candidates)
         }
     }
 }

@@ -98,11 +98,13 @@ public enum AddressDimension {
     public static func update(_ db: Database, runId: Int64, at: String) throws -> Outcome {
         // The record behind each golden street: its customer's current address.
         var streetRecord: [String: String] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT customer_id, provenance_json FROM golden_customer WHERE street IS NOT NULL") {
+        let golden = try Row.fetchCursor(db, sql: "SELECT customer_id, provenance_json FROM golden_customer WHERE street IS NOT NULL")
+        while let r = try golden.next() {
             if let record = streetProvenance(r[1]) { streetRecord[r[0]] = record }
         }
         // Every live record's address, customer by customer (the rows come in customer order).
         var firstForm: [String: (street: String, city: String?, postcode: String?, country: String?)] = [:]
+        firstForm.reserveCapacity(streetRecord.count)
         var held: [(customer: String, hashes: [(hash: String, records: Int)], current: String?)] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT m.customer_id, p.source, p.record_key, p.street, p.city, p.postcode, p.country

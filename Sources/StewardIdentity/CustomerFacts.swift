@@ -20,6 +20,8 @@ public struct CustomerFactsStep: RunExtension {
 /// the address links only when the matching pass changed.
 public struct CustomerFacts: Sendable {
     public let catalog: Catalog
+    /// With at least this many activity rows the facts are one large write (`Catalog.write(large:)`).
+    public var largeWriteMinimumRows = Catalog.largeWriteMinimumRows
 
     public init(catalog: Catalog) { self.catalog = catalog }
 
@@ -48,7 +50,9 @@ public struct CustomerFacts: Sendable {
 
     @discardableResult
     public func update(runId: Int64, force: Bool = false) throws -> Outcome {
-        try catalog.pool.write { db in
+        // The highest rowid counts the activity rows without a scan (deleted ones too: close enough).
+        let activityRows = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT MAX(rowid) FROM staged_activity") } ?? 0
+        return try catalog.write(large: activityRows >= largeWriteMinimumRows) { db in
             let identity = try String.fetchOne(db, sql: "SELECT run_id || ':' || at FROM identity_run ORDER BY run_id DESC LIMIT 1") ?? "none"
             let act = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*), COALESCE(MAX(updated_run), 0), COALESCE(SUM(updated_run), 0), COALESCE(SUM(is_deleted), 0) FROM staged_activity

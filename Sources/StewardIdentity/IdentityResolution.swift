@@ -20,6 +20,8 @@ public struct IdentityResolution: RunExtension {
 public struct IdentityEngine: Sendable {
     public let config: ProjectConfig
     public let catalog: Catalog
+    /// A pass over at least this many records writes as one large write (`Catalog.write(large:)`).
+    public var largeWriteMinimumRows = Catalog.largeWriteMinimumRows
 
     public init(config: ProjectConfig, catalog: Catalog) {
         self.config = config
@@ -105,7 +107,7 @@ public struct IdentityEngine: Sendable {
         var problems: [String] = []
         clock.lap("match")
         var scope = ChangedCustomers.all
-        try catalog.pool.write { db in
+        try catalog.write(large: records.count >= largeWriteMinimumRows) { db in
             if let lastPass {
                 scope = try ChangedCustomers.stage(
                     Self.changedCustomers(db, records: records, previous: previous, assignment: assignment, since: lastPass), db)
@@ -229,9 +231,13 @@ public struct IdentityEngine: Sendable {
         var insertMember = try BulkStatement(db, sql: """
             INSERT INTO identity_member (source, record_key, customer_id, match_probability, assigned_run) VALUES (?, ?, ?, ?, ?)
             """)
-        var sizes: [String: Int] = [:]
+        // Customers' sizes by id number ("C00000042" → 42): at a million customers a dictionary of
+        // id strings and their sort took seconds.
+        let numbers = assignment.ids.map { Int(StableIdAssigner.number($0) ?? 0) }
+        var sizes = [(id: String?, records: Int)](repeating: (nil, 0), count: (numbers.max() ?? 0) + 1)
         for i in records.indices {
-            sizes[assignment.ids[i], default: 0] += 1
+            sizes[numbers[i]].id = assignment.ids[i]
+            sizes[numbers[i]].records += 1
             records.withUnsafeBufferPointer { r in insertMember.text(r[i].source); insertMember.text(r[i].key) }
             insertMember.text(assignment.ids[i]); insertMember.real(bestLink[i] > 0 ? bestLink[i] : nil); insertMember.int(runId)
             try insertMember.run(db)
@@ -240,23 +246,28 @@ public struct IdentityEngine: Sendable {
         try deferred.restore(db)
         clock.lap("write_indexes")
         // Customers: active ids with their sizes; merged ids point at their survivor; ids with no records retire.
-        let changedIds = Set(assignment.events.map(\.customerId)).union(assignment.events.compactMap(\.other))
+        var changed = [Bool](repeating: false, count: sizes.count)
+        for e in assignment.events {
+            for id in [e.customerId, e.other] { if let n = id.flatMap(StableIdAssigner.number), n < changed.count { changed[Int(n)] = true } }
+        }
         var upsertCustomer = try BulkStatement(db, sql: """
                 INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)
                 ON CONFLICT(customer_id) DO UPDATE SET status = 'active', merged_into = NULL, records = excluded.records,
                     updated_run = CASE WHEN identity_customer.records != excluded.records OR identity_customer.status != 'active' OR ?
                                        THEN excluded.updated_run ELSE identity_customer.updated_run END
                 """)
-        for (id, n) in sizes.sorted(by: { $0.key < $1.key }) {
+        for (number, (id, n)) in sizes.enumerated() {
+            guard let id else { continue }
             upsertCustomer.text(id); upsertCustomer.int(n); upsertCustomer.int(runId); upsertCustomer.int(runId)
-            upsertCustomer.int(changedIds.contains(id))
+            upsertCustomer.int(changed[number])
             try upsertCustomer.run(db)
         }
         for (old, survivor) in assignment.mergedInto {
             try db.execute(sql: "UPDATE identity_customer SET status = 'merged', merged_into = ?, records = 0, updated_run = ? WHERE customer_id = ?",
                            arguments: [survivor, runId, old])
         }
-        for id in try String.fetchAll(db, sql: "SELECT customer_id FROM identity_customer WHERE status = 'active'") where sizes[id] == nil {
+        for id in try String.fetchAll(db, sql: "SELECT customer_id FROM identity_customer WHERE status = 'active'")
+        where StableIdAssigner.number(id).map({ $0 >= sizes.count || sizes[Int($0)].records == 0 }) ?? true {
             try db.execute(sql: "UPDATE identity_customer SET status = 'retired', records = 0, updated_run = ? WHERE customer_id = ?",
                            arguments: [runId, id])
             try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (?, ?, 'retire', ?, 'no records left')",

@@ -109,6 +109,39 @@ import Testing
         _ = try CustomerFacts(catalog: catalog).update(runId: summary.runId, force: true)
         #expect(try snapshot() == first)
         #expect(try indexes(catalog) == indexes(try Catalog.open(at: fresh.dir.appendingPathComponent("c.sqlite"))))
+
+        // The same passes as large writes (rollback journal, bigger cache) end at the same place, and
+        // leave the catalog in WAL mode with the usual cache.
+        var large = IdentityEngine(config: config, catalog: catalog)
+        large.largeWriteMinimumRows = 0
+        #expect(try large.resolve(runId: summary.runId, force: true).scope == .all)
+        var facts = CustomerFacts(catalog: catalog)
+        facts.largeWriteMinimumRows = 0
+        _ = try facts.update(runId: summary.runId, force: true)
+        #expect(try snapshot() == first)
+        #expect(try catalog.pool.write { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(try catalog.pool.write { try Int.fetchOne($0, sql: "PRAGMA cache_size") } == -65_536)
+    }
+
+    @Test func aLargeWriteUsesTheRollbackJournalAndABigCacheAndRollsBackOnError() throws {
+        let p = TempProject("large-write")
+        let catalog = try Catalog.open(at: p.dir.appendingPathComponent("c.sqlite"))
+        let state = { (db: Database) throws -> [String] in
+            [try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", String(try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0)]
+        }
+        #expect(try catalog.write(large: true, state) == ["delete", "-262144"])
+        #expect(try catalog.write(large: false, state) == ["wal", "-65536"])
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try catalog.write(large: true) { db in
+                try Catalog.audit(db, action: "test", subject: "large")
+                throw Stop()
+            }
+        }
+        #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_event WHERE action = 'test'") } == 0)
+        #expect(try catalog.write(large: false, state) == ["wal", "-65536"])
+        try catalog.write(large: true) { db in try Catalog.audit(db, action: "test", subject: "large") }
+        #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_event WHERE action = 'test'") } == 1)
     }
 }
 
