@@ -40,9 +40,14 @@ public enum AddressDimension {
 
     /// The key of an address in `address_dim`; nil without a street (a postcode alone is not an address).
     public static func hash(street: String?, postcode: String?, country: String?) -> String? {
+        hashValue(street: street, postcode: postcode, country: country).map(CustomerDimension.hex)
+    }
+
+    /// `hash` as a number (its hex digits sort in the same order).
+    static func hashValue(street: String?, postcode: String?, country: String?) -> UInt64? {
         guard let street, case let s = normalisedStreet(street), !s.isEmpty else { return nil }
         let pc = postcode.map { TextKey.key($0) }
-        return CustomerDimension.changeHash([s, pc, country?.uppercased()])
+        return CustomerDimension.changeHashValue([s, pc, country?.uppercased()])
     }
 
     /// The `source:record` behind the golden street, read from `Survivorship.json`'s flat object. A
@@ -103,9 +108,10 @@ public enum AddressDimension {
             if let record = streetProvenance(r[1]) { streetRecord[r[0]] = record }
         }
         // Every live record's address, customer by customer (the rows come in customer order).
-        var firstForm: [String: (street: String, city: String?, postcode: String?, country: String?)] = [:]
+        // Addresses by their hash as a number (a million string keys hashed, compared and sorted took seconds).
+        var firstForm: [UInt64: (street: String, city: String?, postcode: String?, country: String?)] = [:]
         firstForm.reserveCapacity(streetRecord.count)
-        var held: [(customer: String, hashes: [(hash: String, records: Int)], current: String?)] = []
+        var held: [(customer: String, hashes: [(hash: UInt64, records: Int)], current: UInt64?)] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT m.customer_id, p.source, p.record_key, p.street, p.city, p.postcode, p.country
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
@@ -115,7 +121,7 @@ public enum AddressDimension {
         var customer: String?, record: String?
         while let r = try rows.next() {
             let street: String = r[3], postcode: String? = r[5], country: String? = r[6]
-            guard let h = hash(street: street, postcode: postcode, country: country) else { continue }
+            guard let h = hashValue(street: street, postcode: postcode, country: country) else { continue }
             if firstForm[h] == nil { firstForm[h] = (street, r[4], postcode, country) }
             let id: String = r[0]
             if id != customer {
@@ -129,15 +135,19 @@ public enum AddressDimension {
             if let record, isRecord(record, source: r[1], key: r[2]) { held[last].current = h }
         }
 
-        var keys: [String: Int64] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT address_hash, address_key FROM address_dim") { keys[r[0]] = r[1] }
+        var keys: [UInt64: Int64] = [:]
+        keys.reserveCapacity(firstForm.count)
+        let known = try Row.fetchCursor(db, sql: "SELECT address_hash, address_key FROM address_dim")
+        while let r = try known.next() {
+            if let h = UInt64(r[0] as String, radix: 16) { keys[h] = r[1] }
+        }
         var insertAddress = try BulkStatement(db, sql: """
             INSERT INTO address_dim (address_hash, street, city, postcode, country, first_seen_run, last_seen_run, first_seen_at, last_seen_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for h in firstForm.keys.sorted() where keys[h] == nil {
             let f = firstForm[h]!
-            insertAddress.text(h); insertAddress.text(f.street); insertAddress.text(f.city); insertAddress.text(f.postcode)
+            insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(f.street); insertAddress.text(f.city); insertAddress.text(f.postcode)
             insertAddress.text(f.country); insertAddress.int(runId); insertAddress.int(runId); insertAddress.text(at); insertAddress.text(at)
             try insertAddress.run(db)
             keys[h] = db.lastInsertedRowID

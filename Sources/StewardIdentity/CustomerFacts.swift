@@ -119,7 +119,9 @@ public struct CustomerFacts: Sendable {
     /// Each active customer's linked, dated activity; customers without any have an empty history.
     static func histories(_ db: Database) throws -> [String: ActivityHistory] {
         var result: [String: ActivityHistory] = [:]
-        for id in try String.fetchAll(db, sql: "SELECT customer_id FROM golden_customer") { result[id] = ActivityHistory() }
+        let ids = try String.fetchAll(db, sql: "SELECT customer_id FROM golden_customer")
+        result.reserveCapacity(ids.count)
+        for id in ids { result[id] = ActivityHistory() }
         let rows = try Row.fetchCursor(db, sql: """
             SELECT l.customer_id, a.entity, s.system IS 'support', a.occurred_at, a.amount
             FROM customer_activity_link l JOIN staged_activity a ON a.source = l.source AND a.record_key = l.record_key
@@ -127,11 +129,11 @@ public struct CustomerFacts: Sendable {
             WHERE a.is_deleted = 0 AND a.occurred_at IS NOT NULL
             """)
         while let r = try rows.next() {
-            let id: String = r[0]
-            guard result[id] != nil, let day = Self.day(r[3]) else { continue }
-            if (r[1] as String) == "transaction" { result[id]!.orders.append((day, r[4] ?? 0)) }
-            else if r[2] as Bool { result[id]!.tickets.append(day) }
-            else { result[id]!.events.append(day) }
+            // One hash of the id per row (3.3 M rows at a million customers), the history changed in place.
+            guard let i = result.index(forKey: r[0]), let day = Self.day(r[3]) else { continue }
+            if (r[1] as String) == "transaction" { result.values[i].orders.append((day, r[4] ?? 0)) }
+            else if r[2] as Bool { result.values[i].tickets.append(day) }
+            else { result.values[i].events.append(day) }
         }
         return result
     }
@@ -176,16 +178,17 @@ public struct CustomerFacts: Sendable {
     /// Rewrites `customer_score`: RFM against the latest order in the catalog, and the churn score.
     static func writeScores(_ db: Database, histories: [String: ActivityHistory], model: ChurnTraining?, modelId: Int64?,
                             runId: Int64) throws -> Int {
-        let ids = histories.keys.sorted()
+        // Customers in id order with their histories, and their RFM by position: no lookups by id.
+        let customers = histories.sorted { $0.key < $1.key }
         let latest = histories.values.lazy.flatMap { $0.orders.map(\.day) }.max() ?? 0
-        let buyers = ids.filter { !histories[$0]!.orders.isEmpty }
-        let values = buyers.map { id -> RFM.Values in
-            let o = histories[id]!.orders
+        let buyers = customers.indices.filter { !customers[$0].value.orders.isEmpty }
+        let values = buyers.map { i -> RFM.Values in
+            let o = customers[i].value.orders
             return RFM.Values(recencyDays: latest - o.map(\.day).max()!, frequency: o.count, monetary: o.reduce(0) { $0 + max(0, $1.amount) })
         }
         let scores = RFM.score(values)
-        var rfm: [String: (RFM.Values, RFM.Score)] = [:]
-        for (i, id) in buyers.enumerated() { rfm[id] = (values[i], scores[i]) }
+        var rfm = [(RFM.Values, RFM.Score)?](repeating: nil, count: customers.count)
+        for (k, i) in buyers.enumerated() { rfm[i] = (values[k], scores[k]) }
         try db.execute(sql: "DELETE FROM customer_score")
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_score")
@@ -193,10 +196,10 @@ public struct CustomerFacts: Sendable {
             INSERT INTO customer_score (customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment, churn_score,
                 model_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for id in ids {
-            let churn = model?.score(histories[id]!)
+        for (i, (id, history)) in customers.enumerated() {
+            let churn = model?.score(history)
             insert.text(id)
-            if let (v, s) = rfm[id] {
+            if let (v, s) = rfm[i] {
                 insert.int(v.recencyDays); insert.int(v.frequency); insert.real(v.monetary)
                 insert.int(s.r); insert.int(s.f); insert.int(s.m); insert.text(s.segment)
                 insert.real(churn); insert.int(churn == nil ? nil : modelId)
@@ -208,6 +211,6 @@ public struct CustomerFacts: Sendable {
             try insert.run(db)
         }
         try deferred.restore(db)
-        return ids.count
+        return customers.count
     }
 }

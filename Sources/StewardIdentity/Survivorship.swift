@@ -173,7 +173,7 @@ public struct Survivorship: Sendable {
         """
 
     /// Every live record of the customers in scope, with its customer, ordered by customer then record:
-    /// the rows golden records, the dimension and the lookup index are built from (`sourceValues`,
+    /// the rows golden records, the dimension and the lookup index are built from (`read`,
     /// `CustomerSearch.Document`).
     static func memberRecordsSQL(_ scope: ChangedCustomers) -> String {
         """
@@ -226,11 +226,9 @@ public struct Survivorship: Sendable {
                 if chunk.count == Self.chunkSize { try pipe.push(chunk, write); chunk.removeAll(keepingCapacity: true) }
                 chunk.append(Customer(id: id))
             }
-            chunk[chunk.count - 1].records.append(Self.sourceValues(r))
-            if search {
-                chunk[chunk.count - 1].terms.append(CustomerSearch.Terms(recordKey: r[2], names: [r[5], r[6], r[7]], email: r[8], phone: r[9],
-                                                                         postcode: r[13], nationalId: r[16]))
-            }
+            let (values, terms) = Self.read(r, terms: search)
+            chunk[chunk.count - 1].records.append(values)
+            if let terms { chunk[chunk.count - 1].terms.append(terms) }
         }
         try pipe.push(chunk, write)
         try pipe.drain(write)
@@ -256,11 +254,13 @@ public struct Survivorship: Sendable {
         var search: [String]?
     }
 
-    /// The columns of `memberRecordsSQL` as one record's values.
-    static func sourceValues(_ r: Row) -> SourceValues {
+    /// The columns of `memberRecordsSQL` as one record's values and, with `terms`, its lookup terms:
+    /// each column decoded once (they run on the thread that writes).
+    static func read(_ r: Row, terms: Bool) -> (SourceValues, CustomerSearch.Terms?) {
+        let staged: [String?] = (5...16).map { r[$0] }
         var slots = [String?](repeating: nil, count: attributes.count)
-        var first: String? = r[5], last: String? = r[6]
-        if let full: String = r[7], first == nil || last == nil {
+        var first = staged[0], last = staged[1]
+        if let full = staged[2], first == nil || last == nil {
             let (f, l) = PersonRecord.splitFullName(full)
             if first == nil && !f.isEmpty { first = f }
             if last == nil && !l.isEmpty { last = l }
@@ -269,8 +269,12 @@ public struct Survivorship: Sendable {
         slots[1] = last
         var filled = (first == nil ? 0 : 1) + (last == nil ? 0 : 1)
         // email, phone, dob, street, city, postcode, region, country, national_id: attributes 2…10.
-        for k in 0..<9 { if let v: String = r[8 + k], !v.isEmpty { slots[2 + k] = v; filled += 1 } }
-        return SourceValues(source: r[1], key: r[2], system: r[3], updatedRun: r[4], slots: slots, filled: filled)
+        for k in 0..<9 { if let v = staged[3 + k], !v.isEmpty { slots[2 + k] = v; filled += 1 } }
+        let key: String = r[2]
+        let values = SourceValues(source: r[1], key: key, system: r[3], updatedRun: r[4], slots: slots, filled: filled)
+        guard terms else { return (values, nil) }
+        return (values, CustomerSearch.Terms(recordKey: key, names: Array(staged[0...2]), email: staged[3], phone: staged[4],
+                                             postcode: staged[8], nationalId: staged[11]))
     }
 }
 
@@ -370,12 +374,21 @@ public enum CustomerDimension {
     }
 
     /// FNV-1a 64 over the values, as hex.
-    static func changeHash(_ values: [String?]) -> String {
+    static func changeHash(_ values: [String?]) -> String { hex(changeHashValue(values)) }
+
+    /// The change hash as a number: sorting and looking up a million of them as numbers costs far
+    /// less than as strings (the address dimension), and `hex` keeps their order.
+    static func changeHashValue(_ values: [String?]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for v in values {
             for b in (v ?? "\u{0}").utf8 { h ^= UInt64(b); h = h &* 0x100_0000_01b3 }
             h ^= 0x1F; h = h &* 0x100_0000_01b3
         }
+        return h
+    }
+
+    /// 16 lowercase hex digits.
+    static func hex(_ h: UInt64) -> String {
         let s = String(h, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
