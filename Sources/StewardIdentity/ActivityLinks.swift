@@ -14,9 +14,20 @@ public enum ActivityLinks {
 
     static let identifierKinds = ["email", "phone", "national_id"]
 
+    /// A live activity row with the customer it links to, as the pass reads it.
+    public struct Linked {
+        public var customer: String
+        public var source: String
+        public var entity: String
+        public var occurredAt: String?
+        public var amount: Double?
+    }
+
     /// Writes only the links that changed; deletes links of activity that is gone or no longer resolves.
+    /// `visit` sees every live activity row that links to a customer, in the order of `staged_activity`
+    /// (the customers' histories are built from it, without reading the activity a second time).
     @discardableResult
-    public static func update(_ db: Database, runId: Int64) throws -> Outcome {
+    public static func update(_ db: Database, runId: Int64, visit: (Linked) -> Void = { _ in }) throws -> Outcome {
         var resolver = try Resolver(db)
         var existing: [Key: (customer: String, method: String, candidates: Int)] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT source, record_key, customer_id, method, candidates FROM customer_activity_link") {
@@ -30,14 +41,21 @@ public enum ActivityLinks {
                 candidates = excluded.candidates, linked_run = excluded.linked_run
             """)
         var activities = 0, linked = 0, changed = 0
-        let rows = try Row.fetchCursor(db, sql: "SELECT source, record_key, customer_ref_kind, customer_ref FROM staged_activity WHERE is_deleted = 0")
+        var unresolved: [Key] = []
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT source, record_key, customer_ref_kind, customer_ref, entity, occurred_at, amount FROM staged_activity WHERE is_deleted = 0
+            """)
         while let r = try rows.next() {
             activities += 1
             let key = Key(source: r[0], record: r[1])
             // A first pass has no links yet: no key to hash.
             let old = existing.isEmpty ? nil : existing.removeValue(forKey: key)
-            guard let kind: String = r[2], let ref: String = r[3], let link = resolver.resolve(kind: kind, ref: ref) else { continue }
+            guard let kind: String = r[2], let ref: String = r[3], let link = resolver.resolve(kind: kind, ref: ref) else {
+                if old != nil { unresolved.append(key) }
+                continue
+            }
             linked += 1
+            visit(Linked(customer: link.customer, source: key.source, entity: r[4], occurredAt: r[5], amount: r[6]))
             if let old, old.customer == link.customer, old.method == link.method, old.candidates == link.candidates { continue }
             upsert.text(key.source); upsert.text(key.record); upsert.text(link.customer); upsert.text(link.method)
             upsert.int(link.candidates); upsert.int(runId)
@@ -45,7 +63,7 @@ public enum ActivityLinks {
             changed += 1
         }
         let delete = try db.makeStatement(sql: "DELETE FROM customer_activity_link WHERE source = ? AND record_key = ?")
-        for key in existing.keys.sorted(by: { ($0.source, $0.record) < ($1.source, $1.record) }) {
+        for key in (Array(existing.keys) + unresolved).sorted(by: { ($0.source, $0.record) < ($1.source, $1.record) }) {
             try delete.execute(arguments: [key.source, key.record])
             changed += 1
         }

@@ -97,6 +97,14 @@ public enum AddressDimension {
 
     public struct Outcome: Sendable { public var addresses: Int; public var changedLinks: Int }
 
+    /// One live record's address, as read for the update.
+    struct AddressRow: Sendable {
+        var customer: String, source: String, key: String
+        var street: String, city: String?, postcode: String?, country: String?
+    }
+
+    static let chunkSize = 4_096
+
     /// Adds new addresses, moves `sources` and `is_current` of each customer's links, and zeroes the
     /// links no live record holds any more. Writes only what changed, apart from the last-seen run.
     @discardableResult
@@ -119,21 +127,36 @@ public enum AddressDimension {
             ORDER BY m.customer_id, p.source, p.record_key
             """)
         var customer: String?, record: String?
-        while let r = try rows.next() {
-            let street: String = r[3], postcode: String? = r[5], country: String? = r[6]
-            guard let h = hashValue(street: street, postcode: postcode, country: country) else { continue }
-            if firstForm[h] == nil { firstForm[h] = (street, r[4], postcode, country) }
-            let id: String = r[0]
-            if id != customer {
-                customer = id
-                record = streetRecord[id]
-                held.append((id, [], nil))
+        func consume(_ rows: [(row: AddressRow, hash: UInt64?)]) {
+            for (r, h) in rows {
+                guard let h else { continue }
+                if firstForm[h] == nil { firstForm[h] = (r.street, r.city, r.postcode, r.country) }
+                if r.customer != customer {
+                    customer = r.customer
+                    record = streetRecord[r.customer]
+                    held.append((r.customer, [], nil))
+                }
+                let last = held.count - 1
+                if let i = held[last].hashes.firstIndex(where: { $0.hash == h }) { held[last].hashes[i].records += 1 }
+                else { held[last].hashes.append((h, 1)) }
+                if let record, isRecord(record, source: r.source, key: r.key) { held[last].current = h }
             }
-            let last = held.count - 1
-            if let i = held[last].hashes.firstIndex(where: { $0.hash == h }) { held[last].hashes[i].records += 1 }
-            else { held[last].hashes.append((h, 1)) }
-            if let record, isRecord(record, source: r[1], key: r[2]) { held[last].current = h }
         }
+        // Streets are normalised and hashed on another core, a chunk of rows behind the reads.
+        var pipe = BackgroundStage<AddressRow, (row: AddressRow, hash: UInt64?)>.Pipe(BackgroundStage("addresses") { r in
+            (r, hashValue(street: r.street, postcode: r.postcode, country: r.country))
+        })
+        var chunk: [AddressRow] = []
+        chunk.reserveCapacity(Self.chunkSize)
+        while let r = try rows.next() {
+            chunk.append(AddressRow(customer: r[0], source: r[1], key: r[2], street: r[3], city: r[4], postcode: r[5], country: r[6]))
+            if chunk.count == Self.chunkSize {
+                try pipe.push(chunk, consume)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        try pipe.push(chunk, consume)
+        try pipe.drain(consume)
 
         var keys: [UInt64: Int64] = [:]
         keys.reserveCapacity(firstForm.count)

@@ -247,6 +247,24 @@ import Testing
         }
     }
 
+    /// A link whose reference stops resolving (here: its email becomes a known placeholder) goes.
+    @Test func aLinkWhoseReferenceNoLongerResolvesIsDeleted() async throws {
+        try await offPool {
+            let p = Self.project()
+            #expect(try Self.run(p).status == "success")
+            let link = "SELECT customer_id || ' ' || method FROM customer_activity_link WHERE source = 'tickets' AND record_key = 't1'"
+            #expect(try (p.scalar(link) as String?)?.hasSuffix(" email") == true)
+            let catalog = try p.catalog()
+            let outcome = try catalog.pool.write { db in
+                try db.execute(sql: "INSERT INTO identity_junk (field, value, records) VALUES ('email', 'ann.lee@example.com', 9)")
+                return try ActivityLinks.update(db, runId: 99)
+            }
+            #expect(outcome.changed == 1)
+            #expect(try p.scalar(link) as String? == nil)
+            #expect(try p.scalar("SELECT COUNT(*) FROM customer_activity_link WHERE source = 'orders'") as Int? == 3)
+        }
+    }
+
     @Test func demoTrainsAChurnModelAndTheKPIReadsIt() async throws {
         try await offPool { try Self.demoTrainsAChurnModelAndTheKPIReadsItBody() }
     }
@@ -275,6 +293,19 @@ import Testing
         #expect(after.value == accuracy)
         // The roadmap's "Build RFM segments" and "Train the churn prediction model" now have evidence.
         #expect(try catalog.evaluate(evidence).values.allSatisfy { if case .present = $0 { true } else { false } })
+
+        // The histories the links pass builds as it reads the activity are those the stored links give.
+        let described = { (h: [String: ActivityHistory]) in
+            h.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.orders.map { "\($0.day):\($0.amount)" }) \($0.value.tickets) \($0.value.events)" }
+        }
+        let (visited, stored) = try catalog.pool.write { db in
+            var visited = try CustomerFacts.emptyHistories(db)
+            let support = Set(try String.fetchAll(db, sql: "SELECT name FROM source WHERE system = 'support'"))
+            try ActivityLinks.update(db, runId: 99) { CustomerFacts.add($0, to: &visited, support: support) }
+            return (visited, try CustomerFacts.histories(db))
+        }
+        #expect(described(visited) == described(stored))
+        #expect(stored.values.filter { !$0.orders.isEmpty }.count > 100 && stored.values.contains { !$0.tickets.isEmpty })
 
         // Every order whose reference names a live e-commerce customer is linked, and by that key.
         let resolvable = try p.scalar("""
