@@ -111,3 +111,66 @@ public struct BulkStatement {
         try step(db)
     }
 }
+
+/// Rows inserted `rowsPerStatement` at a time through one multi-row `INSERT … VALUES (…), (…)`: a
+/// table with AUTOINCREMENT reads and writes `sqlite_sequence` once per statement, which with one
+/// statement per row cost as much again as the row (BENCHMARKS.md, "Sixth session"). Values are
+/// given in column order; each row ends with `endRow`, and `finish` writes the rows left over.
+/// Rowids are not reported (`lastInsertedRowID` is the batch's last): for tables that need none.
+public struct BulkRows {
+    public enum Value {
+        case text(String?)
+        case int(Int64?)
+        case real(Double?)
+    }
+
+    private var many: BulkStatement
+    private var one: BulkStatement
+    private let columns: Int
+    private let rowsPerStatement: Int
+    private var pending: [Value] = []
+
+    public init(_ db: Database, insertInto table: String, columns: [String], rowsPerStatement: Int = 64) throws {
+        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        many = try BulkStatement(db, sql: head + Array(repeating: row, count: rowsPerStatement).joined(separator: ", "))
+        one = try BulkStatement(db, sql: head + row)
+        self.columns = columns.count
+        self.rowsPerStatement = rowsPerStatement
+        pending.reserveCapacity(columns.count * rowsPerStatement)
+    }
+
+    public mutating func text(_ value: String?) { pending.append(.text(value)) }
+    public mutating func int(_ value: Int64?) { pending.append(.int(value)) }
+    public mutating func int(_ value: Int?) { pending.append(.int(value.map(Int64.init))) }
+    public mutating func real(_ value: Double?) { pending.append(.real(value)) }
+
+    /// Ends the row; every `rowsPerStatement` rows, writes them.
+    public mutating func endRow(_ db: Database) throws {
+        precondition(pending.count % columns == 0, "a row of \(columns) values")
+        guard pending.count == columns * rowsPerStatement else { return }
+        try Self.run(&many, pending[...], db)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the rows not written yet, one statement each.
+    public mutating func finish(_ db: Database) throws {
+        var start = 0
+        while start < pending.count {
+            try Self.run(&one, pending[start..<(start + columns)], db)
+            start += columns
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private static func run(_ statement: inout BulkStatement, _ values: ArraySlice<Value>, _ db: Database) throws {
+        for v in values {
+            switch v {
+            case .text(let s): statement.text(s)
+            case .int(let i): statement.int(i)
+            case .real(let r): statement.real(r)
+            }
+        }
+        try statement.run(db)
+    }
+}

@@ -276,12 +276,14 @@ public struct IdentityEngine: Sendable {
         clock.lap("write_customers")
         var eventIndexes = DeferredIndexes()
         try eventIndexes.drop(db, table: "identity_event", ifEmpty: true)
-        var insertEvent = try BulkStatement(db, sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, other_customer_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        // Many rows per statement: `id` is AUTOINCREMENT (BulkRows).
+        var insertEvent = try BulkRows(db, insertInto: "identity_event", columns: ["run_id", "at", "kind", "customer_id", "other_customer_id", "detail"])
         for e in assignment.events {
             insertEvent.int(runId); insertEvent.text(at); insertEvent.text(e.kind.rawValue); insertEvent.text(e.customerId)
             insertEvent.text(e.other); insertEvent.text(e.detail)
-            try insertEvent.run(db)
+            try insertEvent.endRow(db)
         }
+        try insertEvent.finish(db)
         try eventIndexes.restore(db)
         try db.execute(sql: "DELETE FROM identity_junk")
         for (j, n) in result.junk {

@@ -301,7 +301,7 @@ public enum CustomerDimension {
     struct Versioner {
         let runId: Int64, at: String
         private var current: [String: (sk: Int64, hash: String, values: [String?])] = [:]
-        private var close: BulkStatement, insert: BulkStatement
+        private var close: BulkStatement, insert: BulkRows
         private var seen = Set<String>()
         private(set) var opened = 0, closed = 0
         /// The first pass fills an empty dimension: its indexes are built after the inserts.
@@ -316,10 +316,9 @@ public enum CustomerDimension {
             }
             try deferred.drop(db, table: "customer_dim", ifEmpty: true)
             close = try BulkStatement(db, sql: "UPDATE customer_dim SET valid_to = ?, is_current = 0 WHERE sk = ?")
-            insert = try BulkStatement(db, sql: """
-                INSERT INTO customer_dim (customer_id, \(columns.joined(separator: ", ")), valid_from, valid_to, is_current, change_hash, reason, run_id)
-                VALUES (?, \(columns.map { _ in "?" }.joined(separator: ", ")), ?, NULL, 1, ?, ?, ?)
-                """)
+            // Many rows per statement: `sk` is AUTOINCREMENT (BulkRows).
+            insert = try BulkRows(db, insertInto: "customer_dim",
+                                  columns: ["customer_id"] + columns + ["valid_from", "valid_to", "is_current", "change_hash", "reason", "run_id"])
         }
 
         /// One customer's golden values (in `columns` order): a new version when they changed.
@@ -337,14 +336,15 @@ public enum CustomerDimension {
             }
             insert.text(id)
             for v in values { insert.text(v) }
-            insert.text(at); insert.text(hash); insert.text(reason); insert.int(runId)
-            try insert.run(db)
+            insert.text(at); insert.text(nil); insert.int(1); insert.text(hash); insert.text(reason); insert.int(runId)
+            try insert.endRow(db)
             opened += 1
         }
 
         /// Closes the current versions of customers in scope that have no golden record any more.
         mutating func finish(_ db: Database) throws -> (opened: Int, closed: Int) {
             for (id, cur) in current where !seen.contains(id) { try closeVersion(db, sk: cur.sk) }
+            try insert.finish(db)
             try deferred.restore(db)
             return (opened, closed)
         }

@@ -45,6 +45,31 @@ import Testing
         }
     }
 
+    @Test func bulkRowsInsertWholeBatchesAndTheRowsLeftOverInOrder() throws {
+        let db = try DatabaseQueue()
+        try db.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, s TEXT, i INTEGER, r REAL)")
+            var rows = try BulkRows(db, insertInto: "t", columns: ["s", "i", "r"], rowsPerStatement: 8)
+            for n in 0..<21 {
+                rows.text(n % 5 == 0 ? nil : "row \(n)"); rows.int(n % 3 == 0 ? nil : n); rows.real(Double(n) / 4)
+                try rows.endRow(db)
+                // Two whole batches are written as they fill; the last five rows wait for `finish`.
+                if n == 7 || n == 15 { #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") == n + 1) }
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") == 16)
+            try rows.finish(db)
+            let back = try Row.fetchAll(db, sql: "SELECT id, s, i, r FROM t ORDER BY id")
+            #expect(back.count == 21)
+            for (n, r) in back.enumerated() {
+                #expect(r[0] as Int == n + 1)
+                #expect(r[1] as String? == (n % 5 == 0 ? nil : "row \(n)"))
+                #expect(r[2] as Int? == (n % 3 == 0 ? nil : n))
+                #expect(r[3] as Double == Double(n) / 4)
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 't'") == 21)
+        }
+    }
+
     @Test func deferredIndexesComeBackAsTheyWere() throws {
         let db = try DatabaseQueue()
         try db.write { db in
