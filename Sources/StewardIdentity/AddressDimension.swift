@@ -160,21 +160,26 @@ public enum AddressDimension {
 
         var keys: [UInt64: Int64] = [:]
         keys.reserveCapacity(firstForm.count)
-        let known = try Row.fetchCursor(db, sql: "SELECT address_hash, address_key FROM address_dim")
-        while let r = try known.next() {
-            if let h = UInt64(r[0] as String, radix: 16) { keys[h] = r[1] }
+        func readKeys(_ filter: String, _ arguments: StatementArguments = []) throws {
+            let rows = try Row.fetchCursor(db, sql: "SELECT address_hash, address_key FROM address_dim" + filter, arguments: arguments)
+            while let r = try rows.next() {
+                if let h = UInt64(r[0] as String, radix: 16) { keys[h] = r[1] }
+            }
         }
-        var insertAddress = try BulkStatement(db, sql: """
-            INSERT INTO address_dim (address_hash, street, city, postcode, country, first_seen_run, last_seen_run, first_seen_at, last_seen_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        try readKeys("")
+        // Many rows per statement (`address_key` is AUTOINCREMENT); the new keys are read back after.
+        var insertAddress = try BulkRows(db, insertInto: "address_dim", columns: [
+            "address_hash", "street", "city", "postcode", "country", "first_seen_run", "last_seen_run", "first_seen_at", "last_seen_at"])
+        var added = false
         for h in firstForm.keys.sorted() where keys[h] == nil {
             let f = firstForm[h]!
             insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(f.street); insertAddress.text(f.city); insertAddress.text(f.postcode)
             insertAddress.text(f.country); insertAddress.int(runId); insertAddress.int(runId); insertAddress.text(at); insertAddress.text(at)
-            try insertAddress.run(db)
-            keys[h] = db.lastInsertedRowID
+            try insertAddress.endRow(db)
+            added = true
         }
+        try insertAddress.finish(db)
+        if added { try readKeys(" WHERE first_seen_run = ?", [runId]) }
 
         // Each customer's links, in customer then address-key order.
         let wantedLinks = held.map { c in
