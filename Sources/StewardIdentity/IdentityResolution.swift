@@ -250,6 +250,7 @@ public struct IdentityEngine: Sendable {
         for e in assignment.events {
             for id in [e.customerId, e.other] { if let n = id.flatMap(StableIdAssigner.number), n < changed.count { changed[Int(n)] = true } }
         }
+        let hadCustomers = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM identity_customer)") ?? false
         var upsertCustomer = try BulkStatement(db, sql: """
                 INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)
                 ON CONFLICT(customer_id) DO UPDATE SET status = 'active', merged_into = NULL, records = excluded.records,
@@ -266,8 +267,9 @@ public struct IdentityEngine: Sendable {
             try db.execute(sql: "UPDATE identity_customer SET status = 'merged', merged_into = ?, records = 0, updated_run = ? WHERE customer_id = ?",
                            arguments: [survivor, runId, old])
         }
-        for id in try String.fetchAll(db, sql: "SELECT customer_id FROM identity_customer WHERE status = 'active'")
-        where StableIdAssigner.number(id).map({ $0 >= sizes.count || sizes[Int($0)].records == 0 }) ?? true {
+        // Earlier customers with no records left retire (a first pass has none: no million-row read back).
+        let earlier = hadCustomers ? try String.fetchAll(db, sql: "SELECT customer_id FROM identity_customer WHERE status = 'active'") : []
+        for id in earlier where StableIdAssigner.number(id).map({ $0 >= sizes.count || sizes[Int($0)].records == 0 }) ?? true {
             try db.execute(sql: "UPDATE identity_customer SET status = 'retired', records = 0, updated_run = ? WHERE customer_id = ?",
                            arguments: [runId, id])
             try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (?, ?, 'retire', ?, 'no records left')",
