@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import StewardCatalog
+@testable import StewardIdentity
 @testable import StewardPipeline
 
 /// The built `steward` binary, run as a user would.
@@ -51,6 +52,51 @@ import Testing
     /// which the next open rolls back before it puts the catalog back in WAL mode.
     @Test func sigkillMidBatchUnderTheRollbackJournalRollsBackOnTheNextOpen() async throws {
         try await offPool { try self.sigkillScenario(rollbackJournal: true) }
+    }
+
+    /// A matching pass written as one large write (rollback journal) and killed mid-write leaves no
+    /// trace: the next open rolls the pass back whole, and a rerun matches as if it had never run.
+    @Test func sigkillDuringALargeMatchingWriteRollsThePassBack() async throws {
+        try await offPool {
+            let p = try IdentityPipelineTests.demo(3_000)
+            // The demo quarantines some rows on purpose, so the load exits 1 (rows failed error checks).
+            let load = try StewardBinary.run(["run", "--load-only", "--project", p.dir.path])
+            #expect(load.status <= 1, "\(load.stderr)")
+            let catalogURL = p.dir.appendingPathComponent(".steward/catalog.sqlite")
+            #expect(try Catalog.open(at: catalogURL, readOnly: true).pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM staged_person") } ?? 0 > 4_000)
+            let journalPath = catalogURL.path + "-journal"
+            let process = Process()
+            process.executableURL = StewardBinary.url
+            process.arguments = ["match", "run", "--project", p.dir.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(["STEWARD_LARGE_WRITE_MIN_ROWS": "0"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Matching writes nothing; the journal appears with the pass's first write.
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline && process.isRunning {
+                if FileManager.default.fileExists(atPath: journalPath) {
+                    kill(process.processIdentifier, SIGKILL)
+                    break
+                }
+                usleep(500)
+            }
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal, "the pass finished before it could be killed")
+            #expect(FileManager.default.fileExists(atPath: journalPath), "the kill left no hot journal to roll back")
+
+            let catalog = try Catalog.open(at: catalogURL)
+            #expect(try catalog.pool.write { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+            #expect(try catalog.pool.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+            for table in ["identity_run", "identity_member", "identity_customer", "golden_customer", "customer_dim", "customer_search"] {
+                #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table)") } == 0, "\(table)")
+            }
+            let rerun = try StewardBinary.run(["match", "run", "--project", p.dir.path])
+            #expect(rerun.status == 0, "\(rerun.stderr)")
+            #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM identity_run") } == 1)
+            #expect(try catalog.pool.read { try CustomerDimension.check($0) }.isEmpty)
+            #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM golden_customer") } ?? 0 > 2_500)
+        }
     }
 
     func sigkillScenario(rollbackJournal: Bool) throws {
