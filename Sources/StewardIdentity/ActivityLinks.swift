@@ -35,8 +35,8 @@ public enum ActivityLinks {
         }
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_activity_link", ifEmpty: true)
-        var upsert = try BulkStatement(db, sql: """
-            INSERT INTO customer_activity_link (source, record_key, customer_id, method, candidates, linked_run) VALUES (?, ?, ?, ?, ?, ?)
+        var upsert = try BulkRows(db, insertInto: "customer_activity_link",
+                                  columns: ["source", "record_key", "customer_id", "method", "candidates", "linked_run"], then: """
             ON CONFLICT(source, record_key) DO UPDATE SET customer_id = excluded.customer_id, method = excluded.method,
                 candidates = excluded.candidates, linked_run = excluded.linked_run
             """)
@@ -59,9 +59,10 @@ public enum ActivityLinks {
             if let old, old.customer == link.customer, old.method == link.method, old.candidates == link.candidates { continue }
             upsert.text(key.source); upsert.text(key.record); upsert.text(link.customer); upsert.text(link.method)
             upsert.int(link.candidates); upsert.int(runId)
-            try upsert.run(db)
+            try upsert.endRow(db)
             changed += 1
         }
+        try upsert.finish(db)
         let delete = try db.makeStatement(sql: "DELETE FROM customer_activity_link WHERE source = ? AND record_key = ?")
         for key in (Array(existing.keys) + unresolved).sorted(by: { ($0.source, $0.record) < ($1.source, $1.record) }) {
             try delete.execute(arguments: [key.source, key.record])

@@ -209,9 +209,8 @@ public enum AddressDimension {
         }
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_address", ifEmpty: true)
-        var insertLink = try BulkStatement(db, sql: """
-            INSERT INTO customer_address (customer_id, address_key, sources, is_current, first_seen_run, last_seen_run) VALUES (?, ?, ?, ?, ?, ?)
-            """)
+        var insertLink = try BulkRows(db, insertInto: "customer_address",
+                                      columns: ["customer_id", "address_key", "sources", "is_current", "first_seen_run", "last_seen_run"])
         for (customer, links) in wantedLinks {
             for (key, sources, current) in links {
                 let new = (sources: sources, current: current)
@@ -223,11 +222,12 @@ public enum AddressDimension {
                 } else {
                     insertLink.text(customer); insertLink.int(key); insertLink.int(new.sources); insertLink.int(new.current)
                     insertLink.int(runId); insertLink.int(runId)
-                    try insertLink.run(db)
+                    try insertLink.endRow(db)
                     changed += 1
                 }
             }
         }
+        try insertLink.finish(db)
         try deferred.restore(db)
         try db.execute(sql: "UPDATE customer_address SET last_seen_run = ? WHERE sources > 0 AND last_seen_run != ?", arguments: [runId, runId])
         try db.execute(sql: """

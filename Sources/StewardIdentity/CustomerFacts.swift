@@ -204,10 +204,8 @@ public struct CustomerFacts: Sendable {
         try db.execute(sql: "DELETE FROM customer_score")
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_score")
-        var insert = try BulkStatement(db, sql: """
-            INSERT INTO customer_score (customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, segment, churn_score,
-                model_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        var insert = try BulkRows(db, insertInto: "customer_score", columns: [
+            "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "segment", "churn_score", "model_id", "run_id"])
         for (i, (id, history)) in customers.enumerated() {
             let churn = model?.score(history)
             insert.text(id)
@@ -220,8 +218,9 @@ public struct CustomerFacts: Sendable {
                 insert.int(nil as Int64?); insert.text(RFM.noOrders); insert.real(nil); insert.int(nil as Int64?)
             }
             insert.int(runId)
-            try insert.run(db)
+            try insert.endRow(db)
         }
+        try insert.finish(db)
         try deferred.restore(db)
         return customers.count
     }

@@ -205,9 +205,7 @@ public struct IdentityEngine: Sendable {
         try db.execute(sql: "DELETE FROM identity_edge")
         var matched = 0, review = 0, refused = 0
         var bestLink = [Double](repeating: 0, count: records.count)
-        var insertEdge = try BulkStatement(db, sql: """
-            INSERT INTO identity_edge (a_source, a_key, b_source, b_key, probability, status, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
+        var insertEdge = try BulkRows(db, insertInto: "identity_edge", columns: ["a_source", "a_key", "b_source", "b_key", "probability", "status", "run_id"])
         for e in result.edges {
             let same = result.labels[Int(e.a)] == result.labels[Int(e.b)]
             let status: String
@@ -223,14 +221,13 @@ public struct IdentityEngine: Sendable {
                 insertEdge.text(r[Int(e.b)].source); insertEdge.text(r[Int(e.b)].key)
             }
             insertEdge.real(e.probability); insertEdge.text(status); insertEdge.int(runId)
-            try insertEdge.run(db)
+            try insertEdge.endRow(db)
         }
+        try insertEdge.finish(db)
         clock.lap("write_edges")
         // Members.
         try db.execute(sql: "DELETE FROM identity_member")
-        var insertMember = try BulkStatement(db, sql: """
-            INSERT INTO identity_member (source, record_key, customer_id, match_probability, assigned_run) VALUES (?, ?, ?, ?, ?)
-            """)
+        var insertMember = try BulkRows(db, insertInto: "identity_member", columns: ["source", "record_key", "customer_id", "match_probability", "assigned_run"])
         // Customers' sizes by id number ("C00000042" → 42): at a million customers a dictionary of
         // id strings and their sort took seconds.
         let numbers = assignment.ids.map { Int(StableIdAssigner.number($0) ?? 0) }
@@ -240,8 +237,9 @@ public struct IdentityEngine: Sendable {
             sizes[numbers[i]].records += 1
             records.withUnsafeBufferPointer { r in insertMember.text(r[i].source); insertMember.text(r[i].key) }
             insertMember.text(assignment.ids[i]); insertMember.real(bestLink[i] > 0 ? bestLink[i] : nil); insertMember.int(runId)
-            try insertMember.run(db)
+            try insertMember.endRow(db)
         }
+        try insertMember.finish(db)
         clock.lap("write_members")
         try deferred.restore(db)
         clock.lap("write_indexes")

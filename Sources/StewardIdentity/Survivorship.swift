@@ -167,10 +167,7 @@ public struct Survivorship: Sendable {
 
     static let sortedAttributes: [Int] = attributes.indices.sorted { attributes[$0] < attributes[$1] }
 
-    static let goldenInsertSQL = """
-        INSERT INTO golden_customer (customer_id, first_name, last_name, email, phone, dob, street, city, postcode, region,
-            country, national_id, provenance_json, updated_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
+    static let goldenColumns = ["customer_id"] + attributes + ["provenance_json", "updated_run"]
 
     /// Every live record of the customers in scope, with its customer, ordered by customer then record:
     /// the rows golden records, the dimension and the lookup index are built from (`read`,
@@ -196,7 +193,7 @@ public struct Survivorship: Sendable {
     func rebuildGolden(_ db: Database, runId: Int64, scope: ChangedCustomers = .all, at: String = Timestamp.now(),
                        search: Bool = false) throws -> (opened: Int, closed: Int) {
         try db.execute(sql: "DELETE FROM golden_customer" + scope.filter(column: "customer_id", keyword: "WHERE"))
-        var insert = try BulkStatement(db, sql: Self.goldenInsertSQL)
+        var insert = try BulkRows(db, insertInto: "golden_customer", columns: Self.goldenColumns)
         var dimension = try CustomerDimension.Versioner(db, runId: runId, at: at, scope: scope)
         var entries = search ? try CustomerSearch.Inserter(db) : nil
         func write(_ rows: [Prepared]) throws {
@@ -205,7 +202,7 @@ public struct Survivorship: Sendable {
                 for v in row.values { insert.text(v) }
                 insert.text(row.provenance)
                 insert.int(runId)
-                try insert.run(db)
+                try insert.endRow(db)
                 try dimension.observe(db, id: row.id, values: row.values, hash: row.hash)
                 if let fields = row.search { try entries?.write(db, id: row.id, fields: fields) }
             }
@@ -232,6 +229,7 @@ public struct Survivorship: Sendable {
         }
         try pipe.push(chunk, write)
         try pipe.drain(write)
+        try insert.finish(db)
         return try dimension.finish(db)
     }
 
