@@ -35,6 +35,8 @@ public struct MatchResult: Sendable {
     /// Edges the chaining guard refused.
     public var refused: [Clusterer.Edge]
     public var seconds: [String: Double]
+    /// CPU seconds per stage (every thread): the wall time doubles when another process has a core.
+    public var cpuSeconds: [String: Double] = [:]
 
     public var clusterCount: Int { Set(labels).count }
 }
@@ -148,7 +150,7 @@ public struct Matcher: Sendable {
         clock.lap("cluster")
         return MatchResult(records: records, candidatePairs: candidates.pairs.count, pairsPerRule: candidates.perRule,
                            junk: junk, model: model, edges: edges, labels: clustered.labels, refused: clustered.refused,
-                           seconds: clock.laps)
+                           seconds: clock.laps, cpuSeconds: clock.cpuLaps)
     }
 }
 
