@@ -138,6 +138,12 @@ public struct CandidatePairs: Sendable {
 
     public static func generate(_ records: [PersonRecord], rules: [BlockingRule], junk: Set<JunkValue>,
                                 maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow) -> CandidatePairs {
+        generate(records, rules: rules, junkMasks: JunkValue.masks(records, junk: junk), maxBlockSize: maxBlockSize, window: window)
+    }
+
+    /// - parameter junkMasks: each record's placeholder identifiers (`JunkValue.mask`): they block nothing.
+    static func generate(_ records: [PersonRecord], rules: [BlockingRule], junkMasks: [UInt8],
+                         maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow) -> CandidatePairs {
         var all: [UInt64] = []
         var perRule: [Int] = []
         var windowed = 0
@@ -158,7 +164,7 @@ public struct CandidatePairs: Sendable {
             RecordView.with(records) { view in
                 for i in 0..<records.count {
                     guard let h = rule.hash(view.pointer(i)) else { continue }
-                    if let f = identifierField, !junk.isEmpty, junk.contains(JunkValue(field: f, value: rule.keys[0].value(view.pointer(i)))) { continue }
+                    if let f = identifierField, junkMasks[i] & JunkValue.bit(f) != 0 { continue }
                     keyed.append((h, Int32(i)))
                 }
             }

@@ -179,8 +179,32 @@ public enum Compare {
     /// Compare.numericNear("10115", "10117", tolerance: 2)  // true
     /// ```
     public static func numericNear(_ a: String, _ b: String, tolerance: Int) -> Bool {
-        guard let x = Int(a), let y = Int(b) else { return false }
+        numericNear(Array(a.utf8), Array(b.utf8), tolerance: tolerance)
+    }
+
+    /// The values as bytes (postcodes of a pair: no strings made per pair).
+    static func numericNear(_ a: [UInt8], _ b: [UInt8], tolerance: Int) -> Bool {
+        guard let x = integer(a), let y = integer(b) else { return false }
         return abs(x - y) <= tolerance
+    }
+
+    /// The number the bytes spell as `Int(String)` reads it: an optional sign, then ASCII digits,
+    /// nil for anything else or on overflow.
+    static func integer(_ s: [UInt8]) -> Int? {
+        var i = 0, negative = false
+        if let c = s.first, c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { negative = c == UInt8(ascii: "-"); i = 1 }
+        guard i < s.count else { return nil }
+        var v = 0
+        while i < s.count {
+            let c = s[i]
+            guard c >= 48 && c <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (n, o2) = negative ? m.subtractingReportingOverflow(Int(c - 48)) : m.addingReportingOverflow(Int(c - 48))
+            if o1 || o2 { return nil }
+            v = n
+            i += 1
+        }
+        return v
     }
 
     /// The leading run of digits of a street line ("12b Oak Road" → 12), or nil.

@@ -58,8 +58,9 @@ public struct Matcher: Sendable {
         var clock = Clock()
         let junk = JunkDetector.detect(records, minRecords: settings.junkMinRecords)
         let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
+        let junkMasks = comparator.junkMasks(records)
         clock.lap("junk")
-        let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
+        let candidates = CandidatePairs.generate(records, rules: settings.rules, junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
                                                  window: settings.blockWindow)
         clock.lap("blocking")
         // Compared on every core, each in its own slice of the pairs (the result does not depend
@@ -75,7 +76,8 @@ public struct Matcher: Sendable {
                     var local: [PackedVector: Int] = [:]
                     for k in Self.range(slice, of: counts.count, pairs.count) {
                         let p = pairs[k]
-                        let v = PackedVector(comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF))))
+                        let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
+                        let v = comparator.compare(records.pointer(i), records.pointer(j), junk: junkMasks[i] | junkMasks[j])
                         out[k] = v
                         local[v, default: 0] += 1
                     }
@@ -88,8 +90,8 @@ public struct Matcher: Sendable {
         for local in slicePatterns { patterns.merge(local, uniquingKeysWith: +) }
         clock.lap("compare")
         var model = FSModel.initial()
-        model.estimateU(records, comparator: comparator, samples: settings.uSamples, seed: settings.seed)
-        let training = trainM(records, comparator: comparator, base: model)
+        model.estimateU(records, comparator: comparator, junkMasks: junkMasks, samples: settings.uSamples, seed: settings.seed)
+        let training = trainM(records, comparator: comparator, junkMasks: junkMasks, base: model)
         model.m = training.m
         var sharedAddress = 0, sharedPhone = 0
         for (v, n) in patterns {
@@ -118,17 +120,17 @@ public struct Matcher: Sendable {
         }
         model.lambda = min(max(expectedMatches / allPairs, 1e-12), 0.5)
         clock.lap("estimate")
-        let scorer = Scorer(model: model, comparator: comparator, frequencies: TermFrequencies(records))
+        let frequencies = TermFrequencies(records)
+        let scorer = Scorer(model: model, comparator: comparator, frequencies: frequencies)
+        let weights = PairWeights(model: model, frequencies: frequencies, records: records.count)
         // Scored on every core into per-pair probabilities, then collected in pair order.
         var probabilities = [Double](repeating: 0, count: pairs.count)
         let packed = vectors
-        RecordView.with(records) { records in
-            probabilities.withUnsafeMutableBufferPointer { buffer in
-                let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
-                DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                    for k in Self.range(slice, of: slices, pairs.count) {
-                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records.pointer(Int(pairs[k] >> 32))))
-                    }
+        probabilities.withUnsafeMutableBufferPointer { buffer in
+            let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for k in Self.range(slice, of: slices, pairs.count) {
+                    out[k] = FSModel.probability(weight: weights.weight(packed[k], Int(pairs[k] >> 32)))
                 }
             }
         }
@@ -174,12 +176,12 @@ extension Matcher {
     ]
 
     /// - returns: m per field, and the matching pairs the name session found (λ × its pairs).
-    func trainM(_ records: [PersonRecord], comparator: Comparator, base: FSModel) -> (m: [[Double]], namePairs: Double?) {
+    func trainM(_ records: [PersonRecord], comparator: Comparator, junkMasks: [UInt8], base: FSModel) -> (m: [[Double]], namePairs: Double?) {
         var namePairs: Double?
         var sums = base.m.map { $0.map { _ in 0.0 } }
         var sessions = [Int](repeating: 0, count: Field.allCases.count)
         for rule in Self.trainingRules {
-            let pairs = CandidatePairs.generate(records, rules: [rule], junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
+            let pairs = CandidatePairs.generate(records, rules: [rule], junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
                                                  window: settings.blockWindow).pairs
             guard pairs.count >= 50 else { continue }
             let masked = Set(rule.keys.map(\.field))
@@ -195,10 +197,11 @@ extension Matcher {
                         var local: [PackedVector: Int] = [:]
                         for t in Self.range(slice, of: out.count, sampled) {
                             let p = pairs[t * step]
-                            var v = comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF)))
-                            for f in masked { v.levels[f.rawValue] = -1 }
+                            let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
+                            var v = comparator.compare(records.pointer(i), records.pointer(j), junk: junkMasks[i] | junkMasks[j])
+                            for f in masked { v[f] = -1 }
                             if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
-                            local[PackedVector(v), default: 0] += 1
+                            local[v, default: 0] += 1
                         }
                         out[slice] = local
                     }
@@ -271,8 +274,21 @@ struct PackedVector: Hashable, Sendable {
     }
 
     var unpacked: ComparisonVector {
-        ComparisonVector(levels: (0..<Field.allCases.count).map { Int8(Int((bits >> (4 * UInt64($0))) & 0xF) - 1) },
-                         swappedNames: bits & (1 << 63) != 0)
+        ComparisonVector(levels: Field.allCases.map { self[$0] }, swappedNames: swappedNames)
+    }
+
+    /// A field's level (-1: missing).
+    subscript(field: Field) -> Int8 {
+        get { Int8(Int((bits >> (4 * UInt64(field.rawValue))) & 0xF) - 1) }
+        set {
+            let shift = 4 * UInt64(field.rawValue)
+            bits = bits & ~(0xF << shift) | UInt64(Int(newValue) + 1) << shift
+        }
+    }
+
+    var swappedNames: Bool {
+        get { bits & (1 << 63) != 0 }
+        set { bits = newValue ? bits | 1 << 63 : bits & ~(1 << 63) }
     }
 }
 
