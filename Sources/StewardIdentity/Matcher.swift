@@ -56,12 +56,15 @@ public struct Matcher: Sendable {
     ///   - rejected: pairs a steward rejected (never in one customer).
     public func run(_ records: [PersonRecord], accepted: Set<UInt64> = [], rejected: Set<UInt64> = []) -> MatchResult {
         var clock = Clock()
-        let junk = JunkDetector.detect(records, minRecords: settings.junkMinRecords)
+        let (junk, junkMasks) = JunkDetector.detectWithMasks(records, minRecords: settings.junkMinRecords)
         let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
-        let junkMasks = comparator.junkMasks(records)
         clock.lap("junk")
-        let candidates = CandidatePairs.generate(records, rules: settings.rules, junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
-                                                 window: settings.blockWindow)
+        // A training rule that is also a blocking rule keeps its pairs from here (blocked once).
+        let shared = Set(settings.rules.indices.filter { Self.trainingRules.contains(settings.rules[$0]) })
+        var candidates = CandidatePairs.generate(records, rules: settings.rules, junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
+                                                 window: settings.blockWindow, keeping: shared)
+        var blocked: [(BlockingRule, [UInt64])] = shared.sorted().map { (settings.rules[$0], candidates.rulePairs[$0]!) }
+        candidates.rulePairs = [:]
         clock.lap("blocking")
         // Compared on every core, each in its own slice of the pairs (the result does not depend
         // on how the slices fall: each pair's vector lands at its own index).
@@ -91,7 +94,8 @@ public struct Matcher: Sendable {
         clock.lap("compare")
         var model = FSModel.initial()
         model.estimateU(records, comparator: comparator, junkMasks: junkMasks, samples: settings.uSamples, seed: settings.seed)
-        let training = trainM(records, comparator: comparator, junkMasks: junkMasks, base: model)
+        let training = trainM(records, comparator: comparator, junkMasks: junkMasks, blocked: blocked, base: model)
+        blocked = []
         model.m = training.m
         var sharedAddress = 0, sharedPhone = 0
         for (v, n) in patterns {
@@ -175,14 +179,16 @@ extension Matcher {
         BlockingRule(keys: [.firstCanonical, .lastPhonetic]), BlockingRule(keys: [.dob]),
     ]
 
+    /// - parameter blocked: training rules' pairs already generated (same records, junk and settings).
     /// - returns: m per field, and the matching pairs the name session found (λ × its pairs).
-    func trainM(_ records: [PersonRecord], comparator: Comparator, junkMasks: [UInt8], base: FSModel) -> (m: [[Double]], namePairs: Double?) {
+    func trainM(_ records: [PersonRecord], comparator: Comparator, junkMasks: [UInt8], blocked: [(BlockingRule, [UInt64])], base: FSModel) -> (m: [[Double]], namePairs: Double?) {
         var namePairs: Double?
         var sums = base.m.map { $0.map { _ in 0.0 } }
         var sessions = [Int](repeating: 0, count: Field.allCases.count)
         for rule in Self.trainingRules {
-            let pairs = CandidatePairs.generate(records, rules: [rule], junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
-                                                 window: settings.blockWindow).pairs
+            let pairs = blocked.first { $0.0 == rule }?.1
+                ?? CandidatePairs.generate(records, rules: [rule], junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
+                                           window: settings.blockWindow).pairs
             guard pairs.count >= 50 else { continue }
             let masked = Set(rule.keys.map(\.field))
             let step = max(1, pairs.count / settings.maxTrainingPairs)
