@@ -154,63 +154,77 @@ public struct CandidatePairs: Sendable {
     ///     that rule alone returns), so training does not block them again.
     static func generate(_ records: [PersonRecord], rules: [BlockingRule], junkMasks: [UInt8],
                          maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow, keeping: Set<Int> = []) -> CandidatePairs {
-        var all: [UInt64] = []
-        var perRule: [Int] = []
-        var rulePairs: [Int: [UInt64]] = [:]
-        var windowed = 0
-        let cap = max(2, maxBlockSize), window = max(2, window)
-        for (r, rule) in rules.enumerated() {
-            let identifierField: Field? = rule.keys.count == 1 ? {
-                switch rule.keys[0] {
-                case .email: return .email
-                case .phone: return .phone
-                case .nationalId: return .nationalId
-                default: return nil
-                }
-            }() : nil
-            // Blocks as runs of equal key hashes (a 64-bit hash: a collision only adds pairs), record
-            // indices ascending within a block (the sort is stable and they are appended in order).
-            var hashes: [UInt64] = [], indices: [Int32] = []
-            hashes.reserveCapacity(records.count)
-            indices.reserveCapacity(records.count)
-            // Records read in place (`enumerated()` copied each one out: 0.9 s of a 200k pass).
-            RecordView.with(records) { view in
-                for i in 0..<records.count {
-                    if let f = identifierField, junkMasks[i] & JunkValue.bit(f) != 0 { continue }
-                    guard let h = rule.hash(view.pointer(i)) else { continue }
-                    hashes.append(h)
-                    indices.append(Int32(i))
-                }
-            }
-            RadixSort.sort(&hashes, carrying: &indices)
-            let orders = NeighbourhoodOrder.allCases.filter { o in !rule.keys.contains { $0.field == o.field } }
-            let before = all.count
-            var start = 0
-            while start < hashes.count {
-                var end = start + 1
-                while end < hashes.count && hashes[end] == hashes[start] { end += 1 }
-                let size = end - start
-                if size > cap {
-                    windowed += 1
-                    let members = Array(indices[start..<end])
-                    for order in orders { order.neighbours(members, records, window: window, into: &all) }
-                } else if size > 1 {
-                    for x in start..<end {
-                        let a = UInt64(indices[x])
-                        for y in (x + 1)..<end { all.append(a << 32 | UInt64(indices[y])) }
-                    }
-                }
-                start = end
-            }
-            perRule.append(all.count - before)
-            if keeping.contains(r) {
-                var own = Array(all[before...])
-                Self.sortUnique(&own)
-                rulePairs[r] = own
+        // Rules blocked on every core, each into its own slot; their pairs are then joined in rule order.
+        var blocked = [(pairs: [UInt64], windowed: Int)](repeating: ([], 0), count: rules.count)
+        blocked.withUnsafeMutableBufferPointer { buffer in
+            let out = SlicedOutput(buffer)
+            DispatchQueue.concurrentPerform(iterations: rules.count) { r in
+                out[r] = block(records, rule: rules[r], junkMasks: junkMasks, maxBlockSize: maxBlockSize, window: window)
             }
         }
+        var all: [UInt64] = []
+        all.reserveCapacity(blocked.reduce(0) { $0 + $1.pairs.count })
+        var rulePairs: [Int: [UInt64]] = [:]
+        let perRule = blocked.map(\.pairs.count)
+        for r in blocked.indices {
+            all.append(contentsOf: blocked[r].pairs)
+            if keeping.contains(r) {
+                Self.sortUnique(&blocked[r].pairs)
+                rulePairs[r] = blocked[r].pairs
+            }
+            blocked[r].pairs = []
+        }
         Self.sortUnique(&all)
-        return CandidatePairs(pairs: all, perRule: perRule, windowedBlocks: windowed, rulePairs: rulePairs)
+        return CandidatePairs(pairs: all, perRule: perRule, windowedBlocks: blocked.reduce(0) { $0 + $1.windowed }, rulePairs: rulePairs)
+    }
+
+    /// One rule's pairs, before deduplication, and how many of its blocks were over the cap.
+    static func block(_ records: [PersonRecord], rule: BlockingRule, junkMasks: [UInt8], maxBlockSize: Int, window: Int) -> (pairs: [UInt64], windowed: Int) {
+        let cap = max(2, maxBlockSize), window = max(2, window)
+        let identifierField: Field? = rule.keys.count == 1 ? {
+            switch rule.keys[0] {
+            case .email: return .email
+            case .phone: return .phone
+            case .nationalId: return .nationalId
+            default: return nil
+            }
+        }() : nil
+        // Blocks as runs of equal key hashes (a 64-bit hash: a collision only adds pairs), record
+        // indices ascending within a block (the sort is stable and they are appended in order).
+        var hashes: [UInt64] = [], indices: [Int32] = []
+        hashes.reserveCapacity(records.count)
+        indices.reserveCapacity(records.count)
+        // Records read in place (`enumerated()` copied each one out: 0.9 s of a 200k pass).
+        RecordView.with(records) { view in
+            for i in 0..<records.count {
+                if let f = identifierField, junkMasks[i] & JunkValue.bit(f) != 0 { continue }
+                guard let h = rule.hash(view.pointer(i)) else { continue }
+                hashes.append(h)
+                indices.append(Int32(i))
+            }
+        }
+        RadixSort.sort(&hashes, carrying: &indices)
+        let orders = NeighbourhoodOrder.allCases.filter { o in !rule.keys.contains { $0.field == o.field } }
+        var pairs: [UInt64] = []
+        var windowed = 0
+        var start = 0
+        while start < hashes.count {
+            var end = start + 1
+            while end < hashes.count && hashes[end] == hashes[start] { end += 1 }
+            let size = end - start
+            if size > cap {
+                windowed += 1
+                let members = Array(indices[start..<end])
+                for order in orders { order.neighbours(members, records, window: window, into: &pairs) }
+            } else if size > 1 {
+                for x in start..<end {
+                    let a = UInt64(indices[x])
+                    for y in (x + 1)..<end { pairs.append(a << 32 | UInt64(indices[y])) }
+                }
+            }
+            start = end
+        }
+        return (pairs, windowed)
     }
 
     /// Sorts the pairs and drops repeats.

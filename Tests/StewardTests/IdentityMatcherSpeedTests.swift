@@ -54,6 +54,18 @@ import Testing
         #expect(small == (0..<5_000).map(UInt64.init))
     }
 
+    /// The bit-flag Jaro gives the flag-array Jaro to the bit, on random short values over a small
+    /// alphabet (many repeated letters, so many matches and transpositions).
+    @Test func shortJaroEqualsTheGeneralOne() {
+        var rng = SplitMix(seed: 11)
+        for _ in 0..<20_000 {
+            let a = (0..<Int(rng.next() % 20 + 1)).map { _ in UInt8(97 + rng.next() % 5) }
+            let b = (0..<Int(rng.next() % 64 + 1)).map { _ in UInt8(97 + rng.next() % 5) }
+            let window = max(0, max(a.count, b.count) / 2 - 1)
+            if a != b { #expect(Compare.jaro(a, b).bitPattern == Compare.longJaro(a, b, window: window).bitPattern) }
+        }
+    }
+
     @Test func packedVectorRoundTrips() {
         let v = ComparisonVector(levels: [4, -1, 2, 0, 3, -1, 1], swappedNames: true)
         var p = PackedVector(v)
