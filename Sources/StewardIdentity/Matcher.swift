@@ -76,15 +76,15 @@ public struct Matcher: Sendable {
             slicePatterns.withUnsafeMutableBufferPointer { countBuffer in
                 let out = SlicedOutput(vectorBuffer), counts = SlicedOutput(countBuffer)
                 DispatchQueue.concurrentPerform(iterations: counts.count) { slice in
-                    var local: [PackedVector: Int] = [:]
+                    var local = PatternCounts()
                     for k in Self.range(slice, of: counts.count, pairs.count) {
                         let p = pairs[k]
                         let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
                         let v = comparator.compare(records.pointer(i), records.pointer(j), junk: junkMasks[i] | junkMasks[j])
                         out[k] = v
-                        local[v, default: 0] += 1
+                        local.add(v)
                     }
-                    counts[slice] = local
+                    counts[slice] = local.dictionary
                 }
             }
         }
@@ -200,16 +200,16 @@ extension Matcher {
                 slicePatterns.withUnsafeMutableBufferPointer { buffer in
                     let out = SlicedOutput(buffer)
                     DispatchQueue.concurrentPerform(iterations: out.count) { slice in
-                        var local: [PackedVector: Int] = [:]
+                        var local = PatternCounts()
                         for t in Self.range(slice, of: out.count, sampled) {
                             let p = pairs[t * step]
                             let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
                             var v = comparator.compare(records.pointer(i), records.pointer(j), junk: junkMasks[i] | junkMasks[j])
                             for f in masked { v[f] = -1 }
                             if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
-                            local[v, default: 0] += 1
+                            local.add(v)
                         }
-                        out[slice] = local
+                        out[slice] = local.dictionary
                     }
                 }
             }
@@ -295,6 +295,41 @@ struct PackedVector: Hashable, Sendable {
     var swappedNames: Bool {
         get { bits & (1 << 63) != 0 }
         set { bits = newValue ? bits | 1 << 63 : bits & ~(1 << 63) }
+    }
+}
+
+/// How many pairs have each comparison vector, counted in an open-addressing table on the packed
+/// word (a `Dictionary` hashed every pair's vector with SipHash); a pass has a few thousand vectors.
+struct PatternCounts {
+    /// bits + 1 (0: empty slot), and the count at the same slot.
+    private var keys = [UInt64](repeating: 0, count: 1024)
+    private var counts = [Int](repeating: 0, count: 1024)
+    private var used = 0
+
+    mutating func add(_ v: PackedVector, _ n: Int = 1) {
+        let key = v.bits &+ 1, mask = keys.count - 1
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+        if keys[slot] == 0 {
+            if (used + 1) * 2 > keys.count { grow(); add(v, n); return }
+            keys[slot] = key
+            used += 1
+        }
+        counts[slot] += n
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, counts).filter { $0.0 != 0 }
+        keys = [UInt64](repeating: 0, count: keys.count * 2)
+        counts = [Int](repeating: 0, count: keys.count)
+        used = 0
+        for (k, n) in old { add(PackedVector(bits: k &- 1), n) }
+    }
+
+    var dictionary: [PackedVector: Int] {
+        var out: [PackedVector: Int] = [:]
+        for (k, n) in zip(keys, counts) where k != 0 { out[PackedVector(bits: k &- 1)] = n }
+        return out
     }
 }
 

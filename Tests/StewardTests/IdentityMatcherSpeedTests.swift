@@ -66,6 +66,19 @@ import Testing
         }
     }
 
+    @Test func patternCountsEqualADictionary() {
+        var rng = SplitMix(seed: 5)
+        var counts = PatternCounts(), expected: [PackedVector: Int] = [:]
+        for _ in 0..<50_000 {
+            let v = PackedVector(bits: rng.next() % 3_000 | (rng.next() % 2 == 0 ? 0 : 1 << 63))
+            counts.add(v)
+            expected[v, default: 0] += 1
+        }
+        counts.add(PackedVector(bits: 0))
+        expected[PackedVector(bits: 0), default: 0] += 1
+        #expect(counts.dictionary == expected)
+    }
+
     @Test func packedVectorRoundTrips() {
         let v = ComparisonVector(levels: [4, -1, 2, 0, 3, -1, 1], swappedNames: true)
         var p = PackedVector(v)
