@@ -71,9 +71,16 @@ public struct Comparator: Sendable {
                         lastName(a.pointee.last, a.pointee.lastPhonetic, b.pointee.last, b.pointee.lastPhonetic))
         var names = straight
         if !a.pointee.first.isEmpty && !b.pointee.last.isEmpty && a.pointee.first != b.pointee.first {
-            let s = (firstName(a.pointee.first, a.pointee.firstPhonetic, a.pointee.firstFormal, b.pointee.last, b.pointee.lastPhonetic, b.pointee.lastFormal),
-                     lastName(a.pointee.last, a.pointee.lastPhonetic, b.pointee.first, b.pointee.firstPhonetic))
-            if Int(s.0) + Int(s.1) > Int(straight.0) + Int(straight.1) + 1 { names = s; v.swappedNames = true }
+            // Swapped names win when their levels sum to more than the straight ones + 1. The last
+            // name's level first: it tells how high the first name's must be, and a first name that
+            // must be at least a nickname needs no Jaro-Winkler (the levels are the same).
+            let last = lastName(a.pointee.last, a.pointee.lastPhonetic, b.pointee.first, b.pointee.firstPhonetic)
+            let need = Int(straight.0) + Int(straight.1) + 2 - Int(last)
+            if need <= 4 {
+                let first = firstName(a.pointee.first, a.pointee.firstPhonetic, a.pointee.firstFormal, b.pointee.last, b.pointee.lastPhonetic,
+                                      b.pointee.lastFormal, atLeast: need)
+                if Int(first) >= need { names = (first, last); v.swappedNames = true }
+            }
         }
         v[.firstName] = names.0
         v[.lastName] = names.1
@@ -121,10 +128,12 @@ public struct Comparator: Sendable {
         return street == 0 || postcode == 0 || city == 0 ? 0 : -1
     }
 
-    func firstName(_ a: [UInt8], _ ap: [UInt8], _ af: [String], _ b: [UInt8], _ bp: [UInt8], _ bf: [String]) -> Int8 {
+    /// - parameter atLeast: levels below it are not needed exactly: 0 stands for any of them.
+    func firstName(_ a: [UInt8], _ ap: [UInt8], _ af: [String], _ b: [UInt8], _ bp: [UInt8], _ bf: [String], atLeast: Int = 0) -> Int8 {
         if a.isEmpty || b.isEmpty { return -1 }
         if a == b { return 4 }
         if !af.isEmpty && !bf.isEmpty && af.contains(where: bf.contains) { return 3 }
+        if atLeast >= 3 { return 0 }
         if Compare.jaroWinkler(a, b) >= 0.9 || Compare.withinOneEdit(a, b) { return 2 }
         if !ap.isEmpty && ap == bp { return 1 }
         return 0
