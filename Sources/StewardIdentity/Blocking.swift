@@ -152,30 +152,35 @@ public struct CandidatePairs: Sendable {
     ///   - junkMasks: each record's placeholder identifiers (`JunkValue.mask`): they block nothing.
     ///   - keeping: indices of rules whose own pairs to keep in `rulePairs` (what `generate` with
     ///     that rule alone returns), so training does not block them again.
+    ///   - extra: rules blocked alongside for training only: their pairs are kept in `rulePairs` at
+    ///     `rules.count + i`, not candidates.
     static func generate(_ records: [PersonRecord], rules: [BlockingRule], junkMasks: [UInt8],
-                         maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow, keeping: Set<Int> = []) -> CandidatePairs {
+                         maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow, keeping: Set<Int> = [],
+                         extra: [BlockingRule] = []) -> CandidatePairs {
         // Rules blocked on every core, each into its own slot; their pairs are then joined in rule order.
-        var blocked = [(pairs: [UInt64], windowed: Int)](repeating: ([], 0), count: rules.count)
+        let every = rules + extra
+        var blocked = [(pairs: [UInt64], windowed: Int)](repeating: ([], 0), count: every.count)
         blocked.withUnsafeMutableBufferPointer { buffer in
             let out = SlicedOutput(buffer)
-            DispatchQueue.concurrentPerform(iterations: rules.count) { r in
-                out[r] = block(records, rule: rules[r], junkMasks: junkMasks, maxBlockSize: maxBlockSize, window: window)
+            DispatchQueue.concurrentPerform(iterations: every.count) { r in
+                out[r] = block(records, rule: every[r], junkMasks: junkMasks, maxBlockSize: maxBlockSize, window: window)
             }
         }
         var all: [UInt64] = []
-        all.reserveCapacity(blocked.reduce(0) { $0 + $1.pairs.count })
+        all.reserveCapacity(blocked[..<rules.count].reduce(0) { $0 + $1.pairs.count })
         var rulePairs: [Int: [UInt64]] = [:]
-        let perRule = blocked.map(\.pairs.count)
+        let perRule = blocked[..<rules.count].map(\.pairs.count)
         for r in blocked.indices {
-            all.append(contentsOf: blocked[r].pairs)
-            if keeping.contains(r) {
+            if r < rules.count { all.append(contentsOf: blocked[r].pairs) }
+            if keeping.contains(r) || r >= rules.count {
                 Self.sortUnique(&blocked[r].pairs)
                 rulePairs[r] = blocked[r].pairs
             }
             blocked[r].pairs = []
         }
         Self.sortUnique(&all)
-        return CandidatePairs(pairs: all, perRule: perRule, windowedBlocks: blocked.reduce(0) { $0 + $1.windowed }, rulePairs: rulePairs)
+        return CandidatePairs(pairs: all, perRule: perRule, windowedBlocks: blocked[..<rules.count].reduce(0) { $0 + $1.windowed },
+                              rulePairs: rulePairs)
     }
 
     /// One rule's pairs, before deduplication, and how many of its blocks were over the cap.

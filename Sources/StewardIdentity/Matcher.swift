@@ -59,11 +59,14 @@ public struct Matcher: Sendable {
         let (junk, junkMasks) = JunkDetector.detectWithMasks(records, minRecords: settings.junkMinRecords)
         let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
         clock.lap("junk")
-        // A training rule that is also a blocking rule keeps its pairs from here (blocked once).
+        // Training rules' pairs come from here too: a training rule that is also a blocking rule keeps
+        // its pairs (blocked once), the others are blocked alongside (on the other core).
         let shared = Set(settings.rules.indices.filter { Self.trainingRules.contains(settings.rules[$0]) })
+        let extra = Self.trainingRules.filter { !settings.rules.contains($0) }
         var candidates = CandidatePairs.generate(records, rules: settings.rules, junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
-                                                 window: settings.blockWindow, keeping: shared)
+                                                 window: settings.blockWindow, keeping: shared, extra: extra)
         var blocked: [(BlockingRule, [UInt64])] = shared.sorted().map { (settings.rules[$0], candidates.rulePairs[$0]!) }
+            + extra.indices.map { (extra[$0], candidates.rulePairs[settings.rules.count + $0]!) }
         candidates.rulePairs = [:]
         clock.lap("blocking")
         // Compared on every core, each in its own slice of the pairs (the result does not depend
