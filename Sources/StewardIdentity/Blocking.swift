@@ -38,22 +38,23 @@ public struct BlockingRule: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// A 64-bit hash of the rule's key (FNV-1a, then a SplitMix finaliser), stable across runs;
-    /// nil when a key is missing.
+    /// A 64-bit hash of the rule's key (`StableHash`: FNV-1a, then a SplitMix finaliser), stable
+    /// across runs; nil when a key is missing.
     func hash(_ r: PersonRecord) -> UInt64? { withUnsafePointer(to: r) { hash($0) } }
 
     /// The record read in place (passing a record by value copies each of its arrays).
     func hash(_ r: UnsafePointer<PersonRecord>) -> UInt64? {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        var h = StableHash()
         for (i, k) in keys.enumerated() {
-            let v = k.value(r)
-            if v.isEmpty { return nil }
-            if i > 0 { h = (h ^ 0x1F) &* 0x100_0000_01B3 }
-            for c in v { h = (h ^ UInt64(c)) &* 0x100_0000_01B3 }
+            let present = k.withBytes(r) { v -> Bool in
+                if v.isEmpty { return false }
+                if i > 0 { h.add(0x1F) }
+                h.add(v)
+                return true
+            }
+            if !present { return nil }
         }
-        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 31)
+        return h.value
     }
 
     func value(_ r: PersonRecord) -> [UInt8]? {
@@ -96,22 +97,26 @@ public enum BlockingKey: String, CaseIterable, Sendable {
 
     func value(_ r: PersonRecord) -> [UInt8] { withUnsafePointer(to: r) { value($0) } }
 
-    func value(_ r: UnsafePointer<PersonRecord>) -> [UInt8] {
+    func value(_ r: UnsafePointer<PersonRecord>) -> [UInt8] { withBytes(r) { Array($0) } }
+
+    /// The key's bytes read in place: no array copied out of the record (a retain and a release
+    /// per record and rule).
+    func withBytes<R>(_ r: UnsafePointer<PersonRecord>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         switch self {
-        case .firstName: return r.pointee.first
-        case .lastName: return r.pointee.last
-        case .email: return r.pointee.email
-        case .phone: return r.pointee.phone
-        case .dob: return r.pointee.dob
-        case .street: return r.pointee.street
-        case .city: return r.pointee.city
-        case .postcode: return r.pointee.postcode
-        case .nationalId: return r.pointee.nationalId
-        case .firstCanonical: return r.pointee.firstCanonical
-        case .firstPhonetic: return r.pointee.firstPhonetic
-        case .lastPhonetic: return r.pointee.lastPhonetic
-        case .dobYear: return Array(r.pointee.dob.prefix(4))
-        case .firstInitial: return Array(r.pointee.first.prefix(1))
+        case .firstName: return r.pointee.first.withUnsafeBufferPointer(body)
+        case .lastName: return r.pointee.last.withUnsafeBufferPointer(body)
+        case .email: return r.pointee.email.withUnsafeBufferPointer(body)
+        case .phone: return r.pointee.phone.withUnsafeBufferPointer(body)
+        case .dob: return r.pointee.dob.withUnsafeBufferPointer(body)
+        case .street: return r.pointee.street.withUnsafeBufferPointer(body)
+        case .city: return r.pointee.city.withUnsafeBufferPointer(body)
+        case .postcode: return r.pointee.postcode.withUnsafeBufferPointer(body)
+        case .nationalId: return r.pointee.nationalId.withUnsafeBufferPointer(body)
+        case .firstCanonical: return r.pointee.firstCanonical.withUnsafeBufferPointer(body)
+        case .firstPhonetic: return r.pointee.firstPhonetic.withUnsafeBufferPointer(body)
+        case .lastPhonetic: return r.pointee.lastPhonetic.withUnsafeBufferPointer(body)
+        case .dobYear: return r.pointee.dob.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0.prefix(4))) }
+        case .firstInitial: return r.pointee.first.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0.prefix(1))) }
         }
     }
 }
@@ -132,66 +137,110 @@ public struct CandidatePairs: Sendable {
     public var perRule: [Int]
     /// Blocks larger than the cap, compared in sorted neighbourhoods rather than all pairs.
     public var windowedBlocks: Int
+    /// The pairs of single rules, by rule index, when asked for (`generate(…keeping:)`).
+    var rulePairs: [Int: [UInt64]] = [:]
 
     public static let defaultMaxBlockSize = 16
     public static let defaultWindow = 2
 
     public static func generate(_ records: [PersonRecord], rules: [BlockingRule], junk: Set<JunkValue>,
                                 maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow) -> CandidatePairs {
-        var all: [UInt64] = []
-        var perRule: [Int] = []
-        var windowed = 0
-        let cap = max(2, maxBlockSize), window = max(2, window)
-        for rule in rules {
-            let identifierField: Field? = rule.keys.count == 1 ? {
-                switch rule.keys[0] {
-                case .email: return .email
-                case .phone: return .phone
-                case .nationalId: return .nationalId
-                default: return nil
-                }
-            }() : nil
-            // Blocks as runs of equal key hashes (a 64-bit hash: a collision only adds pairs).
-            var keyed: [(hash: UInt64, index: Int32)] = []
-            keyed.reserveCapacity(records.count)
-            // Records read in place (`enumerated()` copied each one out: 0.9 s of a 200k pass).
-            RecordView.with(records) { view in
-                for i in 0..<records.count {
-                    guard let h = rule.hash(view.pointer(i)) else { continue }
-                    if let f = identifierField, !junk.isEmpty, junk.contains(JunkValue(field: f, value: rule.keys[0].value(view.pointer(i)))) { continue }
-                    keyed.append((h, Int32(i)))
-                }
+        generate(records, rules: rules, junkMasks: JunkValue.masks(records, junk: junk), maxBlockSize: maxBlockSize, window: window)
+    }
+
+    /// - parameters:
+    ///   - junkMasks: each record's placeholder identifiers (`JunkValue.mask`): they block nothing.
+    ///   - keeping: indices of rules whose own pairs to keep in `rulePairs` (what `generate` with
+    ///     that rule alone returns), so training does not block them again.
+    ///   - extra: rules blocked alongside for training only: their pairs are kept in `rulePairs` at
+    ///     `rules.count + i`, not candidates.
+    static func generate(_ records: [PersonRecord], rules: [BlockingRule], junkMasks: [UInt8],
+                         maxBlockSize: Int = defaultMaxBlockSize, window: Int = defaultWindow, keeping: Set<Int> = [],
+                         extra: [BlockingRule] = []) -> CandidatePairs {
+        // Rules blocked on every core, each into its own slot; their pairs are then joined in rule order.
+        let every = rules + extra
+        var blocked = [(pairs: [UInt64], windowed: Int)](repeating: ([], 0), count: every.count)
+        blocked.withUnsafeMutableBufferPointer { buffer in
+            let out = SlicedOutput(buffer)
+            DispatchQueue.concurrentPerform(iterations: every.count) { r in
+                out[r] = block(records, rule: every[r], junkMasks: junkMasks, maxBlockSize: maxBlockSize, window: window)
             }
-            keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.index < $1.index }
-            let orders = NeighbourhoodOrder.allCases.filter { o in !rule.keys.contains { $0.field == o.field } }
-            let before = all.count
-            var start = 0
-            while start < keyed.count {
-                var end = start + 1
-                while end < keyed.count && keyed[end].hash == keyed[start].hash { end += 1 }
-                let size = end - start
-                if size > cap {
-                    windowed += 1
-                    let members = keyed[start..<end].map(\.index)
-                    for order in orders { order.neighbours(members, records, window: window, into: &all) }
-                } else if size > 1 {
-                    for x in start..<end {
-                        let a = UInt64(keyed[x].index)
-                        for y in (x + 1)..<end { all.append(a << 32 | UInt64(keyed[y].index)) }
-                    }
-                }
-                start = end
-            }
-            perRule.append(all.count - before)
         }
-        all.sort()
+        var all: [UInt64] = []
+        all.reserveCapacity(blocked[..<rules.count].reduce(0) { $0 + $1.pairs.count })
+        var rulePairs: [Int: [UInt64]] = [:]
+        let perRule = blocked[..<rules.count].map(\.pairs.count)
+        for r in blocked.indices {
+            if r < rules.count { all.append(contentsOf: blocked[r].pairs) }
+            if keeping.contains(r) || r >= rules.count {
+                Self.sortUnique(&blocked[r].pairs)
+                rulePairs[r] = blocked[r].pairs
+            }
+            blocked[r].pairs = []
+        }
+        Self.sortUnique(&all)
+        return CandidatePairs(pairs: all, perRule: perRule, windowedBlocks: blocked[..<rules.count].reduce(0) { $0 + $1.windowed },
+                              rulePairs: rulePairs)
+    }
+
+    /// One rule's pairs, before deduplication, and how many of its blocks were over the cap.
+    static func block(_ records: [PersonRecord], rule: BlockingRule, junkMasks: [UInt8], maxBlockSize: Int, window: Int) -> (pairs: [UInt64], windowed: Int) {
+        let cap = max(2, maxBlockSize), window = max(2, window)
+        let identifierField: Field? = rule.keys.count == 1 ? {
+            switch rule.keys[0] {
+            case .email: return .email
+            case .phone: return .phone
+            case .nationalId: return .nationalId
+            default: return nil
+            }
+        }() : nil
+        // Blocks as runs of equal key hashes (a 64-bit hash: a collision only adds pairs), record
+        // indices ascending within a block (the sort is stable and they are appended in order).
+        var hashes: [UInt64] = [], indices: [Int32] = []
+        hashes.reserveCapacity(records.count)
+        indices.reserveCapacity(records.count)
+        // Records read in place (`enumerated()` copied each one out: 0.9 s of a 200k pass).
+        RecordView.with(records) { view in
+            for i in 0..<records.count {
+                if let f = identifierField, junkMasks[i] & JunkValue.bit(f) != 0 { continue }
+                guard let h = rule.hash(view.pointer(i)) else { continue }
+                hashes.append(h)
+                indices.append(Int32(i))
+            }
+        }
+        RadixSort.sort(&hashes, carrying: &indices)
+        let orders = NeighbourhoodOrder.allCases.filter { o in !rule.keys.contains { $0.field == o.field } }
+        var pairs: [UInt64] = []
+        var windowed = 0
+        var start = 0
+        while start < hashes.count {
+            var end = start + 1
+            while end < hashes.count && hashes[end] == hashes[start] { end += 1 }
+            let size = end - start
+            if size > cap {
+                windowed += 1
+                let members = Array(indices[start..<end])
+                for order in orders { order.neighbours(members, records, window: window, into: &pairs) }
+            } else if size > 1 {
+                for x in start..<end {
+                    let a = UInt64(indices[x])
+                    for y in (x + 1)..<end { pairs.append(a << 32 | UInt64(indices[y])) }
+                }
+            }
+            start = end
+        }
+        return (pairs, windowed)
+    }
+
+    /// Sorts the pairs and drops repeats.
+    static func sortUnique(_ all: inout [UInt64]) {
+        RadixSort.sort(&all)
         var unique = 0
         for k in all.indices where k == 0 || all[k] != all[k - 1] {
             all[unique] = all[k]
             unique += 1
         }
         all.removeLast(all.count - unique)
-        return CandidatePairs(pairs: all, perRule: perRule, windowedBlocks: windowed)
     }
 }
 
@@ -247,25 +296,44 @@ enum NeighbourhoodOrder: CaseIterable {
 /// Finds placeholder identifiers: a value carried by many records of clearly different people.
 public enum JunkDetector {
     public static func detect(_ records: [PersonRecord], minRecords: Int = 5, minDistinctNames: Int = 4) -> [(JunkValue, Int)] {
+        detectWithMasks(records, minRecords: minRecords, minDistinctNames: minDistinctNames).values
+    }
+
+    /// Also each record's junk mask (`JunkValue.mask`), from the same groups. Values are grouped by
+    /// their blocking hash, sorted (a dictionary of every value was 3.6 s at 1M); only a hash that
+    /// `minRecords` records share is grouped by the values themselves.
+    static func detectWithMasks(_ records: [PersonRecord], minRecords: Int = 5, minDistinctNames: Int = 4)
+        -> (values: [(JunkValue, Int)], masks: [UInt8]) {
         var out: [(JunkValue, Int)] = []
-        for field in Field.identifiers {
-            var groups: [[UInt8]: [Int]] = [:]
-            RecordView.with(records) { view in
+        var masks = [UInt8](repeating: 0, count: records.count)
+        RecordView.with(records) { view in
+            for field in Field.identifiers {
+                let rule = BlockingRule(keys: [field == .email ? .email : field == .phone ? .phone : .nationalId])
+                var hashes: [UInt64] = [], indices: [Int32] = []
                 for i in 0..<records.count {
-                    let v: [UInt8]
-                    switch field {
-                    case .email: v = view[i].email
-                    case .phone: v = view[i].phone
-                    default: v = view[i].nationalId
+                    guard let h = rule.hash(view.pointer(i)) else { continue }
+                    hashes.append(h)
+                    indices.append(Int32(i))
+                }
+                RadixSort.sort(&hashes, carrying: &indices)
+                var start = 0
+                while start < hashes.count {
+                    var end = start + 1
+                    while end < hashes.count && hashes[end] == hashes[start] { end += 1 }
+                    if end - start >= minRecords {
+                        var groups: [[UInt8]: [Int32]] = [:]
+                        for x in start..<end { groups[JunkValue.identifier(field, view.pointer(Int(indices[x]))), default: []].append(indices[x]) }
+                        for (v, members) in groups where members.count >= minRecords {
+                            let names = Set(members.map { view[Int($0)].firstCanonical + [0x20] + view[Int($0)].lastPhonetic })
+                            guard names.count >= minDistinctNames else { continue }
+                            out.append((JunkValue(field: field, value: v), members.count))
+                            for m in members { masks[Int(m)] |= JunkValue.bit(field) }
+                        }
                     }
-                    if !v.isEmpty { groups[v, default: []].append(i) }
+                    start = end
                 }
             }
-            for (v, members) in groups where members.count >= minRecords {
-                let names = Set(members.map { records[$0].firstCanonical + [0x20] + records[$0].lastPhonetic })
-                if names.count >= minDistinctNames { out.append((JunkValue(field: field, value: v), members.count)) }
-            }
         }
-        return out.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.text < $1.0.text }
+        return (out.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.text < $1.0.text }, masks)
     }
 }

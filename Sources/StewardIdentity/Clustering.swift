@@ -35,11 +35,20 @@ public struct Clusterer: Sendable {
     /// - parameter cannotLink: record pairs (i < j packed as i << 32 | j) a steward rejected: never in one customer.
     public func cluster(count: Int, edges: [Edge], cannotLink: Set<UInt64> = [], probability: (Int, Int) -> Double) -> Result {
         var parent = Array(0..<Int32(count))
-        var members: [[Int32]] = (0..<count).map { [Int32($0)] }
+        // Each group's members as a linked list from its root, in merge order (an array per record
+        // was a million allocations): `next` links them, `last` and `size` are kept at the root.
+        var next = [Int32](repeating: -1, count: count), last = parent, size = [Int32](repeating: 1, count: count)
         func find(_ x: Int32) -> Int32 {
             var x = x
             while parent[Int(x)] != x { parent[Int(x)] = parent[Int(parent[Int(x)])]; x = parent[Int(x)] }
             return x
+        }
+        func members(_ root: Int32) -> UnfoldSequence<Int32, Int32> {
+            sequence(state: root) { x in
+                guard x >= 0 else { return nil }
+                defer { x = next[Int(x)] }
+                return x
+            }
         }
         let strong = edges.filter { $0.probability >= threshold }.sorted {
             $0.probability != $1.probability ? $0.probability > $1.probability : ($0.a, $0.b) < ($1.a, $1.b)
@@ -48,33 +57,34 @@ public struct Clusterer: Sendable {
         for e in strong {
             let ra = find(e.a), rb = find(e.b)
             if ra == rb { continue }
-            let A = members[Int(ra)], B = members[Int(rb)]
-            if A.count + B.count > maxClusterSize { refused.append(e); continue }
-            if !cannotLink.isEmpty && A.contains(where: { x in B.contains { y in cannotLink.contains(Self.pairKey(x, y)) } }) {
+            let sa = Int(size[Int(ra)]), sb = Int(size[Int(rb)])
+            if sa + sb > maxClusterSize { refused.append(e); continue }
+            if !cannotLink.isEmpty && members(ra).contains(where: { x in members(rb).contains { y in cannotLink.contains(Self.pairKey(x, y)) } }) {
                 refused.append(e); continue
             }
-            if e.probability < 1, A.count > 1 || B.count > 1 {
+            if e.probability < 1, sa > 1 || sb > 1 {
                 var sum = 0.0, conflict = false
-                outer: for x in A {
-                    for y in B {
+                outer: for x in members(ra) {
+                    for y in members(rb) {
                         let p = probability(Int(x), Int(y))
                         if p < 0 { conflict = true; break outer }
                         sum += p
                     }
                 }
-                if conflict || sum / Double(A.count * B.count) < groupAgreement { refused.append(e); continue }
+                if conflict || sum / Double(sa * sb) < groupAgreement { refused.append(e); continue }
             }
             let (keep, gone) = ra < rb ? (ra, rb) : (rb, ra)
             parent[Int(gone)] = keep
-            members[Int(keep)].append(contentsOf: members[Int(gone)])
-            members[Int(gone)] = []
+            next[Int(last[Int(keep)])] = gone
+            last[Int(keep)] = last[Int(gone)]
+            size[Int(keep)] += size[Int(gone)]
         }
         var labels = [Int32](repeating: 0, count: count)
         for i in 0..<count { labels[i] = find(Int32(i)) }
         // Label = smallest member, independent of merge order.
-        var smallest: [Int32: Int32] = [:]
-        for i in 0..<count { let r = labels[i]; smallest[r] = min(smallest[r] ?? Int32(i), Int32(i)) }
-        for i in 0..<count { labels[i] = smallest[labels[i]]! }
+        var smallest = [Int32](repeating: Int32.max, count: count)
+        for i in 0..<count { let r = Int(labels[i]); smallest[r] = min(smallest[r], Int32(i)) }
+        for i in 0..<count { labels[i] = smallest[Int(labels[i])] }
         return Result(labels: labels, refused: refused)
     }
 

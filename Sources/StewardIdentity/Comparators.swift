@@ -25,8 +25,12 @@ public enum Compare {
         if a.isEmpty || b.isEmpty { return 0 }
         if a == b { return 1 }
         let window = max(0, max(a.count, b.count) / 2 - 1)
-        // Hot path: flags on the stack, no heap allocation.
-        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: a.count + b.count) { flags in
+        return a.count <= 64 && b.count <= 64 ? shortJaro(a, b, window: window) : longJaro(a, b, window: window)
+    }
+
+    /// `jaro` of any length: the flags on the stack, no heap allocation.
+    static func longJaro(_ a: [UInt8], _ b: [UInt8], window: Int) -> Double {
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: a.count + b.count) { flags in
             flags.initialize(repeating: false)
             var matches = 0
             for i in 0..<a.count {
@@ -46,6 +50,40 @@ public enum Compare {
             }
             let m = Double(matches)
             return (m / Double(a.count) + m / Double(b.count) + (m - Double(transpositions / 2)) / m) / 3
+        }
+    }
+
+    /// `jaro` for values of up to 64 bytes (every name, city and street): the matched flags as bits
+    /// and the bytes read through pointers; the same matches and transpositions, the same formula.
+    private static func shortJaro(_ a: [UInt8], _ b: [UInt8], window: Int) -> Double {
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                var matchedA: UInt64 = 0, matchedB: UInt64 = 0
+                var matches = 0
+                for i in 0..<a.count {
+                    let lo = max(0, i - window), hi = min(b.count - 1, i + window)
+                    if lo > hi { continue }
+                    let c = a[i]
+                    var j = lo
+                    while j <= hi {
+                        if matchedB & (1 << UInt64(j)) == 0 && b[j] == c {
+                            matchedA |= 1 << UInt64(i); matchedB |= 1 << UInt64(j); matches += 1
+                            break
+                        }
+                        j += 1
+                    }
+                }
+                if matches == 0 { return 0 }
+                // The k-th matched byte of a against the k-th matched byte of b.
+                var transpositions = 0
+                while matchedA != 0 {
+                    if a[matchedA.trailingZeroBitCount] != b[matchedB.trailingZeroBitCount] { transpositions += 1 }
+                    matchedA &= matchedA - 1
+                    matchedB &= matchedB - 1
+                }
+                let m = Double(matches)
+                return (m / Double(a.count) + m / Double(b.count) + (m - Double(transpositions / 2)) / m) / 3
+            }
         }
     }
 
@@ -179,8 +217,32 @@ public enum Compare {
     /// Compare.numericNear("10115", "10117", tolerance: 2)  // true
     /// ```
     public static func numericNear(_ a: String, _ b: String, tolerance: Int) -> Bool {
-        guard let x = Int(a), let y = Int(b) else { return false }
+        numericNear(Array(a.utf8), Array(b.utf8), tolerance: tolerance)
+    }
+
+    /// The values as bytes (postcodes of a pair: no strings made per pair).
+    static func numericNear(_ a: [UInt8], _ b: [UInt8], tolerance: Int) -> Bool {
+        guard let x = integer(a), let y = integer(b) else { return false }
         return abs(x - y) <= tolerance
+    }
+
+    /// The number the bytes spell as `Int(String)` reads it: an optional sign, then ASCII digits,
+    /// nil for anything else or on overflow.
+    static func integer(_ s: [UInt8]) -> Int? {
+        var i = 0, negative = false
+        if let c = s.first, c == UInt8(ascii: "+") || c == UInt8(ascii: "-") { negative = c == UInt8(ascii: "-"); i = 1 }
+        guard i < s.count else { return nil }
+        var v = 0
+        while i < s.count {
+            let c = s[i]
+            guard c >= 48 && c <= 57 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (n, o2) = negative ? m.subtractingReportingOverflow(Int(c - 48)) : m.addingReportingOverflow(Int(c - 48))
+            if o1 || o2 { return nil }
+            v = n
+            i += 1
+        }
+        return v
     }
 
     /// The leading run of digits of a street line ("12b Oak Road" → 12), or nil.

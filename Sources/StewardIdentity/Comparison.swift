@@ -53,25 +53,38 @@ public struct Comparator: Sendable {
     }
 
     public func compare(_ a: PersonRecord, _ b: PersonRecord) -> ComparisonVector {
-        withUnsafePointer(to: a) { a in withUnsafePointer(to: b) { b in compare(a, b) } }
+        withUnsafePointer(to: a) { a in withUnsafePointer(to: b) { b in compare(a, b, junk: junkMask(a) | junkMask(b)).unpacked } }
     }
 
+    /// Which of the record's identifiers are placeholders (`JunkValue.mask`).
+    func junkMask(_ r: UnsafePointer<PersonRecord>) -> UInt8 { JunkValue.mask(r, junk: junk) }
+
+    func junkMasks(_ records: [PersonRecord]) -> [UInt8] { JunkValue.masks(records, junk: junk) }
+
     /// The records through pointers: the matcher's loops compare records in place (a record passed
-    /// by value is copied, retaining and releasing each of its dozen arrays: 1.7 s of CPU at 200k).
-    func compare(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>) -> ComparisonVector {
-        var v = [Int8](repeating: -1, count: Field.allCases.count)
+    /// by value is copied, retaining and releasing each of its dozen arrays: 1.7 s of CPU at 200k),
+    /// and the levels go straight into one word (no array per pair).
+    /// - parameter junk: the two records' `junkMask`s or'd: those identifiers count as missing.
+    func compare(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>, junk: UInt8) -> PackedVector {
+        var v = PackedVector(bits: 0)
         let straight = (firstName(a.pointee.first, a.pointee.firstPhonetic, a.pointee.firstFormal, b.pointee.first, b.pointee.firstPhonetic, b.pointee.firstFormal),
                         lastName(a.pointee.last, a.pointee.lastPhonetic, b.pointee.last, b.pointee.lastPhonetic))
-        var swapped = false
         var names = straight
         if !a.pointee.first.isEmpty && !b.pointee.last.isEmpty && a.pointee.first != b.pointee.first {
-            let s = (firstName(a.pointee.first, a.pointee.firstPhonetic, a.pointee.firstFormal, b.pointee.last, b.pointee.lastPhonetic, b.pointee.lastFormal),
-                     lastName(a.pointee.last, a.pointee.lastPhonetic, b.pointee.first, b.pointee.firstPhonetic))
-            if Int(s.0) + Int(s.1) > Int(straight.0) + Int(straight.1) + 1 { names = s; swapped = true }
+            // Swapped names win when their levels sum to more than the straight ones + 1. The last
+            // name's level first: it tells how high the first name's must be, and a first name that
+            // must be at least a nickname needs no Jaro-Winkler (the levels are the same).
+            let last = lastName(a.pointee.last, a.pointee.lastPhonetic, b.pointee.first, b.pointee.firstPhonetic)
+            let need = Int(straight.0) + Int(straight.1) + 2 - Int(last)
+            if need <= 4 {
+                let first = firstName(a.pointee.first, a.pointee.firstPhonetic, a.pointee.firstFormal, b.pointee.last, b.pointee.lastPhonetic,
+                                      b.pointee.lastFormal, atLeast: need)
+                if Int(first) >= need { names = (first, last); v.swappedNames = true }
+            }
         }
-        v[Field.firstName.rawValue] = names.0
-        v[Field.lastName.rawValue] = names.1
-        v[Field.email.rawValue] = identifier(.email, a.pointee.email, b.pointee.email) { x, y in
+        v[.firstName] = names.0
+        v[.lastName] = names.1
+        v[.email] = identifier(a.pointee.email, b.pointee.email, junk: junk & JunkValue.bit(.email) != 0) { x, y in
             // Near = a typo in a letter. Addresses that differ only in digits or punctuation are two
             // accounts of namesakes: a provider numbers the next john.smith (john.smith2@,
             // john.smith3@), others pick john_smith@ or johnsmith@, and the bigger the data the more
@@ -79,15 +92,15 @@ public struct Comparator: Sendable {
             // another provider is no evidence ("john.smith2@" is the second John Smith at each).
             Compare.withinOneEdit(x, y) && !Compare.sameLetters(x, y)
         }
-        v[Field.phone.rawValue] = identifier(.phone, a.pointee.phone, b.pointee.phone) { x, y in
+        v[.phone] = identifier(a.pointee.phone, b.pointee.phone, junk: junk & JunkValue.bit(.phone) != 0) { x, y in
             (x.count >= 7 && y.count >= 7 && x.suffix(7) == y.suffix(7)) || Compare.withinOneEdit(x, y)
         }
-        v[Field.nationalId.rawValue] = identifier(.nationalId, a.pointee.nationalId, b.pointee.nationalId) { x, y in
+        v[.nationalId] = identifier(a.pointee.nationalId, b.pointee.nationalId, junk: junk & JunkValue.bit(.nationalId) != 0) { x, y in
             Compare.withinOneEdit(x, y)
         }
-        if !a.pointee.dob.isEmpty && !b.pointee.dob.isEmpty { v[Field.dob.rawValue] = Int8(Compare.dates(a.pointee.dob, b.pointee.dob).rawValue) }
-        v[Field.address.rawValue] = address(a, b)
-        return ComparisonVector(levels: v, swappedNames: swapped)
+        if !a.pointee.dob.isEmpty && !b.pointee.dob.isEmpty { v[.dob] = Int8(Compare.dates(a.pointee.dob, b.pointee.dob).rawValue) }
+        v[.address] = address(a, b)
+        return v
     }
 
     /// Street, postcode and city as one comparison: they are not independent evidence.
@@ -101,7 +114,7 @@ public struct Comparator: Sendable {
         if !a.pointee.postcode.isEmpty && !b.pointee.postcode.isEmpty {
             if a.pointee.postcode == b.pointee.postcode { postcode = 2 }
             else {
-                let near = Compare.numericNear(String(decoding: a.pointee.postcode, as: UTF8.self), String(decoding: b.pointee.postcode, as: UTF8.self), tolerance: 2)
+                let near = Compare.numericNear(a.pointee.postcode, b.pointee.postcode, tolerance: 2)
                 let prefix = a.pointee.postcode.count >= 4 && b.pointee.postcode.count >= 4 && a.pointee.postcode.prefix(3) == b.pointee.postcode.prefix(3)
                     && !(a.pointee.postcode.allSatisfy { $0 >= 48 && $0 <= 57 })
                 postcode = near || prefix ? 1 : 0
@@ -115,10 +128,12 @@ public struct Comparator: Sendable {
         return street == 0 || postcode == 0 || city == 0 ? 0 : -1
     }
 
-    func firstName(_ a: [UInt8], _ ap: [UInt8], _ af: [String], _ b: [UInt8], _ bp: [UInt8], _ bf: [String]) -> Int8 {
+    /// - parameter atLeast: levels below it are not needed exactly: 0 stands for any of them.
+    func firstName(_ a: [UInt8], _ ap: [UInt8], _ af: [String], _ b: [UInt8], _ bp: [UInt8], _ bf: [String], atLeast: Int = 0) -> Int8 {
         if a.isEmpty || b.isEmpty { return -1 }
         if a == b { return 4 }
         if !af.isEmpty && !bf.isEmpty && af.contains(where: bf.contains) { return 3 }
+        if atLeast >= 3 { return 0 }
         if Compare.jaroWinkler(a, b) >= 0.9 || Compare.withinOneEdit(a, b) { return 2 }
         if !ap.isEmpty && ap == bp { return 1 }
         return 0
@@ -132,9 +147,9 @@ public struct Comparator: Sendable {
         return 0
     }
 
-    func identifier(_ field: Field, _ a: [UInt8], _ b: [UInt8], near: ([UInt8], [UInt8]) -> Bool) -> Int8 {
-        if a.isEmpty || b.isEmpty { return -1 }
-        if !junk.isEmpty && (junk.contains(JunkValue(field: field, value: a)) || junk.contains(JunkValue(field: field, value: b))) { return -1 }
+    /// - parameter junk: either value is a placeholder.
+    func identifier(_ a: [UInt8], _ b: [UInt8], junk: Bool, near: ([UInt8], [UInt8]) -> Bool) -> Int8 {
+        if a.isEmpty || b.isEmpty || junk { return -1 }
         if a == b { return 2 }
         return near(a, b) ? 1 : 0
     }
@@ -145,4 +160,41 @@ public struct JunkValue: Hashable, Sendable {
     public var field: Field
     public var value: [UInt8]
     public var text: String { String(decoding: value, as: UTF8.self) }
+
+    /// The bit of an identifier field in a record's junk mask (`Comparator.junkMask`).
+    static func bit(_ field: Field) -> UInt8 {
+        switch field {
+        case .email: return 1
+        case .phone: return 2
+        case .nationalId: return 4
+        default: return 0
+        }
+    }
+
+    /// Which of the record's identifiers are in `junk`, a bit each: the matcher looks this up once per
+    /// record, not twice per pair and field.
+    static func mask(_ r: UnsafePointer<PersonRecord>, junk: Set<JunkValue>) -> UInt8 {
+        if junk.isEmpty { return 0 }
+        var mask: UInt8 = 0
+        for f in Field.identifiers {
+            let v = identifier(f, r)
+            if !v.isEmpty && junk.contains(JunkValue(field: f, value: v)) { mask |= bit(f) }
+        }
+        return mask
+    }
+
+    static func masks(_ records: [PersonRecord], junk: Set<JunkValue>) -> [UInt8] {
+        if junk.isEmpty { return [UInt8](repeating: 0, count: records.count) }
+        return RecordView.with(records) { view in records.indices.map { mask(view.pointer($0), junk: junk) } }
+    }
+
+    /// The record's value of an identifier field (empty for the other fields).
+    static func identifier(_ field: Field, _ r: UnsafePointer<PersonRecord>) -> [UInt8] {
+        switch field {
+        case .email: return r.pointee.email
+        case .phone: return r.pointee.phone
+        case .nationalId: return r.pointee.nationalId
+        default: return []
+        }
+    }
 }

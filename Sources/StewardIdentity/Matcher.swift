@@ -35,6 +35,8 @@ public struct MatchResult: Sendable {
     /// Edges the chaining guard refused.
     public var refused: [Clusterer.Edge]
     public var seconds: [String: Double]
+    /// CPU seconds per stage (every thread): the wall time doubles when another process has a core.
+    public var cpuSeconds: [String: Double] = [:]
 
     public var clusterCount: Int { Set(labels).count }
 }
@@ -54,11 +56,18 @@ public struct Matcher: Sendable {
     ///   - rejected: pairs a steward rejected (never in one customer).
     public func run(_ records: [PersonRecord], accepted: Set<UInt64> = [], rejected: Set<UInt64> = []) -> MatchResult {
         var clock = Clock()
-        let junk = JunkDetector.detect(records, minRecords: settings.junkMinRecords)
+        let (junk, junkMasks) = JunkDetector.detectWithMasks(records, minRecords: settings.junkMinRecords)
         let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
         clock.lap("junk")
-        let candidates = CandidatePairs.generate(records, rules: settings.rules, junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
-                                                 window: settings.blockWindow)
+        // Training rules' pairs come from here too: a training rule that is also a blocking rule keeps
+        // its pairs (blocked once), the others are blocked alongside (on the other core).
+        let shared = Set(settings.rules.indices.filter { Self.trainingRules.contains(settings.rules[$0]) })
+        let extra = Self.trainingRules.filter { !settings.rules.contains($0) }
+        var candidates = CandidatePairs.generate(records, rules: settings.rules, junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
+                                                 window: settings.blockWindow, keeping: shared, extra: extra)
+        var blocked: [(BlockingRule, [UInt64])] = shared.sorted().map { (settings.rules[$0], candidates.rulePairs[$0]!) }
+            + extra.indices.map { (extra[$0], candidates.rulePairs[settings.rules.count + $0]!) }
+        candidates.rulePairs = [:]
         clock.lap("blocking")
         // Compared on every core, each in its own slice of the pairs (the result does not depend
         // on how the slices fall: each pair's vector lands at its own index).
@@ -70,14 +79,15 @@ public struct Matcher: Sendable {
             slicePatterns.withUnsafeMutableBufferPointer { countBuffer in
                 let out = SlicedOutput(vectorBuffer), counts = SlicedOutput(countBuffer)
                 DispatchQueue.concurrentPerform(iterations: counts.count) { slice in
-                    var local: [PackedVector: Int] = [:]
+                    var local = PatternCounts()
                     for k in Self.range(slice, of: counts.count, pairs.count) {
                         let p = pairs[k]
-                        let v = PackedVector(comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF))))
+                        let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
+                        let v = comparator.compare(records.pointer(i), records.pointer(j), junk: junkMasks[i] | junkMasks[j])
                         out[k] = v
-                        local[v, default: 0] += 1
+                        local.add(v)
                     }
-                    counts[slice] = local
+                    counts[slice] = local.dictionary
                 }
             }
         }
@@ -86,8 +96,9 @@ public struct Matcher: Sendable {
         for local in slicePatterns { patterns.merge(local, uniquingKeysWith: +) }
         clock.lap("compare")
         var model = FSModel.initial()
-        model.estimateU(records, comparator: comparator, samples: settings.uSamples, seed: settings.seed)
-        let training = trainM(records, comparator: comparator, base: model)
+        model.estimateU(records, comparator: comparator, junkMasks: junkMasks, samples: settings.uSamples, seed: settings.seed)
+        let training = trainM(records, comparator: comparator, junkMasks: junkMasks, blocked: blocked, base: model)
+        blocked = []
         model.m = training.m
         var sharedAddress = 0, sharedPhone = 0
         for (v, n) in patterns {
@@ -116,17 +127,17 @@ public struct Matcher: Sendable {
         }
         model.lambda = min(max(expectedMatches / allPairs, 1e-12), 0.5)
         clock.lap("estimate")
-        let scorer = Scorer(model: model, comparator: comparator, frequencies: TermFrequencies(records))
+        let frequencies = TermFrequencies(records)
+        let scorer = Scorer(model: model, comparator: comparator, frequencies: frequencies)
+        let weights = PairWeights(model: model, frequencies: frequencies, records: records.count)
         // Scored on every core into per-pair probabilities, then collected in pair order.
         var probabilities = [Double](repeating: 0, count: pairs.count)
         let packed = vectors
-        RecordView.with(records) { records in
-            probabilities.withUnsafeMutableBufferPointer { buffer in
-                let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
-                DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                    for k in Self.range(slice, of: slices, pairs.count) {
-                        out[k] = FSModel.probability(weight: scorer.weight(packed[k].unpacked, records.pointer(Int(pairs[k] >> 32))))
-                    }
+        probabilities.withUnsafeMutableBufferPointer { buffer in
+            let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for k in Self.range(slice, of: slices, pairs.count) {
+                    out[k] = FSModel.probability(weight: weights.weight(packed[k], Int(pairs[k] >> 32)))
                 }
             }
         }
@@ -148,7 +159,7 @@ public struct Matcher: Sendable {
         clock.lap("cluster")
         return MatchResult(records: records, candidatePairs: candidates.pairs.count, pairsPerRule: candidates.perRule,
                            junk: junk, model: model, edges: edges, labels: clustered.labels, refused: clustered.refused,
-                           seconds: clock.laps)
+                           seconds: clock.laps, cpuSeconds: clock.cpuLaps)
     }
 }
 
@@ -171,14 +182,16 @@ extension Matcher {
         BlockingRule(keys: [.firstCanonical, .lastPhonetic]), BlockingRule(keys: [.dob]),
     ]
 
+    /// - parameter blocked: training rules' pairs already generated (same records, junk and settings).
     /// - returns: m per field, and the matching pairs the name session found (λ × its pairs).
-    func trainM(_ records: [PersonRecord], comparator: Comparator, base: FSModel) -> (m: [[Double]], namePairs: Double?) {
+    func trainM(_ records: [PersonRecord], comparator: Comparator, junkMasks: [UInt8], blocked: [(BlockingRule, [UInt64])], base: FSModel) -> (m: [[Double]], namePairs: Double?) {
         var namePairs: Double?
         var sums = base.m.map { $0.map { _ in 0.0 } }
         var sessions = [Int](repeating: 0, count: Field.allCases.count)
         for rule in Self.trainingRules {
-            let pairs = CandidatePairs.generate(records, rules: [rule], junk: comparator.junk, maxBlockSize: settings.maxBlockSize,
-                                                 window: settings.blockWindow).pairs
+            let pairs = blocked.first { $0.0 == rule }?.1
+                ?? CandidatePairs.generate(records, rules: [rule], junkMasks: junkMasks, maxBlockSize: settings.maxBlockSize,
+                                           window: settings.blockWindow).pairs
             guard pairs.count >= 50 else { continue }
             let masked = Set(rule.keys.map(\.field))
             let step = max(1, pairs.count / settings.maxTrainingPairs)
@@ -190,15 +203,16 @@ extension Matcher {
                 slicePatterns.withUnsafeMutableBufferPointer { buffer in
                     let out = SlicedOutput(buffer)
                     DispatchQueue.concurrentPerform(iterations: out.count) { slice in
-                        var local: [PackedVector: Int] = [:]
+                        var local = PatternCounts()
                         for t in Self.range(slice, of: out.count, sampled) {
                             let p = pairs[t * step]
-                            var v = comparator.compare(records.pointer(Int(p >> 32)), records.pointer(Int(p & 0xFFFF_FFFF)))
-                            for f in masked { v.levels[f.rawValue] = -1 }
+                            let i = Int(p >> 32), j = Int(p & 0xFFFF_FFFF)
+                            var v = comparator.compare(records.pointer(i), records.pointer(j), junk: junkMasks[i] | junkMasks[j])
+                            for f in masked { v[f] = -1 }
                             if masked.contains(.firstName) || masked.contains(.lastName) { v.swappedNames = false }
-                            local[PackedVector(v), default: 0] += 1
+                            local.add(v)
                         }
-                        out[slice] = local
+                        out[slice] = local.dictionary
                     }
                 }
             }
@@ -269,8 +283,56 @@ struct PackedVector: Hashable, Sendable {
     }
 
     var unpacked: ComparisonVector {
-        ComparisonVector(levels: (0..<Field.allCases.count).map { Int8(Int((bits >> (4 * UInt64($0))) & 0xF) - 1) },
-                         swappedNames: bits & (1 << 63) != 0)
+        ComparisonVector(levels: Field.allCases.map { self[$0] }, swappedNames: swappedNames)
+    }
+
+    /// A field's level (-1: missing).
+    subscript(field: Field) -> Int8 {
+        get { Int8(Int((bits >> (4 * UInt64(field.rawValue))) & 0xF) - 1) }
+        set {
+            let shift = 4 * UInt64(field.rawValue)
+            bits = bits & ~(0xF << shift) | UInt64(Int(newValue) + 1) << shift
+        }
+    }
+
+    var swappedNames: Bool {
+        get { bits & (1 << 63) != 0 }
+        set { bits = newValue ? bits | 1 << 63 : bits & ~(1 << 63) }
+    }
+}
+
+/// How many pairs have each comparison vector, counted in an open-addressing table on the packed
+/// word (a `Dictionary` hashed every pair's vector with SipHash); a pass has a few thousand vectors.
+struct PatternCounts {
+    /// bits + 1 (0: empty slot), and the count at the same slot.
+    private var keys = [UInt64](repeating: 0, count: 1024)
+    private var counts = [Int](repeating: 0, count: 1024)
+    private var used = 0
+
+    mutating func add(_ v: PackedVector, _ n: Int = 1) {
+        let key = v.bits &+ 1, mask = keys.count - 1
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+        if keys[slot] == 0 {
+            if (used + 1) * 2 > keys.count { grow(); add(v, n); return }
+            keys[slot] = key
+            used += 1
+        }
+        counts[slot] += n
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, counts).filter { $0.0 != 0 }
+        keys = [UInt64](repeating: 0, count: keys.count * 2)
+        counts = [Int](repeating: 0, count: keys.count)
+        used = 0
+        for (k, n) in old { add(PackedVector(bits: k &- 1), n) }
+    }
+
+    var dictionary: [PackedVector: Int] {
+        var out: [PackedVector: Int] = [:]
+        for (k, n) in zip(keys, counts) where k != 0 { out[PackedVector(bits: k &- 1)] = n }
+        return out
     }
 }
 

@@ -58,6 +58,11 @@ public struct FSModel: Codable, Sendable {
 
     /// u from record pairs drawn at random (almost all non-matches), deterministic for a seed.
     public mutating func estimateU(_ records: [PersonRecord], comparator: Comparator, samples: Int = 200_000, seed: UInt64 = 7) {
+        estimateU(records, comparator: comparator, junkMasks: comparator.junkMasks(records), samples: samples, seed: seed)
+    }
+
+    /// - parameter junkMasks: each record's `Comparator.junkMask`.
+    mutating func estimateU(_ records: [PersonRecord], comparator: Comparator, junkMasks: [UInt8], samples: Int, seed: UInt64) {
         guard records.count > 1 else { return }
         var rng = SplitMix(seed: seed)
         let n = UInt64(records.count)
@@ -81,8 +86,9 @@ public struct FSModel: Codable, Sendable {
                 DispatchQueue.concurrentPerform(iterations: out.count) { slice in
                     var local = zero
                     for k in Matcher.range(slice, of: out.count, total) {
-                        let v = comparator.compare(records.pointer(sample[k].0), records.pointer(sample[k].1))
-                        for (f, l) in v.levels.enumerated() where l >= 0 { local[f][Int(l)] += 1 }
+                        let (i, j) = sample[k]
+                        let v = comparator.compare(records.pointer(i), records.pointer(j), junk: junkMasks[i] | junkMasks[j])
+                        for f in Field.allCases where v[f] >= 0 { local[f.rawValue][Int(v[f])] += 1 }
                     }
                     out[slice] = local
                 }
@@ -160,16 +166,30 @@ public struct TermFrequencies: Sendable {
     var tables: [Int: [[UInt8]: Int]] = [:]
     var totals: [Int: Int] = [:]
 
+    /// Each record's count of its own value per adjusted field (0: none), kept by `init(_:)` for the
+    /// matcher's scoring tables (`PairWeights`), so the value is not hashed again per pair.
+    var recordCounts: [Int: [Int32]] = [:]
+
     public init(_ records: [PersonRecord]) {
         for f in Field.allCases where f.termFrequencyAdjusted {
-            var t: [[UInt8]: Int] = [:]
+            var slots: [[UInt8]: Int] = [:]
+            var counts: [Int] = []
+            var slotOf = [Int32](repeating: -1, count: records.count)
             var n = 0
-            for r in records {
-                let v = Self.value(f, r)
-                if !v.isEmpty { t[v, default: 0] += 1; n += 1 }
+            RecordView.with(records) { view in
+                for i in records.indices {
+                    let v = Self.value(f, view.pointer(i))
+                    guard !v.isEmpty else { continue }
+                    n += 1
+                    if let k = slots[v] { counts[k] += 1; slotOf[i] = Int32(k); continue }
+                    slots[v] = counts.count
+                    slotOf[i] = Int32(counts.count)
+                    counts.append(1)
+                }
             }
-            tables[f.rawValue] = t
+            tables[f.rawValue] = slots.mapValues { counts[$0] }
             totals[f.rawValue] = n
+            recordCounts[f.rawValue] = slotOf.map { $0 < 0 ? 0 : Int32(counts[Int($0)]) }
         }
     }
 
@@ -181,12 +201,20 @@ public struct TermFrequencies: Sendable {
         }
     }
 
-    static func value(_ f: Field, _ r: PersonRecord) -> [UInt8] {
+    static func value(_ f: Field, _ r: PersonRecord) -> [UInt8] { withUnsafePointer(to: r) { value(f, $0) } }
+
+    static func value(_ f: Field, _ r: UnsafePointer<PersonRecord>) -> [UInt8] {
         switch f {
-        case .firstName: return r.first
-        case .lastName: return r.last
+        case .firstName: return r.pointee.first
+        case .lastName: return r.pointee.last
         default: return []
         }
+    }
+
+    /// `frequency` from a count of the field's values.
+    func frequency(_ f: Field, count: Int) -> Double? {
+        guard let n = totals[f.rawValue], n > 0, count > 0 else { return nil }
+        return Double(count) / Double(n)
     }
 
     /// The share of records holding this value, or nil when unknown.
@@ -253,21 +281,66 @@ public struct Scorer: Sendable {
         return PairScore(vector: v, fields: fields, weight: w, probability: FSModel.probability(weight: w))
     }
 
-    /// The match weight only (no per-field breakdown), for the hot loop.
+    /// The match weight only (no per-field breakdown).
     public func weight(_ v: ComparisonVector, _ a: PersonRecord) -> Double {
-        withUnsafePointer(to: a) { weight(v, $0) }
-    }
-
-    /// The record read in place (the matcher's scoring loop).
-    func weight(_ v: ComparisonVector, _ a: UnsafePointer<PersonRecord>) -> Double {
         var w = model.priorWeight
         for f in Field.allCases {
             let l = Int(v.levels[f.rawValue])
             guard l >= 0 else { continue }
             w += model.conditionalWeight(f, level: l, v)
             if f.termFrequencyAdjusted && l == f.levels.count - 1 && !(v.swappedNames && (f == .firstName || f == .lastName)),
-               let freq = frequencies.frequency(f, f == .firstName ? a.pointee.first : f == .lastName ? a.pointee.last : []) {
+               let freq = frequencies.frequency(f, TermFrequencies.value(f, a)) {
                 w += log2(model.u[f.rawValue][l] / max(freq, 1e-7))
+            }
+        }
+        return w
+    }
+}
+
+/// `Scorer.weight` for the matcher's hot loop, with everything that does not depend on the pair
+/// computed once: each field's weight per level and each record's term-frequency term (log2 and a
+/// hash of the value per pair before). The sums are made in the same order, so the weights are the
+/// same to the bit.
+struct PairWeights: Sendable {
+    let prior: Double
+    /// `FSModel.weight(field, level)`, at `field.rawValue * 8 + level`.
+    let levels: [Double]
+    /// The phone's exact-agreement weight on top of a shared street (`FSModel.conditionalWeight`).
+    let phoneOverAddress: Double?
+    /// Per record, the term-frequency term of its exact first and last name (NaN: none).
+    let firstTF: [Double]
+    let lastTF: [Double]
+
+    /// - parameter frequencies: built from these records (`TermFrequencies.init(_:)`).
+    init(model: FSModel, frequencies: TermFrequencies, records: Int) {
+        prior = model.priorWeight
+        var levels = [Double](repeating: 0, count: Field.allCases.count * 8)
+        for f in Field.allCases { for l in f.levels.indices { levels[f.rawValue * 8 + l] = model.weight(f, level: l) } }
+        self.levels = levels
+        if let cu = model.phoneGivenAddressU {
+            phoneOverAddress = log2(model.m[Field.phone.rawValue][2] / max(cu, model.u[Field.phone.rawValue][2]))
+        } else {
+            phoneOverAddress = nil
+        }
+        func terms(_ f: Field) -> [Double] {
+            let exact = f.levels.count - 1, uExact = model.u[f.rawValue][exact]
+            let counts = frequencies.recordCounts[f.rawValue] ?? [Int32](repeating: 0, count: records)
+            return counts.map { c in frequencies.frequency(f, count: Int(c)).map { log2(uExact / max($0, 1e-7)) } ?? .nan }
+        }
+        firstTF = terms(.firstName)
+        lastTF = terms(.lastName)
+    }
+
+    /// The weight of vector `v` with record `a`'s values for the term-frequency adjustment.
+    func weight(_ v: PackedVector, _ a: Int) -> Double {
+        var w = prior
+        for f in Field.allCases {
+            let l = Int(v[f])
+            guard l >= 0 else { continue }
+            if f == .phone, l == 2, let p = phoneOverAddress, v[.address] >= 3 { w += p } else { w += levels[f.rawValue * 8 + l] }
+            if f.termFrequencyAdjusted && l == f.levels.count - 1 && !v.swappedNames {
+                let tf = f == .firstName ? firstTF[a] : lastTF[a]
+                if !tf.isNaN { w += tf }
             }
         }
         return w

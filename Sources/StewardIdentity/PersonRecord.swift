@@ -5,8 +5,8 @@ import StewardCatalog
 /// One staged person record, reduced to the normalised values matching compares. Empty arrays are
 /// missing values.
 public struct PersonRecord: Sendable {
-    public var source: String
-    public var key: String
+    // The compared values first and the ids last: comparison reads a record's fields from the
+    // start, so fewer of its cache lines are touched per pair.
     public var first: [UInt8] = []
     public var last: [UInt8] = []
     public var email: [UInt8] = []
@@ -19,11 +19,13 @@ public struct PersonRecord: Sendable {
     // Derived once per record.
     var firstPhonetic: [UInt8] = []
     var lastPhonetic: [UInt8] = []
-    var firstCanonical: [UInt8] = []
     /// Formal names a first (or, for swapped names, last) name can stand for; empty when not in the list.
     var firstFormal: [String] = []
     var lastFormal: [String] = []
     var houseNumber: Int?
+    var firstCanonical: [UInt8] = []
+    public var source: String
+    public var key: String
 
     public var id: String { "\(source):\(key)" }
 
@@ -49,44 +51,90 @@ public struct PersonRecord: Sendable {
             if f.isEmpty { f = pf }
             if l.isEmpty { l = pl }
         }
-        first = codes.key(f)
-        last = codes.key(l)
-        self.email = Array((email ?? "").lowercased().utf8)
-        self.phone = Array((phone ?? "").filter { $0.isNumber || $0 == "+" }.utf8)
-        self.dob = Array((dob ?? "").utf8)
+        let fn = codes.name(f, nicknames: nicknames), ln = codes.name(l, nicknames: nicknames)
+        first = fn.key
+        last = ln.key
+        self.email = Self.lowercased(email ?? "")
+        self.phone = Self.phoneBytes(phone ?? "")
+        self.dob = codes.bytes(dob ?? "")
         self.street = Self.bytes(street ?? "")
         self.city = codes.key(city ?? "")
         self.postcode = codes.key(postcode ?? "")
         self.nationalId = Self.bytes(nationalId ?? "")
-        let fs = String(decoding: first, as: UTF8.self), ls = String(decoding: last, as: UTF8.self)
-        firstPhonetic = codes.code(fs)
-        lastPhonetic = codes.code(ls)
-        firstCanonical = Array(nicknames.canonical(fs).utf8)
-        firstFormal = nicknames.formalNames(fs)
-        lastFormal = nicknames.formalNames(ls)
+        firstPhonetic = fn.phonetic
+        lastPhonetic = ln.phonetic
+        firstCanonical = fn.canonical
+        firstFormal = fn.formal
+        lastFormal = ln.formal
         houseNumber = Compare.houseNumber(self.street)
     }
 
     static func bytes(_ s: String) -> [UInt8] { s.isEmpty ? [] : Array(TextKey.key(s).utf8) }
 
-    /// Each distinct name's NYSIIS code, and each distinct name's, city's or postcode's normalised key,
-    /// computed once: a million records hold a few thousand names.
+    /// `Array(s.lowercased().utf8)`, by bytes when the text is ASCII.
+    static func lowercased(_ s: String) -> [UInt8] {
+        var s = s
+        return s.withUTF8 { buf in
+            buf.allSatisfy { $0 < 0x80 } ? buf.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } : nil
+        } ?? Array(s.lowercased().utf8)
+    }
+
+    /// The digits and plus signs of a phone (`Character.isNumber`), by bytes when the text is ASCII
+    /// (where only 0–9 are numbers).
+    static func phoneBytes(_ s: String) -> [UInt8] {
+        var s = s
+        return s.withUTF8 { buf in
+            buf.allSatisfy { $0 < 0x80 } ? buf.filter { ($0 >= 48 && $0 <= 57) || $0 == 43 } : nil
+        } ?? Array(s.filter { $0.isNumber || $0 == "+" }.utf8)
+    }
+
+    /// A name's derived values (all functions of the name as written), computed once per distinct
+    /// name and per distinct city, postcode or birth date: a million records hold a few thousand
+    /// names. Equal values come back as one shared array (one copy in memory, and equal arrays
+    /// compare by identity).
     struct PhoneticCodes {
-        private var codes: [String: [UInt8]] = [:]
+        struct Name {
+            var key: [UInt8] = []
+            var phonetic: [UInt8] = []
+            var canonical: [UInt8] = []
+            var formal: [String] = []
+        }
+
+        private var names: [String: Name] = [:]
         private var keys: [String: [UInt8]] = [:]
+        private var raw: [String: [UInt8]] = [:]
+        private var shared: Set<[UInt8]> = []
+
+        mutating func name(_ value: String, nicknames: Nicknames) -> Name {
+            if let n = names[value] { return n }
+            let key = one(PersonRecord.bytes(value))
+            let s = String(decoding: key, as: UTF8.self)
+            let n = Name(key: key, phonetic: one(Array(Compare.nysiis(s).utf8)), canonical: one(Array(nicknames.canonical(s).utf8)),
+                         formal: nicknames.formalNames(s))
+            names[value] = n
+            return n
+        }
 
         mutating func key(_ value: String) -> [UInt8] {
             if let k = keys[value] { return k }
-            let k = PersonRecord.bytes(value)
+            let k = one(PersonRecord.bytes(value))
             keys[value] = k
             return k
         }
 
-        mutating func code(_ name: String) -> [UInt8] {
-            if let c = codes[name] { return c }
-            let c = Array(Compare.nysiis(name).utf8)
-            codes[name] = c
-            return c
+        /// The value's own bytes.
+        mutating func bytes(_ value: String) -> [UInt8] {
+            if let b = raw[value] { return b }
+            let b = one(Array(value.utf8))
+            raw[value] = b
+            return b
+        }
+
+        private mutating func one(_ v: [UInt8]) -> [UInt8] {
+            if v.isEmpty { return v }
+            if let index = shared.firstIndex(of: v) { return shared[index] }
+            shared.insert(v)
+            return v
         }
     }
 
@@ -108,14 +156,11 @@ public struct PersonRecord: Sendable {
     public static func loadAll(_ db: Database, nicknames: Nicknames) throws -> [PersonRecord] {
         var out: [PersonRecord] = []
         // Rows are read here; records are built (normalised, coded, shared) on another core, in order.
-        var shared = SharedValues()
         var codes = PhoneticCodes()
         var pipe = BackgroundStage<Staged, PersonRecord>.Pipe(BackgroundStage("records") { r in
-            var record = PersonRecord(source: r.source, key: r.key, firstName: r.values[0], lastName: r.values[1], fullName: r.values[2],
-                                      email: r.values[3], phone: r.values[4], dob: r.values[5], street: r.values[6], city: r.values[7],
-                                      postcode: r.values[8], nationalId: r.values[9], nicknames: nicknames, codes: &codes)
-            shared.share(&record)
-            return record
+            PersonRecord(source: r.source, key: r.key, firstName: r.values[0], lastName: r.values[1], fullName: r.values[2],
+                         email: r.values[3], phone: r.values[4], dob: r.values[5], street: r.values[6], city: r.values[7],
+                         postcode: r.values[8], nationalId: r.values[9], nicknames: nicknames, codes: &codes)
         })
         func append(_ records: [PersonRecord]) { out.append(contentsOf: records) }
         var chunk: [Staged] = []
@@ -140,29 +185,6 @@ public struct PersonRecord: Sendable {
         var source: String
         var key: String
         var values: [String?]
-    }
-
-    /// One copy of each repeated value: an equal array already seen replaces the record's own.
-    struct SharedValues {
-        private var seen: Set<[UInt8]> = []
-
-        mutating func share(_ r: inout PersonRecord) {
-            r.first = one(r.first)
-            r.last = one(r.last)
-            r.dob = one(r.dob)
-            r.city = one(r.city)
-            r.postcode = one(r.postcode)
-            r.firstPhonetic = one(r.firstPhonetic)
-            r.lastPhonetic = one(r.lastPhonetic)
-            r.firstCanonical = one(r.firstCanonical)
-        }
-
-        private mutating func one(_ v: [UInt8]) -> [UInt8] {
-            if v.isEmpty { return v }
-            if let index = seen.firstIndex(of: v) { return seen[index] }
-            seen.insert(v)
-            return v
-        }
     }
 
     public static func load(_ db: Database, source: String, key: String, nicknames: Nicknames) throws -> PersonRecord? {

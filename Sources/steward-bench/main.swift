@@ -412,6 +412,24 @@ if mode == "matcher" {
     result["matcher"] = try measureMatcher(project: URL(fileURLWithPath: args[i + 1]))
 }
 
+/// FNV-1a over everything a matching pass hands on (model, edges with their probabilities' bits,
+/// refused edges, cluster labels, junk values): equal hashes mean a speed change kept the output.
+func matchOutputHash(_ r: MatchResult) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    func mix(_ x: UInt64) { for k in 0..<8 { h = (h ^ ((x >> (8 * UInt64(k))) & 0xFF)) &* 0x100_0000_01B3 } }
+    mix(r.model.lambda.bitPattern)
+    for row in r.model.m + r.model.u { for x in row { mix(x.bitPattern) } }
+    mix(UInt64(r.candidatePairs))
+    for n in r.pairsPerRule { mix(UInt64(n)) }
+    for e in r.edges + [Clusterer.Edge(a: -1, b: -1, probability: 0)] + r.refused {
+        mix(UInt64(UInt32(bitPattern: e.a)) << 32 | UInt64(UInt32(bitPattern: e.b)))
+        mix(e.probability.bitPattern)
+    }
+    for l in r.labels { mix(UInt64(UInt32(bitPattern: l))) }
+    for (j, n) in r.junk { for c in j.value { mix(UInt64(c)) }; mix(UInt64(j.field.rawValue) << 32 | UInt64(n)) }
+    return h
+}
+
 /// The matcher alone, in this process, on the staged person records of an already loaded project
 /// (`steward init --demo` + `steward run --load-only`): blocking, scoring and clustering timings,
 /// candidate pairs, blocking recall (true pairs among the candidates) and cluster F1 against
@@ -426,9 +444,14 @@ func measureMatcher(project: URL) throws -> [String: Any] {
     }
     let settings = try IdentityEngine.settings(config)
     let nicknames = IdentityEngine.nicknames
-    let loadStart = Date()
+    func cpuNow() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+    let loadStart = Date(), loadCPUStart = cpuNow()
     let records = try catalog.pool.read { try PersonRecord.loadAll($0, nicknames: nicknames) }
-    let loadSeconds = Date().timeIntervalSince(loadStart)
+    let loadSeconds = Date().timeIntervalSince(loadStart), loadCPU = cpuNow() - loadCPUStart
     let start = Date()
     let r = Matcher(settings: settings, nicknames: nicknames).run(records)
     let seconds = Date().timeIntervalSince(start)
@@ -438,10 +461,11 @@ func measureMatcher(project: URL) throws -> [String: Any] {
         "records": records.count, "candidate_pairs": r.candidatePairs, "clusters": r.clusterCount,
         "pairs_per_record": Double(r.candidatePairs) / Double(max(records.count, 1)),
         "pairs_per_rule": Dictionary(uniqueKeysWithValues: zip(settings.rules.map(\.description), r.pairsPerRule)),
-        "load_seconds": loadSeconds, "match_seconds": seconds, "stages": r.seconds,
+        "load_seconds": loadSeconds, "load_cpu_seconds": loadCPU, "match_seconds": seconds, "stages": r.seconds,
         "max_rss_mb": Double(usage.ru_maxrss) / 1024, "edges": r.edges.count,
         "lambda": r.model.lambda, "candidate_lambda": r.model.candidateLambda,
         "max_block_size": settings.maxBlockSize, "block_window": settings.blockWindow,
+        "stages_cpu": r.cpuSeconds, "output_hash": String(matchOutputHash(r), radix: 16),
     ]
     if let truthURL = config.truth {
         let truth = try PairwiseScore.loadTruth(truthURL)

@@ -145,18 +145,19 @@ import Testing
         }
     }
 
-    /// Loaded records hold one copy of a repeated value (the memory of a million records).
+    /// Loaded records hold one copy of a repeated value (the memory of a million records), however
+    /// it was written.
     @Test func repeatedValuesShareOneCopy() {
-        var a = Self.person("1", "Ann", "Lee", email: "ann@x.com", dob: "1970-01-02", postcode: "10001", city: "Boston")
-        var b = Self.person("2", "Ann", "Lee", email: "ann.lee@y.com", dob: "1970-01-02", postcode: "10001", city: "Boston")
+        var codes = PersonRecord.PhoneticCodes()
+        func person(_ key: String, _ first: String, _ email: String, _ city: String) -> PersonRecord {
+            PersonRecord(source: "s", key: key, firstName: first, lastName: "Lee", fullName: nil, email: email, phone: nil, dob: "1970-01-02",
+                         street: nil, city: city, postcode: "10001", nationalId: nil, nicknames: Nicknames(pairs: []), codes: &codes)
+        }
+        let a = person("1", "Ann", "ann@x.com", "Boston"), b = person("2", "ANN", "ann.lee@y.com", "BOSTON")
         func storage(_ v: [UInt8]) -> UnsafeRawPointer? { v.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
-        #expect(storage(a.city) != storage(b.city))
-        var shared = PersonRecord.SharedValues()
-        shared.share(&a)
-        shared.share(&b)
         for (x, y) in [(a.first, b.first), (a.last, b.last), (a.dob, b.dob), (a.city, b.city), (a.postcode, b.postcode),
                        (a.firstPhonetic, b.firstPhonetic), (a.lastPhonetic, b.lastPhonetic), (a.firstCanonical, b.firstCanonical)] {
-            #expect(x == y && storage(x) == storage(y))
+            #expect(!x.isEmpty && x == y && storage(x) == storage(y))
         }
         #expect(a.email == Array("ann@x.com".utf8) && b.email == Array("ann.lee@y.com".utf8))
     }
