@@ -92,9 +92,12 @@ public struct IdentityEngine: Sendable {
             return (records, previous, decisions, try StableIdAssigner.nextNumber(db))
         }
         clock.lap("load")
+        // Records by "source:key", only to place the steward's decisions (1.65 M strings at 1M).
         var index: [String: Int32] = [:]
-        RecordView.with(records) { view in
-            for i in records.indices { index["\(view.pointer(i).pointee.source):\(view.pointer(i).pointee.key)"] = Int32(i) }
+        if !decisions.isEmpty {
+            RecordView.with(records) { view in
+                for i in records.indices { index["\(view.pointer(i).pointee.source):\(view.pointer(i).pointee.key)"] = Int32(i) }
+            }
         }
         var accepted = Set<UInt64>(), rejected = Set<UInt64>()
         for d in decisions {
@@ -102,7 +105,9 @@ public struct IdentityEngine: Sendable {
             if d.accept { accepted.insert(Clusterer.pairKey(a, b)) } else { rejected.insert(Clusterer.pairKey(a, b)) }
         }
         let result = Matcher(settings: settings, nicknames: nicknames).run(records, accepted: accepted, rejected: rejected)
-        let assignment = StableIdAssigner.assign(labels: result.labels, previous: records.map { previous[$0.id] }, nextNumber: nextNumber)
+        // A first pass has no earlier customers: no record's "source:key" to build and look up.
+        let earlier = previous.isEmpty ? [String?](repeating: nil, count: records.count) : records.map { previous[$0.id] }
+        let assignment = StableIdAssigner.assign(labels: result.labels, previous: earlier, nextNumber: nextNumber)
         let survivorship = Survivorship(config: config.survivorship, primarySystem: config.matching.primarySystem)
         var problems: [String] = []
         clock.lap("match")
