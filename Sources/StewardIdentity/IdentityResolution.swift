@@ -260,12 +260,21 @@ public struct IdentityEngine: Sendable {
                     updated_run = CASE WHEN identity_customer.records != excluded.records OR identity_customer.status != 'active' OR ?
                                        THEN excluded.updated_run ELSE identity_customer.updated_run END
                 """)
+        // A first pass only inserts, many rows per statement; later passes upsert one row at a time
+        // (the upsert's last parameter is per row, which a multi-row statement cannot carry).
+        var insertCustomer = try BulkRows(db, insertInto: "identity_customer", columns: ["customer_id", "status", "records", "created_run", "updated_run"])
         for (number, (id, n)) in sizes.enumerated() {
             guard let id else { continue }
+            if !hadCustomers {
+                insertCustomer.text(id); insertCustomer.text("active"); insertCustomer.int(n); insertCustomer.int(runId); insertCustomer.int(runId)
+                try insertCustomer.endRow(db)
+                continue
+            }
             upsertCustomer.text(id); upsertCustomer.int(n); upsertCustomer.int(runId); upsertCustomer.int(runId)
             upsertCustomer.int(changed[number])
             try upsertCustomer.run(db)
         }
+        try insertCustomer.finish(db)
         for (old, survivor) in assignment.mergedInto {
             try db.execute(sql: "UPDATE identity_customer SET status = 'merged', merged_into = ?, records = 0, updated_run = ? WHERE customer_id = ?",
                            arguments: [survivor, runId, old])
