@@ -73,7 +73,7 @@ public struct CustomerFacts: Sendable {
                 out.addresses = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT address_key) FROM customer_address WHERE sources > 0") ?? 0
             }
             var histories = try Self.emptyHistories(db)
-            let support = Set(try String.fetchAll(db, sql: "SELECT name FROM source WHERE system = 'support'"))
+            let support = try Self.supportSources(db)
             let links = try ActivityLinks.update(db, runId: runId) { Self.add($0, to: &histories, support: support) }
             out.activities = links.activities
             out.linked = links.linked
@@ -125,6 +125,11 @@ public struct CustomerFacts: Sendable {
         return result
     }
 
+    /// The sources whose events are support tickets.
+    static func supportSources(_ db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT name FROM source WHERE system = 'support'"))
+    }
+
     /// A linked, dated activity in its customer's history: an order, a support ticket or another event.
     static func add(_ a: ActivityLinks.Linked, to histories: inout [String: ActivityHistory], support: Set<String>) {
         // One hash of the id per row (3.3 M rows at a million customers), the history changed in place.
@@ -138,7 +143,7 @@ public struct CustomerFacts: Sendable {
     /// it equals what the links pass builds).
     static func histories(_ db: Database) throws -> [String: ActivityHistory] {
         var result = try emptyHistories(db)
-        let support = Set(try String.fetchAll(db, sql: "SELECT name FROM source WHERE system = 'support'"))
+        let support = try supportSources(db)
         let rows = try Row.fetchCursor(db, sql: """
             SELECT l.customer_id, a.source, a.entity, a.occurred_at, a.amount
             FROM customer_activity_link l JOIN staged_activity a ON a.source = l.source AND a.record_key = l.record_key

@@ -250,9 +250,10 @@ public struct IdentityEngine: Sendable {
         clock.lap("write_indexes")
         // Customers: active ids with their sizes; merged ids point at their survivor; ids with no records retire.
         var changed = [Bool](repeating: false, count: sizes.count)
-        for e in assignment.events {
-            for id in [e.customerId, e.other] { if let n = id.flatMap(StableIdAssigner.number), n < changed.count { changed[Int(n)] = true } }
+        func markChanged(_ id: String?) {
+            if let n = id.flatMap(StableIdAssigner.number), n < changed.count { changed[Int(n)] = true }
         }
+        for e in assignment.events { markChanged(e.customerId); markChanged(e.other) }
         let hadCustomers = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM identity_customer)") ?? false
         var upsertCustomer = try BulkStatement(db, sql: """
                 INSERT INTO identity_customer (customer_id, status, records, created_run, updated_run) VALUES (?, 'active', ?, ?, ?)

@@ -300,7 +300,7 @@ import Testing
         }
         let (visited, stored) = try catalog.pool.write { db in
             var visited = try CustomerFacts.emptyHistories(db)
-            let support = Set(try String.fetchAll(db, sql: "SELECT name FROM source WHERE system = 'support'"))
+            let support = try CustomerFacts.supportSources(db)
             try ActivityLinks.update(db, runId: 99) { CustomerFacts.add($0, to: &visited, support: support) }
             return (visited, try CustomerFacts.histories(db))
         }
