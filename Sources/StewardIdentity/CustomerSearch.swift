@@ -4,7 +4,7 @@ import StewardCatalog
 
 /// Customer lookup over an FTS5 index of every name, email, phone, postcode and id of a customer's
 /// records. Names also match by sound (NYSIIS), so a misspelt name still finds the person; phones
-/// match whatever way they are written (the last 7+ digits).
+/// match whatever way they are written (the last 7+ digits, `phoneToken`).
 public enum CustomerSearch {
     public struct Hit: Sendable, Codable, Equatable {
         public var customerId: String
@@ -132,7 +132,7 @@ public enum CustomerSearch {
                 }
             }
             if let email = r.email { emails.insert(email) }
-            if let phone = r.phone { phones.formUnion(CustomerSearch.phoneTokens(phone)) }
+            if let phone = r.phone, let token = CustomerSearch.phoneToken(phone) { phones.insert(token) }
             if let postcode = r.postcode {
                 postcodes.insert(key(postcode))
                 // "M4 7QJ" is typed as two words: each part is a token too.
@@ -201,17 +201,33 @@ public enum CustomerSearch {
         return StableIdAssigner.number(row[1] as String) == (row[0] as Int64)
     }
 
-    /// Digit suffixes of 7 digits and more: "+15551234567" → 15551234567, 5551234567, …, 1234567.
-    static func phoneTokens(_ phone: String) -> [String] {
+    /// The entries' format, part of a matching pass's fingerprint: a catalog indexed in another
+    /// format has its index rebuilt whole by the next pass (entries of two formats would not match
+    /// the same queries). 2: phones as one backwards token.
+    static let indexFormat = "lookup-format-2"
+
+    /// A phone's index token: its digits backwards ("+1 555 123 4567" → "76543215551"). A phone is
+    /// found by its last digits, however many were typed, as a prefix query on this one token
+    /// (`phoneQuery`); a token per suffix of 7 digits and more was five tokens per phone, 28 % of the
+    /// index's build at a million customers (BENCHMARKS.md, "Seventh session").
+    static func phoneToken(_ phone: String) -> String? {
         if phone.utf8.allSatisfy({ $0 < 0x80 }) {
-            // ASCII (nearly every phone): the digits as bytes, each suffix one small string.
             let digits = phone.utf8.filter { $0 >= 0x30 && $0 <= 0x39 }
-            guard digits.count >= 7 else { return digits.isEmpty ? [] : [String(decoding: digits, as: UTF8.self)] }
-            return (0...(digits.count - 7)).map { String(decoding: digits[$0...], as: UTF8.self) }
+            return digits.isEmpty ? nil : String(decoding: digits.reversed(), as: UTF8.self)
         }
-        let digits = Array(phone.filter(\.isNumber))
-        guard digits.count >= 7 else { return digits.isEmpty ? [] : [String(digits)] }
-        return (0...(digits.count - 7)).map { String(digits[$0...]) }
+        let digits = phone.filter(\.isNumber)
+        return digits.isEmpty ? nil : String(digits.reversed())
+    }
+
+    /// The query for phones ending with these digits' last 10 (a number typed with or without its
+    /// country code finds the same phones): a prefix of the backwards token.
+    static func phoneQuery(_ digits: some StringProtocol) -> String {
+        "phones:\"" + String(digits.suffix(10).reversed()) + "\"*"
+    }
+
+    /// An entry's phones column as the digits were written (tokens turned back), for the ranking.
+    static func phonesAsWritten(_ column: String) -> String {
+        column.split(separator: " ").map { String($0.reversed()) }.joined(separator: " ")
     }
 
     /// Searches and records how long the lookup took (for the query-performance KPI).
@@ -248,7 +264,7 @@ public enum CustomerSearch {
                 SELECT customer_id, names, emails, phones, postcodes, ids FROM customer_search
                 WHERE rowid IN (\(rowids.map(String.init).joined(separator: ",")))
                 """) {
-                var c = Candidate(customerId: r[0], names: r[1] ?? "", identifiers: [r[2] ?? "", r[3] ?? "", r[4] ?? "", r[5] ?? ""])
+                var c = Candidate(customerId: r[0], names: r[1] ?? "", identifiers: [r[2] ?? "", phonesAsWritten(r[3] ?? ""), r[4] ?? "", r[5] ?? ""])
                 (c.bound, c.weakestBound) = scorer.bound(names: c.names, identifiers: c.identifiers)
                 found.append(c)
             }
@@ -567,8 +583,8 @@ public enum CustomerSearch {
         let digits = query.filter(\.isNumber)
         let letters = query.contains { $0.isLetter }
         if !letters && digits.count >= 7 {
-            // A phone written any way: its last 10 (or fewer) digits are one indexed token.
-            return "phones:\"\(String(digits.suffix(10)))\""
+            // A phone written any way: found by its last 10 (or fewer) digits.
+            return phoneQuery(digits)
         }
         var parts: [String] = []
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" })
@@ -605,7 +621,7 @@ public enum CustomerSearch {
         // A sound only for a word of letters: "c0012345" or "sw1a" sound like half the catalog.
         if k.count >= 3 && k.allSatisfy(\.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
         for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
-        if k.count >= 7 && k.allSatisfy(\.isNumber) { alts.append("phones:\(String(k.suffix(10)))") }
+        if k.count >= 7 && k.allSatisfy(\.isNumber) { alts.append(phoneQuery(k)) }
         return "(" + alts.joined(separator: " OR ") + ")"
     }
 }

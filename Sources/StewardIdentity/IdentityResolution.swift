@@ -194,7 +194,7 @@ public struct IdentityEngine: Sendable {
         let rules = settings.rules.map(\.description).joined(separator: "|")
         return "\(row[0] as Int)/\(row[1] as Int)/\(row[2] as Int)/\(row[3] as Int);\(d[0] as Int)/\(d[1] as String);"
             + "\(settings.threshold)/\(settings.reviewLow)/\(settings.maxBlockSize)/\(settings.blockWindow)/\(settings.groupAgreement)/\(settings.maxClusterSize)/\(settings.uSamples);"
-            + rules + ";" + config.survivorship.description
+            + rules + ";" + config.survivorship.description + ";" + CustomerSearch.indexFormat
     }
 
     private func write(_ db: Database, runId: Int64, result: MatchResult, assignment: StableIdAssigner.Assignment,

@@ -26,6 +26,37 @@ import Testing
         return hits.map { Int(StableIdAssigner.number($0.customerId) ?? -1) }
     }
 
+    @Test func aPhoneIsFoundByItsLastDigitsHoweverItIsWritten() throws {
+        #expect(CustomerSearch.phoneToken("+1 (313) 635-7273") == "37275363131")
+        #expect(CustomerSearch.phoneToken("n/a") == nil)
+        #expect(CustomerSearch.phonesAsWritten("37275363131 4321") == "13136357273 1234")
+        let p = TempProject("search-phones")
+        let catalog = try Catalog.open(at: p.dir.appendingPathComponent("c.sqlite"))
+        try catalog.pool.write { db in
+            var inserter = try CustomerSearch.Inserter(db)
+            var entries = CustomerSearch.Entries()
+            // 1: a US number with its country code; 2: a UK one without; 3: a short extension;
+            // 4: the same last seven digits as 1 behind another area code.
+            for (n, phones) in [(1, ["+1 313 635 7273"]), (2, ["020 7946 0958", "07700 900123"]), (3, ["4321"]), (4, ["(212) 635-7273"])] {
+                let id = String(format: "C%08d", n)
+                let terms = phones.map { CustomerSearch.Terms(recordKey: "r\(n)", names: ["pat", "lee", nil], email: nil, phone: $0, postcode: nil, nationalId: nil) }
+                try inserter.write(db, id: id, fields: entries.fields(id: id, terms))
+            }
+        }
+        #expect(try Self.ids(catalog, "(313) 635-7273") == [1])
+        #expect(try Self.ids(catalog, "+13136357273") == [1])
+        #expect(try Self.ids(catalog, "313.635.7273") == [1])
+        #expect(try Set(Self.ids(catalog, "635 7273")) == [1, 4])
+        #expect(try Self.ids(catalog, "313 635 7274").isEmpty)
+        // Typed with a country code the record did not have: the last ten digits still match.
+        #expect(try Self.ids(catalog, "+44 20 7946 0958") == [2])
+        #expect(try Self.ids(catalog, "07700900123") == [2])
+        // Fewer than seven digits are not a phone query.
+        #expect(try Self.ids(catalog, "4321").isEmpty)
+        // A phone after a name: the name's entries that hold the phone.
+        #expect(try Self.ids(catalog, "Lee 3136357273") == [1])
+    }
+
     @Test func aWordFollowedByAnotherMatchesWholeNamesTheLastAndShortOnesMatchPrefixes() throws {
         let p = TempProject("search-words")
         let catalog = try Self.catalog(p, [(1, "john smith", "john.smith@example.com"), (2, "johnson smith", "johnson.smith@example.com"),
