@@ -220,9 +220,12 @@ public enum CustomerSearch {
     }
 
     /// The query for phones ending with these digits' last 10 (a number typed with or without its
-    /// country code finds the same phones): a prefix of the backwards token.
+    /// country code finds the same phones): a prefix of the backwards token, or the digits as one
+    /// token, which is how an index written before format 2 holds them until the next matching pass
+    /// rebuilds it (a catalog opened by a newer console before its next run).
     static func phoneQuery(_ digits: some StringProtocol) -> String {
-        "phones:\"" + String(digits.suffix(10).reversed()) + "\"*"
+        let last = String(digits.suffix(10))
+        return "phones:(\"" + String(last.reversed()) + "\"* OR \"" + last + "\")"
     }
 
     /// An entry's phones column as the digits were written (tokens turned back), for the ranking.
