@@ -202,8 +202,8 @@ public enum CustomerSearch {
     }
 
     /// The entries' format, part of a matching pass's fingerprint: a catalog indexed in another
-    /// format has its index rebuilt whole by the next pass (entries of two formats would not match
-    /// the same queries). 2: phones as one backwards token.
+    /// format has its index rebuilt whole by the next pass (until then `phoneQuery` still finds its
+    /// phones; a typed number ranks them as a name would). 2: phones as one backwards token.
     static let indexFormat = "lookup-format-2"
 
     /// A phone's index token: its digits backwards ("+1 555 123 4567" → "76543215551"). A phone is

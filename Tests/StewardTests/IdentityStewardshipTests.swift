@@ -205,6 +205,9 @@ import Testing
         let who = try #require(person)
         let before = try Self.bytes(catalogURL)
         #expect(Self.found(who.email, in: before) && Self.found(who.last, in: before) && Self.found(who.phone, in: before))
+        // The lookup index holds the phone as its digits backwards.
+        let phoneToken = try #require(CustomerSearch.phoneToken(who.phone))
+        #expect(Self.found(phoneToken, in: before))
         let facts = { (db: Database) throws -> Int in
             try Int.fetchOne(db, sql: """
                 SELECT (SELECT COUNT(*) FROM customer_score WHERE customer_id = ?1) + (SELECT COUNT(*) FROM customer_address WHERE customer_id = ?1)
@@ -224,6 +227,7 @@ import Testing
         let after = try Self.bytes(catalogURL)
         #expect(!Self.found(who.email, in: after), "email still in the catalog file")
         #expect(!Self.found(who.phone, in: after), "phone still in the catalog file")
+        #expect(!Self.found(phoneToken, in: after), "phone's lookup token still in the catalog file")
         #expect(!Self.found(who.last, in: after), "last name still in the catalog file")
         #expect(try catalog.pool.read(facts) == 0, "the customer's score, addresses or activity links are left")
         #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM staged_activity WHERE lower(customer_ref) = lower(?)", arguments: [who.email]) } == 0)
