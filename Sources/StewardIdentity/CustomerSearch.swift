@@ -203,34 +203,42 @@ public enum CustomerSearch {
 
     /// The entries' format, part of a matching pass's fingerprint: a catalog indexed in another
     /// format has its index rebuilt whole by the next pass (until then `phoneQuery` still finds its
-    /// phones; a typed number ranks them as a name would). 2: phones as one backwards token.
-    static let indexFormat = "lookup-format-2"
+    /// phones). 3: a phone as one marked, backwards token.
+    static let indexFormat = "lookup-format-3"
 
-    /// A phone's index token: its digits backwards ("+1 555 123 4567" → "76543215551"). A phone is
-    /// found by its last digits, however many were typed, as a prefix query on this one token
-    /// (`phoneQuery`); a token per suffix of 7 digits and more was five tokens per phone, 28 % of the
-    /// index's build at a million customers (BENCHMARKS.md, "Seventh session").
+    /// A phone's index token: a mark, then its digits backwards ("+1 555 123 4567" → "p76543215551").
+    /// A phone is found by its last digits, however many were typed, as a prefix query on this one
+    /// token (`phoneQuery`); a token per suffix of 7 digits and more was five tokens per phone, 28 %
+    /// of the index's build at a million customers (BENCHMARKS.md, "Seventh session"). The mark keeps
+    /// these tokens apart from the digits-only tokens of an index of the earlier format.
     static func phoneToken(_ phone: String) -> String? {
         if phone.utf8.allSatisfy({ $0 < 0x80 }) {
             let digits = phone.utf8.filter { $0 >= 0x30 && $0 <= 0x39 }
-            return digits.isEmpty ? nil : String(decoding: digits.reversed(), as: UTF8.self)
+            return digits.isEmpty ? nil : phoneMark + String(decoding: digits.reversed(), as: UTF8.self)
         }
         let digits = phone.filter(\.isNumber)
-        return digits.isEmpty ? nil : String(digits.reversed())
+        return digits.isEmpty ? nil : phoneMark + String(digits.reversed())
     }
+
+    /// A letter: the tokenizer keeps it and the digits after it as one token.
+    static let phoneMark = "p"
 
     /// The query for phones ending with these digits' last 10 (a number typed with or without its
-    /// country code finds the same phones): a prefix of the backwards token, or the digits as one
-    /// token, which is how an index written before format 2 holds them until the next matching pass
-    /// rebuilds it (a catalog opened by a newer console before its next run).
+    /// country code finds the same phones): a prefix of the marked backwards token, or the digits
+    /// as one token, which is how an index of the earlier format holds them until the next matching
+    /// pass rebuilds it (a catalog opened by a newer console before its next run). Neither
+    /// alternative can match a token of the other format.
     static func phoneQuery(_ digits: some StringProtocol) -> String {
         let last = String(digits.suffix(10))
-        return "phones:(\"" + String(last.reversed()) + "\"* OR \"" + last + "\")"
+        return "phones:(\"" + phoneMark + String(last.reversed()) + "\"* OR \"" + last + "\")"
     }
 
-    /// An entry's phones column as the digits were written (tokens turned back), for the ranking.
+    /// An entry's phones column as the digits were written, for the ranking: marked tokens turned
+    /// back, the earlier format's digit tokens as they are.
     static func phonesAsWritten(_ column: String) -> String {
-        column.split(separator: " ").map { String($0.reversed()) }.joined(separator: " ")
+        column.split(separator: " ").map { t in
+            t.hasPrefix(phoneMark) ? String(t.dropFirst(phoneMark.count).reversed()) : String(t)
+        }.joined(separator: " ")
     }
 
     /// Searches and records how long the lookup took (for the query-performance KPI).

@@ -27,9 +27,11 @@ import Testing
     }
 
     @Test func aPhoneIsFoundByItsLastDigitsHoweverItIsWritten() throws {
-        #expect(CustomerSearch.phoneToken("+1 (313) 635-7273") == "37275363131")
+        #expect(CustomerSearch.phoneToken("+1 (313) 635-7273") == "p37275363131")
         #expect(CustomerSearch.phoneToken("n/a") == nil)
-        #expect(CustomerSearch.phonesAsWritten("37275363131 4321") == "13136357273 1234")
+        #expect(CustomerSearch.phonesAsWritten("p37275363131 p4321") == "13136357273 1234")
+        // An index of the earlier format: digit suffixes, kept as they are.
+        #expect(CustomerSearch.phonesAsWritten("3136357273 6357273") == "3136357273 6357273")
         let p = TempProject("search-phones")
         let catalog = try Catalog.open(at: p.dir.appendingPathComponent("c.sqlite"))
         try catalog.pool.write { db in
@@ -37,7 +39,9 @@ import Testing
             var entries = CustomerSearch.Entries()
             // 1: a US number with its country code; 2: a UK one without; 3: a short extension;
             // 4: the same last seven digits as 1 behind another area code.
-            for (n, phones) in [(1, ["+1 313 635 7273"]), (2, ["020 7946 0958", "07700 900123"]), (3, ["4321"]), (4, ["(212) 635-7273"])] {
+            // 5: a number that is 1's last ten digits backwards; 6: 7654321 backwards.
+            for (n, phones) in [(1, ["+1 313 635 7273"]), (2, ["020 7946 0958", "07700 900123"]), (3, ["4321"]), (4, ["(212) 635-7273"]),
+                                (5, ["3727536313"]), (6, ["1234567"])] {
                 let id = String(format: "C%08d", n)
                 let terms = phones.map { CustomerSearch.Terms(recordKey: "r\(n)", names: ["pat", "lee", nil], email: nil, phone: $0, postcode: nil, nationalId: nil) }
                 try inserter.write(db, id: id, fields: entries.fields(id: id, terms))
@@ -51,6 +55,9 @@ import Testing
         // Typed with a country code the record did not have: the last ten digits still match.
         #expect(try Self.ids(catalog, "+44 20 7946 0958") == [2])
         #expect(try Self.ids(catalog, "07700900123") == [2])
+        // A number is never found by its digits backwards.
+        #expect(try Self.ids(catalog, "7654321").isEmpty)
+        #expect(try Self.ids(catalog, "3727536313") == [5])
         // Fewer than seven digits are not a phone query.
         #expect(try Self.ids(catalog, "4321").isEmpty)
         // A phone after a name: the name's entries that hold the phone.
