@@ -16,6 +16,9 @@ public struct MatchReport: Sendable {
     public var junk: [(field: String, value: String, records: Int)]
     public var pairsPerRule: [String: Int]
     public var seconds: [String: Double]
+    /// The latest pass's wall times (`matching_seconds`: staged records in → customers written;
+    /// `whole_seconds`: with golden records, SCD2 history and the lookup index) and `peak_rss_mb`.
+    public var pass: [String: Double]
     public var lambda: Double?
     public var emIterations: Int?
     public var runId: Int64?
@@ -41,12 +44,13 @@ public struct MatchReport: Sendable {
         }
         let junk = try Row.fetchAll(db, sql: "SELECT field, value, records FROM identity_junk ORDER BY records DESC, field, value")
             .map { (field: $0[0] as String, value: $0[1] as String, records: $0[2] as Int) }
-        var perRule: [String: Int] = [:], seconds: [String: Double] = [:]
+        var perRule: [String: Int] = [:], seconds: [String: Double] = [:], pass: [String: Double] = [:]
         var lambda: Double?, iterations: Int?
         if let run,
            let detail = try? JSONSerialization.jsonObject(with: Data((run["detail_json"] as String).utf8)) as? [String: Any] {
             perRule = detail["pairs_per_rule"] as? [String: Int] ?? [:]
             seconds = detail["seconds"] as? [String: Double] ?? [:]
+            pass = detail["pass"] as? [String: Double] ?? [:]
             if let model = try? JSONDecoder().decode(FSModel.self, from: Data((run["model_json"] as String).utf8)) {
                 lambda = model.lambda
                 iterations = model.iterations
@@ -55,7 +59,7 @@ public struct MatchReport: Sendable {
         return MatchReport(records: records, candidatePairs: run?["candidate_pairs"] ?? 0, matchedPairs: run?["matched_pairs"] ?? 0,
                            reviewPairs: run?["review_pairs"] ?? 0, refusedPairs: run?["refused_pairs"] ?? 0, clusters: clusters,
                            matchRate: records == 0 ? 0 : Double(linked) / Double(records), truth: score, junk: junk,
-                           pairsPerRule: perRule, seconds: seconds, lambda: lambda, emIterations: iterations, runId: run?["run_id"])
+                           pairsPerRule: perRule, seconds: seconds, pass: pass, lambda: lambda, emIterations: iterations, runId: run?["run_id"])
     }
 }
 

@@ -112,6 +112,7 @@ public struct IdentityEngine: Sendable {
         var problems: [String] = []
         clock.lap("match")
         var scope = ChangedCustomers.all
+        var matched = started
         try catalog.write(large: records.count >= largeWriteMinimumRows) { db in
             if let lastPass {
                 scope = try ChangedCustomers.stage(
@@ -120,6 +121,7 @@ public struct IdentityEngine: Sendable {
             try write(db, runId: runId, result: result, assignment: assignment, rejected: rejected, settings: settings,
                       fingerprint: fingerprint, started: started, clock: &clock)
             clock.lap("write")
+            matched = Date()
             // Golden records, their SCD2 versions and lookup entries in one scan of the customers' records
             // (the index separately only when it must be rebuilt whole in an incremental pass).
             let searchScope = try CustomerSearch.prepare(db, scope: scope)
@@ -139,8 +141,23 @@ public struct IdentityEngine: Sendable {
         }
         if !problems.isEmpty { throw IdentityError.dimensionInvariant(problems) }
         let seconds = Date().timeIntervalSince(started)
+        try recordPass(runId: runId, matching: matched.timeIntervalSince(started), whole: seconds)
         return Outcome(changed: true, records: records.count, clusters: result.clusterCount,
                        candidatePairs: result.candidatePairs, seconds: seconds, scope: scope)
+    }
+
+    /// Adds the pass's wall times and the process's peak memory so far to its `identity_run` row,
+    /// after the commit so the whole pass counts: `match report` and `steward-bench identity` read
+    /// them. "matching" is from the staged records read to the customers, edges, members and events
+    /// written; "whole" adds golden records, SCD2 history, the lookup index and the commit.
+    private func recordPass(runId: Int64, matching: Double, whole: Double) throws {
+        var pass: [String: Any] = ["matching_seconds": matching, "whole_seconds": whole]
+        if let mb = Clock.peakResidentMB() { pass["peak_rss_mb"] = mb }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: pass, options: [.sortedKeys]), as: UTF8.self)
+        try catalog.pool.write { db in
+            try db.execute(sql: "UPDATE identity_run SET detail_json = json_set(detail_json, '$.pass', json(?)) WHERE run_id = ?",
+                           arguments: [json, runId])
+        }
     }
 
     /// The settings part of a fingerprint (after the records and decisions parts).

@@ -352,6 +352,14 @@ struct Clock {
         cpuStart = cpu
     }
 
+    /// The process's peak resident memory so far in MB (Linux's VmHWM), nil where it cannot be read.
+    static func peakResidentMB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else { return nil }
+        return kb / 1024
+    }
+
     static func cpuNow() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)

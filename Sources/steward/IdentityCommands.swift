@@ -26,7 +26,7 @@ struct MatchReportCommand: ParsableCommand {
                 "truth": r.truth.map { t -> Any in ["precision": t.precision, "recall": t.recall, "f1": t.f1, "records": t.records,
                                                    "true_pairs": t.truePairs, "predicted_pairs": t.predictedPairs, "correct_pairs": t.correctPairs] } ?? NSNull(),
                 "junk": r.junk.map { ["field": $0.field, "value": $0.value, "records": $0.records] },
-                "pairs_per_rule": r.pairsPerRule, "seconds": r.seconds,
+                "pairs_per_rule": r.pairsPerRule, "seconds": r.seconds, "pass": r.pass,
                 "lambda": CLI.orNull(r.lambda), "em_iterations": CLI.orNull(r.emIterations),
             ])
             return
@@ -47,6 +47,10 @@ struct MatchReportCommand: ParsableCommand {
         if r.junk.isEmpty { print("placeholder identifiers: none found") } else {
             print("placeholder identifiers (ignored as evidence):")
             for j in r.junk { print("  \(j.field) \(j.value)  (\(CLI.count(j.records)) records)") }
+        }
+        if let matching = r.pass["matching_seconds"], let whole = r.pass["whole_seconds"] {
+            let memory = r.pass["peak_rss_mb"].map { String(format: "   peak memory %.0f MB", $0) } ?? ""
+            print(String(format: "pass: matching %.1fs (records in → customers written)   whole %.1fs (with golden records, history, lookup index)", matching, whole) + memory)
         }
         if !r.seconds.isEmpty {
             print("timings: " + r.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: "  "))
