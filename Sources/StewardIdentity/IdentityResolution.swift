@@ -53,12 +53,12 @@ public struct IdentityEngine: Sendable {
         s.reviewLow = config.matching.review.0
         s.reviewHigh = config.matching.review.1
         if let rules = config.matching.blocking { s.rules = try BlockingRule.parse(rules) }
-        let extra = config.matching.extra
-        if let v = extra["max_block_size"].flatMap(Double.init) { s.maxBlockSize = Int(v) }
-        if let v = extra["block_window"].flatMap(Double.init) { s.blockWindow = Int(v) }
-        if let v = extra["max_cluster_size"].flatMap(Double.init) { s.maxClusterSize = Int(v) }
-        if let v = extra["group_agreement"].flatMap(Double.init) { s.groupAgreement = v }
-        if let v = extra["u_samples"].flatMap(Double.init) { s.uSamples = Int(v) }
+        let m = config.matching
+        if let v = m.maxBlockSize { s.maxBlockSize = v }
+        if let v = m.blockWindow { s.blockWindow = v }
+        if let v = m.maxClusterSize { s.maxClusterSize = v }
+        if let v = m.groupAgreement { s.groupAgreement = v }
+        if let v = m.uSamples { s.uSamples = v }
         return s
     }
 

@@ -7,9 +7,10 @@ import StewardCatalog
 import StewardPipeline
 
 /// Posts the health state to the `alerts:` webhooks when it changes (ok → warn/breach, back, or between
-/// them), never while it holds. The state each webhook last received is kept in the catalog
-/// (`alert_state`), so separate `steward check` and `steward run --every` processes agree. A failed
-/// delivery is logged and audited, never fatal, and retried at the next evaluation.
+/// them), and when a breach appears that the webhook has not heard of (a source failing while a KPI is
+/// already breached), never while it holds. The state and the problems each webhook last received are
+/// kept in the catalog (`alert_state`), so separate `steward check` and `steward run --every` processes
+/// agree. A failed delivery is logged and audited, never fatal, and retried at the next evaluation.
 public struct AlertNotifier: Sendable {
     public let projectName: String
     public let webhooks: [String]
@@ -41,13 +42,14 @@ public struct AlertNotifier: Sendable {
     public func notify(_ report: HealthReport) -> [Delivery] {
         var attempts: [Delivery] = []
         for hook in webhooks {
-            let previous: HealthState
-            do { previous = try lastState(hook) } catch {
+            let previous: HealthState, heard: Set<String>?
+            do { (previous, heard) = try lastDelivery(hook) } catch {
                 log("alerts: cannot read alert state: \(error)")
                 continue
             }
-            guard previous != report.status else { continue }
-            let body = Self.payload(project: projectName, report: report, previous: previous)
+            let newBreaches = heard.map { heard in report.problems.filter { $0.severity == .breach && !heard.contains(Self.identity($0)) } } ?? []
+            guard previous != report.status || !newBreaches.isEmpty else { continue }
+            let body = Self.payload(project: projectName, report: report, previous: previous, new: newBreaches)
             let error = post(body, to: hook)
             attempts.append(Delivery(webhook: hook, delivered: error == nil, error: error))
             do {
@@ -64,7 +66,7 @@ public struct AlertNotifier: Sendable {
                             INSERT INTO alert_state (webhook, status, problems_json, changed_at) VALUES (?, ?, ?, ?)
                             ON CONFLICT(webhook) DO UPDATE SET status = excluded.status, problems_json = excluded.problems_json,
                                 changed_at = excluded.changed_at, last_error = NULL, last_error_at = NULL
-                            """, arguments: [hook, report.status.rawValue, encodeStrings(report.problems.map(\.message)), at])
+                            """, arguments: [hook, report.status.rawValue, Self.problemsJSON(report.problems), at])
                         try Catalog.audit(db, action: "alert", subject: "webhook:\(hook)",
                                           detail: "\(previous.rawValue) → \(report.status.rawValue), \(report.problems.count) problems")
                     }
@@ -78,20 +80,44 @@ public struct AlertNotifier: Sendable {
     }
 
     /// The state this webhook last received (`ok` before the first message).
-    public func lastState(_ hook: String) throws -> HealthState {
+    public func lastState(_ hook: String) throws -> HealthState { try lastDelivery(hook).status }
+
+    /// The state this webhook last received and the problems it was told of (`kind subject`); nil
+    /// problems: a row written before problems were recorded by identity (then only a state change counts).
+    func lastDelivery(_ hook: String) throws -> (status: HealthState, problems: Set<String>?) {
         try catalog.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT status FROM alert_state WHERE webhook = ?", arguments: [hook])
-                .flatMap(HealthState.init(rawValue:)) ?? .ok
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, problems_json FROM alert_state WHERE webhook = ?", arguments: [hook]) else {
+                return (.ok, [])
+            }
+            let status = HealthState(rawValue: row[0] as String) ?? .ok
+            let list = (try? JSONSerialization.jsonObject(with: Data((row[1] as String? ?? "[]").utf8))) as? [Any] ?? []
+            let problems = list.compactMap { ($0 as? [String: Any]).flatMap { p in
+                (p["kind"] as? String).flatMap { kind in (p["subject"] as? String).map { "\(kind) \($0)" } } } }
+            if problems.count < list.count { return (status, nil) }   // older rows: the messages only
+            return (status, Set(problems))
         }
     }
 
-    /// Slack-compatible: `text` is what Slack shows; `status`, `previous` and `problems` are for machines.
-    public static func payload(project: String, report: HealthReport, previous: HealthState) -> [String: Any] {
+    /// What identifies a problem across evaluations (its message changes with the clock).
+    static func identity(_ p: HealthProblem) -> String { "\(p.kind) \(p.subject)" }
+
+    static func problemsJSON(_ problems: [HealthProblem]) -> String {
+        let list = problems.map { ["kind": $0.kind, "subject": $0.subject, "severity": $0.severity.rawValue] }
+        let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Slack-compatible: `text` is what Slack shows; `status`, `previous`, `problems` and `new` (breaches
+    /// this webhook had not heard of) are for machines.
+    public static func payload(project: String, report: HealthReport, previous: HealthState, new: [HealthProblem] = []) -> [String: Any] {
         let header: String
+        let count = "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
+        let newText = previous == report.status && !new.isEmpty ? " (new: \(new.map(identity).joined(separator: ", ")))" : ""
         switch report.status {
         case .ok: header = "✅ \(project): all clear (was \(previous.rawValue))"
-        case .warn: header = "⚠️ \(project): WARN, \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
-        case .breach: header = "🚨 \(project): BREACH, \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")"
+        case .warn: header = "⚠️ \(project): WARN, \(count)"
+        case .breach: header = "🚨 \(project): BREACH, \(count)\(newText)"
+        case .unknown: header = "❔ \(project): UNKNOWN, \(count)"
         }
         let lines = report.problems.prefix(20).map { "• \($0.kind) \($0.subject): \($0.message)" }
         let more = report.problems.count > 20 ? ["… and \(report.problems.count - 20) more"] : []
@@ -103,6 +129,7 @@ public struct AlertNotifier: Sendable {
             "at": Timestamp.now(),
             "problems": report.problems.map { ["kind": $0.kind, "subject": $0.subject, "message": $0.message,
                                                "severity": $0.severity.rawValue] },
+            "new": new.map { ["kind": $0.kind, "subject": $0.subject, "message": $0.message] },
         ]
     }
 

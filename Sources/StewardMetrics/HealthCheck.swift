@@ -2,19 +2,29 @@ import Foundation
 import StewardCatalog
 import StewardPipeline
 
-/// The on-call verdict: `ok`, `warn` or `breach` (exit codes 0, 1, 2 of `steward check`).
+/// The on-call verdict, as monitoring plugins report it: `ok`, `warn`, `breach` or `unknown` (exit codes
+/// 0, 1, 2, 3 of `steward check`). `unknown`: the project, its config or its catalog cannot be read, so
+/// nothing can be said about the data; cron and monitors can tell "broken" from "breached".
 public enum HealthState: String, Sendable, Codable, Comparable, CaseIterable {
-    case ok, warn, breach
+    case ok, warn, breach, unknown
 
-    public var exitCode: Int32 { self == .ok ? 0 : self == .warn ? 1 : 2 }
-    private var rank: Int { self == .ok ? 0 : self == .warn ? 1 : 2 }
+    public var exitCode: Int32 { Int32(rank) }
+    private var rank: Int {
+        switch self {
+        case .ok: return 0
+        case .warn: return 1
+        case .breach: return 2
+        case .unknown: return 3
+        }
+    }
     public static func < (a: HealthState, b: HealthState) -> Bool { a.rank < b.rank }
 }
 
 /// One line of `steward check`.
 public struct HealthProblem: Sendable, Equatable, Codable {
-    /// `stale_source`, `late_source`, `never_loaded`, `failed_source`, `failed_run`, `failing_checks`,
-    /// `kpi_breached`, `kpi_at_risk`, `anomaly`.
+    /// `stale_source`, `late_source`, `never_loaded`, `never_run`, `failed_source`, `failed_run`,
+    /// `failing_checks`, `kpi_breached`, `kpi_at_risk`, `anomaly`; with severity `unknown`: `project`,
+    /// `config`, `catalog` (what could not be read).
     public var kind: String
     public var subject: String
     public var message: String
@@ -26,6 +36,19 @@ public struct HealthReport: Sendable, Equatable {
     public var problems: [HealthProblem]
     public var kpis: [KPIStatus]
     public var anomalies: [Anomaly]
+
+    public init(status: HealthState, problems: [HealthProblem], kpis: [KPIStatus], anomalies: [Anomaly]) {
+        self.status = status
+        self.problems = problems
+        self.kpis = kpis
+        self.anomalies = anomalies
+    }
+
+    /// The verdict when the project cannot be judged: `kind` is `project`, `config` or `catalog`.
+    public static func unknown(kind: String, subject: String, message: String) -> HealthReport {
+        HealthReport(status: .unknown, problems: [HealthProblem(kind: kind, subject: subject, message: message, severity: .unknown)],
+                     kpis: [], anomalies: [])
+    }
 }
 
 /// Gathers every problem on-call cares about: sources, the last run, error checks, KPIs, anomalies.

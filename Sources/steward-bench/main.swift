@@ -440,7 +440,7 @@ func measureMatcher(project: URL) throws -> [String: Any] {
     // Settings to try without editing steward.yml: --set max_block_size=8 --set block_window=2 …
     for (k, a) in args.enumerated() where a == "--set" && k + 1 < args.count {
         let kv = args[k + 1].split(separator: "=", maxSplits: 1).map(String.init)
-        if kv.count == 2 { config.matching.extra[kv[0]] = kv[1] }
+        if kv.count == 2, let v = Double(kv[1]) { _ = config.matching.setTuning(kv[0], to: v) }
     }
     let settings = try IdentityEngine.settings(config)
     let nicknames = IdentityEngine.nicknames

@@ -104,11 +104,16 @@ struct KPIRecord: ParsableCommand {
     }
 }
 
-/// `steward check [--json]`: the on-call health gate.
+/// `steward check [--json]`: the on-call health gate, with the monitoring-plugin exit codes: 0 ok,
+/// 1 warn, 2 breach, 3 unknown (the project, its config or its catalog cannot be read).
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "On-call health gate: exit 0 ok, 1 warnings, 2 breaches; one line per problem.",
-        discussion: "Also posts to the alerts: webhooks when the state changed since their last message.")
+        abstract: "On-call health gate: exit 0 ok, 1 warnings, 2 breaches, 3 unknown; one line per problem.",
+        discussion: """
+            Exit 3 (unknown) when the project, its steward.yml or its catalog cannot be read. \
+            Also posts to the alerts: webhooks when the state changed since their last message, or a new breach appeared. \
+            Formats: docs/CONTRACTS.md.
+            """)
     @OptionGroup var projectOptions: ProjectOptions
     @OptionGroup var output: JSONOption
     @Flag(name: .customLong("no-alerts"), help: "Do not post to the alerts: webhooks.") var noAlerts = false
@@ -119,14 +124,7 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
-        var check = HealthCheck(config: config, catalog: catalog)
-        check.anomalyDetector.window = anomalyWindow
-        let report = try check.report()
-        if !noAlerts {
-            AlertNotifier(config: config, catalog: catalog, log: { CLI.note($0) }).notify(report)
-        }
+        let report = evaluate()
         if output.json {
             CLI.printJSON([
                 "status": report.status.rawValue,
@@ -139,12 +137,36 @@ struct Check: ParsableCommand {
                 ] as [String: Any] },
             ] as [String: Any])
         } else {
+            let marks: [HealthState: String] = [.ok: "✓", .warn: "▲", .breach: "✗", .unknown: "?"]
             for p in report.problems {
-                print("\(p.severity == .breach ? "✗" : "▲") \(p.severity.rawValue) \(p.kind) \(p.subject): \(p.message)")
+                print("\(marks[p.severity] ?? "?") \(p.severity.rawValue) \(p.kind) \(p.subject): \(p.message)")
             }
             print("\(report.status.rawValue.uppercased()): \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")")
         }
         if report.status != .ok { throw ExitCode(report.status.exitCode) }
+    }
+
+    /// The report, or an `unknown` one naming what could not be read: this command never exits 2 for a
+    /// broken project (2 means a breach).
+    private func evaluate() -> HealthReport {
+        let config: ProjectConfig
+        do { config = try projectOptions.load() } catch let error as ConfigError {
+            return .unknown(kind: error.key == "--project" ? "project" : "config", subject: error.file, message: error.description)
+        } catch {
+            return .unknown(kind: "project", subject: projectOptions.project ?? ".", message: "\(error)")
+        }
+        do {
+            let catalog = try Catalog.open(at: config.catalogURL)
+            var check = HealthCheck(config: config, catalog: catalog)
+            check.anomalyDetector.window = anomalyWindow
+            let report = try check.report()
+            if !noAlerts {
+                AlertNotifier(config: config, catalog: catalog, log: { CLI.note($0) }).notify(report)
+            }
+            return report
+        } catch {
+            return .unknown(kind: "catalog", subject: config.catalogURL.path, message: "cannot read the catalog: \(error)")
+        }
     }
 }
 

@@ -22,8 +22,10 @@ struct Entry {
             let code = Steward.exitCode(for: error)
             if code == .success { Steward.exit(withError: error) }
             let message = Steward.fullMessage(for: error)
-            // Contract: usage errors exit 2 (ArgumentParser's default would be 64).
-            CLI.fail(message, code: code == .validationFailure ? 2 : code.rawValue)
+            // Contract: usage errors exit 2 (ArgumentParser's default would be 64); `check` exits 3
+            // (unknown), since its 2 means a breach.
+            let usage: Int32 = CommandLine.arguments.dropFirst().first == "check" ? 3 : 2
+            CLI.fail(message, code: code == .validationFailure ? usage : code.rawValue)
         }
     }
 }

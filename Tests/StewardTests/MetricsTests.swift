@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import StewardCatalog
 @testable import StewardMetrics
+import StewardPipeline
 
 @Suite struct MetricsTargetTests {
     @Test func parsesTheRoadmapsTargets() throws {

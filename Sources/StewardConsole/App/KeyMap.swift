@@ -1,27 +1,7 @@
-/// Everything a key can do. The raw value is the name used in the `keys:` config section.
-public enum Action: String, CaseIterable, Sendable {
-    case quit, help, command, filter, run, refresh
-    case copyID = "copy_id"
-    case nextPane = "next_pane", prevPane = "prev_pane"
-    case pane1 = "pane_1", pane2 = "pane_2", pane3 = "pane_3", pane4 = "pane_4", pane5 = "pane_5"
-    case pane6 = "pane_6", pane7 = "pane_7", pane8 = "pane_8", pane9 = "pane_9"
-    case up, down
-    case pageUp = "page_up", pageDown = "page_down"
-    case top, bottom
-    case open, back
-    case nextSection = "next_section", prevSection = "prev_section"
-    case sort
-    case reverseSort = "reverse_sort"
-    case toggleTask = "toggle_task"
-    case note
-    case search, reveal, accept, reject, review
+import StewardPipeline
 
-    /// For `pane_N` actions, the zero-based pane index.
-    public var paneIndex: Int? {
-        guard rawValue.hasPrefix("pane_"), let n = Int(rawValue.dropFirst(5)) else { return nil }
-        return n - 1
-    }
-}
+/// Everything a key can do (defined with the `keys:` config names in StewardPipeline).
+public typealias Action = ConsoleAction
 
 /// One row of the key map: what keys do, where, and how help describes it.
 public struct KeyBinding: Sendable, Equatable {
@@ -130,12 +110,8 @@ public struct KeyMap: Sendable, Equatable {
         var map = self
         for (name, spec) in overrides.sorted(by: { $0.key < $1.key }) {
             guard let action = Action(rawValue: name) else { throw KeyMapError.unknownAction(name) }
-            let parts = spec.trimmingCharacters(in: .whitespaces) == " " ? [" "] : spec.split(separator: " ").map(String.init)
-            var keys: [Key] = []
-            for part in parts {
-                guard let key = Key(spec: part) else { throw KeyMapError.badKey(action: name, spec: part) }
-                keys.append(key)
-            }
+            let (keys, unreadable) = Key.list(spec)
+            if let unreadable { throw KeyMapError.badKey(action: name, spec: unreadable) }
             guard !keys.isEmpty else { throw KeyMapError.badKey(action: name, spec: spec) }
             for i in map.bindings.indices { map.bindings[i].keys.removeAll { keys.contains($0) } }
             if let i = map.bindings.firstIndex(where: { $0.action == action }) { map.bindings[i].keys = keys }

@@ -99,6 +99,7 @@ struct CheckParser {
             let lo = try p("min").map { try reader.number($0, "\(key).min") }
             let hi = try p("max").map { try reader.number($0, "\(key).max") }
             if lo == nil && hi == nil { throw reader.fail(value, key, "needs min:, max: or both") }
+            if let lo, let hi, lo > hi { throw reader.fail(p("min"), "\(key).min", "min (\(lo)) is greater than max (\(hi))") }
             if let lo { recorded["min"] = lo }
             if let hi { recorded["max"] = hi }
             kind = .range(min: lo, max: hi)
@@ -109,9 +110,10 @@ struct CheckParser {
             if let toColumn { recorded["to_column"] = toColumn }
             kind = .relationship(to: to, toColumn: toColumn)
         case "row_count":
-            let lo = try p("min").map { Int(try reader.number($0, "\(key).min")) }
-            let hi = try p("max").map { Int(try reader.number($0, "\(key).max")) }
+            let lo = try p("min").map { try count($0, "\(key).min") }
+            let hi = try p("max").map { try count($0, "\(key).max") }
             if lo == nil && hi == nil { throw reader.fail(value, key, "needs min:, max: or both") }
+            if let lo, let hi, lo > hi { throw reader.fail(p("min"), "\(key).min", "min (\(lo)) is greater than max (\(hi))") }
             if let lo { recorded["min"] = lo }
             if let hi { recorded["max"] = hi }
             kind = .rowCount(min: lo, max: hi)
@@ -123,6 +125,15 @@ struct CheckParser {
         }
         return [make(type: type, column: column, kind: kind, params: recorded, severity: severity,
                      dimension: dimension, name: try text("name"), line: line)]
+    }
+
+    /// A row count: a whole number, zero or more.
+    private func count(_ node: Node, _ key: String) throws -> Int {
+        let n = try reader.number(node, key)
+        guard n >= 0, n == n.rounded(), n < 1e15 else {
+            throw reader.fail(node, key, "expected a whole number of rows, zero or more, got \(node.scalar?.string ?? "")")
+        }
+        return Int(n)
     }
 
     private func make(type: String, column: String?, kind: CheckConfig.Kind, params: [String: Any],

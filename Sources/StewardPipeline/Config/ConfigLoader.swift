@@ -2,12 +2,14 @@ import Foundation
 import StewardCatalog
 import Yams
 
-/// Loads and validates `steward.yml`. Every problem is a `ConfigError` naming file, line and key;
-/// loading never touches the catalog.
+/// Loads and validates `steward.yml` on its own (YAML, keys, types, values, references). Every problem is
+/// a `ConfigError` naming file, line and key. Loading never touches the catalog and never reads source
+/// files: a column missing from a source's files fails that source's step when it loads, so one
+/// changed export cannot stop every command.
 public enum ConfigLoader {
     public static let fileName = "steward.yml"
 
-    public static func load(_ file: URL, checkColumns: Bool = true) throws -> ProjectConfig {
+    public static func load(_ file: URL) throws -> ProjectConfig {
         let path = file.path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, line: nil, key: "-", message: "cannot read the file")
@@ -23,9 +25,7 @@ public enum ConfigLoader {
             throw ConfigError(file: path, line: yamlLine(error), key: "-", message: "invalid YAML: \(error)")
         }
         var reader = NodeReader(file: path)
-        let config = try reader.project(root, file: file)
-        if checkColumns { try ColumnValidator.validate(config) }
-        return config
+        return try reader.project(root, file: file)
     }
 
     /// The nearest `steward.yml` in `start` or its parents.
@@ -72,7 +72,36 @@ struct NodeReader {
 
     func number(_ node: Node, _ key: String) throws -> Double {
         guard let text = node.scalar?.string, let d = Double(text) else { throw fail(node, key, "expected a number") }
+        guard d.isFinite else { throw fail(node, key, "expected a finite number, got '\(text)'") }
         return d
+    }
+
+    /// A number in [0, 1] (a probability).
+    func probability(_ node: Node, _ key: String) throws -> Double {
+        let p = try number(node, key)
+        guard (0...1).contains(p) else { throw fail(node, key, "expected a probability between 0 and 1, got \(node.scalar?.string ?? "")") }
+        return p
+    }
+
+    /// A path as written; a relative one must stay inside the project folder (absolute paths are
+    /// taken as written).
+    func projectPath(_ node: Node, _ key: String) throws -> String {
+        let path = try string(node, key)
+        if Self.leavesProject(path) {
+            throw fail(node, key, "'\(path)' leaves the project folder; write a path inside it, or an absolute path")
+        }
+        return path
+    }
+
+    /// Whether a relative path climbs above its starting folder with `..` (judged on the text, as written).
+    static func leavesProject(_ path: String) -> Bool {
+        guard !path.hasPrefix("/") else { return false }
+        var depth = 0
+        for part in path.split(separator: "/") where part != "." {
+            depth += part == ".." ? -1 : 1
+            if depth < 0 { return true }
+        }
+        return false
     }
 
     func strings(_ node: Node, _ key: String) throws -> [String] {
@@ -105,14 +134,14 @@ struct NodeReader {
 
         guard let nameNode = value("name") else { throw fail(root, "name", "missing: every project needs a name") }
         let name = try string(nameNode, "name")
-        let catalogPath = try value("catalog").map { try string($0, "catalog") } ?? ".steward/catalog.sqlite"
+        let catalogPath = try value("catalog").map { try projectPath($0, "catalog") } ?? ".steward/catalog.sqlite"
         let region = try value("default_region").map { try string($0, "default_region").uppercased() } ?? "US"
         if ReferenceData.shared.callingCode(forCountry: region) == nil {
             throw fail(value("default_region"), "default_region", "'\(region)' is not an ISO 3166 alpha-2 country code")
         }
         var roadmap: URL?
         if let node = value("roadmap") {
-            let url = dir.appendingPathComponent(try string(node, "roadmap"))
+            let url = Self.resolve(try projectPath(node, "roadmap"), in: dir)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw fail(node, "roadmap", "file not found: \(url.path)")
             }
@@ -120,16 +149,14 @@ struct NodeReader {
         }
         var truth: URL?
         if let node = value("truth") {
-            let url = dir.appendingPathComponent(try string(node, "truth"))
+            let url = Self.resolve(try projectPath(node, "truth"), in: dir)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw fail(node, "truth", "file not found: \(url.path)")
             }
             truth = url
         }
         var keys: [String: String] = [:]
-        if let node = value("keys") {
-            for e in try mapping(node, "keys") { keys[e.key] = try string(e.value, "keys.\(e.key)") }
-        }
+        if let node = value("keys") { keys = try keyBindings(node) }
         var refresh: Double?
         if let node = value("refresh") { refresh = try duration(node, "refresh") }
 
@@ -164,13 +191,27 @@ struct NodeReader {
         if let node = value("survivorship") { survivorship = try survivorshipConfig(node, sources: sources) }
         var matching = MatchingConfig()
         if let node = value("matching") {
-            for e in try mapping(node, "matching") {
+            let entries = try mapping(node, "matching")
+            try checkKeys(entries, allowed: Set(["threshold", "review", "primary_system", "blocking", "survivorship"]
+                                                    + MatchingConfig.tuningKeys), context: "matching")
+            for e in entries {
                 switch e.key {
-                case "threshold": matching.threshold = try number(e.value, "matching.threshold")
+                case "threshold": matching.threshold = try probability(e.value, "matching.threshold")
                 case "review":
                     guard let s = e.value.sequence, s.count == 2 else { throw fail(e.value, "matching.review", "expected [low, high]") }
-                    matching.review = (try number(s[0], "matching.review"), try number(s[1], "matching.review"))
-                case "primary_system": matching.primarySystem = try string(e.value, "matching.primary_system")
+                    let band = (try probability(s[0], "matching.review"), try probability(s[1], "matching.review"))
+                    guard band.0 <= band.1 else {
+                        throw fail(e.value, "matching.review", "expected [low, high] with low <= high, got [\(band.0), \(band.1)]")
+                    }
+                    matching.review = band
+                case "primary_system":
+                    let system = try string(e.value, "matching.primary_system")
+                    let systems = Set(sources.filter { $0.entity == .person }.map(\.system))
+                    guard systems.contains(system) else {
+                        throw fail(e.value, "matching.primary_system",
+                                   "'\(system)' is not the system of a person source; expected one of: \(systems.sorted().joined(separator: ", "))")
+                    }
+                    matching.primarySystem = system
                 case "blocking":
                     // Each rule: blocking keys joined by '&' (e.g. "last_name & dob"); rules are OR'd.
                     var rules: [String] = []
@@ -191,13 +232,10 @@ struct NodeReader {
                         throw fail(e.keyNode, "matching.survivorship", "also set in the top-level survivorship: section; keep one (survivorship.default)")
                     }
                     survivorship.defaultRule = try survivorshipRule(e.value, "matching.survivorship")
-                case "max_block_size", "block_window", "max_cluster_size", "group_agreement", "u_samples":
+                default: // a tuning key (checkKeys admitted only those)
                     let v = try number(e.value, "matching.\(e.key)")
                     if v <= 0 { throw fail(e.value, "matching.\(e.key)", "expected a positive number") }
-                    matching.extra[e.key] = String(v)
-                default:
-                    // Identity resolution settings (blocking rules, survivorship) are read by that module.
-                    matching.extra[e.key] = (try? string(e.value, "matching.\(e.key)")) ?? ""
+                    _ = matching.setTuning(e.key, to: v)
                 }
             }
         }
@@ -208,8 +246,22 @@ struct NodeReader {
                 let e = try mapping(k, "kpis")
                 try checkKeys(e, allowed: ["name", "target", "baseline", "due", "unit"], context: "kpis")
                 func v(_ n: String) throws -> String? { try e.first { $0.key == n }.map { try string($0.value, "kpis.\(n)") } }
+                func node(_ n: String) -> Node? { e.first { $0.key == n }?.value }
                 guard let n = try v("name"), let t = try v("target") else { throw fail(k, "kpis", "each KPI needs name and target") }
-                kpis.append(KPIConfig(name: n, target: t, baseline: try v("baseline"), due: try v("due"), unit: try v("unit")))
+                let unit = try v("unit"), baseline = try v("baseline"), due = try v("due")
+                let target: KPITarget
+                do { target = try KPITarget.parse(t, unit: unit) } catch let error as KPIParseError {
+                    throw fail(node("target"), "kpis.target", "\(n): \(error.message) (examples: < 1 hour, > 95%, 4:1, 60% → 95%)")
+                }
+                if let baseline {
+                    do { _ = try KPITarget.parseQuantity(baseline, unit: unit ?? target.unit.rawValue) } catch let error as KPIParseError {
+                        throw fail(node("baseline"), "kpis.baseline", "\(n): \(error.message)")
+                    }
+                }
+                if let due, DueDate.parse(due) == nil {
+                    throw fail(node("due"), "kpis.due", "\(n): '\(due)' is not a date (2024-09-30, 2024-09, Q3 2024 or 2024)")
+                }
+                kpis.append(KPIConfig(name: n, target: t, baseline: baseline, due: due, unit: unit))
             }
         }
         var every: TimeInterval?
@@ -226,8 +278,9 @@ struct NodeReader {
                 try checkKeys(e, allowed: ["webhook"], context: "alerts")
                 guard let w = e.first(where: { $0.key == "webhook" }) else { throw fail(a, "alerts", "each alert needs webhook") }
                 let url = try string(w.value, "alerts.webhook")
-                guard URL(string: url)?.scheme?.hasPrefix("http") == true else {
-                    throw fail(w.value, "alerts.webhook", "expected an http(s) URL, got '\(url)'")
+                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+                      !(parsed.host ?? "").isEmpty else {
+                    throw fail(w.value, "alerts.webhook", "expected an http:// or https:// URL with a host, got '\(url)'")
                 }
                 alerts.append(AlertConfig(webhook: url))
             }
@@ -235,10 +288,42 @@ struct NodeReader {
         var evidence: [EvidenceRule] = []
         if let node = value("evidence") { evidence = try evidenceRules(node, sources: known) }
         return ProjectConfig(
-            file: file, name: name, catalogURL: dir.appendingPathComponent(catalogPath), defaultRegion: region,
+            file: file, name: name, catalogURL: Self.resolve(catalogPath, in: dir), defaultRegion: region,
             roadmap: roadmap, truth: truth, theme: try value("theme").map { try string($0, "theme") },
             refreshSeconds: refresh, keys: keys, sources: sources, matching: matching, kpis: kpis,
             scheduleEvery: every, alerts: alerts, evidence: evidence, survivorship: survivorship)
+    }
+
+    /// A path of steward.yml resolved against the project folder; an absolute path as written.
+    static func resolve(_ path: String, in dir: URL) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : dir.appendingPathComponent(path)
+    }
+
+    /// `keys: {ACTION: "KEY [KEY…]"}`: known actions, readable keys, and no key bound to two actions.
+    func keyBindings(_ node: Node) throws -> [String: String] {
+        var keys: [String: String] = [:]
+        var owner: [KeyStroke: (action: String, line: Int)] = [:]
+        for e in try mapping(node, "keys") {
+            let key = "keys.\(e.key)"
+            guard ConsoleAction(rawValue: e.key) != nil else {
+                throw fail(e.keyNode, key, "unknown action; expected one of: \(ConsoleAction.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let spec = try string(e.value, key)
+            let (strokes, unreadable) = KeyStroke.list(spec)
+            if let unreadable {
+                throw fail(e.value, key, "cannot read key '\(unreadable)' (examples: x, G, ctrl-r, F5, enter, esc, tab, shift-tab, pgdn, space)")
+            }
+            if strokes.isEmpty { throw fail(e.value, key, "expected a key (examples: x, ctrl-r, F5)") }
+            let line = e.keyNode.mark?.line ?? 0
+            for stroke in Set(strokes) {
+                if let other = owner[stroke] {
+                    throw fail(e.value, key, "'\(stroke)' is also bound to \(other.action) (line \(other.line)); one key, one action")
+                }
+                owner[stroke] = (e.key, line)
+            }
+            keys[e.key] = spec
+        }
+        return keys
     }
 
     func survivorshipRule(_ node: Node, _ key: String) throws -> SurvivorshipRule {
@@ -349,6 +434,9 @@ struct NodeReader {
         let entity = try oneOf("entity", Entity.self)
         let format = try oneOf("format", SourceFormat.self)
         let (path, pathNode) = try required("path")
+        if Self.leavesProject(path) {
+            throw fail(pathNode, "\(ctx).path", "'\(path)' leaves the project folder; write a path inside it, or an absolute path")
+        }
         if let problem = Glob.syntaxProblem(path) { throw fail(pathNode, "\(ctx).path", problem) }
         let key = try required("key").0
         var table: String?
@@ -383,7 +471,13 @@ struct NodeReader {
             }
         }
         var sourceRegion: String?
-        if let n = value("region") { sourceRegion = try string(n, "\(ctx).region").uppercased() }
+        if let n = value("region") {
+            let r = try string(n, "\(ctx).region").uppercased()
+            if ReferenceData.shared.callingCode(forCountry: r) == nil {
+                throw fail(n, "\(ctx).region", "'\(r)' is not an ISO 3166 alpha-2 country code")
+            }
+            sourceRegion = r
+        }
         let snapshot = try oneOf("snapshot", Snapshot.self, default: .incremental)
 
         var mapping: [(field: String, value: FieldMapping)] = []

@@ -1,7 +1,7 @@
 import Foundation
 import StewardCatalog
 
-/// A project as declared in `steward.yml` (CONTRACTS.md), validated and with paths resolved.
+/// A project as declared in `steward.yml` (docs/CONTRACTS.md), validated and with paths resolved.
 public struct ProjectConfig: Sendable {
     public var file: URL
     public var directory: URL { file.deletingLastPathComponent() }
@@ -59,7 +59,8 @@ public struct SourceConfig: Sendable {
         return deps.filter { $0 != name }
     }
 
-    /// Every source column this source reads (mappings and checks), for validation.
+    /// Every source column this source reads (mappings and checks): checked against a file's header when
+    /// the source loads (config loading never reads source files).
     public var referencedColumns: [(column: String, line: Int)] {
         var cols: [(String, Int)] = [(key, line)]
         for (_, value) in mapping {
@@ -127,8 +128,29 @@ public struct MatchingConfig: Sendable {
     public static let blockingKeys = ["first_name", "last_name", "email", "phone", "dob", "street", "city", "postcode",
                                       "national_id", "first_name_nickname", "first_name_phonetic", "last_name_phonetic",
                                       "dob_year", "first_initial"]
-    public var extra: [String: String] = [:]
+    /// Tuning of the matcher; nil: the identity module's defaults.
+    public var maxBlockSize: Int?
+    public var blockWindow: Int?
+    public var maxClusterSize: Int?
+    public var groupAgreement: Double?
+    public var uSamples: Int?
     public init() {}
+
+    /// The tuning keys `matching:` accepts (each a positive number).
+    public static let tuningKeys = ["max_block_size", "block_window", "max_cluster_size", "group_agreement", "u_samples"]
+
+    /// Sets a tuning key by its steward.yml name; false for a name that is not one.
+    public mutating func setTuning(_ key: String, to value: Double) -> Bool {
+        switch key {
+        case "max_block_size": maxBlockSize = Int(value)
+        case "block_window": blockWindow = Int(value)
+        case "max_cluster_size": maxClusterSize = Int(value)
+        case "group_agreement": groupAgreement = value
+        case "u_samples": uSamples = Int(value)
+        default: return false
+        }
+        return true
+    }
 }
 
 /// How a golden value is chosen among a customer's source records.

@@ -198,7 +198,7 @@ public struct KPIParseError: Error, CustomStringConvertible, Equatable {
     public var description: String { "target '\(text)': \(message)" }
 }
 
-/// Due dates: `2024-09-30`, `2024-09` (end of month), `Q3 2024` / `2024 Q3` (end of quarter), `2024`.
+/// Due dates (nil: not a date): `2024-09-30`, `2024-09` (end of month), `Q3 2024` / `2024 Q3` (end of quarter), `2024`.
 public enum DueDate {
     /// The end (23:59:59 UTC) of the day, month, quarter or year written.
     public static func parse(_ text: String?) -> Date? {
@@ -210,7 +210,8 @@ public enum DueDate {
             return endOfMonth(year, quarter * 3)
         }
         let parts = raw.split(separator: "-").map(String.init)
-        if parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2].prefix(2)), (1...12).contains(m) {
+        if parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2].prefix(2)), (1...12).contains(m),
+           d >= 1, endOfDay(y, m, d) <= endOfMonth(y, m) {
             return endOfDay(y, m, d)
         }
         if parts.count == 2, let y = Int(parts[0]), let m = Int(parts[1]), (1...12).contains(m) { return endOfMonth(y, m) }
