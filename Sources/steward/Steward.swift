@@ -68,7 +68,7 @@ struct ProjectOptions: ParsableArguments {
 }
 
 struct JSONOption: ParsableArguments {
-    @Flag(name: .long, help: "Print JSON (formats in CONTRACTS.md).")
+    @Flag(name: .long, help: "Print JSON (formats in docs/CONTRACTS.md).")
     var json = false
 }
 
