@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The Steward catalog: one SQLite file in WAL mode holding every layer of the pipeline and its history.
 ///
@@ -15,15 +18,26 @@ public final class Catalog: Sendable {
     /// How long a connection waits for another one's lock before failing.
     static let busyTimeout: TimeInterval = 10
 
+    /// Opens the catalog.
+    ///
+    /// - `readOnly: false` (writing commands): creates the file and migrates it when needed. Migrations
+    ///   run under an exclusive lock, so two processes opening a new catalog at once never both create
+    ///   its tables; a catalog already at the current schema is not written at all by opening it.
+    /// - `readOnly: true` (read commands, the console): never creates, migrates or writes anything,
+    ///   works on a catalog the user cannot write (file mode 0444, or a folder where even the -wal and
+    ///   -shm files cannot be created: then it is opened `immutable`). A catalog missing or at an older
+    ///   schema (also: one a first run is creating right now) is reported, not changed.
     public static func open(at url: URL, readOnly: Bool = false) throws -> Catalog {
-        if readOnly && !FileManager.default.fileExists(atPath: url.path) {
-            throw CatalogError.missing(url.path)
+        if readOnly { return try openForReading(at: url) }
+        let folder = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CatalogError.environment(folder.path, FileProblem.describe(error, path: folder.path))
         }
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let problem = FileProblem.notWritable(url) { throw CatalogError.readOnly(url.path, problem) }
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.readonly = readOnly
         config.busyMode = .timeout(busyTimeout)
         config.prepareDatabase { db in
             // Bulk loads dominate writes; NORMAL is durable across process kills in WAL mode.
@@ -39,17 +53,107 @@ public final class Catalog: Sendable {
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: url.path, configuration: config)
-            if !readOnly { try Schema.migrator.migrate(pool) }
-            else {
-                let done = try pool.read { try Schema.migrator.hasCompletedMigrations($0) }
-                if !done { throw CatalogError.outdated(url.path) }
-            }
+            try migrate(pool, at: url)
         } catch let error as CatalogError {
             throw error
         } catch let error as DatabaseError {
             throw CatalogError.corrupt(url.path, error.message ?? "\(error)")
         }
         return Catalog(url: url, pool: pool)
+    }
+
+    /// Migrates when the schema is behind, holding an exclusive lock on a file next to the catalog for
+    /// the whole check-and-migrate: GRDB's migrator reads which migrations ran outside its transactions,
+    /// so two processes starting on a new catalog would otherwise both run "v1" ("table … already exists").
+    static func migrate(_ pool: DatabasePool, at url: URL) throws {
+        // The common case, a current catalog: one read, no write, no lock file.
+        if try pool.read({ try Schema.migrator.hasCompletedMigrations($0) }) { return }
+        let lockPath = migrationLockPath(url)
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw CatalogError.environment(lockPath, FileProblem.describe(errno: errno))
+        }
+        defer { Glibc.close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw CatalogError.environment(lockPath, FileProblem.describe(errno: errno)) }
+        }
+        defer { flock(fd, LOCK_UN) }
+        try Schema.migrator.migrate(pool)
+    }
+
+    /// The read-only open of `open(at:readOnly: true)`.
+    static func openForReading(at url: URL) throws -> Catalog {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw CatalogError.missing(url.path) }
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.readonly = true
+        config.busyMode = .timeout(busyTimeout)
+        func attempt(_ path: String) throws -> DatabasePool {
+            let pool = try DatabasePool(path: path, configuration: config)
+            // Connections open lazily: read once so a file SQLite cannot use fails here, not later.
+            let state = try pool.read { db -> (tables: Bool, current: Bool) in
+                let tables = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'run'") ?? 0
+                return (tables > 0, try Schema.migrator.hasCompletedMigrations(db))
+            }
+            if !state.tables { throw CatalogError.empty(url.path) }
+            if !state.current { throw CatalogError.outdated(url.path) }
+            return pool
+        }
+        do {
+            do {
+                do {
+                    return Catalog(url: url, pool: try attempt(url.path))
+                } catch let error as CatalogError where error == .outdated(url.path) || error == .empty(url.path) {
+                    // Another process may be migrating it right now (a first run): read once it is done.
+                    guard waitForMigration(at: url) else { throw error }
+                    return Catalog(url: url, pool: try attempt(url.path))
+                }
+            } catch let error as DatabaseError
+                        where Self.cannotUseSideFiles(error) && access(url.deletingLastPathComponent().path, W_OK) != 0 {
+                // A WAL catalog in a folder this user cannot write: the -shm (and -wal) cannot be created.
+                // `immutable` reads the file as it is, which is all a read command needs: no writer can be
+                // running without write access to that folder either.
+                return Catalog(url: url, pool: try attempt(immutableURI(url)))
+            }
+        } catch let error as CatalogError {
+            throw error
+        } catch let error as DatabaseError {
+            throw CatalogError.corrupt(url.path, error.message ?? "\(error)")
+        }
+    }
+
+    /// The lock `migrate` holds while it migrates; readers wait on it without creating it.
+    static func migrationLockPath(_ url: URL) -> String { url.path + ".migrate-lock" }
+
+    /// Waits (at most `timeout`) while another process holds the migration lock; true if it did.
+    static func waitForMigration(at url: URL, timeout: TimeInterval = 30) -> Bool {
+        let fd = Glibc.open(migrationLockPath(url), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var waited = false
+        let deadline = Date().addingTimeInterval(timeout)
+        while flock(fd, LOCK_SH | LOCK_NB) != 0 {
+            guard Date() < deadline else { return false }
+            waited = true
+            usleep(20_000)
+        }
+        flock(fd, LOCK_UN)
+        return waited
+    }
+
+    static func cannotUseSideFiles(_ error: DatabaseError) -> Bool {
+        switch error.resultCode {
+        case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_IOERR: return true
+        default: return false
+        }
+    }
+
+    /// `file:` URI of the catalog with `immutable=1` (Debian's SQLite is built with SQLITE_USE_URI).
+    static func immutableURI(_ url: URL) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        let path = url.path.addingPercentEncoding(withAllowedCharacters: allowed) ?? url.path
+        return "file:\(path)?immutable=1"
     }
 
     private init(url: URL, pool: DatabasePool) {
@@ -147,18 +251,105 @@ public final class Catalog: Sendable {
 
 public enum CatalogError: Error, CustomStringConvertible, Equatable {
     case missing(String)
+    /// The file exists but holds no catalog tables yet (a first run is creating it, or it is empty).
+    case empty(String)
     case corrupt(String, String)
     case outdated(String)
+    /// A writing command on a catalog this user cannot write (path, why).
+    case readOnly(String, String)
+    /// The catalog's folder cannot be created or used (path, why).
+    case environment(String, String)
 
+    // Never advise deleting or moving the catalog: it holds the audit log, steward decisions and
+    // erasure tombstones, which no re-run from the sources can bring back.
     public var description: String {
         switch self {
         case .missing(let path):
             return "catalog not found at \(path); run `steward run` to create it"
+        case .empty(let path):
+            return "catalog at \(path) has no tables yet (a first `steward run` may be creating it right now); try again when that run has finished, or run `steward run`"
         case .corrupt(let path, let message):
-            return "catalog at \(path) cannot be opened (\(message)); move it aside and run `steward run` to rebuild it from the sources"
+            return "catalog at \(path) cannot be opened (\(message)); it was left as it is: check the file and its folder's permissions and free disk space, or restore it from a backup"
         case .outdated(let path):
-            return "catalog at \(path) needs migrating; run any writing command such as `steward run`"
+            return "catalog at \(path) is at an older schema (or a first run is still creating it); a writing command such as `steward run` migrates it"
+        case .readOnly(let path, let why):
+            return "catalog at \(path) is read-only (\(why)); this command writes to it. Read commands (status, quality, runs, customer search, tui --read-only) still work"
+        case .environment(let path, let why):
+            return "cannot use \(path): \(why)"
         }
+    }
+}
+
+/// One sentence about a file-system problem, for messages that name the path themselves.
+public enum FileProblem {
+    /// Why the catalog cannot be written by this user, or nil when it can (a missing file can be created
+    /// when its folder is writable).
+    public static func notWritable(_ url: URL) -> String? {
+        let folder = url.deletingLastPathComponent().path
+        if FileManager.default.fileExists(atPath: url.path), access(url.path, W_OK) != 0 {
+            return "the file is not writable by \(Catalog.osUser)"
+        }
+        // SQLite writes the -wal, -shm and journal files next to the catalog.
+        if access(folder, W_OK) != 0 { return "its folder \(folder) is not writable by \(Catalog.osUser)" }
+        return nil
+    }
+
+    /// Why `dir` cannot be created or written into, or nil when it can: a file where it or one of
+    /// its parents should be a folder, or the nearest existing folder is not writable.
+    public static func cannotCreateFolder(_ dir: URL) -> String? {
+        var current = dir.standardizedFileURL
+        while true {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: current.path, isDirectory: &isDir) {
+                if !isDir.boolValue { return "\(current.path) is a file, not a folder" }
+                return access(current.path, W_OK | X_OK) == 0 ? nil : "\(current.path) is not writable by \(Catalog.osUser)"
+            }
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { return nil }
+            current = parent
+        }
+    }
+
+    public static func describe(errno code: Int32) -> String {
+        switch code {
+        case EACCES, EPERM: return "permission denied"
+        case EROFS: return "the file system is read-only"
+        case ENOTDIR: return "a file is where a folder should be"
+        case EEXIST: return "a file is where a folder should be"
+        case ENOSPC: return "no space left on the device"
+        case EISDIR: return "a folder is where a file should be"
+        default: return String(cString: strerror(code))
+        }
+    }
+
+    /// The errno behind a Foundation file error, described; else the error's own text.
+    public static func describe(_ error: Error, path: String) -> String {
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return describe(errno: Int32(ns.code)) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return describe(errno: Int32(underlying.code))
+        }
+        if ns.domain == NSCocoaErrorDomain {
+            switch CocoaError.Code(rawValue: ns.code) {
+            case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+            case .fileWriteFileExists: return "a file is where a folder should be"
+            case .fileWriteVolumeReadOnly: return "the file system is read-only"
+            case .fileWriteOutOfSpace: return "no space left on the device"
+            case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or folder"
+            default: break
+            }
+        }
+        // A file somewhere along the path where a folder should be.
+        var dir = URL(fileURLWithPath: path)
+        while dir.path != "/" {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) {
+                if !isDir.boolValue && dir.path != path { return "\(dir.path) is a file, not a folder" }
+                break
+            }
+            dir.deleteLastPathComponent()
+        }
+        return ns.localizedDescription
     }
 }
 
@@ -192,11 +383,24 @@ public enum Timestamp {
         }
         guard let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2),
               let mi = num(14, 2), let s = num(17, 2) else { return nil }
+        // A time that does not exist (9999-99-99, 2023-02-30, 25:00) is no time at all.
+        let dash = UInt8(ascii: "-"), colon = UInt8(ascii: ":")
+        guard b[4] == dash, b[7] == dash, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == UInt8(ascii: " "),
+              b[13] == colon, b[16] == colon,
+              (1...12).contains(mo), d >= 1, d <= daysIn(month: mo, year: y), h < 24, mi < 60, s < 60 else { return nil }
         var ms = 0
         if b.count >= 23 && b[19] == UInt8(ascii: ".") { ms = num(20, 3) ?? 0 }
         let days = daysFromCivil(y, mo, d)
         let seconds = Double(days) * 86_400 + Double(h * 3600 + mi * 60 + s) + Double(ms) / 1000
         return Date(timeIntervalSince1970: seconds)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     private static func pad(_ v: Int, _ width: Int) -> String {

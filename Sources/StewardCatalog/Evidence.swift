@@ -11,9 +11,9 @@ import GRDB
 ///
 /// Conditions on tables another module has not created yet evaluate to `.unknown`, never fail.
 public enum EvidenceCondition: Sendable, Hashable, CustomStringConvertible {
-    /// At least one check ran in the latest finished run.
+    /// At least one check ran in the latest finished run that loaded something.
     case checksRan
-    /// The latest finished run succeeded.
+    /// The latest finished run that loaded something (or failed trying) succeeded.
     case runsSucceeded
     /// No rows are held in quarantine.
     case quarantineEmpty
@@ -95,14 +95,14 @@ extension Catalog {
     static func evaluate(_ condition: EvidenceCondition, _ db: Database) throws -> EvidenceResult {
         switch condition {
         case .checksRan:
-            guard let run = try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE status != 'running' ORDER BY id DESC LIMIT 1") else {
-                return .absent("no run yet")
+            guard let run = try Int64.fetchOne(db, sql: "SELECT id FROM run \(latestWorkingRun) LIMIT 1") else {
+                return .absent("no run has loaded anything yet")
             }
             let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM check_result WHERE run_id = ?", arguments: [run]) ?? 0
             return n > 0 ? .present("\(n) check results in run \(run)") : .absent("no checks ran in run \(run)")
         case .runsSucceeded:
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, status FROM run WHERE status != 'running' ORDER BY id DESC LIMIT 1") else {
-                return .absent("no run yet")
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, status FROM run \(latestWorkingRun) LIMIT 1") else {
+                return .absent("no run has loaded anything yet")
             }
             let status: String = row["status"], id: Int64 = row["id"]
             return status == "success" ? .present("run \(id) succeeded") : .absent("run \(id) ended \(status)")
@@ -134,6 +134,15 @@ extension Catalog {
             return .present(String(format: "churn model with held-out accuracy %.3f", accuracy))
         }
     }
+
+    /// The finished runs that did work, newest first: a run whose every step found its files
+    /// `unchanged` loaded and checked nothing, so it says nothing about checks or success and must not
+    /// hide the run that did (a run with no steps at all did nothing either).
+    static let latestWorkingRun = """
+        WHERE status != 'running'
+          AND EXISTS (SELECT 1 FROM run_step s WHERE s.run_id = run.id AND s.status != 'unchanged')
+        ORDER BY id DESC
+        """
 
     private static func firstTable(_ db: Database, _ names: [String]) throws -> String? {
         for name in names where try db.tableExists(name) { return name }

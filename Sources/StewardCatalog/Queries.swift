@@ -29,8 +29,9 @@ extension Catalog {
         }
         var lastSteps: [String: Row] = [:]
         for step in try Row.fetchAll(db, sql: """
-            SELECT rs.source, rs.status, rs.message FROM run_step rs
+            SELECT rs.source, rs.status, rs.message, r.pid FROM run_step rs
             JOIN (SELECT source, MAX(id) AS id FROM run_step GROUP BY source) last ON last.id = rs.id
+            JOIN run r ON r.id = rs.run_id
             """) {
             lastSteps[step["source"]] = step
         }
@@ -48,8 +49,11 @@ extension Catalog {
             } else { freshness = .never }
             let score: Double? = row["quality_score"]
             let step = lastSteps[name]
-            let stepStatus: String? = step?["status"]
-            let stepMessage: String? = step?["message"]
+            // A step left `running` by a process that is gone shows as interrupted (RunLiveness).
+            let recordedStep: String? = step?["status"]
+            let stepStatus = recordedStep.map { RunLiveness.status($0, pid: step?["pid"]) }
+            let recordedMessage: String? = step?["message"]
+            let stepMessage = recordedStep != stepStatus ? RunLiveness.goneMessage : recordedMessage
             let (health, reason) = Self.health(
                 freshness: freshness, age: age, stepStatus: stepStatus, stepMessage: stepMessage,
                 score: score, threshold: qualityThreshold, quarantined: row["rows_quarantined"] ?? 0)
@@ -196,12 +200,20 @@ extension Catalog {
             }
             return runs.map { row in
                 let id: Int64 = row["id"]
+                // A run left `running` by a process that is gone shows as interrupted (RunLiveness).
+                let status = RunLiveness.status(row["status"], pid: row["pid"])
+                let gone = status != row["status"] as String
                 return RunInfo(
-                    id: id, trigger: row["trigger"], status: row["status"],
+                    id: id, trigger: row["trigger"], status: status,
                     startedAt: (row["started_at"] as String?).flatMap(Timestamp.date),
                     finishedAt: (row["finished_at"] as String?).flatMap(Timestamp.date),
                     actor: row["actor"], rowsRead: row["rows_read"], rowsLoaded: row["rows_loaded"],
-                    rowsQuarantined: row["rows_quarantined"], message: row["message"], steps: steps[id] ?? [])
+                    rowsQuarantined: row["rows_quarantined"], message: gone ? RunLiveness.goneMessage : row["message"] as String?,
+                    steps: (steps[id] ?? []).map { step in
+                        var step = step
+                        if gone && step.status == "running" { step.status = "interrupted" }
+                        return step
+                    })
             }
         }
     }

@@ -31,6 +31,15 @@ public struct SourceOverview: Sendable, Equatable {
     public var recentRows: [Int]
     public var lastStepStatus: String?
     public var lastStepMessage: String?
+
+    /// A declared source before the catalog exists (read commands show it without creating a catalog).
+    public static func neverLoaded(name: String, system: String, entity: String, format: String,
+                                   warnAfter: TimeInterval?, errorAfter: TimeInterval?) -> SourceOverview {
+        SourceOverview(name: name, system: system, entity: entity, format: format, status: .never, statusReason: "never loaded",
+                       lastLoadedAt: nil, freshnessAge: nil, freshnessStatus: .never, warnAfter: warnAfter, errorAfter: errorAfter,
+                       rowsRaw: 0, rowsStaged: 0, rowsQuarantined: 0, rowsFlagged: 0, qualityScore: nil, recentRows: [],
+                       lastStepStatus: nil, lastStepMessage: nil)
+    }
 }
 
 public struct BatchInfo: Sendable, Equatable {

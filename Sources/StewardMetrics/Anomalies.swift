@@ -44,18 +44,23 @@ public struct Anomaly: Sendable, Equatable {
 /// Robust z-scores (median and MAD of the previous runs) on rows loaded per source, run duration,
 /// quarantine rate and data-quality score.
 ///
-/// z = 0.6745 · (x − median) / MAD; |z| > 3.5 is an anomaly (Iglewicz and Hoaglin). The expected range is
-/// median ± 3.5 · MAD / 0.6745.
+/// z = 0.6745 · (x − median) / MAD; |z| > 3.5 is an anomaly (Iglewicz and Hoaglin) when the value also
+/// differs from the median by at least `minRelativeDeviation` of it (and a per-metric absolute floor):
+/// a series that barely moves has a tiny MAD, and then a 0.01 % wobble scores z 68 ("99.9 %, expected
+/// 99.9 %–99.9 %"). The expected range is median ± max(3.5 · MAD / 0.6745, that minimum deviation).
 public struct AnomalyDetector: Sendable {
     public var window = 20
     public var threshold = 3.5
     /// Fewer previous runs than this: no judgement.
     public var minHistory = 5
+    /// A value closer to the median than this share of it is never an anomaly, whatever its z.
+    public var minRelativeDeviation = 0.01
 
-    public init(window: Int = 20, threshold: Double = 3.5, minHistory: Int = 5) {
+    public init(window: Int = 20, threshold: Double = 3.5, minHistory: Int = 5, minRelativeDeviation: Double = 0.01) {
         self.window = window
         self.threshold = threshold
         self.minHistory = minHistory
+        self.minRelativeDeviation = minRelativeDeviation
     }
 
     public struct Score: Sendable, Equatable {
@@ -63,10 +68,23 @@ public struct AnomalyDetector: Sendable {
         public var median: Double
         public var low: Double
         public var high: Double
+        /// |z| above the threshold and the value outside [low, high].
+        public var isAnomaly: Bool
+    }
+
+    /// The smallest deviation from the median each metric can alarm on when the median is near 0
+    /// (where a relative minimum is no minimum): one row, one second, a tenth of a percentage point.
+    static func absoluteFloor(_ metric: Anomaly.Metric?) -> Double {
+        switch metric {
+        case .rowsLoaded: return 1
+        case .runDuration: return 1
+        case .quarantineRate, .qualityScore: return 0.001
+        case nil: return 0
+        }
     }
 
     /// The robust z-score of `value` against `history`, or nil with too little history.
-    public func score(_ value: Double, history: [Double]) -> Score? {
+    public func score(_ value: Double, history: [Double], metric: Anomaly.Metric? = nil) -> Score? {
         guard history.count >= minHistory else { return nil }
         let median = Self.median(history)
         let mad = Self.median(history.map { abs($0 - median) })
@@ -76,7 +94,10 @@ public struct AnomalyDetector: Sendable {
         if scale == 0 { scale = history.map { abs($0 - median) }.reduce(0, +) / Double(history.count) * 1.2533 }
         if scale == 0 { scale = max(abs(median) * 0.01, 1e-9) }
         let z = (value - median) / scale
-        return Score(z: z, median: median, low: median - threshold * scale, high: median + threshold * scale)
+        let minimumDeviation = max(minRelativeDeviation * abs(median), Self.absoluteFloor(metric))
+        let halfWidth = max(threshold * scale, minimumDeviation)
+        return Score(z: z, median: median, low: median - halfWidth, high: median + halfWidth,
+                     isAnomaly: abs(z) > threshold && abs(value - median) > minimumDeviation)
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -110,7 +131,7 @@ public struct AnomalyDetector: Sendable {
             guard previous.count >= minHistory else { return [] }
             var found: [Anomaly] = []
             func check(_ metric: Anomaly.Metric, _ subject: String, _ value: Double?, _ history: [Double]) {
-                guard let value, let s = score(value, history: history), abs(s.z) > threshold else { return }
+                guard let value, let s = score(value, history: history, metric: metric), s.isAnomaly else { return }
                 found.append(Anomaly(metric: metric, subject: subject, runId: target, value: value, median: s.median,
                                      expectedLow: s.low, expectedHigh: s.high, z: s.z))
             }

@@ -22,7 +22,9 @@ public struct MeasureResult: Sendable, Equatable {
     public static func noData(_ reason: String) -> MeasureResult { MeasureResult(value: nil, detail: reason) }
 }
 
-/// Error budget of an uptime target: 99.9 % of 30 days allows 43.2 minutes below threshold.
+/// Error budget of an uptime target over the window uptime was measured on (the observed part of the
+/// 30 days): 99.9 % of 30 days allows 43.2 minutes below threshold. Because the budget and the uptime
+/// share one window, "budget left ≥ 0" and "uptime ≥ target" always agree.
 public struct ErrorBudget: Sendable, Equatable {
     public var window: TimeInterval
     public var allowed: TimeInterval
@@ -41,6 +43,9 @@ public struct UptimeResult: Sendable, Equatable {
     public var down: TimeInterval
     public var uptime: Double { covered > 0 ? max(0, 1 - down / covered) : 1 }
     public var sources: Int
+
+    /// "14s of 30d observed": how much of the window the catalog's history covers.
+    public var observedText: String { "\(Duration.describe(covered)) of \(Duration.describe(window)) observed" }
 }
 
 /// Built-in measures, read from the catalog. Identity-resolution measures read the identity tables and
@@ -49,6 +54,10 @@ public struct Measures: Sendable {
     public let catalog: Catalog
     public let now: Date
     public var uptimeWindow: TimeInterval = 30 * 86_400
+    /// Uptime is judged only on at least this much history: a few seconds after a first load, one late
+    /// source swings it from 100 % to 50 %, which says nothing about the service.
+    public var minimumUptimeObserved: TimeInterval = Measures.defaultMinimumUptimeObserved
+    public static let defaultMinimumUptimeObserved: TimeInterval = 86_400
     public var primarySystem: String = "crm"
 
     public init(catalog: Catalog, now: Date, uptimeWindow: TimeInterval = 30 * 86_400, primarySystem: String = "crm") {
@@ -60,7 +69,8 @@ public struct Measures: Sendable {
 
     /// The tables the identity-resolution issue creates and these measures read.
     public enum IdentityTables {
-        /// `customer_lookup_timing(at, duration_ms, results)`: one row per `customer search`, timed by Steward.
+        /// `customer_lookup_timing(at, duration_ms, results)`: one row per lookup in the console's Customers
+        /// pane, timed by Steward (`steward customer search` is a read command and writes nothing).
         public static let lookupTiming = "customer_lookup_timing"
         /// `identity_member(source, record_key, customer_id, …)`: each staged person record's customer.
         public static let link = "identity_member"
@@ -107,16 +117,20 @@ public struct Measures: Sendable {
         return MeasureResult(value: score, detail: "\(q.sources.count) sources, row-weighted", parts: parts)
     }
 
-    /// Uptime over the window with the error budget of the target (when the target is a share).
+    /// Uptime over the observed part of the window, with the error budget of the target (when the
+    /// target is a share) over that same part; `no_data` until `minimumUptimeObserved` is covered.
     public func uptime(target: KPITarget? = nil) throws -> MeasureResult {
         guard let u = try uptimeResult() else {
             return .noData("no source declares freshness.error_after, or nothing has loaded yet")
         }
+        guard u.covered >= minimumUptimeObserved else {
+            return .noData("\(u.observedText); uptime is judged from \(Duration.describe(minimumUptimeObserved)) of history")
+        }
         var result = MeasureResult(value: u.uptime, detail: "")
-        let covered = u.covered < u.window - 1 ? " (catalog history covers \(Duration.describe(u.covered)))" : ""
+        let covered = u.covered < u.window - 1 ? " (\(u.observedText))" : ""
         result.detail = "\(u.sources) sources, window \(Duration.describe(u.window))\(covered), below threshold \(Duration.describe(u.down))"
         if let t = target, t.unit == .percent {
-            result.budget = ErrorBudget(window: u.window, allowed: max(0, 1 - t.value) * u.window, used: u.down)
+            result.budget = ErrorBudget(window: u.covered, allowed: max(0, 1 - t.value) * u.covered, used: u.down)
         }
         return result
     }

@@ -14,6 +14,10 @@ struct Init: ParsableCommand {
 
     func validate() throws {
         if customers < 1 { throw ValidationError("--customers must be at least 1") }
+        // Refused before anything is written: a size past this aborts mid-way and leaves a partial folder.
+        if customers > DemoGenerator.maximumCustomers {
+            throw ValidationError("--customers \(customers) is too many for a demo (at most \(CLI.count(DemoGenerator.maximumCustomers)))")
+        }
     }
 
     func run() throws {
@@ -24,11 +28,11 @@ struct Init: ParsableCommand {
         }
         if demo {
             let started = Date()
-            let manifest = try DemoGenerator(customers: customers, seed: seed).write(to: dir)
+            let manifest = try CLI.writingFiles(at: dir) { try DemoGenerator(customers: customers, seed: seed).write(to: dir) }
             let rows = manifest.sources.values.reduce(0) { $0 + $1.rows }
             print("Demo project written to \(dir.path): \(CLI.count(customers)) people, \(manifest.sources.count) sources, \(CLI.count(rows)) rows in \(String(format: "%.1f", Date().timeIntervalSince(started)))s.")
         } else {
-            try Scaffold.write(to: dir)
+            try CLI.writingFiles(at: dir) { try Scaffold.write(to: dir) }
             print("Project scaffolded in \(dir.path): edit steward.yml, then run `steward run`.")
         }
         print("Next: cd \(dir.path) && steward run && steward")
@@ -138,10 +142,20 @@ struct Status: ParsableCommand {
     }
 
     static func printStatus(config: ProjectConfig, json: Bool) throws {
-        let catalog = try Catalog.open(at: config.catalogURL)
         let now = Date()
-        let sources = try catalog.sourceOverviews(now: now)
-        let lastRun = try catalog.lastRun()
+        let sources: [SourceOverview]
+        let lastRun: RunInfo?
+        if let catalog = try CLI.readCatalog(config) {
+            sources = try catalog.sourceOverviews(now: now)
+            lastRun = try catalog.lastRun()
+        } else {
+            // No catalog yet (or a first run is creating it): every declared source is "never loaded".
+            sources = config.sources.map { s in
+                SourceOverview.neverLoaded(name: s.name, system: s.system, entity: s.entity.rawValue, format: s.format.rawValue,
+                                           warnAfter: s.warnAfter, errorAfter: s.errorAfter)
+            }
+            lastRun = nil
+        }
         if json {
             CLI.printJSON([
                 "project": config.name,
@@ -195,7 +209,16 @@ struct Quality: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let q = try Catalog.open(at: config.catalogURL).qualityOverview()
+        guard let q = try CLI.readCatalog(config)?.qualityOverview() else {
+            if output.json {
+                var dims: [String: Any] = [:]
+                for d in QualityDimension.allCases { dims[d.rawValue] = NSNull() }
+                CLI.printJSON(["score": NSNull(), "dimensions": dims, "trend": [Double](), "sources": [Any]()] as [String: Any])
+            } else {
+                print("no checks have run yet: `steward run` loads and checks the sources")
+            }
+            return
+        }
         if output.json {
             var dims: [String: Any] = [:]
             for d in QualityDimension.allCases { dims[d.rawValue] = CLI.orNull(q.dimensions[d]) }
@@ -235,7 +258,7 @@ struct QuarantineCommand: ParsableCommand {
     func run() throws {
         let config = try projectOptions.load()
         if let source, config.source(named: source) == nil { throw PipelineError.unknownSource(source) }
-        let rows = try Catalog.open(at: config.catalogURL).quarantine(source: source, limit: limit)
+        let rows = try CLI.readCatalog(config)?.quarantine(source: source, limit: limit) ?? []
         if output.json {
             CLI.printJSON(rows.map { r in [
                 "source": r.source, "file": r.file, "line": r.line, "record_key": CLI.orNull(r.recordKey),
@@ -260,7 +283,7 @@ struct Runs: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let runs = try Catalog.open(at: config.catalogURL).runs(limit: limit)
+        let runs = try CLI.readCatalog(config)?.runs(limit: limit) ?? []
         if output.json {
             CLI.printJSON(runs.map { r in [
                 "id": r.id, "trigger": r.trigger, "status": r.status, "started_at": CLI.iso(r.startedAt),

@@ -8,8 +8,14 @@ import StewardIdentity
 
 /// Opens the console; nil when it cannot run here (stdout is not a terminal).
 enum ConsoleLauncher {
-    static func launch(config: ProjectConfig, theme: String?, readOnly: Bool) throws -> Int32? {
+    static func launch(config: ProjectConfig, theme: String?, readOnly requested: Bool) throws -> Int32? {
         guard isatty(STDOUT_FILENO) != 0 else { return nil }
+        // A catalog this user cannot write still opens, read-only, rather than not at all.
+        var readOnly = requested
+        if !readOnly, let problem = FileProblem.notWritable(config.catalogURL) {
+            CLI.note("steward: the catalog is read-only (\(problem)): opening the console read-only")
+            readOnly = true
+        }
         var options = ConsoleOptions(
             projectName: config.name, theme: theme, projectTheme: config.theme, readOnly: readOnly,
             refreshInterval: config.refreshSeconds ?? 2, keyOverrides: config.keys)

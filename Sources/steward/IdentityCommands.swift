@@ -225,10 +225,11 @@ struct CustomerSearchCommand: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
         let q = query.joined(separator: " ")
-        let hits = try CustomerSearch.timedSearch(catalog, query: q, limit: limit)
-        if reveal { try catalog.audit(action: "reveal", subject: "search:\(q)", detail: "\(hits.count) customers: " + hits.map(\.customerId).joined(separator: ",")) }
+        // A read command: read-only and untimed (the console's lookups feed the query-performance KPI).
+        let hits = try CLI.readCatalog(config)?.pool.read { try CustomerSearch.search($0, query: q, limit: limit) } ?? []
+        // A reveal is audited first, so it needs a writable catalog.
+        if reveal { try Catalog.open(at: config.catalogURL).audit(action: "reveal", subject: "search:\(q)", detail: "\(hits.count) customers: " + hits.map(\.customerId).joined(separator: ",")) }
         let email = { (e: String?) in reveal ? e : Mask.email(e) }
         let phone = { (p: String?) in reveal ? p : Mask.phone(p) }
         if output.json {

@@ -76,7 +76,6 @@ struct KPIRecord: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
         let definitions = KPIDefinition.all(config: config, roadmap: RoadmapKPIs.load(config: config))
         guard let d = definitions.first(where: { $0.key == KPIDefinition.key(name) }) else {
             CLI.fail("no KPI named '\(name)' in steward.yml or the roadmap (known: \(definitions.map(\.name).joined(separator: ", ")))", code: 2)
@@ -99,6 +98,8 @@ struct KPIRecord: ParsableCommand {
             guard let date = Timestamp.date(text) else { CLI.fail("--at '\(at)' is not an ISO 8601 time (2024-05-01 or 2024-05-01T09:30:00Z)", code: 2) }
             when = date
         }
+        // Opened only once the input is valid: opening for writing already writes to the catalog.
+        let catalog = try Catalog.open(at: config.catalogURL)
         try catalog.recordKPI(name: d.name, value: quantity.value, text: value, at: when)
         print("\(d.name): recorded \(target.unit.format(quantity.value)) at \(Timestamp.string(when))")
     }

@@ -16,8 +16,15 @@ struct Entry {
             CLI.fail(error.description, code: 2)
         } catch let error as PipelineError {
             CLI.fail(error.description, code: 2)
+        } catch let error as EnvironmentError {
+            CLI.fail(error.description, code: 2)
         } catch let error as ExitCode {
             exit(error.rawValue)
+        } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
+            // A file-system problem nothing more specific caught: one sentence, never Foundation's dump.
+            let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? (error.userInfo[NSURLErrorKey] as? URL)?.path
+            CLI.fail(path.map { "cannot use \($0): \(FileProblem.describe(error, path: $0))" }
+                     ?? "file system error: \(FileProblem.describe(error, path: "/"))", code: 2)
         } catch {
             let code = Steward.exitCode(for: error)
             if code == .success { Steward.exit(withError: error) }
@@ -55,7 +62,7 @@ struct ProjectOptions: ParsableArguments {
             if !FileManager.default.fileExists(atPath: url.path) {
                 let dir = url.deletingLastPathComponent()
                 CLI.note("No steward.yml here: using the demo project in \(dir.path) (first use: generating it).")
-                _ = try DemoGenerator().write(to: dir)
+                _ = try CLI.writingFiles(at: dir, hint: "set STEWARD_HOME to a writable folder") { try DemoGenerator().write(to: dir) }
                 let config = try ConfigLoader.load(url)
                 let catalog = try Catalog.open(at: config.catalogURL)
                 _ = try PipelineRunner(config: config, catalog: catalog, progress: progress,
@@ -101,5 +108,39 @@ struct Tui: ParsableCommand {
             CLI.fail("the console needs a terminal (stdout is not a tty)", code: 2)
         }
         throw ExitCode(code)
+    }
+}
+
+/// A problem with the machine rather than the input (an unwritable folder, a file where a folder should
+/// be): exit 2 with one sentence.
+struct EnvironmentError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension CLI {
+    /// The catalog for a read command: opened read-only, so reading never creates, migrates or writes it
+    /// (and works on a catalog the user cannot write); nil when there is no catalog yet or a first run
+    /// is creating it (the command then shows an empty result and says so).
+    static func readCatalog(_ config: ProjectConfig) throws -> Catalog? {
+        do {
+            return try Catalog.open(at: config.catalogURL, readOnly: true)
+        } catch CatalogError.missing, CatalogError.empty {
+            return nil
+        }
+    }
+
+    /// Runs `body`, which writes files under `dir`; a file-system failure becomes one sentence naming
+    /// the folder and the reason (exit 2), not Foundation's error text.
+    static func writingFiles<T>(at dir: URL, hint: String? = nil, _ body: () throws -> T) throws -> T {
+        // Checked first so nothing is half-written: a file in the way, or a folder that cannot be written.
+        if let problem = FileProblem.cannotCreateFolder(dir) {
+            throw EnvironmentError(description: "cannot write to \(dir.path): \(problem)\(hint.map { "; \($0)" } ?? "")")
+        }
+        do {
+            return try body()
+        } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
+            let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? dir.path
+            throw EnvironmentError(description: "cannot write to \(path): \(FileProblem.describe(error, path: path))\(hint.map { "; \($0)" } ?? "")")
+        }
     }
 }

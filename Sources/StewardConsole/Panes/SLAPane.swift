@@ -84,7 +84,14 @@ public struct SLAPane: Equatable, Sendable {
             buffer.write(hint, x: layout.table.x, y: layout.table.y + 1, style: theme.muted, maxWidth: layout.table.width)
         }
 
-        if let uptime = ctx.snapshot?.kpis.first(where: { $0.result.budget != nil }), let budget = uptime.result.budget {
+        // The gauge shows the uptime KPI's own budget (same observed window, same numbers as its status);
+        // before uptime can be judged it says why, as the KPI does.
+        let uptimeKPI = ctx.snapshot?.kpis.first { $0.result.budget != nil }
+            ?? ctx.snapshot?.kpis.first { $0.definition.measure == .uptime && $0.definition.target?.unit == .percent }
+        if let uptime = uptimeKPI, uptime.result.budget == nil {
+            buffer.write([Span("Error budget ", theme.title), Span("\(uptime.name) ", theme.muted), Span(uptime.reason, theme.muted)],
+                         x: layout.budget.x, y: layout.budget.y, maxWidth: layout.budget.width, base: theme.text)
+        } else if let uptime = uptimeKPI, let budget = uptime.result.budget {
             let label: Line = [Span("Error budget ", theme.title), Span("\(uptime.name) ", theme.muted)]
             let used = buffer.write(label, x: layout.budget.x, y: layout.budget.y, maxWidth: layout.budget.width, base: theme.text)
             let text = budget.left >= 0

@@ -223,7 +223,7 @@ public enum DemoError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .invalidCustomerCount(let n): return "demo: customers must be at least 1 (got \(n))"
+        case .invalidCustomerCount(let n): return "demo: customers must be between 1 and \(DemoGenerator.maximumCustomers) (got \(n))"
         case .cannotWrite(let path): return "demo: cannot create file \(path)"
         }
     }

@@ -19,6 +19,10 @@ public struct DemoGenerator: Sendable {
         self.seed = seed
     }
 
+    /// The largest demo `init --demo --customers` accepts: far beyond it the
+    /// generator runs out of memory or integer range part-way and leaves a half-written folder.
+    public static let maximumCustomers = 10_000_000
+
     /// Source names in the order the pipeline runs them (orders after the customers they reference).
     public static let sourceNames = ["crm_contacts", "ecom_customers", "ecom_orders", "marketing_list",
                                      "support_tickets", "web_events"]
@@ -29,7 +33,7 @@ public struct DemoGenerator: Sendable {
     /// - Throws: `DemoError` for a customer count below 1, or the file system's error.
     @discardableResult
     public func write(to directory: URL) throws -> DemoManifest {
-        guard customers >= 1 else { throw DemoError.invalidCustomerCount(customers) }
+        guard customers >= 1, customers <= Self.maximumCustomers else { throw DemoError.invalidCustomerCount(customers) }
         let fm = FileManager.default
         for system in ["crm", "ecommerce", "support", "marketing", "web"] {
             try fm.createDirectory(at: directory.appendingPathComponent("sources/\(system)"),

@@ -126,23 +126,17 @@ public struct PipelineRunner: Sendable {
             for row in try Row.fetchAll(db, sql: "SELECT id, pid FROM run WHERE status = 'running'") {
                 let id: Int64 = row["id"]
                 let pid: Int32? = row["pid"]
-                if let pid, pid != getpid(), kill(pid, 0) == 0, Self.isSteward(pid: pid) {
+                if let pid, pid != getpid(), RunLiveness.isAlive(pid: pid) {
                     throw PipelineError.runInProgress(id, pid)
                 }
                 let at = Timestamp.string(now())
-                try db.execute(sql: "UPDATE run SET status = 'interrupted', finished_at = ?, message = 'process stopped before the run finished' WHERE id = ?",
-                               arguments: [at, id])
+                try db.execute(sql: "UPDATE run SET status = 'interrupted', finished_at = ?, message = ? WHERE id = ?",
+                               arguments: [at, RunLiveness.goneMessage, id])
                 try db.execute(sql: "UPDATE run_step SET status = 'interrupted', finished_at = ?, message = COALESCE(message, 'interrupted') WHERE run_id = ? AND status = 'running'",
                                arguments: [at, id])
                 try Catalog.audit(db, action: "recover", subject: "run:\(id)", detail: "marked interrupted")
             }
         }
-    }
-
-    private static func isSteward(pid: Int32) -> Bool {
-        guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return true }
-        // A reused pid of another program is not a live run (tests run the pipeline in StewardPackageTests).
-        return cmd.lowercased().contains("steward")
     }
 
     /// Mirrors steward.yml's sources and checks into the catalog, so queries can join on them.
