@@ -157,11 +157,22 @@ struct Check: ParsableCommand {
             return .unknown(kind: "project", subject: projectOptions.project ?? ".", message: "\(error)")
         }
         do {
-            let catalog = try Catalog.open(at: config.catalogURL)
+            let catalog: Catalog, writable: Bool
+            do {
+                catalog = try Catalog.open(at: config.catalogURL)
+                writable = true
+            } catch {
+                // A catalog this user cannot write can still be judged: read it, store no measurement,
+                // send no alert (the webhooks' state lives in the catalog).
+                guard let readOnly = try? Catalog.open(at: config.catalogURL, readOnly: true) else { throw error }
+                catalog = readOnly
+                writable = false
+                CLI.note("the catalog cannot be written here: KPI measurements are not stored and no alert is sent")
+            }
             var check = HealthCheck(config: config, catalog: catalog)
             check.anomalyDetector.window = anomalyWindow
-            let report = try check.report()
-            if !noAlerts {
+            let report = try check.report(storeMeasurements: writable)
+            if !noAlerts && writable {
                 AlertNotifier(config: config, catalog: catalog, log: { CLI.note($0) }).notify(report)
             }
             return report
