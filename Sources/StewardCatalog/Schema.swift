@@ -215,6 +215,7 @@ enum Schema {
         registerRawRowid(&migrator)
         registerRawColumns(&migrator)
         registerLookupNames(&migrator)
+        registerFileVersions(&migrator)
         return migrator
     }
 }

@@ -49,6 +49,8 @@ struct Run: ParsableCommand {
     @Option(help: "Keep running: start a run every DURATION (90s, 15m, 1h) until Ctrl-C.") var every: String?
     @Flag(help: "Keep running on steward.yml's schedule: {every: …}.") var scheduled = false
     @Flag(help: "Load sources only: skip identity resolution and KPI evaluation (the next full run catches up).") var loadOnly = false
+    @Option(name: .customLong("allow-delete"), help: "Apply the deletions the deletion guard holds for this source (repeatable; audited).")
+    var allowDelete: [String] = []
 
     func validate() throws {
         if let every, (Duration.parse(every) ?? 0) <= 0 { throw ValidationError("--every '\(every)' is not a duration such as 15m or 1h") }
@@ -63,6 +65,8 @@ struct Run: ParsableCommand {
             }
             interval = interval ?? e
         }
+        // Refused before the catalog is opened: opening it for writing already writes to it.
+        for name in sources + allowDelete where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
         let catalog = try Catalog.open(at: config.catalogURL)
         let stop = StopFlag()
         let signals = SignalStop(stop)
@@ -78,7 +82,7 @@ struct Run: ParsableCommand {
                                     extensions: loadOnly ? [] : StandardRun.extensions(kpis: evaluation),
                                     rollbackJournalMinimumBytes: Catalog.rollbackJournalMinimumBytes)
         guard let interval else {
-            let summary = try runner.run(sources: sources, trigger: trigger)
+            let summary = try runner.run(sources: sources, trigger: trigger, allowDelete: Set(allowDelete))
             Self.printSummary(summary)
             if summary.hasProblems { throw ExitCode(1) }
             return

@@ -41,10 +41,17 @@ import Testing
         #expect(small[200].line == 1 + 199 * 2 + 1)
     }
 
-    @Test func unterminatedQuoteIsReportedWithItsLine() throws {
+    @Test func unterminatedQuoteIsReportedWithItsLineAndReadingResumes() throws {
         let r = try records("id,name\n1,ok\n2,\"never closed\n3,x\n")
-        #expect(r.count == 3)
+        #expect(r.count == 4)
         #expect(r[2].problem?.contains("line 3") == true)
+        #expect(r[2].fields == ["2", "\"never closed"])
+        #expect(r[3].fields == ["3", "x"] && r[3].line == 4 && r[3].problem == nil)
+    }
+
+    @Test func aLastLineWithAnOpenQuoteIsOneProblemRecord() throws {
+        let r = try records("id,name\n1,\"open")
+        #expect(r.count == 2 && r[1].problem != nil && r[1].line == 2)
     }
 
     @Test func blankLinesAreSkippedButCounted() throws {

@@ -19,6 +19,7 @@ private final class CountingStream: RecordStream {
         produced += 1
         return SourceRow(positional: ["\(produced)"], line: produced + 1, quotedKeys: quotedKeys, problem: nil)
     }
+    var content: ReadContent { ReadContent(sha256: "", size: 0, nextLine: produced + 2, cleanEnd: true) }
 }
 
 @Suite struct ReadAheadStreamTests {

@@ -413,7 +413,8 @@ struct NodeReader {
         }
         let ctx = "sources.\(name)"
         try checkKeys(entries, allowed: ["name", "system", "entity", "format", "path", "table", "key", "freshness",
-                                         "mapping", "checks", "delimiter", "date_formats", "snapshot", "region"], context: ctx)
+                                         "mapping", "checks", "delimiter", "date_formats", "snapshot", "region",
+                                         "max_delete"], context: ctx)
         func required(_ k: String) throws -> (String, Node) {
             guard let n = value(k) else { throw fail(node, "\(ctx).\(k)", "missing") }
             return (try string(n, "\(ctx).\(k)"), n)
@@ -479,6 +480,16 @@ struct NodeReader {
             sourceRegion = r
         }
         let snapshot = try oneOf("snapshot", Snapshot.self, default: .incremental)
+        var maxDelete = 0.10
+        if let n = value("max_delete") {
+            // "10%" or a fraction; the deletion guard only judges full snapshots.
+            let text = try string(n, "\(ctx).max_delete").trimmingCharacters(in: .whitespaces)
+            let parsed = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+            guard let share = parsed, share.isFinite, share >= 0, share <= 1 else {
+                throw fail(n, "\(ctx).max_delete", "expected a share of the live records between 0% and 100% (e.g. 10%), got '\(text)'")
+            }
+            maxDelete = share
+        }
 
         var mapping: [(field: String, value: FieldMapping)] = []
         if let n = value("mapping") {
@@ -509,7 +520,8 @@ struct NodeReader {
         return SourceConfig(
             name: name, system: system, entity: entity, format: format, path: path, table: table, key: key,
             warnAfter: warnAfter, errorAfter: errorAfter, mapping: mapping, checks: checks, delimiter: delimiter,
-            dateFormats: dateFormats, snapshot: snapshot, region: sourceRegion, line: pathNode.mark?.line ?? 0)
+            dateFormats: dateFormats, snapshot: snapshot, region: sourceRegion, line: pathNode.mark?.line ?? 0,
+            maxDelete: maxDelete)
     }
 
     func fieldMapping(_ node: Node, field: String, ctx: String, entity: Entity, allowed: [String]) throws -> FieldMapping {

@@ -49,6 +49,12 @@ public struct SourceConfig: Sendable {
     public var region: String?
     /// Where `path:` was declared, for messages.
     public var line: Int
+    /// `max_delete:` the share of live records a full snapshot may mark deleted before the deletion
+    /// guard holds the deletions for a person to allow (`steward run --allow-delete SOURCE`).
+    public var maxDelete: Double = 0.10
+
+    /// The checks a load evaluates: the declared ones, then the built-in `readable` check.
+    public var loadChecks: [CheckConfig] { checks + [CheckConfig.readable] }
 
     /// Sources this one's relationship checks and customer references point at.
     public var dependencies: [String] {
@@ -101,6 +107,8 @@ public struct CheckConfig: Sendable {
         case relationship(to: String, toColumn: String?)
         case rowCount(min: Int?, max: Int?)
         case freshness(maxAge: TimeInterval)
+        /// Built in: a row the reader could not read as written (broken quote, wrong field count, bad UTF-8, invalid JSON).
+        case readable
     }
     public var name: String
     public var type: String
@@ -111,6 +119,10 @@ public struct CheckConfig: Sendable {
     public var paramsJSON: String
     public var line: Int
     public var columns: [String] { column.map { [$0] } ?? [] }
+
+    /// Every source has it: unreadable rows count against validity instead of vanishing.
+    public static let readable = CheckConfig(name: "readable", type: "readable", column: nil, kind: .readable,
+                                             dimension: .validity, severity: .error, paramsJSON: "{}", line: 0)
 }
 
 public enum PatternFormat: Sendable {

@@ -30,6 +30,9 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
 
     func column(_ name: String) -> ColumnRef { base.column(name) }
 
+    /// What the wrapped stream read; only once every row has been taken.
+    var content: ReadContent { base.content }
+
     func next() throws -> SourceRow? {
         if position == current.count {
             guard let block = try take(returning: current) else { return nil }

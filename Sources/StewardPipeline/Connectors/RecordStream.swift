@@ -94,6 +94,27 @@ protocol RecordStream: AnyObject {
     var quotedKeys: [[UInt8]] { get }
     func column(_ name: String) -> ColumnRef
     func next() throws -> SourceRow?
+    /// What was read, once `next()` has returned nil: the hash and extent of exactly that content.
+    var content: ReadContent { get }
+}
+
+/// The content a stream read: a batch records it, so its hash and size are of what was loaded.
+struct ReadContent: Sendable {
+    /// SHA-256 of the file's bytes from offset 0 to `size` (an SQLite source: of the rows read).
+    var sha256: String
+    var size: Int64
+    /// The line an appended version would start on, and whether the content ends with a line break
+    /// (only then can a later version be read as an append).
+    var nextLine: Int
+    var cleanEnd: Bool
+}
+
+/// Where an appended version starts reading: after the bytes of the file's current version.
+struct ResumePoint {
+    var offset: Int64
+    var line: Int
+    /// The hash of the bytes before `offset`, continued over the appended ones.
+    var digest: SHA256
 }
 
 final class CSVStream: RecordStream {
@@ -102,9 +123,11 @@ final class CSVStream: RecordStream {
     private let index: [String: Int]
     let quotedKeys: [[UInt8]]
 
-    init(path: String, delimiter: UInt8) throws {
-        reader = try CSVReader(path: path, delimiter: delimiter)
-        guard let first = try reader.next() else { throw ConnectorError.badHeader(path, "the file is empty") }
+    /// - parameter resume: read only what was appended after the file's current version.
+    /// - parameter endOffset: stop here (the size the file had when the load began).
+    init(path: String, delimiter: UInt8, resume: ResumePoint? = nil, endOffset: Int64? = nil) throws {
+        let headerReader = try CSVReader(path: path, delimiter: delimiter, endOffset: endOffset)
+        guard let first = try headerReader.next() else { throw ConnectorError.badHeader(path, "the file is empty") }
         if let problem = first.problem { throw ConnectorError.badHeader(path, problem) }
         let names = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         if let blank = names.firstIndex(of: "") {
@@ -115,6 +138,13 @@ final class CSVStream: RecordStream {
             if index[name] != nil { throw ConnectorError.badHeader(path, "column '\(name)' appears twice") }
             index[name] = i
         }
+        if let resume {
+            reader = try CSVReader(path: path, delimiter: delimiter, startOffset: resume.offset, endOffset: endOffset,
+                                   startLine: resume.line, digest: resume.digest)
+        } else {
+            reader = headerReader
+        }
+        reader.expectedFieldCount = names.count
         header = names
         self.index = index
         quotedKeys = JSONText.quotedKeys(names)
@@ -128,7 +158,16 @@ final class CSVStream: RecordStream {
         if problem == nil && record.fields.count != header.count {
             problem = "expected \(header.count) fields, found \(record.fields.count)"
         }
+        if let p = problem, p.hasPrefix("field "), let n = Int(p.dropFirst(6).prefix { $0.isNumber }), n >= 1, n <= header.count {
+            // The reader numbers fields; people know them by their column.
+            problem = "column '\(header[n - 1])'" + p.dropFirst(6 + String(n).count)
+        }
         return SourceRow(positional: record.fields, line: record.line, quotedKeys: quotedKeys, problem: problem)
+    }
+
+    var content: ReadContent {
+        ReadContent(sha256: reader.digest, size: reader.bytesEnd, nextLine: reader.nextLine,
+                    cleanEnd: reader.lastByte == 0x0A || reader.lastByte == 0x0D)
     }
 }
 
@@ -137,7 +176,9 @@ final class NDJSONStream: RecordStream {
     let quotedKeys: [[UInt8]] = []
     private let lines: LineReader
 
-    init(path: String) throws { lines = try LineReader(path: path) }
+    init(path: String, resume: ResumePoint? = nil, endOffset: Int64? = nil) throws {
+        lines = try LineReader(path: path, resume: resume, endOffset: endOffset)
+    }
 
     func column(_ name: String) -> ColumnRef { .key(name) }
 
@@ -145,6 +186,9 @@ final class NDJSONStream: RecordStream {
         while let (bytes, line) = try lines.next() {
             let text = String(decoding: bytes, as: UTF8.self)
             if text.allSatisfy({ $0.isWhitespace }) { continue }
+            if let damage = bytes.withUnsafeBufferPointer({ CSVReader.damage($0, decoded: text) }) {
+                return SourceRow(keyed: [:], line: line, text: text, problem: "the line \(damage)")
+            }
             guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let dict = object as? [String: Any] else {
                 return SourceRow(keyed: [:], line: line, text: text, problem: "invalid JSON object")
             }
@@ -154,8 +198,15 @@ final class NDJSONStream: RecordStream {
         }
         return nil
     }
+
+    var content: ReadContent {
+        ReadContent(sha256: lines.digest, size: lines.bytesEnd, nextLine: lines.nextLine, cleanEnd: lines.lastByte == 0x0A)
+    }
 }
 
+/// A table of an SQLite file, read inside one read transaction: every page of rows comes from the same
+/// snapshot, whatever a writer commits meanwhile (its WAL included), and the batch's hash is of the
+/// rows actually read.
 final class SQLiteStream: RecordStream {
     let header: [String]
     let quotedKeys: [[UInt8]]
@@ -165,65 +216,130 @@ final class SQLiteStream: RecordStream {
     private var offset = 0
     private let table: String
     private let pageSize = 10_000
+    private var hasher = SHA256()
+    private var done = false
+    private let path: String
 
     init(path: String, table: String) throws {
+        self.path = path
         var config = Configuration()
         config.readonly = true
+        // One read transaction across calls (GRDB refuses that unless asked): the snapshot of the whole read.
+        config.allowsUnsafeTransactions = true
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
-            let columns = try queue.read { db in try db.columns(in: table).map(\.name) }
-            guard !columns.isEmpty else { throw ConnectorError.sqlite(path, "table '\(table)' not found") }
-            header = columns
-            quotedKeys = JSONText.quotedKeys(columns)
+            // The transaction stays open across pages (one connection): its first read fixes the snapshot.
+            header = try queue.inDatabase { db in
+                try db.beginTransaction(.deferred)
+                return try db.columns(in: table).map(\.name)
+            }
+            guard !header.isEmpty else { throw ConnectorError.sqlite(path, "table '\(table)' not found") }
+            quotedKeys = JSONText.quotedKeys(header)
         } catch let error as DatabaseError {
             throw ConnectorError.sqlite(path, error.message ?? "\(error)")
         }
         self.table = table
     }
 
+    deinit { finish() }
+
     func column(_ name: String) -> ColumnRef { header.firstIndex(of: name).map(ColumnRef.index) ?? .absent }
 
     func next() throws -> SourceRow? {
         if position >= rows.count {
-            // Paged reads keep memory bounded without holding a cursor across calls.
-            rows = try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier) LIMIT ? OFFSET ?",
-                                 arguments: [pageSize, offset]).map { row in
-                    row.databaseValues.map { value -> String? in
-                        switch value.storage {
-                        case .null: return nil
-                        case .int64(let i): return String(i)
-                        case .double(let d): return String(d)
-                        case .string(let s): return s
-                        case .blob(let b): return b.base64EncodedString()
+            if done { return nil }
+            do {
+                rows = try queue.inDatabase { db in
+                    try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier) LIMIT ? OFFSET ?",
+                                     arguments: [pageSize, offset]).map { row in
+                        row.databaseValues.map { value -> String? in
+                            switch value.storage {
+                            case .null: return nil
+                            case .int64(let i): return String(i)
+                            case .double(let d): return String(d)
+                            case .string(let s): return s
+                            case .blob(let b): return b.base64EncodedString()
+                            }
                         }
                     }
                 }
+            } catch let error as DatabaseError {
+                throw ConnectorError.sqlite(path, error.message ?? "\(error)")
             }
             offset += rows.count
             position = 0
-            if rows.isEmpty { return nil }
+            if rows.isEmpty { finish(); return nil }
         }
         let values = rows[position]
         position += 1
-        return SourceRow(positional: values.map { $0 ?? "" }, line: offset - rows.count + position, quotedKeys: quotedKeys, problem: nil)
+        let row = SourceRow(positional: values.map { $0 ?? "" }, line: offset - rows.count + position, quotedKeys: quotedKeys, problem: nil)
+        hasher.update(Array(row.rawText.utf8))
+        hasher.update([0x0A])
+        return row
+    }
+
+    private func finish() {
+        guard !done else { return }
+        done = true
+        try? queue.inDatabase { db in if db.isInsideTransaction { try db.commit() } }
+    }
+
+    var content: ReadContent {
+        ReadContent(sha256: hasher.finalize(), size: Self.fileState(path).bytes, nextLine: offset + 1, cleanEnd: false)
+    }
+
+    /// The state of the database's files, main and WAL: a commit a writer still holds in the WAL
+    /// changes it although the main file has not changed.
+    static func fileState(_ path: String) -> (text: String, bytes: Int64) {
+        var parts: [String] = [], bytes: Int64 = 0
+        for file in [path, path + "-wal"] {
+            var info = stat()
+            guard stat(file, &info) == 0 else { parts.append("-"); continue }
+            bytes += Int64(info.st_size)
+            parts.append("\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+        }
+        return (parts.joined(separator: "/"), bytes)
+    }
+
+    /// The SHA-256 of the table's rows as a load would read them (one snapshot), without loading them.
+    static func contentHash(path: String, table: String) throws -> String {
+        let stream = try SQLiteStream(path: path, table: table)
+        while try stream.next() != nil {}
+        return stream.content.sha256
     }
 }
 
-/// Byte lines of a file, streamed in chunks; strips a UTF-8 BOM and CR before LF.
+/// Byte lines of a file, streamed in chunks; strips a UTF-8 BOM and CR before LF. Reads the file
+/// from `resume.offset` (else 0) to `endOffset` (else its end) and hashes exactly those bytes.
 final class LineReader {
     private let fd: Int32
     private let path: String
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
-    private var start = 0, end = 0, eof = false, line = 0, first = true
+    private var start = 0, end = 0, eof = false, line: Int, first: Bool
+    private var filePosition: Int64
+    private let endOffset: Int64?
+    private var hasher: SHA256
+    private(set) var lastByte: UInt8?
 
-    init(path: String) throws {
+    init(path: String, resume: ResumePoint? = nil, endOffset: Int64? = nil) throws {
         self.path = path
-        fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
+        fd = try CSVReader.openRegular(path)
+        filePosition = resume?.offset ?? 0
+        if filePosition > 0 && lseek(fd, off_t(filePosition), SEEK_SET) < 0 {
+            close(fd)
+            throw ConnectorError.unreadable(path, String(cString: strerror(errno)))
+        }
+        line = (resume?.line ?? 1) - 1
+        first = resume == nil
+        hasher = resume?.digest ?? SHA256()
+        self.endOffset = endOffset
     }
 
     deinit { close(fd) }
+
+    var digest: String { hasher.finalize() }
+    var bytesEnd: Int64 { filePosition }
+    var nextLine: Int { line + 1 }
 
     func next() throws -> ([UInt8], Int)? {
         while true {
@@ -252,9 +368,17 @@ final class LineReader {
                 end = remaining; start = 0
             }
             if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
-            let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + end, raw.count - end) }
+            var want = buffer.count - end
+            if let endOffset { want = Int(min(Int64(want), max(0, endOffset - filePosition))) }
+            let at = end
+            let n = want == 0 ? 0 : buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + at, want) }
             if n < 0 { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
-            if n == 0 { eof = true } else { end += n }
+            if n == 0 { eof = true } else {
+                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[at..<at + n])) }
+                lastByte = buffer[at + n - 1]
+                end += n
+                filePosition += Int64(n)
+            }
         }
     }
 }

@@ -4,12 +4,40 @@ import StewardCatalog
 
 struct BatchResult {
     var batchId: Int64
+    var chainId: Int64
+    var mode: String
     var rowsRead = 0
     var rowsLoaded = 0
     var rowsQuarantined = 0
     /// Rows skipped because `steward forget` erased them (read, not loaded).
     var rowsErased = 0
+    /// Events or transactions delivered again unchanged: read, not loaded again.
+    var rowsRedelivered = 0
+    /// Rows the reader could not read as written (quarantined by the `readable` check).
+    var rowsUnreadable = 0
     var errorFailures = 0
+    /// Columns the file has that the source's previous version did not (recorded, not a failure).
+    var addedColumns: [String] = []
+}
+
+/// A file that cannot be loaded as a whole: nothing of it is committed, the step fails with the reason.
+enum BatchRefusal: Error, CustomStringConvertible {
+    /// The header lacks columns the source maps or checks (schema drift).
+    case schema(file: String, missing: [String], added: [String])
+    /// Most rows could not be read: the wrong delimiter or format, or a broken file.
+    case mostlyUnreadable(file: String, unreadable: Int, rows: Int, first: String)
+
+    var description: String {
+        switch self {
+        case .schema(let file, let missing, let added):
+            let quoted = { (names: [String]) in names.map { "'\($0)'" }.joined(separator: ", ") }
+            return "\(file):1: schema: missing column\(missing.count == 1 ? "" : "s") \(quoted(missing))"
+                + (added.isEmpty ? "" : "; new column\(added.count == 1 ? "" : "s") \(quoted(added))")
+                + " (steward.yml maps or checks the missing ones)"
+        case .mostlyUnreadable(let file, let unreadable, let rows, let first):
+            return "\(file): \(unreadable) of \(rows) rows unreadable (first: \(first)); the file was not loaded"
+        }
+    }
 }
 
 /// Loads one file of a source as one batch, in one transaction: raw rows, checks, staging, quarantine,
@@ -18,15 +46,18 @@ struct BatchLoader {
     let loader: SourceLoader
     let file: URL
     let relativePath: String
-    let digest: FileDigest
+    /// The size of the file when the load began: reading stops there, so rows appended meanwhile
+    /// wait for the next run and the batch records exactly what it read.
     let size: Int64
     let stepId: Int64
+    /// Set for an appended version: read from there, extending the file's current version.
+    var resume: (point: ResumePoint, chainId: Int64)?
 
     var source: SourceConfig { loader.source }
 
     func load() throws -> BatchResult {
         let opened = try openStream()
-        try validateColumns(opened)
+        let added = try validateColumns(opened)
         let stream = ReadAheadStream(opened)
         defer { stream.cancel() }
         let mtime = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? nil
@@ -41,6 +72,11 @@ struct BatchLoader {
             var loaded: BatchResult?
             try db.inTransaction(.immediate) {
                 loaded = try loadBatch(db, stream: stream, mtime: mtime, runId: runId, now: now)
+                loaded?.addedColumns = added
+                if let result = loaded, result.rowsUnreadable > 0, result.rowsUnreadable * 2 > result.rowsRead {
+                    throw BatchRefusal.mostlyUnreadable(file: relativePath, unreadable: result.rowsUnreadable, rows: result.rowsRead,
+                                                        first: try firstUnreadable(db, batchId: result.batchId))
+                }
                 return .commit
             }
             return loaded!
@@ -54,20 +90,26 @@ struct BatchLoader {
     private func loadBatch(_ db: Database, stream: ReadAheadStream, mtime: Date?, runId: Int64,
                            now: @Sendable () -> Date) throws -> BatchResult {
         let at = Timestamp.string(now())
+        let mode = resume == nil ? "full" : "append"
         try db.execute(sql: """
-            INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined, loaded_at, columns_json)
-            VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?)
-            """, arguments: [source.name, runId, relativePath, digest.known ?? "", size, mtime.map(Timestamp.string), at,
-                             stream.header.isEmpty ? nil : encodeStrings(stream.header)])
+            INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined, loaded_at,
+                columns_json, mode, start_offset, chain_id)
+            VALUES (?, ?, ?, '', ?, ?, 0, 0, 0, ?, ?, ?, ?, ?)
+            """, arguments: [source.name, runId, relativePath, size, mtime.map(Timestamp.string), at,
+                             stream.header.isEmpty ? nil : encodeStrings(stream.header), mode, resume?.point.offset ?? 0,
+                             resume?.chainId])
         let batchId = db.lastInsertedRowID
+        let chainId = resume?.chainId ?? batchId
+        if resume == nil { try db.execute(sql: "UPDATE batch SET chain_id = id WHERE id = ?", arguments: [batchId]) }
         // A new version of a file replaces the old one: its still-open quarantine rows are superseded
-        // (rows still bad in this version are quarantined again below).
-        try db.execute(sql: """
+        // (rows still bad in this version are quarantined again below). An appended version keeps them:
+        // the rows before its offset were not read again.
+        if resume == nil { try db.execute(sql: """
             UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
             WHERE source = ? AND file = ? AND released_run IS NULL
-            """, arguments: [runId, at, "superseded by batch \(batchId)", source.name, relativePath])
+            """, arguments: [runId, at, "superseded by batch \(batchId)", source.name, relativePath]) }
         var state = try BatchState(db: db, loader: loader, stream: stream, batchId: batchId, file: relativePath, fileModifiedAt: mtime)
-        var result = BatchResult(batchId: batchId)
+        var result = BatchResult(batchId: batchId, chainId: chainId, mode: mode)
         let started = Date()
         // Three threads: this one writes to SQLite while a reader thread checks and standardises
         // the next rows, which the stream's own thread parses ahead (BENCHMARKS.md).
@@ -83,8 +125,9 @@ struct BatchLoader {
             for prepared in chunk.rows {
                 result.rowsRead += 1
                 switch prepared {
-                case .quarantine(_, _, _, _, _, let errorFailure):
+                case .quarantine(_, _, _, let checks, _, let errorFailure):
                     result.rowsQuarantined += 1
+                    if checks.first == "readable" { result.rowsUnreadable += 1 }
                     if errorFailure { result.errorFailures += 1 }
                 case .erased: result.rowsErased += 1
                 case .stage: result.rowsLoaded += 1
@@ -98,7 +141,10 @@ struct BatchLoader {
                 loader.progress.report(.rows(source: source.name, rows: result.rowsRead, rowsPerSecond: rate))
             }
         }
-        let rawRows = result.rowsRead - result.rowsErased
+        result.rowsRedelivered = state.redelivered
+        result.rowsLoaded -= state.redelivered
+        let rawRows = result.rowsRead - result.rowsErased - result.rowsRedelivered
+        let content = stream.content
         if state.nextRawId > state.firstRawId {
             firstRaw = state.firstRawId
             lastRaw = state.nextRawId - 1
@@ -106,9 +152,11 @@ struct BatchLoader {
         state.evaluateDatasetChecks(rows: result.rowsRead)
         try state.writeCheckResults(at: at, sourceRows: result.rowsRead)
         try db.execute(sql: """
-            UPDATE batch SET rows = ?, rows_loaded = ?, rows_quarantined = ?, first_raw_id = ?, last_raw_id = ?, sha256 = ? WHERE id = ?
+            UPDATE batch SET rows = ?, rows_loaded = ?, rows_quarantined = ?, first_raw_id = ?, last_raw_id = ?, sha256 = ?,
+                size = ?, end_line = ?, clean_end = ?, file_state = ? WHERE id = ?
             """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, firstRaw, lastRaw,
-                             try digest.value(), batchId])
+                             content.sha256, content.size, content.nextLine, content.cleanEnd,
+                             source.format == .sqlite ? SQLiteStream.fileState(file.path).text : nil, batchId])
         try db.execute(sql: """
             UPDATE run_step SET batches = batches + 1, rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
                 rows_quarantined = rows_quarantined + ? WHERE id = ?
@@ -119,21 +167,36 @@ struct BatchLoader {
 
     private func openStream() throws -> RecordStream {
         switch source.format {
-        case .csv: return try CSVStream(path: file.path, delimiter: source.delimiter)
-        case .ndjson: return try NDJSONStream(path: file.path)
+        case .csv: return try CSVStream(path: file.path, delimiter: source.delimiter, resume: resume?.point, endOffset: size)
+        case .ndjson: return try NDJSONStream(path: file.path, resume: resume?.point, endOffset: size)
         case .sqlite: return try SQLiteStream(path: file.path, table: source.table ?? "")
         }
     }
 
-    /// A header without a mapped or checked column fails the step (the file, not the run).
-    private func validateColumns(_ stream: RecordStream) throws {
-        guard !stream.header.isEmpty else { return }
-        let missing = source.referencedColumns.map(\.column).filter { stream.header.firstIndex(of: $0) == nil }
-        if !missing.isEmpty {
-            var seen = Set<String>()
-            let unique = missing.filter { seen.insert($0).inserted }
-            throw ConnectorError.badHeader(relativePath, "missing column\(unique.count > 1 ? "s" : "") \(unique.map { "'\($0)'" }.joined(separator: ", ")); found \(stream.header.joined(separator: ", "))")
-        }
+    /// A header without a mapped or checked column fails the step (this source, not the run, nor any
+    /// other command); columns the source's previous version did not have are returned, to be recorded.
+    private func validateColumns(_ stream: RecordStream) throws -> [String] {
+        guard !stream.header.isEmpty else { return [] }
+        let previous: [String] = try loader.catalog.pool.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT columns_json FROM batch WHERE source = ? AND columns_json IS NOT NULL ORDER BY id DESC LIMIT 1
+                """, arguments: [source.name])
+        }.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+        let added = previous.isEmpty ? [] : stream.header.filter { !previous.contains($0) }
+        var seen = Set<String>()
+        let missing = source.referencedColumns.map(\.column).filter { stream.header.firstIndex(of: $0) == nil && seen.insert($0).inserted }
+        if !missing.isEmpty { throw BatchRefusal.schema(file: relativePath, missing: missing, added: added) }
+        return added
+    }
+
+    /// The first unreadable row of a batch, by line and reason (no values: a reason names columns only).
+    private func firstUnreadable(_ db: Database, batchId: Int64) throws -> String {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT line, reasons_json FROM quarantine WHERE batch_id = ? AND checks_json LIKE '["readable"%' ORDER BY line LIMIT 1
+            """, arguments: [batchId])
+        guard let row else { return "none" }
+        let reasons = (try? JSONDecoder().decode([String].self, from: Data((row["reasons_json"] as String? ?? "[]").utf8))) ?? []
+        return reasons.first.map { $0.replacingOccurrences(of: "readable (error): ", with: "") } ?? "line \(row["line"] as Int)"
     }
 
     private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, at: String) throws {

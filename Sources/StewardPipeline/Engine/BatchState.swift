@@ -56,10 +56,16 @@ struct BatchState {
     /// Keys of this source with open quarantine rows from earlier batches: released when a good version arrives.
     var openQuarantineKeys: Set<String>
     let selfReferencing: [CheckRun]
+    /// The built-in check every row is judged by: could it be read as written.
+    let readable: CheckRun?
     /// Rows `steward forget` erased: skipped when the source sends them unchanged.
     let tombstones: ErasureTombstones
     /// The file's header as JSON keys: a row stored as an array is shown to people as an object.
     let rawKeys: [[UInt8]]
+    /// Events and transactions are keyed by their id: one delivered again unchanged (another file, a
+    /// rewritten file) is not written to raw or staging again, only marked seen.
+    let checksRedelivery: Bool
+    private(set) var redelivered = 0
 
     init(db: Database, loader: SourceLoader, stream: RecordStream, batchId: Int64, file: String, fileModifiedAt: Date?) throws {
         self.db = db
@@ -110,7 +116,7 @@ struct BatchState {
                 """)
         }
         var checks: [CheckRun] = []
-        for c in source.checks {
+        for c in source.loadChecks {
             let run = CheckRun(config: c, column: c.column.map { stream.column($0) } ?? .absent)
             if case .relationship(let to, _) = c.kind, to != source.name {
                 run.targetKeys = try Self.stagedKeys(db, source: to, entity: loader.config.source(named: to)?.entity ?? .person)
@@ -118,6 +124,7 @@ struct BatchState {
             checks.append(run)
         }
         self.checks = checks
+        readable = checks.first { if case .readable = $0.config.kind { return true }; return false }
         selfReferencing = checks.filter { if case .relationship(let to, _) = $0.config.kind { return to == loader.source.name }; return false }
         if !selfReferencing.isEmpty {
             let keys = try Self.stagedKeys(db, source: source.name, entity: source.entity)
@@ -143,6 +150,10 @@ struct BatchState {
         self.fieldSources = fieldSources
         countryField = fields.first(where: { $0.field == .country })?.source
         tombstones = try ErasureTombstones.load(db, source: source.name)
+        let hasStagedActivity = source.entity != .person ? try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM staged_activity WHERE source = ?)
+            """, arguments: [source.name]) ?? false : false
+        checksRedelivery = hasStagedActivity
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
             """, arguments: [source.name]))
@@ -177,7 +188,7 @@ struct BatchState {
         case .notNull:
             check.evaluated += 1
             return value == nil ? "\(column) is empty" : nil
-        case .rowCount, .freshness:
+        case .rowCount, .freshness, .readable:
             return nil
         default:
             break
@@ -224,6 +235,16 @@ struct BatchState {
         }
     }
 
+    /// A record key that holds a NUL or a byte-order mark would be staged but never found again
+    /// (export, search and matching compare keys as text): such a row is unreadable, not altered.
+    static func keyDamage(_ key: String, column: String) -> String? {
+        for scalar in key.unicodeScalars {
+            if scalar.value == 0 { return "the record key '\(column)' holds a NUL byte" }
+            if scalar.value == 0xFEFF { return "the record key '\(column)' holds a byte-order mark (U+FEFF)" }
+        }
+        return nil
+    }
+
     static func format(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 
     mutating func evaluateDatasetChecks(rows: Int) {
@@ -233,6 +254,8 @@ struct BatchState {
                 check.evaluated = 1
                 if let lo, rows < lo { check.fail(sample: "\(file): \(rows) rows, expected at least \(lo)") }
                 else if let hi, rows > hi { check.fail(sample: "\(file): \(rows) rows, expected at most \(hi)") }
+            case .readable:
+                check.evaluated = rows
             case .freshness(let maxAge):
                 check.evaluated = 1
                 let newest = fileModifiedAt ?? now
@@ -277,9 +300,10 @@ struct BatchState {
             chunk.rows.append(.erased(line: row.line))
             return
         }
-        if let problem = row.problem {
-            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.objectText(quotedKeys: rawKeys), checks: ["malformed"],
-                                          reasons: ["malformed: \(problem)"], errorFailure: false))
+        if let problem = row.problem ?? key.flatMap({ Self.keyDamage($0, column: source.key) }) {
+            readable?.fail(sample: "\(file):\(row.line)")
+            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.objectText(quotedKeys: rawKeys), checks: ["readable"],
+                                          reasons: ["readable (error): line \(row.line): \(problem)"], errorFailure: true))
             return
         }
         let verdict = evaluate(row: row, key: key, memo: &scratch.memo)
@@ -394,6 +418,10 @@ struct BatchState {
 
     private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         if case .erased = prepared { return }
+        if checksRedelivery, case .stage(_, let key, _, _, let values) = prepared, try isRedelivery(key: key, hash: chunk.slots[values.upperBound - 1], base: base) {
+            redelivered += 1
+            return
+        }
         let r = insertRaw
         r.bind(1, nextRawId); r.bind(5, prepared.line)
         switch prepared {
@@ -444,6 +472,22 @@ struct BatchState {
                 openQuarantineKeys.remove(key)
             }
         }
+    }
+}
+
+extension BatchState {
+    /// Whether an event or transaction is live in staging with the same content: then it is only
+    /// marked seen by this batch (a full snapshot must not delete it).
+    fileprivate func isRedelivery(key: String, hash: ValueSlot, base: UnsafePointer<UInt8>?) throws -> Bool {
+        guard case .text(let start, let count) = hash, let base else { return false }
+        let hex = String(decoding: UnsafeBufferPointer(start: base + start, count: count), as: UTF8.self)
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT row_hash, is_deleted FROM staged_activity WHERE source = ? AND record_key = ?
+            """), arguments: [source.name, key]),
+              row[1] as Int == 0, row[0] as String? == hex else { return false }
+        try db.cachedStatement(sql: "UPDATE staged_activity SET last_seen_batch = ? WHERE source = ? AND record_key = ?")
+            .execute(arguments: [batchId, source.name, key])
+        return true
     }
 }
 

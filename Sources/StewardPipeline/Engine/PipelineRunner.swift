@@ -59,8 +59,10 @@ public struct PipelineRunner: Sendable {
         self.rollbackJournalMinimumBytes = rollbackJournalMinimumBytes
     }
 
-    public func run(sources names: [String] = [], trigger: String = "manual") throws -> RunSummary {
+    /// - parameter allowDelete: sources whose deletions beyond `max_delete` this run may apply (audited).
+    public func run(sources names: [String] = [], trigger: String = "manual", allowDelete: Set<String> = []) throws -> RunSummary {
         for name in names where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
+        for name in allowDelete where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
         try recoverInterruptedRuns()
         try syncDefinitions()
         let selected = Self.dependencyOrder(config.sources).filter { names.isEmpty || names.contains($0.name) }
@@ -75,16 +77,19 @@ public struct PipelineRunner: Sendable {
         var errorFailures = 0
         for source in selected {
             if stop?.isStopped == true { break }
-            let loader = SourceLoader(config: config, source: source, catalog: catalog, runId: runId,
+            var loader = SourceLoader(config: config, source: source, catalog: catalog, runId: runId,
                                       progress: progress, stop: stop, now: now,
                                       rollbackJournalMinimumBytes: rollbackJournalMinimumBytes)
+            loader.allowDelete = allowDelete.contains(source.name)
             let (step, failures) = loader.load()
             steps.append(step)
             errorFailures += failures
         }
+        // A held deletion did not apply what the source sent: the run is not a plain success.
         let failed = steps.filter { $0.status == "failed" }.count
+        let held = steps.filter { $0.status == "held" }.count
         let stopped = stop?.isStopped == true && (steps.count < selected.count || steps.contains { $0.status == "interrupted" })
-        var status = stopped ? "interrupted" : failed == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
+        var status = stopped ? "interrupted" : failed + held == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
         var extensionNotes: [String] = []
         if !stopped {
             for ext in extensions {
@@ -104,7 +109,7 @@ public struct PipelineRunner: Sendable {
                 SELECT COALESCE(SUM(rows_read),0) AS r, COALESCE(SUM(rows_loaded),0) AS l, COALESCE(SUM(rows_quarantined),0) AS q
                 FROM run_step WHERE run_id = ?
                 """, arguments: [runId])!
-            let failures = steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
+            let failures = steps.filter { $0.status == "failed" || $0.status == "held" }.map { "\($0.source): \($0.message ?? $0.status)" }
                 + extensionNotes.filter { $0.contains(" failed: ") }
             try db.execute(sql: """
                 UPDATE run SET status = ?, finished_at = ?, rows_read = ?, rows_loaded = ?, rows_quarantined = ?, message = ?
@@ -157,10 +162,10 @@ public struct PipelineRunner: Sendable {
                     """, arguments: [s.name, s.system, s.entity.rawValue, s.format.rawValue, s.path, s.key,
                                      s.warnAfter, s.errorAfter, at])
                 try db.execute(sql: "INSERT OR IGNORE INTO source_stats (source) VALUES (?)", arguments: [s.name])
-                let names = s.checks.map(\.name)
+                let names = s.loadChecks.map(\.name)
                 try db.execute(sql: "DELETE FROM check_definition WHERE source = ? AND name NOT IN (\(names.map { _ in "?" }.joined(separator: ",")))",
                                arguments: StatementArguments([s.name] + names))
-                for c in s.checks {
+                for c in s.loadChecks {
                     try db.execute(sql: """
                         INSERT INTO check_definition (source, name, type, column_name, dimension, severity, params_json)
                         VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -12,6 +12,8 @@ struct SourceLoader {
     let stop: StopFlag?
     let now: @Sendable () -> Date
     let rollbackJournalMinimumBytes: Int64?
+    /// A person allowed this run to apply deletions beyond `max_delete` (`steward run --allow-delete`).
+    var allowDelete = false
 
     /// Returns the step and the number of error-severity check failures.
     func load() -> (StepSummary, Int) {
@@ -51,69 +53,194 @@ struct SourceLoader {
         var stoppedBefore: String?
         var allFilesRead = !files.isEmpty
         var currentBatches: [Int64] = []
+        var modes: [String] = []
+        var notes: [String] = []
+        var warnings: [String] = []
+        let present = Set(files.map(relative))
         for file in files {
             if stop?.isStopped == true { stoppedBefore = relative(file); allFilesRead = false; break }
+            let rel = relative(file)
             do {
                 guard FileManager.default.isReadableFile(atPath: file.path) else {
                     throw FileManager.default.fileExists(atPath: file.path)
-                        ? ConnectorError.unreadable(relative(file), "permission denied")
-                        : ConnectorError.unreadable(relative(file), "no such file")
+                        ? ConnectorError.unreadable(rel, "permission denied")
+                        : ConnectorError.unreadable(rel, "no such file")
                 }
-                let rel = relative(file)
-                let digest: FileDigest
-                // Only a file of a size loaded before can be unchanged: hash it first to skip it if so. Any
-                // other file is new or changed for sure, so it is hashed on its own thread while it loads.
-                let size = try FileDigest.size(of: file.path)
-                if try catalog.pool.read({ db in
-                    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM batch WHERE source = ? AND file = ? AND size = ?)",
-                                      arguments: [source.name, rel, size]) ?? false
-                }) {
-                    let (sha256, _) = try SHA256.file(file.path)
-                    if let existing = try catalog.pool.read({ db in
-                        try Int64.fetchOne(db, sql: "SELECT id FROM batch WHERE source = ? AND file = ? AND sha256 = ?",
-                                           arguments: [source.name, rel, sha256])
-                    }) {
-                        currentBatches.append(existing)
-                        continue
+                try FileFacts.requireRegular(file.path)
+                let size = try FileFacts.size(of: file.path)
+                let plan = try planLoad(file: file, relativePath: rel, size: size, present: present)
+                switch plan {
+                case .unchanged(let chain):
+                    // The file is as loaded, but steward.yml may now name columns its version lacks.
+                    try requireColumns(ofVersion: chain, file: rel)
+                    currentBatches += chain
+                    continue
+                case .moved(let batch, let from):
+                    currentBatches.append(batch)
+                    modes.append("moved")
+                    notes.append("\(rel): same content as \(from), recognised as moved (nothing read again)")
+                    continue
+                case .load(let resume):
+                    var batch = BatchLoader(loader: self, file: file, relativePath: rel, size: size, stepId: stepId)
+                    batch.resume = resume
+                    let result = try batch.load()
+                    currentBatches += try chainBatches(result.chainId)
+                    loadedAny = true
+                    modes.append(result.mode)
+                    summary.batches += 1
+                    summary.rowsRead += result.rowsRead
+                    summary.rowsLoaded += result.rowsLoaded
+                    summary.rowsQuarantined += result.rowsQuarantined
+                    errorFailures += result.errorFailures
+                    if result.mode == "append" { notes.append("\(rel): \(result.rowsRead) rows appended") }
+                    if result.rowsRedelivered > 0 {
+                        notes.append("\(rel): \(result.rowsRedelivered) events delivered again unchanged, not loaded twice")
                     }
-                    digest = .known(sha256)
-                } else {
-                    digest = .pending(PendingDigest(path: file.path))
+                    if result.rowsUnreadable > 0 {
+                        warnings.append("\(rel): \(result.rowsUnreadable) of \(result.rowsRead) rows unreadable, quarantined (readable check)")
+                    }
+                    if !result.addedColumns.isEmpty {
+                        let names = result.addedColumns.map { "'\($0)'" }.joined(separator: ", ")
+                        notes.append("\(rel): schema: new column\(result.addedColumns.count == 1 ? "" : "s") \(names) recorded")
+                        try? catalog.pool.write { db in
+                            try Catalog.audit(db, action: "schema_change", subject: "source:\(source.name)",
+                                              detail: "\(rel): new columns \(names)")
+                        }
+                    }
+                    progress.report(.batchCommitted(source: source.name, file: rel, rows: result.rowsRead))
                 }
-                let batch = BatchLoader(loader: self, file: file, relativePath: rel, digest: digest, size: size, stepId: stepId)
-                let result = try batch.load()
-                currentBatches.append(result.batchId)
-                loadedAny = true
-                summary.batches += 1
-                summary.rowsRead += result.rowsRead
-                summary.rowsLoaded += result.rowsLoaded
-                summary.rowsQuarantined += result.rowsQuarantined
-                errorFailures += result.errorFailures
-                progress.report(.batchCommitted(source: source.name, file: rel, rows: result.rowsRead))
+            } catch ConnectorError.notRegular(_, let what) {
+                // Skipped, not failed: a glob may match a pipe or a folder by accident; the other files load.
+                warnings.append("\(rel): skipped, it is \(what), not a regular file")
             } catch {
                 allFilesRead = false
-                problems.append(Self.describe(error, file: relative(file)))
+                problems.append(Self.describe(error, file: rel))
             }
         }
         // A full snapshot's records that no current file holds any more are marked deleted, never dropped;
-        // only when every file was read, so an unreadable file never looks like mass deletion.
+        // only when every file was read, so an unreadable file never looks like mass deletion, and only
+        // up to the source's `max_delete` share unless a person allowed more (the deletion guard).
+        var held: String?
         if source.snapshot == .full && allFilesRead && !currentBatches.isEmpty && hadLiveRecords {
-            do { try markDeletions(currentBatches: currentBatches) } catch { problems.append("marking deletions: \(error)") }
+            do { held = try markDeletions(currentBatches: currentBatches) } catch { problems.append("marking deletions: \(error)") }
         }
-        summary.status = !problems.isEmpty ? "failed" : stoppedBefore != nil ? "interrupted" : (loadedAny ? "success" : "unchanged")
+        if !problems.isEmpty { summary.status = "failed" }
+        else if stoppedBefore != nil { summary.status = "interrupted" }
+        else if held != nil { summary.status = "held" }
+        else if !warnings.isEmpty { summary.status = "warn" }
+        else { summary.status = loadedAny || !modes.isEmpty ? "success" : "unchanged" }
         if let file = stoppedBefore { problems.append("stopped by the user before \(file); it loads on the next run") }
-        summary.message = problems.isEmpty ? (loadedAny ? nil : "no new or changed files") : problems.joined(separator: "; ")
+        let message = problems + (held.map { [$0] } ?? []) + warnings + notes
+        summary.message = message.isEmpty ? (loadedAny ? nil : "no new or changed files") : message.joined(separator: "; ")
+        let mode = Set(modes).count > 1 ? "mixed" : modes.first
         let elapsed = Date().timeIntervalSince(started) * 1000
         try? catalog.pool.write { db in
             try db.execute(sql: """
-                UPDATE run_step SET status = ?, finished_at = ?, duration_ms = ?, message = ? WHERE id = ?
-                """, arguments: [summary.status, Timestamp.string(now()), elapsed, summary.message, stepId])
+                UPDATE run_step SET status = ?, finished_at = ?, duration_ms = ?, message = ?, mode = ? WHERE id = ?
+                """, arguments: [summary.status, Timestamp.string(now()), elapsed, summary.message, mode, stepId])
             if summary.status == "failed" {
                 try Catalog.audit(db, action: "step_failed", subject: "source:\(source.name)", detail: summary.message ?? "")
             }
         }
         progress.report(.stepFinished(source: source.name, status: summary.status, message: summary.message))
         return (summary, errorFailures)
+    }
+
+    /// How a file is loaded: not at all (its path's current version has this content), as a move (a
+    /// path that is gone had this content), as an append (its current version is a prefix of it), or
+    /// whole. A content seen before but not the path's current version is a new version: a restored
+    /// file's records come back.
+    enum LoadPlan {
+        case unchanged(chain: [Int64])
+        case moved(batch: Int64, from: String)
+        case load(resume: (point: ResumePoint, chainId: Int64)?)
+    }
+
+    func planLoad(file: URL, relativePath rel: String, size: Int64, present: Set<String>) throws -> LoadPlan {
+        let current = try catalog.pool.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT id, sha256, size, end_line, clean_end, chain_id, file_state FROM batch
+                WHERE source = ? AND file = ? ORDER BY id DESC LIMIT 1
+                """, arguments: [source.name, rel])
+        }
+        if source.format == .sqlite {
+            guard let current else { return .load(resume: nil) }
+            let state = SQLiteStream.fileState(file.path).text
+            if current["file_state"] as String? == state { return .unchanged(chain: try chainBatches(current["chain_id"])) }
+            // The files changed (a commit, or only a checkpoint): the rows decide.
+            if try SQLiteStream.contentHash(path: file.path, table: source.table ?? "") == current["sha256"] as String {
+                try catalog.pool.write { db in
+                    try db.execute(sql: "UPDATE batch SET file_state = ? WHERE id = ?", arguments: [state, current["id"] as Int64])
+                }
+                return .unchanged(chain: try chainBatches(current["chain_id"]))
+            }
+            return .load(resume: nil)
+        }
+        if let current {
+            let currentSize: Int64 = current["size"]
+            if size == currentSize {
+                if try SHA256.file(file.path).digest == current["sha256"] as String {
+                    return .unchanged(chain: try chainBatches(current["chain_id"]))
+                }
+            } else if size > currentSize, current["clean_end"] as Bool? == true, let endLine: Int = current["end_line"],
+                      let prefix = try SHA256.prefix(file.path, bytes: currentSize), prefix.finalize() == current["sha256"] as String {
+                return .load(resume: (ResumePoint(offset: currentSize, line: endLine, digest: prefix), current["chain_id"]))
+            }
+            return .load(resume: nil)
+        }
+        // A path never loaded: the same content under a path that is gone is a move or a rename.
+        let candidates = try catalog.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT b.id, b.file, b.sha256, b.chain_id FROM batch b
+                WHERE b.source = ? AND b.size = ? AND b.id = (SELECT MAX(id) FROM batch WHERE source = b.source AND file = b.file)
+                """, arguments: [source.name, size])
+        }.filter { !present.contains($0["file"] as String) }
+        guard !candidates.isEmpty else { return .load(resume: nil) }
+        let digest = try SHA256.file(file.path).digest
+        guard let from = candidates.first(where: { $0["sha256"] as String == digest }) else { return .load(resume: nil) }
+        let batch = try recordMove(to: rel, from: from["id"], chain: try chainBatches(from["chain_id"]))
+        return .moved(batch: batch, from: from["file"])
+    }
+
+    /// Fails like a load would when steward.yml maps or checks a column the file's current version
+    /// does not have (the header recorded with its batch).
+    func requireColumns(ofVersion chain: [Int64], file rel: String) throws {
+        guard let first = chain.min(), let json = try catalog.pool.read({ db in
+            try String.fetchOne(db, sql: "SELECT columns_json FROM batch WHERE id = ?", arguments: [first])
+        }), let header = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else { return }
+        var seen = Set<String>()
+        let missing = source.referencedColumns.map(\.column).filter { !header.contains($0) && seen.insert($0).inserted }
+        if !missing.isEmpty { throw BatchRefusal.schema(file: rel, missing: missing, added: []) }
+    }
+
+    /// The batches that make up a file version: its full load and the appends after it.
+    func chainBatches(_ chainId: Int64) throws -> [Int64] {
+        try catalog.pool.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM batch WHERE source = ? AND chain_id = ?", arguments: [source.name, chainId])
+        }
+    }
+
+    /// A version of the new path with the moved file's content; its records now belong to it.
+    private func recordMove(to rel: String, from batch: Int64, chain: [Int64]) throws -> Int64 {
+        let table = source.entity == .person ? "staged_person" : "staged_activity"
+        return try catalog.pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined,
+                    loaded_at, columns_json, mode, start_offset, end_line, clean_end, file_state)
+                SELECT source, ?, ?, sha256, size, file_modified_at, 0, 0, 0, ?, columns_json, 'moved', 0, end_line, clean_end, file_state
+                FROM batch WHERE id = ?
+                """, arguments: [runId, rel, Timestamp.string(now()), batch])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "UPDATE batch SET chain_id = id WHERE id = ?", arguments: [id])
+            let placeholders = chain.map { _ in "?" }.joined(separator: ",")
+            try db.execute(sql: """
+                UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND last_seen_batch IN (\(placeholders))
+                """, arguments: StatementArguments([id, source.name] as [DatabaseValueConvertible]) + StatementArguments(chain))
+            try db.execute(sql: "UPDATE run_step SET batches = batches + 1 WHERE run_id = ? AND source = ? AND status = 'running'",
+                           arguments: [runId, source.name])
+            try Catalog.audit(db, action: "file_moved", subject: "source:\(source.name)", detail: "batch \(batch) → \(rel)")
+            return id
+        }
     }
 
     func relative(_ file: URL) -> String {
@@ -124,27 +251,50 @@ struct SourceLoader {
 
     static func describe(_ error: Error, file: String) -> String {
         if let e = error as? ConnectorError { return e.description }
+        if let e = error as? BatchRefusal { return e.description }
         if let e = error as? DatabaseError { return "\(file): database error: \(e.message ?? "\(e)")" }
         return "\(file): \(error)"
     }
 
-    private func markDeletions(currentBatches: [Int64]) throws {
+    /// Marks the records no current file holds as deleted, or holds them when there are more than
+    /// the source's `max_delete` share of its live records and no one allowed it: returns the held
+    /// deletion's description then.
+    private func markDeletions(currentBatches: [Int64]) throws -> String? {
         let table = source.entity == .person ? "staged_person" : "staged_activity"
-        try catalog.pool.write { db in
-            let placeholders = currentBatches.map { _ in "?" }.joined(separator: ",")
-            try db.execute(sql: """
-                UPDATE \(table) SET is_deleted = 1, updated_run = ?
-                WHERE source = ? AND is_deleted = 0 AND last_seen_batch NOT IN (\(placeholders))
-                """, arguments: StatementArguments([runId, source.name] as [DatabaseValueConvertible]) + StatementArguments(currentBatches))
-            let deleted = db.changesCount
-            if deleted > 0 {
-                try db.execute(sql: """
-                    UPDATE source_stats SET rows_staged = (SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0)
-                    WHERE source = ?
-                    """, arguments: [source.name, source.name])
-                try Catalog.audit(db, action: "mark_deleted", subject: "source:\(source.name)",
-                                  detail: "\(deleted) records absent from the full snapshot")
+        let placeholders = currentBatches.map { _ in "?" }.joined(separator: ",")
+        let absent = "source = ? AND is_deleted = 0 AND last_seen_batch NOT IN (\(placeholders))"
+        let arguments = StatementArguments([source.name]) + StatementArguments(currentBatches)
+        return try catalog.pool.write { db in
+            let doomed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(absent)", arguments: arguments) ?? 0
+            guard doomed > 0 else { return nil }
+            let live = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0",
+                                        arguments: [source.name]) ?? 0
+            let share = Double(doomed) / Double(max(live, 1))
+            let allowed = allowDelete
+            if share > source.maxDelete && !allowed {
+                let held = "deletion guard: this snapshot would delete \(doomed) of \(live) live records "
+                    + "(\(Self.percent(share)), limit \(Self.percent(source.maxDelete))); held until "
+                    + "`steward run --allow-delete \(source.name)`"
+                try Catalog.audit(db, action: "deletions_held", subject: "source:\(source.name)",
+                                  detail: "\(doomed) of \(live) records absent from the full snapshot")
+                return held
             }
+            try db.execute(sql: "UPDATE \(table) SET is_deleted = 1, updated_run = ? WHERE \(absent)",
+                           arguments: StatementArguments([runId]) + arguments)
+            let deleted = db.changesCount
+            try db.execute(sql: """
+                UPDATE source_stats SET rows_staged = (SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0)
+                WHERE source = ?
+                """, arguments: [source.name, source.name])
+            try Catalog.audit(db, action: share > source.maxDelete ? "deletions_allowed" : "mark_deleted", subject: "source:\(source.name)",
+                              detail: "\(deleted) records absent from the full snapshot"
+                                  + (share > source.maxDelete ? " (\(Self.percent(share)) of \(live), allowed by \(Catalog.osUser))" : ""))
+            return nil
         }
+    }
+
+    static func percent(_ share: Double) -> String {
+        let p = share * 100
+        return p == p.rounded() ? "\(Int(p)) %" : String(format: "%.1f %%", p)
     }
 }

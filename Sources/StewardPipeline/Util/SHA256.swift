@@ -26,20 +26,33 @@ public struct SHA256 {
 
     /// The digest and size of a file, read in 1 MiB pieces.
     public static func file(_ path: String) throws -> (digest: String, size: Int64) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
+        let (hasher, size) = try state(path, upTo: nil)
+        return (hasher.finalize(), size)
+    }
+
+    /// The hasher after the file's first `bytes` bytes, to compare with an earlier version's digest and
+    /// continue over what was appended; nil when the file is shorter now.
+    public static func prefix(_ path: String, bytes: Int64) throws -> SHA256? {
+        let (hasher, size) = try state(path, upTo: bytes)
+        return size == bytes ? hasher : nil
+    }
+
+    private static func state(_ path: String, upTo limit: Int64?) throws -> (SHA256, Int64) {
+        let fd = try CSVReader.openRegular(path)
         defer { close(fd) }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var size: Int64 = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            let want = limit.map { Int(min(Int64(1 << 20), $0 - size)) } ?? (1 << 20)
+            if want == 0 { break }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, want) }
             if n < 0 { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
             if n == 0 { break }
             size += Int64(n)
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return (hasher.finalize(), size)
+        return (hasher, size)
     }
 }
 
@@ -67,43 +80,18 @@ enum FNV {
     static func feed(_ bytes: [UInt8], into h: inout UInt64) { bytes.withUnsafeBufferPointer { feed($0, into: &h) } }
 }
 
-/// A batch's file digest: known before the load, or computed on its own thread during it.
-enum FileDigest {
-    case known(String)
-    case pending(PendingDigest)
-
-    var known: String? { if case .known(let d) = self { return d }; return nil }
-
-    /// The digest, waiting for the hashing thread if need be.
-    func value() throws -> String {
-        switch self {
-        case .known(let d): return d
-        case .pending(let p): return try p.wait()
-        }
-    }
-
+/// Facts about a file on disk that a load needs before reading it.
+enum FileFacts {
     static func size(of path: String) throws -> Int64 {
         var info = stat()
         guard stat(path, &info) == 0 else { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
         return Int64(info.st_size)
     }
-}
 
-/// SHA-256 of a file computed on a thread of its own, so hashing overlaps the load instead of preceding it.
-final class PendingDigest: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<String, Error> = .success("")
-
-    init(path: String) {
-        let thread = Thread { [self] in
-            result = Result { try SHA256.file(path).digest }
-            done.signal()
-        }
-        thread.start()
-    }
-
-    func wait() throws -> String {
-        done.wait(); done.signal()  // signal again: a second wait returns at once
-        return try result.get()
+    /// Throws `notRegular` for a FIFO, device, socket or folder: reading one would block or mislead.
+    static func requireRegular(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ConnectorError.unreadable(path, String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ConnectorError.notRegular(path, FileKind.describe(mode: info.st_mode)) }
     }
 }
