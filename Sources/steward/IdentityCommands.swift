@@ -17,7 +17,7 @@ struct MatchReportCommand: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
+        let catalog = try CLI.requireReadCatalog(config)
         let r = try catalog.pool.read { try MatchReport.load($0, truth: config.truth) }
         if output.json {
             CLI.printJSON([
@@ -81,7 +81,7 @@ struct MatchReview: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
+        let catalog = try CLI.requireReadCatalog(config)
         let items = try catalog.pool.read { try ReviewQueue.items($0, limit: limit) }
         if output.json {
             CLI.printJSON(items.map { ["a": $0.a, "b": $0.b, "probability": $0.probability, "status": $0.status] })
@@ -141,7 +141,7 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
+        let catalog = reveal ? try Catalog.open(at: config.catalogURL) : try CLI.requireReadCatalog(config)   // a reveal is audited
         let e: Explanation
         do {
             e = try catalog.pool.read { try Explanation.explain($0, first, second, threshold: config.matching.threshold) }
@@ -185,7 +185,7 @@ struct ExportClusters: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
+        let catalog = try CLI.requireReadCatalog(config)
         var text = "source,record_id,customer_id\n"
         try catalog.pool.read { db in
             for r in try ClusterExport.rows(db) { text += "\(CSVText.field(r.source)),\(CSVText.field(r.recordId)),\(r.customerId)\n" }
@@ -253,7 +253,7 @@ struct CustomerShow: ParsableCommand {
 
     func run() throws {
         let config = try projectOptions.load()
-        let catalog = try Catalog.open(at: config.catalogURL)
+        let catalog = reveal ? try Catalog.open(at: config.catalogURL) : try CLI.requireReadCatalog(config)   // a reveal is audited
         guard let c = try catalog.pool.read({ try Customer360.load($0, id: id) }) else {
             if let erased = try catalog.pool.read({ try Erasure.request($0, customerId: id) }) {
                 CLI.fail("customer \(id) was erased on request (\(erased.at), by \(erased.actor))", code: 2)

@@ -129,6 +129,12 @@ extension CLI {
         }
     }
 
+    /// `readCatalog`, for read commands that have nothing to show without a catalog: says so (exit 2).
+    static func requireReadCatalog(_ config: ProjectConfig) throws -> Catalog {
+        guard let catalog = try readCatalog(config) else { throw CatalogError.missing(config.catalogURL.path) }
+        return catalog
+    }
+
     /// Runs `body`, which writes files under `dir`; a file-system failure becomes one sentence naming
     /// the folder and the reason (exit 2), not Foundation's error text.
     static func writingFiles<T>(at dir: URL, hint: String? = nil, _ body: () throws -> T) throws -> T {

@@ -150,7 +150,8 @@ func fingerprint(_ url: URL) throws -> (Data, Date) {
             // `check` and `kpi` store one KPI measurement per run by design (the history the SLA pane
             // charts), and `customer search --reveal` audits: they are writing commands.
             let commands: [[String]] = [["status"], ["status", "--json"], ["quality"], ["runs"], ["quarantine"],
-                                        ["customer", "search", "smith"], ["run", "--source", "nosuch"],
+                                        ["customer", "search", "smith"], ["match", "report"], ["match", "review"],
+                                        ["export", "clusters"], ["run", "--source", "nosuch"],
                                         ["kpi", "record", "Marketing ROI", "3:1", "--at", "9999-99-99"]]
             for command in commands {
                 Thread.sleep(forTimeInterval: 0.02)
