@@ -75,9 +75,12 @@ extension Catalog {
                        score: Double?, threshold: Double, quarantined: Int) -> (SourceHealth, String) {
         if stepStatus == "running" { return (.running, "loading") }
         if stepStatus == "failed" { return (.error, stepMessage ?? "last load failed") }
+        // Held deletions: what the source sent is not applied until a person allows it.
+        if stepStatus == "held" { return (.error, stepMessage ?? "deletions held by the deletion guard") }
         if freshness == .never { return (.never, "never loaded") }
         if freshness == .error { return (.stale, "no new data for \(Duration.describe(age ?? 0))") }
         if freshness == .warn { return (.warn, "late: no new data for \(Duration.describe(age ?? 0))") }
+        if stepStatus == "warn" { return (.warn, stepMessage ?? "the last load had unreadable rows or skipped files") }
         if let score, score < threshold {
             return (.warn, String(format: "quality %.1f%% below %.0f%%", score * 100, threshold * 100))
         }

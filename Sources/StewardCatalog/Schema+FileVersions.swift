@@ -52,7 +52,35 @@ extension Schema {
                               FROM json_each(b.columns_json) c)
                         ELSE r.data END AS data
                 FROM raw_record r JOIN batch b ON b.id = r.batch_id;
-            ALTER TABLE run_step ADD COLUMN mode TEXT;
+            """)
+        }
+        // A step may now end `warn` (unreadable rows quarantined, a file skipped) or `held` (the deletion
+        // guard), and says how it read its files (`mode`): the status CHECK is rebuilt to allow them.
+        migrator.registerMigration("v9-step-statuses") { db in
+            try db.execute(sql: """
+            CREATE TABLE run_step_v9 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                run_id INTEGER NOT NULL REFERENCES run(id),
+                source TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('running','success','unchanged','warn','held','failed','interrupted')),
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                duration_ms REAL,
+                batches INTEGER NOT NULL DEFAULT 0,
+                rows_read INTEGER NOT NULL DEFAULT 0,
+                rows_loaded INTEGER NOT NULL DEFAULT 0,
+                rows_quarantined INTEGER NOT NULL DEFAULT 0,
+                message TEXT,
+                mode TEXT
+            );
+            INSERT INTO run_step_v9 (id, run_id, source, status, started_at, finished_at, duration_ms, batches, rows_read,
+                    rows_loaded, rows_quarantined, message)
+                SELECT id, run_id, source, status, started_at, finished_at, duration_ms, batches, rows_read,
+                    rows_loaded, rows_quarantined, message FROM run_step ORDER BY id;
+            DROP TABLE run_step;
+            ALTER TABLE run_step_v9 RENAME TO run_step;
+            CREATE INDEX run_step_by_run ON run_step(run_id);
+            CREATE INDEX run_step_by_source ON run_step(source, run_id);
             """)
         }
     }

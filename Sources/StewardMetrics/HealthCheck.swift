@@ -22,8 +22,8 @@ public enum HealthState: String, Sendable, Codable, Comparable, CaseIterable {
 
 /// One line of `steward check`.
 public struct HealthProblem: Sendable, Equatable, Codable {
-    /// `stale_source`, `late_source`, `never_loaded`, `never_run`, `failed_source`, `failed_run`,
-    /// `failing_checks`, `kpi_breached`, `kpi_at_risk`, `anomaly`; with severity `unknown`: `project`,
+    /// `stale_source`, `late_source`, `never_loaded`, `never_run`, `failed_source`, `mass_delete` (deletions
+    /// held), `unreadable_rows`, `skipped_files`, `failed_run`, `failing_checks`, `kpi_breached`, `kpi_at_risk`, `anomaly`; with severity `unknown`: `project`,
     /// `config`, `catalog` (what could not be read).
     public var kind: String
     public var subject: String
@@ -88,6 +88,15 @@ public struct HealthCheck: Sendable {
             case .never:
                 problems.append(HealthProblem(kind: "never_loaded", subject: s.name, message: "never loaded", severity: .warn))
             case .ok: break
+            }
+            if s.lastStepStatus == "held" {
+                problems.append(HealthProblem(kind: "mass_delete", subject: s.name,
+                                              message: s.lastStepMessage ?? "deletions held by the deletion guard", severity: .breach))
+            }
+            if s.lastStepStatus == "warn" {
+                let unreadable = s.lastStepMessage?.contains("unreadable") == true
+                problems.append(HealthProblem(kind: unreadable ? "unreadable_rows" : "skipped_files", subject: s.name,
+                                              message: "last load: \(s.lastStepMessage ?? "warnings")", severity: .warn))
             }
             if s.lastStepStatus == "failed" {
                 problems.append(HealthProblem(kind: "failed_source", subject: s.name,

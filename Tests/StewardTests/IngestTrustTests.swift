@@ -177,6 +177,7 @@ extension TempProject {
         #expect(step.rowsQuarantined == 1)
         #expect(step.status == "warn")
         #expect(run.hasProblems)
+        #expect(try p.scalar("SELECT status FROM run_step WHERE source = 'people' ORDER BY id DESC LIMIT 1") == "warn")
         let line: Int? = try p.scalar("SELECT line FROM quarantine WHERE source = 'people'")
         #expect(line == 3)
         let reasons: String? = try p.scalar("SELECT reasons_json FROM quarantine WHERE source = 'people'")
@@ -244,6 +245,7 @@ extension TempProject {
         p.write("p.csv", peopleCSV(60))
         let truncated = try p.run()
         #expect(p.step(truncated).status == "held")
+        #expect(try p.scalar("SELECT status FROM run_step WHERE source = 'people' ORDER BY id DESC LIMIT 1") == "held")
         #expect(p.step(truncated).message?.contains("940 of 1000") == true)
         #expect(truncated.status == "partial")
         #expect(try p.live() == 1_000)
@@ -349,5 +351,81 @@ extension TempProject {
         }
         #expect(seen == 25_001)
         #expect(try SQLiteStream.contentHash(path: p.dir.appendingPathComponent("shop.db").path, table: "customers") != stream.content.sha256)
+    }
+}
+
+/// The same hostile files through the real binary: what a cron job and an on-call engineer see.
+@Suite(.serialized) struct IngestTrustCLITests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    func problems(_ check: StewardBinary.Result) throws -> [[String: Any]] {
+        try #require(try json(check.stdout)["problems"] as? [[String: Any]])
+    }
+
+    func liveCount(_ dir: String) throws -> Int {
+        let status = try StewardBinary.run(["status", "--json", "--project", dir])
+        let sources = try #require(try json(status.stdout)["sources"] as? [[String: Any]])
+        return try #require(sources.first { $0["name"] as? String == "people" }?["rows_staged"] as? Int)
+    }
+
+    @Test func aRestoredFileIsLoadedAgain() async throws {
+        try await offPool {
+            let p = trustProject()
+            let dir = p.dir.path
+            #expect(try StewardBinary.run(["run", "--project", dir]).status == 0)
+            p.write("p.csv", peopleCSV(999))
+            #expect(try StewardBinary.run(["run", "--project", dir]).status == 0)
+            p.write("p.csv", peopleCSV(1_000))
+            let restored = try StewardBinary.run(["run", "--project", dir])
+            #expect(restored.status == 0, "\(restored.stdout)\(restored.stderr)")
+            #expect(try self.liveCount(dir) == 1_000)
+        }
+    }
+
+    @Test func aStrayQuoteWarnsAndCheckSaysSo() async throws {
+        try await offPool {
+            let p = trustProject()
+            let dir = p.dir.path
+            var lines = peopleCSV(1_000).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            lines[1] = #"0,"Ann,ann@x.com"#
+            p.write("p.csv", lines.joined(separator: "\n"))
+            let run = try StewardBinary.run(["run", "--project", dir])
+            #expect(run.status == 1, "\(run.stdout)\(run.stderr)" as Comment)
+            #expect(run.stdout.contains("warn"))
+            #expect(try self.liveCount(dir) == 999)
+            let check = try StewardBinary.run(["check", "--json", "--no-alerts", "--project", dir])
+            #expect(check.status == 1, Comment(rawValue: check.stdout))
+            let kinds = try self.problems(check).compactMap { $0["kind"] as? String }
+            #expect(kinds.contains("unreadable_rows"))
+            #expect(kinds.contains("failing_checks"))
+            let quarantine = try StewardBinary.run(["quarantine", "--json", "--project", dir])
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(quarantine.stdout.utf8)) as? [[String: Any]])
+            #expect(rows.count == 1 && rows[0]["line"] as? Int == 2)
+        }
+    }
+
+    @Test func aTruncatedFileIsHeldUntilAllowed() async throws {
+        try await offPool {
+            let p = trustProject()
+            let dir = p.dir.path
+            #expect(try StewardBinary.run(["run", "--project", dir]).status == 0)
+            p.write("p.csv", "id,name,email\n")
+            let run = try StewardBinary.run(["run", "--project", dir])
+            #expect(run.status == 1, "\(run.stdout)\(run.stderr)" as Comment)
+            #expect(run.stdout.contains("held"))
+            #expect(try self.liveCount(dir) == 1_000)
+            let check = try StewardBinary.run(["check", "--json", "--no-alerts", "--project", dir])
+            #expect(check.status == 2, Comment(rawValue: check.stdout))
+            let held = try self.problems(check).first { $0["kind"] as? String == "mass_delete" }
+            #expect((held?["message"] as? String)?.contains("1000 of 1000 live records") == true)
+            #expect(try StewardBinary.run(["run", "--allow-delete", "nosuch", "--project", dir]).status == 2)
+            let allowed = try StewardBinary.run(["run", "--allow-delete", "people", "--project", dir])
+            #expect(allowed.status == 0, "\(allowed.stdout)\(allowed.stderr)")
+            #expect(try self.liveCount(dir) == 0)
+            let after = try StewardBinary.run(["check", "--json", "--no-alerts", "--project", dir])
+            #expect(try self.problems(after).allSatisfy { $0["kind"] as? String != "mass_delete" })
+        }
     }
 }

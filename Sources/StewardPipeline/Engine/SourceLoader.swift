@@ -134,13 +134,19 @@ struct SourceLoader {
         summary.message = message.isEmpty ? (loadedAny ? nil : "no new or changed files") : message.joined(separator: "; ")
         let mode = Set(modes).count > 1 ? "mixed" : modes.first
         let elapsed = Date().timeIntervalSince(started) * 1000
-        try? catalog.pool.write { db in
-            try db.execute(sql: """
-                UPDATE run_step SET status = ?, finished_at = ?, duration_ms = ?, message = ?, mode = ? WHERE id = ?
-                """, arguments: [summary.status, Timestamp.string(now()), elapsed, summary.message, mode, stepId])
-            if summary.status == "failed" {
-                try Catalog.audit(db, action: "step_failed", subject: "source:\(source.name)", detail: summary.message ?? "")
+        do {
+            try catalog.pool.write { db in
+                try db.execute(sql: """
+                    UPDATE run_step SET status = ?, finished_at = ?, duration_ms = ?, message = ?, mode = ? WHERE id = ?
+                    """, arguments: [summary.status, Timestamp.string(now()), elapsed, summary.message, mode, stepId])
+                if summary.status == "failed" {
+                    try Catalog.audit(db, action: "step_failed", subject: "source:\(source.name)", detail: summary.message ?? "")
+                }
             }
+        } catch {
+            // The step's row would say `running` for ever: the run reports the failure instead of hiding it.
+            summary.status = "failed"
+            summary.message = "recording the step: \(error)" + (summary.message.map { "; \($0)" } ?? "")
         }
         progress.report(.stepFinished(source: source.name, status: summary.status, message: summary.message))
         return (summary, errorFailures)
