@@ -197,12 +197,12 @@ public final class ConsoleSession {
                     mailbox.post(.snapshotFailed("\(error)"))
                 }
             }
-        case .startRun(let sources):
+        case .startRun(let sources, let allowDelete):
             guard let runner else { return }
             let mailbox = self.mailbox
             Task.detached {
                 do {
-                    let outcome = try await runner.startRun(sources: sources) { event in
+                    let outcome = try await runner.startRun(sources: sources, allowDelete: allowDelete) { event in
                         mailbox.post(.runProgress(event, at: Date()))
                     }
                     mailbox.post(.runFinished(outcome, at: Date()))

@@ -40,7 +40,8 @@ enum ConsoleLauncher {
 struct PipelineConsoleRunner: ConsoleRunner {
     let config: ProjectConfig
 
-    func startRun(sources: [String], progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome {
+    func startRun(sources: [String], allowDelete: [String],
+                  progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome {
         let config = self.config
         return try await Task.detached(priority: .userInitiated) {
             let catalog = try Catalog.open(at: config.catalogURL)
@@ -48,8 +49,10 @@ struct PipelineConsoleRunner: ConsoleRunner {
             // KPIs, anomalies and alerts after every run, as `steward run` does (alert failures are
             // audited in the catalog; the console never prints).
             let summary = try PipelineRunner(config: config, catalog: catalog, progress: tracker, extensions: StandardRun.extensions())
-                .run(sources: sources, trigger: "console")
-            let failed = summary.steps.filter { $0.status == "failed" }.map { "\($0.source): \($0.message ?? "failed")" }
+                .run(sources: sources, trigger: "console", allowDelete: Set(allowDelete))
+            // Held deletions are reported with failures: the status line must say why the run is partial.
+            let failed = summary.steps.filter { $0.status == "failed" || $0.status == "held" }
+                .map { "\($0.source): \($0.message ?? $0.status)" }
             // The console speaks of runs that "succeeded"; the catalog records `success`.
             return RunOutcome(
                 runId: summary.runId, status: summary.status == "success" ? "succeeded" : summary.status,

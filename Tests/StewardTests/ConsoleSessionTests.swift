@@ -6,7 +6,8 @@ import Testing
 /// A runner that reports a few batches and then succeeds or fails, without any pipeline.
 struct ScriptedRunner: ConsoleRunner {
     var fail: String?
-    func startRun(sources: [String], progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome {
+    func startRun(sources: [String], allowDelete: [String],
+                  progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome {
         progress(RunProgressEvent(phase: .started, runId: 7, sourcesTotal: 2))
         for i in 1...3 {
             progress(RunProgressEvent(phase: .batchCommitted, runId: 7, source: "crm_contacts", rowsDone: i * 100, rowsTotal: 300))

@@ -207,7 +207,8 @@ struct Tmux {
 @Suite("Console TTY host")
 struct ConsoleTTYHostTests {
     struct HostRunner: ConsoleRunner {
-        func startRun(sources: [String], progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome {
+        func startRun(sources: [String], allowDelete: [String],
+                      progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome {
             progress(RunProgressEvent(phase: .started, runId: 7, sourcesTotal: 1))
             for i in 1...10 {
                 try await Task.sleep(nanoseconds: 150_000_000)

@@ -131,7 +131,9 @@ public struct AppState: Equatable, Sendable {
         SnapshotRequest(source: sources.openSource, check: quality.openCheck, kpi: sla.openKPI)
     }
 
-    public var context: PaneContext { PaneContext(snapshot: snapshot, theme: theme, now: now, loadError: catalogError) }
+    public var context: PaneContext {
+        PaneContext(snapshot: snapshot, theme: theme, now: now, loadError: catalogError, canRun: canRun && !readOnly)
+    }
 
     /// The filter of the current pane (what `/` edits).
     public var currentFilter: String {
@@ -165,8 +167,10 @@ public struct PaneContext {
     public var now: Date
     /// Why the last refresh failed, if it did (drill-ins show it instead of "Loading…").
     public var loadError: String?
-    public init(snapshot: ConsoleSnapshot?, theme: Theme, now: Date, loadError: String? = nil) {
-        self.snapshot = snapshot; self.theme = theme; self.now = now; self.loadError = loadError
+    /// Whether `:run` works here (not read-only, a pipeline wired): hints name `:run` or `steward run`.
+    public var canRun: Bool
+    public init(snapshot: ConsoleSnapshot?, theme: Theme, now: Date, loadError: String? = nil, canRun: Bool = true) {
+        self.snapshot = snapshot; self.theme = theme; self.now = now; self.loadError = loadError; self.canRun = canRun
     }
 
     /// "Loading NAME…", or why it cannot load.
@@ -200,7 +204,8 @@ public enum Message: Sendable {
 /// Side effects `update` asks for; the console loop performs them and answers with messages.
 public enum Command: Equatable, Sendable {
     case loadSnapshot(SnapshotRequest)
-    case startRun(sources: [String])
+    /// `allowDelete`: sources whose deletions held by the deletion guard this run applies.
+    case startRun(sources: [String], allowDelete: [String] = [])
     case copyToClipboard(String)
     case loadTheme(String)
     /// Tick (`.done`) or untick (`.open`) a roadmap task in its file, auditing it.

@@ -5,12 +5,17 @@ import Foundation
 ///
 /// ```swift
 /// struct PipelineRunner: ConsoleRunner {
-///     func startRun(sources: [String], progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome { … }
+///     func startRun(sources: [String], allowDelete: [String],
+///                   progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome { … }
 /// }
 /// ```
 public protocol ConsoleRunner: Sendable {
-    /// Runs the pipeline for `sources` (all sources when empty). Throws with a message the user can act on.
-    func startRun(sources: [String], progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome
+    /// Runs the pipeline for `sources` (all sources when empty), applying the deletions the deletion
+    /// guard holds for the sources in `allowDelete` (a person asked for it: `:run --allow-delete`).
+    /// No default for `allowDelete`: a runner that ignored it would silently keep the deletions held.
+    /// Throws with a message the user can act on.
+    func startRun(sources: [String], allowDelete: [String],
+                  progress: @escaping @Sendable (RunProgressEvent) -> Void) async throws -> RunOutcome
 }
 
 /// One progress report of a running pipeline.

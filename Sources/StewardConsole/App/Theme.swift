@@ -142,7 +142,7 @@ public struct Theme: Sendable, Equatable {
         switch word {
         case "ok", "pass", "passed", "succeeded", "success": return ok
         case "warn", "warning", "partial": return warn
-        case "error", "fail", "failed": return error
+        case "error", "fail", "failed", "held": return error
         case "running": return running
         case "stale": return stale
         case "never", "not_run", "skipped": return never

@@ -215,7 +215,9 @@ extension AppState {
         }
     }
 
-    mutating func startRun(_ names: [String]) -> [Command] {
+    /// Starts a run of `names` (all sources when empty); `allowDelete` names the sources whose held
+    /// deletions this run may apply (`:run --allow-delete SOURCE`, as `steward run --allow-delete`).
+    mutating func startRun(_ names: [String], allowDelete: [String] = []) -> [Command] {
         if readOnly {
             status = StatusMessage(text: "read-only: runs are disabled (started with --read-only)", isError: true, at: now)
             return []
@@ -229,15 +231,18 @@ extension AppState {
             return []
         }
         if let known = snapshot?.sources.map(\.name) {
-            let unknown = names.filter { !known.contains($0) }
+            let unknown = (names + allowDelete).filter { !known.contains($0) }
             if !unknown.isEmpty {
                 status = StatusMessage(text: "unknown source \(unknown.joined(separator: ", ")); known: \(known.joined(separator: ", "))", isError: true, at: now)
                 return []
             }
         }
         run = ActiveRun(sources: names, startedAt: now, last: nil, lastAt: now)
-        status = StatusMessage(text: names.isEmpty ? "run started" : "run started for \(names.joined(separator: ", "))", isError: false, at: now)
-        return [.startRun(sources: names), .log("run started \(names)")]
+        var text = names.isEmpty ? "run started" : "run started for \(names.joined(separator: ", "))"
+        if !allowDelete.isEmpty { text += "; applying the deletions held for \(allowDelete.joined(separator: ", ")) (audited)" }
+        status = StatusMessage(text: text, isError: false, at: now)
+        let allowing = allowDelete.isEmpty ? "" : " allowing deletions for \(allowDelete)"
+        return [.startRun(sources: names, allowDelete: allowDelete), .log("run started \(names)\(allowing)")]
     }
 
     mutating func handleFilterKey(_ key: Key) -> [Command] {
@@ -300,8 +305,7 @@ extension AppState {
             let candidates = ConsoleCommandLine.completions(
                 for: input.text, sources: snapshot?.sources.map(\.name) ?? [], themes: themeNames)
             if candidates.count == 1 {
-                let takesArgument = ["run", "theme"].contains(candidates[0])
-                input = InputLine(text: candidates[0] + (takesArgument ? " " : ""))
+                input = InputLine(text: candidates[0] + (ConsoleCommandLine.takesArgument(candidates[0]) ? " " : ""))
             } else if !candidates.isEmpty {
                 completion = (candidates, 0)
                 input = InputLine(text: candidates[0])
@@ -319,7 +323,7 @@ extension AppState {
     mutating func execute(_ text: String) -> [Command] {
         switch ConsoleCommandLine.parse(text) {
         case .empty: return []
-        case .run(let names): return startRun(names)
+        case .run(let names, let allowDelete): return startRun(names, allowDelete: allowDelete)
         case .theme(let name):
             guard let name else {
                 status = StatusMessage(text: "themes: \(themeNames.joined(separator: ", "))", isError: false, at: now)
@@ -338,6 +342,9 @@ extension AppState {
             return []
         case .unknown(let word):
             status = StatusMessage(text: "unknown command :\(word) (try :help, or Tab to complete)", isError: true, at: now)
+            return []
+        case .invalid(let problem):
+            status = StatusMessage(text: problem, isError: true, at: now)
             return []
         }
     }

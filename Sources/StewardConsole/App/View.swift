@@ -253,7 +253,7 @@ extension ConsoleApp {
             lines += [[], [Span("\(state.pane.title) pane", theme.title)]] + paneSpecific.map(row)
         }
         lines += [[], [Span("Commands", theme.title)]]
-        lines += ConsoleCommandLine.commands.map { [Span($0.usage.padded(to: 18), theme.accent), Span($0.help)] }
+        lines += ConsoleCommandLine.helpRows.map { [Span($0.usage.padded(to: 18), theme.accent), Span($0.help)] }
         lines += [[], [Span("Mouse", theme.title)], [Span("click".padded(to: width), theme.accent), Span("select a tab or a row (click again to open)")],
                   [Span("wheel".padded(to: width), theme.accent), Span("scroll")]]
         lines += [[], [Span("Rebind keys in steward.yml under keys: (e.g. run: ctrl-r)", theme.muted)]]

@@ -18,7 +18,7 @@ public enum Format {
         switch word {
         case "ok", "pass", "passed", "succeeded", "success": return "✓"
         case "warn", "warning", "partial": return "▲"
-        case "error", "fail", "failed": return "✗"
+        case "error", "fail", "failed", "held": return "✗"
         case "running": return "●"
         case "stale": return "◷"
         default: return "○"

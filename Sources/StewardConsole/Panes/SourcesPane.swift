@@ -81,7 +81,7 @@ public struct SourcesPane: Equatable, Sendable {
 
     /// Handles a pane action; returns false when the action means nothing here.
     public mutating func handle(_ action: Action, _ ctx: PaneContext, area: Rect) -> Bool {
-        let layout = Self.layout(area, open: openSource != nil, section: section)
+        let layout = Self.layout(area, ctx, state: self)
         if openSource != nil {
             var sl = sectionLists[section.rawValue, default: ListState()]
             let count = detail(ctx).map(sectionCount) ?? 0
@@ -123,7 +123,7 @@ public struct SourcesPane: Equatable, Sendable {
 
     /// Keeps selections inside the lists after new data or a resize.
     public mutating func clamp(_ ctx: PaneContext, area: Rect) {
-        let layout = Self.layout(area, open: openSource != nil, section: section)
+        let layout = Self.layout(area, ctx, state: self)
         list.clamp(count: rows(ctx).count, height: Table.bodyHeight(layout.table))
         if let d = detail(ctx) {
             var sl = sectionLists[section.rawValue, default: ListState()]
@@ -133,7 +133,7 @@ public struct SourcesPane: Equatable, Sendable {
     }
 
     public mutating func click(x: Int, y: Int, _ ctx: PaneContext, area: Rect) -> Bool {
-        let layout = Self.layout(area, open: openSource != nil, section: section)
+        let layout = Self.layout(area, ctx, state: self)
         if openSource != nil {
             guard let d = detail(ctx) else { return false }
             var sl = sectionLists[section.rawValue, default: ListState()]
@@ -153,21 +153,32 @@ public struct SourcesPane: Equatable, Sendable {
 
     struct Areas { var frame: Rect; var summary: Rect; var sections: Rect; var table: Rect; var preview: Rect }
 
-    static func layout(_ area: Rect, open: Bool, section: Section) -> Areas {
+    /// The pane's areas; the summary grows by the lines the selected source's status needs (a long
+    /// reason, held deletions), so handle, clamp, click and render all measure the same table.
+    static func layout(_ area: Rect, _ ctx: PaneContext, state: SourcesPane) -> Areas {
+        let width = area.inset(1).width
+        if state.openSource != nil {
+            let lines = state.detail(ctx).map { state.detailSummary($0.overview, ctx, width: width).count } ?? 3
+            return layout(area, open: true, section: state.section, summaryLines: lines)
+        }
+        return layout(area, open: false, section: state.section, summaryLines: max(1, state.overviewStatus(ctx, width: width).count))
+    }
+
+    static func layout(_ area: Rect, open: Bool, section: Section, summaryLines: Int) -> Areas {
         let inner = area.inset(1)
         if !open {
-            let parts = Layout.rows(inner, [.fill(), .fixed(1)])
+            let parts = Layout.rows(inner, [.fill(), .fixed(summaryLines)])
             return Areas(frame: area, summary: parts[1], sections: Rect(x: 0, y: 0, width: 0, height: 0), table: parts[0],
                          preview: Rect(x: 0, y: 0, width: 0, height: 0))
         }
         let preview = section == .quarantine ? 4 : 0
-        let parts = Layout.rows(inner, [.fixed(3), .fixed(1), .fill(), .fixed(preview)])
+        let parts = Layout.rows(inner, [.fixed(summaryLines), .fixed(1), .fill(), .fixed(preview)])
         return Areas(frame: area, summary: parts[0], sections: parts[1], table: parts[2], preview: parts[3])
     }
 
     public func render(_ area: Rect, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
         let theme = ctx.theme
-        let layout = Self.layout(area, open: openSource != nil, section: section)
+        let layout = Self.layout(area, ctx, state: self)
         if let open = openSource {
             Block(title: [Span("Source "), Span(open, theme.accent)] + filterTitle(theme), style: theme.borderFocused, titleStyle: theme.title)
                 .render(area, into: &buffer)
@@ -197,13 +208,41 @@ public struct SourcesPane: Equatable, Sendable {
             .render(layout.table, state: list, into: &buffer)
         if rows.isEmpty {
             buffer.write("No source matches “\(filter)” — Esc clears the filter", x: layout.table.x, y: layout.table.y + 1, style: theme.muted)
-        } else if let s = rows[safe: list.selected] {
-            var line: Line = [Format.health(s.status, theme: theme), Span(" \(s.name): ", theme.title), Span(s.statusReason, theme.text)]
-            if let anomaly = Self.anomalies(of: s.name, ctx).first {
-                line += [Span("   ▲ anomaly: ", theme.warn), Span(anomaly.message, theme.warn)]
-            }
-            buffer.write(line, x: layout.summary.x, y: layout.summary.y, maxWidth: layout.summary.width, base: theme.text)
         }
+        for (i, line) in overviewStatus(ctx, width: layout.summary.width).enumerated() where i < layout.summary.height {
+            buffer.write(line, x: layout.summary.x, y: layout.summary.y + i, maxWidth: layout.summary.width, base: theme.text)
+        }
+    }
+
+    /// The lines under the table about the selected source: its mark, name and reason, then how to
+    /// apply held deletions.
+    func overviewStatus(_ ctx: PaneContext, width: Int) -> [Line] {
+        guard let s = rows(ctx)[safe: list.selected] else { return [] }
+        let theme = ctx.theme
+        var line: Line = [Format.health(s.status, theme: theme), Span(" \(s.name): ", theme.title), Span(s.statusReason, theme.text)]
+        if let anomaly = Self.anomalies(of: s.name, ctx).first {
+            line += [Span("   ▲ anomaly: ", theme.warn), Span(anomaly.message, theme.warn)]
+        }
+        return Self.statusLines(line, s, ctx, width: width)
+    }
+
+    /// A status line, followed by the held-deletions hint when there is one. A source that needs
+    /// attention gets up to two lines for its reason (held deletions, unreadable rows and failures
+    /// are long and their figures matter); a healthy one keeps one line, cut at the width.
+    static func statusLines(_ line: Line, _ s: SourceOverview, _ ctx: PaneContext, width: Int) -> [Line] {
+        let needsAttention = [.error, .warn, .stale].contains(s.status)
+        let reason = needsAttention ? Array(TextBlock.wrap([line], width: width).prefix(2)) : [line]
+        return reason + (heldHint(s, ctx).map { [$0] } ?? [])
+    }
+
+    /// For a source whose last step held its deletions (the deletion guard): the command that applies
+    /// them. The reason line above says how many and why; this says what to do about it.
+    static func heldHint(_ s: SourceOverview, _ ctx: PaneContext) -> Line? {
+        guard s.lastStepStatus == "held" else { return nil }
+        let theme = ctx.theme
+        let command = (ctx.canRun ? ":run " : "steward run ") + "\(ConsoleCommandLine.allowDeleteOption) \(s.name)"
+        return [Span("▸ apply the held deletions with ", theme.error), Span(command, theme.accent),
+                Span(ctx.canRun ? " (audited), or restore the file" : " (this console is read-only)", theme.muted)]
     }
 
     func filterTitle(_ theme: Theme) -> Line {
@@ -258,12 +297,20 @@ public struct SourcesPane: Equatable, Sendable {
     }
 
     func renderSummary(_ s: SourceOverview, _ area: Rect, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
+        for (i, line) in detailSummary(s, ctx, width: area.width).enumerated() where i < area.height {
+            buffer.write(line, x: area.x, y: area.y + i, maxWidth: area.width, base: ctx.theme.text)
+        }
+    }
+
+    /// The summary above an open source's sections: status and reason (with the held-deletions
+    /// hint), freshness, row counts.
+    func detailSummary(_ s: SourceOverview, _ ctx: PaneContext, width: Int) -> [Line] {
         let theme = ctx.theme
         let anomaly: Line = Self.anomalies(of: s.name, ctx).first.map { [Span("  ▲ anomaly: \($0.message)", theme.warn)] } ?? []
-        let lines: [Line] = [
-            [Format.health(s.status, theme: theme), Span("  \(s.statusReason)", theme.text)] + anomaly + [
-             Span("   system ", theme.muted), Span(s.system), Span(" · entity ", theme.muted), Span(s.entity),
-             Span(" · format ", theme.muted), Span(s.format)],
+        let status: Line = [Format.health(s.status, theme: theme), Span("  \(s.statusReason)", theme.text)] + anomaly + [
+            Span("   system ", theme.muted), Span(s.system), Span(" · entity ", theme.muted), Span(s.entity),
+            Span(" · format ", theme.muted), Span(s.format)]
+        return Self.statusLines(status, s, ctx, width: width) + [
             [Span("Last load ", theme.muted), Span(Format.age(s.lastLoadedAt, now: ctx.now)), Span("   freshness ", theme.muted),
              Self.freshness(s, theme: theme),
              Span("  (warn after \(s.warnAfter.map { StewardCatalog.Duration.describe($0) } ?? "—"), error after \(s.errorAfter.map { StewardCatalog.Duration.describe($0) } ?? "—"))", theme.muted)],
@@ -272,9 +319,6 @@ public struct SourcesPane: Equatable, Sendable {
              Span(" · flagged \(Format.count(s.rowsFlagged))   "), Span("DQ ", theme.muted), Format.score(s.qualityScore, theme: theme),
              Span("  "), Span(Sparkline.text(s.recentRows, width: 12), theme.sparkline)],
         ]
-        for (i, line) in lines.enumerated() where i < area.height {
-            buffer.write(line, x: area.x, y: area.y + i, maxWidth: area.width, base: theme.text)
-        }
     }
 
     /// Anomalies of the last run about this source (rows loaded far outside its recent range).
