@@ -107,7 +107,6 @@ struct StandardiseReferenceTests {
                      "B?C", "x*", "^x*", "(AB|A)(C|BCD)$", "^((A|B){1,2}C?){2}$", "1[0-9]{0,3}$", "^[A-Z0-9]{40,70}$",
                      "^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$"]
         for p in patterns {
-            let mini = try #require(MiniRegex(p), "pattern \(p)")
             let re = try NSRegularExpression(pattern: p)
             let pattern = try #require(RegexPattern(p))
             for s in samples + ["ABCBCD", "A", "D", "123", "12", "123-45", "1", "xx", "WXYZ", "ABC", "ABBC", "AAC",
@@ -115,18 +114,14 @@ struct StandardiseReferenceTests {
                                 String(repeating: "A", count: 45), String(repeating: "9", count: 71)] {
                 let expected = re.firstMatch(in: s, range: NSRange(location: 0, length: (s as NSString).length)) != nil
                 #expect(pattern.matches(s) == expected, "pattern \(p) on '\(s)'")
-                guard s.utf8.allSatisfy({ $0 < 0x80 }) else { continue }  // MiniRegex is ASCII-only
-                #expect(mini.matches(s) == expected, "pattern \(p) on '\(s)', automaton")
-                #expect(mini.matchesByBacktracking(s) == expected, "pattern \(p) on '\(s)', backtracking")
             }
         }
     }
 
-    @Test func unsupportedPatternFallsBackToNSRegularExpression() throws {
-        #expect(MiniRegex("^(?=A)[A-Z]+$") == nil)
-        let p = try #require(RegexPattern("^(?=A)[A-Z]+$"))
-        #expect(p.matches("ABC"))
-        #expect(!p.matches("BCD"))
+    @Test func patternsWithoutALinearMatcherAreRefused() throws {
+        // Lookahead has no linear-time algorithm here: refused with a reason (RegexLinearTests has the rest).
+        #expect(throws: RegexPatternError.self) { try RegexPattern(validating: "^(?=A)[A-Z]+$") }
+        #expect(RegexPattern("^(?=A)[A-Z]+$") == nil)
         #expect(RegexPattern("^[A-Z") == nil)
     }
 }

@@ -84,8 +84,10 @@ struct CheckParser {
                 default: throw reader.fail(p("format"), "\(key).format", "expected email, phone, postcode or date (or use regex:)")
                 }
             } else if let r = try text("regex") {
-                do { _ = try NSRegularExpression(pattern: r) } catch {
-                    throw reader.fail(p("regex"), "\(key).regex", "invalid regular expression '\(r)'")
+                // Refused here, not at run time: a construct without a linear-time matcher (backreference,
+                // lookaround) could make one value stall the run.
+                do { _ = try RegexPattern(validating: r) } catch {
+                    throw reader.fail(p("regex"), "\(key).regex", "'\(r)': \(error.message)")
                 }
                 recorded["regex"] = r
                 kind = .pattern(format: .regex(r))

@@ -1,347 +1,236 @@
 import Foundation
 
-/// A regex for hot paths (postcode patterns, `pattern: {regex:}` checks). Simple patterns run on a
-/// small byte-level backtracking matcher (NSRegularExpression costs microseconds per call); anything
-/// it does not understand falls back to NSRegularExpression.
+/// A regex for hot paths (postcode patterns, `pattern: {regex:}` checks), answering "does the value
+/// contain a match" in time linear in the value: no input can make a check backtrack (`(a+)+$`
+/// against "aaaa…!" was exponential under NSRegularExpression and the old matcher).
+///
+/// The pattern (ICU syntax, as NSRegularExpression reads it) becomes a Thompson NFA; a DFA over it
+/// is built ahead for ASCII bytes, so a value usually costs one table lookup per byte. Scalars
+/// outside ASCII, states past the DFA's budget and a value that ends in a line break are simulated
+/// on the NFA directly (a set of states per scalar: still linear). Constructs that have no linear
+/// algorithm (backreferences, lookaround, possessive quantifiers, atomic groups) are refused.
 struct RegexPattern: Sendable {
     let source: String
-    private let mini: MiniRegex?
-    private let fallback: RegexBox?
+    private let program: RegexProgram
+    private let dfa: RegexDFA
 
+    /// nil when the pattern is invalid or unsupported; `init(validating:)` says why.
     init?(_ pattern: String) {
+        guard let compiled = try? RegexPattern(validating: pattern) else { return nil }
+        self = compiled
+    }
+
+    init(validating pattern: String) throws(RegexPatternError) {
+        // ICU decides what is valid syntax, so a pattern means here what it means anywhere else.
+        do { _ = try NSRegularExpression(pattern: pattern) } catch {
+            throw RegexPatternError(message: "invalid regular expression")
+        }
+        var parser = RegexParser(pattern)
+        let node = try parser.parse()
         source = pattern
-        guard let re = try? NSRegularExpression(pattern: pattern) else { return nil }
-        mini = MiniRegex(pattern)
-        fallback = RegexBox(re: re)
+        program = try RegexProgram(node, sets: parser.sets)
+        dfa = RegexDFA(program, anchored: RegexProgram.startsWith(.textStart, node),
+                       lineAnchored: RegexProgram.startsWith(.lineStart, node))
     }
 
     func matches(_ s: String) -> Bool {
-        // MiniRegex's classes are ASCII-only: "é" must still match [^0-9] or ".".
-        if let mini, s.utf8.allSatisfy({ $0 < 0x80 }) { return mini.matches(s) }
-        guard let re = fallback?.re else { return false }
-        let ns = s as NSString
-        return re.firstMatch(in: s, range: NSRange(location: 0, length: ns.length)) != nil
-    }
-}
-
-/// NSRegularExpression is immutable and documented thread-safe.
-private final class RegexBox: @unchecked Sendable {
-    let re: NSRegularExpression
-    init(re: NSRegularExpression) { self.re = re }
-}
-
-/// Subset of regex syntax: literals, `.`, escapes (\d \w \s and escaped punctuation), classes
-/// `[A-Z0-9]` / `[^…]`, groups `(…)` / `(?:…)` with `|`, quantifiers `? * + {n} {n,} {n,m}`,
-/// anchors `^` `$` at the ends. ASCII only: a non-ASCII input never matches a class.
-struct MiniRegex: Sendable {
-    struct ByteSet: Sendable {
-        var lo: UInt64 = 0, hi: UInt64 = 0
-        mutating func insert(_ b: UInt8) {
-            if b < 64 { lo |= 1 << UInt64(b) } else if b < 128 { hi |= 1 << UInt64(b - 64) }
-        }
-        func contains(_ b: UInt8) -> Bool {
-            b < 64 ? (lo >> UInt64(b)) & 1 == 1 : b < 128 ? (hi >> UInt64(b - 64)) & 1 == 1 : false
-        }
-        mutating func invert() { lo = ~lo; hi = ~hi }
-    }
-    indirect enum Node: Sendable {
-        case set(ByteSet)
-        case group([[Item]])
-    }
-    struct Item: Sendable {
-        var node: Node
-        var min = 1, max = 1
-    }
-
-    let alternatives: [[Item]]
-    let anchoredStart: Bool
-    let anchoredEnd: Bool
-    /// The same pattern as a position automaton when it has at most 64 positions (every pattern of
-    /// postcodes.csv does): one pass over the bytes, no backtracking, no closures.
-    private let automaton: PositionAutomaton?
-
-    init?(_ pattern: String) {
-        var p = Array(pattern.utf8)[...]
-        guard p.allSatisfy({ $0 < 128 }) else { return nil }
-        anchoredStart = p.first == UInt8(ascii: "^")
-        if anchoredStart { p = p.dropFirst() }
-        // A trailing unescaped "$".
-        if p.last == UInt8(ascii: "$"), p.count < 2 || p[p.endIndex - 2] != UInt8(ascii: "\\") {
-            anchoredEnd = true
-            p = p.dropLast()
-        } else {
-            anchoredEnd = false
-        }
-        var parser = Parser(p: p)
-        guard let alts = parser.parseAlternatives(), parser.p.isEmpty else { return nil }
-        alternatives = alts
-        automaton = PositionAutomaton(alts, anchoredStart: anchoredStart, anchoredEnd: anchoredEnd)
-    }
-
-    private struct Parser {
-        var p: ArraySlice<UInt8>
-
-        mutating func parseAlternatives() -> [[Item]]? {
-            var alts: [[Item]] = []
-            while true {
-                guard let seq = parseSequence() else { return nil }
-                alts.append(seq)
-                if p.first == UInt8(ascii: "|") { p.removeFirst(); continue }
-                return alts
-            }
-        }
-
-        mutating func parseSequence() -> [Item]? {
-            var items: [Item] = []
-            while let c = p.first, c != UInt8(ascii: "|"), c != UInt8(ascii: ")") {
-                guard var item = parseAtom() else { return nil }
-                guard parseQuantifier(&item) else { return nil }
-                items.append(item)
-            }
-            return items
-        }
-
-        mutating func parseAtom() -> Item? {
-            guard let c = p.popFirst() else { return nil }
-            var set = ByteSet()
-            switch c {
-            case UInt8(ascii: "("):
-                if p.starts(with: [UInt8(ascii: "?"), UInt8(ascii: ":")]) { p = p.dropFirst(2) }
-                else if p.first == UInt8(ascii: "?") { return nil }
-                guard let alts = parseAlternatives(), p.popFirst() == UInt8(ascii: ")") else { return nil }
-                return Item(node: .group(alts))
-            case UInt8(ascii: "["):
-                var negate = false
-                if p.first == UInt8(ascii: "^") { negate = true; p.removeFirst() }
-                var first = true
-                while let b = p.first, b != UInt8(ascii: "]") || first {
-                    first = false
-                    p.removeFirst()
-                    var lo = b
-                    if b == UInt8(ascii: "\\") {
-                        guard let e = p.popFirst() else { return nil }
-                        if let cls = Self.classEscape(e) { set.lo |= cls.lo; set.hi |= cls.hi; continue }
-                        lo = e
-                    } else if b == UInt8(ascii: "[") {
-                        return nil  // POSIX classes: leave to NSRegularExpression
-                    }
-                    if p.first == UInt8(ascii: "-"), p.count >= 2, p[p.startIndex + 1] != UInt8(ascii: "]") {
-                        p.removeFirst()
-                        guard let hi = p.popFirst(), hi != UInt8(ascii: "\\"), hi >= lo else { return nil }
-                        for x in lo...hi { set.insert(x) }
-                    } else {
-                        set.insert(lo)
-                    }
-                }
-                guard p.popFirst() == UInt8(ascii: "]") else { return nil }
-                if negate { set.invert() }
-                return Item(node: .set(set))
-            case UInt8(ascii: "\\"):
-                guard let e = p.popFirst() else { return nil }
-                if let cls = Self.classEscape(e) { return Item(node: .set(cls)) }
-                guard !Self.isAlnum(e) else { return nil }  // \b, \1…: unsupported
-                set.insert(e)
-                return Item(node: .set(set))
-            case UInt8(ascii: "."):
-                set.invert()
-                return Item(node: .set(set))
-            case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"),
-                 UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: "]"):
-                return nil
-            default:
-                set.insert(c)
-                return Item(node: .set(set))
-            }
-        }
-
-        mutating func parseQuantifier(_ item: inout Item) -> Bool {
-            guard let c = p.first else { return true }
-            switch c {
-            case UInt8(ascii: "?"): item.min = 0; item.max = 1; p.removeFirst()
-            case UInt8(ascii: "*"): item.min = 0; item.max = Int.max; p.removeFirst()
-            case UInt8(ascii: "+"): item.min = 1; item.max = Int.max; p.removeFirst()
-            case UInt8(ascii: "{"):
-                p.removeFirst()
-                guard let lo = readInt() else { return false }
-                var hi = lo
-                if p.first == UInt8(ascii: ",") {
-                    p.removeFirst()
-                    hi = p.first == UInt8(ascii: "}") ? Int.max : (readInt() ?? -1)
-                }
-                guard p.popFirst() == UInt8(ascii: "}"), hi >= lo else { return false }
-                item.min = lo; item.max = hi
-            default: return true
-            }
-            // Lazy/possessive modifiers or stacked quantifiers: unsupported.
-            if let n = p.first, n == UInt8(ascii: "?") || n == UInt8(ascii: "+") || n == UInt8(ascii: "*")
-                || n == UInt8(ascii: "{") { return false }
-            return true
-        }
-
-        mutating func readInt() -> Int? {
-            var v = 0, any = false
-            while let d = p.first, d >= 48, d <= 57 { v = v * 10 + Int(d - 48); any = true; p.removeFirst() }
-            return any ? v : nil
-        }
-
-        static func isAlnum(_ b: UInt8) -> Bool {
-            (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122)
-        }
-
-        static func classEscape(_ e: UInt8) -> ByteSet? {
-            var s = ByteSet()
-            switch e {
-            case UInt8(ascii: "d"): for x in UInt8(48)...57 { s.insert(x) }
-            case UInt8(ascii: "w"):
-                for x in UInt8(0)..<128 where isAlnum(x) || x == UInt8(ascii: "_") { s.insert(x) }
-            case UInt8(ascii: "s"): for x: UInt8 in [9, 10, 11, 12, 13, 32] { s.insert(x) }
-            default: return nil
-            }
-            return s
-        }
-    }
-
-    func matches(_ s: String) -> Bool {
-        guard let automaton else { return matchesByBacktracking(s) }
         var s = s
-        return s.withUTF8 { automaton.matches($0) }
-    }
-
-    func matchesByBacktracking(_ s: String) -> Bool {
-        var s = s
-        return s.withUTF8 { buf in
-            let n = buf.count
-            let accept: (Int) -> Bool = { anchoredEnd ? $0 == n : true }
-            let starts = anchoredStart ? 0...0 : 0...n
-            for start in starts {
-                for alt in alternatives where matchSeq(alt, 0, start, buf, accept) { return true }
-            }
-            return false
-        }
-    }
-
-    private func matchSeq(_ seq: [Item], _ i: Int, _ pos: Int, _ buf: UnsafeBufferPointer<UInt8>,
-                          _ k: (Int) -> Bool) -> Bool {
-        if i == seq.count { return k(pos) }
-        return matchRepeat(seq[i], 0, pos, buf) { p in matchSeq(seq, i + 1, p, buf, k) }
-    }
-
-    // Greedy with backtracking.
-    private func matchRepeat(_ item: Item, _ count: Int, _ pos: Int, _ buf: UnsafeBufferPointer<UInt8>,
-                             _ k: (Int) -> Bool) -> Bool {
-        if count < item.max {
-            let more = matchOne(item.node, pos, buf) { p in
-                p != pos && matchRepeat(item, count + 1, p, buf, k)
-            }
-            if more { return true }
-        }
-        return count >= item.min && k(pos)
-    }
-
-    private func matchOne(_ node: Node, _ pos: Int, _ buf: UnsafeBufferPointer<UInt8>,
-                          _ k: (Int) -> Bool) -> Bool {
-        switch node {
-        case .set(let set):
-            return pos < buf.count && set.contains(buf[pos]) && k(pos + 1)
-        case .group(let alts):
-            for alt in alts where matchSeq(alt, 0, pos, buf, k) { return true }
-            return false
-        }
+        return s.withUTF8 { dfa.run($0, program) }
     }
 }
 
-/// Glushkov's position automaton of a `MiniRegex`, simulated with one bit per position: `{n,m}` is
-/// unrolled into copies, so each position is one byte set, and a state is the set of positions the
-/// last byte may have matched.
-struct PositionAutomaton: Sendable {
-    private var follow: [UInt64] = []
-    /// Per byte value, the positions whose set holds it (non-ASCII bytes match nothing, as in `MiniRegex`).
-    private var positionsMatching = [UInt64](repeating: 0, count: 256)
-    private var first: UInt64 = 0, last: UInt64 = 0, nullable = false
-    private let anchoredStart: Bool, anchoredEnd: Bool
+/// The DFA over a `RegexProgram`'s ASCII steps, built when the pattern is compiled (immutable
+/// afterwards, so one pattern is safely shared by threads).
+///
+/// A DFA state is the set of NFA `char` steps reached after the previous scalar (before following
+/// ε-moves), plus the kind of that scalar when the pattern has assertions that look behind. From a
+/// state, an ASCII byte's class gives the next state, or `matchFound` when a match ended before it.
+struct RegexDFA: Sendable {
+    static let matchFound: Int32 = -1
+    static let notBuilt: Int32 = -2
+    static let dead: Int32 = -3
+    /// Caps the work and memory spent ahead; states past it are simulated on the NFA.
+    static let maxStates = 2_000
+    static let maxWork = 2_000_000
 
-    private struct Fragment { var nullable: Bool, first: UInt64, last: UInt64 }
-    private struct TooLarge: Error {}
-
-    init?(_ alternatives: [[MiniRegex.Item]], anchoredStart: Bool, anchoredEnd: Bool) {
-        self.anchoredStart = anchoredStart
-        self.anchoredEnd = anchoredEnd
-        guard let whole = try? alternation(alternatives) else { return nil }
-        first = whole.first; last = whole.last; nullable = whole.nullable
+    struct StateKey: Hashable, Sendable {
+        var pcs: [Int32]
+        var prev: ScalarKind
     }
 
-    private mutating func alternation(_ alternatives: [[MiniRegex.Item]]) throws -> Fragment {
-        var f = Fragment(nullable: false, first: 0, last: 0)
-        for seq in alternatives {
-            let g = try sequence(seq)
-            f.nullable = f.nullable || g.nullable; f.first |= g.first; f.last |= g.last
+    private let anchored: Bool
+    /// Every match starts with `(?m)^`: like ICU's start-of-line scan, no match starts inside a CRLF.
+    private let lineAnchored: Bool
+    private let usesPrev: Bool
+    private let hasAssertions: Bool
+    private let usesFinalBreak: Bool
+    /// Each ASCII byte's class: bytes no step and no assertion can tell apart share one.
+    private var classOf = [UInt8](repeating: 0, count: 128)
+    private var classCount = 0
+    private var transitions: [Int32] = []
+    private var acceptsAtEnd: [Bool] = []
+    private var states: [StateKey] = []
+    private var index: [StateKey: Int32] = [:]
+
+    init(_ program: RegexProgram, anchored: Bool, lineAnchored: Bool) {
+        self.anchored = anchored
+        self.lineAnchored = lineAnchored
+        let assertions = program.assertions
+        hasAssertions = !assertions.isEmpty
+        usesPrev = !assertions.isDisjoint(with: [.textStart, .lineStart, .lineEnd, .textEndOrFinalBreak, .wordBoundary, .notWordBoundary])
+        usesFinalBreak = assertions.contains(.textEndOrFinalBreak)
+
+        var signatures: [[Bool]: UInt8] = [:]
+        var representative: [UInt32] = []
+        for b in UInt32(0)..<128 {
+            var sig = program.sets.map { $0.contains(b) }
+            if hasAssertions {
+                let k = ScalarKind.of(b)
+                sig += [k == .lf, k == .cr, k == .lineBreak, k == .word]
+            }
+            if let c = signatures[sig] { classOf[Int(b)] = c; continue }
+            let c = UInt8(signatures.count)
+            signatures[sig] = c
+            classOf[Int(b)] = c
+            representative.append(b)
         }
-        return f
+        classCount = representative.count
+
+        var scratch = RegexScratch(count: program.insts.count)
+        let start = StateKey(pcs: [0], prev: usesPrev ? .none : .other)
+        states = [start]
+        index = [start: 0]
+        var work = 0
+        var next = 0
+        while next < states.count {
+            let key = states[next]
+            next += 1
+            acceptsAtEnd.append(step(program, key, scalar: nil, finalBreak: false, &scratch).matched)
+            for rep in representative {
+                let r = step(program, key, scalar: rep, finalBreak: false, &scratch)
+                work += program.insts.count
+                if r.matched { transitions.append(Self.matchFound); continue }
+                if anchored && r.next.pcs.isEmpty { transitions.append(Self.dead); continue }
+                if let id = index[r.next] { transitions.append(id); continue }
+                if states.count >= Self.maxStates || work >= Self.maxWork { transitions.append(Self.notBuilt); continue }
+                index[r.next] = Int32(states.count)
+                transitions.append(Int32(states.count))
+                states.append(r.next)
+            }
+        }
     }
 
-    private mutating func sequence(_ items: [MiniRegex.Item]) throws -> Fragment {
-        var f = Fragment(nullable: true, first: 0, last: 0)
-        for item in items {
-            for _ in 0..<item.min { f = concat(f, try node(item.node)) }
-            if item.max == Int.max {
-                var g = try node(item.node)
-                for p in Self.bits(g.last) { follow[p] |= g.first }
-                g.nullable = true
-                f = concat(f, g)
-            } else {
-                guard item.max - item.min <= 64 else { throw TooLarge() }
-                for _ in item.min..<item.max {
-                    var g = try node(item.node)
-                    g.nullable = true
-                    f = concat(f, g)
+    /// One NFA step: the ε-closure of `key` at a position whose next scalar is `scalar` (nil at the
+    /// end), whether it reaches the match, and the states reached by consuming `scalar`.
+    func step(_ program: RegexProgram, _ key: StateKey, scalar: UInt32?, finalBreak: Bool,
+              _ scratch: inout RegexScratch) -> (matched: Bool, next: StateKey) {
+        let nextKind = scalar.map(ScalarKind.of) ?? .none
+        scratch.generation &+= 1
+        if scratch.generation == 0 { scratch.reset() }
+        let gen = scratch.generation
+        scratch.stack.removeAll(keepingCapacity: true)
+        // Seeding the start at every position is the unanchored search; reversed so the first
+        // alternative is explored first (any order gives the same answer).
+        if (!anchored || key.prev == .none) && !(lineAnchored && key.prev == .cr && nextKind == .lf) {
+            scratch.stack.append(0)
+        }
+        scratch.stack.append(contentsOf: key.pcs.reversed())
+        var reached: [Int32] = []
+        var matched = false
+        let insts = program.insts
+        while let pc = scratch.stack.popLast() {
+            let at = Int(pc)
+            if scratch.seen[at] == gen { continue }
+            scratch.seen[at] = gen
+            let inst = insts[at]
+            switch inst.op {
+            case .match: matched = true
+            case .jump: scratch.stack.append(inst.a)
+            case .split: scratch.stack.append(inst.b); scratch.stack.append(inst.a)
+            case .assert:
+                if ScalarKind.holds(RegexAssertion(rawValue: inst.a)!, prev: key.prev, next: nextKind, finalBreak: finalBreak) {
+                    scratch.stack.append(pc + 1)
                 }
+            case .char:
+                if let c = scalar, program.sets[Int(inst.a)].contains(c) { reached.append(pc + 1) }
             }
+            if matched { break }
         }
-        return f
+        reached.sort()
+        return (matched, StateKey(pcs: reached, prev: usesPrev ? nextKind : .other))
     }
 
-    private mutating func node(_ node: MiniRegex.Node) throws -> Fragment {
-        switch node {
-        case .group(let alternatives):
-            return try alternation(alternatives)
-        case .set(let set):
-            guard follow.count < 64 else { throw TooLarge() }
-            let bit = UInt64(1) << UInt64(follow.count)
-            follow.append(0)
-            for b in 0..<128 where set.contains(UInt8(b)) { positionsMatching[b] |= bit }
-            return Fragment(nullable: false, first: bit, last: bit)
-        }
-    }
-
-    private mutating func concat(_ a: Fragment, _ b: Fragment) -> Fragment {
-        for p in Self.bits(a.last) { follow[p] |= b.first }
-        return Fragment(nullable: a.nullable && b.nullable,
-                        first: a.first | (a.nullable ? b.first : 0),
-                        last: b.last | (b.nullable ? a.last : 0))
-    }
-
-    private static func bits(_ mask: UInt64) -> [Int] {
-        var out: [Int] = [], m = mask
-        while m != 0 { out.append(m.trailingZeroBitCount); m &= m - 1 }
-        return out
-    }
-
-    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        // Unanchored at the end, any match will do: an empty one too.
-        if !anchoredEnd && nullable { return true }
-        var state: UInt64 = 0
-        for (i, byte) in bytes.enumerated() {
-            var reach: UInt64 = anchoredStart && i > 0 ? 0 : first
-            var s = state
-            while s != 0 {
-                reach |= follow[s.trailingZeroBitCount]
-                s &= s - 1
+    /// Whether the UTF-8 `bytes` contain a match.
+    func run(_ bytes: UnsafeBufferPointer<UInt8>, _ program: RegexProgram) -> Bool {
+        let n = bytes.count
+        var state: Int32 = 0
+        var slow = states[0]        // the NFA states while `state` is not a DFA state (-1)
+        var scratch: RegexScratch? = nil
+        var i = 0
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 && state >= 0 && !(usesFinalBreak && n - i <= 3 && Self.isFinalBreak(bytes, i)) {
+                let t = transitions[Int(state) * classCount + Int(classOf[Int(b)])]
+                if t >= 0 { state = t; i += 1; continue }
+                if t == Self.matchFound { return true }
+                if t == Self.dead { return false }
             }
-            state = reach & positionsMatching[Int(byte)]
-            if !anchoredEnd && state & last != 0 { return true }
-            if state == 0 && anchoredStart { return false }
+            // Off the DFA: step the NFA on one scalar.
+            let (c, width) = Self.decode(bytes, i)
+            if state >= 0 { slow = states[Int(state)] }
+            if scratch == nil { scratch = RegexScratch(count: program.insts.count) }
+            let r = step(program, slow, scalar: c, finalBreak: usesFinalBreak && Self.isFinalBreak(bytes, i), &scratch!)
+            if r.matched { return true }
+            if anchored && r.next.pcs.isEmpty { return false }
+            slow = r.next
+            state = index[slow] ?? -1
+            i += width
         }
-        guard anchoredEnd else { return false }
-        return state & last != 0 || (nullable && (!anchoredStart || bytes.isEmpty))
+        if state >= 0 { return acceptsAtEnd[Int(state)] }
+        if scratch == nil { scratch = RegexScratch(count: program.insts.count) }
+        return step(program, slow, scalar: nil, finalBreak: false, &scratch!).matched
+    }
+
+    /// The rest of the value is exactly one line break (where ICU's `$` also holds).
+    private static func isFinalBreak(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        let rest = bytes.count - i
+        switch rest {
+        case 1: return bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x0B || bytes[i] == 0x0C
+        case 2: return (bytes[i] == 0x0D && bytes[i + 1] == 0x0A) || (bytes[i] == 0xC2 && bytes[i + 1] == 0x85)
+        case 3: return bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9)
+        default: return false
+        }
+    }
+
+    /// The scalar at `i` of valid UTF-8 (a Swift String's bytes), and its width in bytes.
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
+        let b0 = UInt32(bytes[i])
+        if b0 < 0x80 { return (b0, 1) }
+        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F), 2) }
+        if b0 < 0xF0 {
+            return ((b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F), 3)
+        }
+        return ((b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+                | UInt32(bytes[i + 3] & 0x3F), 4)
+    }
+}
+
+/// Work space of an NFA step: a visit mark per instruction (by generation, so it is never cleared).
+struct RegexScratch {
+    var seen: [UInt32]
+    var stack: [Int32] = []
+    var generation: UInt32 = 0
+    init(count: Int) { seen = [UInt32](repeating: 0, count: count) }
+    mutating func reset() { for k in seen.indices { seen[k] = 0 }; generation = 1 }
+}
+
+/// A set of ASCII bytes as two bit words (non-ASCII bytes are never members).
+struct ASCIIByteSet: Sendable {
+    var lo: UInt64 = 0, hi: UInt64 = 0
+    mutating func insert(_ b: UInt8) {
+        if b < 64 { lo |= 1 << UInt64(b) } else if b < 128 { hi |= 1 << UInt64(b - 64) }
+    }
+    func contains(_ b: UInt8) -> Bool {
+        b < 64 ? (lo >> UInt64(b)) & 1 == 1 : b < 128 ? (hi >> UInt64(b - 64)) & 1 == 1 : false
     }
 }

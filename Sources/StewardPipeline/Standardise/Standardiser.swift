@@ -129,8 +129,8 @@ public struct Standardiser: Sendable {
         return tldHasLetter
     }
 
-    private static let localSpecials: MiniRegex.ByteSet = {
-        var set = MiniRegex.ByteSet()
+    private static let localSpecials: ASCIIByteSet = {
+        var set = ASCIIByteSet()
         for c in "!#$%&'*+/=?^_`{|}~.-".utf8 { set.insert(c) }
         return set
     }()
