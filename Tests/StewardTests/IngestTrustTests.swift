@@ -119,7 +119,7 @@ extension TempProject {
             let run = try p.run()
             let step = p.step(run, "events")
             #expect(step.rowsRead == 100)
-            #expect(step.message?.contains("100 rows appended") == true)
+            #expect(step.message?.contains("e.ndjson: 100 rows appended") == true)
         }
         #expect(try p.scalar("SELECT COUNT(*) FROM raw_record WHERE source = 'events'") == 2_400)
         #expect(try p.live("events") == 2_400)
@@ -161,6 +161,36 @@ extension TempProject {
         // The next run picks the late row up as an append.
         try p.run()
         #expect(try p.live() == 11)
+    }
+
+    @Test func aFileAppendedToWhileItLoadsRecordsTheBytesItLoaded() throws {
+        let p = trustProject(rows: 60_000)
+        let path = p.dir.appendingPathComponent("p.csv").path
+        let before = try SHA256.file(path)
+        // Appends while the load is under way: the reader has passed 20,000 rows, the file grows.
+        final class AppendMidLoad: ProgressReporter, @unchecked Sendable {
+            let path: String
+            var done = false
+            init(path: String) { self.path = path }
+            func report(_ event: ProgressEvent) {
+                guard case .rows = event, !done else { return }
+                done = true
+                let handle = FileHandle(forWritingAtPath: path)!
+                handle.seekToEndOfFile()
+                handle.write(Data("60000,Late,late@example.com\n".utf8))
+                handle.closeFile()
+            }
+        }
+        let reporter = AppendMidLoad(path: path)
+        let config = try p.config()
+        let run = try PipelineRunner(config: config, catalog: try p.catalog(), progress: reporter).run(sources: ["people"])
+        #expect(reporter.done)
+        #expect(p.step(run).rowsRead == 60_000)
+        #expect(try p.scalar("SELECT sha256 FROM batch WHERE source = 'people'") == before.digest)
+        #expect(try p.scalar("SELECT size FROM batch WHERE source = 'people'") == Int(before.size))
+        let next = try p.run()
+        #expect(p.step(next).rowsRead == 1)
+        #expect(try p.live() == 60_001)
     }
 
     // MARK: recovering readers

@@ -92,12 +92,12 @@ struct SourceLoader {
                     summary.rowsLoaded += result.rowsLoaded
                     summary.rowsQuarantined += result.rowsQuarantined
                     errorFailures += result.errorFailures
-                    if result.mode == "append" { notes.append("\(rel): \(result.rowsRead) rows appended") }
+                    if result.mode == "append" { notes.append("\(rel): \(Self.rows(result.rowsRead)) appended") }
                     if result.rowsRedelivered > 0 {
-                        notes.append("\(rel): \(result.rowsRedelivered) events delivered again unchanged, not loaded twice")
+                        notes.append("\(rel): \(Self.rows(result.rowsRedelivered)) delivered again unchanged, not loaded twice")
                     }
                     if result.rowsUnreadable > 0 {
-                        warnings.append("\(rel): \(result.rowsUnreadable) of \(result.rowsRead) rows unreadable, quarantined (readable check)")
+                        warnings.append("\(rel): \(result.rowsUnreadable) of \(Self.rows(result.rowsRead)) unreadable, quarantined (readable check)")
                     }
                     if !result.addedColumns.isEmpty {
                         let names = result.addedColumns.map { "'\($0)'" }.joined(separator: ", ")
@@ -298,6 +298,8 @@ struct SourceLoader {
             return nil
         }
     }
+
+    static func rows(_ n: Int) -> String { n == 1 ? "1 row" : "\(n) rows" }
 
     static func percent(_ share: Double) -> String {
         let p = share * 100
