@@ -40,6 +40,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The demo generator: five systems' sources, a roadmap and the truth, deterministic for a seed.
+        .target(
+            name: "StewardDemo",
+            dependencies: ["StewardCatalog"]
+        ),
         .target(
             name: "StewardIdentity",
             dependencies: ["StewardCatalog", "StewardPipeline",
@@ -63,17 +68,19 @@ let package = Package(
             name: "steward",
             dependencies: [
                 "StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
+                "StewardDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "steward-bench",
-            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap"]
+            dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
+                           "StewardDemo"]
         ),
         .testTarget(
             name: "StewardTests",
             dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics",
-                           "StewardRoadmap", "steward"]
+                           "StewardRoadmap", "StewardDemo", "steward"]
         ),
     ]
 )

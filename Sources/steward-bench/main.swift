@@ -4,6 +4,7 @@ import StewardCatalog
 import StewardMetrics
 import StewardConsole
 import StewardIdentity
+import StewardDemo
 import StewardPipeline
 import StewardRoadmap
 #if canImport(Glibc)
@@ -12,6 +13,7 @@ import Glibc
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
 ///   swift build -c release && .build/release/steward-bench [ingest|demo|identity|roadmap|kpi|all] [--rows N] [--customers N] [--tasks N]
+///   .build/release/steward-bench ingest [--shape demo|quoted-street] [--rows N] [--repeat N] [--steward PATH]
 ///   .build/release/steward-bench matcher --project DIR [--set max_block_size=8 …]   (a demo loaded with `steward run --load-only`;
 ///   STEWARD_BENCH_DIAG=1 also prints the false merges and missed true pairs by comparison pattern)
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
@@ -63,9 +65,14 @@ func which(_ name: String) -> String? {
     return nil
 }
 
-let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-let steward = exeDir.appendingPathComponent("steward").path
 let args = Array(CommandLine.arguments.dropFirst())
+func stringOption(_ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+// The steward next to this binary (same build), or --steward PATH: another build on the same file.
+let steward = stringOption("--steward") ?? exeDir.appendingPathComponent("steward").path
 let mode = args.first.map { $0.hasPrefix("--") ? "all" : $0 } ?? "all"
 func option(_ name: String, _ def: Int) -> Int {
     guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return def }
@@ -89,9 +96,40 @@ if mode == "demo" || mode == "all" {
 }
 
 if mode == "ingest" || mode == "all" {
-    // 1,000,000 person rows of the demo's CRM shape, one CSV, ingested with the demo CRM source's checks.
+    // --shape demo (default): person rows of the demo's CRM shape with the demo CRM source's checks;
+    // --shape quoted-street: a narrower file whose street is always quoted and holds a comma.
     let rows = option("--rows", 1_000_000)
-    let project = work.appendingPathComponent("ingest")
+    let shape = stringOption("--shape") ?? "demo"
+    let file: IngestFile
+    switch shape {
+    case "demo": file = try demoIngestFile(rows: rows, in: work.appendingPathComponent("ingest"))
+    case "quoted-street": file = try quotedStreetIngestFile(rows: rows, in: work.appendingPathComponent("ingest"))
+    default:
+        FileHandle.standardError.write(Data("steward-bench: --shape is demo or quoted-street, not \(shape)\n".utf8))
+        exit(2)
+    }
+    let (ingest, reference) = try measureIngest(file, repeats: max(1, option("--repeat", 3)))
+    result["ingest"] = ingest
+    result["reference"] = reference
+    if shape == "demo", mode == "all" || args.contains("--console") {
+        result["console"] = try measureConsole(project: file.project)
+    }
+}
+
+/// One CSV file in a project whose steward.yml has one source reading it.
+struct IngestFile {
+    var shape: String
+    var project: URL
+    var csv: URL
+    var source: String
+    var rows: Int
+    /// Rows the generator made to fail an error check (nil where it does not know).
+    var failingRows: Int?
+}
+
+/// `rows` person rows of the demo's CRM shape (17 columns incl. quoted multi-line notes) in one CSV,
+/// read by the demo CRM source with its 8 checks.
+func demoIngestFile(rows: Int, in project: URL) throws -> IngestFile {
     let people = Int(Double(rows) / 0.72) + 1
     _ = try DemoGenerator(customers: people, seed: 7).write(to: project)
     let crmFiles = Glob.files("sources/crm/*.csv", relativeTo: project)
@@ -114,53 +152,151 @@ if mode == "ingest" || mode == "all" {
         try FileManager.default.removeItem(at: file)
     }
     try out.close()
-    let size = (try FileManager.default.attributesOfItem(atPath: single.path)[.size] as? Int) ?? 0
     var yml = try String(contentsOf: project.appendingPathComponent("steward.yml"), encoding: .utf8)
     yml = yml.replacingOccurrences(of: "sources/crm/contacts_*.csv", with: "sources/crm_all.csv")
     try yml.write(to: project.appendingPathComponent("steward.yml"), atomically: true, encoding: .utf8)
+    return IngestFile(shape: "demo", project: project, csv: single, source: "crm_contacts", rows: written, failingRows: nil)
+}
 
-    // Alternating runs, best of each: on a shared machine a single pair mostly measures the neighbours.
-    let repeats = max(1, option("--repeat", 3))
+/// `rows` rows of id, first_name, last_name, email, street, city, postcode, country (seed fixed), the
+/// street always quoted with a comma inside ("12 Main St, Apt 4"), the postcode in its country's
+/// format. About 3.5 % of the rows fail one error check each: an empty email (not_null), a malformed
+/// one (pattern email), a repeated id (unique) or a country outside US, GB, DE (accepted_values).
+func quotedStreetIngestFile(rows: Int, in project: URL) throws -> IngestFile {
+    try FileManager.default.createDirectory(at: project.appendingPathComponent("sources"), withIntermediateDirectories: true)
+    try """
+    name: bench-quoted-street
+    catalog: .steward/catalog.sqlite
+    default_region: US
+    sources:
+      - name: people
+        system: crm
+        entity: person
+        format: csv
+        path: sources/people.csv
+        key: id
+        snapshot: full
+        mapping:
+          first_name: first_name
+          last_name: last_name
+          email: email
+          street: street
+          city: city
+          postcode: postcode
+          country: country
+        checks:
+          - not_null: [id, email]
+          - unique: id
+          - pattern: {column: email, format: email}
+          - accepted_values: {column: country, values: [US, GB, DE]}
+
+    """.write(to: project.appendingPathComponent("steward.yml"), atomically: true, encoding: .utf8)
+    let firstNames = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
+                      "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
+                      "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Emily", "Lukas", "Mia", "Leon", "Hannah"]
+    let lastNames = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+                     "Taylor", "Wilson", "Evans", "Thomas", "Roberts", "Walker", "Wright", "Green", "Hall", "Wood",
+                     "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann"]
+    let streets = ["Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Park Rd", "High Street", "Station Road", "Church Lane",
+                   "Hauptstraße", "Schulweg", "Bahnhofstraße", "Elm St", "Pine Ct", "Lake View Blvd", "Mill Road"]
+    let units = ["Apt", "Suite", "Flat", "Unit", "Floor"]
+    let cities = ["US": ["Springfield", "Portland", "Austin", "Denver", "Columbus"],
+                  "GB": ["London", "Leeds", "Bristol", "Glasgow", "Cardiff"],
+                  "DE": ["Berlin", "Hamburg", "München", "Köln", "Leipzig"]]
+    let domains = ["example.com", "mail.test", "post.example.org", "inbox.example.net"]
+    let countries = ["US", "US", "US", "GB", "DE"]
+    let letters = Array("ABDEFGHJLNPRSTUWXYZ")
+    // xorshift64* with a fixed seed: the same file on every machine and every run.
+    var state: UInt64 = 0x15_15_15_15
+    func random() -> UInt64 {
+        state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+        return state &* 0x2545_F491_4F6C_DD1D
+    }
+    func pick<T>(_ xs: [T]) -> T { xs[Int(random() % UInt64(xs.count))] }
+    func digits(_ n: Int) -> String { (0..<n).map { _ in String(random() % 10) }.joined() }
+
+    let csv = project.appendingPathComponent("sources/people.csv")
+    _ = FileManager.default.createFile(atPath: csv.path, contents: nil)
+    let out = try FileHandle(forWritingTo: csv)
+    var chunk = "id,first_name,last_name,email,street,city,postcode,country\n"
+    var failing = 0, previousId = ""
+    for i in 1...max(rows, 1) {
+        let first = pick(firstNames), last = pick(lastNames)
+        var country = pick(countries)
+        // GB's outward and inward codes ("SW1 4AB"); US ZIPs and German PLZ have five digits.
+        let postcode = country == "GB"
+            ? "\(pick(letters))\(pick(letters))\(random() % 9 + 1) \(random() % 10)\(pick(letters))\(pick(letters))"
+            : digits(5)
+        let city = pick(cities[country]!)
+        let street = "\(random() % 999 + 1) \(pick(streets)), \(pick(units)) \(random() % 40 + 1)"
+        var id = "P\(i)"
+        var email = "\(first.lowercased()).\(last.lowercased())\(random() % 100)@\(pick(domains))"
+        // One failure per failing row, so the count of rows to quarantine is known.
+        var fails = true
+        switch random() % 1000 {
+        case 0..<10: email = ""
+        case 10..<20: email = email.replacingOccurrences(of: "@", with: ".")
+        case 20..<25 where i > 1: id = previousId
+        case 25..<35: country = "FR"
+        default: fails = false
+        }
+        if fails { failing += 1 }
+        previousId = id
+        chunk += "\(id),\(first),\(last),\(email),\"\(street)\",\(city),\(postcode),\(country)\n"
+        if chunk.utf8.count > 1 << 20 { out.write(Data(chunk.utf8)); chunk = "" }
+    }
+    out.write(Data(chunk.utf8))
+    try out.close()
+    return IngestFile(shape: "quoted-street", project: project, csv: csv, source: "people", rows: max(rows, 1), failingRows: failing)
+}
+
+/// sqlite3 `.import` of the file and `steward run --source S --load-only` on a fresh catalog,
+/// alternating `repeats` times, best of each: on a shared machine a single pair mostly measures the neighbours.
+func measureIngest(_ file: IngestFile, repeats: Int) throws -> (ingest: [String: Any], reference: [String: Any]) {
+    func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? ""
+    }
+    let loadBefore = loadAverage()
+    let size = (try FileManager.default.attributesOfItem(atPath: file.csv.path)[.size] as? Int) ?? 0
     var reference: [String: Any] = ["tool": "sqlite3 .import"]
-    var referenceSeconds: [Double] = [], stewardSeconds: [Double] = []
-    var m = Measured(seconds: 0, maxRSSMB: 0, status: 0)
+    var referenceSeconds: [Double] = [], stewardSeconds: [Double] = [], stewardCPU: [Double] = []
+    var best = Measured(seconds: 0, maxRSSMB: 0, status: 0)
     var peakRSS = 0.0
     for _ in 0..<repeats {
         if let sqlite = which("sqlite3") {
             let db = work.appendingPathComponent("import.db").path
             try? FileManager.default.removeItem(atPath: db)
-            let r = measure(sqlite, [db, "-cmd", ".mode csv", ".import \(single.path) t"])
+            let r = measure(sqlite, [db, "-cmd", ".mode csv", ".import \(file.csv.path) t"])
             referenceSeconds.append(r.seconds)
             reference["max_rss_mb"] = r.maxRSSMB
         }
-        try? FileManager.default.removeItem(at: project.appendingPathComponent(".steward"))
-        let run = measure(steward, ["run", "--project", project.path, "--source", "crm_contacts", "--load-only"])
+        try? FileManager.default.removeItem(at: file.project.appendingPathComponent(".steward"))
+        let run = measure(steward, ["run", "--project", file.project.path, "--source", file.source, "--load-only"])
         stewardSeconds.append(run.seconds)
+        stewardCPU.append(run.cpuSeconds)
         peakRSS = max(peakRSS, run.maxRSSMB)
-        if m.seconds == 0 || run.seconds < m.seconds { m = run }
+        if best.seconds == 0 || run.seconds < best.seconds { best = run }
     }
-    if let best = referenceSeconds.min() {
-        reference["seconds"] = best
-        reference["rows_per_second"] = Double(written) / best
+    if let fastest = referenceSeconds.min() {
+        reference["seconds"] = fastest
+        reference["rows_per_second"] = Double(file.rows) / fastest
         reference["all_seconds"] = referenceSeconds
     }
-    let catalog = try Catalog.open(at: project.appendingPathComponent(".steward/catalog.sqlite"), readOnly: true)
-    let counts = try catalog.tableCounts()
+    // Best effort: another steward (--steward) may leave a catalog of an older schema.
+    let counts = (try? Catalog.open(at: file.project.appendingPathComponent(".steward/catalog.sqlite"), readOnly: true).tableCounts()) ?? [:]
     var ingest: [String: Any] = [
-        "rows": written, "file_mb": Double(size) / 1_048_576, "seconds": m.seconds, "rows_per_second": Double(written) / m.seconds,
-        "max_rss_mb": peakRSS, "exit_status": m.status, "raw_rows": counts["raw_record"] ?? 0,
+        "shape": file.shape, "steward": steward,
+        "rows": file.rows, "file_mb": Double(size) / 1_048_576, "seconds": best.seconds, "rows_per_second": Double(file.rows) / best.seconds,
+        "cpu_seconds": best.cpuSeconds, "all_cpu_seconds": stewardCPU,
+        "max_rss_mb": peakRSS, "exit_status": best.status, "raw_rows": counts["raw_record"] ?? 0,
         "staged_rows": counts["staged_person"] ?? 0, "quarantined_rows": counts["quarantine"] ?? 0,
         "all_seconds": stewardSeconds, "repeats": repeats,
-        "load_average": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "",
+        "load_average_before": loadBefore, "load_average": loadAverage(),
     ]
-    if let ref = reference["rows_per_second"] as? Double { ingest["share_of_sqlite3_rate"] = (Double(written) / m.seconds) / ref }
-    result["ingest"] = ingest
-    result["reference"] = reference
-    if mode == "all" || args.contains("--console") {
-        result["console"] = try measureConsole(project: project)
-    }
+    if let failing = file.failingRows { ingest["generated_failing_rows"] = failing }
+    if let ref = reference["rows_per_second"] as? Double { ingest["share_of_sqlite3_rate"] = (Double(file.rows) / best.seconds) / ref }
+    return (ingest, reference)
 }
-
 
 if mode == "kpi" {
     result["kpi"] = try measureKPIs(customers: option("--customers", 1_000_000), historyDays: option("--history-days", 30))

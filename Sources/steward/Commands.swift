@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StewardCatalog
 import StewardMetrics
+import StewardDemo
 import StewardPipeline
 import StewardIdentity
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StewardCatalog
+import StewardDemo
 import StewardPipeline
 import StewardIdentity
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import StewardCatalog
+@testable import StewardDemo
 @testable import StewardPipeline
 
 @Suite struct DemoEndToEndTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Yams
+@testable import StewardDemo
 @testable import StewardPipeline
 
 /// The demo generator: deterministic bytes, honest manifest counts, a usable steward.yml.

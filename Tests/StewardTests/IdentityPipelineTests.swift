@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import StewardCatalog
 @testable import StewardIdentity
+@testable import StewardDemo
 @testable import StewardPipeline
 
 /// Matching as part of `steward run`, on a generated demo. Off the cooperative pool: these take

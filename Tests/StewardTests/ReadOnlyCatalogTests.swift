@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import StewardCatalog
+@testable import StewardDemo
 @testable import StewardPipeline
 
 /// A small project, run once, for the read-only and no-write tests.

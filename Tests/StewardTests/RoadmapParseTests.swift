@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import StewardDemo
 @testable import StewardPipeline
 @testable import StewardRoadmap
 
