@@ -19,8 +19,8 @@ struct RoadmapCommand: ParsableCommand {
             let ctx = try RoadmapContext(projectOptions)
             let today = Day.today()
             let evidence = RoadmapEvidence(ctx.document, rules: ctx.config.evidence, catalog: ctx.catalog)
-            let notes = (try? ctx.catalog.roadmapLatestNotes()) ?? [:]
-            let changes = (try? ctx.catalog.roadmapLastChanges()) ?? [:]
+            let notes = (try? ctx.catalog?.roadmapLatestNotes()) ?? [:]
+            let changes = (try? ctx.catalog?.roadmapLastChanges()) ?? [:]
             if output.json {
                 CLI.printJSON(ctx.document.tasks.map { t -> [String: Any] in
                     var o: [String: Any] = [
@@ -69,7 +69,7 @@ struct RoadmapCommand: ParsableCommand {
 
         func run() throws {
             let ctx = try RoadmapContext(projectOptions)
-            let ticks = (try? ctx.catalog.roadmapTickEvents()) ?? []
+            let ticks = (try? ctx.catalog?.roadmapTickEvents()) ?? []
             let progress = RoadmapProgress(ctx.document, ticks: ticks)
             if output.json {
                 func figures(_ f: RoadmapProgress.Figures) -> [String: Any] {
@@ -102,7 +102,7 @@ struct RoadmapCommand: ParsableCommand {
     }
 
     static func set(_ id: String, to state: TaskState, _ options: ProjectOptions) throws {
-        let ctx = try RoadmapContext(options)
+        let ctx = try RoadmapContext(options, writing: true)
         var file = ctx.file
         do {
             let change = try file.set(id, to: state, auditingIn: ctx.catalog)
@@ -123,16 +123,19 @@ struct RoadmapCommand: ParsableCommand {
 struct RoadmapContext {
     var config: ProjectConfig
     var file: RoadmapFile
-    var catalog: Catalog
+    /// Nil for a read (`list`, `progress`) before any run: nothing to show from it, nothing created.
+    var catalog: Catalog?
     var document: RoadmapDocument { file.document }
 
-    init(_ options: ProjectOptions) throws {
+    /// - parameter writing: `tick`/`untick` audit in the catalog; `list` and `progress` only read it,
+    ///   read-only, so they never write (nor create) the catalog.
+    init(_ options: ProjectOptions, writing: Bool = false) throws {
         config = try options.load()
         guard let url = config.roadmap else {
             CLI.fail("\(config.file.path): roadmap: no roadmap file configured; add `roadmap: roadmap.md` to steward.yml", code: 2)
         }
         do { file = try RoadmapFile(url: url) } catch let error as RoadmapError { CLI.fail(error.description, code: 2) }
-        catalog = try Catalog.open(at: config.catalogURL)
+        catalog = writing ? try Catalog.open(at: config.catalogURL) : try CLI.readCatalog(config)
     }
 }
 

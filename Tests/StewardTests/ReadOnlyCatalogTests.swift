@@ -23,9 +23,11 @@ func loadedProject(_ name: String) throws -> TempProject {
         checks:
           - not_null: [id]
           - pattern: {column: email, format: email, severity: warn}
+    roadmap: roadmap.md
     kpis:
       - {name: Marketing ROI, target: "4:1"}
     """)
+    p.write("roadmap.md", "# Roadmap\n\n## Phase 1: Foundation\n\n### Month 1\n\n- [ ] Load the CRM\n")
     let run = try StewardBinary.run(["run", "--project", p.dir.path])
     precondition(run.status <= 1, "first run failed: \(run.stderr)")
     return p
@@ -152,7 +154,8 @@ func fingerprint(_ url: URL) throws -> (Data, Date) {
             // charts), and `customer search --reveal` audits: they are writing commands.
             let commands: [[String]] = [["status"], ["status", "--json"], ["quality"], ["runs"], ["quarantine"],
                                         ["customer", "search", "smith"], ["match", "report"], ["match", "review"],
-                                        ["export", "clusters"], ["run", "--source", "nosuch"],
+                                        ["export", "clusters"], ["roadmap", "list"], ["roadmap", "progress", "--json"],
+                                        ["run", "--source", "nosuch"],
                                         ["kpi", "record", "Marketing ROI", "3:1", "--at", "9999-99-99"]]
             for command in commands {
                 Thread.sleep(forTimeInterval: 0.02)
