@@ -5,6 +5,7 @@ import StewardIdentity
 import StewardMetrics
 import StewardPipeline
 import StewardIdentity
+import StewardConfig
 
 /// Opens the console; nil when it cannot run here (stdout is not a terminal).
 enum ConsoleLauncher {
@@ -12,7 +13,11 @@ enum ConsoleLauncher {
         guard isatty(STDOUT_FILENO) != 0 else { return nil }
         // A catalog this user cannot write still opens, read-only, rather than not at all.
         var readOnly = requested
-        if !readOnly, let problem = FileProblem.notWritable(config.catalogURL) {
+        // A project not run yet has no catalog folder: the question then is whether it can be created.
+        let folder = config.catalogURL.deletingLastPathComponent()
+        let problem = FileManager.default.fileExists(atPath: folder.path)
+            ? FileProblem.notWritable(config.catalogURL) : FileProblem.cannotCreateFolder(folder)
+        if !readOnly, let problem {
             CLI.note("steward: the catalog is read-only (\(problem)): opening the console read-only")
             readOnly = true
         }
