@@ -29,10 +29,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // steward.yml: typed settings and their validation; the engine's vocabulary (countries, date
+        // formats, patterns) comes in through `ConfigVocabulary`.
+        .target(
+            name: "StewardConfig",
+            dependencies: ["StewardCatalog", .product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "StewardPipeline",
             dependencies: [
-                "StewardCatalog",
+                "StewardCatalog", "StewardConfig",
                 // The C API directly for the bulk-load statements (see BENCHMARKS.md).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
@@ -47,13 +53,13 @@ let package = Package(
         ),
         .target(
             name: "StewardIdentity",
-            dependencies: ["StewardCatalog", "StewardPipeline",
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardPipeline",
                            // The C API directly for the catalog passes' bulk inserts (BulkInsert.swift).
                            .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         .target(
             name: "StewardMetrics",
-            dependencies: ["StewardCatalog", "StewardPipeline", "StewardRoadmap"]
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardPipeline", "StewardRoadmap"]
         ),
         .target(
             name: "StewardRoadmap",
@@ -61,26 +67,26 @@ let package = Package(
         ),
         .target(
             name: "StewardConsole",
-            dependencies: ["StewardCatalog", "StewardPipeline", "StewardIdentity", "StewardMetrics", "StewardRoadmap", "CNCurses",
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardRoadmap", "CNCurses",
                            .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "steward",
             dependencies: [
                 "StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
-                "StewardDemo",
+                "StewardDemo", "StewardConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "steward-bench",
             dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
-                           "StewardDemo"]
+                           "StewardDemo", "StewardConfig"]
         ),
         .testTarget(
             name: "StewardTests",
             dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics",
-                           "StewardRoadmap", "StewardDemo", "steward"]
+                           "StewardRoadmap", "StewardDemo", "StewardConfig", "steward"]
         ),
     ]
 )

@@ -86,8 +86,8 @@ struct CheckParser {
             } else if let r = try text("regex") {
                 // Refused here, not at run time: a construct without a linear-time matcher (backreference,
                 // lookaround) could make one value stall the run.
-                do { _ = try RegexPattern(validating: r) } catch {
-                    throw reader.fail(p("regex"), "\(key).regex", "'\(r)': \(error.message)")
+                if let problem = reader.vocabulary.regexProblem(r) {
+                    throw reader.fail(p("regex"), "\(key).regex", "'\(r)': \(problem)")
                 }
                 recorded["regex"] = r
                 kind = .pattern(format: .regex(r))

@@ -9,7 +9,9 @@ import Yams
 public enum ConfigLoader {
     public static let fileName = "steward.yml"
 
-    public static func load(_ file: URL) throws -> ProjectConfig {
+    /// - parameter vocabulary: the engine's country codes, date formats and patterns
+    ///   (`ConfigLoader.load(_:)` in StewardPipeline passes the engine's own).
+    public static func load(_ file: URL, vocabulary: ConfigVocabulary) throws -> ProjectConfig {
         let path = file.path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, line: nil, key: "-", message: "cannot read the file")
@@ -24,7 +26,7 @@ public enum ConfigLoader {
         } catch let error as YamlError {
             throw ConfigError(file: path, line: yamlLine(error), key: "-", message: "invalid YAML: \(error)")
         }
-        var reader = NodeReader(file: path)
+        var reader = NodeReader(file: path, vocabulary: vocabulary)
         return try reader.project(root, file: file)
     }
 
@@ -52,6 +54,7 @@ public enum ConfigLoader {
 /// Walks the YAML node tree with positions, so errors can name the line.
 struct NodeReader {
     let file: String
+    let vocabulary: ConfigVocabulary
 
     func fail(_ node: Node?, _ key: String, _ message: String) -> ConfigError {
         ConfigError(file: file, line: node?.mark?.line, key: key, message: message)
@@ -136,7 +139,7 @@ struct NodeReader {
         let name = try string(nameNode, "name")
         let catalogPath = try value("catalog").map { try projectPath($0, "catalog") } ?? ".steward/catalog.sqlite"
         let region = try value("default_region").map { try string($0, "default_region").uppercased() } ?? "US"
-        if ReferenceData.shared.callingCode(forCountry: region) == nil {
+        if !vocabulary.isCountryCode(region) {
             throw fail(value("default_region"), "default_region", "'\(region)' is not an ISO 3166 alpha-2 country code")
         }
         var roadmap: URL?
@@ -468,13 +471,13 @@ struct NodeReader {
         if let n = value("date_formats") {
             dateFormats = try strings(n, "\(ctx).date_formats")
             for f in dateFormats {
-                if let problem = Standardiser.validateDateFormat(f) { throw fail(n, "\(ctx).date_formats", "'\(f)': \(problem)") }
+                if let problem = vocabulary.dateFormatProblem(f) { throw fail(n, "\(ctx).date_formats", "'\(f)': \(problem)") }
             }
         }
         var sourceRegion: String?
         if let n = value("region") {
             let r = try string(n, "\(ctx).region").uppercased()
-            if ReferenceData.shared.callingCode(forCountry: r) == nil {
+            if !vocabulary.isCountryCode(r) {
                 throw fail(n, "\(ctx).region", "'\(r)' is not an ISO 3166 alpha-2 country code")
             }
             sourceRegion = r

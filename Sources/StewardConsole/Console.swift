@@ -2,7 +2,7 @@ import Foundation
 import StewardCatalog
 import StewardRoadmap
 import StewardMetrics
-import StewardPipeline
+import StewardConfig
 
 /// How the console is started. The `steward` executable fills this from flags and steward.yml.
 public struct ConsoleOptions: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StewardCatalog
 import StewardPipeline
+import StewardConfig
 
 /// The run extension after identity resolution: addresses, activity links, RFM segments and the
 /// churn model, in one transaction.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StewardCatalog
 import StewardPipeline
+import StewardConfig
 
 /// `steward forget`: erases one person's PII from every layer of the catalog (raw rows, staged
 /// records and the activity that references them, quarantine, identity tables, golden record,

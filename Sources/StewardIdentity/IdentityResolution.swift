@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StewardCatalog
 import StewardPipeline
+import StewardConfig
 
 /// The run extension: every `steward run` ends with identity resolution.
 public struct IdentityResolution: RunExtension {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
-import StewardPipeline
+import StewardConfig
 
 /// Builds the golden record of each customer, keeping the source record behind every value.
 public struct Survivorship: Sendable {

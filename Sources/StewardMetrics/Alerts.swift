@@ -5,6 +5,7 @@ import FoundationNetworking
 import GRDB
 import StewardCatalog
 import StewardPipeline
+import StewardConfig
 
 /// Posts the health state to the `alerts:` webhooks when it changes (ok → warn/breach, back, or between
 /// them), and when a breach appears that the webhook has not heard of (a source failing while a KPI is

@@ -1,6 +1,6 @@
 import Foundation
 import StewardCatalog
-import StewardPipeline
+import StewardConfig
 
 /// The on-call verdict, as monitoring plugins report it: `ok`, `warn`, `breach` or `unknown` (exit codes
 /// 0, 1, 2, 3 of `steward check`). `unknown`: the project, its config or its catalog cannot be read, so

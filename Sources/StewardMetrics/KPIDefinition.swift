@@ -1,5 +1,5 @@
 import Foundation
-import StewardPipeline
+import StewardConfig
 
 /// One KPI as declared in `kpis:` of steward.yml or in a metric table of the roadmap.
 public struct KPIDefinition: Sendable, Equatable {

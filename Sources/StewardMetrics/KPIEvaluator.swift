@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
-import StewardPipeline
+import StewardConfig
 
 public enum KPIState: String, Sendable, Codable, CaseIterable {
     case met

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
-import StewardPipeline
+import StewardConfig
 
 /// The value of a measure at one moment, or why there is none.
 public struct MeasureResult: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
-import StewardPipeline
 import StewardRoadmap
+import StewardConfig
 
 /// KPI definitions from the roadmap's metric tables (tables with a Metric and a Target column, read by
 /// `StewardRoadmap`); the due date is the row's Timeline (`Q2 2024` → 2024-06-30) or a date there.

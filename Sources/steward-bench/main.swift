@@ -9,6 +9,7 @@ import StewardPipeline
 import StewardRoadmap
 #if canImport(Glibc)
 import Glibc
+import StewardConfig
 #endif
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:

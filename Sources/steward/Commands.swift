@@ -5,6 +5,7 @@ import StewardMetrics
 import StewardDemo
 import StewardPipeline
 import StewardIdentity
+import StewardConfig
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Scaffold a project; --demo also generates sources and truth.csv.")

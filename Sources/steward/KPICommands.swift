@@ -3,6 +3,7 @@ import Foundation
 import StewardCatalog
 import StewardMetrics
 import StewardPipeline
+import StewardConfig
 
 /// `steward kpi [--json]` and `steward kpi record NAME VALUE [--at ISO8601]`.
 struct KPI: ParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import StewardCatalog
 import StewardPipeline
 import StewardRoadmap
+import StewardConfig
 
 /// `steward roadmap list|tick|untick|progress`: the project's markdown plan as a checklist.
 struct RoadmapCommand: ParsableCommand {

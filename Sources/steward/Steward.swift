@@ -4,6 +4,7 @@ import StewardCatalog
 import StewardDemo
 import StewardPipeline
 import StewardIdentity
+import StewardConfig
 
 @main
 struct Entry {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StewardPipeline
+@testable import StewardConfig
 
 /// Config that cannot be right is refused at load, naming file, line and key (exit 2 from every command).
 @Suite struct ConfigStrictTests {

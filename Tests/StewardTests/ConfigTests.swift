@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StewardPipeline
+@testable import StewardConfig
 
 @Suite struct ConfigTests {
     /// Loads `yml` as the steward.yml of a fresh project holding `files`.

@@ -4,6 +4,7 @@ import GRDB
 @testable import StewardCatalog
 @testable import StewardIdentity
 @testable import StewardPipeline
+@testable import StewardConfig
 
 /// Per-attribute survivorship: each rule picks its value and names the record behind it, and the
 /// `survivorship:` section of steward.yml loads with file/line/key errors.

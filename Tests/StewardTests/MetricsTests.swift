@@ -4,6 +4,7 @@ import Testing
 @testable import StewardCatalog
 @testable import StewardMetrics
 import StewardPipeline
+@testable import StewardConfig
 
 @Suite struct MetricsTargetTests {
     @Test func parsesTheRoadmapsTargets() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StewardIdentity
 @testable import StewardPipeline
+@testable import StewardConfig
 
 /// The identity model's seeded SplitMix64 as a generator for `Int.random(in:using:)`: the random tests
 /// of this file and ParserFuzzTests run the same inputs every time.

@@ -3,6 +3,7 @@ import Testing
 @testable import StewardCatalog
 @testable import StewardPipeline
 @testable import StewardRoadmap
+@testable import StewardConfig
 
 /// A small project with one source and the demo roadmap.
 private func roadmapProject(evidence: String = "") -> TempProject {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import StewardCatalog
 @testable import StewardPipeline
+@testable import StewardConfig
 
 /// A fresh temporary project folder per test: no shared state, no order dependence.
 final class TempProject {

@@ -1,4 +1,4 @@
-import StewardPipeline
+import StewardConfig
 
 /// Everything a key can do (defined with the `keys:` config names in StewardPipeline).
 public typealias Action = ConsoleAction

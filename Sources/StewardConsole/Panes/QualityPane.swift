@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardConfig
 
 /// Quality pane: the overall score and its trend, a sources × dimensions matrix coloured against the
 /// thresholds (with marks), and failing checks by failed rows. Enter on a source lists its checks;

@@ -1,6 +1,7 @@
 import Foundation
 import StewardCatalog
 import StewardMetrics
+import StewardConfig
 
 /// Sources pane: one row per source with its health, freshness, row counts, quality and a sparkline
 /// of rows per recent run. Enter opens a source: batches, steps, quarantined rows (PII masked), checks.

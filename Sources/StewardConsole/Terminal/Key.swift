@@ -1,4 +1,4 @@
-import StewardPipeline
+import StewardConfig
 
 /// A key press (defined with the `keys:` config grammar in StewardPipeline).
 public typealias Key = KeyStroke

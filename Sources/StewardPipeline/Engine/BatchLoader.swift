@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
+import StewardConfig
 
 struct BatchResult {
     var batchId: Int64

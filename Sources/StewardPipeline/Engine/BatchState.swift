@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
+import StewardConfig
 
 /// The verdict of a row's checks: every failing check, by severity.
 struct RowVerdict {

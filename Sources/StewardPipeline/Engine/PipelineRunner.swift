@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
+import StewardConfig
 
 /// The outcome of one `steward run`.
 public struct RunSummary: Sendable {

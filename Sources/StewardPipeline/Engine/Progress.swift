@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardConfig
 
 /// Progress of a pipeline run, reported to the CLI progress bar and the console's header gauge.
 public enum ProgressEvent: Sendable {

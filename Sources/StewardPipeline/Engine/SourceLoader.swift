@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
+import StewardConfig
 
 /// Loads one source in one run: one step, one batch (transaction) per new or changed file.
 struct SourceLoader {

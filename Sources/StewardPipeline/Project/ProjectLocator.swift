@@ -1,4 +1,5 @@
 import Foundation
+import StewardConfig
 
 /// Finds the project a command works on (CONTRACTS.md): `--project DIR`, else the nearest steward.yml
 /// from the current folder up, else the bundled demo, generated and run on first use.
