@@ -54,6 +54,12 @@ import Testing
         #expect(r.count == 2 && r[1].problem != nil && r[1].line == 2)
     }
 
+    @Test func anEmptyQuotedValueAloneIsARowNotABlankLine() throws {
+        let r = try records("note\n\"\"\n\nx\n")
+        #expect(r.map(\.fields) == [["note"], [""], ["x"]])
+        #expect(r.map(\.line) == [1, 2, 4])
+    }
+
     @Test func blankLinesAreSkippedButCounted() throws {
         let r = try records("id\n\n1\n\n2\n")
         #expect(r.map(\.fields) == [["id"], ["1"], ["2"]])

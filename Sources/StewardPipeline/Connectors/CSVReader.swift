@@ -48,6 +48,7 @@ public final class CSVReader {
     private var firstBreak = -1
     private var strayAfterMultilineQuote = false
     private var badField: (index: Int, why: String)?
+    private var recordHadQuote = false
     /// The last byte read from the file (a line break there makes the content appendable).
     public private(set) var lastByte: UInt8?
     /// The number of fields a record must have: a multi-line record with another count is a broken quote.
@@ -158,7 +159,8 @@ public final class CSVReader {
                 if !more { return nil }
             }
             if let record = parseRecord() {
-                if record.fields.count == 1 && record.fields[0].isEmpty && record.problem == nil { continue }
+                // A blank line; `""` alone is a row holding one empty value, not a blank line.
+                if record.fields.count == 1 && record.fields[0].isEmpty && record.problem == nil && !recordHadQuote { continue }
                 return record
             }
             if firstBreak >= 0 && end - start > Self.maxRecordBytes {
@@ -184,12 +186,14 @@ public final class CSVReader {
         firstBreak = -1
         strayAfterMultilineQuote = false
         badField = nil
+        recordHadQuote = false
         let result: Int? = buffer.withUnsafeBufferPointer { buf -> Int? in
             var i = start
             let n = end
             while true {
                 // One field.
                 if i < n && buf[i] == 0x22 { // quoted
+                    recordHadQuote = true
                     i += 1
                     scratch.removeAll(keepingCapacity: true)
                     var closed = false

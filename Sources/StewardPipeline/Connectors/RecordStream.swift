@@ -357,7 +357,10 @@ final class LineReader {
                 guard start < end else { return nil }
                 var lineEnd = end
                 if buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                let bytes = Array(buffer[start..<lineEnd])
+                var lineStart = start
+                // A file of one line without a line break may start with a BOM too.
+                if first { first = false; if lineEnd - lineStart >= 3 && buffer[lineStart] == 0xEF && buffer[lineStart + 1] == 0xBB && buffer[lineStart + 2] == 0xBF { lineStart += 3 } }
+                let bytes = Array(buffer[lineStart..<lineEnd])
                 start = end
                 line += 1
                 return (bytes, line)
