@@ -14,7 +14,7 @@ import StewardConfig
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
 ///   swift build -c release && .build/release/steward-bench [ingest|demo|identity|roadmap|kpi|all] [--rows N] [--customers N] [--tasks N]
-///   .build/release/steward-bench ingest [--shape demo|quoted-street] [--rows N] [--repeat N] [--steward PATH]
+///   .build/release/steward-bench ingest [--shape demo|quoted-street] [--rows N] [--repeat N] [--steward PATH] [--work DIR]
 ///   .build/release/steward-bench matcher --project DIR [--set max_block_size=8 …]   (a demo loaded with `steward run --load-only`;
 ///   STEWARD_BENCH_DIAG=1 also prints the false merges and missed true pairs by comparison pattern)
 /// Each figure is compared against a reference measured in the same run where the issue asks for one.
@@ -79,9 +79,11 @@ func option(_ name: String, _ def: Int) -> Int {
     guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return def }
     return v
 }
-let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("steward-bench-\(getpid())")
+// --work DIR keeps the generated projects (e.g. to count a run's instructions under valgrind afterwards).
+let keptWork = stringOption("--work").map { URL(fileURLWithPath: $0) }
+let work = keptWork ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("steward-bench-\(getpid())")
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: work) }
+defer { if keptWork == nil { try? FileManager.default.removeItem(at: work) } }
 var result: [String: Any] = [
     "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount,
                 "memory_gb": Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824],
@@ -283,17 +285,20 @@ func measureIngest(_ file: IngestFile, repeats: Int) throws -> (ingest: [String:
         reference["rows_per_second"] = Double(file.rows) / fastest
         reference["all_seconds"] = referenceSeconds
     }
-    // Best effort: another steward (--steward) may leave a catalog of an older schema.
-    let counts = (try? Catalog.open(at: file.project.appendingPathComponent(".steward/catalog.sqlite"), readOnly: true).tableCounts()) ?? [:]
+    // Best effort: another steward (--steward) may leave a catalog of an older schema; its counts are then left out.
+    let counts = try? Catalog.open(at: file.project.appendingPathComponent(".steward/catalog.sqlite"), readOnly: true).tableCounts()
     var ingest: [String: Any] = [
         "shape": file.shape, "steward": steward,
         "rows": file.rows, "file_mb": Double(size) / 1_048_576, "seconds": best.seconds, "rows_per_second": Double(file.rows) / best.seconds,
         "cpu_seconds": best.cpuSeconds, "all_cpu_seconds": stewardCPU,
-        "max_rss_mb": peakRSS, "exit_status": best.status, "raw_rows": counts["raw_record"] ?? 0,
-        "staged_rows": counts["staged_person"] ?? 0, "quarantined_rows": counts["quarantine"] ?? 0,
-        "all_seconds": stewardSeconds, "repeats": repeats,
+        "max_rss_mb": peakRSS, "exit_status": best.status, "all_seconds": stewardSeconds, "repeats": repeats,
         "load_average_before": loadBefore, "load_average": loadAverage(),
     ]
+    if let counts {
+        ingest["raw_rows"] = counts["raw_record"] ?? 0
+        ingest["staged_rows"] = counts["staged_person"] ?? 0
+        ingest["quarantined_rows"] = counts["quarantine"] ?? 0
+    }
     if let failing = file.failingRows { ingest["generated_failing_rows"] = failing }
     if let ref = reference["rows_per_second"] as? Double { ingest["share_of_sqlite3_rate"] = (Double(file.rows) / best.seconds) / ref }
     return (ingest, reference)
