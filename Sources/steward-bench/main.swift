@@ -109,6 +109,7 @@ if mode == "ingest" || mode == "all" {
     case "quoted-street": file = try quotedStreetIngestFile(rows: rows, in: work.appendingPathComponent("ingest"))
     default:
         FileHandle.standardError.write(Data("steward-bench: --shape is demo or quoted-street, not \(shape)\n".utf8))
+        if keptWork == nil { try? FileManager.default.removeItem(at: work) }  // exit skips the top-level defer
         exit(2)
     }
     let (ingest, reference) = try measureIngest(file, repeats: max(1, option("--repeat", 3)))
