@@ -103,6 +103,19 @@ extension Catalog {
         }
     }
 
+    /// Rows still in quarantine because they could not be read as written (the `readable` check), per
+    /// source: the health gate warns while any remain, whichever file or run they came from.
+    public func openUnreadableRows() throws -> [String: Int] {
+        try pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT source, COUNT(*) FROM quarantine
+                WHERE released_run IS NULL AND checks_json LIKE '["readable"%' GROUP BY source
+                """) { counts[row[0]] = row[1] }
+            return counts
+        }
+    }
+
     public func quarantine(source: String? = nil, limit: Int? = nil, includeReleased: Bool = false) throws -> [QuarantinedRow] {
         try pool.read { db in try Self.quarantine(db, source: source, limit: limit, includeReleased: includeReleased) }
     }

@@ -75,6 +75,7 @@ public struct HealthCheck: Sendable {
         for s in config.sources where !known.contains(s.name) {
             problems.append(HealthProblem(kind: "never_loaded", subject: s.name, message: "never loaded (not in the catalog yet)", severity: .warn))
         }
+        let unreadable = try catalog.openUnreadableRows()
         for s in overviews {
             switch s.freshnessStatus {
             case .error:
@@ -93,10 +94,14 @@ public struct HealthCheck: Sendable {
                 problems.append(HealthProblem(kind: "mass_delete", subject: s.name,
                                               message: s.lastStepMessage ?? "deletions held by the deletion guard", severity: .breach))
             }
-            if s.lastStepStatus == "warn" {
-                let unreadable = s.lastStepMessage?.contains("unreadable") == true
-                problems.append(HealthProblem(kind: unreadable ? "unreadable_rows" : "skipped_files", subject: s.name,
-                                              message: "last load: \(s.lastStepMessage ?? "warnings")", severity: .warn))
+            if let count = unreadable[s.name], count > 0 {
+                problems.append(HealthProblem(kind: "unreadable_rows", subject: s.name,
+                    message: "\(count) unreadable row\(count == 1 ? "" : "s") in quarantine (steward quarantine --source \(s.name))",
+                    severity: .warn))
+            }
+            if s.lastStepStatus == "warn", s.lastStepMessage?.contains("not a regular file") == true {
+                problems.append(HealthProblem(kind: "skipped_files", subject: s.name,
+                                              message: "last load: \(s.lastStepMessage ?? "files skipped")", severity: .warn))
             }
             if s.lastStepStatus == "failed" {
                 problems.append(HealthProblem(kind: "failed_source", subject: s.name,

@@ -69,6 +69,7 @@ struct Run: ParsableCommand {
         }
         // Refused before the catalog is opened: opening it for writing already writes to it.
         for name in sources + allowDelete where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
+        for name in allowDelete where !sources.isEmpty && !sources.contains(name) { throw PipelineError.allowDeleteNotRun(name) }
         let catalog = try Catalog.open(at: config.catalogURL)
         let stop = StopFlag()
         let signals = SignalStop(stop)

@@ -120,6 +120,15 @@ import Testing
         #expect(try JSONSerialization.jsonObject(with: Data(escapedText.utf8)) as! [String] == escapes)
         #expect(escapedHash == FNV.value(JSONText.object(keys: ["x", "y", "z"], values: escapes)))
 
+        // Escapes early in a value, plain bytes after them: the plain bytes must not run past the guess (found
+        // in review: 60 line breaks then a long tail crashed the run).
+        for value in [String(repeating: "\nx", count: 60) + String(repeating: "tail ", count: 30),
+                      String(repeating: "\\", count: 30) + String(repeating: "a", count: 50)] {
+            let (t, h) = JSONText.array(quotedKeys: JSONText.quotedKeys(["id", "v"]), values: ["1", value])
+            #expect(try JSONSerialization.jsonObject(with: Data(t.utf8)) as! [String] == ["1", value])
+            #expect(h == FNV.value(JSONText.object(keys: ["id", "v"], values: ["1", value])))
+        }
+
         let row = SourceRow(positional: values, line: 2, quotedKeys: JSONText.quotedKeys(keys), problem: nil)
         #expect(row.rawIsArray && row.rawText == text && row.objectHash == hash)
         #expect(row.objectText(quotedKeys: JSONText.quotedKeys(keys)) == JSONText.object(keys: keys, values: values))

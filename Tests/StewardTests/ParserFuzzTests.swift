@@ -143,12 +143,21 @@ struct ParserFuzzTests {
             }
             let eol = round % 2 == 0 ? "\n" : "\r\n"
             var text = round % 5 == 0 ? "\u{FEFF}" : ""
+            var lookLikeStrayQuotes = false
             for row in rows {
-                text += row.map { field in
+                let line = row.map { field in
                     let needs = field.utf8.contains { [0x2C, 0x22, 0x0D, 0x0A].contains($0) }
                     return needs ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-                }.joined(separator: ",") + eol
+                }.joined(separator: ",")
+                // The reader's one deliberate exception (CSVReader.readsAsWholeRows): a multi-line row of three
+                // or more columns whose every line has exactly a row's commas reads as stray quotes.
+                let pieces = line.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+                if columns >= 3 && pieces.count > 1 && pieces.allSatisfy({ $0.filter { $0 == "," }.count == columns - 1 }) {
+                    lookLikeStrayQuotes = true
+                }
+                text += line + eol
             }
+            if lookLikeStrayQuotes { continue }
             let records = try readCSV(Array(text.utf8), chunkSize: [5, 300, 1 << 20][round % 3], expectedFields: columns)
             #expect(records.map(\.fields) == rows, "round \(round)")
             #expect(records.allSatisfy { $0.problem == nil }, "round \(round)")

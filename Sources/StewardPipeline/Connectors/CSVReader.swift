@@ -49,6 +49,9 @@ public final class CSVReader {
     private var strayAfterMultilineQuote = false
     private var badField: (index: Int, why: String)?
     private var recordHadQuote = false
+    /// A quote was still open at the end of the content: a later version cannot be read as an append
+    /// after it (its first bytes may close that quote).
+    public private(set) var endedInsideQuote = false
     /// The last byte read from the file (a line break there makes the content appendable).
     public private(set) var lastByte: UInt8?
     /// The number of fields a record must have: a multi-line record with another count is a broken quote.
@@ -210,11 +213,8 @@ public final class CSVReader {
                             scratch.append(contentsOf: UnsafeBufferPointer(rebasing: buf[segment..<i]))
                             i += 1; closed = true; break
                         }
-                        if c == 0x0A {
-                            lines += 1
-                            if firstBreak < 0 { firstBreak = i + 1 }
-                        } else if c == 0x0D && !(i + 1 < n && buf[i + 1] == 0x0A) {
-                            if i + 1 >= n && !atEOF { return nil }
+                        if c == 0x0A || (c == 0x0D && !(i + 1 < n && buf[i + 1] == 0x0A)) {
+                            if c == 0x0D && i + 1 >= n && !atEOF { return nil }
                             lines += 1
                             if firstBreak < 0 { firstBreak = i + 1 }
                         }
@@ -222,6 +222,7 @@ public final class CSVReader {
                     }
                     if !closed {
                         if !atEOF { return nil }
+                        endedInsideQuote = true
                         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: buf[segment..<n]))
                         problem = "unterminated quoted field starting on line \(recordLine)"
                         fields.append(decode(scratch, field: fields.count))
@@ -266,6 +267,9 @@ public final class CSVReader {
             if problem != nil {
                 return resumeAfterFirstLine(recordLine, why: "unterminated quote: the quoted field opened on line \(recordLine) never closes")
             }
+            if readsAsWholeRows(from: start, to: next) {
+                return resumeAfterFirstLine(recordLine, why: "stray quote: the quoted field opened on line \(recordLine) runs to line \(recordLine + lines - 1), and each of those lines reads as a whole row")
+            }
             if strayAfterMultilineQuote {
                 return resumeAfterFirstLine(recordLine, why: "stray quote: the quoted field opened on line \(recordLine) closes on line \(recordLine + lines - 1) with text after it")
             }
@@ -277,6 +281,29 @@ public final class CSVReader {
         line += lines
         if problem == nil, let bad = badField { problem = "field \(bad.index + 1) \(bad.why)" }
         return CSVRecord(fields: fields, line: recordLine, problem: problem)
+    }
+
+    /// Whether every line of a multi-line record, read with its quotes taken as plain characters, is a
+    /// whole row (the expected number of fields): then two stray quotes (`1,"Ann,…` … `4,Bob",…`) made
+    /// one field of the rows between them, which would vanish into it. Judged from three columns up; a
+    /// real multi-line value rarely leaves every one of its lines with exactly a row's delimiters.
+    private func readsAsWholeRows(from: Int, to: Int) -> Bool {
+        guard let expected = expectedFieldCount, expected >= 3 else { return false }
+        return buffer.withUnsafeBufferPointer { buf -> Bool in
+            var delimiters = 0, i = from
+            while i < to {
+                let c = buf[i]
+                if c == 0x0A || c == 0x0D {
+                    if delimiters != expected - 1 { return false }
+                    delimiters = 0
+                    if c == 0x0D && i + 1 < to && buf[i + 1] == 0x0A { i += 1 }
+                } else if c == delimiter {
+                    delimiters += 1
+                }
+                i += 1
+            }
+            return buf[to - 1] == 0x0A || buf[to - 1] == 0x0D || delimiters == expected - 1
+        }
     }
 
     /// Gives up on the record at `start`: its first line becomes a problem record (fields split at the

@@ -167,7 +167,9 @@ final class CSVStream: RecordStream {
 
     var content: ReadContent {
         ReadContent(sha256: reader.digest, size: reader.bytesEnd, nextLine: reader.nextLine,
-                    cleanEnd: reader.lastByte == 0x0A || reader.lastByte == 0x0D)
+                    // A line feed, outside any quote: a content cut between CR and LF, or inside an open quote,
+                    // is read whole next time rather than appended to.
+                    cleanEnd: reader.lastByte == 0x0A && !reader.endedInsideQuote)
     }
 }
 
@@ -455,8 +457,10 @@ enum JSONText {
                 }
                 quotedKeys[i].withUnsafeBufferPointer { FNV.feed($0, into: &hash) }
                 let written = withBytes(value) { bytes -> Int? in
-                    // Room for the value as it is, its quotes and the closing bracket; each escape checks again.
+                    // Room for the value as it is, its quotes and the closing bracket; what is left over pays
+                    // for escapes (each longer than its byte), so no byte after one can run past the end.
                     guard o + 2 + bytes.count <= out.count - 1 else { return nil }
+                    var slack = out.count - 1 - (o + 2 + bytes.count)
                     var h = hash, w = o
                     out[w] = 0x22; w += 1; FNV.feed(0x22, into: &h)
                     for b in bytes {
@@ -465,7 +469,8 @@ enum JSONText {
                             h = (h ^ UInt64(b)) &* 0x100000001b3
                         } else {
                             let escape = escaped(b)
-                            guard w + escape.count + 2 <= out.count else { return nil }
+                            guard escape.count - 1 <= slack else { return nil }
+                            slack -= escape.count - 1
                             for e in escape { out[w] = e; w += 1; FNV.feed(e, into: &h) }
                         }
                     }

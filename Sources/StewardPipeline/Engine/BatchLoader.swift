@@ -109,7 +109,8 @@ struct BatchLoader {
             UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
             WHERE source = ? AND file = ? AND released_run IS NULL
             """, arguments: [runId, at, "superseded by batch \(batchId)", source.name, relativePath]) }
-        var state = try BatchState(db: db, loader: loader, stream: stream, batchId: batchId, file: relativePath, fileModifiedAt: mtime)
+        var state = try BatchState(db: db, loader: loader, stream: stream, batchId: batchId, file: relativePath, fileModifiedAt: mtime,
+                                   appendingTo: resume?.chainId)
         var result = BatchResult(batchId: batchId, chainId: chainId, mode: mode)
         let started = Date()
         // Three threads: this one writes to SQLite while a reader thread checks and standardises
@@ -150,8 +151,9 @@ struct BatchLoader {
             firstRaw = state.firstRawId
             lastRaw = state.nextRawId - 1
         }
-        state.evaluateDatasetChecks(rows: result.rowsRead)
-        try state.writeCheckResults(at: at, sourceRows: result.rowsRead)
+        let versionRows = state.prior.rows + result.rowsRead
+        state.evaluateDatasetChecks(rows: versionRows)
+        try state.writeCheckResults(at: at, sourceRows: versionRows)
         try db.execute(sql: """
             UPDATE batch SET rows = ?, rows_loaded = ?, rows_quarantined = ?, first_raw_id = ?, last_raw_id = ?, sha256 = ?,
                 size = ?, end_line = ?, clean_end = ?, file_state = ? WHERE id = ?
@@ -162,7 +164,7 @@ struct BatchLoader {
             UPDATE run_step SET batches = batches + 1, rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
                 rows_quarantined = rows_quarantined + ? WHERE id = ?
             """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, stepId])
-        try refreshStats(db, batchId: batchId, rowsRead: rawRows, at: at)
+        try refreshStats(db, batchId: batchId, rowsRead: rawRows, priorRows: state.prior.rows, at: at)
         return result
     }
 
@@ -200,7 +202,7 @@ struct BatchLoader {
         return reasons.first.map { $0.replacingOccurrences(of: "readable (error): ", with: "") } ?? "line \(row["line"] as Int)"
     }
 
-    private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, at: String) throws {
+    private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, priorRows: Int, at: String) throws {
         let table = source.entity == .person ? "staged_person" : "staged_activity"
         // One pass over the source's staged rows for both counts (each is a scan of the whole source).
         let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*), COUNT(flags) FROM \(table) WHERE source = ? AND is_deleted = 0",
@@ -210,9 +212,10 @@ struct BatchLoader {
                 rows_raw = rows_raw + ?, rows_staged = ?, rows_flagged = ?,
                 rows_quarantined = (SELECT COUNT(*) FROM quarantine WHERE source = ? AND released_run IS NULL),
                 last_loaded_at = ?, last_batch_id = ?,
-                quality_weight = (SELECT rows_read FROM run_step WHERE id = ?)
+                quality_weight = (SELECT rows_read FROM run_step WHERE id = ?) + ?
             WHERE source = ?
-            """, arguments: [rowsRead, counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0, source.name, at, batchId, stepId, source.name])
+            """, arguments: [rowsRead, counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0, source.name, at, batchId, stepId, priorRows,
+                             source.name])
         let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?", arguments: [source.name]) ?? 0
         let quality = QualityScoring.sourceQuality(
             source: source.name, checks: try Catalog.latestChecks(db, source: source.name), weight: weight)

@@ -68,7 +68,16 @@ struct BatchState {
     let checksRedelivery: Bool
     private(set) var redelivered = 0
 
-    init(db: Database, loader: SourceLoader, stream: RecordStream, batchId: Int64, file: String, fileModifiedAt: Date?) throws {
+    /// What the version this batch appends to already holds: its rows, and its checks' cumulative
+    /// results by name. An append's checks judge the whole version, not only the rows appended.
+    struct Prior {
+        var rows = 0
+        var checks: [String: (evaluated: Int, failed: Int, samples: [String])] = [:]
+    }
+    let prior: Prior
+
+    init(db: Database, loader: SourceLoader, stream: RecordStream, batchId: Int64, file: String, fileModifiedAt: Date?,
+         appendingTo chainId: Int64? = nil) throws {
         self.db = db
         source = loader.source
         runId = loader.runId
@@ -125,6 +134,32 @@ struct BatchState {
             checks.append(run)
         }
         self.checks = checks
+        var prior = Prior()
+        if let chainId {
+            let previous = try Int64.fetchAll(db, sql: "SELECT id FROM batch WHERE source = ? AND chain_id = ? AND id != ?",
+                                              arguments: [loader.source.name, chainId, batchId])
+            prior.rows = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(rows), 0) FROM batch WHERE source = ? AND chain_id = ? AND id != ?",
+                                          arguments: [loader.source.name, chainId, batchId]) ?? 0
+            if let latest = previous.max() {
+                for row in try Row.fetchAll(db, sql: "SELECT check_name, evaluated, failed, samples_json FROM check_result WHERE batch_id = ?",
+                                            arguments: [latest]) {
+                    let samples = (row["samples_json"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+                    prior.checks[row["check_name"]] = (row["evaluated"], row["failed"], samples ?? [])
+                }
+            }
+            // A key seen earlier in the version repeats it: the unique check on the key starts from them.
+            let table = loader.source.entity == .person ? "staged_person" : "staged_activity"
+            let placeholders = previous.map { _ in "?" }.joined(separator: ",")
+            let keyChecks = checks.filter { if case .unique = $0.config.kind { return $0.config.column == loader.source.key }; return false }
+            if !keyChecks.isEmpty && !previous.isEmpty {
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT record_key, line FROM \(table) WHERE source = ? AND is_deleted = 0 AND last_seen_batch IN (\(placeholders))
+                    """, arguments: StatementArguments([loader.source.name]) + StatementArguments(previous)) {
+                    for check in keyChecks { _ = check.seen.firstLine(of: row[0], at: row[1]) }
+                }
+            }
+        }
+        self.prior = prior
         readable = checks.first { if case .readable = $0.config.kind { return true }; return false }
         selfReferencing = checks.filter { if case .relationship(let to, _) = $0.config.kind { return to == loader.source.name }; return false }
         if !selfReferencing.isEmpty {
@@ -248,6 +283,7 @@ struct BatchState {
 
     static func format(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }
 
+    /// - parameter rows: the rows of the whole version (an append's earlier rows included).
     mutating func evaluateDatasetChecks(rows: Int) {
         for check in checks {
             switch check.config.kind {
@@ -275,6 +311,12 @@ struct BatchState {
             """)
         for check in checks {
             let c = check.config
+            // An append adds to what the version's earlier batches found (dataset checks judge it whole anew).
+            if let before = prior.checks[c.name], !QualityScoring.isDatasetCheck(c.type) {
+                check.evaluated += before.evaluated
+                check.failed += before.failed
+                check.samples = Array((before.samples + check.samples).prefix(5))
+            }
             let passed = check.evaluated - check.failed
             let score = check.evaluated == 0 ? 1.0 : Double(passed) / Double(check.evaluated)
             let weight = QualityScoring.checkWeight(type: c.type, evaluated: check.evaluated, sourceRows: sourceRows)

@@ -26,11 +26,14 @@ public struct StepSummary: Sendable {
 public enum PipelineError: Error, CustomStringConvertible {
     case runInProgress(Int64, Int32)
     case unknownSource(String)
+    /// `--allow-delete NAME` for a source this run does not load: the allowance would be silently ignored.
+    case allowDeleteNotRun(String)
 
     public var description: String {
         switch self {
         case .runInProgress(let id, let pid): return "run \(id) is still in progress (pid \(pid)); wait for it or stop it"
         case .unknownSource(let name): return "no source named '\(name)' in steward.yml"
+        case .allowDeleteNotRun(let name): return "--allow-delete \(name): this run does not load \(name) (add --source \(name))"
         }
     }
 }
@@ -64,6 +67,7 @@ public struct PipelineRunner: Sendable {
     public func run(sources names: [String] = [], trigger: String = "manual", allowDelete: Set<String> = []) throws -> RunSummary {
         for name in names where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
         for name in allowDelete where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
+        for name in allowDelete where !names.isEmpty && !names.contains(name) { throw PipelineError.allowDeleteNotRun(name) }
         try recoverInterruptedRuns()
         try syncDefinitions()
         let selected = Self.dependencyOrder(config.sources).filter { names.isEmpty || names.contains($0.name) }

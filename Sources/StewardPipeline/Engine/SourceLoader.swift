@@ -38,21 +38,26 @@ struct SourceLoader {
         // Whether a full snapshot can have deletions to mark: not when the source had no live staged
         // record before this step (a first load), which spares a scan of everything just loaded.
         let table = source.entity == .person ? "staged_person" : "staged_activity"
-        let hadLiveRecords = source.snapshot != .full || ((try? catalog.pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE source = ? AND is_deleted = 0)",
-                              arguments: [source.name])
-        }) ?? true) != false
+        // Also the deletion guard's denominator: the live records before this step, not after it (a file
+        // replaced by a bigger one must not dilute the share of the old records it drops).
+        let liveBefore = source.snapshot != .full ? 0 : ((try? catalog.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0", arguments: [source.name])
+        }) ?? nil) ?? 0
+        let hadLiveRecords = source.snapshot != .full || liveBefore > 0
         let files: [URL]
         if source.format == .sqlite || !Glob.isPattern(source.path) {
             let path = source.path.hasPrefix("/") ? source.path : config.directory.appendingPathComponent(source.path).path
             files = [URL(fileURLWithPath: path)]
         } else {
-            files = Glob.files(source.path, relativeTo: config.directory)
-            if files.isEmpty { problems.append("no file matches '\(source.path)' in \(config.directory.path)") }
+            let scan = Glob.scan(source.path, relativeTo: config.directory)
+            files = scan.files
+            // A folder the glob could not read, a dangling link: files may be missing, so nothing is judged deleted.
+            problems += scan.problems
+            if files.isEmpty && scan.problems.isEmpty { problems.append("no file matches '\(source.path)' in \(config.directory.path)") }
         }
         var loadedAny = false
         var stoppedBefore: String?
-        var allFilesRead = !files.isEmpty
+        var allFilesRead = !files.isEmpty && problems.isEmpty
         var currentBatches: [Int64] = []
         var modes: [String] = []
         var notes: [String] = []
@@ -76,8 +81,8 @@ struct SourceLoader {
                     try requireColumns(ofVersion: chain, file: rel)
                     currentBatches += chain
                     continue
-                case .moved(let batch, let from):
-                    currentBatches.append(batch)
+                case .moved(let chain, let from):
+                    currentBatches += chain
                     modes.append("moved")
                     notes.append("\(rel): same content as \(from), recognised as moved (nothing read again)")
                     continue
@@ -113,6 +118,8 @@ struct SourceLoader {
             } catch ConnectorError.notRegular(_, let what) {
                 // Skipped, not failed: a glob may match a pipe or a folder by accident; the other files load.
                 warnings.append("\(rel): skipped, it is \(what), not a regular file")
+                // What its path held before is not known to be gone: no deletions are judged this run.
+                allFilesRead = false
             } catch {
                 allFilesRead = false
                 problems.append(Self.describe(error, file: rel))
@@ -122,14 +129,21 @@ struct SourceLoader {
         // only when every file was read, so an unreadable file never looks like mass deletion, and only
         // up to the source's `max_delete` share unless a person allowed more (the deletion guard).
         var held: String?
+        var deleted = 0
         if source.snapshot == .full && allFilesRead && !currentBatches.isEmpty && hadLiveRecords {
-            do { held = try markDeletions(currentBatches: currentBatches) } catch { problems.append("marking deletions: \(error)") }
+            do {
+                switch try markDeletions(currentBatches: currentBatches, liveBefore: liveBefore) {
+                case .held(let why): held = why
+                case .deleted(let n): deleted = n
+                }
+            } catch { problems.append("marking deletions: \(error)") }
         }
+        if deleted > 0 { notes.append("\(deleted) record\(deleted == 1 ? "" : "s") absent from the full snapshot marked deleted") }
         if !problems.isEmpty { summary.status = "failed" }
         else if stoppedBefore != nil { summary.status = "interrupted" }
         else if held != nil { summary.status = "held" }
         else if !warnings.isEmpty { summary.status = "warn" }
-        else { summary.status = loadedAny || !modes.isEmpty ? "success" : "unchanged" }
+        else { summary.status = loadedAny || !modes.isEmpty || deleted > 0 ? "success" : "unchanged" }
         if let file = stoppedBefore { problems.append("stopped by the user before \(file); it loads on the next run") }
         let message = problems + (held.map { [$0] } ?? []) + warnings + notes
         summary.message = message.isEmpty ? (loadedAny ? nil : "no new or changed files") : message.joined(separator: "; ")
@@ -159,7 +173,7 @@ struct SourceLoader {
     /// file's records come back.
     enum LoadPlan {
         case unchanged(chain: [Int64])
-        case moved(batch: Int64, from: String)
+        case moved(chain: [Int64], from: String)
         case load(resume: (point: ResumePoint, chainId: Int64)?)
     }
 
@@ -189,7 +203,7 @@ struct SourceLoader {
                 if try SHA256.file(file.path).digest == current["sha256"] as String {
                     return .unchanged(chain: try chainBatches(current["chain_id"]))
                 }
-            } else if size > currentSize, current["clean_end"] as Bool? == true, let endLine: Int = current["end_line"],
+            } else if size > currentSize, current["clean_end"] as Bool? == true, let endLine: Int = current["end_line"], appendable,
                       let prefix = try SHA256.prefix(file.path, bytes: currentSize), prefix.finalize() == current["sha256"] as String {
                 return .load(resume: (ResumePoint(offset: currentSize, line: endLine, digest: prefix), current["chain_id"]))
             }
@@ -205,8 +219,9 @@ struct SourceLoader {
         guard !candidates.isEmpty else { return .load(resume: nil) }
         let digest = try SHA256.file(file.path).digest
         guard let from = candidates.first(where: { $0["sha256"] as String == digest }) else { return .load(resume: nil) }
-        let batch = try recordMove(to: rel, from: from["id"], chain: try chainBatches(from["chain_id"]))
-        return .moved(batch: batch, from: from["file"])
+        let chainId: Int64 = from["chain_id"]
+        try recordMove(to: rel, from: from["id"], fromFile: from["file"], chainId: chainId)
+        return .moved(chain: try chainBatches(chainId), from: from["file"])
     }
 
     /// Fails like a load would when steward.yml maps or checks a column the file's current version
@@ -220,6 +235,12 @@ struct SourceLoader {
         if !missing.isEmpty { throw BatchRefusal.schema(file: rel, missing: missing, added: []) }
     }
 
+    /// Whether a grown file may be read as an append: not when a `unique` check judges a column other
+    /// than the key, whose earlier values only the whole file holds (the key's are in staging).
+    var appendable: Bool {
+        !source.checks.contains { if case .unique = $0.kind { return $0.column != source.key }; return false }
+    }
+
     /// The batches that make up a file version: its full load and the appends after it.
     func chainBatches(_ chainId: Int64) throws -> [Int64] {
         try catalog.pool.read { db in
@@ -227,10 +248,11 @@ struct SourceLoader {
         }
     }
 
-    /// A version of the new path with the moved file's content; its records now belong to it.
-    private func recordMove(to rel: String, from batch: Int64, chain: [Int64]) throws -> Int64 {
-        let table = source.entity == .person ? "staged_person" : "staged_activity"
-        return try catalog.pool.write { db in
+    /// A version of the new path with the moved file's content, in the same chain as the version it
+    /// came from: the records stay where they are, so whichever path holds the content later (the new
+    /// one, or the old one again after a move back) still holds them. Its open quarantine rows follow it.
+    private func recordMove(to rel: String, from batch: Int64, fromFile: String, chainId: Int64) throws {
+        try catalog.pool.write { db in
             try db.execute(sql: """
                 INSERT INTO batch (source, run_id, file, sha256, size, file_modified_at, rows, rows_loaded, rows_quarantined,
                     loaded_at, columns_json, mode, start_offset, end_line, clean_end, file_state)
@@ -238,15 +260,12 @@ struct SourceLoader {
                 FROM batch WHERE id = ?
                 """, arguments: [runId, rel, Timestamp.string(now()), batch])
             let id = db.lastInsertedRowID
-            try db.execute(sql: "UPDATE batch SET chain_id = id WHERE id = ?", arguments: [id])
-            let placeholders = chain.map { _ in "?" }.joined(separator: ",")
-            try db.execute(sql: """
-                UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND last_seen_batch IN (\(placeholders))
-                """, arguments: StatementArguments([id, source.name] as [DatabaseValueConvertible]) + StatementArguments(chain))
+            try db.execute(sql: "UPDATE batch SET chain_id = ? WHERE id = ?", arguments: [chainId, id])
+            try db.execute(sql: "UPDATE quarantine SET file = ? WHERE source = ? AND file = ? AND released_run IS NULL",
+                           arguments: [rel, source.name, fromFile])
             try db.execute(sql: "UPDATE run_step SET batches = batches + 1 WHERE run_id = ? AND source = ? AND status = 'running'",
                            arguments: [runId, source.name])
             try Catalog.audit(db, action: "file_moved", subject: "source:\(source.name)", detail: "batch \(batch) → \(rel)")
-            return id
         }
     }
 
@@ -266,16 +285,17 @@ struct SourceLoader {
     /// Marks the records no current file holds as deleted, or holds them when there are more than
     /// the source's `max_delete` share of its live records and no one allowed it: returns the held
     /// deletion's description then.
-    private func markDeletions(currentBatches: [Int64]) throws -> String? {
+    enum DeletionOutcome { case deleted(Int), held(String) }
+
+    private func markDeletions(currentBatches: [Int64], liveBefore: Int) throws -> DeletionOutcome {
         let table = source.entity == .person ? "staged_person" : "staged_activity"
         let placeholders = currentBatches.map { _ in "?" }.joined(separator: ",")
         let absent = "source = ? AND is_deleted = 0 AND last_seen_batch NOT IN (\(placeholders))"
         let arguments = StatementArguments([source.name]) + StatementArguments(currentBatches)
         return try catalog.pool.write { db in
             let doomed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(absent)", arguments: arguments) ?? 0
-            guard doomed > 0 else { return nil }
-            let live = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0",
-                                        arguments: [source.name]) ?? 0
+            guard doomed > 0 else { return .deleted(0) }
+            let live = max(liveBefore, doomed)
             let share = Double(doomed) / Double(max(live, 1))
             let allowed = allowDelete
             if share > source.maxDelete && !allowed {
@@ -284,7 +304,7 @@ struct SourceLoader {
                     + "`steward run --allow-delete \(source.name)`"
                 try Catalog.audit(db, action: "deletions_held", subject: "source:\(source.name)",
                                   detail: "\(doomed) of \(live) records absent from the full snapshot")
-                return held
+                return .held(held)
             }
             try db.execute(sql: "UPDATE \(table) SET is_deleted = 1, updated_run = ? WHERE \(absent)",
                            arguments: StatementArguments([runId]) + arguments)
@@ -296,7 +316,7 @@ struct SourceLoader {
             try Catalog.audit(db, action: share > source.maxDelete ? "deletions_allowed" : "mark_deleted", subject: "source:\(source.name)",
                               detail: "\(deleted) records absent from the full snapshot"
                                   + (share > source.maxDelete ? " (\(Self.percent(share)) of \(live), allowed by \(Catalog.osUser))" : ""))
-            return nil
+            return .deleted(deleted)
         }
     }
 
