@@ -62,6 +62,7 @@ struct RegexLinearTests {
             ("^\\p{Lu}\\p{Ll}+$", [("Émile", true), ("émile", false)]),
             ("^[\\x41-\\x43]\\u00e9\\t$", [("Bé\t", true), ("Dé\t", false)]),
             ("^\\Qa.b\\E$", [("a.b", true), ("axb", false)]),
+            ("^\\Qa.b\\E+$", [("a.bbb", true), ("a.ba.b", false)]),
             ("^(?:ab|a)(?:c|bcd)$", [("abcd", true), ("abc", true), ("ac", true), ("abd", false)]),
             ("^a{2,3}$", [("a", false), ("aa", true), ("aaa", true), ("aaaa", false)]),
             ("^a+?b*?$", [("aab", true), ("b", false)]),

@@ -189,6 +189,8 @@ struct RegexParser {
     private var i = 0
     private var flags = Flags()
     private(set) var sets: [ScalarSet] = []
+    /// The literals of a `\Q…\E` before its last: a quantifier after `\E` repeats only the last one.
+    private var quotedLead: [RegexNode] = []
     static let maxCount = 1000
 
     init(_ pattern: String) { p = Array(pattern.unicodeScalars) }
@@ -222,6 +224,8 @@ struct RegexParser {
         var items: [RegexNode] = []
         while let c = peek, c != "|", c != ")" {
             guard var atom = try atom() else { continue }
+            items += quotedLead
+            quotedLead = []
             atom = try quantifiers(atom)
             items.append(atom)
         }
@@ -435,7 +439,9 @@ struct RegexParser {
                 parts.append(literal(p[i].value))
                 i += 1
             }
-            return .concat(parts)
+            guard let last = parts.popLast() else { return nil }
+            quotedLead = parts
+            return last
         case "E": return nil
         default: break
         }
