@@ -183,7 +183,7 @@ struct ConsoleDeletionGuardTests {
         session.send(.key(.char(":")), backend: backend)
         for c in "run --allow-delete people" { session.send(.key(.char(c)), backend: backend) }
         session.send(.key(.enter), backend: backend)
-        await session.waitForMessages(timeout: 60, backend: backend)
+        await session.waitForMessages(timeout: 300, backend: backend)
         #expect(session.state.run == nil)
         #expect(runner.recorded.count == 1)
         #expect(runner.recorded.first?.sources == [] && runner.recorded.first?.allowDelete == ["people"])

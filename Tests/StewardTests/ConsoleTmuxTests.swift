@@ -17,77 +17,85 @@ struct ConsoleTmuxTests {
     static let steward = root.appendingPathComponent(".build/debug/steward")
 
     /// The TTY host: the real ncurses backend over canned data.
-    @Test func realTerminalDrawsKeysResizeAndQuit() throws {
-        let tmux = try Tmux(width: 100, height: 30, command: Self.hostCommand())
-        defer { tmux.kill() }
-        var screen = try tmux.waitFor("Sources (3)")
-        // ncurses puts wide characters in the same columns as the in-memory backend.
-        #expect(screen.contains("│○ never   東京_顧客      erp/person     never     ○ —            0       0      0       · ▁▁▁▁    │"))
-        #expect(screen.contains("╭ Sources (3) ─"))  // Unicode box drawing, never ACS (lqqk)
-        #expect(!screen.contains("lqq"))
-        tmux.send("2"); screen = try tmux.waitFor("Failing checks")
-        tmux.send("Tab"); screen = try tmux.waitFor("Audit log")
-        tmux.send("BTab"); screen = try tmux.waitFor("Overall")
-        tmux.send("1", "/"); tmux.sendLiteral("shop"); screen = try tmux.waitFor("Sources (1 of 3) filter: shop")
-        tmux.send("Escape"); screen = try tmux.waitFor("Sources (3)")
-        tmux.send("?"); screen = try tmux.waitFor("Help — Sources")
-        tmux.send("Escape"); screen = try tmux.waitForAbsence("Help — Sources")
-        tmux.send("r"); screen = try tmux.waitFor("● running")
-        screen = try tmux.waitFor("run #7 succeeded", timeout: 10)
-        tmux.resize(width: 120, height: 40)
-        screen = try tmux.waitFor("Sources (3) " + String(repeating: "─", count: 100)) // the box spans the new width
-        #expect(screen.split(separator: "\n", omittingEmptySubsequences: false)[2].count == 120)
-        tmux.resize(width: 70, height: 20)
-        screen = try tmux.waitFor("need 80x24, have 70x20")
-        tmux.resize(width: 100, height: 30)
-        screen = try tmux.waitFor("Sources (3)")
-        tmux.send("q")
-        screen = try tmux.waitFor("TTY sane: icanon echo")
-        #expect(screen.contains("EXIT=0"))
+    @Test func realTerminalDrawsKeysResizeAndQuit() async throws {
+        try await offPool {
+            let tmux = try Tmux(width: 100, height: 30, command: Self.hostCommand())
+            defer { tmux.kill() }
+            var screen = try tmux.waitFor("Sources (3)")
+            // ncurses puts wide characters in the same columns as the in-memory backend.
+            #expect(screen.contains("│○ never   東京_顧客      erp/person     never     ○ —            0       0      0       · ▁▁▁▁    │"))
+            #expect(screen.contains("╭ Sources (3) ─"))  // Unicode box drawing, never ACS (lqqk)
+            #expect(!screen.contains("lqq"))
+            tmux.send("2"); screen = try tmux.waitFor("Failing checks")
+            tmux.send("Tab"); screen = try tmux.waitFor("Audit log")
+            tmux.send("BTab"); screen = try tmux.waitFor("Overall")
+            tmux.send("1", "/"); tmux.sendLiteral("shop"); screen = try tmux.waitFor("Sources (1 of 3) filter: shop")
+            tmux.send("Escape"); screen = try tmux.waitFor("Sources (3)")
+            tmux.send("?"); screen = try tmux.waitFor("Help — Sources")
+            tmux.send("Escape"); screen = try tmux.waitForAbsence("Help — Sources")
+            tmux.send("r"); screen = try tmux.waitFor("● running")
+            screen = try tmux.waitFor("run #7 succeeded", timeout: 10)
+            tmux.resize(width: 120, height: 40)
+            screen = try tmux.waitFor("Sources (3) " + String(repeating: "─", count: 100)) // the box spans the new width
+            #expect(screen.split(separator: "\n", omittingEmptySubsequences: false)[2].count == 120)
+            tmux.resize(width: 70, height: 20)
+            screen = try tmux.waitFor("need 80x24, have 70x20")
+            tmux.resize(width: 100, height: 30)
+            screen = try tmux.waitFor("Sources (3)")
+            tmux.send("q")
+            screen = try tmux.waitFor("TTY sane: icanon echo")
+            #expect(screen.contains("EXIT=0"))
+        }
     }
 
-    @Test func sigtermRestoresTheTerminal() throws {
-        let tmux = try Tmux(width: 100, height: 30, command: Self.hostCommand())
-        defer { tmux.kill() }
-        _ = try tmux.waitFor("Sources (3)")
-        try tmux.signalChild("TERM")
-        let screen = try tmux.waitFor("TTY sane: icanon echo")
-        #expect(screen.contains("EXIT=143"))
+    @Test func sigtermRestoresTheTerminal() async throws {
+        try await offPool {
+            let tmux = try Tmux(width: 100, height: 30, command: Self.hostCommand())
+            defer { tmux.kill() }
+            _ = try tmux.waitFor("Sources (3)")
+            try tmux.signalChild("TERM")
+            let screen = try tmux.waitFor("TTY sane: icanon echo")
+            #expect(screen.contains("EXIT=143"))
+        }
     }
 
-    @Test func noColorMeansNoColourEscapes() throws {
-        let tmux = try Tmux(width: 100, height: 30, command: Self.hostCommand(env: "NO_COLOR=1"))
-        defer { tmux.kill() }
-        _ = try tmux.waitFor("Sources (3)")
-        let escaped = tmux.capture(escapes: true)
-        #expect(!escaped.contains("[38;") && !escaped.contains("[48;"))
-        #expect(escaped.contains("✓ ok"))
+    @Test func noColorMeansNoColourEscapes() async throws {
+        try await offPool {
+            let tmux = try Tmux(width: 100, height: 30, command: Self.hostCommand(env: "NO_COLOR=1"))
+            defer { tmux.kill() }
+            _ = try tmux.waitFor("Sources (3)")
+            let escaped = tmux.capture(escapes: true)
+            #expect(!escaped.contains("[38;") && !escaped.contains("[48;"))
+            #expect(escaped.contains("✓ ok"))
+        }
     }
 
     /// The built `steward` on a demo project, as a user would run it.
     @Test(.enabled(if: stewardHasTUI(), "`steward tui` is not wired yet"))
-    func stewardTUIOnTheDemoProject() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-tmux-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        try run(Self.steward.path, ["init", dir.path, "--demo", "--customers", "1000"])
-        let tmux = try Tmux(width: 100, height: 30, command: "\(Self.steward.path) tui --project \(dir.path)")
-        defer { tmux.kill() }
-        _ = try tmux.waitFor("Sources (", timeout: 10)
-        tmux.send("2"); _ = try tmux.waitFor("Overall")
-        tmux.send("Tab"); _ = try tmux.waitFor("Audit log")
-        tmux.send("1", "/"); tmux.sendLiteral("crm"); _ = try tmux.waitFor("filter: crm")
-        tmux.send("Escape", "?"); _ = try tmux.waitFor("Help — Sources")
-        tmux.send("Escape", ":"); tmux.sendLiteral("run"); tmux.send("Enter")
-        _ = try tmux.waitFor("succeeded", timeout: 60)
-        tmux.send("3"); _ = try tmux.waitFor("#1 ", timeout: 10)
-        // The SLA/KPI pane measures the demo's KPIs from the catalog the run just wrote.
-        tmux.send("4"); _ = try tmux.waitFor("Data quality score", timeout: 10)
-        _ = try tmux.waitFor("Error budget", timeout: 10)
-        tmux.send("3")
-        tmux.resize(width: 120, height: 40); _ = try tmux.waitFor("Runs (")
-        tmux.send("q")
-        let screen = try tmux.waitFor("TTY sane: icanon echo")
-        #expect(screen.contains("EXIT=0"))
+    func stewardTUIOnTheDemoProject() async throws {
+        try await offPool {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("steward-tmux-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try run(Self.steward.path, ["init", dir.path, "--demo", "--customers", "1000"])
+            let tmux = try Tmux(width: 100, height: 30, command: "\(Self.steward.path) tui --project \(dir.path)")
+            defer { tmux.kill() }
+            _ = try tmux.waitFor("Sources (", timeout: 10)
+            tmux.send("2"); _ = try tmux.waitFor("Overall")
+            tmux.send("Tab"); _ = try tmux.waitFor("Audit log")
+            tmux.send("1", "/"); tmux.sendLiteral("crm"); _ = try tmux.waitFor("filter: crm")
+            tmux.send("Escape", "?"); _ = try tmux.waitFor("Help — Sources")
+            tmux.send("Escape", ":"); tmux.sendLiteral("run"); tmux.send("Enter")
+            _ = try tmux.waitFor("succeeded", timeout: 60)
+            tmux.send("3"); _ = try tmux.waitFor("#1 ", timeout: 10)
+            // The SLA/KPI pane measures the demo's KPIs from the catalog the run just wrote.
+            tmux.send("4"); _ = try tmux.waitFor("Data quality score", timeout: 10)
+            _ = try tmux.waitFor("Error budget", timeout: 10)
+            tmux.send("3")
+            tmux.resize(width: 120, height: 40); _ = try tmux.waitFor("Runs (")
+            tmux.send("q")
+            let screen = try tmux.waitFor("TTY sane: icanon echo")
+            #expect(screen.contains("EXIT=0"))
+        }
     }
 
     static func hostCommand(env: String = "") -> String {

@@ -127,7 +127,7 @@ struct CustomersConsoleTests {
         let session = try ConsoleSession(options: options, catalogURL: config.catalogURL, runner: nil, environment: [:])
         session.send(.resize(width: width, height: height), backend: backend)
         session.send(.tick(Date()), backend: backend)
-        await session.waitForMessages(timeout: 60, backend: backend)
+        await session.waitForMessages(timeout: 300, backend: backend)
         return (session, backend)
     }
 
