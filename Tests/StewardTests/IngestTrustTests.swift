@@ -375,6 +375,24 @@ extension TempProject {
         #expect(try p.scalar("SELECT COUNT(*) FROM quarantine WHERE released_run IS NULL") == 0)
     }
 
+    @Test func aKeyTwoFilesHoldIsNotDeletedWithOneOfThem() throws {
+        let p = trustProject()
+        try globProject(p)
+        // z.csv repeats f0.csv's records (loaded after it, so they were last seen there), then goes away.
+        p.write("data/z.csv", peopleCSV(100))
+        try p.run()
+        try FileManager.default.removeItem(at: p.dir.appendingPathComponent("data/z.csv"))
+        let run = try p.run()
+        #expect(p.step(run).status == "unchanged")
+        #expect(try p.live() == 1_000)
+        // And a key only the removed file held is deleted as before.
+        p.write("data/z.csv", peopleCSV(5, from: 5_000))
+        try p.run()
+        try FileManager.default.removeItem(at: p.dir.appendingPathComponent("data/z.csv"))
+        #expect(p.step(try p.run()).message?.contains("5 records absent from the full snapshot marked deleted") == true)
+        #expect(try p.live() == 1_000)
+    }
+
     @Test func theGuardJudgesTheRecordsLiveBeforeTheLoad() throws {
         let p = trustProject(rows: 100)
         try p.run()

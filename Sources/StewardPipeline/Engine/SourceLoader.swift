@@ -293,7 +293,9 @@ struct SourceLoader {
         let absent = "source = ? AND is_deleted = 0 AND last_seen_batch NOT IN (\(placeholders))"
         let arguments = StatementArguments([source.name]) + StatementArguments(currentBatches)
         return try catalog.pool.write { db in
-            let doomed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(absent)", arguments: arguments) ?? 0
+            var doomed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE \(absent)", arguments: arguments) ?? 0
+            guard doomed > 0 else { return .deleted(0) }
+            doomed -= try rehome(db, table: table, absent: absent, arguments: arguments, currentBatches: currentBatches)
             guard doomed > 0 else { return .deleted(0) }
             let live = max(liveBefore, doomed)
             let share = Double(doomed) / Double(max(live, 1))
@@ -318,6 +320,32 @@ struct SourceLoader {
                                   + (share > source.maxDelete ? " (\(Self.percent(share)) of \(live), allowed by \(Catalog.osUser))" : ""))
             return .deleted(deleted)
         }
+    }
+
+    /// A record whose last sighting is in a version that is gone may still be in another current file
+    /// (two files of one snapshot holding the same key): found among the current versions' raw rows, it
+    /// is marked seen there and is not absent. A scan of those raw rows, only when something looks doomed.
+    private func rehome(_ db: Database, table: String, absent: String, arguments: StatementArguments,
+                        currentBatches: [Int64]) throws -> Int {
+        let placeholders = currentBatches.map { _ in "?" }.joined(separator: ",")
+        let ranges = try Row.fetchAll(db, sql: """
+            SELECT id, first_raw_id, last_raw_id FROM batch WHERE id IN (\(placeholders)) AND first_raw_id IS NOT NULL
+            """, arguments: StatementArguments(currentBatches))
+        guard !ranges.isEmpty else { return 0 }
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS present_key (record_key TEXT PRIMARY KEY, batch_id INTEGER) WITHOUT ROWID")
+        defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.present_key") }
+        try db.execute(sql: "DELETE FROM temp.present_key")
+        for range in ranges {
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO temp.present_key SELECT record_key, batch_id FROM raw_record
+                WHERE id BETWEEN ? AND ? AND record_key IS NOT NULL
+                """, arguments: [range[1] as Int64, range[2] as Int64])
+        }
+        try db.execute(sql: """
+            UPDATE \(table) SET last_seen_batch = (SELECT p.batch_id FROM temp.present_key p WHERE p.record_key = \(table).record_key)
+            WHERE \(absent) AND record_key IN (SELECT record_key FROM temp.present_key)
+            """, arguments: arguments)
+        return db.changesCount
     }
 
     static func rows(_ n: Int) -> String { n == 1 ? "1 row" : "\(n) rows" }
