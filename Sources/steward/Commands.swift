@@ -68,8 +68,7 @@ struct Run: ParsableCommand {
             interval = interval ?? e
         }
         // Refused before the catalog is opened: opening it for writing already writes to it.
-        for name in sources + allowDelete where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
-        for name in allowDelete where !sources.isEmpty && !sources.contains(name) { throw PipelineError.allowDeleteNotRun(name) }
+        try PipelineRunner.validate(config: config, sources: sources, allowDelete: Set(allowDelete))
         let catalog = try Catalog.open(at: config.catalogURL)
         let stop = StopFlag()
         let signals = SignalStop(stop)

@@ -31,17 +31,7 @@ import Testing
     }
 
     func start(_ args: [String], env: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
-        let p = Process()
-        p.executableURL = StewardBinary.url
-        p.arguments = args
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        return (p, out, err)
+        try StewardBinary.start(args, env: env)
     }
 
     @Test func statusDuringAFirstRunNeverBreaksIt() async throws {

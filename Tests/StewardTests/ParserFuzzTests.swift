@@ -81,7 +81,7 @@ struct ParserFuzzTests {
 
     func file(_ bytes: [UInt8], _ name: String) -> String {
         let url = dir.dir.appendingPathComponent(name)
-        FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
         return url.path
     }
 
@@ -224,7 +224,7 @@ struct ParserFuzzTests {
                     bytes = FuzzInput.mutate(bytes, &rng)
                 }
             }
-            FileManager.default.createFile(atPath: project.ymlURL.path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: project.ymlURL.path, contents: Data(bytes))
             do { _ = try ConfigLoader.load(project.ymlURL) } catch is ConfigError {} catch {
                 Issue.record("round \(round): \(type(of: error)) \(error)")
             }

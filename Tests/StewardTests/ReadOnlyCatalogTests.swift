@@ -37,23 +37,8 @@ func loadedProject(_ name: String) throws -> TempProject {
 /// root (root ignores file modes), else the current user (the test then removes write permission).
 func runWithoutWriteAccess(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> StewardBinary.Result {
     guard getuid() == 0 else { return try StewardBinary.run(args, cwd: cwd, env: env) }
-    let p = Process()
-    if let cwd { p.currentDirectoryURL = cwd }
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", StewardBinary.url.path] + args
-    var environment = ProcessInfo.processInfo.environment
-    environment["HOME"] = "/nonexistent"
-    for (k, v) in env { environment[k] = v }
-    p.environment = environment
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return StewardBinary.Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                                stderr: String(decoding: errData, as: UTF8.self))
+    return try StewardBinary.run(args, cwd: cwd, env: ["HOME": "/nonexistent"].merging(env) { $1 },
+                                 via: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
 }
 
 /// The catalog's bytes and modification time.

@@ -71,10 +71,25 @@ enum StewardBinary {
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
     @discardableResult
-    static func run(_ args: [String], cwd: URL? = nil, env: [String: String] = [:]) throws -> Result {
+    static func run(_ args: [String], cwd: URL? = nil, env: [String: String] = [:],
+                    via wrapper: [String] = []) throws -> Result {
+        let (p, out, err) = try start(args, cwd: cwd, env: env, via: wrapper)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+extension StewardBinary {
+    /// Starts the binary without waiting for it; `via` runs it through another program (e.g.
+    /// `["/usr/bin/setpriv", "--reuid=65534", …]`, whose first word is the program).
+    static func start(_ args: [String], cwd: URL? = nil, env: [String: String] = [:],
+                      via wrapper: [String] = []) throws -> (Process, Pipe, Pipe) {
         let p = Process()
-        p.executableURL = url
-        p.arguments = args
+        p.executableURL = wrapper.first.map { URL(fileURLWithPath: $0) } ?? url
+        p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [url.path] + args
         if let cwd { p.currentDirectoryURL = cwd }
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
@@ -83,11 +98,7 @@ enum StewardBinary {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return (p, out, err)
     }
 }
 

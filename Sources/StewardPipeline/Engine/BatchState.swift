@@ -274,11 +274,17 @@ struct BatchState {
     /// A record key that holds a NUL or a byte-order mark would be staged but never found again
     /// (export, search and matching compare keys as text): such a row is unreadable, not altered.
     static func keyDamage(_ key: String, column: String) -> String? {
-        for scalar in key.unicodeScalars {
-            if scalar.value == 0 { return "the record key '\(column)' holds a NUL byte" }
-            if scalar.value == 0xFEFF { return "the record key '\(column)' holds a byte-order mark (U+FEFF)" }
+        // The bytes as stored, not the scalars: this runs for every row (NUL is 0x00, U+FEFF is EF BB BF).
+        var key = key
+        return key.withUTF8 { bytes -> String? in
+            for (i, b) in bytes.enumerated() {
+                if b == 0 { return "the record key '\(column)' holds a NUL byte" }
+                if b == 0xEF && i + 2 < bytes.count && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF {
+                    return "the record key '\(column)' holds a byte-order mark (U+FEFF)"
+                }
+            }
+            return nil
         }
-        return nil
     }
 
     static func format(_ d: Double) -> String { d == d.rounded() ? String(Int(d)) : String(d) }

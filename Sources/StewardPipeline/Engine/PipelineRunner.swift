@@ -65,9 +65,7 @@ public struct PipelineRunner: Sendable {
 
     /// - parameter allowDelete: sources whose deletions beyond `max_delete` this run may apply (audited).
     public func run(sources names: [String] = [], trigger: String = "manual", allowDelete: Set<String> = []) throws -> RunSummary {
-        for name in names where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
-        for name in allowDelete where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
-        for name in allowDelete where !names.isEmpty && !names.contains(name) { throw PipelineError.allowDeleteNotRun(name) }
+        try Self.validate(config: config, sources: names, allowDelete: allowDelete)
         try recoverInterruptedRuns()
         try syncDefinitions()
         let selected = Self.dependencyOrder(config.sources).filter { names.isEmpty || names.contains($0.name) }
@@ -128,6 +126,14 @@ public struct PipelineRunner: Sendable {
         }
         progress.report(.runFinished(runId: runId, status: status))
         return RunSummary(runId: runId, status: status, steps: steps, errorCheckFailures: errorFailures)
+    }
+
+    /// Refuses a run's arguments that name no source, or allow deletions for a source the run does not
+    /// load; callable before the catalog is opened (a refused command must not write it).
+    public static func validate(config: ProjectConfig, sources names: [String], allowDelete: Set<String>) throws {
+        for name in names where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
+        for name in allowDelete.sorted() where config.source(named: name) == nil { throw PipelineError.unknownSource(name) }
+        for name in allowDelete.sorted() where !names.isEmpty && !names.contains(name) { throw PipelineError.allowDeleteNotRun(name) }
     }
 
     /// Marks runs whose process is gone as interrupted; refuses to start while another run is alive.

@@ -35,13 +35,11 @@ struct SourceLoader {
             return (summary, 0)
         }
         var problems: [String] = []
-        // Whether a full snapshot can have deletions to mark: not when the source had no live staged
-        // record before this step (a first load), which spares a scan of everything just loaded.
-        let table = source.entity == .person ? "staged_person" : "staged_activity"
-        // Also the deletion guard's denominator: the live records before this step, not after it (a file
-        // replaced by a bigger one must not dilute the share of the old records it drops).
+        // The live records before this step, from the summary every load, deletion and erasure keeps
+        // current: the deletion guard's denominator (a file replaced by a bigger one must not dilute the
+        // share of the old records it drops), and none means a first load, with no deletions to look for.
         let liveBefore = source.snapshot != .full ? 0 : ((try? catalog.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE source = ? AND is_deleted = 0", arguments: [source.name])
+            try Int.fetchOne(db, sql: "SELECT rows_staged FROM source_stats WHERE source = ?", arguments: [source.name])
         }) ?? nil) ?? 0
         let hadLiveRecords = source.snapshot != .full || liveBefore > 0
         let files: [URL]
