@@ -142,8 +142,13 @@ public final class ConsoleSession {
                 backend.draw(buffer)
                 dirty = false
             }
-            // Short polls keep background results and the clock flowing between key presses.
-            if let event = backend.poll(timeout: 0.05) {
+            // Short polls keep background results and the clock flowing between key presses. A paste
+            // arrives as thousands of keys: those already waiting are taken before the next frame
+            // (a bounded batch, so the screen still follows a long paste).
+            var timeout = 0.05
+            for _ in 0..<2_048 where !state.shouldQuit {
+                guard let event = backend.poll(timeout: timeout) else { break }
+                timeout = 0
                 switch event {
                 case .key(let key): dirty = send(.key(key), backend: backend) || dirty
                 case .mouse(let m): dirty = send(.mouse(m), backend: backend) || dirty

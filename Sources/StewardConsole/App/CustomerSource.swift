@@ -13,6 +13,9 @@ public enum CustomerRequest: Equatable, Sendable {
     /// Audits a reveal of these customers' PII; the pane unmasks only once it is written.
     case reveal([String], via: String)
     case decide(String, String, accept: Bool)
+    /// Which of these shown customers were erased since (another process may run `steward forget`),
+    /// and the newest erasure's id.
+    case erasures([String])
 
     /// One request of a kind is in flight at a time; a newer wish waits for its answer.
     var kind: String {
@@ -24,6 +27,7 @@ public enum CustomerRequest: Equatable, Sendable {
         case .review: return "review"
         case .reveal: return "reveal"
         case .decide: return "decide"
+        case .erasures: return "erasures"
         }
     }
 
@@ -46,6 +50,12 @@ public enum CustomerReply: Sendable {
     case review([ReviewQueue.Item])
     case revealed([String], actor: String)
     case decided(String, String, accept: Bool)
+    /// The answer to `.erasures`: erased customer id → when, and the newest erasure request's id.
+    case erasures(latest: Int64, erased: [String: String])
+    /// The customer asked to load was erased on request (when): there is nothing of it to show.
+    case erasedOnLoad(id: String, at: String)
+    /// A reveal refused because these customers were erased (id → when); nothing was audited.
+    case revealRefused(erased: [String: String])
     case failed(CustomerRequest, String)
 }
 
@@ -87,7 +97,11 @@ public actor CustomerSource {
                 : try catalog.pool.read { try CustomerSearch.search($0, query: query, limit: 50) }
             return .found(query: query, hits: hits, milliseconds: Date().timeIntervalSince(started) * 1000)
         case .load(let id):
-            return .loaded(id: id, try catalog.pool.read { try Customer360.load($0, id: id) })
+            return try catalog.pool.read { db in
+                // Checked in the same read as the load: an erasure in between cannot slip through.
+                if let at = try Erasure.erased(db, among: [id])[id] { return .erasedOnLoad(id: id, at: at) }
+                return .loaded(id: id, try Customer360.load(db, id: id))
+            }
         case .explain(let a, let b):
             return .explained(try catalog.pool.read { db in
                 // The name frequencies are read once per matching pass, not once per pair.
@@ -100,10 +114,19 @@ public actor CustomerSource {
         case .reveal(let ids, let via):
             try writable()
             let actor = Catalog.osUser
-            try catalog.pool.write { db in
+            // The erasure check and the audit share one transaction: an erased customer's PII is
+            // never revealed (there is none to show) and no reveal of it is recorded.
+            let erased = try catalog.pool.write { db -> [String: String] in
+                let erased = try Erasure.erased(db, among: ids)
+                guard erased.isEmpty else { return erased }
                 for id in ids { try Customer360.auditReveal(db, customerId: id, via: via, actor: actor) }
+                return [:]
             }
-            return .revealed(ids, actor: actor)
+            return erased.isEmpty ? .revealed(ids, actor: actor) : .revealRefused(erased: erased)
+        case .erasures(let ids):
+            return try catalog.pool.read { db in
+                .erasures(latest: try Erasure.latestRequestId(db), erased: try Erasure.erased(db, among: ids))
+            }
         case .decide(let a, let b, let accept):
             try writable()
             try catalog.pool.write { try ReviewQueue.decide($0, a, b, accept: accept) }

@@ -42,7 +42,7 @@ extension AppState {
             snapshot = snap
             catalogError = nil
             clampPanes()
-            return reloadIfPending() + (ranSince ? refreshCustomers() : [])
+            return reloadIfPending() + (ranSince ? refreshCustomers() : []) + checkCustomerErasures()
         case .snapshotFailed(let error):
             loading = false
             catalogError = error

@@ -162,16 +162,40 @@ public enum Modal {
 }
 
 /// A one-line text editor: the text, a cursor position, and the usual editing keys.
+///
+/// A line holds at most `limit` characters: the rest of a longer paste is dropped and counted, and
+/// the line says so. Drawing looks only at the characters around the cursor that fit the box, so a
+/// long line costs no more to draw than a short one.
 public struct InputLine: Hashable, Sendable {
+    /// Enough for any search, filter, command or note; a paste of a whole document is cut here.
+    public static let defaultLimit = 1_000
+
     public var text: String = ""
     /// Cursor position in characters.
     public var cursor: Int = 0
+    /// The most characters the line takes.
+    public let limit: Int
+    /// Characters refused because the line was full, since it was last edited otherwise.
+    public private(set) var dropped = 0
 
-    public init(text: String = "") { self.text = text; cursor = text.count }
+    public init(text: String = "", limit: Int = InputLine.defaultLimit) {
+        self.limit = max(1, limit)
+        let kept = String(text.prefix(self.limit))
+        self.text = kept
+        cursor = kept.count
+    }
+
+    /// Whether another character would exceed the limit. A character takes at least one UTF-8 byte,
+    /// so the O(1) byte count settles it for any line shorter than the limit in bytes.
+    public var isFull: Bool { text.utf8.count >= limit && text.count >= limit }
 
     /// Applies an editing key; returns false for keys it does not handle.
     @discardableResult
     public mutating func handle(_ key: Key) -> Bool {
+        if case .char = key, isFull {
+            dropped += 1
+            return true
+        }
         switch key {
         case .char(let c):
             let i = text.index(text.startIndex, offsetBy: cursor)
@@ -196,20 +220,63 @@ public struct InputLine: Hashable, Sendable {
             text = head + text.dropFirst(cursor); cursor = head.count
         default: return false
         }
+        dropped = 0
         return true
     }
 
+    /// The part of a line shown in `room` columns: it ends at the cursor when the text before the
+    /// cursor does not fit, as far left as it can go otherwise.
+    public struct Window: Equatable, Sendable {
+        /// The characters drawn.
+        public var visible: String
+        /// Characters of the text left of the window.
+        public var start: Int
+        /// Columns from the window's left edge to the cursor.
+        public var cursorColumn: Int
+        /// Characters whose width was looked at (the cost of drawing, independent of the line's length).
+        public var examined: Int
+    }
+
+    /// Walks back from the cursor while the characters fit, then forward to fill the room: it looks
+    /// at no more characters than fit in `room` (plus the ones that stop each walk), whatever the length.
+    public static func window(_ text: String, cursor: Int, room: Int) -> Window {
+        let room = Swift.max(0, room)
+        let cursorIndex = text.index(text.startIndex, offsetBy: Swift.max(0, cursor), limitedBy: text.endIndex) ?? text.endIndex
+        var start = cursorIndex, used = 0, examined = 0, back = 0
+        while start > text.startIndex {
+            let previous = text.index(before: start)
+            let w = text[previous].displayWidth
+            examined += 1
+            if used + w > room { break }
+            used += w; start = previous; back += 1
+        }
+        var visible = String(text[start..<cursorIndex])
+        var end = cursorIndex, width = used
+        while end < text.endIndex {
+            let c = text[end]
+            let w = c.displayWidth
+            examined += 1
+            if width + w > room { break }
+            visible.append(c); width += w; end = text.index(after: end)
+        }
+        return Window(visible: visible, start: Swift.max(0, cursor) - back, cursorColumn: used, examined: examined)
+    }
+
     /// Draws `prompt` + text, scrolled so the cursor is visible, and places the terminal cursor.
+    /// A full line that refused characters says how many on its right.
     public func render(prompt: String, _ area: Rect, style: Style, into buffer: inout ScreenBuffer) {
         guard area.width > prompt.displayWidth + 1 else { return }
         buffer.fill(area.row(0), style: style)
         let px = buffer.write(prompt, x: area.x, y: area.y, style: style)
-        let room = area.width - px - 1
-        let before = String(text.prefix(cursor))
-        var start = 0
-        while before.dropFirst(start).displayWidth > room { start += 1 }
-        let visible = String(text.dropFirst(start))
-        buffer.write(visible, x: area.x + px, y: area.y, style: style, maxWidth: room)
-        buffer.cursor = (area.x + px + String(before.dropFirst(start)).displayWidth, area.y)
+        var room = area.width - px - 1
+        if dropped > 0 {
+            let hint = " max \(limit) characters: \(Format.count(dropped)) dropped "
+            let shown = hint.truncated(to: Swift.max(0, room - 10))
+            buffer.write(shown, x: area.maxX - shown.displayWidth, y: area.y, style: style.with(.reverse))
+            room -= shown.displayWidth
+        }
+        let w = InputLine.window(text, cursor: cursor, room: room)
+        buffer.write(w.visible, x: area.x + px, y: area.y, style: style, maxWidth: room)
+        buffer.cursor = (area.x + px + w.cursorColumn, area.y)
     }
 }

@@ -53,6 +53,11 @@ extension AppState {
                                        isError: true, at: now)
                 return []
             }
+            let gone = customers.selectedErased
+            guard gone.isEmpty else {
+                status = StatusMessage(text: CustomersPane.refusal(gone), isError: true, at: now)
+                return []
+            }
             let ids = customers.selectedCustomers
             guard !ids.isEmpty else {
                 status = StatusMessage(text: "select a customer to reveal", isError: false, at: now)
@@ -91,6 +96,11 @@ extension AppState {
         }
         clampPanes()
         return customerCommands()
+    }
+
+    /// After every catalog refresh: whether a customer the pane holds was erased by another process.
+    mutating func checkCustomerErasures() -> [Command] {
+        customers.checkErasures() ? customerCommands() : []
     }
 
     /// After a run or `ctrl-r`: what the Customers pane shows is read again (if it was ever opened).

@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardConfig
 import StewardIdentity
 
 /// Drawing the Customers pane: the search box and results, the 360's sub-tabs, the review queue,
@@ -81,7 +82,11 @@ extension CustomersPane {
 
         let detail = layout.detail
         buffer.fill(detail.row(0), symbol: "─", style: theme.border)
-        if let hit = selectedHit, message.isEmpty {
+        if let hit = selectedHit, message.isEmpty, let at = erased[hit.customerId] {
+            let line: Line = [Span(hit.customerId, theme.accent), Span(" erased on request \(at) ", theme.warn),
+                              Span("(steward forget): nothing of this customer is kept or shown", theme.muted)]
+            buffer.write(line, x: detail.x, y: detail.y + 1, maxWidth: detail.width, base: theme.text)
+        } else if let hit = selectedHit, message.isEmpty {
             let line: Line = [Span(hit.customerId, theme.accent), Span(" \(hit.name)  ", theme.title), Span("Enter opens the 360  ", theme.muted)]
                 + revealLine([hit.customerId], theme: theme)
             buffer.write(line, x: detail.x, y: detail.y + 1, maxWidth: detail.width, base: theme.text)
@@ -92,7 +97,7 @@ extension CustomersPane {
         [
             Column("rank", "#", .fixed(3), .right) { [Span("\($0.rank)", theme.muted)] },
             Column("id", "Customer", .fixed(9)) { [Span($0.customerId, theme.accent)] },
-            Column("name", "Name", .fill(14)) { [Span($0.name, theme.title)] },
+            Column("name", "Name", .fill(14)) { erased[$0.customerId] == nil ? [Span($0.name, theme.title)] : [Span("erased", theme.warn)] },
             Column("email", "Email", .fill(16), priority: 1) { [Span(shown($0.email, "email", of: $0.customerId))] },
             Column("phone", "Phone", .fixed(15)) { [Span(shown($0.phone, "phone", of: $0.customerId))] },
             Column("city", "City", .fixed(12), priority: 2) { [Span($0.city ?? "", theme.muted)] },
@@ -103,6 +108,15 @@ extension CustomersPane {
         let theme = ctx.theme
         let layout = Self.layout(area, view: .customer)
         let id = openId ?? ""
+        if let at = erased[id] ?? openCustomer.flatMap({ erased[$0.customerId] }) {
+            Block(title: [Span("Customer ", theme.title), Span(id, theme.accent), Span(" erased ", theme.warn), Span("— Esc back ", theme.muted)],
+                  style: theme.borderFocused, titleStyle: theme.title).render(area, into: &buffer)
+            TextBlock.render([[Span("Erased on request \(at) (steward forget).", theme.warn)],
+                              [Span("Nothing of this customer is kept in the catalog or shown here; there is nothing to reveal.", theme.muted)]],
+                             Rect(x: layout.info.x, y: layout.info.y, width: layout.info.width, height: area.height - 2),
+                             base: theme.text, into: &buffer)
+            return
+        }
         guard let c = openCustomer else {
             Block(title: [Span("Customer ", theme.title), Span(id, theme.accent), Span(" — Esc back ", theme.muted)],
                   style: theme.borderFocused, titleStyle: theme.title).render(area, into: &buffer)

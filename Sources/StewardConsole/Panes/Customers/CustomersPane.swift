@@ -17,6 +17,10 @@ public struct Loaded<Value: Sendable>: Sendable, Equatable {
 ///
 /// The pane says what it needs (`needs()`); answers arrive as `CustomerReply` messages. One request
 /// of each kind is in flight at a time, so fast typing never queues stale searches.
+///
+/// Another process may erase a customer the pane shows (`steward forget`): after every catalog
+/// refresh the pane asks which of the customers it holds were erased, drops all it holds of them,
+/// shows them as erased, and refuses to reveal them.
 public struct CustomersPane: Equatable, Sendable {
     public enum View: Equatable, Sendable { case search, customer, review }
 
@@ -58,6 +62,10 @@ public struct CustomersPane: Equatable, Sendable {
     public var review: [ReviewQueue.Item]?
     /// Customers whose PII is shown; only ever those selected, and only after the audit was written.
     public var revealed: Set<String> = []
+    /// Customers erased on request since the pane read them (id → when); nothing else of them is kept.
+    public var erased: [String: String] = [:]
+    /// The newest erasure request seen; a newer one means the customer count changed.
+    var latestErasure: Int64?
 
     /// Request kinds in flight.
     var inFlight: Set<String> = []
@@ -110,11 +118,34 @@ public struct CustomersPane: Equatable, Sendable {
 
     /// The customers `v` reveals: the selected result, the open customer, or both sides of a pair.
     public var selectedCustomers: Set<String> {
+        let ids: [String?]
         switch view {
-        case .search: return Set([selectedHit?.customerId].compactMap { $0 })
-        case .customer: return Set([openCustomer?.customerId].compactMap { $0 })
-        case .review: return Set([selectedReviewItem?.customerA, selectedReviewItem?.customerB].compactMap { $0 })
+        case .search: ids = [selectedHit?.customerId]
+        case .customer: ids = [openCustomer?.customerId]
+        case .review: ids = [selectedReviewItem?.customerA, selectedReviewItem?.customerB]
         }
+        return Set(ids.compactMap { $0 }.filter { erased[$0] == nil })
+    }
+
+    /// Selected customers that were erased: `v` says so rather than revealing (there is nothing to show).
+    var selectedErased: [String] {
+        let ids: [String?]
+        switch view {
+        case .search: ids = [selectedHit?.customerId]
+        case .customer: ids = [openId, openCustomer?.customerId]
+        case .review: ids = [selectedReviewItem?.customerA, selectedReviewItem?.customerB]
+        }
+        return Set(ids.compactMap { $0 }.filter { erased[$0] != nil }).sorted()
+    }
+
+    /// Every customer whose data the pane holds (results, the open 360, the explained pair): what an
+    /// erasure by another process is checked against.
+    var heldCustomers: Set<String> {
+        var ids = Set(hits.map(\.customerId))
+        if let openId { ids.insert(openId) }
+        if let c = customer?.value { ids.formUnion([c.customerId, c.requestedId]) }
+        if let item = selectedReviewItem { ids.formUnion([item.customerA, item.customerB].compactMap { $0 }) }
+        return ids.subtracting(erased.keys)
     }
 
     func rowCount(_ t: Tab, _ c: Customer360) -> Int? {
@@ -162,13 +193,54 @@ public struct CustomersPane: Equatable, Sendable {
         want(.summary, missing: summary == nil)
         let q = trimmedQuery
         if q.count >= Self.minimumQuery { want(.search(q), missing: results?.query != q) }
-        if let id = openId, view == .customer { want(.load(id), missing: openCustomer == nil) }
+        if let id = openId, view == .customer, erased[id] == nil { want(.load(id), missing: openCustomer == nil) }
         if view == .review { want(.review, missing: review == nil) }
         if let p = selectedPair {
             let have = explanation.map { $0.value.a == p.a && $0.value.b == p.b } ?? false
             want(.explain(p.a, p.b), missing: !have)
         }
+        if refreshing.contains("erasures") {
+            let held = heldCustomers
+            if held.isEmpty { refreshing.remove("erasures") } else { want(.erasures(held.sorted()), missing: false) }
+        }
         return out
+    }
+
+    /// The catalog was read again (every few seconds): ask whether anyone the pane holds was erased
+    /// meanwhile. Returns whether there is anyone to ask about.
+    mutating func checkErasures() -> Bool {
+        guard !heldCustomers.isEmpty else { return false }
+        refreshing.insert("erasures")
+        return true
+    }
+
+    /// Drops everything held of customers erased on request (id → when); returns those not known before.
+    @discardableResult
+    mutating func forgetErased(_ found: [String: String]) -> [String: String] {
+        guard !found.isEmpty else { return [:] }
+        let newly = found.filter { erased[$0.key] == nil }
+        erased.merge(found) { first, _ in first }
+        revealed.subtract(found.keys)
+        if var r = results {
+            r.hits = r.hits.map(scrubbed)
+            results = r
+        }
+        if let c = customer?.value, erased[c.customerId] != nil || erased[c.requestedId] != nil {
+            customer = nil
+        }
+        // The queue's pairs of an erased customer name records that no longer exist.
+        review = review?.filter { item in [item.customerA, item.customerB].allSatisfy { $0.map { erased[$0] == nil } ?? true } }
+        // The waterfall holds both records' values: read again only if its pair is still wanted.
+        if !newly.isEmpty { explanation = nil }
+        return newly
+    }
+
+    /// A result row of an erased customer keeps only its id and rank.
+    func scrubbed(_ hit: CustomerSearch.Hit) -> CustomerSearch.Hit {
+        guard erased[hit.customerId] != nil else { return hit }
+        var h = hit
+        h.name = ""; h.email = nil; h.phone = nil; h.city = nil
+        return h
     }
 
     /// Asks for everything shown again (the catalog changed: a run finished, or `ctrl-r`).
@@ -188,7 +260,7 @@ public struct CustomersPane: Equatable, Sendable {
             inFlight.remove("search")
             // A new query's results start at the best match (as fzf does).
             if results?.query != q { list = ListState() }
-            results = Results(query: q, hits: found, milliseconds: ms)
+            results = Results(query: q, hits: found.map(scrubbed), milliseconds: ms)
             if openOnArrival, q == trimmedQuery {
                 openOnArrival = false
                 if let hit = selectedHit { open(hit.customerId, from: .search) }
@@ -199,9 +271,16 @@ public struct CustomersPane: Equatable, Sendable {
                 failures[CustomerRequest.load(id).key] = "no customer \(id) (a later run may have merged or removed it)"
                 return nil
             }
+            // Asked for before an erasure that is known by now: not kept.
+            guard erased[id] == nil, erased[c.customerId] == nil else { return nil }
             customer = Loaded(generation: generation, value: c)
+        case .erasedOnLoad(let id, let at):
+            inFlight.remove("load")
+            forgetErased([id: at])
         case .explained(let e):
             inFlight.remove("explain")
+            // Only the pair still selected is kept (the other may be of a customer erased meanwhile).
+            guard let p = selectedPair, p.a == e.a, p.b == e.b else { return nil }
             explanation = Loaded(generation: generation, value: e)
         case .review(let items):
             inFlight.remove("review")
@@ -211,6 +290,18 @@ public struct CustomersPane: Equatable, Sendable {
             // Only what is still selected is shown; moving on masks again.
             revealed = Set(ids).intersection(selectedCustomers)
             return ("PII of \(ids.sorted().joined(separator: " and ")) revealed — audited as \(actor); v masks it again", false)
+        case .revealRefused(let found):
+            inFlight.remove("reveal")
+            forgetErased(found)
+            return (Self.refusal(found.keys.sorted()), true)
+        case .erasures(let latest, let found):
+            inFlight.remove("erasures")
+            // Someone was erased: the customer count changed, whether or not they are shown here.
+            if let seen = latestErasure, seen != latest { refreshing.insert("summary") }
+            latestErasure = latest
+            let newly = forgetErased(found).keys.sorted()
+            guard !newly.isEmpty else { return nil }
+            return ("\(newly.joined(separator: " and ")) \(newly.count == 1 ? "was" : "were") erased on request (steward forget): nothing of \(newly.count == 1 ? "it" : "them") is shown any more", false)
         case .decided(let a, let b, let accept):
             inFlight.remove("decide")
             if let i = review?.firstIndex(where: { $0.a == a && $0.b == b }) { review?[i].decision = accept ? "accept" : "reject" }
@@ -221,10 +312,17 @@ public struct CustomersPane: Equatable, Sendable {
             switch request {
             case .reveal: return ("not revealed: \(message)", true)
             case .decide: return ("decision not saved: \(message)", true)
+            // Asked again after the next refresh.
+            case .erasures: break
             default: failures[request.key] = message
             }
         }
         return nil
+    }
+
+    /// The one line `v` answers with on an erased customer.
+    static func refusal(_ ids: [String]) -> String {
+        "not revealed: \(ids.joined(separator: " and ")) \(ids.count == 1 ? "was" : "were") erased on request (steward forget); there is nothing to reveal"
     }
 
     // MARK: update

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import StewardConsole
+
+/// Issue 16, item 10: a long paste froze the console, because drawing an input line trimmed the
+/// text before the cursor one character at a time (quadratic per key). Drawing now looks only at
+/// the characters that fit; a line holds at most `limit` characters and says how many it dropped.
+@Suite("Input line: long pastes")
+struct InputLineTests {
+    /// The old drawing rule, kept as the reference: the least start whose text up to the cursor fits.
+    static func reference(_ text: String, cursor: Int, room: Int) -> (visible: String, start: Int, cursorColumn: Int) {
+        let before = String(text.prefix(cursor))
+        var start = 0
+        while before.dropFirst(start).displayWidth > room { start += 1 }
+        let visible = String(text.dropFirst(start)).truncated(to: room, ellipsis: false)
+        return (visible, start, String(before.dropFirst(start)).displayWidth)
+    }
+
+    @Test func theWindowMatchesTheOldRuleOnShortLines() {
+        let texts = ["", "a", "hello world", "東京都千代田区丸の内", "ab東c京de", "e\u{301}te\u{301} café", "👩‍👩‍👧 family 👍🏽 ok",
+                     String(repeating: "xy東", count: 20)]
+        for text in texts {
+            for room in [0, 1, 2, 3, 5, 8, 13, 40] {
+                for cursor in 0...text.count {
+                    let w = InputLine.window(text, cursor: cursor, room: room)
+                    let r = Self.reference(text, cursor: cursor, room: room)
+                    #expect(w.visible == r.visible && w.start == r.start && w.cursorColumn == r.cursorColumn,
+                            "“\(text)” cursor \(cursor) room \(room): \(w) vs \(r)")
+                }
+            }
+        }
+    }
+
+    @Test func drawingALongLineLooksOnlyAtWhatFits() {
+        // 100,000 characters, the cursor at the end (as after a paste), in the middle and at the start.
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        var long = ""
+        for i in 0..<100_000 { long.append(i % 7 == 6 ? " " : letters[i % 26]) }
+        let short = String(long.prefix(10_000))
+        let room = 80
+        var examined: [Int] = []
+        for text in [short, long] {
+            let end = InputLine.window(text, cursor: text.count, room: room)
+            #expect(end.visible == String(text.suffix(room)) && end.start == text.count - room && end.cursorColumn == room)
+            let middle = InputLine.window(text, cursor: text.count / 2, room: room)
+            #expect(middle.visible == String(text.dropFirst(text.count / 2 - room).prefix(room)) && middle.cursorColumn == room)
+            let start = InputLine.window(text, cursor: 0, room: room)
+            #expect(start.visible == String(text.prefix(room)) && start.start == 0 && start.cursorColumn == 0)
+            examined.append(end.examined + middle.examined + start.examined)
+        }
+        // The old rule measured the width of every suffix: ~n²/2 character widths, 5·10⁹ at 100k.
+        // The window looks at what fits, plus one character where each walk stops.
+        #expect(examined[0] == examined[1], "\(examined)")
+        #expect(examined[1] <= 3 * (2 * room + 2), "\(examined)")
+    }
+
+    @Test func aLineTakesAtMostItsLimitAndSaysHowManyItDropped() {
+        var line = InputLine()
+        #expect(line.limit == InputLine.defaultLimit && InputLine.defaultLimit == 1_000)
+        for i in 0..<1_500 { line.handle(.char(Character(Unicode.Scalar(UInt8(97 + i % 26))))) }
+        #expect(line.text.count == 1_000 && line.cursor == 1_000 && line.dropped == 500)
+        var buffer = ScreenBuffer(width: 80, height: 1)
+        line.render(prompt: "Search › ", buffer.area, style: .plain, into: &buffer)
+        let drawn = buffer.lines[0]
+        #expect(drawn.hasPrefix("Search › ") && drawn.contains("max 1000 characters: 500 dropped"), "\(drawn)")
+        #expect(drawn.displayWidth <= 80)
+        // The end of the text stays visible left of the hint, with the cursor in the cell after it.
+        let tail = String(line.text.suffix(10))
+        #expect(drawn.contains(tail + "  max 1000"), "\(drawn)")
+        #expect(buffer.cursor?.x == drawn.range(of: "  max 1000").map { drawn.distance(from: drawn.startIndex, to: $0.lowerBound) })
+        // Any other edit makes room and ends the hint; a multi-byte character counts as one.
+        line.handle(.backspace)
+        #expect(line.dropped == 0 && line.text.count == 999)
+        line.handle(.char("東"))
+        #expect(line.text.count == 1_000 && line.isFull)
+        line.handle(.char("x"))
+        #expect(line.text.count == 1_000 && line.dropped == 1 && line.text.last == "東")
+        // A line set from longer text keeps its limit.
+        #expect(InputLine(text: String(repeating: "a", count: 5_000)).text.count == 1_000)
+        #expect(InputLine(text: "abc", limit: 2).text == "ab")
+        #expect(!InputLine(text: String(repeating: "é", count: 600)).isFull)  // 1,200 bytes, 600 characters
+    }
+
+    @MainActor
+    @Test func aPasteInTheSearchBoxStopsAtTheLimitAndEscStillLeaves() {
+        typealias F = ConsoleFixtures
+        var s = F.send(F.state(), [.key(.char("6")), .customers(.summary(customers: 2, reviewPairs: 0)), .key(.char("/"))])
+        let paste = String(repeating: "lorem ipsum dolor sit amet ", count: 400)  // 10,800 characters: ten times the limit
+        var searches = 0
+        for c in paste {
+            let (next, commands) = ConsoleApp.update(s, .key(.char(c)))
+            s = next
+            searches += commands.count
+        }
+        #expect(s.customers.query.text.count == 1_000 && s.customers.query.dropped == paste.count - 1_000)
+        #expect(searches == 1, "one search in flight at a time")
+        #expect(F.screen(s).text.contains("dropped"))
+        s = F.send(s, [.key(.escape)])
+        #expect(s.mode == .normal)
+    }
+}
