@@ -417,7 +417,7 @@ struct NodeReader {
         let ctx = "sources.\(name)"
         try checkKeys(entries, allowed: ["name", "system", "entity", "format", "path", "table", "key", "freshness",
                                          "mapping", "checks", "delimiter", "date_formats", "snapshot", "region",
-                                         "max_delete"], context: ctx)
+                                         "max_delete", "pii"], context: ctx)
         func required(_ k: String) throws -> (String, Node) {
             guard let n = value(k) else { throw fail(node, "\(ctx).\(k)", "missing") }
             return (try string(n, "\(ctx).\(k)"), n)
@@ -505,6 +505,20 @@ struct NodeReader {
                 mapping.append((e.key, try fieldMapping(e.value, field: e.key, ctx: "\(ctx).mapping.\(e.key)", entity: entity, allowed: allowed)))
             }
         }
+        var piiColumns: [String] = []
+        if let n = value("pii") {
+            // Column names as the files write them; a column the files lack masks nothing, so it is not
+            // checked against headers (config loading never reads source files).
+            guard let seq = n.sequence, !seq.isEmpty else {
+                throw fail(n, "\(ctx).pii", "expected a list of columns holding personal data, e.g. [Notes, LoyaltyCard]")
+            }
+            for item in seq {
+                let column = try string(item, "\(ctx).pii")
+                if column.trimmingCharacters(in: .whitespaces).isEmpty { throw fail(item, "\(ctx).pii", "a column name cannot be empty") }
+                if piiColumns.contains(column) { throw fail(item, "\(ctx).pii", "'\(column)' is listed twice") }
+                piiColumns.append(column)
+            }
+        }
         if entity != .person, let ref = mapping.first(where: { $0.field == "customer_ref" }),
            case .canonical(let field) = ref.value, !mapping.contains(where: { $0.field == field }) {
             throw fail(value("mapping"), "\(ctx).mapping.customer_ref", "refers to '\(field)', which is not mapped")
@@ -524,7 +538,7 @@ struct NodeReader {
             name: name, system: system, entity: entity, format: format, path: path, table: table, key: key,
             warnAfter: warnAfter, errorAfter: errorAfter, mapping: mapping, checks: checks, delimiter: delimiter,
             dateFormats: dateFormats, snapshot: snapshot, region: sourceRegion, line: pathNode.mark?.line ?? 0,
-            maxDelete: maxDelete)
+            maxDelete: maxDelete, piiColumns: piiColumns)
     }
 
     func fieldMapping(_ node: Node, field: String, ctx: String, entity: Entity, allowed: [String]) throws -> FieldMapping {

@@ -61,6 +61,9 @@ public struct SourceConfig: Sendable {
         var deps = checks.compactMap { check -> String? in
             if case .relationship(let to, _) = check.kind { return to } else { return nil }
         }
+    /// `pii: [COLUMN…]`: columns holding personal data besides those mapped to email, phone, dob,
+    /// street or national_id (`PIIPolicy` masks both).
+    public var piiColumns: [String] = []
         for (_, value) in mapping { if case .reference(let source, _) = value { deps.append(source) } }
         return deps.filter { $0 != name }
     }

@@ -28,6 +28,8 @@ public struct ConsoleOptions: Sendable {
     public var kpiDefinitions: [KPIDefinition] = []
     /// `matching.threshold` of steward.yml: Explain says "match" at or above it.
     public var matchThreshold: Double = MatchingConfig().threshold
+    /// Which stored values are personal (from steward.yml); the default masks every value.
+    public var pii = PIIPolicy()
 
     public init(projectName: String, theme: String? = nil, projectTheme: String? = nil, readOnly: Bool = false,
                 refreshInterval: TimeInterval = 2, keyOverrides: [String: String] = [:], logFile: URL? = nil,
@@ -97,7 +99,7 @@ public final class ConsoleSession {
     public convenience init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
                             environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
         let source = SnapshotSource(url: catalogURL, roadmap: options.roadmap, evidence: options.evidence,
-                                    kpiDefinitions: options.kpiDefinitions)
+                                    kpiDefinitions: options.kpiDefinitions, pii: options.pii)
         let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
         try self.init(options: options, catalogPath: path, loader: { try await source.load($0) }, runner: runner,
                       catalogURL: catalogURL, environment: environment, log: log)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
+import StewardConfig
 
 /// Everything known about one customer: golden record with provenance, source records with their
 /// match probabilities, history, addresses, linked activity, segment and churn score.

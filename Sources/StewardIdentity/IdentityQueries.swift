@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import StewardCatalog
+import StewardConfig
 
 /// The `match report` summary (CONTRACTS.md) of the latest matching pass.
 public struct MatchReport: Sendable {
@@ -182,23 +183,6 @@ public struct Explainer: Sendable {
                            threshold: threshold, swappedNames: s.vector.swappedNames, sameCustomer: ca != nil && ca == cb,
                            customers: (ca, cb), decision: decision)
     }
-}
-
-/// PII masking for display: `j***@example.com`, `***-***-1234`.
-public enum Mask {
-    public static func email(_ e: String?) -> String? {
-        guard let e, let at = e.firstIndex(of: "@") else { return e.map { _ in "***" } }
-        return String(e.prefix(1)) + "***" + String(e[at...])
-    }
-
-    public static func phone(_ p: String?) -> String? {
-        guard let p else { return nil }
-        let digits = p.filter(\.isNumber)
-        return "***-***-" + String(digits.suffix(4))
-    }
-
-    /// Street, date of birth, national id: only the shape remains.
-    public static func other(_ v: String?) -> String? { v.map { _ in "***" } }
 }
 
 /// `export clusters`: every live staged person record with its customer id.

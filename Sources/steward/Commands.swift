@@ -259,16 +259,27 @@ struct QuarantineCommand: ParsableCommand {
     @OptionGroup var projectOptions: ProjectOptions
     @Option(help: "Only this source.") var source: String?
     @Option(help: "At most this many rows (newest first).") var limit: Int?
+    @Flag(help: "Show the rows' personal data unmasked (audited).") var reveal = false
     @OptionGroup var output: JSONOption
 
     func run() throws {
         let config = try projectOptions.load()
         if let source, config.source(named: source) == nil { throw PipelineError.unknownSource(source) }
-        let rows = try CLI.readCatalog(config)?.quarantine(source: source, limit: limit) ?? []
+        // A reveal is audited before anything is shown, so it needs a writable catalog.
+        let catalog = try CLI.readCatalog(config).map { reveal ? try Catalog.open(at: config.catalogURL) : $0 }
+        let rows = try catalog?.quarantine(source: source, limit: limit) ?? []
+        if reveal, let catalog, !rows.isEmpty {
+            try catalog.audit(action: "reveal", subject: "quarantine:\(source ?? "all")",
+                              detail: "quarantine --reveal: \(rows.count) row\(rows.count == 1 ? "" : "s")")
+        }
+        // Which columns are personal comes from steward.yml's mappings and `pii:` lists (PIIPolicy).
+        let policy = PIIPolicy(config: config)
+        func readable(_ r: QuarantinedRow) -> Bool { !r.checks.contains("readable") }
         if output.json {
             CLI.printJSON(rows.map { r in [
                 "source": r.source, "file": r.file, "line": r.line, "record_key": CLI.orNull(r.recordKey),
-                "checks": r.checks, "reasons": r.reasons, "raw": r.raw, "run_id": r.runId,
+                "checks": r.checks, "reasons": r.reasons, "run_id": r.runId, "masked": !reveal,
+                "raw": Self.rawJSON(r, policy: policy, readable: readable(r), reveal: reveal),
             ] as [String: Any] })
             return
         }
@@ -276,8 +287,20 @@ struct QuarantineCommand: ParsableCommand {
         for r in rows {
             print("\(r.source)  \(r.file):\(r.line)  key \(r.recordKey ?? "–")  (run \(r.runId))")
             for reason in r.reasons { print("    ✗ \(reason)") }
+            print("    raw: \(policy.displayRawLine(r.raw, source: r.source, readable: readable(r), reveal: reveal))")
         }
-        print("\(CLI.count(rows.count)) rows in quarantine")
+        print("\(CLI.count(rows.count)) rows in quarantine\(reveal ? "" : "   (PII masked; --reveal shows it, audited)")")
+    }
+
+    /// The raw row as a JSON object of column → value (masked per column by the policy); text that is not
+    /// an object (an unreadable NDJSON line) is masked whole.
+    static func rawJSON(_ r: QuarantinedRow, policy: PIIPolicy, readable: Bool, reveal: Bool) -> Any {
+        guard let fields = policy.displayRaw(r.raw, source: r.source, readable: readable, reveal: reveal) else {
+            return reveal ? r.raw : PIIPolicy.maskFreeText(r.raw)
+        }
+        var object: [String: Any] = [:]
+        for f in fields { object[f.column] = CLI.orNull(f.value) }
+        return object
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StewardCatalog
+import StewardConfig
 import StewardConsole
 import StewardIdentity
 import StewardPipeline

@@ -45,7 +45,7 @@ enum ConsoleFixtures {
             source("東京_顧客", system: "erp", entity: "person", status: .never, reason: "never loaded", loadedAgo: nil,
                    freshness: .never, raw: 0, staged: 0, quarantined: 0, score: nil, recent: [0, 0, 0, 0]),
         ]
-        let crmChecks = [check("crm_contacts", "email_format", failed: 20, samples: ["jane.doe@example.com"]),
+        let crmChecks = [check("crm_contacts", "email_format", failed: 20, samples: ["C-1017"]),  // samples are record keys
                          check("crm_contacts", "id_unique", dimension: "uniqueness")]
         let shopChecks = [check("shop_orders", "amount_positive", failed: 70, evaluated: 1000)]
         let quality = QualityOverview(
@@ -70,7 +70,8 @@ enum ConsoleFixtures {
             steps: snapshot.runs[0].steps.filter { $0.source == "crm_contacts" },
             quarantine: [QuarantinedRow(id: 41, runId: 3, source: "crm_contacts", file: "crm_contacts.csv", line: 17, recordKey: "C-1017",
                                         checks: ["email_format"], reasons: ["email: not an email address"],
-                                        raw: "C-1017,Jane Doe,jane.doe@example.com,+44 20 7946 0958", quarantinedAt: now)],
+                                        raw: #"{"contact_id":"C-1017","Name":"Jane Doe","Email":"jane.doe@example.com","Phone":"+44 20 7946 0958"}"#,
+                                        quarantinedAt: now)],
             checks: snapshot.quality!.sources[0].checks)
     }
 

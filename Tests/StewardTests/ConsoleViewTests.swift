@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StewardCatalog
+import StewardConfig
 @testable import StewardConsole
 @testable import StewardMetrics
 
@@ -72,10 +73,11 @@ struct ConsoleViewTests {
         #expect(lines[23].contains("? help"))
     }
 
-    @Test func sourceDetailShowsBatchesAndMaskedQuarantine() {
+    @Test func sourceDetailShowsBatchesAndMaskedQuarantine() throws {
         var state = F.state()
         state.sources.open("crm_contacts")
         state.snapshot?.sourceDetail = F.sourceDetail
+        state.snapshot?.pii = try PIIPolicyTests.policy(mapping: "{email: Email, phone: Phone, first_name: Name}")
         var text = F.screen(state).text
         #expect(text.contains("╭ Source crm_contacts"))
         #expect(text.contains("✓ ok  healthy   system crm · entity person · format csv"))
@@ -85,7 +87,7 @@ struct ConsoleViewTests {
         text = F.screen(state).text
         #expect(text.contains("[Quarantine 1]"))
         #expect(text.contains("crm_contacts.csv:17"))
-        #expect(text.contains("raw (masked): C-1017,Jane Doe,j***@example.com,+** ** **** 0958"))
+        #expect(text.contains("raw (masked): contact_id=C-1017, Name=Jane Doe, Email=j***@example.com, Phone=***-***-0958"))
         #expect(!text.contains("jane.doe@example.com"))
         #expect(!text.contains("7946"))
         #expect(text.contains("why: email: not an email address"))
@@ -104,8 +106,9 @@ struct ConsoleViewTests {
         #expect(lines[11].hasPrefix("│✗ fail     crm_contacts   email_format"))
     }
 
-    @Test func checkDetailShowsDefinitionHistoryAndMaskedSamples() {
-        var state = F.state()
+    @Test func checkDetailShowsDefinitionHistoryAndMaskedSamples() throws {
+        var state = F.state(width: 140)  // a failing record's columns fit
+        state.snapshot?.pii = try PIIPolicyTests.policy(mapping: "{email: Email, phone: Phone, first_name: Name}")
         state.pane = .quality
         state.quality.openCheck = CheckRef(source: "crm_contacts", name: "email_format")
         let check = F.snapshot.quality!.sources[0].checks[0]
@@ -122,7 +125,7 @@ struct ConsoleViewTests {
         #expect(text.contains("History failed █▂"))
         #expect(text.contains("#3 "))
         #expect(text.contains("Failing records (1, masked)"))
-        #expect(text.contains("crm_contacts.csv:17 C-1017,Jane Doe,j***@example"))
+        #expect(text.contains("crm_contacts.csv:17 contact_id=C-1017, Name=Jane Doe, Email=j***@example"))
         #expect(!text.contains("jane.doe@"))
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import StewardCatalog
+import StewardConfig
 @testable import StewardConsole
 @testable import StewardIdentity
 @testable import StewardPipeline

@@ -314,9 +314,11 @@ struct StandardiseDateTests {
     }
 
     @Test func ambiguousDescription() {
+        // The problem, never the value: descriptions become quarantine reasons and run messages.
         #expect(StandardiseError.ambiguousDate("03/04/2021").description
-                == "ambiguous date '03/04/2021': day/month order unknown; list the format in date_formats")
-        #expect(StandardiseError.invalidEmail("x").description.contains("'x'"))
+                == "ambiguous date: day/month order unknown; list the format in date_formats")
+        #expect(!StandardiseError.invalidEmail("john.secret@@example.com").description.contains("john.secret"))
+        #expect(StandardiseError.invalidEmail("john.secret@@example.com").value == "john.secret@@example.com")
     }
 
     @Test(arguments: [

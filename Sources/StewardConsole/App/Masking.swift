@@ -1,61 +1,19 @@
-import StewardIdentity
+import StewardCatalog
+import StewardConfig
 
-/// Masks personal data in free text shown on screen (a quarantined row's raw line): emails as the
-/// identity module's `Mask.email` writes them (`j***@example.com`), and digit groups of five or more
-/// digits (phones, ids, cards) keep only their last four digits (`*******0958`). Known fields of a
-/// customer are masked by `Mask` itself.
-public enum PIIMask {
-    public static func mask(_ text: String) -> String {
-        maskDigits(maskEmails(text))
+/// The console shows a stored source value only through the project's PII policy (steward.yml's
+/// mappings and `pii:` lists, carried by every snapshot): column by column, never by guessing at text.
+/// Without a project's policy (`PIIPolicy()`), every value is masked.
+extension PIIPolicy {
+    /// A quarantined row's raw values on one line, `column=value, …`, masked per column; a row the
+    /// reader could not read as written has all its values masked (they may sit under the wrong column),
+    /// and text that is not a row of columns is not shown at all.
+    func line(of row: QuarantinedRow) -> String {
+        displayRawLine(row.raw, source: row.source, readable: !row.checks.contains(CheckConfig.readable.name), reveal: false)
     }
+}
 
-    static func maskEmails(_ text: String) -> String {
-        let chars = Array(text)
-        var out = "", i = 0
-        func isLocal(_ c: Character) -> Bool { c.isLetter || c.isNumber || "._%+-".contains(c) }
-        func isDomain(_ c: Character) -> Bool { c.isLetter || c.isNumber || ".-".contains(c) }
-        while i < chars.count {
-            guard chars[i] == "@" else { out.append(chars[i]); i += 1; continue }
-            // Walk back over the local part already copied, and forward over the domain.
-            var start = out.endIndex
-            while start > out.startIndex, isLocal(out[out.index(before: start)]) { start = out.index(before: start) }
-            var end = i + 1
-            while end < chars.count, isDomain(chars[end]) { end += 1 }
-            let local = out[start...]
-            let domain = String(chars[(i + 1)..<end])
-            guard !local.isEmpty, domain.contains(".") else { out.append("@"); i += 1; continue }
-            let masked = Mask.email("\(local)@\(domain)")!
-            out.removeSubrange(start...)
-            out += masked
-            i = end
-        }
-        return out
-    }
-
-    static func maskDigits(_ text: String) -> String {
-        let chars = Array(text)
-        var out = "", i = 0
-        func inGroup(_ c: Character) -> Bool { c.isASCII && (c.isNumber || " +-().".contains(c)) }
-        while i < chars.count {
-            guard chars[i].isASCII, chars[i].isNumber || chars[i] == "+" || chars[i] == "(" else { out.append(chars[i]); i += 1; continue }
-            var end = i
-            while end < chars.count, inGroup(chars[end]) { end += 1 }
-            // Trailing separators are not part of the number.
-            while end > i, !chars[end - 1].isNumber { end -= 1 }
-            let group = chars[i..<max(end, i + 1)]
-            let digits = group.filter(\.isNumber).count
-            if digits >= 5 {
-                var keep = 4
-                var masked: [Character] = []
-                for c in group.reversed() {
-                    if c.isNumber { masked.append(keep > 0 ? c : "*"); keep -= 1 } else { masked.append(c) }
-                }
-                out += String(masked.reversed())
-            } else {
-                out += String(group)
-            }
-            i = max(end, i + 1)
-        }
-        return out
-    }
+extension PaneContext {
+    /// The policy of the project the snapshot was read for.
+    var pii: PIIPolicy { snapshot?.pii ?? PIIPolicy() }
 }

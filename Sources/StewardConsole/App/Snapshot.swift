@@ -1,5 +1,6 @@
 import Foundation
 import StewardCatalog
+import StewardConfig
 import StewardRoadmap
 import StewardMetrics
 
@@ -26,6 +27,9 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var loadedAt: Date
     /// How long the queries took, in milliseconds (shown in help, logged, benchmarked).
     public var loadMilliseconds: Double
+    /// Which stored values are personal (steward.yml's mappings and `pii:` lists): panes mask by it.
+    /// The default, no project known, masks every value.
+    public var pii = PIIPolicy()
 
     public init(sources: [SourceOverview] = [], quality: QualityOverview? = nil,
                 runs: [RunInfo] = [], audit: [AuditEvent] = [], sourceDetail: SourceDetail? = nil, checkDetail: CheckDetail? = nil,
@@ -65,15 +69,18 @@ public actor SnapshotSource {
     public let roadmap: URL?
     public let evidence: [EvidenceRule]
     public let kpiDefinitions: [KPIDefinition]
+    public let pii: PIIPolicy
     private var catalog: Catalog?
 
-    public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = [], kpiDefinitions: [KPIDefinition] = []) {
-        self.url = url; self.roadmap = roadmap; self.evidence = evidence; self.kpiDefinitions = kpiDefinitions
+    public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = [], kpiDefinitions: [KPIDefinition] = [],
+                pii: PIIPolicy = PIIPolicy()) {
+        self.url = url; self.roadmap = roadmap; self.evidence = evidence; self.kpiDefinitions = kpiDefinitions; self.pii = pii
     }
 
     public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
         let catalog = try open()
         var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions)
+        snapshot.pii = pii
         if let roadmap {
             do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog) }
             catch { snapshot.roadmapError = "\(error)" }

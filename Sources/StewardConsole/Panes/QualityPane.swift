@@ -49,11 +49,14 @@ public struct QualityPane: Equatable, Sendable {
         return d
     }
 
-    func samples(_ d: CheckDetail) -> [Line] {
-        let quarantined: [Line] = d.failing.filter { Format.matches(filter, [$0.raw, "\($0.line)"] + $0.reasons) }.map {
-            [Span("\($0.file):\($0.line) ", Style(attributes: .dim)), Span(PIIMask.mask($0.raw))]
+    /// The check's failing records: quarantined rows with their values masked by the project's PII policy
+    /// (filtered by where they are and why, not by the values it hides), else the check's samples, which
+    /// are record keys, lines and counts (never values), shown as they are.
+    func samples(_ d: CheckDetail, _ pii: PIIPolicy) -> [Line] {
+        let quarantined: [Line] = d.failing.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.reasons) }.map {
+            [Span("\($0.file):\($0.line) ", Style(attributes: .dim)), Span(pii.line(of: $0))]
         }
-        let flagged: [Line] = d.check.samples.filter { Format.matches(filter, [$0]) }.map { [Span(PIIMask.mask($0))] }
+        let flagged: [Line] = d.check.samples.filter { Format.matches(filter, [$0]) }.map { [Span($0)] }
         return quarantined.isEmpty ? flagged : quarantined
     }
 
@@ -71,7 +74,7 @@ public struct QualityPane: Equatable, Sendable {
     public mutating func handle(_ action: Action, _ ctx: PaneContext, area: Rect) -> Bool {
         let layout = Self.layout(area, ctx, state: self)
         if openCheck != nil {
-            let count = checkDetail(ctx).map { samples($0).count } ?? 0
+            let count = checkDetail(ctx).map { samples($0, ctx.pii).count } ?? 0
             if navigate(&samplesList, action, count: count, height: layout.samples.height) { return true }
             guard action == .back else { return false }
             if !filter.isEmpty { filter = ""; return true }
@@ -302,7 +305,7 @@ public struct QualityPane: Equatable, Sendable {
         table.render(historyArea, state: ListState(), into: &buffer)
         if newestFirst.isEmpty { buffer.write("Not evaluated yet.", x: historyArea.x, y: historyArea.y + 1, style: theme.muted) }
 
-        let samples = samples(d)
+        let samples = samples(d, ctx.pii)
         buffer.write([Span("Failing records ", theme.title), Span("(\(samples.count), masked)", theme.muted)],
                      x: layout.secondTitle.x, y: layout.secondTitle.y, maxWidth: layout.secondTitle.width, base: theme.text)
         ListView(items: samples, theme: theme).render(layout.samples, state: samplesList, into: &buffer)

@@ -47,7 +47,8 @@ public struct SourcesPane: Equatable, Sendable {
     }
 
     func quarantine(_ d: SourceDetail) -> [QuarantinedRow] {
-        d.quarantine.filter { Format.matches(filter, [$0.file, $0.recordKey, PIIMask.mask($0.raw)] + $0.reasons + $0.checks) }
+        // Not by raw values: they are shown masked, and a filter must not find rows by what it hides.
+        d.quarantine.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.reasons + $0.checks) }
     }
 
     func checks(_ d: SourceDetail) -> [CheckStatus] {
@@ -369,7 +370,7 @@ public struct SourcesPane: Equatable, Sendable {
             table = Columns.table(cols, rows: rows, width: layout.table.width, sort: SortState(), theme: theme)
             empty = "Nothing in quarantine. ✓"
             if let row = rows[safe: state.selected], layout.preview.height > 0 {
-                let lines: [Line] = [[Span("raw (masked): ", theme.muted), Span(PIIMask.mask(row.raw))],
+                let lines: [Line] = [[Span("raw (masked): ", theme.muted), Span(ctx.pii.line(of: row))],
                                      [Span("why: ", theme.muted), Span(row.reasons.joined(separator: "; "), theme.warn)]]
                 buffer.fill(layout.preview.row(0), symbol: "─", style: theme.border)
                 TextBlock.render(lines, Rect(x: layout.preview.x, y: layout.preview.y + 1, width: layout.preview.width, height: 3),

@@ -135,7 +135,8 @@ final class CSVStream: RecordStream {
         }
         var index: [String: Int] = [:]
         for (i, name) in names.enumerated() {
-            if index[name] != nil { throw ConnectorError.badHeader(path, "column '\(name)' appears twice") }
+            // By position, not by name: the first row of a file without its header is data.
+            if let first = index[name] { throw ConnectorError.badHeader(path, "columns \(first + 1) and \(i + 1) have the same name") }
             index[name] = i
         }
         if let resume {

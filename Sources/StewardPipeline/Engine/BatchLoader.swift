@@ -23,15 +23,22 @@ struct BatchResult {
 
 /// A file that cannot be loaded as a whole: nothing of it is committed, the step fails with the reason.
 enum BatchRefusal: Error, CustomStringConvertible {
-    /// The header lacks columns the source maps or checks (schema drift).
-    case schema(file: String, missing: [String], added: [String])
+    /// The header lacks columns the source maps or checks (schema drift). `headerRecognised`: the first
+    /// row names at least one of them, so its other cells are column names too; otherwise it is likely
+    /// a row of data (a file without its header row, or not a source file at all) and none of its
+    /// cells may be quoted: only its field count is.
+    case schema(file: String, missing: [String], added: [String], fields: Int, headerRecognised: Bool)
     /// Most rows could not be read: the wrong delimiter or format, or a broken file.
     case mostlyUnreadable(file: String, unreadable: Int, rows: Int, first: String)
 
     var description: String {
         switch self {
-        case .schema(let file, let missing, let added):
+        case .schema(let file, let missing, let added, let fields, let headerRecognised):
             let quoted = { (names: [String]) in names.map { "'\($0)'" }.joined(separator: ", ") }
+            guard headerRecognised else {
+                return "\(file):1: schema: the first row does not name the mapped column\(missing.count == 1 ? "" : "s") "
+                    + "\(missing.joined(separator: ", ")); it has \(fields) field\(fields == 1 ? "" : "s") (is the header row missing?)"
+            }
             return "\(file):1: schema: missing column\(missing.count == 1 ? "" : "s") \(quoted(missing))"
                 + (added.isEmpty ? "" : "; new column\(added.count == 1 ? "" : "s") \(quoted(added))")
                 + " (steward.yml maps or checks the missing ones)"
@@ -188,7 +195,10 @@ struct BatchLoader {
         let added = previous.isEmpty ? [] : stream.header.filter { !previous.contains($0) }
         var seen = Set<String>()
         let missing = source.referencedColumns.map(\.column).filter { stream.header.firstIndex(of: $0) == nil && seen.insert($0).inserted }
-        if !missing.isEmpty { throw BatchRefusal.schema(file: relativePath, missing: missing, added: added) }
+        if !missing.isEmpty {
+            throw BatchRefusal.schema(file: relativePath, missing: missing, added: added, fields: stream.header.count,
+                                      headerRecognised: missing.count < Set(source.referencedColumns.map(\.column)).count)
+        }
         return added
     }
 

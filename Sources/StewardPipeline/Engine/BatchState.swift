@@ -222,6 +222,8 @@ struct BatchState {
         let value = check.column.value(in: row)
         switch check.config.kind {
         case .notNull:
+    /// A message names the column and the problem, never the value: it is stored as a quarantine
+    /// reason or flag and shown unmasked (the values stay in the row's raw text, shown through the PII policy).
             check.evaluated += 1
             return value == nil ? "\(column) is empty" : nil
         case .rowCount, .freshness, .readable:
@@ -233,7 +235,7 @@ struct BatchState {
         check.evaluated += 1
         switch check.config.kind {
         case .unique:
-            if let first = check.seen.firstLine(of: value, at: row.line) { return "\(column) '\(value)' repeats line \(first)" }
+            if let first = check.seen.firstLine(of: value, at: row.line) { return "\(column) repeats the value of line \(first)" }
             return nil
         case .pattern(let format):
             switch format {
@@ -253,19 +255,19 @@ struct BatchState {
                 if case .failure(let e)? = memo.value(.date, value, { standardiser.date(value) }) { return "\(column): \(e)" }
             case .regex(let pattern):
                 if check.regex?.matches(value) != true {
-                    return "\(column) '\(value)' does not match /\(pattern)/"
+                    return "\(column) does not match /\(pattern)/"
                 }
             }
             return nil
         case .acceptedValues(let values):
-            return values.contains(value) ? nil : "\(column) '\(value)' is not one of \(values.sorted().joined(separator: ", "))"
+            return values.contains(value) ? nil : "\(column) is not one of \(values.sorted().joined(separator: ", "))"
         case .range(let lo, let hi):
-            guard let number = Double(value) else { return "\(column) '\(value)' is not a number" }
-            if let lo, number < lo { return "\(column) \(value) is below \(Self.format(lo))" }
-            if let hi, number > hi { return "\(column) \(value) is above \(Self.format(hi))" }
+            guard let number = Double(value) else { return "\(column) is not a number" }
+            if let lo, number < lo { return "\(column) is below \(Self.format(lo))" }
+            if let hi, number > hi { return "\(column) is above \(Self.format(hi))" }
             return nil
         case .relationship(let to, _):
-            return check.targetKeys.contains(value) ? nil : "\(column) '\(value)' has no record in \(to)"
+            return check.targetKeys.contains(value) ? nil : "\(column) has no record in \(to)"
         default:
             return nil
         }
@@ -431,7 +433,7 @@ struct BatchState {
         var amount: Double?
         if let raw = value(.amount, in: row) {
             if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
-            else { flags.append("amount: '\(raw)' is not a number") }
+            else { flags.append("amount is not a number") }
         }
         chunk.append(text: refKind); chunk.append(text: ref); chunk.append(text: occurred); chunk.append(real: amount)
         chunk.append(text: value(.type, in: row).flatMap { standardiser.text($0) })

@@ -230,7 +230,9 @@ struct SourceLoader {
         }), let header = try? JSONDecoder().decode([String].self, from: Data(json.utf8)) else { return }
         var seen = Set<String>()
         let missing = source.referencedColumns.map(\.column).filter { !header.contains($0) && seen.insert($0).inserted }
-        if !missing.isEmpty { throw BatchRefusal.schema(file: rel, missing: missing, added: []) }
+        if !missing.isEmpty {
+            throw BatchRefusal.schema(file: rel, missing: missing, added: [], fields: header.count, headerRecognised: missing.count < Set(source.referencedColumns.map(\.column)).count)
+        }
     }
 
     /// Whether a grown file may be read as an append: not when a `unique` check judges a column other

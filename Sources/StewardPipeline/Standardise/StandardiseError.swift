@@ -1,4 +1,6 @@
-/// Why a value could not be standardised. The payload is the input exactly as given.
+/// Why a value could not be standardised. The payload is the input exactly as given (for the masked
+/// display path only): the description names the problem, never the value, because it ends up in
+/// quarantine reasons, flags, run messages and logs, where personal data must not be copied.
 public enum StandardiseError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidEmail(String)
     case invalidPhone(String)
@@ -30,13 +32,12 @@ public enum StandardiseError: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .invalidEmail(let v): return "invalid email '\(v)': expected local@domain.tld"
-        case .invalidPhone(let v): return "invalid phone '\(v)': not a valid number for its country"
-        case .invalidDate(let v): return "invalid date '\(v)': not a recognised calendar date"
-        case .ambiguousDate(let v):
-            return "ambiguous date '\(v)': day/month order unknown; list the format in date_formats"
-        case .invalidPostcode(let v): return "invalid postcode '\(v)': does not match the country's format"
-        case .unknownCountry(let v): return "unknown country '\(v)': not an ISO 3166 code or name"
+        case .invalidEmail: return "invalid email: expected local@domain.tld"
+        case .invalidPhone: return "invalid phone: not a valid number for its country"
+        case .invalidDate: return "invalid date: not a recognised calendar date"
+        case .ambiguousDate: return "ambiguous date: day/month order unknown; list the format in date_formats"
+        case .invalidPostcode: return "invalid postcode: does not match the country's format"
+        case .unknownCountry: return "unknown country: not an ISO 3166 code or name"
         }
     }
 }
