@@ -31,11 +31,12 @@ public final class Catalog: Sendable {
         if readOnly { return try openForReading(at: url) }
         let folder = url.deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw CatalogError.environment(folder.path, FileProblem.describe(error, path: folder.path))
+            try PrivateFiles.createFolder(folder)
+        } catch let error as PrivateFileError {
+            throw CatalogError.environment(folder.path, error.reason)
         }
         if let problem = FileProblem.notWritable(url) { throw CatalogError.readOnly(url.path, problem) }
+        try makePrivate(url)
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(busyTimeout)
@@ -62,6 +63,20 @@ public final class Catalog: Sendable {
         return Catalog(url: url, pool: pool)
     }
 
+    /// The catalog holds every customer's PII: it and its side files are 0600, created so or tightened
+    /// (a catalog an older version created 0644), and Steward's own `.steward` folder 0700. A folder the
+    /// user named for the catalog (`catalog: data/c.sqlite`) may hold other things: its mode is theirs.
+    static func makePrivate(_ url: URL) throws {
+        do {
+            try PrivateFiles.createEmptyFile(url)
+        } catch let error as PrivateFileError {
+            throw CatalogError.environment(url.path, error.reason)
+        }
+        for path in ["", "-wal", "-shm", "-journal"].map({ url.path + $0 }) + [migrationLockPath(url)] { PrivateFiles.tighten(path) }
+        let folder = url.deletingLastPathComponent()
+        if folder.lastPathComponent == ".steward" { PrivateFiles.tighten(folder.path) }
+    }
+
     /// Migrates when the schema is behind, holding an exclusive lock on a file next to the catalog for
     /// the whole check-and-migrate: GRDB's migrator reads which migrations ran outside its transactions,
     /// so two processes starting on a new catalog would otherwise both run "v1" ("table … already exists").
@@ -69,7 +84,7 @@ public final class Catalog: Sendable {
         // The common case, a current catalog: one read, no write, no lock file.
         if try pool.read({ try Schema.migrator.hasCompletedMigrations($0) }) { return }
         let lockPath = migrationLockPath(url)
-        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, PrivateFiles.fileMode)
         guard fd >= 0 else {
             throw CatalogError.environment(lockPath, FileProblem.describe(errno: errno))
         }

@@ -289,13 +289,8 @@ public final class ConsoleLog: @unchecked Sendable {
 
     public init(url: URL?) {
         var h: FileHandle?
-        if let url {
-            let fm = FileManager.default
-            try? fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if !fm.fileExists(atPath: url.path) { _ = fm.createFile(atPath: url.path, contents: nil) }
-            h = try? FileHandle(forWritingTo: url)
-            _ = try? h?.seekToEnd()
-        }
+        // 0600 in a 0700 folder: the log may name customers' records.
+        if let url { h = try? PrivateFiles.openForAppending(url) }
         handle = h
     }
 

@@ -134,7 +134,9 @@ public struct AlertNotifier: Sendable {
         ]
     }
 
-    /// POSTs JSON; returns nil on a 2xx answer, else what went wrong.
+    /// POSTs JSON; returns nil on a 2xx answer, else what went wrong. Redirects are never followed (the
+    /// payload must not travel to another origin, and a receiver that only redirects has not taken the
+    /// alert): a 3xx, like any other non-2xx answer or a network error, is a failed delivery.
     func post(_ body: [String: Any], to hook: String) -> String? {
         guard let url = URL(string: hook), let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
             return "invalid webhook URL or payload"
@@ -143,32 +145,47 @@ public struct AlertNotifier: Sendable {
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = data
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
+        let delivery = WebhookDelivery()
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = timeout
         config.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: config)
-        let task = session.dataTask(with: request) { _, response, error in
-            if let error { box.set(error.localizedDescription) }
-            else if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) { box.set("HTTP \(http.statusCode)") }
-            done.signal()
-        }
+        // A task with a completion handler follows redirects without asking; a delegate is asked.
+        let session = URLSession(configuration: config, delegate: delivery, delegateQueue: nil)
+        let task = session.dataTask(with: request)
         task.resume()
-        if done.wait(timeout: .now() + timeout + 1) == .timedOut {
+        if delivery.done.wait(timeout: .now() + timeout + 1) == .timedOut {
             task.cancel()
-            box.set("timed out after \(Int(timeout))s")
+            delivery.fail("timed out after \(Int(timeout))s")
         }
         session.finishTasksAndInvalidate()
-        return box.value
+        return delivery.error
     }
 }
 
-private final class ResultBox: @unchecked Sendable {
+/// One webhook POST: refuses every redirect and records the outcome.
+private final class WebhookDelivery: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private let lock = NSLock()
-    private var error: String?
-    func set(_ e: String) { lock.lock(); if error == nil { error = e }; lock.unlock() }
-    var value: String? { lock.lock(); defer { lock.unlock() }; return error }
+    private var failure: String?
+    let done = DispatchSemaphore(value: 0)
+
+    func fail(_ e: String) { lock.lock(); if failure == nil { failure = e }; lock.unlock() }
+    var error: String? { lock.lock(); defer { lock.unlock() }; return failure }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+        fail("HTTP \(response.statusCode) (a redirect, not followed)")
+        completionHandler(nil)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        if let error { fail(error.localizedDescription) }
+        else if let http = task.response as? HTTPURLResponse {
+            if !(200..<300).contains(http.statusCode) { fail("HTTP \(http.statusCode)") }
+        } else {
+            fail("no HTTP answer")
+        }
+        done.signal()
+    }
 }
 
 /// Evaluates KPIs, anomalies and health after every pipeline run and sends alerts on a state change.

@@ -12,6 +12,9 @@ import Glibc
 import StewardConfig
 #endif
 
+// The bench writes catalogs of generated people like `steward` does: private whatever the umask.
+umask(PrivateFiles.processUmask)
+
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
 ///   swift build -c release && .build/release/steward-bench [ingest|demo|identity|roadmap|kpi|all] [--rows N] [--customers N] [--tasks N]
 ///   .build/release/steward-bench ingest [--shape demo|quoted-street] [--rows N] [--repeat N] [--steward PATH] [--work DIR]

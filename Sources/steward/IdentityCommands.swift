@@ -180,22 +180,44 @@ struct ExportCommand: ParsableCommand {
 }
 
 struct ExportClusters: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clusters", abstract: "CSV source,record_id,customer_id, one row per staged person record.")
+    static let configuration = CommandConfiguration(
+        commandName: "clusters", abstract: "CSV source,record_id,customer_id, one row per staged person record.",
+        discussion: """
+        --out writes only a regular file: a new one, or an existing one replaced atomically; either way \
+        mode 0600 (the export links people to records). A folder, symbolic link, FIFO, socket or device at \
+        the path is refused (exit 2) and left as it is. --out - writes to standard output.
+        """)
     @OptionGroup var projectOptions: ProjectOptions
-    @Option(help: "Write to this file instead of stdout.") var out: String?
+    @Option(help: ArgumentHelp("Write to this regular file (mode 0600) instead of stdout; - is stdout.", valueName: "file"))
+    var out: String?
 
     func run() throws {
+        let file = out.flatMap { $0 == "-" ? nil : URL(fileURLWithPath: $0) }
+        // Refused before the catalog is read; checked again just before the file is put in place.
+        if let file { try Self.writing(to: file) { try PrivateFiles.checkOutputPath(file.path) } }
         let config = try projectOptions.load()
         let catalog = try CLI.requireReadCatalog(config)
         var text = "source,record_id,customer_id\n"
         try catalog.pool.read { db in
             for r in try ClusterExport.rows(db) { text += "\(CSVText.field(r.source)),\(CSVText.field(r.recordId)),\(r.customerId)\n" }
         }
-        if let out {
-            try text.write(toFile: out, atomically: true, encoding: .utf8)
+        if let file, let out {
+            try Self.writing(to: file) { try PrivateFiles.writeRegularFile(Array(text.utf8), to: file) }
             CLI.note("wrote \(out)")
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+
+    /// A path --out cannot use: one sentence naming it and what is there (exit 2).
+    static func writing(to file: URL, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as PrivateFileError {
+            if let kind = error.notRegularKind {
+                throw EnvironmentError(description: "\(file.path) is \(kind), not a regular file: --out writes only regular files (- for standard output), so it was left as it is")
+            }
+            throw EnvironmentError(description: error.description)
         }
     }
 }

@@ -9,6 +9,10 @@ import StewardConfig
 @main
 struct Entry {
     static func main() {
+        // The catalog, its -wal/-shm, the log and exports hold customers' PII: nothing this process
+        // creates may be readable by another local user, whatever umask the shell had (SQLite and
+        // Foundation create files 0644 less the umask). Explicit modes in PrivateFiles cover the rest.
+        umask(PrivateFiles.processUmask)
         do {
             var command = try Steward.parseAsRoot()
             try command.run()

@@ -7,13 +7,18 @@ import Glibc
 @testable import StewardCatalog
 @testable import StewardMetrics
 
-/// A tiny HTTP server on 127.0.0.1 (POSIX sockets) that records each request body and answers 200.
+/// A tiny HTTP server on 127.0.0.1 (POSIX sockets) that records each request body and answers 200
+/// (or what `answer` sets).
 final class WebhookListener: @unchecked Sendable {
     private let fd: Int32
     let port: UInt16
     private let lock = NSLock()
     private var bodies: [String] = []
     private var stopped = false
+    private var reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+    /// Answers every later request with `response` (a whole HTTP response: status line, headers, body).
+    func answer(_ response: String) { lock.lock(); reply = response; lock.unlock() }
 
     init() throws {
         let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -75,7 +80,7 @@ final class WebhookListener: @unchecked Sendable {
             if let r = text.range(of: "\r\n\r\n") {
                 lock.lock(); bodies.append(String(text[r.upperBound...])); lock.unlock()
             }
-            let reply = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".utf8)
+            let reply = Array(lock.withLock { self.reply }.utf8)
             _ = reply.withUnsafeBytes { write(client, $0.baseAddress, reply.count) }
             close(client)
         }
