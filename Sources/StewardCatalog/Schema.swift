@@ -216,6 +216,7 @@ enum Schema {
         registerRawColumns(&migrator)
         registerLookupNames(&migrator)
         registerFileVersions(&migrator)
+        registerErasureState(&migrator)
         return migrator
     }
 }
