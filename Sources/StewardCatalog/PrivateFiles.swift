@@ -28,7 +28,8 @@ public enum PrivateFiles {
         }
         let parent = (path as NSString).deletingLastPathComponent
         if parent != path && !parent.isEmpty { try createFolder(URL(fileURLWithPath: parent)) }
-        if mkdir(path, folderMode) != 0 && errno != EEXIST {
+        guard mkdir(path, folderMode) == 0 else {
+            if errno == EEXIST { return }   // another process made it meanwhile: its mode is its own
             throw PrivateFileError(path: path, reason: FileProblem.describe(errno: errno))
         }
         // mkdir's mode is reduced by the umask; the folder gets exactly 0700.
