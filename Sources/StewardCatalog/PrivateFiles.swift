@@ -75,6 +75,12 @@ public enum PrivateFiles {
     /// checked again just before the rename; a path that was free is claimed with link(2), which never
     /// replaces whatever may have appeared there meanwhile.
     public static func writeRegularFile(_ bytes: [UInt8], to url: URL) throws {
+        try writeRegularFile(bytes, to: url, beforePlacing: {})
+    }
+
+    /// `beforePlacing` runs between writing the temporary file and putting it in place (tests change
+    /// what is at the path there, as another process could).
+    static func writeRegularFile(_ bytes: [UInt8], to url: URL, beforePlacing: () throws -> Void) throws {
         let path = url.path
         try checkOutputPath(path)
         let dir = (path as NSString).deletingLastPathComponent
@@ -91,6 +97,7 @@ public enum PrivateFiles {
             throw error
         }
         close(fd)
+        try beforePlacing()
         // A free path is claimed with link(2), which fails (EEXIST) rather than replace whatever appeared
         // there meanwhile; a regular file is replaced by rename, checked with lstat just before.
         while try !checkOutputPath(path) {

@@ -79,6 +79,28 @@ import Glibc
         }
     }
 
+    @Test func whatAppearsAtThePathWhileTheExportIsWrittenIsNeverReplaced() throws {
+        let p = TempProject("safe-out-race")
+        // A free path taken by a FIFO meanwhile: link(2) refuses to replace it.
+        let free = p.dir.appendingPathComponent("free.csv")
+        #expect(throws: PrivateFileError.self) {
+            try PrivateFiles.writeRegularFile(Array("a\n".utf8), to: free) { _ = mkfifo(free.path, 0o600) }
+        }
+        #expect(Self.kind(free.path) == S_IFIFO)
+        // A regular file swapped for a symbolic link meanwhile: the lstat just before the rename refuses it.
+        let swapped = p.write("swapped.csv", "old\n")
+        let target = p.write("target.txt", "keep\n")
+        #expect(throws: PrivateFileError.self) {
+            try PrivateFiles.writeRegularFile(Array("new\n".utf8), to: swapped) {
+                try FileManager.default.removeItem(at: swapped)
+                try FileManager.default.createSymbolicLink(atPath: swapped.path, withDestinationPath: target.path)
+            }
+        }
+        #expect(Self.kind(swapped.path) == S_IFLNK)
+        #expect(try String(contentsOf: target, encoding: .utf8) == "keep\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: p.dir.path).filter { $0.contains(".steward-") }.isEmpty)
+    }
+
     static func kind(_ path: String) -> mode_t {
         var st = stat()
         return lstat(path, &st) == 0 ? st.st_mode & S_IFMT : 0
