@@ -24,7 +24,7 @@ extension AppState {
         case .enter:
             mode = .normal
             if customers.results?.query == customers.trimmedQuery { _ = customers.handle(.open, area: bodyArea) }
-            else { customers.openOnArrival = customers.trimmedQuery.count >= CustomersPane.minimumQuery }
+            else { customers.openOnArrival = CustomersPane.searchable(customers.trimmedQuery) }
         case .up, .down, .pageUp, .pageDown:
             let action: Action = key == .up ? .up : key == .down ? .down : key == .pageUp ? .pageUp : .pageDown
             _ = customers.handle(action, area: bodyArea)
@@ -33,6 +33,10 @@ extension AppState {
             return perform(key == .tab ? .nextPane : .prevPane)
         case .ctrl("c"):
             return perform(.quit)
+        case .char where customers.query.isFull:
+            // The rest of a long paste: counted for the box's hint, nothing to ask the catalog.
+            customers.query.handle(key)
+            return []
         default:
             customers.query.handle(key)
         }

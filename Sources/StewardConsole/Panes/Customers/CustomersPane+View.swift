@@ -61,7 +61,7 @@ extension CustomersPane {
         } else if summary?.customers == 0 {
             message = [[Span("No customers yet: run `steward run` (or press r) to load the sources and match them into customers.")],
                        [Span("Then search here by name (any spelling), email, phone (any format), postcode or id.", theme.muted)]]
-        } else if q.count < Self.minimumQuery {
+        } else if !Self.searchable(q) {
             message = [[Span("Search customers by name (any spelling), email, phone (any format), postcode or customer id.")],
                        [Span(focused ? "Type at least two characters; results follow as you type." : "Press / to type in the search box; Enter opens the 360.", theme.muted)]]
             if let s = summary, s.reviewPairs > 0 {

@@ -81,7 +81,17 @@ public struct CustomersPane: Equatable, Sendable {
 
     // MARK: data
 
-    var trimmedQuery: String { query.text.trimmingCharacters(in: .whitespaces) }
+    /// The query without blanks at its ends. Looks at the ends only: it runs on every key, and the
+    /// box may hold a long paste.
+    var trimmedQuery: String {
+        let text = query.text
+        func blank(_ c: Character) -> Bool { c.unicodeScalars.allSatisfy(CharacterSet.whitespaces.contains) }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(text[first...last])
+    }
+
+    /// Whether a query is long enough to search (without counting all of a long one).
+    static func searchable(_ q: String) -> Bool { q.index(q.startIndex, offsetBy: minimumQuery, limitedBy: q.endIndex) != nil }
     var hits: [CustomerSearch.Hit] { results?.hits ?? [] }
     var selectedHit: CustomerSearch.Hit? { hits[safe: list.selected] }
 
@@ -192,7 +202,7 @@ public struct CustomersPane: Equatable, Sendable {
         }
         want(.summary, missing: summary == nil)
         let q = trimmedQuery
-        if q.count >= Self.minimumQuery { want(.search(q), missing: results?.query != q) }
+        if Self.searchable(q) { want(.search(q), missing: results?.query != q) }
         if let id = openId, view == .customer, erased[id] == nil { want(.load(id), missing: openCustomer == nil) }
         if view == .review { want(.review, missing: review == nil) }
         if let p = selectedPair {
