@@ -71,7 +71,7 @@ public enum PrivateFiles {
 
     /// Writes `bytes` to `url` atomically with mode 0600: a new file in the same folder (O_EXCL|O_NOFOLLOW),
     /// fsync, then renamed into place. Only a regular file is ever replaced: a folder, symbolic link,
-    /// FIFO, socket or device at `url` is refused (`PrivateFileError.notRegular`) and left untouched,
+    /// FIFO, socket or device at `url` is refused (`PrivateFileError.notRegularKind` says which) and left as it is,
     /// checked again just before the rename; a path that was free is claimed with link(2), which never
     /// replaces whatever may have appeared there meanwhile.
     public static func writeRegularFile(_ bytes: [UInt8], to url: URL) throws {
