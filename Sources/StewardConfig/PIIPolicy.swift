@@ -86,6 +86,11 @@ public struct PIIPolicy: Sendable, Equatable {
         Self.display(value, kind: kind(source: source, column: column), reveal: reveal)
     }
 
+    /// A canonical field's value (a golden record, its history, explain) as it may be shown.
+    public static func display(_ value: String?, field: String, reveal: Bool) -> String? {
+        display(value, kind: fields[field], reveal: reveal)
+    }
+
     /// The one masking step every displayed value passes through (the vault unseals just before it).
     public static func display(_ value: String?, kind: PIIKind?, reveal: Bool) -> String? {
         guard let value, !reveal, let kind, !value.isEmpty else { return value }

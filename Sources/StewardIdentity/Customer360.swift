@@ -113,10 +113,9 @@ public struct Customer360: Sendable {
 
     /// The golden record with PII masked.
     public var maskedGolden: [String: String] {
+        // Which fields are personal, and their masks: the one PII policy.
         var g = golden
-        if let e = g["email"] { g["email"] = Mask.email(e) }
-        if let p = g["phone"] { g["phone"] = Mask.phone(p) }
-        for k in ["street", "dob", "national_id"] where g[k] != nil { g[k] = Mask.other(g[k]) }
+        for (field, value) in golden { g[field] = PIIPolicy.display(value, field: field, reveal: false) }
         return g
     }
 
@@ -124,7 +123,7 @@ public struct Customer360: Sendable {
     public var maskedHistory: [[String: String?]] {
         history.map { h in
             var h = h
-            h["email"] = Mask.email(h["email"] ?? nil); h["phone"] = Mask.phone(h["phone"] ?? nil); h["street"] = Mask.other(h["street"] ?? nil)
+            for (field, value) in h { h[field] = PIIPolicy.display(value, field: field, reveal: false) }
             return h
         }
     }

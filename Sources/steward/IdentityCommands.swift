@@ -252,7 +252,11 @@ struct CustomerSearchCommand: ParsableCommand {
         // A read command: read-only and untimed (the console's lookups feed the query-performance KPI).
         let hits = try CLI.readCatalog(config)?.pool.read { try CustomerSearch.search($0, query: q, limit: limit) } ?? []
         // A reveal is audited first, so it needs a writable catalog.
-        if reveal { try Catalog.open(at: config.catalogURL).audit(action: "reveal", subject: "search:\(q)", detail: "\(hits.count) customers: " + hits.map(\.customerId).joined(separator: ",")) }
+        // The query is not recorded: a search by email or phone would copy it into the audit trail.
+        if reveal {
+            try Catalog.open(at: config.catalogURL).audit(action: "reveal", subject: "search",
+                                                          detail: "customer search --reveal: \(hits.count) customers: " + hits.map(\.customerId).joined(separator: ","))
+        }
         let email = { (e: String?) in reveal ? e : Mask.email(e) }
         let phone = { (p: String?) in reveal ? p : Mask.phone(p) }
         if output.json {

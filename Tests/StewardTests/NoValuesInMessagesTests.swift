@@ -173,6 +173,20 @@ import Testing
         #expect(try Self.lastReveal(p)?.subject == "quarantine:people")
     }
 
+    /// A revealed search is audited by the customers it showed, not by the query: a search by email or
+    /// phone would copy it into the audit trail.
+    @Test func aRevealedSearchIsAuditedWithoutItsQuery() async throws {
+        let p = try Self.project()
+        let dir = p.dir.path
+        _ = try await offPool { try StewardBinary.run(["run", "--project", dir]) }
+        let search = try await offPool { try StewardBinary.run(["customer", "search", "ann@example.com", "--reveal", "--project", dir]) }
+        #expect(search.status == 0, "\(search.stderr)")
+        #expect(search.stdout.contains("ann@example.com"), "\(search.stdout)")
+        let event = try #require(try Self.lastReveal(p))
+        #expect(event.subject == "search" && event.detail.hasPrefix("customer search --reveal: 1 customers: "), "\(event)")
+        #expect(!(try Self.messageTexts(p.dir.appendingPathComponent(".steward/catalog.sqlite")).joined().contains("ann@example.com")))
+    }
+
     static func reveals(_ p: TempProject) throws -> Int {
         try p.catalog().pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_event WHERE action = 'reveal'") ?? 0 }
     }
