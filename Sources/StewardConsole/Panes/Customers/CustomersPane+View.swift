@@ -15,13 +15,8 @@ extension CustomersPane {
     }
 
     func shown(_ value: String?, _ attribute: String, of customer: String?) -> String {
-        guard let value else { return "" }
-        if let customer, revealed.contains(customer) { return value }
-        switch attribute {
-        case "email": return Mask.email(value) ?? ""
-        case "phone": return Mask.phone(value) ?? ""
-        default: return Customer360.piiAttributes.contains(attribute) ? Mask.other(value) ?? "" : value
-        }
+        // The project's one masking step (PIIPolicy), so the console masks exactly as the CLI does.
+        PIIPolicy.display(value, field: attribute, reveal: customer.map(revealed.contains) ?? false) ?? ""
     }
 
     func revealLine(_ ids: Set<String>, theme: Theme) -> Line {
