@@ -79,6 +79,23 @@ struct CustomersErasureConsoleTests {
         #expect(s.customers.inFlight.isEmpty)
     }
 
+    @Test func theReviewQueueDropsThePairsOfAnErasedCustomer() {
+        let pair = { (a: String, b: String, ca: String, cb: String) in
+            ReviewQueue.Item(a: a, b: b, probability: 0.7, status: "review", customerA: ca, customerB: cb, decision: nil)
+        }
+        var s = F.send(F.state(), [.key(.char("6")), .customers(.summary(customers: 3, reviewPairs: 2)), .key(.char("R")),
+                                   .customers(.review([pair("crm:1", "shop:9", "C00000001", "C00000003"),
+                                                       pair("crm:2", "shop:8", "C00000002", "C00000002")]))])
+        // Only the selected pair's customers are held (the waterfall shows their values).
+        var (next, commands) = ConsoleApp.update(s, .snapshotLoaded(F.snapshot))
+        #expect(commands.contains(.customers(.erasures(["C00000001", "C00000003"]))), "\(commands)")
+        s = F.send(next, [.customers(.erasures(latest: 3, erased: ["C00000001": "2026-12-07T03:00:00Z"]))])
+        #expect(s.customers.review?.map(\.a) == ["crm:2"] && s.customers.explanation == nil)
+        #expect(!F.screen(s).text.contains("crm:1"))
+        (next, commands) = ConsoleApp.update(s, .snapshotLoaded(F.snapshot))
+        #expect(commands.contains(.customers(.erasures(["C00000002"]))), "\(commands)")
+    }
+
     @Test func noQuestionWhileThePaneHoldsNoCustomer() {
         // The pane never opened, or nothing shown: no question every two seconds.
         let s = F.send(F.state(), [.key(.char("6")), .customers(.summary(customers: 2, reviewPairs: 0))])

@@ -72,7 +72,8 @@ struct CustomersPrivacyTmuxTests {
             counts["before"] = try Self.reveals(p, of: who.id)
             // Another process erases the person while the console shows their PII.
             let forget = try StewardBinary.run(["forget", who.id, "--yes", "--project", p.dir.appendingPathComponent("demo").path], env: Self.env(p))
-            guard forget.status == 0 else { throw TmuxError(message: "forget exited \(forget.status): \(forget.stderr)") }
+            // 1: erased, but the console's reads kept the WAL from being truncated (forget says so).
+            guard forget.status <= 1 else { throw TmuxError(message: "forget exited \(forget.status): \(forget.stderr)") }
             shots["erased"] = try tmux.waitFor("Erased on request", timeout: 30)
             tmux.send("v"); shots["refused"] = try tmux.waitFor("not revealed:", timeout: 10)
             // The refusal is written before any audit would be; give a stray write time to land.
