@@ -27,6 +27,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The C API for the busy timeout around a journal-mode switch.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                // The privacy vault: AES-GCM, HMAC and HKDF (Vault.swift).
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // steward.yml: typed settings and their validation; the engine's vocabulary (countries, date

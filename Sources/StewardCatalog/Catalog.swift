@@ -14,6 +14,8 @@ import Glibc
 public final class Catalog: Sendable {
     public let url: URL
     public let pool: DatabasePool
+    /// The privacy vault's key ring behind this catalog's `vault_*` SQL functions.
+    public let vault: VaultBox
 
     /// How long a connection waits for another one's lock before failing.
     static let busyTimeout: TimeInterval = 10
@@ -40,7 +42,9 @@ public final class Catalog: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(busyTimeout)
+        let vault = VaultBox()
         config.prepareDatabase { db in
+            vault.register(db)
             // Bulk loads dominate writes; NORMAL is durable across process kills in WAL mode.
             if !db.configuration.readonly {
                 // Only takes effect on a new file, before its first page: 16 KiB pages mean a quarter of
@@ -55,12 +59,13 @@ public final class Catalog: Sendable {
         do {
             pool = try DatabasePool(path: url.path, configuration: config)
             try migrate(pool, at: url)
+            try pool.read { try vault.load($0) }
         } catch let error as CatalogError {
             throw error
         } catch let error as DatabaseError {
             throw CatalogError.corrupt(url.path, error.message ?? "\(error)")
         }
-        return Catalog(url: url, pool: pool)
+        return Catalog(url: url, pool: pool, vault: vault)
     }
 
     /// The catalog holds every customer's PII: it and its side files are 0600, created so or tightened
@@ -103,6 +108,8 @@ public final class Catalog: Sendable {
         config.foreignKeysEnabled = true
         config.readonly = true
         config.busyMode = .timeout(busyTimeout)
+        let vault = VaultBox()
+        config.prepareDatabase { db in vault.register(db) }
         func attempt(_ path: String) throws -> DatabasePool {
             let pool = try DatabasePool(path: path, configuration: config)
             // Connections open lazily: read once so a file SQLite cannot use fails here, not later.
@@ -112,23 +119,24 @@ public final class Catalog: Sendable {
             }
             if !state.tables { throw CatalogError.empty(url.path) }
             if !state.current { throw CatalogError.outdated(url.path) }
+            try pool.read { try vault.load($0) }
             return pool
         }
         do {
             do {
                 do {
-                    return Catalog(url: url, pool: try attempt(url.path))
+                    return Catalog(url: url, pool: try attempt(url.path), vault: vault)
                 } catch let error as CatalogError where error == .outdated(url.path) || error == .empty(url.path) {
                     // Another process may be migrating it right now (a first run): read once it is done.
                     guard waitForMigration(at: url) else { throw error }
-                    return Catalog(url: url, pool: try attempt(url.path))
+                    return Catalog(url: url, pool: try attempt(url.path), vault: vault)
                 }
             } catch let error as DatabaseError
                         where Self.cannotUseSideFiles(error) && access(url.deletingLastPathComponent().path, W_OK) != 0 {
                 // A WAL catalog in a folder this user cannot write: the -shm (and -wal) cannot be created.
                 // `immutable` reads the file as it is, which is all a read command needs: no writer can be
                 // running without write access to that folder either.
-                return Catalog(url: url, pool: try attempt(immutableURI(url)))
+                return Catalog(url: url, pool: try attempt(immutableURI(url)), vault: vault)
             }
         } catch let error as CatalogError {
             throw error
@@ -171,9 +179,10 @@ public final class Catalog: Sendable {
         return "file:\(path)?immutable=1"
     }
 
-    private init(url: URL, pool: DatabasePool) {
+    private init(url: URL, pool: DatabasePool, vault: VaultBox) {
         self.url = url
         self.pool = pool
+        self.vault = vault
     }
 
     /// Runs one big write with the rollback journal instead of WAL when no other connection has the

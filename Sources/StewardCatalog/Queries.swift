@@ -127,11 +127,14 @@ extension Catalog {
         if let source { sql += " AND source = ?"; args += [source] }
         sql += " ORDER BY id DESC"
         if let limit { sql += " LIMIT ?"; args += [limit] }
+        // Sealed cells open here (in memory only; `[sealed]` without the vault's key): every screen
+        // then masks them by the PII policy like any stored value.
+        let vault = VaultBox.of(db)
         return try Row.fetchAll(db, sql: sql, arguments: args).map { row in
             QuarantinedRow(
                 id: row["id"], runId: row["run_id"], source: row["source"], file: row["file"], line: row["line"],
                 recordKey: row["record_key"], checks: decodeStrings(row["checks_json"]),
-                reasons: decodeStrings(row["reasons_json"]), raw: row["raw"],
+                reasons: decodeStrings(row["reasons_json"]), raw: vault.revealJSON(row["raw"]),
                 quarantinedAt: (row["quarantined_at"] as String?).flatMap(Timestamp.date))
         }
     }

@@ -217,6 +217,7 @@ enum Schema {
         registerLookupNames(&migrator)
         registerFileVersions(&migrator)
         registerErasureState(&migrator)
+        registerVault(&migrator)
         return migrator
     }
 }

@@ -131,7 +131,7 @@ struct NodeReader {
         let entries = try mapping(root, "-")
         try checkKeys(entries, allowed: ["name", "catalog", "default_region", "roadmap", "truth", "theme", "refresh",
                                          "keys", "sources", "matching", "kpis", "schedule", "alerts",
-                                         "evidence", "survivorship"], context: "")
+                                         "evidence", "survivorship", "privacy"], context: "")
         let dir = file.deletingLastPathComponent()
         func value(_ k: String) -> Node? { entries.first { $0.key == k }?.value }
 
@@ -290,11 +290,23 @@ struct NodeReader {
         }
         var evidence: [EvidenceRule] = []
         if let node = value("evidence") { evidence = try evidenceRules(node, sources: known) }
+        var privacy = PrivacyConfig()
+        if let node = value("privacy") {
+            let e = try mapping(node, "privacy")
+            try checkKeys(e, allowed: ["vault"], context: "privacy")
+            if let v = e.first(where: { $0.key == "vault" }) {
+                switch try string(v.value, "privacy.vault").lowercased() {
+                case "true", "yes", "on": privacy.vault = true
+                case "false", "no", "off": privacy.vault = false
+                case let other: throw fail(v.value, "privacy.vault", "expected true or false, got '\(other)'")
+                }
+            }
+        }
         return ProjectConfig(
             file: file, name: name, catalogURL: Self.resolve(catalogPath, in: dir), defaultRegion: region,
             roadmap: roadmap, truth: truth, theme: try value("theme").map { try string($0, "theme") },
             refreshSeconds: refresh, keys: keys, sources: sources, matching: matching, kpis: kpis,
-            scheduleEvery: every, alerts: alerts, evidence: evidence, survivorship: survivorship)
+            scheduleEvery: every, alerts: alerts, evidence: evidence, survivorship: survivorship, privacy: privacy)
     }
 
     /// A path of steward.yml resolved against the project folder; an absolute path as written.
@@ -493,18 +505,6 @@ struct NodeReader {
             }
             maxDelete = share
         }
-
-        var mapping: [(field: String, value: FieldMapping)] = []
-        if let n = value("mapping") {
-            let allowed = entity == .person ? Canonical.personFields : Canonical.activityFields
-            for e in try self.mapping(n, "\(ctx).mapping") {
-                guard allowed.contains(e.key) else {
-                    throw fail(e.keyNode, "\(ctx).mapping.\(e.key)",
-                               "not a canonical \(entity.rawValue) field; expected one of: \(allowed.joined(separator: ", "))")
-                }
-                mapping.append((e.key, try fieldMapping(e.value, field: e.key, ctx: "\(ctx).mapping.\(e.key)", entity: entity, allowed: allowed)))
-            }
-        }
         var piiColumns: [String] = []
         if let n = value("pii") {
             // Column names as the files write them; a column the files lack masks nothing, so it is not
@@ -517,6 +517,18 @@ struct NodeReader {
                 if column.trimmingCharacters(in: .whitespaces).isEmpty { throw fail(item, "\(ctx).pii", "a column name cannot be empty") }
                 if piiColumns.contains(column) { throw fail(item, "\(ctx).pii", "'\(column)' is listed twice") }
                 piiColumns.append(column)
+            }
+        }
+
+        var mapping: [(field: String, value: FieldMapping)] = []
+        if let n = value("mapping") {
+            let allowed = entity == .person ? Canonical.personFields : Canonical.activityFields
+            for e in try self.mapping(n, "\(ctx).mapping") {
+                guard allowed.contains(e.key) else {
+                    throw fail(e.keyNode, "\(ctx).mapping.\(e.key)",
+                               "not a canonical \(entity.rawValue) field; expected one of: \(allowed.joined(separator: ", "))")
+                }
+                mapping.append((e.key, try fieldMapping(e.value, field: e.key, ctx: "\(ctx).mapping.\(e.key)", entity: entity, allowed: allowed)))
             }
         }
         if entity != .person, let ref = mapping.first(where: { $0.field == "customer_ref" }),

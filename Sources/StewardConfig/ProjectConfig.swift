@@ -22,8 +22,17 @@ public struct ProjectConfig: Sendable {
     public var evidence: [EvidenceRule] = []
     /// `survivorship:` (or the older `matching.survivorship`): how golden values are chosen.
     public var survivorship = SurvivorshipConfig()
+    /// `privacy:`: whether the catalog's PII is sealed by the privacy vault.
+    public var privacy = PrivacyConfig()
 
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
+}
+
+/// `privacy: {vault: true}`: PII is stored encrypted (the default `steward init` and the demo write;
+/// a steward.yml without the key keeps a catalog as it is).
+public struct PrivacyConfig: Sendable, Equatable {
+    public var vault = false
+    public init(vault: Bool = false) { self.vault = vault }
 }
 
 public enum Entity: String, Sendable, CaseIterable { case person, transaction, event }
@@ -52,6 +61,9 @@ public struct SourceConfig: Sendable {
     /// `max_delete:` the share of live records a full snapshot may mark deleted before the deletion
     /// guard holds the deletions for a person to allow (`steward run --allow-delete SOURCE`).
     public var maxDelete: Double = 0.10
+    /// `pii: [COLUMN…]`: columns holding personal data besides those mapped to email, phone, dob,
+    /// street or national_id (`PIIPolicy` masks both).
+    public var piiColumns: [String] = []
 
     /// The checks a load evaluates: the declared ones, then the built-in `readable` check.
     public var loadChecks: [CheckConfig] { checks + [CheckConfig.readable] }
@@ -61,9 +73,6 @@ public struct SourceConfig: Sendable {
         var deps = checks.compactMap { check -> String? in
             if case .relationship(let to, _) = check.kind { return to } else { return nil }
         }
-    /// `pii: [COLUMN…]`: columns holding personal data besides those mapped to email, phone, dob,
-    /// street or national_id (`PIIPolicy` masks both).
-    public var piiColumns: [String] = []
         for (_, value) in mapping { if case .reference(let source, _) = value { deps.append(source) } }
         return deps.filter { $0 != name }
     }

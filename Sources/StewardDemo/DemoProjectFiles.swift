@@ -13,6 +13,9 @@ enum DemoProjectFiles {
         default_region: US
         roadmap: roadmap.md
         truth: truth.csv
+        # PII (emails, phones, birth dates, streets, national ids) is stored encrypted; the key is kept
+        # outside the catalog (README, "Privacy vault").
+        privacy: {vault: true}
 
         sources:
           - name: crm_contacts

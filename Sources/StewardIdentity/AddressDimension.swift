@@ -121,7 +121,7 @@ public enum AddressDimension {
         firstForm.reserveCapacity(streetRecord.count)
         var held: [(customer: String, hashes: [(hash: UInt64, records: Int)], current: UInt64?)] = []
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT m.customer_id, p.source, p.record_key, p.street, p.city, p.postcode, p.country
+            SELECT m.customer_id, p.source, p.record_key, vault_open(p.street), p.city, p.postcode, p.country
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
             WHERE p.is_deleted = 0 AND p.street IS NOT NULL
             ORDER BY m.customer_id, p.source, p.record_key
@@ -171,9 +171,10 @@ public enum AddressDimension {
         var insertAddress = try BulkRows(db, insertInto: "address_dim", columns: [
             "address_hash", "street", "city", "postcode", "country", "first_seen_run", "last_seen_run", "first_seen_at", "last_seen_at"])
         var added = false
+        let vault = VaultBox.of(db)
         for h in firstForm.keys.sorted() where keys[h] == nil {
             let f = firstForm[h]!
-            insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(f.street); insertAddress.text(f.city); insertAddress.text(f.postcode)
+            insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(try vault.seal(f.street)); insertAddress.text(f.city); insertAddress.text(f.postcode)
             insertAddress.text(f.country); insertAddress.int(runId); insertAddress.int(runId); insertAddress.text(at); insertAddress.text(at)
             try insertAddress.endRow(db)
             added = true

@@ -60,21 +60,24 @@ public struct Customer360: Sendable {
         }
         guard let g = try Row.fetchOne(db, sql: "SELECT * FROM golden_customer WHERE customer_id = ?", arguments: [target]) else { return nil }
         var golden: [String: String] = [:]
-        for a in Survivorship.attributes { if let v: String = g[a] { golden[a] = v } }
+        // Sealed values open here, or read `[sealed]` without the vault's key.
+        let vault = VaultBox.of(db)
+        for a in Survivorship.attributes { if let v: String = g[a] { golden[a] = vault.reveal(v) } }
         let provenance = (try? JSONSerialization.jsonObject(with: Data((g["provenance_json"] as String).utf8)) as? [String: String]) ?? [:]
         let members = try Row.fetchAll(db, sql: """
             SELECT source, record_key, match_probability FROM identity_member WHERE customer_id = ? ORDER BY source, record_key
             """, arguments: [target])
         let sources = members.map { (source: $0[0] as String, recordId: $0[1] as String, matchProbability: $0[2] as Double?) }
         let history = try Row.fetchAll(db, sql: """
-            SELECT valid_from, valid_to, is_current, reason, first_name, last_name, email, phone, street, city, postcode
+            SELECT valid_from, valid_to, is_current, reason, first_name, last_name, vault_open(email), vault_open(phone),
+                vault_open(street), city, postcode
             FROM customer_dim WHERE customer_id = ? ORDER BY valid_from
             """, arguments: [target]).map { r -> [String: String?] in
                 ["valid_from": r[0], "valid_to": r[1], "is_current": (r[2] as Int) == 1 ? "true" : "false", "reason": r[3],
                  "first_name": r[4], "last_name": r[5], "email": r[6], "phone": r[7], "street": r[8], "city": r[9], "postcode": r[10]]
             }
         let addresses = try Row.fetchAll(db, sql: """
-            SELECT a.street, a.city, a.postcode, a.country, l.sources, l.is_current, l.first_seen_run, l.last_seen_run
+            SELECT vault_open(a.street), a.city, a.postcode, a.country, l.sources, l.is_current, l.first_seen_run, l.last_seen_run
             FROM customer_address l JOIN address_dim a ON a.address_key = l.address_key
             WHERE l.customer_id = ? ORDER BY l.is_current DESC, l.sources DESC, l.last_seen_run DESC, a.address_key
             """, arguments: [target]).map {

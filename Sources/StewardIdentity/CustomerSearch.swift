@@ -22,9 +22,10 @@ public enum CustomerSearch {
     static func update(_ db: Database, scope: ChangedCustomers) throws -> ChangedCustomers {
         let scope = try prepare(db, scope: scope)
         var inserter = try Inserter(db)
-        var entries = Entries()
+        var entries = Entries(tokens: try SearchTokens(db))
         let cursor = try Row.fetchCursor(db, sql: """
-            SELECT m.customer_id, p.record_key, p.first_name, p.last_name, p.full_name, p.email, p.phone, p.postcode, p.national_id
+            SELECT m.customer_id, p.record_key, p.first_name, p.last_name, p.full_name, vault_open(p.email), vault_open(p.phone),
+                p.postcode, vault_open(p.national_id)
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
             WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND")) ORDER BY m.customer_id
             """)
@@ -87,6 +88,9 @@ public enum CustomerSearch {
 
     /// Builds customers' index entries (no database: a matching pass builds them on another core).
     struct Entries {
+        /// What identifiers are indexed as (blind tokens when the vault is on).
+        let tokens: SearchTokens
+        init(tokens: SearchTokens = SearchTokens()) { self.tokens = tokens }
         /// A name's sound, computed once per distinct name of the pass (names repeat across customers).
         private var soundOf: [String: String] = [:]
         /// A name word's or postcode's key, likewise.
@@ -131,14 +135,16 @@ public enum CustomerSearch {
                     }
                 }
             }
-            if let email = r.email { emails.insert(email) }
-            if let phone = r.phone, let token = CustomerSearch.phoneToken(phone) { phones.insert(token) }
+            if let email = r.email { emails.insert(tokens.email(email)) }
+            if let phone = r.phone, let token = tokens.phone(phone) { phones.insert(token) }
             if let postcode = r.postcode {
                 postcodes.insert(key(postcode))
                 // "M4 7QJ" is typed as two words: each part is a token too.
                 for part in postcode.split(separator: " ") where part.count >= 2 { postcodes.insert(key(String(part))) }
             }
-            if let nationalId = r.nationalId { ids.insert(TextKey.key(nationalId)) }
+            if let nationalId = r.nationalId {
+                if tokens.vault == nil { ids.insert(tokens.nationalId(nationalId)) } else { phones.insert(tokens.nationalId(nationalId)) }
+            }
         }
     }
 
@@ -256,7 +262,13 @@ public enum CustomerSearch {
     /// Searches by name (prefix or sound), email, phone in any format, postcode or id; ranked by how
     /// closely the golden record matches the query, over a bounded candidate set.
     public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {
-        guard let match = ftsQuery(query) else { return [] }
+        let tokens = SearchTokens(vault: VaultBox.of(db).current)
+        let sealed = try sealedIndex(db)
+        if sealed, let identifier = tokens.identifierQuery(query) {
+            let hits = try identifierHits(db, match: identifier, limit: limit)
+            if !hits.isEmpty { return hits }
+        }
+        guard let match = ftsQuery(query, sealed: sealed) else { return [] }
         try mapForLookups(db)
         // Candidates are found by rowid alone (the index, not the entries' content); an entry's
         // content is read once per new candidate, its golden row only when it may rank (below). At a
@@ -286,7 +298,7 @@ public enum CustomerSearch {
             guard !todo.isEmpty else { return }
             var golden: [String: Row] = [:]
             for r in try Row.fetchAll(db, sql: """
-                SELECT customer_id, first_name, last_name, email, phone, city FROM golden_customer
+                SELECT customer_id, first_name, last_name, vault_open(email), vault_open(phone), city FROM golden_customer
                 WHERE customer_id IN (\(Array(repeating: "?", count: todo.count).joined(separator: ",")))
                 """, arguments: StatementArguments(todo.map { found[$0].customerId })) {
                 golden[r[0]] = r
@@ -320,7 +332,7 @@ public enum CustomerSearch {
             matched += rowids.count
             try add(rowids.filter { seen.insert($0).inserted })
         }
-        if let rowids = try emailCandidates(db, query: query) {
+        if !sealed, let rowids = try emailCandidates(db, query: query) {
             seen.formUnion(rowids)
             try add(rowids)
         } else {
@@ -590,10 +602,13 @@ public enum CustomerSearch {
     }
 
     /// The FTS5 query: every word must match some column; nil when nothing searchable remains.
-    static func ftsQuery(_ query: String) -> String? {
+    /// - parameter sealed: the index holds blind tokens for emails, phones and national ids
+    ///   (`SearchTokens`): words are looked for among names, ids and postcodes only, since a word
+    ///   could be the start of a token and match people at random.
+    static func ftsQuery(_ query: String, sealed: Bool = false) -> String? {
         let digits = query.filter(\.isNumber)
         let letters = query.contains { $0.isLetter }
-        if !letters && digits.count >= 7 {
+        if !letters && digits.count >= 7 && !sealed {
             // A phone written any way: found by its last 10 (or fewer) digits.
             return phoneQuery(digits)
         }
@@ -602,6 +617,7 @@ public enum CustomerSearch {
         for (i, raw) in words.enumerated() {
             let w = String(raw)
             if w.contains("@") {
+                if sealed { continue }
                 let tokens = w.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
                 guard !tokens.isEmpty else { continue }
                 parts.append("emails:\"\(tokens.joined(separator: " "))\"" + (w.hasSuffix(".") ? "" : "*"))
@@ -609,7 +625,7 @@ public enum CustomerSearch {
             }
             let k = TextKey.key(w)
             guard !k.isEmpty else { continue }
-            parts.append(wordQuery(k, prefix: matchesAsPrefix(k, last: i == words.count - 1)))
+            parts.append(wordQuery(k, prefix: matchesAsPrefix(k, last: i == words.count - 1), sealed: sealed))
         }
         return parts.isEmpty ? nil : parts.joined(separator: " AND ")
     }
@@ -627,12 +643,12 @@ public enum CustomerSearch {
     /// One word's alternatives: a name, id, postcode or email term (one column set, so a prefix is
     /// expanded once, not once per column), a name's sound and the formal names it is short for,
     /// the phone a long number ends.
-    static func wordQuery(_ k: String, prefix: Bool) -> String {
-        var alts = ["{names ids postcodes emails}:\(k)\(prefix ? "*" : "")"]
+    static func wordQuery(_ k: String, prefix: Bool, sealed: Bool = false) -> String {
+        var alts = ["{names ids postcodes\(sealed ? "" : " emails")}:\(k)\(prefix ? "*" : "")"]
         // A sound only for a word of letters: "c0012345" or "sw1a" sound like half the catalog.
         if k.count >= 3 && k.allSatisfy(\.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
         for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
-        if k.count >= 7 && k.allSatisfy(\.isNumber) { alts.append(phoneQuery(k)) }
+        if k.count >= 7 && k.allSatisfy(\.isNumber) && !sealed { alts.append(phoneQuery(k)) }
         return "(" + alts.joined(separator: " OR ") + ")"
     }
 }

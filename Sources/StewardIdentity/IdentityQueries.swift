@@ -43,7 +43,7 @@ public struct MatchReport: Sendable {
             }
             score = PairwiseScore.evaluate(clusters: clustersById, truth: try PairwiseScore.loadTruth(truth))
         }
-        let junk = try Row.fetchAll(db, sql: "SELECT field, value, records FROM identity_junk ORDER BY records DESC, field, value")
+        let junk = try Row.fetchAll(db, sql: "SELECT field, vault_open(value) AS value, records FROM identity_junk ORDER BY records DESC, field, value")
             .map { (field: $0[0] as String, value: $0[1] as String, records: $0[2] as Int) }
         var perRule: [String: Int] = [:], seconds: [String: Double] = [:], pass: [String: Double] = [:]
         var lambda: Double?, iterations: Int?
@@ -123,7 +123,7 @@ public struct Explainer: Sendable {
         self.threshold = threshold
         model = try JSONDecoder().decode(FSModel.self, from: Data((run[1] as String).utf8))
         var junk = Set<JunkValue>()
-        for r in try Row.fetchAll(db, sql: "SELECT field, value FROM identity_junk") {
+        for r in try Row.fetchAll(db, sql: "SELECT field, vault_open(value) FROM identity_junk") {
             if let f = Field.allCases.first(where: { $0.name == (r[0] as String) }) { junk.insert(JunkValue(field: f, value: Array((r[1] as String).utf8))) }
         }
         let nick = IdentityEngine.nicknames

@@ -320,7 +320,7 @@ public struct IdentityEngine: Sendable {
         try eventIndexes.restore(db)
         try db.execute(sql: "DELETE FROM identity_junk")
         for (j, n) in result.junk {
-            try db.execute(sql: "INSERT INTO identity_junk (field, value, records) VALUES (?, ?, ?)", arguments: [j.field.name, j.text, n])
+            try db.execute(sql: "INSERT INTO identity_junk (field, value, records) VALUES (?, vault_seal(?), ?)", arguments: [j.field.name, j.text, n])
         }
         let model = String(decoding: try JSONEncoder().encode(result.model), as: UTF8.self)
         var detail: [String: Any] = [:]

@@ -166,7 +166,8 @@ public struct PersonRecord: Sendable {
         var chunk: [Staged] = []
         chunk.reserveCapacity(Self.chunkSize)
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
+            SELECT source, record_key, first_name, last_name, full_name, vault_open(email), vault_open(phone), vault_open(dob),
+                vault_open(street), city, postcode, vault_open(national_id)
             FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
             """)
         while let r = try rows.next() {
@@ -189,7 +190,8 @@ public struct PersonRecord: Sendable {
 
     public static func load(_ db: Database, source: String, key: String, nicknames: Nicknames) throws -> PersonRecord? {
         guard let r = try Row.fetchOne(db, sql: """
-            SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
+            SELECT source, record_key, first_name, last_name, full_name, vault_open(email), vault_open(phone), vault_open(dob),
+                vault_open(street), city, postcode, vault_open(national_id)
             FROM staged_person WHERE source = ? AND record_key = ?
             """, arguments: [source, key]) else { return nil }
         return PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],

@@ -175,8 +175,8 @@ public struct Survivorship: Sendable {
     static func memberRecordsSQL(_ scope: ChangedCustomers) -> String {
         """
         SELECT m.customer_id, p.source, p.record_key, COALESCE(s.system, ''), p.updated_run,
-               p.first_name, p.last_name, p.full_name, p.email, p.phone, p.dob, p.street, p.city, p.postcode, p.region,
-               p.country, p.national_id
+               p.first_name, p.last_name, p.full_name, vault_open(p.email), vault_open(p.phone), vault_open(p.dob),
+               vault_open(p.street), p.city, p.postcode, p.region, p.country, vault_open(p.national_id)
         FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
         LEFT JOIN source s ON s.name = p.source
         WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND"))
@@ -208,11 +208,13 @@ public struct Survivorship: Sendable {
             }
         }
         let chooser = Chooser(self)
-        var searchEntries = CustomerSearch.Entries()
+        var searchEntries = CustomerSearch.Entries(tokens: try SearchTokens(db))
+        let sealer = try GoldenSealer(db)
         var pipe = BackgroundStage<Customer, Prepared>.Pipe(BackgroundStage("golden") { c in
             let winners = chooser.winners(c.records)
             let values = winners.indices.map { winners[$0] >= 0 ? c.records[winners[$0]].slots[$0] : nil }
-            return Prepared(id: c.id, values: values, provenance: Survivorship.provenanceJSON(c.records, winners: winners),
+            // The change hash is of the values; what is stored is sealed (on this core, not the writer's).
+            return Prepared(id: c.id, values: sealer.seal(values), provenance: Survivorship.provenanceJSON(c.records, winners: winners),
                             hash: CustomerDimension.changeHash(values), search: search ? searchEntries.fields(id: c.id, c.terms) : nil)
         })
         var chunk: [Customer] = []
@@ -288,9 +290,13 @@ public enum CustomerDimension {
     @discardableResult
     public static func update(_ db: Database, runId: Int64, at: String, scope: ChangedCustomers = .all) throws -> (opened: Int, closed: Int) {
         var versioner = try Versioner(db, runId: runId, at: at, scope: scope)
+        let vault = VaultBox.of(db)
         for r in try Row.fetchAll(db, sql: "SELECT customer_id, \(columns.joined(separator: ", ")) FROM golden_customer"
                                   + scope.filter(column: "customer_id", keyword: "WHERE")) {
-            try versioner.observe(db, id: r[0], values: columns.indices.map { r[1 + $0] })
+            // Stored values as they are (sealed when the vault is on); the change hash is of the plaintext,
+            // as a matching pass computes it.
+            let stored: [String?] = columns.indices.map { r[1 + $0] }
+            try versioner.observe(db, id: r[0], values: stored, hash: changeHash(stored.map { vault.reveal($0) }))
         }
         return try versioner.finish(db)
     }
@@ -389,5 +395,27 @@ public enum CustomerDimension {
     static func hex(_ h: UInt64) -> String {
         let s = String(h, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
+/// Seals the personal attributes of golden values before they are stored (golden record and SCD2
+/// history), when the catalog's vault is on; refuses to build them at all when the vault is on but
+/// its key is missing.
+struct GoldenSealer: Sendable {
+    let vault: Vault?
+    static let personal: [Bool] = Survivorship.attributes.map { PIIColumns.personFields.contains($0) }
+
+    init(_ db: Database) throws {
+        let box = VaultBox.of(db)
+        if case .locked(let keyId) = box.state { throw VaultError.keyMissing(keyId) }
+        vault = box.current
+    }
+
+    func seal(_ values: [String?]) -> [String?] {
+        guard let vault else { return values }
+        return values.indices.map { i in
+            guard Self.personal[i], let v = values[i], !v.isEmpty else { return values[i] }
+            return vault.seal(v)
+        }
     }
 }

@@ -24,6 +24,10 @@ struct Entry {
             CLI.fail(error.description, code: 2)
         } catch let error as EnvironmentError {
             CLI.fail(error.description, code: 2)
+        } catch let error as VaultError {
+            CLI.fail(error.description, code: 2)
+        } catch let error as VaultKeys.Failure {
+            CLI.fail(error.description, code: 2)
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
@@ -50,7 +54,7 @@ struct Steward: ParsableCommand {
         discussion: "With no command: the console when stdout is a terminal, else the status table.",
         subcommands: [Open.self, Tui.self, Init.self, Run.self, Status.self, Quality.self, QuarantineCommand.self, Runs.self,
                       RoadmapCommand.self, KPI.self, Check.self,
-                      CustomerCommand.self, ExportCommand.self, MatchCommand.self, Explain.self, Forget.self],
+                      CustomerCommand.self, ExportCommand.self, MatchCommand.self, Explain.self, Forget.self, VaultCommand.self],
         defaultSubcommand: Open.self)
 }
 

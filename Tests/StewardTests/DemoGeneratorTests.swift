@@ -146,8 +146,9 @@ import Yams
         let text = try String(contentsOf: dir.appendingPathComponent("steward.yml"), encoding: .utf8)
         let root = try #require(try Yams.load(yaml: text) as? [String: Any])
         let allowedTop: Set = ["name", "catalog", "default_region", "roadmap", "truth", "sources", "matching", "kpis",
-                               "schedule", "evidence"]
+                               "schedule", "evidence", "privacy"]
         #expect(Set(root.keys).isSubset(of: allowedTop))
+        #expect((root["privacy"] as? [String: Any])?["vault"] as? Bool == true, "the demo starts sealed")
         #expect(root["name"] as? String == "acme-demo")
         #expect(root["catalog"] as? String == ".steward/catalog.sqlite")
         #expect(root["default_region"] as? String == "US")

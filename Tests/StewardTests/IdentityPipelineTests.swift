@@ -9,12 +9,15 @@ import Testing
 /// Matching as part of `steward run`, on a generated demo. Off the cooperative pool: these take
 /// seconds of CPU and must not starve the console's async tests.
 @Suite(.serialized) struct IdentityPipelineTests {
-    static func demo(_ people: Int) throws -> TempProject {
+    /// - parameter vault: the demo's privacy vault; off by default here, since these tests read the
+    ///   catalog's values and index tokens directly (VaultTests cover the sealed catalog).
+    static func demo(_ people: Int, vault: Bool = false) throws -> TempProject {
         let p = TempProject("identity")
         _ = try DemoGenerator(customers: people, seed: 42).write(to: p.dir)
         // Fewer random pairs for u keeps the debug-build test quick; the estimate is still stable.
         var yml = try String(contentsOf: p.ymlURL, encoding: .utf8)
         yml = yml.replacingOccurrences(of: "  primary_system: crm\n", with: "  primary_system: crm\n  u_samples: 60000\n")
+        if !vault { yml = yml.replacingOccurrences(of: "privacy: {vault: true}", with: "privacy: {vault: false}") }
         try yml.write(to: p.ymlURL, atomically: true, encoding: .utf8)
         return p
     }

@@ -169,6 +169,9 @@ import Testing
         let p = TempProject("forget")
         let steward = { (args: [String]) throws -> StewardBinary.Result in try StewardBinary.run(args + ["--project", p.dir.path]) }
         #expect(try StewardBinary.run(["init", p.dir.path, "--demo", "--customers", "150", "--seed", "7"]).status == 0)
+        // This test reads the catalog's bytes and index tokens as stored: the vault off (VaultTests cover
+        // forget in a sealed catalog).
+        try p.edit("steward.yml", replacing: "privacy: {vault: true}", with: "privacy: {vault: false}")
         let firstRun = try steward(["run"])
         #expect(firstRun.status <= 1, "\(firstRun.stderr)")
         let catalog = try p.catalog()

@@ -67,6 +67,8 @@ struct BatchState {
     /// rewritten file) is not written to raw or staging again, only marked seen.
     let checksRedelivery: Bool
     private(set) var redelivered = 0
+    /// Seals the row's PII before it is stored, when the catalog's privacy vault is on.
+    let sealer: RowSealer?
 
     /// What the version this batch appends to already holds: its rows, and its checks' cumulative
     /// results by name. An append's checks judge the whole version, not only the rows appended.
@@ -87,6 +89,10 @@ struct BatchState {
         now = loader.now()
         keyColumn = stream.column(source.key)
         rawKeys = stream.quotedKeys
+        let vault = VaultBox.of(db)
+        // Nothing is written unencrypted into a sealed catalog, even by a caller that skipped the gate.
+        if case .locked(let keyId) = vault.state { throw VaultError.keyMissing(keyId) }
+        sealer = RowSealer(vault: vault.current, source: loader.source, header: stream.header)
         insertRaw = try BulkStatement(db, sql: "INSERT INTO raw_record (id, source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?, ?)")
         // Past every id ever handed out (rows `forget` deleted included), so a batch's range is its own.
         firstRawId = 1 + max(try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record") ?? 0,
@@ -216,14 +222,14 @@ struct BatchState {
     }
 
     /// Evaluates one row check; returns a failure message or nil. Nulls are judged only by not_null.
+    /// A message names the column and the problem, never the value: it is stored as a quarantine
+    /// reason or flag and shown unmasked (the values stay in the row's raw text, shown through the PII policy).
     private func evaluate(_ check: CheckRun, row: borrowing SourceRow, memo: inout RowStandardised) -> String? {
         // The column's name only for a failure's message: reading it copies a string.
         var column: String { check.config.column ?? "" }
         let value = check.column.value(in: row)
         switch check.config.kind {
         case .notNull:
-    /// A message names the column and the problem, never the value: it is stored as a quarantine
-    /// reason or flag and shown unmasked (the values stay in the row's raw text, shown through the PII policy).
             check.evaluated += 1
             return value == nil ? "\(column) is empty" : nil
         case .rowCount, .freshness, .readable:
@@ -347,13 +353,16 @@ struct BatchState {
     /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
     func prepare(_ row: borrowing SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
         let key = keyColumn.value(in: row)
-        if !tombstones.isEmpty && tombstones.erased(key: key, texts: { [row.rawText, row.objectText(quotedKeys: rawKeys)] }) {
+        if !tombstones.isEmpty && tombstones.erased(key: key, texts: {
+            // What `forget` hashed is the stored text: sealed, when the vault is on.
+            [row.rawText, row.objectText(quotedKeys: rawKeys)] + (sealer.map { [$0.rawText(row, quotedKeys: rawKeys), $0.objectText(row, quotedKeys: rawKeys)] } ?? [])
+        }) {
             chunk.rows.append(.erased(line: row.line))
             return
         }
         if let problem = row.problem ?? key.flatMap({ Self.keyDamage($0, column: source.key) }) {
             readable?.fail(sample: "\(file):\(row.line)")
-            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.objectText(quotedKeys: rawKeys), checks: ["readable"],
+            chunk.rows.append(.quarantine(line: row.line, key: key, raw: quarantineText(row), checks: ["readable"],
                                           reasons: ["readable (error): line \(row.line): \(problem)"], errorFailure: true))
             return
         }
@@ -364,13 +373,13 @@ struct BatchState {
                 checks.insert("record_key", at: 0)
                 reasons.insert("record_key: \(source.key) is empty; a record needs a key", at: 0)
             }
-            chunk.rows.append(.quarantine(line: row.line, key: key, raw: row.objectText(quotedKeys: rawKeys), checks: checks, reasons: reasons,
+            chunk.rows.append(.quarantine(line: row.line, key: key, raw: quarantineText(row), checks: checks, reasons: reasons,
                                           errorFailure: verdict.hasError))
             return
         }
         for c in selfReferencing { c.targetKeys.insert(key) }
         let keySlot = chunk.append(text: key)
-        let rawSlot = chunk.append(text: row.rawText)
+        let rawSlot = chunk.append(text: sealer.map { $0.rawText(row, quotedKeys: rawKeys) } ?? row.rawText)
         appendStagedValues(row, flags: verdict.reasons, scratch: &scratch, to: &chunk)
         chunk.finishStaged(line: row.line, key: key, keySlot: keySlot, raw: rawSlot)
     }
@@ -406,12 +415,12 @@ struct BatchState {
             chunk.append(text: lastName.flatMap { standardiser.name($0) })
             chunk.append(text: fullName.flatMap { standardiser.name($0) })
             chunk.append(text: firstName); chunk.append(text: lastName); chunk.append(text: fullName)
-            chunk.append(text: email); chunk.append(text: phone); chunk.append(text: dob)
-            chunk.append(text: value(.street, in: row).flatMap { standardiser.text($0) })
+            chunk.append(text: sealed(email)); chunk.append(text: sealed(phone)); chunk.append(text: sealed(dob))
+            chunk.append(text: sealed(value(.street, in: row).flatMap { standardiser.text($0) }))
             chunk.append(text: value(.city, in: row).flatMap { standardiser.name($0) })
             chunk.append(text: postcode); chunk.append(text: value(.region, in: row).flatMap { standardiser.text($0) })
             chunk.append(text: country)
-            chunk.append(text: value(.national_id, in: row).flatMap { standardiser.text($0) })
+            chunk.append(text: sealed(value(.national_id, in: row).flatMap { standardiser.text($0) }))
             chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
             return
         }
@@ -435,9 +444,20 @@ struct BatchState {
             if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
             else { flags.append("amount is not a number") }
         }
-        chunk.append(text: refKind); chunk.append(text: ref); chunk.append(text: occurred); chunk.append(real: amount)
+        chunk.append(text: refKind)
+        chunk.append(text: refKind.map { PIIColumns.personFields.contains($0) } == true ? sealed(ref) : ref)
+        chunk.append(text: occurred); chunk.append(real: amount)
         chunk.append(text: value(.type, in: row).flatMap { standardiser.text($0) })
         chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
+    }
+
+    /// A personal value as stored: sealed when the vault is on.
+    @inline(__always)
+    private func sealed(_ value: String?) -> String? { sealer.map { $0.seal(value) } ?? value }
+
+    /// A row as quarantine keeps it: a JSON object, its personal cells sealed when the vault is on.
+    private func quarantineText(_ row: borrowing SourceRow) -> String {
+        sealer.map { $0.objectText(row, quotedKeys: rawKeys) } ?? row.objectText(quotedKeys: rawKeys)
     }
 
     /// A canonical field's value in a row, through its mapping (nil when the source does not map it).

@@ -67,6 +67,7 @@ public struct PipelineRunner: Sendable {
     public func run(sources names: [String] = [], trigger: String = "manual", allowDelete: Set<String> = []) throws -> RunSummary {
         try Self.validate(config: config, sources: names, allowDelete: allowDelete)
         try recoverInterruptedRuns()
+        try catalog.prepareVault(wanted: config.privacy.vault)
         try syncDefinitions()
         let selected = Self.dependencyOrder(config.sources).filter { names.isEmpty || names.contains($0.name) }
         let runId: Int64 = try catalog.pool.write { db in

@@ -17,6 +17,8 @@ public enum Scaffold {
     name: my-cdp
     catalog: .steward/catalog.sqlite
     default_region: US
+    # PII is stored encrypted; the key lives outside the catalog (README, "Privacy vault").
+    privacy: {vault: true}
     sources:
       - name: contacts
         system: crm

@@ -1,0 +1,180 @@
+import Crypto
+import Foundation
+
+/// The privacy vault's cipher: PII values are stored as `vault1.<key id>.<base64url(nonce‖ciphertext‖tag)>`
+/// (AES-256-GCM), and looked up through keyed blind-index tokens.
+///
+/// Sealing is deterministic: the nonce is an HMAC of the plaintext (a synthetic IV), so one value
+/// always seals to the same text under one key. Equality joins and `GROUP BY` over sealed columns
+/// (activity links by email, erasure finding every record that holds a value, placeholder counts)
+/// keep working on ciphertext, which reveals only which values are equal — what blind indexes
+/// reveal anyway. Distinct values get distinct nonces, so GCM's nonce-reuse hazard does not arise.
+public struct Vault: Sendable {
+    /// The key's public fingerprint: the first 8 bytes of SHA-256 of the master key, in hex.
+    public let keyId: String
+    private let sealing: SymmetricKey
+    private let nonces: SymmetricKey
+    private let index: SymmetricKey
+
+    public static let prefix = "vault1."
+    public static let sealedText = "[sealed]"
+
+    /// Derives the three working keys from a 32-byte master key (HKDF-SHA256, one label each).
+    public init(masterKey: SymmetricKey) {
+        keyId = masterKey.withUnsafeBytes { Self.hex(Array(SHA256.hash(data: $0)).prefix(8)) }
+        func derive(_ label: String) -> SymmetricKey {
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: masterKey, info: Data("steward-vault/\(label)".utf8), outputByteCount: 32)
+        }
+        sealing = derive("seal")
+        nonces = derive("nonce")
+        index = derive("index")
+    }
+
+    public static func isSealed(_ stored: some StringProtocol) -> Bool { stored.hasPrefix(prefix) }
+
+    /// The key id a sealed value names, or nil for a plaintext value.
+    public static func keyId(of stored: String) -> String? {
+        guard isSealed(stored) else { return nil }
+        let rest = stored.dropFirst(prefix.count)
+        guard let dot = rest.firstIndex(of: ".") else { return nil }
+        return String(rest[..<dot])
+    }
+
+    /// Seals a value; an already sealed value (under this key) is returned as it is.
+    public func seal(_ plaintext: String) -> String {
+        if Self.isSealed(plaintext), Self.keyId(of: plaintext) == keyId { return plaintext }
+        let bytes = Array(plaintext.utf8)
+        let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: nonces)
+        // 12 bytes of the MAC make the nonce; `try!` is safe: the size is GCM's.
+        let nonce = try! AES.GCM.Nonce(data: Array(mac).prefix(12))
+        let box = try! AES.GCM.seal(bytes, using: sealing, nonce: nonce)
+        return Self.prefix + keyId + "." + Self.base64url(box.combined!)
+    }
+
+    /// The plaintext of a value sealed under this key; nil for another key's value or a damaged one.
+    /// A plaintext value is returned as it is.
+    public func open(_ stored: String) -> String? {
+        guard Self.isSealed(stored) else { return stored }
+        let rest = stored.dropFirst(Self.prefix.count)
+        guard let dot = rest.firstIndex(of: "."), rest[..<dot] == keyId,
+              let data = Self.unbase64url(rest[rest.index(after: dot)...]),
+              let box = try? AES.GCM.SealedBox(combined: data),
+              let plain = try? AES.GCM.open(box, using: sealing) else { return nil }
+        return String(decoding: plain, as: UTF8.self)
+    }
+
+    /// A blind-index token for a normalised value of a kind (`email`, `phone7`, `id`): letters and
+    /// digits only, so the search index's tokenizer keeps it whole. 80 bits: collisions between two
+    /// different values of one catalog are negligible.
+    public func token(_ kind: String, _ normalised: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(kind)\u{0}\(normalised)".utf8), using: index)
+        return "b" + Self.hex(Array(mac).prefix(10))
+    }
+
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func base64url(_ data: Data) -> String {
+        var s = data.base64EncodedString()
+        s = s.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while s.hasSuffix("=") { s.removeLast() }
+        return s
+    }
+
+    static func unbase64url(_ s: Substring) -> Data? {
+        var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while t.count % 4 != 0 { t += "=" }
+        return Data(base64Encoded: t)
+    }
+}
+
+/// The keys a process can use, by key id: the vault's current key and (during a rotation) the
+/// previous one. Loaded from `$STEWARD_VAULT_KEY` or the key files under
+/// `${XDG_CONFIG_HOME:-~/.config}/steward/keys/` (one `<key id>.key` per key, base64, mode 0600).
+public enum VaultKeys {
+    public static let environmentVariable = "STEWARD_VAULT_KEY"
+
+    public enum Failure: Error, CustomStringConvertible, Equatable {
+        case badEnvironmentKey
+        case badKeyFile(String)
+        case cannotWrite(String, String)
+        public var description: String {
+            switch self {
+            case .badEnvironmentKey:
+                return "\(VaultKeys.environmentVariable) is not a base64 32-byte key"
+            case .badKeyFile(let path):
+                return "\(path): not a base64 32-byte vault key"
+            case .cannotWrite(let path, let why):
+                return "cannot write the vault key \(path): \(why)"
+            }
+        }
+    }
+
+    /// The folder key files live in (outside the catalog, so a copied catalog holds no key).
+    public static var folder: URL {
+        let env = ProcessInfo.processInfo.environment
+        let base: URL
+        if let xdg = env["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            base = URL(fileURLWithPath: xdg)
+        } else {
+            base = URL(fileURLWithPath: env["HOME"] ?? NSHomeDirectory()).appendingPathComponent(".config")
+        }
+        return base.appendingPathComponent("steward/keys")
+    }
+
+    static func parse(_ text: String) -> SymmetricKey? {
+        guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), data.count == 32 else { return nil }
+        return SymmetricKey(data: data)
+    }
+
+    /// The vault for a key id, if this process holds that key: the environment's key when it is that
+    /// key, else the key file of that id.
+    public static func find(keyId: String) throws -> Vault? {
+        if let text = ProcessInfo.processInfo.environment[environmentVariable], !text.isEmpty {
+            guard let key = parse(text) else { throw Failure.badEnvironmentKey }
+            let vault = Vault(masterKey: key)
+            if vault.keyId == keyId { return vault }
+        }
+        let file = folder.appendingPathComponent("\(keyId).key")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+        guard let key = parse(text) else { throw Failure.badKeyFile(file.path) }
+        let vault = Vault(masterKey: key)
+        return vault.keyId == keyId ? vault : nil
+    }
+
+    /// A key for a vault being enabled or rotated: the environment's key if one is set (the operator
+    /// manages it), else a new random key written to its key file (0600, folder 0700).
+    public static func newKey() throws -> Vault {
+        if let text = ProcessInfo.processInfo.environment[environmentVariable], !text.isEmpty {
+            guard let key = parse(text) else { throw Failure.badEnvironmentKey }
+            return Vault(masterKey: key)
+        }
+        let key = SymmetricKey(size: .bits256)
+        let vault = Vault(masterKey: key)
+        try store(key, id: vault.keyId)
+        return vault
+    }
+
+    static func store(_ key: SymmetricKey, id: String) throws {
+        let dir = folder
+        let path = dir.appendingPathComponent("\(id).key").path
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw Failure.cannotWrite(path, "\(error.localizedDescription)")
+        }
+        let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure.cannotWrite(path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        fchmod(fd, 0o600)
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+            throw Failure.cannotWrite(path, String(cString: strerror(errno)))
+        }
+    }
+}

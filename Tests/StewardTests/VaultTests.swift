@@ -1,0 +1,249 @@
+import Crypto
+import Foundation
+import GRDB
+import Testing
+@testable import StewardCatalog
+@testable import StewardConfig
+@testable import StewardPipeline
+
+/// The privacy vault (issue 16): sealing, keys, and a catalog that holds no PII without its key.
+@Suite struct VaultCipherTests {
+    let vault = Vault(masterKey: SymmetricKey(data: Data(repeating: 7, count: 32)))
+
+    @Test func sealOpensBackAndIsDeterministic() {
+        for value in ["ann@example.com", "+15125550123", "1984-02-29", "12 Main St, Apt 4", "émile", ""] {
+            let sealed = vault.seal(value)
+            #expect(Vault.isSealed(sealed))
+            #expect(!sealed.contains(value) || value.isEmpty)
+            #expect(vault.open(sealed) == value)
+            #expect(vault.seal(value) == sealed, "one value seals to one text under one key: equality joins keep working")
+        }
+        #expect(vault.seal("a@x.com") != vault.seal("b@x.com"))
+    }
+
+    @Test func anotherKeyNeitherOpensNorMatches() {
+        let other = Vault(masterKey: SymmetricKey(data: Data(repeating: 8, count: 32)))
+        let sealed = vault.seal("ann@example.com")
+        #expect(other.open(sealed) == nil)
+        #expect(other.seal("ann@example.com") != sealed)
+        #expect(other.token("email", "ann@example.com") != vault.token("email", "ann@example.com"))
+        #expect(vault.keyId != other.keyId && vault.keyId.count == 16)
+    }
+
+    @Test func tamperedValuesDoNotOpen() {
+        var sealed = Array(vault.seal("ann@example.com"))
+        let i = sealed.count - 3
+        sealed[i] = sealed[i] == "A" ? "B" : "A"
+        #expect(vault.open(String(sealed)) == nil, "GCM's tag refuses a changed ciphertext")
+        #expect(vault.open("vault1.\(vault.keyId).!!") == nil)
+    }
+
+    @Test func tokensAreStableAndTokenizerSafe() {
+        let t = vault.token("phone", "2837412")
+        #expect(t == vault.token("phone", "2837412"))
+        #expect(t.allSatisfy { $0.isLetter || $0.isNumber })
+        #expect(t != vault.token("email", "2837412"), "kinds are kept apart")
+    }
+
+    @Test func boxRevealsJSONRowsAndSaysSealedWithoutTheKey() throws {
+        let box = VaultBox()
+        box.configure(keyId: vault.keyId, keys: [vault])
+        let row = #"["C1","\#(vault.seal("ann \"the\" x@y.com"))","US"]"#
+        #expect(box.revealJSON(row) == #"["C1","ann \"the\" x@y.com","US"]"#)
+        let line = #""\#(vault.seal("{not json"))""#
+        #expect(box.revealJSON(line) == "{not json")
+        let keyless = VaultBox()
+        keyless.configure(keyId: vault.keyId, keys: [])
+        #expect(keyless.revealJSON(row) == #"["C1","[sealed]","US"]"#)
+        #expect(keyless.state == .locked(keyId: vault.keyId))
+        #expect(throws: VaultError.self) { try keyless.seal("x@y.com") }
+        #expect(try VaultBox().seal("x@y.com") == "x@y.com", "vault off: stored as written")
+    }
+}
+
+/// End to end through the binary, each test with its own key folder.
+@Suite(.serialized) struct VaultEndToEndTests {
+    /// A demo project of `customers` people, generated and run with the vault on (the demo's default).
+    static func demo(customers: Int, keys: URL) throws -> TempProject {
+        let p = TempProject("vault")
+        let env = ["XDG_CONFIG_HOME": keys.path]
+        let made = try StewardBinary.run(["init", "--demo", "--customers", "\(customers)", p.dir.path], env: env)
+        #expect(made.status == 0, "\(made.stderr)")
+        let run = try StewardBinary.run(["run", "--project", p.dir.path], env: env)
+        #expect(run.status == 0 || run.status == 1, "\(run.stderr)")
+        return p
+    }
+
+    static func tempFolder(_ name: String) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("steward-\(name)-\(UUID().uuidString.prefix(8))")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Every PII value the catalog holds, opened with the key: the standardised values of staging and
+    /// the cells of raw and quarantined rows the mapping makes personal, as the source files wrote them.
+    /// The catalog, read-only, with the keys of a key folder (read here: tests run in parallel, so
+    /// none of them may point this process's environment at its own keys).
+    static func openWithKeys(_ p: TempProject, keys: URL) throws -> Catalog {
+        let catalog = try Catalog.open(at: try p.config().catalogURL, readOnly: true)
+        let dir = keys.appendingPathComponent("steward/keys")
+        let vaults = try FileManager.default.contentsOfDirectory(atPath: dir.path).compactMap { name in
+            VaultKeys.parse(try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)).map { Vault(masterKey: $0) }
+        }
+        guard case .locked(let keyId) = catalog.vault.state else { return catalog }
+        catalog.vault.configure(keyId: keyId, keys: vaults)
+        return catalog
+    }
+
+    static func personalValues(_ p: TempProject, keys: URL) throws -> Set<String> {
+        let config = try p.config()
+        let catalog = try openWithKeys(p, keys: keys)
+        #expect(catalog.vault.current != nil)
+        let policy = PIIPolicy(config: config)
+        return try catalog.pool.read { db in
+            var values = Set<String>()
+            for c in ["email", "phone", "dob", "street", "national_id"] {
+                values.formUnion(try String.fetchAll(db, sql: "SELECT vault_open(\(c)) FROM staged_person WHERE \(c) IS NOT NULL"))
+            }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.source, r.data, b.columns_json FROM raw_record r JOIN batch b ON b.id = r.batch_id
+                """)
+            for r in rows {
+                let text = catalog.vault.revealJSON(r[1])
+                guard let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else { continue }
+                let columns = ((r[2] as String?).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } as? [String]) ?? []
+                func visit(_ v: Any, _ column: String) {
+                    if let s = v as? String, policy.kind(source: r[0], column: column) != nil { values.insert(s) }
+                    if let o = v as? [String: Any] { for (k, x) in o { visit(x, column.isEmpty ? k : "\(column).\(k)") } }
+                }
+                if let a = json as? [Any] { for (i, v) in a.enumerated() where i < columns.count { visit(v, columns[i]) } } else { visit(json, "") }
+            }
+            // Values stored readable elsewhere by design (a city typed into the street column is also a
+            // city) and short ones (a house number, "US"), which any file holds by chance, prove nothing.
+            var readable = Set<String>()
+            for c in ["first_name", "last_name", "full_name", "city", "postcode", "region", "country"] {
+                readable.formUnion(try String.fetchAll(db, sql: "SELECT \(c) FROM staged_person WHERE \(c) IS NOT NULL"))
+            }
+            return values.filter { $0.utf8.count >= 8 && !$0.contains("[sealed]") && !readable.contains($0) }
+        }
+    }
+
+    /// The values found in the bytes of the catalog's folder (catalog, WAL, SHM, log).
+    static func leaked(_ values: Set<String>, in p: TempProject) throws -> [String] {
+        let folder = try p.config().catalogURL.deletingLastPathComponent()
+        var bytes = Data()
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            bytes.append(try Data(contentsOf: folder.appendingPathComponent(name)))
+        }
+        return values.filter { bytes.range(of: Data($0.utf8)) != nil }.sorted()
+    }
+
+    @Test func aDemoRunLeavesNoPIIInTheCatalogFiles() async throws {
+        try await offPool {
+            let keys = Self.tempFolder("keys")
+            let p = try Self.demo(customers: 1_000, keys: keys)
+            let values = try Self.personalValues(p, keys: keys)
+            #expect(values.count > 2_000, "the check must look for real values (\(values.count))")
+            let leaks = try Self.leaked(values, in: p)
+            #expect(leaks.isEmpty, "\(leaks.count) values in the catalog's files: \(leaks.prefix(20))")
+            let status = try StewardBinary.run(["vault", "status", "--json", "--project", p.dir.path], env: ["XDG_CONFIG_HOME": keys.path])
+            let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
+            #expect(json["state"] as? String == "sealed")
+            #expect(json["plaintext"] as? Int == 0)
+            #expect((json["sealed"] as? Int ?? 0) > 2_000)
+            let keyFiles = try FileManager.default.contentsOfDirectory(atPath: keys.appendingPathComponent("steward/keys").path)
+            #expect(keyFiles.count == 1)
+            var st = stat()
+            #expect(stat(keys.appendingPathComponent("steward/keys/\(keyFiles[0])").path, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        }
+    }
+
+    @Test func withoutTheKeyReadsSaySealedAndWritesRefuse() async throws {
+        try await offPool {
+            let keys = Self.tempFolder("keys")
+            let p = try Self.demo(customers: 200, keys: keys)
+            let env = ["XDG_CONFIG_HOME": keys.path]
+            let hit = try StewardBinary.run(["customer", "search", "--json", "--project", p.dir.path, "Smith"], env: env)
+            let hits = try JSONSerialization.jsonObject(with: Data(hit.stdout.utf8)) as? [[String: Any]] ?? []
+            let id = try #require(hits.first?["customer_id"] as? String, "\(hit.stdout)\(hit.stderr)")
+            let withKey = try StewardBinary.run(["customer", "show", id, "--reveal", "--project", p.dir.path], env: env)
+            #expect(withKey.stdout.contains("@") && !withKey.stdout.contains("[sealed]"))
+            let empty = Self.tempFolder("nokeys")
+            let without = try StewardBinary.run(["customer", "show", id, "--reveal", "--project", p.dir.path], env: ["XDG_CONFIG_HOME": empty.path])
+            #expect(without.status == 0)
+            #expect(without.stdout.contains("[sealed]") && !without.stdout.contains("@"), "\(without.stdout)")
+            let state = { try p.catalog().pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM run), (SELECT COUNT(*) FROM raw_record), (SELECT COUNT(*) FROM audit_event)")!
+            } }
+            let before = try state()
+            let run = try StewardBinary.run(["run", "--project", p.dir.path], env: ["XDG_CONFIG_HOME": empty.path])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("key") && run.stderr.contains("nothing is written unencrypted"), "\(run.stderr)")
+            #expect(try state() == before, "a refused run wrote to the catalog")
+        }
+    }
+
+    @Test func phonesInAnyFormatAndEmailsFindTheSamePerson() async throws {
+        try await offPool {
+            let keys = Self.tempFolder("keys")
+            let p = try Self.demo(customers: 300, keys: keys)
+            let catalog = try Self.openWithKeys(p, keys: keys)
+            let (phone, email) = try catalog.pool.read { db in
+                (try String.fetchOne(db, sql: "SELECT vault_open(phone) FROM golden_customer WHERE phone IS NOT NULL AND phone NOT LIKE '%sealed%' ORDER BY customer_id LIMIT 1")!,
+                 try String.fetchOne(db, sql: "SELECT vault_open(email) FROM golden_customer WHERE email IS NOT NULL ORDER BY customer_id LIMIT 1")!)
+            }
+            let digits = String(phone.filter(\.isNumber).suffix(10))
+            #expect(digits.count == 10, "\(phone)")
+            let a = digits.prefix(3), b = digits.dropFirst(3).prefix(3), c = digits.suffix(4)
+            var found: Set<String> = []
+            for query in ["(\(a)) \(b)-\(c)", "\(a).\(b).\(c)", "+1 \(a) \(b) \(c)"] {
+                let r = try StewardBinary.run(["customer", "search", "--json", "--project", p.dir.path, query], env: ["XDG_CONFIG_HOME": keys.path])
+                let hits = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
+                #expect(hits.count >= 1, "\(query): \(r.stdout)\(r.stderr)")
+                if let first = hits.first?["customer_id"] as? String { found.insert(first) }
+            }
+            #expect(found.count == 1)
+            let r = try StewardBinary.run(["customer", "search", "--json", "--project", p.dir.path, email.uppercased()], env: ["XDG_CONFIG_HOME": keys.path])
+            #expect(r.stdout.contains("customer_id"), "\(r.stdout)")
+        }
+    }
+
+    @Test func enableSealsAPlaintextCatalogAndRotateReseals() async throws {
+        try await offPool {
+            let keys = Self.tempFolder("keys")
+            let env = ["XDG_CONFIG_HOME": keys.path]
+            let p = TempProject("vault-enable")
+            #expect(try StewardBinary.run(["init", "--demo", "--customers", "300", p.dir.path], env: env).status == 0)
+            // An existing project from before the vault: no privacy key, a plaintext catalog.
+            try p.edit("steward.yml", replacing: "privacy: {vault: true}", with: "")
+            #expect([0, 1].contains(try StewardBinary.run(["run", "--project", p.dir.path], env: env).status))
+            let plain = try StewardBinary.run(["vault", "status", "--json", "--project", p.dir.path], env: env)
+            #expect(plain.stdout.contains("\"state\" : \"off\"") || plain.stdout.contains("\"state\":\"off\""), "\(plain.stdout)")
+            // Asking for the vault on a plaintext catalog: refused, not silently mixed.
+            try p.edit("steward.yml", replacing: "default_region: US", with: "default_region: US\nprivacy: {vault: true}")
+            let refused = try StewardBinary.run(["run", "--project", p.dir.path], env: env)
+            #expect(refused.status == 2 && refused.stderr.contains("steward vault enable"), "\(refused.stderr)")
+
+            let enabled = try StewardBinary.run(["vault", "enable", "--project", p.dir.path], env: env)
+            #expect(enabled.status == 0, "\(enabled.stderr)")
+            let values = try Self.personalValues(p, keys: keys)
+            #expect(values.count > 500)
+            #expect(try Self.leaked(values, in: p) == [])
+            #expect(try StewardBinary.run(["vault", "enable", "--project", p.dir.path], env: env).status == 2, "enabling twice is refused")
+            #expect([0, 1].contains(try StewardBinary.run(["run", "--project", p.dir.path], env: env).status))
+
+            let keyDir = keys.appendingPathComponent("steward/keys")
+            let oldKeys = Set(try FileManager.default.contentsOfDirectory(atPath: keyDir.path))
+            let rotated = try StewardBinary.run(["vault", "rotate", "--project", p.dir.path], env: env)
+            #expect(rotated.status == 0, "\(rotated.stderr)")
+            // The old key is no longer needed: without it everything still opens.
+            for old in oldKeys { try FileManager.default.removeItem(at: keyDir.appendingPathComponent(old)) }
+            let status = try StewardBinary.run(["vault", "status", "--json", "--project", p.dir.path], env: env)
+            let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any]
+            #expect(json["state"] as? String == "sealed")
+            #expect(json["plaintext"] as? Int == 0 && json["other_key"] as? Int == 0, "\(status.stdout)")
+            #expect(try Self.personalValues(p, keys: keys) == values, "every value opens under the new key alone")
+            #expect(try Self.leaked(values, in: p) == [])
+        }
+    }
+}
