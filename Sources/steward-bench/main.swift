@@ -87,6 +87,19 @@ let keptWork = stringOption("--work").map { URL(fileURLWithPath: $0) }
 let work = keptWork ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("steward-bench-\(getpid())")
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 defer { if keptWork == nil { try? FileManager.default.removeItem(at: work) } }
+// --vault on|off (default off): the projects' privacy vault. Its keys live with the work folder
+// (this process and the steward runs it starts read the same ones), never in the user's own.
+let vaultOn = stringOption("--vault") == "on"
+setenv("XDG_CONFIG_HOME", work.appendingPathComponent("keys").path, 1)
+
+/// Sets a generated project's privacy vault to `--vault`.
+func applyVault(_ project: URL) throws {
+    let url = project.appendingPathComponent("steward.yml")
+    var yml = try String(contentsOf: url, encoding: .utf8)
+    yml = yml.replacingOccurrences(of: "privacy: {vault: true}\n", with: "")
+    if vaultOn { yml = yml.replacingOccurrences(of: "default_region: US\n", with: "default_region: US\nprivacy: {vault: true}\n") }
+    try yml.write(to: url, atomically: true, encoding: .utf8)
+}
 var result: [String: Any] = [
     "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount,
                 "memory_gb": Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824],
@@ -162,6 +175,7 @@ func demoIngestFile(rows: Int, in project: URL) throws -> IngestFile {
     var yml = try String(contentsOf: project.appendingPathComponent("steward.yml"), encoding: .utf8)
     yml = yml.replacingOccurrences(of: "sources/crm/contacts_*.csv", with: "sources/crm_all.csv")
     try yml.write(to: project.appendingPathComponent("steward.yml"), atomically: true, encoding: .utf8)
+    try applyVault(project)
     return IngestFile(shape: "demo", project: project, csv: single, source: "crm_contacts", rows: written, failingRows: nil)
 }
 
@@ -254,6 +268,7 @@ func quotedStreetIngestFile(rows: Int, in project: URL) throws -> IngestFile {
     }
     out.write(Data(chunk.utf8))
     try out.close()
+    try applyVault(project)
     return IngestFile(shape: "quoted-street", project: project, csv: csv, source: "people", rows: max(rows, 1), failingRows: failing)
 }
 
@@ -717,6 +732,7 @@ func measureMatcher(project: URL) throws -> [String: Any] {
 func measureIdentity(customers: Int) throws -> [String: Any] {
     let project = work.appendingPathComponent("identity")
     _ = try DemoGenerator(customers: customers, seed: 42).write(to: project)
+    try applyVault(project)
     let load = measure(steward, ["run", "--project", project.path, "--load-only"])
     let match = measure(steward, ["run", "--project", project.path])
     let config = try ConfigLoader.load(project.appendingPathComponent("steward.yml"))
@@ -749,7 +765,7 @@ func measureIdentity(customers: Int) throws -> [String: Any] {
 func measureLookups(_ catalog: Catalog, records: Int) throws -> [String: Any] {
     let samples = try catalog.pool.read { db in
         try Row.fetchAll(db, sql: """
-            SELECT p.first_name, p.last_name, p.email, p.phone, p.postcode, p.record_key, m.customer_id
+            SELECT p.first_name, p.last_name, vault_open(p.email), vault_open(p.phone), p.postcode, p.record_key, m.customer_id
             FROM staged_person p JOIN identity_member m ON m.source = p.source AND m.record_key = p.record_key
             WHERE p.is_deleted = 0 AND p.rowid % ? = 0 LIMIT 2000
             """, arguments: [max(1, records / 2000)])
