@@ -98,4 +98,18 @@ struct InputLineTests {
         s = F.send(s, [.key(.escape)])
         #expect(s.mode == .normal)
     }
+
+    /// A paste arrives as thousands of keys at once: the loop takes those waiting before it draws,
+    /// instead of drawing a frame per key.
+    @MainActor
+    @Test func theLoopTakesAWaitingPasteBeforeDrawingAgain() throws {
+        let backend = TestBackend(width: 100, height: 30)
+        let session = try ConsoleSession(options: ConsoleOptions(projectName: "demo"), catalogURL: nil, runner: nil, environment: [:])
+        session.send(.snapshotLoaded(ConsoleFixtures.snapshot), backend: backend)
+        backend.input = [.key(.char("6")), .key(.char("/"))] + Array(repeating: InputEvent.key(.char("x")), count: 3_000) + [.key(.escape)]
+        session.run(backend: backend, maxIterations: 3)
+        #expect(session.state.customers.query.text.count == 1_000 && session.state.customers.query.dropped == 2_000)
+        #expect(session.state.mode == .normal && backend.input.isEmpty)
+        #expect(backend.frames <= 3, "\(backend.frames) frames")
+    }
 }
