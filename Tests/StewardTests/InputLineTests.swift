@@ -112,4 +112,21 @@ struct InputLineTests {
         #expect(session.state.mode == .normal && backend.input.isEmpty)
         #expect(backend.frames <= 3, "\(backend.frames) frames")
     }
+
+    /// A roadmap note saved longer than the limit (before lines had one) is edited whole, never cut.
+    @MainActor
+    @Test func aLongerSavedNoteIsEditedWhole() {
+        var s = RoadmapConsoleTests.state()
+        let dq = s.snapshot!.roadmap!.document.tasks.first { $0.text == "Implement data quality checks" }!
+        let long = String(repeating: "owner: Dana; ", count: 200)  // 2,600 characters
+        s.snapshot?.roadmap?.notes[dq.id]?.note = long
+        s.roadmap.list.selected = s.roadmap.rows(s.context).firstIndex { r in
+            if case .task(let t) = r { return s.snapshot!.roadmap!.document.tasks[t].id == dq.id }
+            return false
+        }!
+        s = ConsoleFixtures.send(s, [.key(.char("n"))])
+        #expect(s.mode == .note && s.input.text == long)
+        let (_, save) = ConsoleApp.update(s, .key(.enter))
+        #expect(save == [.addRoadmapNote(id: dq.id, note: long.trimmingCharacters(in: .whitespaces))])
+    }
 }

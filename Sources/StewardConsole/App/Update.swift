@@ -379,7 +379,9 @@ extension AppState {
         }
         roadmap.noteTarget = task.id
         mode = .note
-        input = InputLine(text: snapshot?.roadmap?.notes[task.id]?.note ?? "")
+        let note = snapshot?.roadmap?.notes[task.id]?.note ?? ""
+        // A note saved before lines had a limit is never cut by editing it.
+        input = InputLine(text: note, limit: max(InputLine.defaultLimit, note.count))
         return []
     }
 
