@@ -71,6 +71,15 @@ public struct Vault: Sendable {
         return "b" + Self.hex(Array(mac).prefix(10))
     }
 
+    /// A keyed 64-bit hash of some values (HMAC): a key that, unlike a plain hash, cannot be
+    /// recomputed from a guess without the vault's key (the address dimension's address key).
+    public func hash64(_ parts: [String?]) -> UInt64 {
+        var bytes: [UInt8] = Array("hash64".utf8)
+        for p in parts { bytes.append(0); if let p { bytes.append(1); bytes += Array(p.utf8) } }
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: bytes, using: index))
+        return mac.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
@@ -78,18 +87,49 @@ public struct Vault: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func base64url(_ data: Data) -> String {
-        var s = data.base64EncodedString()
-        s = s.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while s.hasSuffix("=") { s.removeLast() }
-        return s
+    /// base64url without padding, over bytes: Foundation's base64 and string replacing (through
+    /// NSString) were most of a sealed load's time (BENCHMARKS.md, "privacy vault").
+    static func base64url(_ data: some Collection<UInt8>) -> String {
+        let bytes = Array(data)
+        let count = (bytes.count * 4 + 2) / 3
+        return String(unsafeUninitializedCapacity: count) { out in
+            var o = 0, i = 0
+            while i + 3 <= bytes.count {
+                let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                out[o] = alphabet[Int(n >> 18)]; out[o + 1] = alphabet[Int(n >> 12 & 63)]
+                out[o + 2] = alphabet[Int(n >> 6 & 63)]; out[o + 3] = alphabet[Int(n & 63)]
+                o += 4; i += 3
+            }
+            let rest = bytes.count - i
+            if rest > 0 {
+                let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+                out[o] = alphabet[Int(n >> 18)]; out[o + 1] = alphabet[Int(n >> 12 & 63)]; o += 2
+                if rest == 2 { out[o] = alphabet[Int(n >> 6 & 63)]; o += 1 }
+            }
+            return o
+        }
     }
 
-    static func unbase64url(_ s: Substring) -> Data? {
-        var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while t.count % 4 != 0 { t += "=" }
-        return Data(base64Encoded: t)
+    static func unbase64url(_ s: Substring) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count * 3 / 4)
+        var acc: UInt32 = 0, bits = 0
+        for c in s.utf8 {
+            let v = decoding[Int(c)]
+            guard v < 64 else { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 { bits -= 8; out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits))) }
+        }
+        return out
     }
+
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let decoding: [UInt8] = {
+        var t = [UInt8](repeating: 255, count: 256)
+        for (i, c) in alphabet.enumerated() { t[Int(c)] = UInt8(i) }
+        return t
+    }()
 }
 
 /// The keys a process can use, by key id: the vault's current key and (during a rotation) the

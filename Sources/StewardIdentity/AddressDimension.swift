@@ -43,11 +43,24 @@ public enum AddressDimension {
         hashValue(street: street, postcode: postcode, country: country).map(CustomerDimension.hex)
     }
 
-    /// `hash` as a number (its hex digits sort in the same order).
-    static func hashValue(street: String?, postcode: String?, country: String?) -> UInt64? {
+    /// `hash` as a number (its hex digits sort in the same order). Keyed by the vault when it is on:
+    /// an address's key must not confirm a guessed address to someone holding only the catalog.
+    static func hashValue(street: String?, postcode: String?, country: String?, vault: Vault? = nil) -> UInt64? {
         guard let street, case let s = normalisedStreet(street), !s.isEmpty else { return nil }
         let pc = postcode.map { TextKey.key($0) }
+        if let vault { return vault.hash64([s, pc, country?.uppercased()]) }
         return CustomerDimension.changeHashValue([s, pc, country?.uppercased()])
+    }
+
+    /// Recomputes every address key under the vault's current key (or unkeyed when it is off):
+    /// `steward vault enable|rotate`, inside their transaction.
+    public static func rehash(_ db: Database) throws {
+        let vault = VaultBox.of(db).current
+        let update = try db.makeStatement(sql: "UPDATE address_dim SET address_hash = ? WHERE address_key = ?")
+        for r in try Row.fetchAll(db, sql: "SELECT address_key, vault_open(street), postcode, country FROM address_dim") {
+            guard let h = hashValue(street: r[1], postcode: r[2], country: r[3], vault: vault) else { continue }
+            try update.execute(arguments: [CustomerDimension.hex(h), r[0] as Int64])
+        }
     }
 
     /// The `source:record` behind the golden street, read from `Survivorship.json`'s flat object. A
@@ -143,8 +156,9 @@ public enum AddressDimension {
             }
         }
         // Streets are normalised and hashed on another core, a chunk of rows behind the reads.
+        let vault = VaultBox.of(db).current
         var pipe = BackgroundStage<AddressRow, (row: AddressRow, hash: UInt64?)>.Pipe(BackgroundStage("addresses") { r in
-            (r, hashValue(street: r.street, postcode: r.postcode, country: r.country))
+            (r, hashValue(street: r.street, postcode: r.postcode, country: r.country, vault: vault))
         })
         var chunk: [AddressRow] = []
         chunk.reserveCapacity(Self.chunkSize)
@@ -171,10 +185,10 @@ public enum AddressDimension {
         var insertAddress = try BulkRows(db, insertInto: "address_dim", columns: [
             "address_hash", "street", "city", "postcode", "country", "first_seen_run", "last_seen_run", "first_seen_at", "last_seen_at"])
         var added = false
-        let vault = VaultBox.of(db)
+        let box = VaultBox.of(db)
         for h in firstForm.keys.sorted() where keys[h] == nil {
             let f = firstForm[h]!
-            insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(try vault.seal(f.street)); insertAddress.text(f.city); insertAddress.text(f.postcode)
+            insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(try box.seal(f.street)); insertAddress.text(f.city); insertAddress.text(f.postcode)
             insertAddress.text(f.country); insertAddress.int(runId); insertAddress.int(runId); insertAddress.text(at); insertAddress.text(at)
             try insertAddress.endRow(db)
             added = true

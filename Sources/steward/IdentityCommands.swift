@@ -250,7 +250,12 @@ struct CustomerSearchCommand: ParsableCommand {
         let config = try projectOptions.load()
         let q = query.joined(separator: " ")
         // A read command: read-only and untimed (the console's lookups feed the query-performance KPI).
-        let hits = try CLI.readCatalog(config)?.pool.read { try CustomerSearch.search($0, query: q, limit: limit) } ?? []
+        let catalog = try CLI.readCatalog(config)
+        let hits = try catalog?.pool.read { try CustomerSearch.search($0, query: q, limit: limit) } ?? []
+        if case .locked(let keyId)? = catalog?.vault.state {
+            // Emails, phones and ids are indexed as keyed tokens: without the key they cannot be looked up.
+            CLI.note("the privacy vault's key \(keyId) is not here: PII shows as [sealed] and emails, phones and ids cannot be looked up")
+        }
         // A reveal is audited first, so it needs a writable catalog.
         // The query is not recorded: a search by email or phone would copy it into the audit trail.
         if reveal {

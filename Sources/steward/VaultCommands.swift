@@ -29,6 +29,7 @@ enum VaultCLI {
                 try db.execute(sql: "PRAGMA secure_delete = ON")
                 let counts = try VaultMigration.seal(db, policy: PIIPolicy(config: config))
                 try CustomerSearch.rebuildIndex(db)
+                try AddressDimension.rehash(db)
                 try Catalog.recordVaultKey(db, keyId: key.keyId)
                 try Catalog.audit(db, action: action, subject: "catalog",
                                   detail: "key \(key.keyId); \(counts.columnValues) values, \(counts.rawRows) raw rows, \(counts.quarantineRows) quarantined rows")

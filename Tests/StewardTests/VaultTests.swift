@@ -38,6 +38,18 @@ import Testing
         #expect(vault.open("vault1.\(vault.keyId).!!") == nil)
     }
 
+    @Test func base64urlMatchesFoundationsAndRoundTrips() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<70 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Vault.base64url(bytes) == expected)
+            #expect(Vault.unbase64url(Substring(expected)) == bytes)
+        }
+        #expect(Vault.unbase64url("ab+c") == nil)
+    }
+
     @Test func tokensAreStableAndTokenizerSafe() {
         let t = vault.token("phone", "2837412")
         #expect(t == vault.token("phone", "2837412"))
@@ -129,13 +141,37 @@ import Testing
     }
 
     /// The values found in the bytes of the catalog's folder (catalog, WAL, SHM, log).
+    /// One pass over the bytes: every 8-byte window is looked up among the values' first 8 bytes,
+    /// and only a window that starts a value is compared whole (thousands of values over tens of MB).
     static func leaked(_ values: Set<String>, in p: TempProject) throws -> [String] {
         let folder = try p.config().catalogURL.deletingLastPathComponent()
-        var bytes = Data()
-        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
-            bytes.append(try Data(contentsOf: folder.appendingPathComponent(name)))
+        var found = Set<String>()
+        var byPrefix: [UInt64: [[UInt8]]] = [:]
+        func word(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt64 {
+            var w: UInt64 = 0
+            for k in 0..<8 { w = w << 8 | UInt64(b[i + k]) }
+            return w
         }
-        return values.filter { bytes.range(of: Data($0.utf8)) != nil }.sorted()
+        for v in values {
+            let bytes = Array(v.utf8)
+            guard bytes.count >= 8 else { continue }
+            byPrefix[bytes.withUnsafeBufferPointer { word($0, 0) }, default: []].append(bytes)
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            let data = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
+            data.withUnsafeBufferPointer { b in
+                guard b.count >= 8 else { return }
+                var w = word(b, 0)
+                for i in 0...(b.count - 8) {
+                    if i > 0 { w = w << 8 | UInt64(b[i + 7]) }
+                    guard let candidates = byPrefix[w] else { continue }
+                    for c in candidates where i + c.count <= b.count && c.elementsEqual(b[i..<(i + c.count)]) {
+                        found.insert(String(decoding: c, as: UTF8.self))
+                    }
+                }
+            }
+        }
+        return found.sorted()
     }
 
     @Test func aDemoRunLeavesNoPIIInTheCatalogFiles() async throws {
@@ -155,6 +191,22 @@ import Testing
             #expect(keyFiles.count == 1)
             var st = stat()
             #expect(stat(keys.appendingPathComponent("steward/keys/\(keyFiles[0])").path, &st) == 0 && st.st_mode & 0o777 == 0o600)
+        }
+    }
+
+    /// `steward` on first use: the 5,000-person demo generated and run, sealed.
+    @Test func theFirstUseDemoLeavesNoPIIInTheCatalogFiles() async throws {
+        try await offPool {
+            let keys = Self.tempFolder("keys"), home = Self.tempFolder("home"), empty = Self.tempFolder("cwd")
+            let status = try StewardBinary.run(["status"], cwd: empty, env: ["STEWARD_HOME": home.path, "XDG_CONFIG_HOME": keys.path])
+            #expect(status.status == 0, "\(status.stderr)")
+            let p = TempProject("unused")
+            try FileManager.default.removeItem(at: p.dir)
+            try FileManager.default.copyItem(at: home.appendingPathComponent("demo"), to: p.dir)
+            let values = try Self.personalValues(p, keys: keys)
+            #expect(values.count > 10_000, "\(values.count)")
+            let leaks = try Self.leaked(values, in: p)
+            #expect(leaks.isEmpty, "\(leaks.count) values in the catalog's files: \(leaks.prefix(20))")
         }
     }
 
