@@ -29,11 +29,12 @@ public enum TextScrub {
         /// Never the value itself: this may end up in a log.
         public var description: String { "\(kind == .digits ? "number" : "text") of \(text.count) characters" }
 
-        /// What an occurrence contains verbatim, lower-cased: SQL's cheap first filter before the exact
-        /// match. SQLite's lower() folds ASCII only, so a text's needle is its longest ASCII run.
+        /// What every occurrence contains verbatim, lower-cased: SQL's cheap first filter before the
+        /// exact match. A text's longest run of ASCII letters and digits (SQLite's lower() folds ASCII
+        /// only), so a date's written forms share one needle, its year; a number's last 4 digits.
         var needle: String {
             if kind == .digits { return String(text.suffix(4)) }
-            let runs = text.lowercased().split { !$0.isASCII }
+            let runs = text.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
             return runs.max { $0.count < $1.count }.map(String.init) ?? text.lowercased()
         }
 
@@ -176,8 +177,9 @@ public enum TextScrub {
         let filter = needles.indices.map { "instr(t.x, ?\($0 + 1)) > 0" }.joined(separator: " OR ")
         let keys = table.key.map(quoted).joined(separator: ", ")
         let texts = table.columns.map { "COALESCE(CAST(\(quoted($0)) AS TEXT), '')" }.joined(separator: ", ")
+        // LIMIT -1 keeps SQLite from flattening the subquery, which would lower() the row once per needle.
         let sql = """
-            SELECT * FROM (SELECT \(keys), \(texts), lower(\(joined)) AS x FROM \(quoted(table.name))) AS t WHERE \(filter)
+            SELECT * FROM (SELECT \(keys), \(texts), lower(\(joined)) AS x FROM \(quoted(table.name)) LIMIT -1) AS t WHERE \(filter)
             """
         let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(needles))
         while let row = try rows.next() {

@@ -6,8 +6,15 @@ import StewardConfig
 
 /// `steward forget`: erases one person's PII from every layer of the catalog (raw rows, staged
 /// records and the activity that references them, quarantine, identity tables, golden record,
-/// SCD2 history, search index), keeps a tombstone per erased raw row and an audit event, then
-/// rewrites the file so the bytes are gone (secure_delete, VACUUM, WAL checkpoint(TRUNCATE)).
+/// SCD2 history, search index, and any message or detail quoting one of their values), keeps a
+/// tombstone per erased raw row and an audit event, then rewrites the file so the bytes are gone
+/// (secure_delete, VACUUM, WAL checkpoint(TRUNCATE)).
+///
+/// Killed at any point, it leaves the catalog whole and the next `forget` of the id finishes: the
+/// rows go in one transaction (killed inside it, SQLite rolls it back on the next open and the
+/// person is still there to erase), which records the request `pending`; the file is rewritten
+/// after it, and the request becomes `done` only once the WAL was emptied. A `forget` of an id
+/// whose request is pending resumes there; "already erased" means done.
 ///
 /// A later run skips a row whose source, record key and text hash match a tombstone: an
 /// unchanged file is skipped anyway (same sha256), and a changed file that still holds the same
@@ -31,10 +38,14 @@ public enum Erasure {
         public var tombstones: Int
         /// Records that also hold one of the person's emails but belong to another customer: kept.
         public var keptOtherCustomers: [String]
-        /// Append-only audit events mentioning one of the person's emails (e.g. a revealed search): kept.
-        public var auditMentions: Int
-        /// false when another process kept the WAL from being truncated.
+        /// Text cells anywhere else (messages, audit details, alert payloads, samples) where one of the
+        /// person's values was replaced by `[erased]`, and rows deleted because a value was their key.
+        public var scrubbedTextCells: Int
+        public var scrubbedRows: Int
+        /// false when another process kept the WAL from being truncated: the request stays pending.
         public var walTruncated: Bool
+        /// This call finished a request an earlier, interrupted `forget` had recorded (counts are its).
+        public var resumed = false
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -52,38 +63,82 @@ public enum Erasure {
 
     public static func forget(catalog: Catalog, config: ProjectConfig, customerId requested: String,
                               actor: String = Catalog.osUser) throws -> Outcome {
-        var outcome: Outcome!
-        try catalog.pool.writeWithoutTransaction { db in
-            let previous = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
-            // Freed pages are zeroed as they are freed, so deleted rows never linger in free pages or WAL frames.
-            try db.execute(sql: "PRAGMA secure_delete = ON")
-            defer { try? db.execute(sql: "PRAGMA secure_delete = \(previous)") }
-            try db.inTransaction {
-                outcome = try erase(db, requested: requested, actor: actor)
-                return .commit
+        var outcome: Outcome
+        if let pending = try catalog.pool.read({ try pendingRequest($0, requested: requested) }) {
+            outcome = pending
+        } else {
+            var erased: Outcome!
+            try catalog.pool.writeWithoutTransaction { db in
+                let previous = try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? 0
+                // Freed pages are zeroed as they are freed, so deleted rows never linger in free pages or WAL frames.
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+                defer { try? db.execute(sql: "PRAGMA secure_delete = \(previous)") }
+                try db.inTransaction {
+                    erased = try erase(db, requested: requested, actor: actor)
+                    return .commit
+                }
             }
+            outcome = erased
+            pause(at: "erased")
         }
         // Golden records, history and the search index without the person (a new matching pass).
         let runId: Int64 = try catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0
         try IdentityEngine(config: config, catalog: catalog).resolve(runId: runId, force: true)
         _ = try CustomerFacts(catalog: catalog).update(runId: runId)
+        pause(at: "rewriting")
         try catalog.pool.writeWithoutTransaction { db in
             // Rewrites every page from live rows only, then empties the WAL that held older page images.
             try db.execute(sql: "VACUUM")
             let r = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             outcome.walTruncated = (r?[0] as Int?) == 0
+            // Done only once no page image of the person is left; recording it adds a WAL frame of
+            // this row alone, emptied again.
+            guard outcome.walTruncated else { return }
+            try db.execute(sql: "UPDATE erasure_request SET state = 'done' WHERE id = ?", arguments: [outcome.requestId])
+            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
         return outcome
     }
 
-    private static func erase(_ db: Database, requested: String, actor: String) throws -> Outcome {
-        // The id asked for, or the survivor it was merged into.
+    /// The id asked for, or the survivor it was merged into.
+    private static func survivor(_ db: Database, of requested: String) throws -> String {
         var target = requested
         for _ in 0..<16 {
             guard let next = try String.fetchOne(db, sql: "SELECT merged_into FROM identity_customer WHERE customer_id = ? AND status = 'merged'",
                                                  arguments: [target]) else { break }
             target = next
         }
+        return target
+    }
+
+    /// The outcome an interrupted `forget` of this person recorded, when its request is still pending.
+    private static func pendingRequest(_ db: Database, requested: String) throws -> Outcome? {
+        let target = try survivor(db, of: requested)
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, detail_json FROM erasure_request WHERE customer_id = ? AND state = 'pending' ORDER BY id DESC LIMIT 1",
+                                         arguments: [target]) else { return nil }
+        let detail = (try? JSONSerialization.jsonObject(with: Data((row[1] as String).utf8))) as? [String: Any] ?? [:]
+        let count = { (key: String) in detail[key] as? Int ?? 0 }
+        return Outcome(customerId: target, requestedId: requested, customerIds: detail["customer_ids"] as? [String] ?? [target], requestId: row[0],
+                       personRecords: count("person_records"), activityRecords: count("activity_records"), rawRows: count("raw_rows"),
+                       quarantineRows: count("quarantine_rows"), historyVersions: count("history_versions"),
+                       scrubbedCells: count("scrubbed_history_cells"), tombstones: count("tombstones"), keptOtherCustomers: [],
+                       scrubbedTextCells: count("scrubbed_text_cells"), scrubbedRows: count("scrubbed_rows"), walTruncated: false, resumed: true)
+    }
+
+    /// Test hook, compiled into debug builds only: with `STEWARD_TEST_FORGET_PAUSE=<point>:<file>`,
+    /// `forget` creates the file on reaching that point and waits there to be killed, so a test can
+    /// SIGKILL it at a known step. Unset (or in a release build) it does nothing.
+    static func pause(at point: String) {
+        #if DEBUG
+        guard let spec = ProcessInfo.processInfo.environment["STEWARD_TEST_FORGET_PAUSE"],
+              let colon = spec.firstIndex(of: ":"), spec[..<colon] == point else { return }
+        FileManager.default.createFile(atPath: String(spec[spec.index(after: colon)...]), contents: nil)
+        while true { sleep(60) }
+        #endif
+    }
+
+    private static func erase(_ db: Database, requested: String, actor: String) throws -> Outcome {
+        let target = try survivor(db, of: requested)
         guard let status = try String.fetchOne(db, sql: "SELECT status FROM identity_customer WHERE customer_id = ?", arguments: [target]) else {
             throw Failure.unknownCustomer(requested)
         }
@@ -103,6 +158,7 @@ public enum Erasure {
         let at = Timestamp.now()
         try db.execute(sql: "INSERT INTO erasure_request (customer_id, actor, at, detail_json) VALUES (?, ?, ?, '{}')", arguments: [target, actor, at])
         let requestId = db.lastInsertedRowID
+        pause(at: "erasing")
 
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS erase_key (source TEXT NOT NULL, record_key TEXT NOT NULL, PRIMARY KEY (source, record_key))")
         try db.execute(sql: "DELETE FROM erase_key")
@@ -130,6 +186,7 @@ public enum Erasure {
                 """, arguments: StatementArguments(list.map { $0.lowercased() }))
         }
         let personRecords = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erase_key") ?? 0
+        let personValues = try identifyingValues(db, of: ids)
 
         // Transactions and events referencing the person by a record key, email or phone.
         try db.execute(sql: """
@@ -203,8 +260,7 @@ public enum Erasure {
             }
         }
         try db.execute(sql: "DELETE FROM golden_customer WHERE customer_id \(inIds)", arguments: idArgs)
-        try CustomerSearch.forgetNames(db, customerIds: ids)
-        try db.execute(sql: "DELETE FROM customer_search WHERE customer_id \(inIds)", arguments: idArgs)
+        try dropIndexEntries(db, customerIds: ids)
         try db.execute(sql: "DELETE FROM customer_dim WHERE customer_id \(inIds)", arguments: idArgs)
         let historyVersions = db.changesCount
         // Scores, activity links, and the addresses no other customer has had (a street is personal data).
@@ -221,8 +277,24 @@ public enum Erasure {
         try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (?, ?, 'retire', ?, ?)",
                        arguments: [runId, at, target, "erased on request \(requestId) by \(actor)"])
 
+        // The values no one left in the catalog holds are the person's alone: a first name or a birth
+        // date other people share identifies no one and stays in their rows.
+        let held = try TextScrub.occurring(db, values: personValues.flatMap(\.forms), in: recordTables)
+        let ownGroups = personValues.filter { !$0.forms.contains(where: held.contains) }
+        let ownValues = ownGroups.flatMap(\.forms)
+        // A keyless quarantined row quoting their email, phone or national id is a row of theirs.
+        var quarantineSources = Set<String>()
+        let identifiers = ownGroups.filter { ["email", "phone", "national_id"].contains($0.field) }.flatMap(\.forms)
+        for key in try TextScrub.matchingRows(db, table: "quarantine", values: identifiers) {
+            guard let source = try String.fetchOne(db, sql: "SELECT source FROM quarantine WHERE rowid = ? AND record_key IS NULL", arguments: StatementArguments(key))
+            else { continue }
+            try db.execute(sql: "DELETE FROM quarantine WHERE rowid = ?", arguments: StatementArguments(key))
+            quarantineSources.insert(source)
+            quarantineRows += 1
+        }
+
         // Source summaries follow the rows that are left.
-        for source in Set(rawBySource.keys).union(try String.fetchAll(db, sql: "SELECT DISTINCT source FROM erase_key")) {
+        for source in Set(rawBySource.keys).union(quarantineSources).union(try String.fetchAll(db, sql: "SELECT DISTINCT source FROM erase_key")) {
             try db.execute(sql: """
                 UPDATE source_stats SET rows_raw = MAX(0, rows_raw - ?1),
                     rows_staged = (SELECT COUNT(*) FROM staged_person WHERE source = ?2 AND is_deleted = 0)
@@ -233,24 +305,96 @@ public enum Erasure {
                 WHERE source = ?2
                 """, arguments: [rawBySource[source] ?? 0, source])
         }
-        var auditMentions = 0
-        for email in emails {
-            auditMentions += try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_event WHERE instr(lower(subject), ?1) > 0 OR instr(lower(detail), ?1) > 0",
-                                              arguments: [email]) ?? 0
-        }
+        // Whatever else quotes them: run and step messages, audit details, alert payloads, samples.
+        // (Not in the record tables: the values were just found in none of them.)
+        let text = try TextScrub.scrub(db, values: ownValues, except: erasureTables.union(recordTables))
         let outcome = Outcome(customerId: target, requestedId: requested, customerIds: ids, requestId: requestId, personRecords: personRecords,
                               activityRecords: activityRecords, rawRows: Set(rawIds).count, quarantineRows: quarantineRows,
                               historyVersions: historyVersions, scrubbedCells: scrubbed, tombstones: tombstones,
-                              keptOtherCustomers: kept.sorted(), auditMentions: auditMentions, walTruncated: true)
+                              keptOtherCustomers: kept.sorted(), scrubbedTextCells: text.totalCells, scrubbedRows: text.totalDeleted,
+                              walTruncated: true)
         let detail: [String: Any] = [
             "customer_ids": ids, "person_records": personRecords, "activity_records": activityRecords, "raw_rows": outcome.rawRows,
             "quarantine_rows": quarantineRows, "history_versions": historyVersions, "scrubbed_history_cells": scrubbed,
             "tombstones": tombstones, "kept_other_customers": kept.count,
+            "scrubbed_text_cells": text.totalCells, "scrubbed_rows": text.totalDeleted,
         ]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
         try db.execute(sql: "UPDATE erasure_request SET detail_json = ? WHERE id = ?", arguments: [json, requestId])
         try Catalog.audit(db, action: "forget", subject: "customer:\(target)", detail: json, actor: actor)
         return outcome
+    }
+
+    /// Removes the customers' entries from the lookup indexes: the one place a per-person index
+    /// entry is dropped on erasure (names only they held, their search rows; blind indexes belong here too).
+    static func dropIndexEntries(_ db: Database, customerIds ids: [String]) throws {
+        try CustomerSearch.forgetNames(db, customerIds: ids)
+        try db.execute(sql: "DELETE FROM customer_search WHERE customer_id IN (\(marks(ids.count)))", arguments: StatementArguments(ids))
+    }
+
+    /// Where other people's values live: a value still found here after the person's rows went is
+    /// not theirs alone, and is not scrubbed from text elsewhere.
+    static let recordTables = ["raw_record", "staged_person", "staged_activity"]
+    /// The erasure's own bookkeeping (record keys, hashes, counts): never rewritten by the scrub.
+    static let erasureTables: Set<String> = ["erasure_request", "erasure_tombstone"]
+
+    /// One value of the person (one field) in every form text may hold it: as stored (sealed, when
+    /// the privacy vault is on; sealing is deterministic, so other rows holding it hold that text)
+    /// and in plaintext as sources and messages write it.
+    struct ValueGroup {
+        var field: String
+        var forms: [TextScrub.Value]
+    }
+
+    /// Every value that identifies the person, as their records, golden record and history hold it:
+    /// emails, phones and national ids (as numbers in any format), birth dates in the common
+    /// written forms, streets and names (and the full name as one phrase).
+    static func identifyingValues(_ db: Database, of ids: [String]) throws -> [ValueGroup] {
+        let vault = VaultBox.of(db)
+        var groups: [String: ValueGroup] = [:]
+        func add(_ field: String, _ stored: String?) {
+            guard let stored = stored?.trimmingCharacters(in: .whitespaces), !stored.isEmpty else { return }
+            var forms: [TextScrub.Value] = Vault.isSealed(stored) ? [.init(text: stored, kind: .text)] : []
+            let value = vault.reveal(stored)
+            if value != Vault.sealedText {
+                switch field {
+                case "phone", "national_id":
+                    // A number in any format, with or without a country prefix.
+                    forms.append(value.filter { $0.isASCII && $0.isNumber }.count >= 7 ? .init(text: value, kind: .digits) : .init(text: value, kind: .text))
+                case "dob":
+                    forms += dateForms(value).map { .init(text: $0, kind: .text) }
+                default:
+                    forms.append(.init(text: value, kind: .text))
+                }
+            }
+            let key = "\(field)\u{1F}\(value == Vault.sealedText ? stored : value.lowercased())"
+            groups[key, default: ValueGroup(field: field, forms: [])].forms += forms.filter { !(groups[key]?.forms.contains($0) ?? false) }
+        }
+        let fields = ["first_name", "last_name", "email", "phone", "dob", "street", "national_id"]
+        let idList = "(\(marks(ids.count)))"
+        let sources = [
+            ("SELECT p.first_name, p.last_name, p.email, p.phone, p.dob, p.street, p.national_id, p.full_name, p.first_name_original, " +
+             "p.last_name_original, p.full_name_original FROM staged_person p JOIN erase_key k ON k.source = p.source AND k.record_key = p.record_key", false),
+            ("SELECT first_name, last_name, email, phone, dob, street, national_id FROM golden_customer WHERE customer_id IN \(idList)", true),
+            ("SELECT first_name, last_name, email, phone, dob, street, national_id FROM customer_dim WHERE customer_id IN \(idList)", true),
+        ]
+        for (sql, byId) in sources {
+            for row in try Row.fetchAll(db, sql: sql, arguments: byId ? StatementArguments(ids) : StatementArguments()) {
+                for (i, field) in fields.enumerated() { add(field, row[i]) }
+                for i in fields.count..<row.count { add("name", row[i]) }
+                if let first: String = row[0], let last: String = row[1] { add("name", "\(vault.reveal(first)) \(vault.reveal(last))") }
+            }
+        }
+        return groups.keys.sorted().compactMap { groups[$0] }.filter { !$0.forms.isEmpty }
+    }
+
+    /// An ISO date (yyyy-mm-dd) as sources and messages commonly write it.
+    static func dateForms(_ iso: String) -> [String] {
+        let parts = iso.prefix(10).split(separator: "-").map(String.init)
+        guard parts.count == 3, let m = Int(parts[1]), let d = Int(parts[2]) else { return [iso] }
+        let (y, mm, dd) = (parts[0], parts[1], parts[2])
+        return [iso, "\(y)/\(mm)/\(dd)", "\(y)\(mm)\(dd)", "\(mm)/\(dd)/\(y)", "\(dd)/\(mm)/\(y)", "\(dd).\(mm).\(y)",
+                "\(mm)-\(dd)-\(y)", "\(dd)-\(mm)-\(y)", "\(m)/\(d)/\(y)", "\(d)/\(m)/\(y)", "\(d).\(m).\(y)"]
     }
 
     static func marks(_ n: Int) -> String { n == 0 ? "NULL" : Array(repeating: "?", count: n).joined(separator: ",") }

@@ -90,7 +90,7 @@ struct CustomerSplit: ParsableCommand {
 
 struct Forget: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Erase a person's PII from the catalog (raw, staging, golden, history, search); keeps a tombstone and an audit event.")
+        abstract: "Erase a person's PII from the catalog (raw, staging, golden, history, search, messages quoting it); keeps a tombstone and an audit event. Run it again to finish an interrupted erasure.")
     @OptionGroup var projectOptions: ProjectOptions
     @Argument(help: "Customer id (C…).") var id: String
     @Flag(help: "Do not ask for confirmation.") var yes = false
@@ -117,11 +117,13 @@ struct Forget: ParsableCommand {
                 "customer_id": o.customerId, "customer_ids": o.customerIds, "request_id": o.requestId,
                 "person_records": o.personRecords, "activity_records": o.activityRecords, "raw_rows": o.rawRows,
                 "quarantine_rows": o.quarantineRows, "history_versions": o.historyVersions, "scrubbed_history_cells": o.scrubbedCells,
-                "tombstones": o.tombstones, "kept_other_customers": o.keptOtherCustomers, "audit_mentions": o.auditMentions,
-                "wal_truncated": o.walTruncated,
+                "tombstones": o.tombstones, "kept_other_customers": o.keptOtherCustomers,
+                "scrubbed_text_cells": o.scrubbedTextCells, "scrubbed_rows": o.scrubbedRows,
+                "wal_truncated": o.walTruncated, "resumed": o.resumed,
             ])
         } else {
             if o.requestedId != o.customerId { print("\(o.requestedId) was merged into \(o.customerId)") }
+            if o.resumed { print("finished erasure request \(o.requestId), which an interrupted forget had left pending") }
             print("erased \(o.customerId)\(o.customerIds.count > 1 ? " (and merged ids \(o.customerIds.dropFirst().joined(separator: ", ")))" : ""):")
             print("  \(o.personRecords) person records, \(o.activityRecords) transactions/events, \(o.rawRows) raw rows, \(o.quarantineRows) quarantined rows")
             print("  \(o.historyVersions) history versions deleted, \(o.scrubbedCells) values scrubbed from other customers' history")
@@ -129,11 +131,13 @@ struct Forget: ParsableCommand {
             if !o.keptOtherCustomers.isEmpty {
                 print("  kept (another customer's records holding one of the emails): \(o.keptOtherCustomers.joined(separator: ", "))")
             }
-            if o.auditMentions > 0 { print("  note: \(o.auditMentions) audit events mention one of the emails; the audit log is append-only") }
+            if o.scrubbedTextCells + o.scrubbedRows > 0 {
+                print("  \(o.scrubbedTextCells) messages or details quoting the person now say [erased]\(o.scrubbedRows > 0 ? "; \(o.scrubbedRows) rows keyed by their values deleted" : "")")
+            }
             print("  the source files still hold the person: erase them at the source too")
         }
         if !o.walTruncated {
-            CLI.fail("another process holds the catalog open: the WAL could not be truncated; run `steward forget` checks again after it closes", code: 1)
+            CLI.fail("another process holds the catalog open: the WAL could not be truncated, so erased pages may remain; run `steward forget \(o.customerId)` again after it closes", code: 1)
         }
     }
 }
