@@ -75,6 +75,29 @@ import Testing
         #expect(third.status == 2 && third.stderr.contains("already erased"), "\(third.stderr)")
     }
 
+    /// Another process reading the catalog keeps the WAL from being emptied: the request stays
+    /// pending (exit 1, saying to run forget again), and the next forget finishes it.
+    @Test func forgetThatCannotEmptyTheWALStaysPendingUntilRunAgain() async throws {
+        try await offPool { try Self.blockedBody() }
+    }
+
+    static func blockedBody() throws {
+        let (p, steward) = try Self.demo("forget-blocked")
+        let catalog = try p.catalog()
+        let id = try #require(try catalog.pool.read { try String.fetchOne($0, sql: "SELECT customer_id FROM golden_customer ORDER BY customer_id LIMIT 1") })
+        let state = { try catalog.pool.read { try String.fetchOne($0, sql: "SELECT state FROM erasure_request WHERE customer_id = ?", arguments: [id]) } }
+        try catalog.pool.read { db in
+            // An open read transaction: its snapshot pins the WAL.
+            _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM golden_customer")
+            let blocked = try steward(["forget", id, "--yes"])
+            #expect(blocked.status == 1 && blocked.stderr.contains("steward forget \(id)` again"), "\(blocked.stdout)\(blocked.stderr)")
+        }
+        #expect(try state() == "pending")
+        let again = try steward(["forget", id, "--yes"])
+        #expect(again.status == 0 && again.stdout.contains("finished erasure request"), "\(again.stdout)\(again.stderr)")
+        #expect(try state() == "done")
+    }
+
     // MARK: messages quoting the person
 
     /// With the privacy vault (the demo's default: stored values sealed) and without (stored as written).
