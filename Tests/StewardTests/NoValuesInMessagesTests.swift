@@ -122,8 +122,29 @@ import Testing
         for value in Self.refusedValues {
             #expect(bytes.range(of: Data(value.utf8)) == nil, "'\(value)' in the catalog's bytes")
         }
-        // The quarantined rows' values are kept, as raw storage only.
+        // The quarantined rows' values are kept, as raw storage only (the raw layer and quarantine), in no other column.
         #expect(bytes.range(of: Data("john.secret@@example.com".utf8)) != nil)
+        let onlyQuarantined = Self.quarantinedValues.filter { $0 != "111-22-3333" }  // C-1, staged, has that SSN too
+        let holding = try Self.columnsHolding(onlyQuarantined + [Self.plainValue], in: catalogURL)
+        #expect(holding == ["raw_record.data", "quarantine.raw"], "\(holding)")
+    }
+
+    /// Every `table.column` of the catalog whose text holds one of `values`.
+    static func columnsHolding(_ values: [String], in catalog: URL) throws -> Set<String> {
+        let queue = try DatabaseQueue(path: catalog.path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        return try queue.read { db in
+            var found = Set<String>()
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+                for column in try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.quotedDatabaseIdentifier))").map({ $0["name"] as String }) {
+                    for value in values where try Bool.fetchOne(db, sql: """
+                        SELECT EXISTS (SELECT 1 FROM \(table.quotedDatabaseIdentifier) WHERE instr(CAST(\(column.quotedDatabaseIdentifier) AS TEXT), ?) > 0)
+                        """, arguments: [value]) == true {
+                        found.insert("\(table).\(column)")
+                    }
+                }
+            }
+            return found
+        }
     }
 
     static func quarantineCount(_ catalog: URL) throws -> Int {
