@@ -151,4 +151,30 @@ import Testing
         text = F.screen(state).text
         #expect(text.contains("crm.csv:9 contact_id=***, First=***"), "\(text)")
     }
+
+    /// The same through the built binary in a real terminal: `steward tui` hands steward.yml's policy to
+    /// the console, whose quarantine detail masks the birth date, street and national id.
+    @Test func theConsoleMasksQuarantineByTheProjectsMapping() async throws {
+        let p = Self.project(mapping: Self.fullMapping)
+        p.write("steward.yml", try String(contentsOf: p.ymlURL, encoding: .utf8) + "    checks:\n      - pattern: {column: Email, format: email}\n")
+        p.write("crm.csv", """
+        contact_id,First,Email,Phone,BirthDate,No,Street,Zip,SSN
+        C-1,Ann,ann@example.com,+1 415 555 0101,1980-01-02,1,Main St,94105,111-22-3333
+        C-2,John,john.secret@@example.com,+1 415 555 0199,1961-07-04,12,Hidden Lane,94107,245-54-9872
+
+        """)
+        let dir = p.dir.path
+        try await offPool {
+            _ = try StewardBinary.run(["run", "--project", dir])
+            let tmux = try Tmux(width: 160, height: 30, command: "\(ConsoleTmuxTests.steward.path) tui --project \(dir)")
+            defer { tmux.kill() }
+            _ = try tmux.waitFor("Sources (", timeout: 10)
+            tmux.send("Enter"); _ = try tmux.waitFor("Source crm_contacts")
+            tmux.send("Right", "Right")
+            let screen = try tmux.waitFor("raw (masked): contact_id=C-2, First=John, Email=j***@@example.com, Phone=***-***-0199, BirthDate=***, No=***, Street=***, Zip=94107, SSN=***")
+            for secret in ["1961-07-04", "Hidden Lane", "245-54-9872", "john.secret"] { #expect(!screen.contains(secret), "\(secret)") }
+            tmux.send("q")
+            #expect(try tmux.waitFor("TTY sane: icanon echo").contains("EXIT=0"))
+        }
+    }
 }
