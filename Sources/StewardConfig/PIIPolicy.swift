@@ -125,6 +125,35 @@ public struct PIIPolicy: Sendable, Equatable {
         return fields.map { "\($0.column)=\($0.value ?? "null")" }.joined(separator: ", ")
     }
 
+    /// A stored reason as it may be shown. Reasons name columns, never values; a catalog written by an
+    /// older version may still hold reasons that quote a value (`invalid email 'x@y'`), so any quoted text
+    /// that is not one of the row's columns is masked.
+    public static func displayReason(_ reason: String, columns: Set<String>, reveal: Bool) -> String {
+        guard !reveal, reason.contains("'") else { return reason }
+        var out = "", rest = Substring(reason)
+        while let open = rest.firstIndex(of: "'") {
+            out += rest[...open]
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "'") else { return out + "***" }
+            if columns.contains(String(after[..<close])) {
+                out += after[...close]
+                rest = after[after.index(after: close)...]
+                continue
+            }
+            // A value, which may hold quotes itself (O'Brien): masked up to the reason's last quote.
+            let last = after.lastIndex(of: "'")!
+            return out + "***'" + after[after.index(after: last)...]
+        }
+        return out + rest
+    }
+
+    /// A quarantined row's stored reasons as they may be shown (`displayReason`, its raw row's columns).
+    public static func displayReasons(_ reasons: [String], raw: String, reveal: Bool) -> [String] {
+        guard !reveal, reasons.contains(where: { $0.contains("'") }) else { return reasons }
+        let columns = Set(OrderedJSON.flatten(raw)?.map(\.key) ?? [])
+        return reasons.map { displayReason($0, columns: columns, reveal: false) }
+    }
+
     /// Text whose columns are unknown (a line that is not a JSON object): nothing in it can be told
     /// apart from personal data, so none of it is shown, only its length.
     public static func maskFreeText(_ text: String) -> String {

@@ -278,7 +278,8 @@ struct QuarantineCommand: ParsableCommand {
         if output.json {
             CLI.printJSON(rows.map { r in [
                 "source": r.source, "file": r.file, "line": r.line, "record_key": CLI.orNull(r.recordKey),
-                "checks": r.checks, "reasons": r.reasons, "run_id": r.runId, "masked": !reveal,
+                "checks": r.checks, "reasons": PIIPolicy.displayReasons(r.reasons, raw: r.raw, reveal: reveal),
+                "run_id": r.runId, "masked": !reveal,
                 "raw": Self.rawJSON(r, policy: policy, readable: readable(r), reveal: reveal),
             ] as [String: Any] })
             return
@@ -286,7 +287,7 @@ struct QuarantineCommand: ParsableCommand {
         if rows.isEmpty { print("quarantine is empty"); return }
         for r in rows {
             print("\(r.source)  \(r.file):\(r.line)  key \(r.recordKey ?? "–")  (run \(r.runId))")
-            for reason in r.reasons { print("    ✗ \(reason)") }
+            for reason in PIIPolicy.displayReasons(r.reasons, raw: r.raw, reveal: reveal) { print("    ✗ \(reason)") }
             print("    raw: \(policy.displayRawLine(r.raw, source: r.source, readable: readable(r), reveal: reveal))")
         }
         print("\(CLI.count(rows.count)) rows in quarantine\(reveal ? "" : "   (PII masked; --reveal shows it, audited)")")

@@ -97,6 +97,22 @@ import Testing
                 == #"id=5, contact.email=a***@example.com, contact.phone=***-***-0199, address.city=Oslo, tags=["a", "b"], vip=true"#)
     }
 
+    @Test func reasonsAnOlderVersionWroteWithValuesAreMasked() {
+        let columns: Set<String> = ["contact_id", "Email", "SSN"]
+        func shown(_ r: String, reveal: Bool = false) -> String { PIIPolicy.displayReason(r, columns: columns, reveal: reveal) }
+        #expect(shown("email_format (error): Email: invalid email 'john.secret@@example.com': expected local@domain.tld")
+                == "email_format (error): Email: invalid email '***': expected local@domain.tld")
+        #expect(shown("unique_SSN (error): SSN '245-54-9872' repeats line 2") == "unique_SSN (error): SSN '***' repeats line 2")
+        // Quoted column names stay; so does everything with --reveal, and reasons without quotes.
+        #expect(shown("readable (error): line 3: the record key 'contact_id' holds a NUL byte")
+                == "readable (error): line 3: the record key 'contact_id' holds a NUL byte")
+        #expect(shown("x 'O'Brien' y", reveal: true) == "x 'O'Brien' y")
+        #expect(shown("last 'O'Brien' is not one of A, B") == "last '***' is not one of A, B")
+        #expect(shown("Email: invalid email: expected local@domain.tld") == "Email: invalid email: expected local@domain.tld")
+        #expect(PIIPolicy.displayReasons(["SSN '245-54-9872' repeats line 2"], raw: #"{"contact_id":"C-1","SSN":"245-54-9872"}"#, reveal: false)
+                == ["SSN '***' repeats line 2"])
+    }
+
     // MARK: the `pii:` key
 
     @Test func piiListIsValidatedWithFileLineAndKey() throws {
@@ -125,7 +141,9 @@ import Testing
         typealias F = ConsoleFixtures
         let raw = #"{"contact_id":"C-4242","First":"Ann","BirthDate":"1961-07-04","No":"12","Street":"Hidden Lane","Zip":"94105","SSN":"245-54-9872","UpdatedAt":"2024-05-01T10:00:00Z"}"#
         let row = QuarantinedRow(id: 7, runId: 3, source: "crm_contacts", file: "crm.csv", line: 9, recordKey: "C-4242",
-                                 checks: ["dob_format"], reasons: ["dob_format (error): BirthDate: invalid date: not a recognised calendar date"],
+                                 checks: ["dob_format"],
+                                 // As an older version wrote it, quoting the value: shown masked.
+                                 reasons: ["dob_format (error): BirthDate: invalid date '1961-07-04': not a recognised calendar date"],
                                  raw: raw, quarantinedAt: F.now)
         var detail = F.sourceDetail
         detail.quarantine = [row]

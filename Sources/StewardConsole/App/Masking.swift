@@ -13,6 +13,11 @@ extension PIIPolicy {
     }
 }
 
+extension QuarantinedRow {
+    /// Its reasons as shown: a value an older version quoted in one is masked.
+    var shownReasons: [String] { PIIPolicy.displayReasons(reasons, raw: raw, reveal: false) }
+}
+
 extension PaneContext {
     /// The policy of the project the snapshot was read for.
     var pii: PIIPolicy { snapshot?.pii ?? PIIPolicy() }

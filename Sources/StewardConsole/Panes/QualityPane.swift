@@ -53,7 +53,7 @@ public struct QualityPane: Equatable, Sendable {
     /// (filtered by where they are and why, not by the values it hides), else the check's samples, which
     /// are record keys, lines and counts (never values), shown as they are.
     func samples(_ d: CheckDetail, _ pii: PIIPolicy) -> [Line] {
-        let quarantined: [Line] = d.failing.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.reasons) }.map {
+        let quarantined: [Line] = d.failing.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.shownReasons) }.map {
             [Span("\($0.file):\($0.line) ", Style(attributes: .dim)), Span(pii.line(of: $0))]
         }
         let flagged: [Line] = d.check.samples.filter { Format.matches(filter, [$0]) }.map { [Span($0)] }

@@ -48,7 +48,7 @@ public struct SourcesPane: Equatable, Sendable {
 
     func quarantine(_ d: SourceDetail) -> [QuarantinedRow] {
         // Not by raw values: they are shown masked, and a filter must not find rows by what it hides.
-        d.quarantine.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.reasons + $0.checks) }
+        d.quarantine.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.shownReasons + $0.checks) }
     }
 
     func checks(_ d: SourceDetail) -> [CheckStatus] {
@@ -365,13 +365,13 @@ public struct SourcesPane: Equatable, Sendable {
                 Column("where", "File:line", .fill(18)) { [Span("\($0.file):\($0.line)")] },
                 Column("key", "Key", .fixed(10), priority: 2) { [Span($0.recordKey ?? "—")] },  // record ids are not PII
                 Column("checks", "Checks", .fixed(18), priority: 1) { [Span($0.checks.joined(separator: ","), theme.warn)] },
-                Column("reason", "Reason", .fill(12)) { [Span($0.reasons.joined(separator: "; "))] },
+                Column("reason", "Reason", .fill(12)) { [Span($0.shownReasons.joined(separator: "; "))] },
             ]
             table = Columns.table(cols, rows: rows, width: layout.table.width, sort: SortState(), theme: theme)
             empty = "Nothing in quarantine. ✓"
             if let row = rows[safe: state.selected], layout.preview.height > 0 {
                 let lines: [Line] = [[Span("raw (masked): ", theme.muted), Span(ctx.pii.line(of: row))],
-                                     [Span("why: ", theme.muted), Span(row.reasons.joined(separator: "; "), theme.warn)]]
+                                     [Span("why: ", theme.muted), Span(row.shownReasons.joined(separator: "; "), theme.warn)]]
                 buffer.fill(layout.preview.row(0), symbol: "─", style: theme.border)
                 TextBlock.render(lines, Rect(x: layout.preview.x, y: layout.preview.y + 1, width: layout.preview.width, height: 3),
                                  base: theme.text, into: &buffer)
