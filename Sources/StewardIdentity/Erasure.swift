@@ -63,6 +63,9 @@ public enum Erasure {
 
     public static func forget(catalog: Catalog, config: ProjectConfig, customerId requested: String,
                               actor: String = Catalog.osUser) throws -> Outcome {
+        // Without the vault's key the person's values cannot be told apart from anyone else's (all
+        // read `[sealed]`), and the matching pass after the erasure could not run.
+        if case .locked(let keyId) = catalog.vault.state { throw VaultError.keyMissing(keyId) }
         var outcome: Outcome
         if let pending = try catalog.pool.read({ try pendingRequest($0, requested: requested) }) {
             outcome = pending
@@ -165,11 +168,13 @@ public enum Erasure {
         defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.erase_key") }
         try db.execute(sql: "INSERT INTO erase_key SELECT source, record_key FROM identity_member WHERE customer_id = ?", arguments: [target])
 
-        // The person's identifiers, for activity that references them and rows that mention them.
+        // The person's identifiers, for activity that references them and rows that mention them, in
+        // plaintext: sealed values open (`vault_open`, `vault_reveal_json`) where they are compared,
+        // since a raw cell is sealed as the source wrote it and staging as standardised.
         // Placeholder values shared by many people (identity_junk) identify no one.
         func values(_ column: String, junkField: String) throws -> [String] {
             try String.fetchAll(db, sql: """
-                SELECT DISTINCT p.\(column) FROM staged_person p JOIN erase_key k ON k.source = p.source AND k.record_key = p.record_key
+                SELECT DISTINCT vault_open(p.\(column)) FROM staged_person p JOIN erase_key k ON k.source = p.source AND k.record_key = p.record_key
                 WHERE p.\(column) IS NOT NULL AND p.\(column) != ''
                     AND p.\(column) NOT IN (SELECT value FROM identity_junk WHERE field = ?)
                 """, arguments: [junkField])
@@ -182,7 +187,7 @@ public enum Erasure {
         for (column, list) in [("email", emails), ("phone", phones)] where !list.isEmpty {
             try db.execute(sql: """
                 INSERT OR IGNORE INTO erase_key SELECT source, record_key FROM staged_person
-                WHERE is_deleted = 1 AND lower(\(column)) IN (\(marks(list.count)))
+                WHERE is_deleted = 1 AND lower(vault_open(\(column))) IN (\(marks(list.count)))
                 """, arguments: StatementArguments(list.map { $0.lowercased() }))
         }
         let personRecords = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erase_key") ?? 0
@@ -196,7 +201,7 @@ public enum Erasure {
         for (kind, list) in [("email", emails), ("phone", phones)] where !list.isEmpty {
             try db.execute(sql: """
                 INSERT OR IGNORE INTO erase_key SELECT source, record_key FROM staged_activity
-                WHERE customer_ref_kind = ? AND lower(customer_ref) IN (\(marks(list.count)))
+                WHERE customer_ref_kind = ? AND lower(vault_open(customer_ref)) IN (\(marks(list.count)))
                 """, arguments: StatementArguments([kind] + list))
         }
         let activityRecords = (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erase_key") ?? 0) - personRecords
@@ -206,7 +211,7 @@ public enum Erasure {
         var kept = Set<String>()
         var keylessRaw = Set<Int64>()
         for email in emails {
-            for r in try Row.fetchAll(db, sql: "SELECT id, source, record_key FROM raw_record WHERE instr(lower(data), ?) > 0", arguments: [email]) {
+            for r in try Row.fetchAll(db, sql: "SELECT id, source, record_key FROM raw_record WHERE instr(lower(vault_reveal_json(data)), ?) > 0", arguments: [email]) {
                 guard let key: String = r[2] else { keylessRaw.insert(r[0]); continue }
                 let source: String = r[1]
                 if let other = try String.fetchOne(db, sql: """
@@ -242,7 +247,7 @@ public enum Erasure {
         try db.execute(sql: "DELETE FROM quarantine WHERE EXISTS (SELECT 1 FROM erase_key k WHERE k.source = quarantine.source AND k.record_key = quarantine.record_key)")
         var quarantineRows = db.changesCount
         for email in emails {
-            try db.execute(sql: "DELETE FROM quarantine WHERE record_key IS NULL AND (instr(lower(raw), ?1) > 0 OR instr(lower(reasons_json), ?1) > 0)",
+            try db.execute(sql: "DELETE FROM quarantine WHERE record_key IS NULL AND (instr(lower(vault_reveal_json(raw)), ?1) > 0 OR instr(lower(reasons_json), ?1) > 0)",
                            arguments: [email])
             quarantineRows += db.changesCount
         }
@@ -267,7 +272,7 @@ public enum Erasure {
         for id in ids { try CustomerFacts.forget(db, customerId: id) }
         var scrubbed = 0
         for (column, list) in [("email", emails), ("phone", phones), ("national_id", nationalIds)] where !list.isEmpty {
-            try db.execute(sql: "UPDATE customer_dim SET \(column) = NULL WHERE lower(\(column)) IN (\(marks(list.count)))",
+            try db.execute(sql: "UPDATE customer_dim SET \(column) = NULL WHERE lower(vault_open(\(column))) IN (\(marks(list.count)))",
                            arguments: StatementArguments(list.map { $0.lowercased() }))
             scrubbed += db.changesCount
         }
