@@ -9,12 +9,17 @@ import Foundation
 /// (activity links by email, erasure finding every record that holds a value, placeholder counts)
 /// keep working on ciphertext, which reveals only which values are equal — what blind indexes
 /// reveal anyway. Distinct values get distinct nonces, so GCM's nonce-reuse hazard does not arise.
-public struct Vault: Sendable {
+public struct Vault: @unchecked Sendable {
     /// The key's public fingerprint: the first 8 bytes of SHA-256 of the master key, in hex.
     public let keyId: String
     private let sealing: SymmetricKey
     private let nonces: SymmetricKey
     private let index: SymmetricKey
+    /// HMAC states with their keys already absorbed, copied per value: keying an HMAC costs two
+    /// hash blocks, as much again as hashing a short value (a sealed load seals millions).
+    /// (`@unchecked Sendable`: HMAC is a value type, each use works on its own copy.)
+    private let nonceMAC: HMAC<SHA256>
+    private let indexMAC: HMAC<SHA256>
 
     public static let prefix = "vault1."
     public static let sealedText = "[sealed]"
@@ -28,6 +33,8 @@ public struct Vault: Sendable {
         sealing = derive("seal")
         nonces = derive("nonce")
         index = derive("index")
+        nonceMAC = HMAC<SHA256>(key: nonces)
+        indexMAC = HMAC<SHA256>(key: index)
     }
 
     public static func isSealed(_ stored: some StringProtocol) -> Bool { stored.hasPrefix(prefix) }
@@ -44,7 +51,9 @@ public struct Vault: Sendable {
     public func seal(_ plaintext: String) -> String {
         if Self.isSealed(plaintext), Self.keyId(of: plaintext) == keyId { return plaintext }
         let bytes = Array(plaintext.utf8)
-        let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: nonces)
+        var hmac = nonceMAC
+        hmac.update(data: bytes)
+        let mac = hmac.finalize()
         // 12 bytes of the MAC make the nonce; `try!` is safe: the size is GCM's.
         let nonce = try! AES.GCM.Nonce(data: Array(mac).prefix(12))
         let box = try! AES.GCM.seal(bytes, using: sealing, nonce: nonce)
@@ -67,7 +76,9 @@ public struct Vault: Sendable {
     /// digits only, so the search index's tokenizer keeps it whole. 80 bits: collisions between two
     /// different values of one catalog are negligible.
     public func token(_ kind: String, _ normalised: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(kind)\u{0}\(normalised)".utf8), using: index)
+        var hmac = indexMAC
+        hmac.update(data: Array("\(kind)\u{0}\(normalised)".utf8))
+        let mac = hmac.finalize()
         return "b" + Self.hex(Array(mac).prefix(10))
     }
 
@@ -76,7 +87,9 @@ public struct Vault: Sendable {
     public func hash64(_ parts: [String?]) -> UInt64 {
         var bytes: [UInt8] = Array("hash64".utf8)
         for p in parts { bytes.append(0); if let p { bytes.append(1); bytes += Array(p.utf8) } }
-        let mac = Array(HMAC<SHA256>.authenticationCode(for: bytes, using: index))
+        var hmac = indexMAC
+        hmac.update(data: bytes)
+        let mac = Array(hmac.finalize())
         return mac.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 

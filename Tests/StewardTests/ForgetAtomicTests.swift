@@ -214,14 +214,18 @@ import Testing
                 guard let email = emails.sorted().first else { continue }
                 // Raw CRM cells of the PII columns, as the file wrote them.
                 guard let crm = records.first(where: { ($0[0] as String) == "crm_contacts" }),
-                      let rawText = try String.fetchOne(db, sql: "SELECT data FROM raw_record WHERE source = 'crm_contacts' AND record_key = ? ORDER BY id DESC LIMIT 1",
-                                                        arguments: [crm[1] as String]),
+                      let storedRaw = try String.fetchOne(db, sql: "SELECT data FROM raw_record WHERE source = 'crm_contacts' AND record_key = ? ORDER BY id DESC LIMIT 1",
+                                                          arguments: [crm[1] as String]),
+                      // A raw row holding PII is sealed whole (one JSON string) when the vault is on.
+                      case let rawText = vault.revealJSON(storedRaw),
                       let header = try String.fetchOne(db, sql: "SELECT columns_json FROM batch WHERE source = 'crm_contacts' AND columns_json IS NOT NULL LIMIT 1"),
                       let cells = try JSONSerialization.jsonObject(with: Data(rawText.utf8)) as? [String],
                       let names = try JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String] else { continue }
                 let rawCells = zip(names, cells).filter { ["FirstName", "LastName", "Email", "Phone", "BirthDate", "SSN"].contains($0.0) && !$0.1.isEmpty }
                     .map { vault.reveal($0.1) }
                 for cell in cells where Vault.isSealed(cell) { sealed.insert(cell) }
+                if let whole = try? JSONSerialization.jsonObject(with: Data(storedRaw.utf8), options: [.fragmentsAllowed]) as? String,
+                   Vault.isSealed(whole) { sealed.insert(whole) }
                 // Whose rows may hold the values: the person's records and the activity referencing them.
                 let activity = try Row.fetchAll(db, sql: "SELECT source, record_key, customer_ref_kind, customer_ref FROM staged_activity WHERE customer_ref IS NOT NULL")
                     .filter { r in
