@@ -59,7 +59,7 @@ public final class Catalog: Sendable {
         do {
             pool = try DatabasePool(path: url.path, configuration: config)
             try migrate(pool, at: url)
-            try pool.read { try vault.load($0) }
+            try Self.retryingBusy { try pool.read { try vault.load($0) } }
         } catch let error as CatalogError {
             throw error
         } catch let error as DatabaseError {
@@ -119,7 +119,7 @@ public final class Catalog: Sendable {
             }
             if !state.tables { throw CatalogError.empty(url.path) }
             if !state.current { throw CatalogError.outdated(url.path) }
-            try pool.read { try vault.load($0) }
+            try Self.retryingBusy { try pool.read { try vault.load($0) } }
             return pool
         }
         do {
@@ -142,6 +142,20 @@ public final class Catalog: Sendable {
             throw error
         } catch let error as DatabaseError {
             throw CatalogError.corrupt(url.path, error.message ?? "\(error)")
+        }
+    }
+
+    /// Runs a read, again while SQLite answers "database is locked" (up to the busy timeout). A WAL
+    /// reader's first read can be refused at once, without the busy handler, while another process
+    /// is setting the new file up (measured: half the runs of two processes creating one catalog).
+    static func retryingBusy<T>(_ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(20_000)
+            }
         }
     }
 

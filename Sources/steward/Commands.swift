@@ -276,12 +276,17 @@ struct QuarantineCommand: ParsableCommand {
         let policy = PIIPolicy(config: config)
         func readable(_ r: QuarantinedRow) -> Bool { !r.checks.contains("readable") }
         if output.json {
-            CLI.printJSON(rows.map { r in [
-                "source": r.source, "file": r.file, "line": r.line, "record_key": CLI.orNull(r.recordKey),
-                "checks": r.checks, "reasons": PIIPolicy.displayReasons(r.reasons, raw: r.raw, reveal: reveal),
-                "run_id": r.runId, "masked": !reveal,
-                "raw": Self.rawJSON(r, policy: policy, readable: readable(r), reveal: reveal),
-            ] as [String: Any] })
+            CLI.printJSON(rows.map { r in
+                let fields = Self.rawJSON(r, policy: policy, readable: readable(r), reveal: reveal)
+                return [
+                    "source": r.source, "file": r.file, "line": r.line, "record_key": CLI.orNull(r.recordKey),
+                    "checks": r.checks, "reasons": PIIPolicy.displayReasons(r.reasons, raw: r.raw, reveal: reveal),
+                    "run_id": r.runId, "masked": !reveal,
+                    // The contract's `raw` stays a string (the masked row as JSON text); `fields` is its object.
+                    "raw": (fields as? [String: Any]).map(Self.jsonText) ?? fields,
+                    "fields": fields is [String: Any] ? fields : NSNull(),
+                ] as [String: Any]
+            })
             return
         }
         if rows.isEmpty { print("quarantine is empty"); return }
@@ -295,6 +300,11 @@ struct QuarantineCommand: ParsableCommand {
 
     /// The raw row as a JSON object of column → value (masked per column by the policy); text that is not
     /// an object (an unreadable NDJSON line) is masked whole.
+    static func jsonText(_ object: [String: Any]) -> String {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
     static func rawJSON(_ r: QuarantinedRow, policy: PIIPolicy, readable: Bool, reveal: Bool) -> Any {
         guard let fields = policy.displayRaw(r.raw, source: r.source, readable: readable, reveal: reveal) else {
             return reveal ? r.raw : PIIPolicy.maskFreeText(r.raw)

@@ -238,8 +238,10 @@ import Testing
         let rows = try JSONSerialization.jsonObject(with: Data(quarantine.stdout.utf8)) as! [[String: Any]]
         #expect(rows.count == 3)
         #expect(rows.allSatisfy { $0["file"] as? String == "orders.ndjson" && $0["line"] is Int && $0["reasons"] is [String] })
-        // raw: an object of columns; a line that is not a JSON object is masked whole, as text.
-        #expect(rows.filter { $0["raw"] is [String: Any] }.count == 2)
+        // raw: the row as JSON text (the contract's string), fields: its object of columns; a line that is
+        // not a JSON object is masked whole, as text, with no fields.
+        #expect(rows.allSatisfy { $0["raw"] is String })
+        #expect(rows.filter { $0["fields"] is [String: Any] }.count == 2)
         #expect(rows.contains { ($0["raw"] as? String)?.hasPrefix("*** (") == true && $0["checks"] as? [String] == ["readable"] })
         #expect(!quarantine.stdout.contains("this is not json"))
         let runs = try StewardBinary.run(["runs", "--json", "--project", p.dir.path])

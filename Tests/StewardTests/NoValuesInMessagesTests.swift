@@ -171,7 +171,8 @@ import Testing
         let json = try await offPool { try StewardBinary.run(["quarantine", "--json", "--project", dir]) }
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let c2 = try #require(rows.first { $0["record_key"] as? String == "C-2" })
-        let raw = try #require(c2["raw"] as? [String: Any])
+        let raw = try #require(c2["fields"] as? [String: Any])
+        #expect((c2["raw"] as? String)?.contains("\"SSN\":\"***\"") == true, "raw stays the contract's string")
         #expect(raw["contact_id"] as? String == "C-2")
         #expect(raw["Zip"] as? String == "94107")
         #expect(raw["Email"] as? String == "j***@@example.com")
