@@ -4,7 +4,7 @@ import StewardCatalog
 import StewardConfig
 import StewardIdentity
 
-/// `steward-bench match --suite [--seed N] [--scale X] [--families 1,2,3]`: families of labelled
+/// `steward-bench match --suite [--seed N] [--scale X] [--families 1,2,3,4,5]`: families of labelled
 /// person data generated from a seed (not the demo), each written as a Steward project, run with the
 /// `steward` next to the bench and scored on its clusters (pairwise precision/recall/F1 against
 /// truth.csv). The families are shaped after the public record-linkage benchmarks (census-style
@@ -244,6 +244,67 @@ struct MatchSuite {
         return (["residents": shuffled(records, &rng)], people)
     }
 
+    /// 4: placeholders and common names: 2 % of records carry a junk national id, email or phone, and
+    /// a fifth of the people share a handful of very common names. Junk must never join two people.
+    func placeholders() -> (sources: [String: [SuiteRecord]], people: [SuitePerson]) {
+        var rng = SuiteRandom(seed: seed, stream: 4)
+        let noise = SuiteNoise(nameTypo: 0.08, missing: 0.05, swapDayMonth: 0.04, idTypo: 0.03, zipTypo: 0.03,
+                               streetTypo: 0.05, withEmail: 0.7, withPhone: 0.7, withNationalId: 0.6)
+        let common = [("john", "smith"), ("mary", "johnson"), ("james", "williams"), ("maria", "garcia"), ("david", "brown")]
+        let junkIds = ["000-00-0000", "123456789", "999999999", "111-11-1111"]
+        let junkEmails = ["test@test.com", "none@none.com", "n/a", "noemail@example.com"]
+        let junkPhones = ["000-000-0000", "555-555-5555", "111-111-1111", "999-999-9999"]
+        var people: [SuitePerson] = [], records: [SuiteRecord] = []
+        for i in 0..<scaled(5_000) {
+            var p = newPerson(&rng, serial: i)
+            if rng.chance(0.2) { (p.first, p.last) = rng.pick(common); p.email = "\(p.first).\(p.last)\(rng.int(10_000))@\(rng.pick(SuitePools.domains))" }
+            people.append(p)
+            for _ in 0...rng.weighted([45, 30, 15, 10]) {
+                var r = record(p, person: i, key: "j\(records.count + 1)", noise, &rng)
+                if rng.chance(0.02) {
+                    switch rng.int(3) {
+                    case 0: r.nationalId = rng.pick(junkIds)
+                    case 1: r.email = rng.pick(junkEmails)
+                    default: r.phone = rng.pick(junkPhones)
+                    }
+                }
+                records.append(r)
+            }
+        }
+        return (["registrations": shuffled(records, &rng)], people)
+    }
+
+    /// 5: several systems like the demo's (each keeps its own fields), with skewed cluster sizes: a
+    /// person is in each system with its own probability, and up to five times in one.
+    func multiSource() -> (sources: [String: [SuiteRecord]], people: [SuitePerson]) {
+        var rng = SuiteRandom(seed: seed, stream: 5)
+        let noise = SuiteNoise(nameTypo: 0.08, missing: 0.05, swapNames: 0.02, swapDayMonth: 0.04, idTypo: 0.03,
+                               zipTypo: 0.03, streetTypo: 0.06, withEmail: 0.9, withPhone: 0.8, withNationalId: 0.9)
+        // (source, share of people in it, fields it does not hold).
+        let systems: [(String, Double, (inout SuiteRecord) -> Void)] = [
+            ("crm", 0.8, { $0.email = "" }),
+            ("ecommerce", 0.6, { $0.dob = ""; $0.nationalId = "" }),
+            ("marketing", 0.4, { $0.dob = ""; $0.nationalId = ""; $0.address = ""; $0.city = ""; $0.phone = "" }),
+        ]
+        var people: [SuitePerson] = [], sources: [String: [SuiteRecord]] = [:]
+        for i in 0..<scaled(3_000) {
+            let p = newPerson(&rng, serial: i)
+            people.append(p)
+            var present = systems.indices.filter { rng.chance(systems[$0].1) }
+            if present.isEmpty { present = [rng.int(systems.count)] }
+            for s in present {
+                let (source, _, drop) = systems[s]
+                for _ in 0...rng.weighted([60, 20, 10, 6, 4]) {
+                    var r = record(p, person: i, key: "\(source.prefix(1))\(sources[source, default: []].count + 1)", noise, &rng)
+                    drop(&r)
+                    sources[source, default: []].append(r)
+                }
+            }
+        }
+        for (k, v) in sources { sources[k] = shuffled(v, &rng) }
+        return (sources, people)
+    }
+
     func shuffled(_ xs: [SuiteRecord], _ rng: inout SuiteRandom) -> [SuiteRecord] {
         var xs = xs
         for i in stride(from: xs.count - 1, to: 0, by: -1) { xs.swapAt(i, rng.int(i + 1)) }
@@ -315,7 +376,9 @@ struct MatchSuite {
         case 1: (name, generated) = ("heavy_duplicates", heavyDuplicates())
         case 2: (name, generated) = ("two_file_linkage", twoFileLinkage())
         case 3: (name, generated) = ("households", households())
-        default: throw SuiteError(message: "match --suite: no family \(family) (families: 1, 2, 3)")
+        case 4: (name, generated) = ("placeholders_common_names", placeholders())
+        case 5: (name, generated) = ("multi_source_skewed", multiSource())
+        default: throw SuiteError(message: "match --suite: no family \(family) (families: 1 to 5)")
         }
         let dir = work.appendingPathComponent("suite-\(family)-\(name)")
         try write(generated.sources, name: name, to: dir)
@@ -333,7 +396,8 @@ struct MatchSuite {
         out["staged_records"] = report.records
         out["clusters"] = report.clusters
         out["candidate_pairs"] = report.candidatePairs
-        out["junk_identifiers"] = report.junk.count
+        // Synthetic values only (the suite's own junk list and generated people): no real PII here.
+        out["junk_identifiers"] = Dictionary(report.junk.map { ($0.field, 1) }, uniquingKeysWith: +)
         if let t = report.truth { out["cluster_pairwise"] = ["precision": t.precision, "recall": t.recall, "f1": t.f1] }
         if family == 3 {
             var personOf: [String: Int] = [:]

@@ -17,7 +17,7 @@ umask(PrivateFiles.processUmask)
 
 /// steward-bench: prints one JSON object of measurements. Run from a release build:
 ///   swift build -c release && .build/release/steward-bench [ingest|demo|identity|roadmap|kpi|all] [--rows N] [--customers N] [--tasks N]
-///   .build/release/steward-bench match --suite [--seed N] [--scale X] [--families 1,2,3]   (generated labelled families, F1 each)
+///   .build/release/steward-bench match --suite [--seed N] [--scale X] [--families 1,2,3,4,5]   (generated labelled families, F1 each)
 ///   .build/release/steward-bench ingest [--shape demo|quoted-street] [--rows N] [--repeat N] [--steward PATH] [--work DIR]
 ///   .build/release/steward-bench matcher --project DIR [--set max_block_size=8 …]   (a demo loaded with `steward run --load-only`;
 ///   STEWARD_BENCH_DIAG=1 also prints the false merges and missed true pairs by comparison pattern)
@@ -569,10 +569,10 @@ if mode == "lookup" {
     result["lookup"] = try measureLookups(catalog, records: records)
 }
 
-// match --suite [--seed N] [--scale X] [--families 1,2,3]: the generated, labelled families (MatchSuite.swift).
+// match --suite [--seed N] [--scale X] [--families 1,2,3,4,5]: the generated, labelled families (MatchSuite.swift).
 if mode == "match", args.contains("--suite") {
     let suite = MatchSuite(seed: UInt64(option("--seed", 42)), scale: stringOption("--scale").flatMap(Double.init) ?? 1.0)
-    let families = (stringOption("--families") ?? "1,2,3").split(separator: ",").compactMap { Int($0) }
+    let families = (stringOption("--families") ?? "1,2,3,4,5").split(separator: ",").compactMap { Int($0) }
     result["match_suite"] = try families.map { try suite.run(family: $0, steward: steward, work: work) }
 }
 
