@@ -49,6 +49,8 @@ struct SuiteRecord {
     var key: String, person: Int
     var first: String, last: String, dob: String, address: String, city: String, state: String, zip: String
     var phone: String, email: String, nationalId: String
+    /// The junk value this record was given (`field=value`), if any: to tell whether junk joined people.
+    var junk: String?
 }
 
 /// How one family garbles the records it writes (probabilities per record).
@@ -263,9 +265,9 @@ struct MatchSuite {
                 var r = record(p, person: i, key: "j\(records.count + 1)", noise, &rng)
                 if rng.chance(0.02) {
                     switch rng.int(3) {
-                    case 0: r.nationalId = rng.pick(junkIds)
-                    case 1: r.email = rng.pick(junkEmails)
-                    default: r.phone = rng.pick(junkPhones)
+                    case 0: r.nationalId = rng.pick(junkIds); r.junk = "national_id=\(r.nationalId)"
+                    case 1: r.email = rng.pick(junkEmails); r.junk = "email=\(r.email)"
+                    default: r.phone = rng.pick(junkPhones); r.junk = "phone=\(r.phone)"
                     }
                 }
                 records.append(r)
@@ -399,25 +401,56 @@ struct MatchSuite {
         // Synthetic values only (the suite's own junk list and generated people): no real PII here.
         out["junk_identifiers"] = Dictionary(report.junk.map { ($0.field, 1) }, uniquingKeysWith: +)
         if let t = report.truth { out["cluster_pairwise"] = ["precision": t.precision, "recall": t.recall, "f1": t.f1] }
+        // Wrongly merged pairs (records of different people in one customer), by what the people share.
+        var recordOf: [String: SuiteRecord] = [:]
+        for (source, records) in generated.sources { for r in records { recordOf["\(source):\(r.key)"] = r } }
+        var members: [String: [SuiteRecord]] = [:]
+        for r in try catalog.pool.read({ try Row.fetchAll($0, sql: "SELECT source, record_key, customer_id FROM identity_member") }) {
+            if let record = recordOf["\(r[0] as String):\(r[1] as String)"] { members[r[2] as String, default: []].append(record) }
+        }
+        var householdPairs = 0, twinPairs = 0, junkPairs = 0
+        for rs in members.values where rs.count > 1 {
+            for i in rs.indices { for j in rs.indices where j > i && rs[i].person != rs[j].person {
+                let a = generated.people[rs[i].person], b = generated.people[rs[j].person]
+                if a.household != nil, a.household == b.household { householdPairs += 1; if a.twin && b.twin { twinPairs += 1 } }
+                if rs[i].junk != nil, rs[i].junk == rs[j].junk { junkPairs += 1 }
+            } }
+        }
         if family == 3 {
-            var personOf: [String: Int] = [:]
-            for (source, records) in generated.sources { for r in records { personOf["\(source):\(r.key)"] = r.person } }
-            var members: [String: [Int]] = [:]
-            for r in try catalog.pool.read({ try Row.fetchAll($0, sql: "SELECT source, record_key, customer_id FROM identity_member") }) {
-                if let p = personOf["\(r[0] as String):\(r[1] as String)"] { members[r[2] as String, default: []].append(p) }
-            }
-            var householdPairs = 0, twinPairs = 0
-            for ps in members.values where ps.count > 1 {
-                for i in ps.indices { for j in ps.indices where j > i && ps[i] != ps[j] {
-                    let a = generated.people[ps[i]], b = generated.people[ps[j]]
-                    if a.household == b.household { householdPairs += 1; if a.twin && b.twin { twinPairs += 1 } }
-                } }
-            }
             out["household_members_merged_pairs"] = householdPairs
             out["twins_merged_pairs"] = twinPairs
             out["twin_pairs"] = generated.people.filter(\.twin).count / 2
         }
+        if family == 4 {
+            out["records_with_junk"] = generated.sources.values.reduce(0) { $0 + $1.filter { $0.junk != nil }.count }
+            out["merged_pairs_sharing_junk"] = junkPairs
+        }
+        if let t = report.truth { out["goal"] = Self.goal(family: family, precision: t.precision, f1: t.f1, junkPairs: junkPairs) }
         return out
+    }
+}
+
+extension MatchSuite {
+    /// The goals issue 17 sets with default settings: what the family must reach, and whether it did.
+    static func goal(family: Int, precision: Double, f1: Double, junkPairs: Int) -> [String: Any] {
+        switch family {
+        case 3: return ["measure": "precision >= 0.99", "met": precision >= 0.99]
+        case 4: return ["measure": "no merged pair joined by a shared junk value, precision >= 0.99", "met": junkPairs == 0 && precision >= 0.99]
+        default: return ["measure": "cluster F1 >= 0.997", "met": f1 >= 0.997]
+        }
+    }
+
+    /// The families as a Markdown table (the shape of BENCHMARKS.md's tables).
+    static func table(_ families: [[String: Any]]) -> [String] {
+        var lines = ["| family | people | records | precision | recall | F1 | goal | met | run s |", "|---|---:|---:|---:|---:|---:|---|---|---:|"]
+        for f in families {
+            let c = f["cluster_pairwise"] as? [String: Double] ?? [:], g = f["goal"] as? [String: Any] ?? [:]
+            lines.append(String(format: "| %d %@ | %d | %d | %.4f | %.4f | %.4f | %@ | %@ | %.1f |",
+                                f["family"] as? Int ?? 0, f["name"] as? String ?? "", f["people"] as? Int ?? 0, f["records"] as? Int ?? 0,
+                                c["precision"] ?? 0, c["recall"] ?? 0, c["f1"] ?? 0, g["measure"] as? String ?? "run failed",
+                                (g["met"] as? Bool).map { $0 ? "yes" : "no" } ?? "no", f["run_seconds"] as? Double ?? 0))
+        }
+        return lines
     }
 }
 

@@ -573,7 +573,9 @@ if mode == "lookup" {
 if mode == "match", args.contains("--suite") {
     let suite = MatchSuite(seed: UInt64(option("--seed", 42)), scale: stringOption("--scale").flatMap(Double.init) ?? 1.0)
     let families = (stringOption("--families") ?? "1,2,3,4,5").split(separator: ",").compactMap { Int($0) }
-    result["match_suite"] = try families.map { try suite.run(family: $0, steward: steward, work: work) }
+    let scored = try families.map { try suite.run(family: $0, steward: steward, work: work) }
+    result["match_suite"] = scored
+    result["match_suite_table"] = MatchSuite.table(scored)
 }
 
 if mode == "matcher" {
