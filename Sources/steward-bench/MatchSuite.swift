@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StewardCatalog
 import StewardConfig
+import StewardDemo
 import StewardIdentity
 
 /// `steward-bench match --suite [--seed N] [--scale X] [--families 1,2,3,4,5]`: families of labelled
@@ -11,18 +12,11 @@ import StewardIdentity
 /// records with typos, missing and swapped values), so the matcher is measured on data it was not
 /// sized on. Nothing here is tuned to one seed: every rate is a property of the family.
 
-/// SplitMix64: small, seedable and identical on every platform, so a seed names one dataset. (The
-/// demo's and the matcher's copies are internal to their modules, and the suite must not reach in.)
+/// The demo's SplitMix64, one stream per family, so a seed names one dataset.
 struct SuiteRandom {
-    private var state: UInt64
-    init(seed: UInt64, stream: UInt64) { state = seed ^ (stream &* 0x9E37_79B9_7F4A_7C15) }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var mix: SplitMix64
+    init(seed: UInt64, stream: UInt64) { mix = SplitMix64(state: seed ^ (stream &* 0x9E37_79B9_7F4A_7C15)) }
+    mutating func next() -> UInt64 { mix.next() }
     /// Uniform in `0..<n` (n > 0).
     mutating func int(_ n: Int) -> Int { Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(n)).high) }
     mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) * 0x1.0p-53 < p }
