@@ -292,7 +292,12 @@ struct CustomerShow: ParsableCommand {
             }
             CLI.fail("no customer \(id)", code: 2)
         }
-        if reveal { try catalog.pool.write { try Customer360.auditReveal($0, customerId: c.customerId, via: "customer show --reveal") } }
+        if reveal, case .locked(let keyId) = catalog.vault.state {
+            // Nothing can be revealed without the vault's key: the values read [sealed], no reveal is audited.
+            CLI.note("the privacy vault's key \(keyId) is not here: PII stays [sealed]")
+        } else if reveal {
+            try catalog.pool.write { try Customer360.auditReveal($0, customerId: c.customerId, via: "customer show --reveal") }
+        }
         let golden = reveal ? c.golden : c.maskedGolden
         let history = reveal ? c.history : c.maskedHistory
         if output.json {

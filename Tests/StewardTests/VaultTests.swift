@@ -224,6 +224,9 @@ import Testing
             let without = try StewardBinary.run(["customer", "show", id, "--reveal", "--project", p.dir.path], env: ["XDG_CONFIG_HOME": empty.path])
             #expect(without.status == 0)
             #expect(without.stdout.contains("[sealed]") && !without.stdout.contains("@"), "\(without.stdout)")
+            #expect(without.stderr.contains("not here"), "a reveal without the key says why nothing was revealed")
+            let reveals = try p.catalog().pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_event WHERE action = 'reveal'") }
+            #expect(reveals == 1, "only the reveal with the key is audited")
             let state = { try p.catalog().pool.read { db in
                 try Row.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM run), (SELECT COUNT(*) FROM raw_record), (SELECT COUNT(*) FROM audit_event)")!
             } }
