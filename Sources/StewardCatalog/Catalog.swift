@@ -57,8 +57,8 @@ public final class Catalog: Sendable {
         }
         let pool: DatabasePool
         do {
-            pool = try DatabasePool(path: url.path, configuration: config)
-            try migrate(pool, at: url)
+            pool = try Self.retryingBusy { try DatabasePool(path: url.path, configuration: config) }
+            try Self.retryingBusy { try migrate(pool, at: url) }
             try Self.retryingBusy { try pool.read { try vault.load($0) } }
         } catch let error as CatalogError {
             throw error
@@ -128,7 +128,11 @@ public final class Catalog: Sendable {
                     return Catalog(url: url, pool: try attempt(url.path), vault: vault)
                 } catch let error as CatalogError where error == .outdated(url.path) || error == .empty(url.path) {
                     // Another process may be migrating it right now (a first run): read once it is done.
-                    guard waitForMigration(at: url) else { throw error }
+                    // Also when the lock was already free: the migration may have finished between the
+                    // read above (between two of its steps) and the wait. A catalog no one migrates
+                    // answers the same again, and is reported.
+                    let waited = waitForMigration(at: url)
+                    guard waited || FileManager.default.fileExists(atPath: migrationLockPath(url)) else { throw error }
                     return Catalog(url: url, pool: try attempt(url.path), vault: vault)
                 }
             } catch let error as DatabaseError
@@ -145,9 +149,10 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Runs a read, again while SQLite answers "database is locked" (up to the busy timeout). A WAL
-    /// reader's first read can be refused at once, without the busy handler, while another process
-    /// is setting the new file up (measured: half the runs of two processes creating one catalog).
+    /// Runs a step of opening, again while SQLite answers "database is locked" (up to the busy
+    /// timeout). Opening a new WAL file and its first reads can be refused at once, without the busy
+    /// handler, while another process is setting the file up (measured: half the runs of two
+    /// processes creating one catalog). Each step is safe to repeat (migrations are transactional).
     static func retryingBusy<T>(_ body: () throws -> T) throws -> T {
         let deadline = Date().addingTimeInterval(busyTimeout)
         while true {
