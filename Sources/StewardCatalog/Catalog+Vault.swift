@@ -45,8 +45,9 @@ public final class VaultBox: @unchecked Sendable {
 
     /// The value to show: plaintext as stored, a sealed value opened, or `[sealed]` without its key.
     public func reveal(_ stored: String) -> String {
-        guard Vault.isSealed(stored) else { return stored }
-        guard let id = Vault.keyId(of: stored), let vault = lock.withLock({ ring[id] }), let plain = vault.open(stored) else {
+        guard let parts = Vault.parts(stored) else { return stored }
+        // Parsed once: the key id picks the ring's key, the body is opened with it.
+        guard let vault = lock.withLock({ ring[String(parts.keyId)] }), let plain = vault.open(body: parts.body) else {
             return Vault.sealedText
         }
         return plain

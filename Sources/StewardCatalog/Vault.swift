@@ -37,19 +37,24 @@ public struct Vault: @unchecked Sendable {
         indexMAC = HMAC<SHA256>(key: index)
     }
 
-    public static func isSealed(_ stored: some StringProtocol) -> Bool { stored.hasPrefix(prefix) }
+    public static func isSealed(_ stored: some StringProtocol) -> Bool { stored.utf8.starts(with: prefix.utf8) }
+
+    /// A sealed value's key id and encrypted body, found once over its bytes (nil: not sealed).
+    /// Every read of a sealed column parses one, so it stays off Character-level string work.
+    static func parts(_ stored: String) -> (keyId: Substring, body: Substring)? {
+        let u = stored.utf8
+        guard isSealed(stored) else { return nil }
+        let idStart = u.index(u.startIndex, offsetBy: prefix.utf8.count)
+        guard let dot = u[idStart...].firstIndex(of: UInt8(ascii: ".")) else { return nil }
+        return (stored[idStart..<dot], stored[u.index(after: dot)...])
+    }
 
     /// The key id a sealed value names, or nil for a plaintext value.
-    public static func keyId(of stored: String) -> String? {
-        guard isSealed(stored) else { return nil }
-        let rest = stored.dropFirst(prefix.count)
-        guard let dot = rest.firstIndex(of: ".") else { return nil }
-        return String(rest[..<dot])
-    }
+    public static func keyId(of stored: String) -> String? { parts(stored).map { String($0.keyId) } }
 
     /// Seals a value; an already sealed value (under this key) is returned as it is.
     public func seal(_ plaintext: String) -> String {
-        if Self.isSealed(plaintext), Self.keyId(of: plaintext) == keyId { return plaintext }
+        if let parts = Self.parts(plaintext), parts.keyId == keyId { return plaintext }
         let bytes = Array(plaintext.utf8)
         var hmac = nonceMAC
         hmac.update(data: bytes)
@@ -63,11 +68,14 @@ public struct Vault: @unchecked Sendable {
     /// The plaintext of a value sealed under this key; nil for another key's value or a damaged one.
     /// A plaintext value is returned as it is.
     public func open(_ stored: String) -> String? {
-        guard Self.isSealed(stored) else { return stored }
-        let rest = stored.dropFirst(Self.prefix.count)
-        guard let dot = rest.firstIndex(of: "."), rest[..<dot] == keyId,
-              let data = Self.unbase64url(rest[rest.index(after: dot)...]),
-              let box = try? AES.GCM.SealedBox(combined: data),
+        guard let parts = Self.parts(stored) else { return stored }
+        guard parts.keyId == keyId else { return nil }
+        return open(body: parts.body)
+    }
+
+    /// The plaintext of a sealed value's body (after its key id), under this key.
+    func open(body: Substring) -> String? {
+        guard let data = Self.unbase64url(body), let box = try? AES.GCM.SealedBox(combined: data),
               let plain = try? AES.GCM.open(box, using: sealing) else { return nil }
         return String(decoding: plain, as: UTF8.self)
     }

@@ -142,22 +142,15 @@ struct NodeReader {
         if !vocabulary.isCountryCode(region) {
             throw fail(value("default_region"), "default_region", "'\(region)' is not an ISO 3166 alpha-2 country code")
         }
-        var roadmap: URL?
-        if let node = value("roadmap") {
-            let url = Self.resolve(try projectPath(node, "roadmap"), in: dir)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw fail(node, "roadmap", "file not found: \(url.path)")
-            }
-            roadmap = url
+        /// A file the project names that must exist (`roadmap`, `truth`).
+        func existingFile(_ key: String) throws -> URL? {
+            guard let node = value(key) else { return nil }
+            let url = Self.resolve(try projectPath(node, key), in: dir)
+            guard FileManager.default.fileExists(atPath: url.path) else { throw fail(node, key, "file not found: \(url.path)") }
+            return url
         }
-        var truth: URL?
-        if let node = value("truth") {
-            let url = Self.resolve(try projectPath(node, "truth"), in: dir)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw fail(node, "truth", "file not found: \(url.path)")
-            }
-            truth = url
-        }
+        let roadmap = try existingFile("roadmap")
+        let truth = try existingFile("truth")
         var keys: [String: String] = [:]
         if let node = value("keys") { keys = try keyBindings(node) }
         var refresh: Double?

@@ -29,17 +29,11 @@ public enum VaultMigration {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT r.id, r.source, r.data, b.columns_json FROM raw_record r JOIN batch b ON b.id = r.batch_id ORDER BY r.id
             """)
-        var columnsOf: [String: [String]] = [:]
+        var columnsOf = BatchColumns()
         var pending: [(Int64, String)] = []
         while let r = try rows.next() {
-            let source: String = r[1], text: String = r[2], columnsJSON: String? = r[3]
-            var columns: [String]?
-            if let columnsJSON {
-                if let c = columnsOf[columnsJSON] { columns = c } else {
-                    columns = (try? JSONSerialization.jsonObject(with: Data(columnsJSON.utf8))) as? [String]
-                    columnsOf[columnsJSON] = columns
-                }
-            }
+            let source: String = r[1], text: String = r[2]
+            let columns = columnsOf[r[3]]
             if let sealed = try sealRow(text, source: source, columns: columns, policy: policy, box: box), sealed != text {
                 pending.append((r[0], sealed))
             }
@@ -134,23 +128,30 @@ public enum VaultMigration {
                 visit(json, column: "")
             }
         }
-        var columnsOf: [String: [String]] = [:]
+        var columnsOf = BatchColumns()
         let rows = try Row.fetchCursor(db, sql: "SELECT r.source, r.data, b.columns_json FROM raw_record r JOIN batch b ON b.id = r.batch_id")
         while let r = try rows.next() {
-            let columnsJSON: String? = r[2]
-            var columns: [String]?
-            if let columnsJSON {
-                if let c = columnsOf[columnsJSON] { columns = c } else {
-                    columns = (try? JSONSerialization.jsonObject(with: Data(columnsJSON.utf8))) as? [String]
-                    columnsOf[columnsJSON] = columns
-                }
-            }
-            count(r[1], source: r[0], columns: columns, all: false)
+            count(r[1], source: r[0], columns: columnsOf[r[2]], all: false)
         }
         let quarantined = try Row.fetchCursor(db, sql: "SELECT source, raw, checks_json FROM quarantine")
         while let r = try quarantined.next() {
             count(r[1], source: r[0], columns: nil, all: (r[2] as String).contains("\"readable\""))
         }
         return (sealed, other, plain)
+    }
+}
+
+/// A batch's column names (`batch.columns_json`), decoded once per distinct list.
+struct BatchColumns {
+    private var decoded: [String: [String]?] = [:]
+
+    subscript(json: String?) -> [String]? {
+        mutating get {
+            guard let json else { return nil }
+            if let known = decoded[json] { return known }
+            let columns = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String]
+            decoded[json] = columns
+            return columns
+        }
     }
 }
