@@ -148,15 +148,20 @@ public final class ConsoleSession {
             // arrives as thousands of keys: those already waiting are taken before the next frame
             // (a bounded batch, so the screen still follows a long paste).
             var timeout = 0.05
+            var keys: [Key] = []
             for _ in 0..<2_048 where !state.shouldQuit {
                 guard let event = backend.poll(timeout: timeout) else { break }
                 timeout = 0
+                if case .key(let key) = event { keys.append(key); continue }
+                dirty = sendKeys(keys, backend: backend) || dirty
+                keys = []
                 switch event {
-                case .key(let key): dirty = send(.key(key), backend: backend) || dirty
+                case .key: break
                 case .mouse(let m): dirty = send(.mouse(m), backend: backend) || dirty
                 case .resize(let w, let h): dirty = send(.resize(width: w, height: h), backend: backend) || dirty
                 }
             }
+            dirty = sendKeys(keys, backend: backend) || dirty
             let now = Date()
             if now.timeIntervalSince(lastTick) >= 0.25 {
                 lastTick = now
@@ -176,6 +181,19 @@ public final class ConsoleSession {
         state = next
         for command in commands { perform(command, backend: backend) }
         return changed
+    }
+
+    /// Applies keys in order, exactly as one `send(.key)` each would: each key's commands are
+    /// performed before the next key. The state is compared once for the burst, not once per key.
+    @discardableResult
+    func sendKeys(_ keys: [Key], backend: TerminalBackend) -> Bool {
+        guard keys.count > 1 else { return keys.first.map { send(.key($0), backend: backend) } ?? false }
+        let before = state
+        for key in keys where !state.shouldQuit {
+            let commands = ConsoleApp.update(&state, .key(key))
+            for command in commands { perform(command, backend: backend) }
+        }
+        return state != before
     }
 
     /// Waits for background work (snapshot loads, runs) to report, for tests.

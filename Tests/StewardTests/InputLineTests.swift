@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StewardConsole
+import StewardDemo
 
 /// Issue 16, item 10: a long paste froze the console, because drawing an input line trimmed the
 /// text before the cursor one character at a time (quadratic per key). Drawing now looks only at
@@ -128,5 +129,35 @@ struct InputLineTests {
         #expect(s.mode == .note && s.input.text == long)
         let (_, save) = ConsoleApp.update(s, .key(.enter))
         #expect(save == [.addRoadmapNote(id: dq.id, note: long.trimmingCharacters(in: .whitespaces))])
+    }
+
+    /// A burst of keys is applied as one `send(.key)` each would be, for any mix of keys: seeded
+    /// random bursts over the keys that switch panes, open boxes, edit, move and leave.
+    @MainActor
+    @Test func aBurstOfKeysEndsInTheSameStateAsOneKeyAtATime() throws {
+        let alphabet: [Key] = [.char("6"), .char("/"), .char("1"), .char("2"), .char("f"), .char("a"), .char("é"), .char("\u{301}"),
+                               .char("j"), .char("k"), .escape, .enter, .backspace, .left, .right, .tab, .down, .up, .ctrl("w"), .ctrl("u")]
+        var rng = SplitMix64(state: 16)
+        for round in 0..<40 {
+            let keys = (0..<Int(rng.next() % 60 + 2)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            let backend = TestBackend(width: 100, height: 30)
+            let session = try ConsoleSession(options: ConsoleOptions(projectName: "demo"), catalogURL: nil, runner: nil, environment: [:])
+            session.send(.snapshotLoaded(ConsoleFixtures.snapshot), backend: backend)
+            let start = session.state
+            session.sendKeys(keys, backend: backend)
+            let oneByOne = ConsoleFixtures.send(start, keys.map { Message.key($0) })
+            #expect(session.state == oneByOne, "round \(round): \(keys)")
+        }
+    }
+
+    /// A combining mark typed after a letter joins it: the line's count and cursor stay in step.
+    @Test func aCombiningMarkJoinsTheCharacterBeforeIt() {
+        var line = InputLine(limit: 3)
+        for c in ["e", "\u{301}", "a", "b"] { line.handle(.char(Character(c))) }
+        #expect(line.text == "\u{e9}ab" && line.characters == 3 && line.cursor == 3 && line.isFull)
+        line.handle(.char("c"))
+        #expect(line.dropped == 1 && line.text.count == 3)
+        line.text = "x"
+        #expect(line.characters == 1 && !line.isFull)
     }
 }

@@ -6,10 +6,17 @@ import StewardRoadmap
 public enum ConsoleApp {
     public static func update(_ state: AppState, _ message: Message) -> (AppState, [Command]) {
         var s = state
+        let commands = update(&s, message)
+        return (s, commands)
+    }
+
+    /// `update` in place: the console loop applies a burst of keys (a paste) without copying and
+    /// comparing the whole state once per key.
+    public static func update(_ s: inout AppState, _ message: Message) -> [Command] {
         let commands = s.apply(message)
         // PII shows only for the customers still selected in the Customers pane; moving on masks it.
         if s.pane == .customers { s.customers.revealed.formIntersection(s.customers.selectedCustomers) } else { s.customers.revealed = [] }
-        return (s, commands)
+        return commands
     }
 }
 

@@ -170,7 +170,10 @@ public struct InputLine: Hashable, Sendable {
     /// Enough for any search, filter, command or note; a paste of a whole document is cut here.
     public static let defaultLimit = 1_000
 
-    public var text: String = ""
+    /// Setting it keeps `characters` current; the editing keys below change it only one way.
+    public var text: String = "" { didSet { characters = text.count } }
+    /// `text.count`, kept so a full line refuses each further key of a paste in O(1), not O(length).
+    public private(set) var characters = 0
     /// Cursor position in characters.
     public var cursor: Int = 0
     /// The most characters the line takes.
@@ -182,12 +185,12 @@ public struct InputLine: Hashable, Sendable {
         self.limit = max(1, limit)
         let kept = String(text.prefix(self.limit))
         self.text = kept
-        cursor = kept.count
+        characters = kept.count
+        cursor = characters
     }
 
-    /// Whether another character would exceed the limit. A character takes at least one UTF-8 byte,
-    /// so the O(1) byte count settles it for any line shorter than the limit in bytes.
-    public var isFull: Bool { text.utf8.count >= limit && text.count >= limit }
+    /// Whether another character would exceed the limit.
+    public var isFull: Bool { characters >= limit }
 
     /// Applies an editing key; returns false for keys it does not handle.
     @discardableResult
@@ -199,18 +202,20 @@ public struct InputLine: Hashable, Sendable {
         switch key {
         case .char(let c):
             let i = text.index(text.startIndex, offsetBy: cursor)
-            text.insert(c, at: i); cursor += 1
+            text.insert(c, at: i)
+            // A combining mark joins the character before it: the count may not grow.
+            cursor = Swift.min(cursor + 1, characters)
         case .backspace, .ctrl("h"):
             guard cursor > 0 else { return true }
             let i = text.index(text.startIndex, offsetBy: cursor - 1)
             text.remove(at: i); cursor -= 1
         case .delete, .ctrl("d"):
-            guard cursor < text.count else { return true }
+            guard cursor < characters else { return true }
             text.remove(at: text.index(text.startIndex, offsetBy: cursor))
         case .left, .ctrl("b"): cursor = Swift.max(0, cursor - 1)
-        case .right, .ctrl("f"): cursor = Swift.min(text.count, cursor + 1)
+        case .right, .ctrl("f"): cursor = Swift.min(characters, cursor + 1)
         case .home, .ctrl("a"): cursor = 0
-        case .end, .ctrl("e"): cursor = text.count
+        case .end, .ctrl("e"): cursor = characters
         case .ctrl("u"): text.removeFirst(cursor); cursor = 0
         case .ctrl("k"): text = String(text.prefix(cursor))
         case .ctrl("w"):
