@@ -61,7 +61,8 @@ let package = Package(
         ),
         .target(
             name: "StewardMetrics",
-            dependencies: ["StewardCatalog", "StewardConfig", "StewardPipeline", "StewardRoadmap"]
+            // StewardIdentity: the customer match rate is defined once there (`MatchRate`).
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardPipeline", "StewardRoadmap", "StewardIdentity"]
         ),
         .target(
             name: "StewardRoadmap",

@@ -52,7 +52,8 @@ public struct Survivorship: Sendable {
     }
 
     /// The golden values and, per attribute, the `source:record` it came from. Each attribute
-    /// follows its own rule; the others break ties in a fixed order, then the record id.
+    /// follows its own rule; the others break ties in a fixed order, then the record id. The parts
+    /// of an address, and of a name entered whole, come from one record (`AttributeGroup`).
     public func golden(_ records: [SourceValues]) -> (values: [String: String], provenance: [String: String]) {
         let winners = Chooser(self).winners(records)
         var values: [String: String] = [:], provenance: [String: String] = [:]
@@ -64,40 +65,58 @@ public struct Survivorship: Sendable {
     }
 
     /// Picks each attribute's record with the rules resolved once per pass, not once per customer.
+    /// An address's parts, and a name entered whole, come from one record together (`AttributeGroup`).
     struct Chooser {
         let survivorship: Survivorship
         let rules: [SurvivorshipRule]
+        let groups: [AttributeGroup]
+        /// Per attribute, whether a group chooses it.
+        let grouped: [Bool]
 
         init(_ survivorship: Survivorship) {
             self.survivorship = survivorship
             rules = Survivorship.attributes.map { survivorship.config.rule(for: $0) }
+            groups = AttributeGroup.all(survivorship.config)
+            var grouped = [Bool](repeating: false, count: rules.count)
+            for g in groups { for a in g.members { grouped[a] = true } }
+            self.grouped = grouped
+        }
+
+        /// Buffers reused across a customer's attributes; `priorities` is computed once, when needed.
+        struct Scratch {
+            var priorities: [Int]?
+            var candidates: [Int] = []
+            var freq: [Int] = []
         }
 
         /// Per attribute, the index of the record its golden value comes from (-1: no record has one).
         func winners(_ records: [SourceValues]) -> [Int] {
             var out = [Int](repeating: -1, count: rules.count)
-            var priorities: [Int]?
-            var candidates: [Int] = [], freq: [Int] = []
-            for a in rules.indices {
-                candidates.removeAll(keepingCapacity: true)
-                for i in records.indices where records[i].slots[a] != nil { candidates.append(i) }
-                guard let first = candidates.first else { continue }
-                // A value only one record has comes from that record whatever the rule.
-                guard candidates.count > 1 else { out[a] = first; continue }
-                if priorities == nil { priorities = records.map(survivorship.priority) }
-                let norms = candidates.map { Survivorship.normal(records[$0].slots[a]!) }
-                freq.removeAll(keepingCapacity: true)
-                for n in norms { freq.append(norms.reduce(0) { $0 + ($1 == n ? 1 : 0) }) }
-                var best = 0
-                for c in 1..<candidates.count
-                where better(records, candidates[c], candidates[best], freq[c], freq[best], priorities!, rules[a]) { best = c }
-                out[a] = candidates[best]
-            }
+            var scratch = Scratch()
+            for a in rules.indices where !grouped[a] { out[a] = winner(of: a, records, &scratch) }
+            for g in groups { chooseTogether(g, records, &out, &scratch) }
             return out
         }
 
-        private func better(_ records: [SourceValues], _ ia: Int, _ ib: Int, _ fa: Int, _ fb: Int, _ priorities: [Int],
-                            _ rule: SurvivorshipRule) -> Bool {
+        /// The record one attribute's golden value comes from, by its own rule (-1: no record has one).
+        func winner(of a: Int, _ records: [SourceValues], _ s: inout Scratch) -> Int {
+            s.candidates.removeAll(keepingCapacity: true)
+            for i in records.indices where records[i].slots[a] != nil { s.candidates.append(i) }
+            guard let first = s.candidates.first else { return -1 }
+            // A value only one record has comes from that record whatever the rule.
+            guard s.candidates.count > 1 else { return first }
+            if s.priorities == nil { s.priorities = records.map(survivorship.priority) }
+            let norms = s.candidates.map { Survivorship.normal(records[$0].slots[a]!) }
+            s.freq.removeAll(keepingCapacity: true)
+            for n in norms { s.freq.append(norms.reduce(0) { $0 + ($1 == n ? 1 : 0) }) }
+            var best = 0
+            for c in 1..<s.candidates.count
+            where better(records, s.candidates[c], s.candidates[best], s.freq[c], s.freq[best], s.priorities!, rules[a]) { best = c }
+            return s.candidates[best]
+        }
+
+        func better(_ records: [SourceValues], _ ia: Int, _ ib: Int, _ fa: Int, _ fb: Int, _ priorities: [Int],
+                    _ rule: SurvivorshipRule) -> Bool {
             let a = records[ia], b = records[ib]
             let pa = priorities[ia], pb = priorities[ib]
             let ua = Int(a.updatedRun), ub = Int(b.updatedRun)

@@ -5,11 +5,12 @@ import StewardPipeline
 import StewardRoadmap
 import StewardConfig
 
-/// `steward roadmap list|tick|untick|progress`: the project's markdown plan as a checklist.
+/// `steward roadmap list|tick|untick|progress`: the project's markdown plan as a checklist; the plan's
+/// other sections (deliverables, risks, deps, budget, cadence, report) are in PlanCommands.swift.
 struct RoadmapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roadmap", abstract: "The project's roadmap checklist (the `roadmap:` file of steward.yml).",
-        subcommands: [List.self, Tick.self, Untick.self, ProgressCommand.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Tick.self, Untick.self, ProgressCommand.self] + PlanCommands.subcommands, defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Tasks with ids, due dates, evidence and notes.")

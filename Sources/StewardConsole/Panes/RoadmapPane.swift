@@ -1,6 +1,35 @@
 import Foundation
 import StewardCatalog
+import StewardConfig
+import StewardMetrics
 import StewardRoadmap
+
+extension PlanFacts {
+    /// What the plan's risks link to, measured now without storing anything: KPIs (with status and
+    /// trend), source health, failing checks and the quality score. Empty without a catalog.
+    public static func measure(config: ProjectConfig, catalog: Catalog?, now: Date = Date()) -> PlanFacts {
+        guard let catalog else { return PlanFacts() }
+        let kpis = (try? KPIEvaluator(config: config, catalog: catalog, now: now).evaluate(store: false)) ?? []
+        return measure(catalog: catalog, kpis: kpis, now: now)
+    }
+
+    /// The same from KPI statuses already evaluated (the console's snapshot has them).
+    public static func measure(catalog: Catalog?, kpis: [KPIStatus], now: Date = Date()) -> PlanFacts {
+        var facts = PlanFacts(kpis: kpis.map {
+            PlanFacts.KPI(name: $0.name, status: $0.status.rawValue, actual: $0.value.map($0.unit.format), target: $0.definition.targetText,
+                          trend: $0.trend)
+        })
+        guard let catalog else { return facts }
+        facts.sources = ((try? catalog.sourceOverviews(now: now)) ?? []).map {
+            PlanFacts.Source(name: $0.name, system: $0.system, status: $0.status.rawValue)
+        }
+        if let quality = try? catalog.qualityOverview() {
+            facts.qualityScore = quality.score
+            facts.failingChecks = quality.failingChecks.map { PlanFacts.FailingCheck(source: $0.source, name: $0.name, failed: $0.failed) }
+        }
+        return facts
+    }
+}
 
 /// What the Roadmap pane shows: the plan as read from its file, with evidence, notes and progress.
 public struct RoadmapSnapshot: Sendable, Equatable {
