@@ -11,8 +11,10 @@ public struct MatchReport: Sendable {
     public var reviewPairs: Int
     public var refusedPairs: Int
     public var clusters: Int
-    /// Share of records linked to at least one other record.
+    /// The customer match rate (`MatchRate`: the KPI's figure too).
     public var matchRate: Double
+    /// Its counts, per source, and its ceiling when the project has a truth file.
+    public var matchRateDetail: MatchRate
     public var truth: PairwiseScore?
     public var junk: [(field: String, value: String, records: Int)]
     public var pairsPerRule: [String: Int]
@@ -28,12 +30,11 @@ public struct MatchReport: Sendable {
     public static func load(_ db: Database, truth: URL?) throws -> MatchReport {
         let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM staged_person WHERE is_deleted = 0") ?? 0
         let run = try Row.fetchOne(db, sql: "SELECT * FROM identity_run ORDER BY run_id DESC LIMIT 1")
-        let linked = try Int.fetchOne(db, sql: """
-            SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM identity_member GROUP BY customer_id HAVING n > 1)
-            """) ?? 0
         let clusters = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT customer_id) FROM identity_member") ?? 0
         var score: PairwiseScore?
-        if let truth {
+        let truthMap = try truth.map(PairwiseScore.loadTruth)
+        let rate = try MatchRate.measure(db, truth: truthMap)
+        if let truthMap {
             var clustersById: [String: String] = [:]
             for r in try Row.fetchAll(db, sql: """
                 SELECT m.source, m.record_key, m.customer_id FROM identity_member m
@@ -41,7 +42,7 @@ public struct MatchReport: Sendable {
                 """) {
                 clustersById["\(r[0] as String):\(r[1] as String)"] = r[2]
             }
-            score = PairwiseScore.evaluate(clusters: clustersById, truth: try PairwiseScore.loadTruth(truth))
+            score = PairwiseScore.evaluate(clusters: clustersById, truth: truthMap)
         }
         let junk = try Row.fetchAll(db, sql: "SELECT field, vault_open(value) AS value, records FROM identity_junk ORDER BY records DESC, field, value")
             .map { (field: $0[0] as String, value: $0[1] as String, records: $0[2] as Int) }
@@ -59,7 +60,7 @@ public struct MatchReport: Sendable {
         }
         return MatchReport(records: records, candidatePairs: run?["candidate_pairs"] ?? 0, matchedPairs: run?["matched_pairs"] ?? 0,
                            reviewPairs: run?["review_pairs"] ?? 0, refusedPairs: run?["refused_pairs"] ?? 0, clusters: clusters,
-                           matchRate: records == 0 ? 0 : Double(linked) / Double(records), truth: score, junk: junk,
+                           matchRate: rate.rate, matchRateDetail: rate, truth: score, junk: junk,
                            pairsPerRule: perRule, seconds: seconds, pass: pass, lambda: lambda, emIterations: iterations, runId: run?["run_id"])
     }
 }

@@ -50,14 +50,14 @@ public struct KPIEvaluator: Sendable {
 
     public init(config: ProjectConfig, catalog: Catalog, roadmap: [KPIDefinition]? = nil, now: Date = Date()) {
         self.init(definitions: KPIDefinition.all(config: config, roadmap: roadmap ?? RoadmapKPIs.load(config: config)),
-                  catalog: catalog, now: now, primarySystem: config.matching.primarySystem)
+                  catalog: catalog, now: now, primarySystem: config.matching.primarySystem, truth: config.truth)
     }
 
-    public init(definitions: [KPIDefinition], catalog: Catalog, now: Date = Date(), primarySystem: String = "crm") {
+    public init(definitions: [KPIDefinition], catalog: Catalog, now: Date = Date(), primarySystem: String = "crm", truth: URL? = nil) {
         self.definitions = definitions
         self.catalog = catalog
         self.now = now
-        self.measures = Measures(catalog: catalog, now: now, primarySystem: primarySystem)
+        self.measures = Measures(catalog: catalog, now: now, primarySystem: primarySystem, truth: truth)
     }
 
     /// Measures and judges every KPI; with `store`, appends one measurement per KPI to the catalog.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StewardCatalog
 import StewardConfig
+import StewardIdentity
 
 /// The value of a measure at one moment, or why there is none.
 public struct MeasureResult: Sendable, Equatable {
@@ -59,12 +60,15 @@ public struct Measures: Sendable {
     public var minimumUptimeObserved: TimeInterval = Measures.defaultMinimumUptimeObserved
     public static let defaultMinimumUptimeObserved: TimeInterval = 86_400
     public var primarySystem: String = "crm"
+    /// The project's truth file (`truth:`): the match rate's ceiling.
+    public var truth: URL?
 
-    public init(catalog: Catalog, now: Date, uptimeWindow: TimeInterval = 30 * 86_400, primarySystem: String = "crm") {
+    public init(catalog: Catalog, now: Date, uptimeWindow: TimeInterval = 30 * 86_400, primarySystem: String = "crm", truth: URL? = nil) {
         self.catalog = catalog
         self.now = now
         self.uptimeWindow = uptimeWindow
         self.primarySystem = primarySystem
+        self.truth = truth
     }
 
     /// The tables the identity-resolution issue creates and these measures read.
@@ -84,7 +88,7 @@ public struct Measures: Sendable {
         case .quality: return try quality()
         case .uptime: return try uptime(target: definition.target)
         case .queryPerformance: return try lookupP95()
-        case .matchRate: return try matchRate()
+        case .matchRate: return try matchRate(target: definition.target)
         case .churnAccuracy: return try churnAccuracy()
         case .manual: return try manual(definition)
         }
@@ -208,9 +212,9 @@ public struct Measures: Sendable {
         }
     }
 
-    /// Share of person records from non-primary systems linked to a customer that also has a record in
-    /// the primary system.
-    public func matchRate() throws -> MeasureResult {
+    /// The customer match rate, the figure `steward match report` shows (`MatchRate`), one part per
+    /// source; the detail gives the ceiling of the truth file and says when `target` is above it.
+    public func matchRate(target: KPITarget? = nil) throws -> MeasureResult {
         try catalog.pool.read { db in
             guard try db.tableExists(IdentityTables.link) else {
                 return .noData("identity resolution has not run: no \(IdentityTables.link) table")
@@ -218,16 +222,11 @@ public struct Measures: Sendable {
             guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(IdentityTables.link))") == 1 else {
                 return .noData("identity resolution has not linked any record yet (the \(IdentityTables.link) table is empty)")
             }
-            let row = try Row.fetchOne(db, sql: """
-                SELECT COUNT(*) AS total,
-                       SUM(CASE WHEN EXISTS (SELECT 1 FROM \(IdentityTables.link) p JOIN source ps ON ps.name = p.source
-                                             WHERE p.customer_id = l.customer_id AND ps.system = ?) THEN 1 ELSE 0 END) AS linked
-                FROM \(IdentityTables.link) l JOIN source s ON s.name = l.source WHERE s.system <> ?
-                """, arguments: [primarySystem, primarySystem])
-            let total: Int = row?["total"] ?? 0
-            guard total > 0 else { return .noData("no person records outside the primary system '\(primarySystem)'") }
-            let linked: Int = row?["linked"] ?? 0
-            return MeasureResult(value: Double(linked) / Double(total), detail: "\(linked) of \(total) non-\(primarySystem) records linked")
+            let rate = try MatchRate.measure(db, truth: truth)
+            guard rate.records > 0 else { return .noData("no live person records") }
+            let share = target.flatMap { $0.comparison == .atLeast && $0.unit == .percent ? $0.value : nil }
+            return MeasureResult(value: rate.rate, detail: rate.explanation(target: share),
+                                 parts: rate.bySource.map { .init(label: $0.source, value: $0.rate, note: "\($0.linked) of \($0.records) linked") })
         }
     }
 

@@ -29,11 +29,13 @@ struct MatchReportCommand: ParsableCommand {
                 "junk": r.junk.map { ["field": $0.field, "value": $0.value, "records": $0.records] },
                 "pairs_per_rule": r.pairsPerRule, "seconds": r.seconds, "pass": r.pass,
                 "lambda": CLI.orNull(r.lambda), "em_iterations": CLI.orNull(r.emIterations),
+                "match_rate_detail": Self.json(r.matchRateDetail),
             ])
             return
         }
         guard r.runId != nil else { print("no matching pass yet: `steward run` loads the sources and matches them"); return }
         print("records \(CLI.count(r.records)) → customers \(CLI.count(r.clusters))   match rate \(CLI.percent(r.matchRate))")
+        print("match rate: \(r.matchRateDetail.explanation())")
         print("candidate pairs \(CLI.count(r.candidatePairs))   matched \(CLI.count(r.matchedPairs))   review \(CLI.count(r.reviewPairs))   kept apart by the chaining guard \(CLI.count(r.refusedPairs))")
         if let t = r.truth {
             print(String(format: "truth (%@ records): precision %.4f  recall %.4f  F1 %.4f", CLI.count(t.records), t.precision, t.recall, t.f1))
@@ -56,6 +58,15 @@ struct MatchReportCommand: ParsableCommand {
         if !r.seconds.isEmpty {
             print("timings: " + r.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.2fs", $0.key, $0.value) }.joined(separator: "  "))
         }
+    }
+
+    /// The match rate's counts (`MatchRate`), per source, and its ceiling from the truth file.
+    static func json(_ m: MatchRate) -> [String: Any] {
+        [
+            "definition": MatchRate.definition, "records": m.records, "linked": m.linked, "rate": m.rate,
+            "by_source": m.bySource.map { ["source": $0.source, "records": $0.records, "linked": $0.linked, "rate": $0.rate] },
+            "ceiling": m.ceiling.map { c -> Any in ["rate": c.rate, "labelled_records": c.labelled, "records_with_partner": c.withPartner] } ?? NSNull(),
+        ]
     }
 }
 

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import Testing
+@testable import StewardCatalog
+@testable import StewardConfig
+@testable import StewardIdentity
+@testable import StewardMetrics
+@testable import StewardPipeline
+
+/// One customer match rate (`MatchRate`): `steward match report` and the `Customer match rate` KPI
+/// show the same figure, and the KPI says when the truth file puts its target out of reach.
+@Suite struct MatchRateTests {
+    /// Eleven live records and one deleted: customers {crm 1, shop a}, {crm 2, shop b, web x},
+    /// {crm 3, web y}, {crm 4}, {shop c}, {web z}, and {shop d} whose partner shop e is deleted.
+    /// Linked: 7 of 11. The truth: crm 4 and shop c are one person (missed), web z has a true
+    /// partner nowhere, shop d none either (shop e is deleted): 9 of 11 have a partner.
+    static func handBuilt() throws -> (MetricsCatalog, URL) {
+        let c = try MetricsCatalog()
+        for (name, system) in [("crm", "crm"), ("shop", "ecommerce"), ("web", "web")] { try c.source(name, system: system) }
+        let members: [(String, String, String, Bool)] = [
+            ("crm", "1", "C1", false), ("shop", "a", "C1", false),
+            ("crm", "2", "C2", false), ("shop", "b", "C2", false), ("web", "x", "C2", false),
+            ("crm", "3", "C3", false), ("web", "y", "C3", false),
+            ("crm", "4", "C4", false), ("shop", "c", "C5", false), ("web", "z", "C6", false),
+            ("shop", "d", "C7", false), ("shop", "e", "C7", true),
+        ]
+        try c.catalog.pool.write { db in
+            for (i, m) in members.enumerated() {
+                try db.execute(sql: "INSERT INTO identity_member (source, record_key, customer_id, assigned_run) VALUES (?, ?, ?, 1)",
+                               arguments: [m.0, m.1, m.2])
+                try db.execute(sql: """
+                    INSERT INTO staged_person (source, record_key, batch_id, line, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
+                    VALUES (?, ?, 1, ?, 'h', 1, ?, 1, 1)
+                    """, arguments: [m.0, m.1, i + 1, m.3])
+            }
+        }
+        let truth = c.project.dir.appendingPathComponent("truth.csv")
+        try """
+        source,record_id,entity_id
+        crm,1,P1
+        shop,a,P1
+        crm,2,P2
+        shop,b,P2
+        web,x,P2
+        crm,3,P3
+        web,y,P3
+        crm,4,P4
+        shop,c,P4
+        web,z,P5
+        shop,d,P6
+        shop,e,P6
+
+        """.write(to: truth, atomically: true, encoding: .utf8)
+        return (c, truth)
+    }
+
+    @Test func aHandBuiltCatalogHasTheKnownRateInBothPlacesAndItsCeiling() throws {
+        let (c, truth) = try Self.handBuilt()
+        let report = try c.catalog.pool.read { try MatchReport.load($0, truth: truth) }
+        #expect(report.matchRate == 7.0 / 11.0)
+        #expect(report.matchRateDetail.linked == 7 && report.matchRateDetail.records == 11)
+        #expect(report.matchRateDetail.bySource.map(\.source) == ["crm", "shop", "web"])
+        #expect(report.matchRateDetail.bySource.map(\.linked) == [3, 2, 2])
+        let ceiling = try #require(report.matchRateDetail.ceiling)
+        #expect(ceiling.labelled == 11 && ceiling.withPartner == 9)
+
+        let kpi = KPIDefinition(name: "Customer match rate", target: "95%")
+        let status = try KPIEvaluator(definitions: [kpi], catalog: c.catalog, now: MetricsCatalog.now, truth: truth).evaluate(store: false)[0]
+        #expect(status.value == report.matchRate)
+        #expect(status.status == .breached)
+        #expect(status.reason.contains("7 of 11 records linked"), "\(status.reason)")
+        #expect(status.reason.contains("ceiling 81.8%") && status.reason.contains("95.0% target cannot be met"), "\(status.reason)")
+        #expect(status.result.parts.map(\.label) == ["crm", "shop", "web"])
+
+        // A target under the ceiling is not called unreachable; without a truth file the detail says
+        // what the ceiling depends on.
+        let reachable = KPIDefinition(name: "Customer match rate", target: "75%")
+        let below = try KPIEvaluator(definitions: [reachable], catalog: c.catalog, now: MetricsCatalog.now, truth: truth).evaluate(store: false)[0]
+        #expect(below.reason.contains("ceiling 81.8%") && !below.reason.contains("cannot be met"), "\(below.reason)")
+        let noTruth = try KPIEvaluator(definitions: [kpi], catalog: c.catalog, now: MetricsCatalog.now).evaluate(store: false)[0]
+        #expect(noTruth.value == 7.0 / 11.0)
+        #expect(noTruth.reason.contains("set `truth:`"), "\(noTruth.reason)")
+    }
+
+    /// The demo end to end through the binary: `match report --json` and `kpi --json` agree, and
+    /// the KPI's reason gives the demo's ceiling from its truth file.
+    @Test func theDemoShowsOneRateInTheReportAndTheKPI() async throws {
+        try await offPool { try Self.demoBody() }
+    }
+
+    static func demoBody() throws {
+        let p = try IdentityPipelineTests.demo(300)
+        #expect(try IdentityPipelineTests.run(p).status == "success")
+        let report = try StewardBinary.run(["match", "report", "--json"], cwd: p.dir)
+        #expect(report.status == 0, "\(report.stderr)")
+        let r = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
+        let rate = try #require(r["match_rate"] as? Double)
+        let detail = try #require(r["match_rate_detail"] as? [String: Any])
+        #expect(detail["rate"] as? Double == rate)
+        let ceiling = try #require(detail["ceiling"] as? [String: Any])
+        let ceilingRate = try #require(ceiling["rate"] as? Double)
+        #expect(rate > 0.3 && rate <= ceilingRate + 0.02, "rate \(rate) ceiling \(ceilingRate)")
+
+        let kpis = try StewardBinary.run(["kpi", "--json"], cwd: p.dir)
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(kpis.stdout.utf8)) as? [[String: Any]], "\(kpis.stderr)")
+        let kpi = try #require(list.first { $0["measure"] as? String == "match_rate" })
+        #expect(kpi["actual"] as? Double == rate)
+        let reason = kpi["reason"] as? String ?? ""
+        #expect(reason.contains(String(format: "ceiling %.1f%%", ceilingRate * 100)), "\(reason)")
+        // The demo's 95 % target is above what its truth allows.
+        #expect(ceilingRate < 0.95 && reason.contains("target cannot be met"), "\(reason)")
+
+        // The text report says the same figure.
+        let text = try StewardBinary.run(["match", "report"], cwd: p.dir).stdout
+        #expect(text.contains(String(format: "match rate %.1f%%", rate * 100)), "\(text)")
+    }
+}
