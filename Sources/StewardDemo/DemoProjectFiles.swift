@@ -335,6 +335,14 @@ enum DemoProjectFiles {
     | PII exposure | High | Low | Masking by default, audited reveal, retention policy |
     | Stakeholder adoption | Medium | Medium | Early Customer 360 demos for sales and support |
 
+    ### High-Risk Items
+    1. **Data Quality Issues**
+       - Mitigation: Early profiling, continuous monitoring
+       - Owner: Data Engineering Lead
+    2. **Source integration delays**
+       - Owner: Integration Lead
+       - Mitigation: Connect the CRM first; agree export contracts with system owners
+
     ## Budget
 
     | Item | Q1 | Q2 | Q3 | Q4 | Total |
@@ -343,6 +351,37 @@ enum DemoProjectFiles {
     | Infrastructure | $5,000 | $8,000 | $10,000 | $10,000 | $33,000 |
     | Data stewardship (0.5 FTE) | $10,000 | $15,000 | $15,000 | $15,000 | $55,000 |
     | Training and change management | $2,000 | $3,000 | $5,000 | $5,000 | $15,000 |
+
+    ## Dependencies
+
+    ### Critical Dependencies
+    1. Warehouse contract finalized
+    2. Data protection officer approves the PII policy
+
+    ### External Dependencies
+    - Vendor support availability
+    - Email platform API access
+
+    ## Resource Requirements
+
+    ### Team Structure
+    - Project Manager: 1 FTE
+    - Data Engineers: 2 FTE
+    - Data Steward: 0.5 FTE
+
+    ### Budget Allocation
+    - Warehouse and infrastructure: $36K/year
+    - Consulting: $25K
+
+    ## Communication Plan
+
+    ### Stakeholder Updates
+    - Executive steering: Monthly
+    - Technical review: Bi-weekly
+
+    ### Channels
+    - #cdp-programme on Slack
+    - Monthly email digest
 
     """
 }

@@ -224,6 +224,9 @@ struct PlanParser {
     var budget: [BudgetItem] = []
     var cadence: [StakeholderUpdate] = []
     var channels: [String] = []
+    /// Roles read from budget lines that name FTEs (`Engineering (2 FTE) | $240,000`): the team only
+    /// when the plan lists no team of its own, so one person is not counted twice.
+    var teamFromBudget: [TeamRole] = []
 
     init(_ lines: [PlanLine]) { self.lines = lines }
 
@@ -318,9 +321,10 @@ struct PlanParser {
                                                  currency: money.currency, period: money.period, writtenPer: money.writtenPer,
                                                  written: String(text[money.range]), line: line.line))
                     }
-                    // A budget line naming FTEs (`Engineering (2 FTE): $240K`) also counts in the team.
-                    if here != .budget || Self.mentionsFTE(text), let role = Self.teamRole(text, line: line.line, money: money?.range) {
+                    if here != .budget, let role = Self.teamRole(text, line: line.line, money: money?.range) {
                         team.append(role)
+                    } else if here == .budget, Self.mentionsFTE(text), let role = Self.teamRole(text, line: line.line, money: money?.range) {
+                        teamFromBudget.append(role)
                     }
                 case .cadence:
                     if let every = Cadence.find(in: text) {
@@ -336,6 +340,7 @@ struct PlanParser {
             }
         }
         if lastKindWasTable { flushTable(tableRows, tableArea) }
+        if team.isEmpty { team = teamFromBudget }
     }
 
     // MARK: tables
@@ -375,8 +380,10 @@ struct PlanParser {
                 guard let name = cell(row, item), Normalise.key(name) != "total" else { continue }
                 if let f = fte, let v = cell(row, f).flatMap(Money.number) {
                     team.append(TeamRole(role: name, fte: v, line: line))
-                } else if area != .budget || Self.mentionsFTE(name), let role = Self.teamRole(name, line: line, money: nil), role.fte != nil {
+                } else if area != .budget, let role = Self.teamRole(name, line: line, money: nil), role.fte != nil {
                     team.append(role)
+                } else if Self.mentionsFTE(name), let role = Self.teamRole(name, line: line, money: nil), role.fte != nil {
+                    teamFromBudget.append(role)
                 }
                 guard area != .team else { continue }
                 var money: Money.Found?
@@ -424,7 +431,8 @@ struct PlanParser {
 
     static func set(_ field: String, _ value: String, on risk: inout PlanRisk) {
         switch field {
-        case "mitigation": risk.mitigation = risk.mitigation.map { $0 + "; " + value } ?? value
+        // Several mitigation lines join (up to a length: a hostile file cannot make this quadratic).
+        case "mitigation": risk.mitigation = risk.mitigation.map { $0.count < 2_000 ? $0 + "; " + value : $0 } ?? value
         case "owner": risk.owner = value
         case "impact": risk.severity = value.lowercased()
         case "likelihood": risk.likelihood = value.lowercased()
