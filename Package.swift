@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // SHA-256 of every loaded file: BoringSSL's SHA-extension code is ~9x the Swift rounds it replaced (BENCHMARKS.md).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // `steward serve`: the data API (Hummingbird 2), graceful shutdown (service-lifecycle), TLS (nio-ssl).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -73,11 +77,23 @@ let package = Package(
             dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardRoadmap", "CNCurses",
                            .product(name: "Yams", package: "Yams")]
         ),
+        // The data API behind `steward serve`: HTTP over the engine's typed queries (no SQL here).
+        .target(
+            name: "StewardServer",
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardPipeline",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdCore", package: "hummingbird"),
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")]
+        ),
         .executableTarget(
             name: "steward",
             dependencies: [
                 "StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
-                "StewardDemo", "StewardConfig",
+                "StewardDemo", "StewardConfig", "StewardServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -89,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "StewardTests",
             dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics",
-                           "StewardRoadmap", "StewardDemo", "StewardConfig", "steward"]
+                           "StewardRoadmap", "StewardDemo", "StewardConfig", "StewardServer", "steward"]
         ),
     ]
 )

@@ -218,6 +218,7 @@ enum Schema {
         registerFileVersions(&migrator)
         registerErasureState(&migrator)
         registerVault(&migrator)
+        registerAPITokens(&migrator)
         return migrator
     }
 }

@@ -54,7 +54,8 @@ struct Steward: ParsableCommand {
         discussion: "With no command: the console when stdout is a terminal, else the status table.",
         subcommands: [Open.self, Tui.self, Init.self, Run.self, Status.self, Quality.self, QuarantineCommand.self, Runs.self,
                       RoadmapCommand.self, KPI.self, Check.self,
-                      CustomerCommand.self, ExportCommand.self, MatchCommand.self, Explain.self, Forget.self, VaultCommand.self],
+                      CustomerCommand.self, ExportCommand.self, MatchCommand.self, Explain.self, Forget.self, VaultCommand.self,
+                      Serve.self, TokenCommand.self],
         defaultSubcommand: Open.self)
 }
 
