@@ -22,6 +22,11 @@ public struct BlockingRule: Sendable, Equatable, CustomStringConvertible {
         [.lastPhonetic, .postcode],
         [.firstCanonical, .postcode],
         [.firstCanonical, .lastPhonetic, .city],
+        // The house: a record whose names are swapped or misspelt and whose birth date or postcode
+        // is missing still shares its street and house number with its person's other records.
+        [.street],
+        // Names swapped on one side (last, first) where the postcode is all the address there is.
+        [.namesAnyOrder, .postcode],
     ].map { BlockingRule(keys: $0) }
 
     /// Parses rules written as `key & key` (or `key + key`).
@@ -81,11 +86,13 @@ public enum BlockingKey: String, CaseIterable, Sendable {
     case firstCanonical = "first_name_nickname"
     case firstPhonetic = "first_name_phonetic", lastPhonetic = "last_name_phonetic"
     case dobYear = "dob_year", firstInitial = "first_initial"
+    /// The two names' sounds in sorted order: equal for "richard nguyen" and "nguyen richard".
+    case namesAnyOrder = "names_any_order"
 
     /// The compared field this key draws on.
     var field: Field {
         switch self {
-        case .firstName, .firstCanonical, .firstPhonetic, .firstInitial: return .firstName
+        case .firstName, .firstCanonical, .firstPhonetic, .firstInitial, .namesAnyOrder: return .firstName
         case .lastName, .lastPhonetic: return .lastName
         case .email: return .email
         case .phone: return .phone
@@ -117,6 +124,10 @@ public enum BlockingKey: String, CaseIterable, Sendable {
         case .lastPhonetic: return r.pointee.lastPhonetic.withUnsafeBufferPointer(body)
         case .dobYear: return r.pointee.dob.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0.prefix(4))) }
         case .firstInitial: return r.pointee.first.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0.prefix(1))) }
+        case .namesAnyOrder:
+            let f = r.pointee.firstPhonetic, l = r.pointee.lastPhonetic
+            if f.isEmpty || l.isEmpty { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return (f.lexicographicallyPrecedes(l) ? f + [0x1E] + l : l + [0x1E] + f).withUnsafeBufferPointer(body)
         }
     }
 }
@@ -293,47 +304,110 @@ enum NeighbourhoodOrder: CaseIterable {
     }
 }
 
-/// Finds placeholder identifiers: a value carried by many records of clearly different people.
+/// Finds placeholder identifiers: values that are no evidence that two records are one person.
+/// A value is a placeholder when
+/// - it is a known filler (`KnownPlaceholder`: 000-00-0000, 123456789, test@test.com, n/a, …),
+///   at any count;
+/// - the records that share it disagree: at least a third of their pairs are clearly two people
+///   (`differentPeople`: another birth date beyond a typo or a day/month swap, or another first
+///   name and surname) — a form's default, or a household's landline;
+/// - more records share it than one customer may hold (`implausibleCount`, the cluster cap).
+/// How many records carry it says nothing by itself: the six records of one person share their
+/// national id, and that is the strongest evidence there is.
 public enum JunkDetector {
-    public static func detect(_ records: [PersonRecord], minRecords: Int = 5, minDistinctNames: Int = 4) -> [(JunkValue, Int)] {
-        detectWithMasks(records, minRecords: minRecords, minDistinctNames: minDistinctNames).values
+    /// The share of disagreeing pairs among a value's records that makes it a placeholder: two
+    /// people sharing it, however many records each has, disagree in at least half of the pairs;
+    /// one odd record among seven or more of one person (a bad typo) disagrees in fewer than a third.
+    static let disagreeingShare = 1.0 / 3.0
+    /// A value's disagreement is judged on its first records (in record order) only: a value on
+    /// thousands of records is a placeholder by count long before.
+    static let sampledMembers = 24
+
+    public static func detect(_ records: [PersonRecord], implausibleCount: Int = MatchSettings().maxClusterSize) -> [(JunkValue, Int)] {
+        detectWithMasks(records, implausibleCount: implausibleCount).values
     }
 
     /// Also each record's junk mask (`JunkValue.mask`), from the same groups. Values are grouped by
-    /// their blocking hash, sorted (a dictionary of every value was 3.6 s at 1M); only a hash that
-    /// `minRecords` records share is grouped by the values themselves.
-    static func detectWithMasks(_ records: [PersonRecord], minRecords: Int = 5, minDistinctNames: Int = 4)
+    /// their blocking hash, sorted (a dictionary of every value was 3.6 s at 1M); a run of equal
+    /// hashes is split by value only when its values differ (a hash collision).
+    static func detectWithMasks(_ records: [PersonRecord], implausibleCount: Int = MatchSettings().maxClusterSize)
         -> (values: [(JunkValue, Int)], masks: [UInt8]) {
-        var out: [(JunkValue, Int)] = []
-        var masks = [UInt8](repeating: 0, count: records.count)
+        // Each identifier field on its own core; their masks are or'd afterwards.
+        var perField = [(values: [(JunkValue, Int)], members: [Int32])](repeating: ([], []), count: Field.identifiers.count)
         RecordView.with(records) { view in
-            for field in Field.identifiers {
-                let rule = BlockingRule(keys: [field == .email ? .email : field == .phone ? .phone : .nationalId])
-                var hashes: [UInt64] = [], indices: [Int32] = []
-                for i in 0..<records.count {
-                    guard let h = rule.hash(view.pointer(i)) else { continue }
-                    hashes.append(h)
-                    indices.append(Int32(i))
-                }
-                RadixSort.sort(&hashes, carrying: &indices)
-                var start = 0
-                while start < hashes.count {
-                    var end = start + 1
-                    while end < hashes.count && hashes[end] == hashes[start] { end += 1 }
-                    if end - start >= minRecords {
-                        var groups: [[UInt8]: [Int32]] = [:]
-                        for x in start..<end { groups[JunkValue.identifier(field, view.pointer(Int(indices[x]))), default: []].append(indices[x]) }
-                        for (v, members) in groups where members.count >= minRecords {
-                            let names = Set(members.map { view[Int($0)].firstCanonical + [0x20] + view[Int($0)].lastPhonetic })
-                            guard names.count >= minDistinctNames else { continue }
-                            out.append((JunkValue(field: field, value: v), members.count))
-                            for m in members { masks[Int(m)] |= JunkValue.bit(field) }
-                        }
-                    }
-                    start = end
+            perField.withUnsafeMutableBufferPointer { buffer in
+                let out = SlicedOutput(buffer)
+                DispatchQueue.concurrentPerform(iterations: out.count) { k in
+                    out[k] = detect(Field.identifiers[k], view, count: records.count, implausibleCount: implausibleCount)
                 }
             }
         }
-        return (out.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.text < $1.0.text }, masks)
+        var out: [(JunkValue, Int)] = []
+        var masks = [UInt8](repeating: 0, count: records.count)
+        for (k, found) in perField.enumerated() {
+            out += found.values
+            for m in found.members { masks[Int(m)] |= JunkValue.bit(Field.identifiers[k]) }
+        }
+        return (out.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : ($0.0.field.rawValue, $0.0.text) < ($1.0.field.rawValue, $1.0.text) }, masks)
+    }
+
+    /// One identifier field's placeholders and the records carrying them.
+    static func detect(_ field: Field, _ view: RecordView, count: Int, implausibleCount: Int) -> (values: [(JunkValue, Int)], members: [Int32]) {
+        let rule = BlockingRule(keys: [field == .email ? .email : field == .phone ? .phone : .nationalId])
+        var hashes: [UInt64] = [], indices: [Int32] = []
+        for i in 0..<count {
+            guard let h = rule.hash(view.pointer(i)) else { continue }
+            hashes.append(h)
+            indices.append(Int32(i))
+        }
+        RadixSort.sort(&hashes, carrying: &indices)
+        var values: [(JunkValue, Int)] = [], members: [Int32] = []
+        func judge(_ value: [UInt8], _ group: ArraySlice<Int32>) {
+            let known = KnownPlaceholder.matches(field, value)
+            guard known || group.count > implausibleCount || (group.count > 1 && disagree(group, view)) else { return }
+            values.append((JunkValue(field: field, value: value), group.count))
+            members += group
+        }
+        var start = 0
+        while start < hashes.count {
+            var end = start + 1
+            while end < hashes.count && hashes[end] == hashes[start] { end += 1 }
+            let first = JunkValue.identifier(field, view.pointer(Int(indices[start])))
+            if (start + 1..<end).allSatisfy({ JunkValue.identifier(field, view.pointer(Int(indices[$0]))) == first }) {
+                judge(first, indices[start..<end])
+            } else {
+                var groups: [[UInt8]: [Int32]] = [:]
+                for x in start..<end { groups[JunkValue.identifier(field, view.pointer(Int(indices[x]))), default: []].append(indices[x]) }
+                for (v, group) in groups { judge(v, group.sorted()[...]) }
+            }
+            start = end
+        }
+        return (values, members)
+    }
+
+    /// Whether the records sharing a value disagree: at least `disagreeingShare` of their pairs
+    /// are `differentPeople`.
+    static func disagree(_ group: ArraySlice<Int32>, _ view: RecordView) -> Bool {
+        let sample = Array(group.prefix(sampledMembers))
+        var pairs = 0, different = 0
+        for x in sample.indices {
+            for y in (x + 1)..<sample.count {
+                pairs += 1
+                if differentPeople(view.pointer(Int(sample[x])), view.pointer(Int(sample[y]))) { different += 1 }
+            }
+        }
+        return Double(different) >= disagreeingShare * Double(pairs)
+    }
+
+    /// Two records that cannot be one person: their birth dates differ (beyond a one-character typo
+    /// or a day/month swap), or both their first names and their surnames do (beyond a typo on each
+    /// side: `Comparator.distinctFirstNames`). Another first name alone is no proof: a nickname the
+    /// list lacks ("Toy" for Anthony) looks like one. Missing values never disagree.
+    static func differentPeople(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>) -> Bool {
+        let ad = a.pointee.dob, bd = b.pointee.dob
+        if !ad.isEmpty && !bd.isEmpty && ad != bd && Compare.dates(ad, bd).rawValue <= Compare.DateAgreement.yearOnly.rawValue {
+            return true
+        }
+        return Comparator.distinctFirstNames(a, b) && Comparator.distinctLastNames(a, b)
     }
 }

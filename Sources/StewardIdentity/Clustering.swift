@@ -31,7 +31,9 @@ public struct Clusterer: Sendable {
     }
 
     /// - parameter probability: scores any two records (cross pairs need not be candidate pairs);
-    ///   negative for a conflict (two different first names or birth dates: never one person).
+    ///   negative for a conflict (first names no typo explains, birth dates years apart, or a record
+    ///   without a first name whose email or national id is another's: never one person; the
+    ///   matcher's `PackedVector.apart`).
     /// - parameter cannotLink: record pairs (i < j packed as i << 32 | j) a steward rejected: never in one customer.
     public func cluster(count: Int, edges: [Edge], cannotLink: Set<UInt64> = [], probability: (Int, Int) -> Double) -> Result {
         var parent = Array(0..<Int32(count))

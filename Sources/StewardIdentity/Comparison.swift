@@ -52,6 +52,37 @@ public struct Comparator: Sendable {
         self.junk = junk
     }
 
+    /// For name comparisons alone: they read each record's own nickname expansions (`firstFormal`),
+    /// not the list.
+    static let names = Comparator(nicknames: Nicknames(pairs: []))
+
+    /// Whether a name is written in Latin letters (ASCII once standardised).
+    static func latin(_ name: [UInt8]) -> Bool { name.allSatisfy { $0 < 0x80 } }
+
+    /// Surnames that are not one name misspelt: not alike at any level and three or more edits apart
+    /// (in one script).
+    static func distinctLastNames(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>) -> Bool {
+        let al = a.pointee.last, bl = b.pointee.last
+        guard !al.isEmpty && !bl.isEmpty && al != bl && latin(al) == latin(bl) else { return false }
+        return names.lastName(al, a.pointee.lastPhonetic, bl, b.pointee.lastPhonetic) == 0 && Compare.damerauLevenshtein(al, bl) >= 3
+    }
+
+    /// First names no typo explains: not alike at any level (`firstName` 0) and at least three
+    /// edits apart, also against the other record's last name (names written the other way round).
+    /// A typo on each side leaves one name's two spellings two edits apart ("dniel", "dainel"),
+    /// which the model weighs; only names this far apart say "two people" whatever else agrees.
+    /// Names in two scripts ("敏", "min") are not compared: a transliteration is no typo, and no other name.
+    static func distinctFirstNames(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>) -> Bool {
+        let af = a.pointee.first, bf = b.pointee.first
+        guard !af.isEmpty && !bf.isEmpty && af != bf && latin(af) == latin(bf) else { return false }
+        func far(_ x: [UInt8], _ xp: [UInt8], _ xf: [String], _ y: [UInt8], _ yp: [UInt8], _ yf: [String]) -> Bool {
+            y.isEmpty || latin(x) != latin(y) || (names.firstName(x, xp, xf, y, yp, yf) == 0 && Compare.damerauLevenshtein(x, y) >= 3)
+        }
+        return far(af, a.pointee.firstPhonetic, a.pointee.firstFormal, bf, b.pointee.firstPhonetic, b.pointee.firstFormal)
+            && far(af, a.pointee.firstPhonetic, a.pointee.firstFormal, b.pointee.last, b.pointee.lastPhonetic, b.pointee.lastFormal)
+            && far(bf, b.pointee.firstPhonetic, b.pointee.firstFormal, a.pointee.last, a.pointee.lastPhonetic, a.pointee.lastFormal)
+    }
+
     public func compare(_ a: PersonRecord, _ b: PersonRecord) -> ComparisonVector {
         withUnsafePointer(to: a) { a in withUnsafePointer(to: b) { b in compare(a, b, junk: junkMask(a) | junkMask(b)).unpacked } }
     }
@@ -114,7 +145,11 @@ public struct Comparator: Sendable {
         if !a.pointee.postcode.isEmpty && !b.pointee.postcode.isEmpty {
             if a.pointee.postcode == b.pointee.postcode { postcode = 2 }
             else {
+                // A one-character typo (a digit keyed wrong, two swapped) is near too: the postcode
+                // is often all a record holds of its address.
                 let near = Compare.numericNear(a.pointee.postcode, b.pointee.postcode, tolerance: 2)
+                    || (a.pointee.postcode.count >= 4 && a.pointee.postcode.count == b.pointee.postcode.count
+                        && Compare.withinOneEdit(a.pointee.postcode, b.pointee.postcode))
                 let prefix = a.pointee.postcode.count >= 4 && b.pointee.postcode.count >= 4 && a.pointee.postcode.prefix(3) == b.pointee.postcode.prefix(3)
                     && !(a.pointee.postcode.allSatisfy { $0 >= 48 && $0 <= 57 })
                 postcode = near || prefix ? 1 : 0
@@ -196,5 +231,54 @@ public struct JunkValue: Hashable, Sendable {
         case .nationalId: return r.pointee.nationalId
         default: return []
         }
+    }
+}
+
+/// Identifier values that stand for "no value" whoever carries them: what forms and clerks type
+/// when there is none. They are placeholders at any count, even on two records that agree.
+public enum KnownPlaceholder {
+    /// Words typed instead of a value (letters only: "n/a" is "na").
+    static let words: Set<String> = [
+        "na", "none", "null", "nil", "unknown", "unk", "test", "testing", "xxx", "tbd", "noemail", "nomail", "nophone",
+        "notprovided", "notavailable", "declined", "refused", "noreply", "donotreply", "dummy", "fake", "invalid", "example",
+    ]
+    /// Email domains that receive no mail (RFC 2606 and their kin).
+    static let domains: Set<String> = [
+        "example.com", "example.org", "example.net", "test.com", "none.com", "noemail.com", "nomail.com", "invalid",
+        "example", "localhost", "email.invalid", "test.invalid",
+    ]
+
+    /// - parameter value: the standardised value (`JunkValue.identifier`).
+    public static func matches(_ field: Field, _ value: [UInt8]) -> Bool {
+        func letters(_ s: ArraySlice<UInt8>) -> String {
+            String(decoding: s.filter { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) }, as: UTF8.self).lowercased()
+        }
+        let digits = value.filter { $0 >= 48 && $0 <= 57 }
+        switch field {
+        case .email:
+            guard let at = value.lastIndex(of: 64) else { return true }
+            let user = letters(value[..<at])
+            let domain = String(decoding: value[(at + 1)...], as: UTF8.self).lowercased()
+            return words.contains(user) || domains.contains(domain) || fillerDigits(Array(value[..<at].filter { $0 != 46 }))
+        case .phone:
+            // The last ten digits (a country code dropped), and the subscriber's last seven alone.
+            let national = Array(digits.suffix(10))
+            return digits.count < 4 || fillerDigits(national) || fillerDigits(Array(national.suffix(7)))
+        case .nationalId:
+            let text = letters(value[...])
+            return digits.isEmpty ? words.contains(text) : text.isEmpty && fillerDigits(digits)
+        default:
+            return false
+        }
+    }
+
+    /// One digit over and over (000000000, 5555555555) or a counting run (123456789, 0123456789,
+    /// 987654321): at least four digits.
+    static func fillerDigits(_ d: [UInt8]) -> Bool {
+        guard d.count >= 4 else { return false }
+        if d.allSatisfy({ $0 == d[0] }) { return true }
+        let up = zip(d, d.dropFirst()).allSatisfy { $1 == ($0 == 57 ? 48 : $0 + 1) }
+        let down = zip(d, d.dropFirst()).allSatisfy { $1 == ($0 == 48 ? 57 : $0 - 1) }
+        return (up || down) && d.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }

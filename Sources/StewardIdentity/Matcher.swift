@@ -16,7 +16,6 @@ public struct MatchSettings: Sendable {
     public var uSamples = 300_000
     /// EM sees at most this many pairs per training rule (an even sample beyond).
     public var maxTrainingPairs = 500_000
-    public var junkMinRecords = 5
     public var seed: UInt64 = 7
 
     public init() {}
@@ -56,7 +55,7 @@ public struct Matcher: Sendable {
     ///   - rejected: pairs a steward rejected (never in one customer).
     public func run(_ records: [PersonRecord], accepted: Set<UInt64> = [], rejected: Set<UInt64> = []) -> MatchResult {
         var clock = Clock()
-        let (junk, junkMasks) = JunkDetector.detectWithMasks(records, minRecords: settings.junkMinRecords)
+        let (junk, junkMasks) = JunkDetector.detectWithMasks(records, implausibleCount: settings.maxClusterSize)
         let comparator = Comparator(nicknames: nicknames, junk: Set(junk.map(\.0)))
         clock.lap("junk")
         // Training rules' pairs come from here too: a training rule that is also a blocking rule keeps
@@ -143,8 +142,15 @@ public struct Matcher: Sendable {
         }
         vectors = []
         var edges: [Clusterer.Edge] = []
-        for (k, p) in pairs.enumerated() where probabilities[k] >= settings.reviewLow && !accepted.contains(p) {
-            edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: probabilities[k]))
+        RecordView.with(records) { view in
+            for (k, p) in pairs.enumerated() where probabilities[k] >= settings.reviewLow && !accepted.contains(p) {
+                let a = Int32(p >> 32), b = Int32(p & 0xFFFF_FFFF)
+                // Two people however much else they share (twins, a household): held for review, a
+                // steward may still link them.
+                let twoPeople = probabilities[k] >= settings.threshold && packed[k].twoPeople(view.pointer(Int(a)), view.pointer(Int(b)))
+                edges.append(.init(a: a, b: b, probability: twoPeople ? settings.threshold.nextDown : probabilities[k]))
+            }
+            holdAmbiguous(&edges, view, comparator: comparator, junkMasks: junkMasks)
         }
         probabilities = []
         for p in accepted.sorted() { edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: 1)) }
@@ -153,8 +159,7 @@ public struct Matcher: Sendable {
                                   maxClusterSize: settings.maxClusterSize)
         let clustered = clusterer.cluster(count: records.count, edges: edges, cannotLink: rejected) { i, j in
             let s = scorer.score(records[i], records[j])
-            if s.vector.levels[Field.firstName.rawValue] == 0 || s.vector.levels[Field.dob.rawValue] == 0 { return -1 }
-            return s.probability
+            return RecordView.with(records) { PackedVector(s.vector).apart($0.pointer(i), $0.pointer(j)) } ? -1 : s.probability
         }
         clock.lap("cluster")
         return MatchResult(records: records, candidatePairs: candidates.pairs.count, pairsPerRule: candidates.perRule,
@@ -164,6 +169,38 @@ public struct Matcher: Sendable {
 }
 
 extension Matcher {
+    /// A record without a first name, strongly linked by what a household shares (surname, address,
+    /// landline, a twin's birth date), could be any member: it joins none and its links are held for
+    /// review when it is `apart` from a record it links to, when two records it links to are, or when
+    /// another record without a first name linked to the same record is. Only such records can be
+    /// ambiguous: a first name tells household members apart.
+    func holdAmbiguous(_ edges: inout [Clusterer.Edge], _ view: RecordView, comparator: Comparator, junkMasks: [UInt8]) {
+        var linked: [Int32: [Int32]] = [:], nameless: [Int32: [Int32]] = [:]
+        for e in edges where e.probability >= settings.threshold {
+            if view[Int(e.a)].first.isEmpty { linked[e.a, default: []].append(e.b); nameless[e.b, default: []].append(e.a) }
+            if view[Int(e.b)].first.isEmpty { linked[e.b, default: []].append(e.a); nameless[e.a, default: []].append(e.b) }
+        }
+        func apart(_ a: Int32, _ b: Int32) -> Bool {
+            let a = Int(a), b = Int(b)
+            return comparator.compare(view.pointer(a), view.pointer(b), junk: junkMasks[a] | junkMasks[b]).apart(view.pointer(a), view.pointer(b))
+        }
+        /// The first pair of `records` that is apart (a record has a few strong links: a dozen tell).
+        func apartPair(_ records: [Int32]) -> (Int32, Int32)? {
+            let records = Array(records.sorted().prefix(12))
+            for i in records.indices { for j in (i + 1)..<records.count where apart(records[i], records[j]) { return (records[i], records[j]) } }
+            return nil
+        }
+        var held = Set<Int32>()
+        for (x, others) in linked where others.contains(where: { apart(x, $0) }) || apartPair(others) != nil { held.insert(x) }
+        for (_, xs) in nameless where xs.count > 1 {
+            if let (x, y) = apartPair(xs) { held.insert(x); held.insert(y) }
+        }
+        guard !held.isEmpty else { return }
+        for k in edges.indices where edges[k].probability >= settings.threshold && (held.contains(edges[k].a) || held.contains(edges[k].b)) {
+            edges[k].probability = settings.threshold.nextDown
+        }
+    }
+
     /// How many slices a loop over `count` items is cut into: one per core, one for small loops.
     static func slices(_ count: Int) -> Int {
         count < 4_096 ? 1 : max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
@@ -298,6 +335,25 @@ struct PackedVector: Hashable, Sendable {
     var swappedNames: Bool {
         get { bits & (1 << 63) != 0 }
         set { bits = newValue ? bits | 1 << 63 : bits & ~(1 << 63) }
+    }
+
+    /// Two people for certain, whatever else they share: first names no typo explains
+    /// (`Comparator.distinctFirstNames`) or birth dates years apart, unless a personal identifier
+    /// (email or national id, never a placeholder) agrees exactly. Household members share address,
+    /// landline and surname, twins also their birth date: only their first names tell them apart,
+    /// so no sum of shared household evidence may outweigh that.
+    /// - parameters: a, b: the two records this vector compares.
+    func twoPeople(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>) -> Bool {
+        guard self[.email] != 2 && self[.nationalId] != 2 else { return false }
+        return self[.dob] == 0 || (self[.firstName] == 0 && Comparator.distinctFirstNames(a, b))
+    }
+
+    /// `twoPeople`, or a record without a first name whose email or national id is another's (and
+    /// no personal identifier agrees): without the first name, only that tells household members apart.
+    func apart(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>) -> Bool {
+        if twoPeople(a, b) { return true }
+        return (a.pointee.first.isEmpty || b.pointee.first.isEmpty) && (self[.email] == 0 || self[.nationalId] == 0)
+            && self[.email] != 2 && self[.nationalId] != 2
     }
 }
 

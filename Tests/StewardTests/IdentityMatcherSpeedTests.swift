@@ -94,7 +94,9 @@ import Testing
         var records: [PersonRecord] = []
         for i in 0..<40 {
             records.append(PersonRecord(source: "s", key: "\(i)", firstName: ["Ann", "Bo", "Cy", "Di", "Ed"][i % 5], lastName: "Lee\(i % 7)",
-                                        email: i % 2 == 0 ? "test@test.com" : "p\(i)@x.com", phone: i < 6 ? "5550000" : "555\(i)"))
+                                        email: i % 2 == 0 ? "test@test.com" : "p\(i)@x.com", phone: i < 6 ? "5550000" : "555\(i)",
+                                        // Born years apart: the records sharing the phone are different people.
+                                        dob: "\(1900 + 11 * i)-01-01"))
         }
         let (values, masks) = JunkDetector.detectWithMasks(records)
         #expect(values.map(\.0.text) == ["test@test.com", "5550000"])
