@@ -131,6 +131,29 @@ public final class VaultBox: @unchecked Sendable {
     }
 }
 
+/// Opens stored values off the connection's thread (a pass's background stage), without a SQL
+/// function call and its copies per value: the current key is taken once, other keys and locked
+/// values go through the box as `vault_open` would.
+public struct VaultOpener: Sendable {
+    let box: VaultBox
+    let current: Vault?
+    /// Whether the catalog is sealed at all (off: every value is returned as it is).
+    public let isOn: Bool
+
+    public init(_ box: VaultBox) {
+        self.box = box
+        current = box.current
+        isOn = box.state.isEnabled
+    }
+
+    /// The plaintext of a stored value, exactly as `vault_open` gives it.
+    public func open(_ stored: String?) -> String? {
+        guard isOn, let stored, let parts = Vault.parts(stored) else { return stored }
+        if let current, parts.keyId == current.keyId, let plain = current.open(body: parts.body) { return plain }
+        return box.reveal(stored)
+    }
+}
+
 public enum VaultError: Error, CustomStringConvertible, Equatable {
     case keyMissing(String)
     case alreadyEnabled(String)

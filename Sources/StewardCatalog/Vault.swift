@@ -41,7 +41,7 @@ public struct Vault: @unchecked Sendable {
 
     /// A sealed value's key id and encrypted body, found once over its bytes (nil: not sealed).
     /// Every read of a sealed column parses one, so it stays off Character-level string work.
-    static func parts(_ stored: String) -> (keyId: Substring, body: Substring)? {
+    public static func parts(_ stored: String) -> (keyId: Substring, body: Substring)? {
         let u = stored.utf8
         guard isSealed(stored) else { return nil }
         let idStart = u.index(u.startIndex, offsetBy: prefix.utf8.count)

@@ -110,7 +110,7 @@ public enum AddressDimension {
 
     public struct Outcome: Sendable { public var addresses: Int; public var changedLinks: Int }
 
-    /// One live record's address, as read for the update.
+    /// One live record's address, as read for the update (the street as stored: sealed when the vault is on).
     struct AddressRow: Sendable {
         var customer: String, source: String, key: String
         var street: String, city: String?, postcode: String?, country: String?
@@ -134,7 +134,7 @@ public enum AddressDimension {
         firstForm.reserveCapacity(streetRecord.count)
         var held: [(customer: String, hashes: [(hash: UInt64, records: Int)], current: UInt64?)] = []
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT m.customer_id, p.source, p.record_key, vault_open(p.street), p.city, p.postcode, p.country
+            SELECT m.customer_id, p.source, p.record_key, p.street, p.city, p.postcode, p.country
             FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
             WHERE p.is_deleted = 0 AND p.street IS NOT NULL
             ORDER BY m.customer_id, p.source, p.record_key
@@ -155,10 +155,12 @@ public enum AddressDimension {
                 if let record, isRecord(record, source: r.source, key: r.key) { held[last].current = h }
             }
         }
-        // Streets are normalised and hashed on another core, a chunk of rows behind the reads.
-        let vault = VaultBox.of(db).current
+        // Streets are opened (sealed), normalised and hashed on another core, a chunk of rows behind
+        // the reads; `street` stays as stored, which is what a new address_dim row stores.
+        let box = VaultBox.of(db)
+        let vault = box.current, opener = VaultOpener(box)
         var pipe = BackgroundStage<AddressRow, (row: AddressRow, hash: UInt64?)>.Pipe(BackgroundStage("addresses") { r in
-            (r, hashValue(street: r.street, postcode: r.postcode, country: r.country, vault: vault))
+            (r, hashValue(street: opener.open(r.street), postcode: r.postcode, country: r.country, vault: vault))
         })
         var chunk: [AddressRow] = []
         chunk.reserveCapacity(Self.chunkSize)
@@ -185,10 +187,13 @@ public enum AddressDimension {
         var insertAddress = try BulkRows(db, insertInto: "address_dim", columns: [
             "address_hash", "street", "city", "postcode", "country", "first_seen_run", "last_seen_run", "first_seen_at", "last_seen_at"])
         var added = false
-        let box = VaultBox.of(db)
         for h in firstForm.keys.sorted() where keys[h] == nil {
             let f = firstForm[h]!
-            insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(try box.seal(f.street)); insertAddress.text(f.city); insertAddress.text(f.postcode)
+            // Stored as read when sealed under the current key (what sealing would give), else sealed now.
+            let street: String
+            if let vault, let parts = Vault.parts(f.street), parts.keyId == vault.keyId { street = f.street }
+            else { street = try box.seal(opener.open(f.street) ?? f.street) }
+            insertAddress.text(CustomerDimension.hex(h)); insertAddress.text(street); insertAddress.text(f.city); insertAddress.text(f.postcode)
             insertAddress.text(f.country); insertAddress.int(runId); insertAddress.int(runId); insertAddress.text(at); insertAddress.text(at)
             try insertAddress.endRow(db)
             added = true

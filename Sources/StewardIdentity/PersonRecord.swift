@@ -155,19 +155,27 @@ public struct PersonRecord: Sendable {
     /// the records are most of the matching pass's memory.
     public static func loadAll(_ db: Database, nicknames: Nicknames) throws -> [PersonRecord] {
         var out: [PersonRecord] = []
-        // Rows are read here; records are built (normalised, coded, shared) on another core, in order.
+        // Rows are read here; records are opened (sealed values), built (normalised, coded, shared)
+        // on another core, in order. Birth dates repeat across people and seal deterministically:
+        // each distinct one is opened once.
         var codes = PhoneticCodes()
+        let opener = VaultOpener(VaultBox.of(db))
+        var dobs: [String: String] = [:]
         var pipe = BackgroundStage<Staged, PersonRecord>.Pipe(BackgroundStage("records") { r in
-            PersonRecord(source: r.source, key: r.key, firstName: r.values[0], lastName: r.values[1], fullName: r.values[2],
-                         email: r.values[3], phone: r.values[4], dob: r.values[5], street: r.values[6], city: r.values[7],
-                         postcode: r.values[8], nationalId: r.values[9], nicknames: nicknames, codes: &codes)
+            var dob = r.values[5]
+            if let stored = dob, opener.isOn {
+                if let known = dobs[stored] { dob = known } else { dob = opener.open(stored); dobs[stored] = dob }
+            }
+            return PersonRecord(source: r.source, key: r.key, firstName: r.values[0], lastName: r.values[1], fullName: r.values[2],
+                                email: opener.open(r.values[3]), phone: opener.open(r.values[4]), dob: dob,
+                                street: opener.open(r.values[6]), city: r.values[7], postcode: r.values[8],
+                                nationalId: opener.open(r.values[9]), nicknames: nicknames, codes: &codes)
         })
         func append(_ records: [PersonRecord]) { out.append(contentsOf: records) }
         var chunk: [Staged] = []
         chunk.reserveCapacity(Self.chunkSize)
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT source, record_key, first_name, last_name, full_name, vault_open(email), vault_open(phone), vault_open(dob),
-                vault_open(street), city, postcode, vault_open(national_id)
+            SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
             FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
             """)
         while let r = try rows.next() {
@@ -181,7 +189,8 @@ public struct PersonRecord: Sendable {
 
     static let chunkSize = 4_096
 
-    /// A staged row as read: first, last and full name, email, phone, dob, street, city, postcode, national id.
+    /// A staged row as read (PII as stored, sealed when the vault is on): first, last and full name,
+    /// email, phone, dob, street, city, postcode, national id.
     struct Staged: Sendable {
         var source: String
         var key: String

@@ -25,6 +25,13 @@ public struct Survivorship: Sendable {
         /// The value of each attribute, in `attributes` order (nil: missing).
         var slots: [String?]
         let filled: Int
+        /// First, last and full name as staged (the lookup index's names; `slots` may split a full name).
+        var names: [String?] = []
+
+        /// The record's lookup-index terms (its values opened).
+        var terms: CustomerSearch.Terms {
+            CustomerSearch.Terms(recordKey: key, names: names, email: slots[2], phone: slots[3], postcode: slots[7], nationalId: slots[10])
+        }
 
         public var values: [String: String] {
             var out: [String: String] = [:]
@@ -38,9 +45,9 @@ public struct Survivorship: Sendable {
             self.init(source: source, key: key, system: system, updatedRun: updatedRun, slots: slots, filled: values.count)
         }
 
-        init(source: String, key: String, system: String, updatedRun: Int64, slots: [String?], filled: Int) {
+        init(source: String, key: String, system: String, updatedRun: Int64, slots: [String?], filled: Int, names: [String?] = []) {
             self.source = source; self.key = key; self.system = system; self.updatedRun = updatedRun
-            self.slots = slots; self.filled = filled
+            self.slots = slots; self.filled = filled; self.names = names
         }
     }
 
@@ -189,13 +196,13 @@ public struct Survivorship: Sendable {
     static let goldenColumns = ["customer_id"] + attributes + ["provenance_json", "updated_run"]
 
     /// Every live record of the customers in scope, with its customer, ordered by customer then record:
-    /// the rows golden records, the dimension and the lookup index are built from (`read`,
-    /// `CustomerSearch.Document`).
+    /// the rows golden records, the dimension and the lookup index are built from (`read`). PII is
+    /// as stored (sealed when the vault is on): it is opened on the background stage (`Opened`).
     static func memberRecordsSQL(_ scope: ChangedCustomers) -> String {
         """
         SELECT m.customer_id, p.source, p.record_key, COALESCE(s.system, ''), p.updated_run,
-               p.first_name, p.last_name, p.full_name, vault_open(p.email), vault_open(p.phone), vault_open(p.dob),
-               vault_open(p.street), p.city, p.postcode, p.region, p.country, vault_open(p.national_id)
+               p.first_name, p.last_name, p.full_name, p.email, p.phone, p.dob,
+               p.street, p.city, p.postcode, p.region, p.country, p.national_id
         FROM identity_member m JOIN staged_person p ON p.source = m.source AND p.record_key = m.record_key
         LEFT JOIN source s ON s.name = p.source
         WHERE p.is_deleted = 0\(scope.filter(column: "m.customer_id", keyword: "AND"))
@@ -229,12 +236,17 @@ public struct Survivorship: Sendable {
         let chooser = Chooser(self)
         var searchEntries = CustomerSearch.Entries(tokens: try SearchTokens(db))
         let sealer = try GoldenSealer(db)
+        let opener = VaultOpener(VaultBox.of(db))
         var pipe = BackgroundStage<Customer, Prepared>.Pipe(BackgroundStage("golden") { c in
-            let winners = chooser.winners(c.records)
-            let values = winners.indices.map { winners[$0] >= 0 ? c.records[winners[$0]].slots[$0] : nil }
-            // The change hash is of the values; what is stored is sealed (on this core, not the writer's).
-            return Prepared(id: c.id, values: sealer.seal(values), provenance: Survivorship.provenanceJSON(c.records, winners: winners),
-                            hash: CustomerDimension.changeHash(values), search: search ? searchEntries.fields(id: c.id, c.terms) : nil)
+            // Opened here, on this core, not the writer's; the rules, the change hash and the lookup
+            // terms see plaintext, the golden row keeps the winners' stored (sealed) texts.
+            let opened = Opened(c.records, opener: opener)
+            let winners = chooser.winners(opened.records)
+            let values = winners.indices.map { winners[$0] >= 0 ? opened.records[winners[$0]].slots[$0] : nil }
+            let stored = winners.indices.map { winners[$0] >= 0 ? c.records[winners[$0]].slots[$0] : nil }
+            return Prepared(id: c.id, values: sealer.seal(values, stored: stored),
+                            provenance: Survivorship.provenanceJSON(opened.records, winners: winners), hash: CustomerDimension.changeHash(values),
+                            search: search ? searchEntries.fields(id: c.id, opened.records.map(\.terms)) : nil)
         })
         var chunk: [Customer] = []
         let cursor = try Row.fetchCursor(db, sql: Self.memberRecordsSQL(scope))
@@ -244,9 +256,7 @@ public struct Survivorship: Sendable {
                 if chunk.count == Self.chunkSize { try pipe.push(chunk, write); chunk.removeAll(keepingCapacity: true) }
                 chunk.append(Customer(id: id))
             }
-            let (values, terms) = Self.read(r, terms: search)
-            chunk[chunk.count - 1].records.append(values)
-            if let terms { chunk[chunk.count - 1].terms.append(terms) }
+            chunk[chunk.count - 1].records.append(Self.read(r))
         }
         try pipe.push(chunk, write)
         try pipe.drain(write)
@@ -256,11 +266,31 @@ public struct Survivorship: Sendable {
 
     static let chunkSize = 2_048
 
-    /// One customer's live records, as read.
+    /// One customer's live records, as read (PII as stored).
     struct Customer: Sendable {
         var id: String
         var records: [SourceValues] = []
-        var terms: [CustomerSearch.Terms] = []
+    }
+
+    /// A customer's records with their sealed values opened; each distinct stored text once (the
+    /// records of one person mostly repeat their email, phone and birth date).
+    struct Opened {
+        var records: [SourceValues]
+
+        init(_ stored: [SourceValues], opener: VaultOpener) {
+            records = stored
+            guard opener.isOn else { return }
+            var known: [String: String] = [:]
+            for r in records.indices {
+                for a in GoldenSealer.personalAttributes {
+                    guard let v = records[r].slots[a], Vault.isSealed(v) else { continue }
+                    if let plain = known[v] { records[r].slots[a] = plain; continue }
+                    let plain = opener.open(v)
+                    known[v] = plain
+                    records[r].slots[a] = plain
+                }
+            }
+        }
     }
 
     /// One customer's rows, ready to bind: golden values (in `attributes` order), provenance JSON,
@@ -273,9 +303,9 @@ public struct Survivorship: Sendable {
         var search: [String]?
     }
 
-    /// The columns of `memberRecordsSQL` as one record's values and, with `terms`, its lookup terms:
-    /// each column decoded once (they run on the thread that writes).
-    static func read(_ r: Row, terms: Bool) -> (SourceValues, CustomerSearch.Terms?) {
+    /// The columns of `memberRecordsSQL` as one record's values: each column decoded once (this runs
+    /// on the thread that writes).
+    static func read(_ r: Row) -> SourceValues {
         let staged: [String?] = (5...16).map { r[$0] }
         var slots = [String?](repeating: nil, count: attributes.count)
         var first = staged[0], last = staged[1]
@@ -289,11 +319,8 @@ public struct Survivorship: Sendable {
         var filled = (first == nil ? 0 : 1) + (last == nil ? 0 : 1)
         // email, phone, dob, street, city, postcode, region, country, national_id: attributes 2…10.
         for k in 0..<9 { if let v = staged[3 + k], !v.isEmpty { slots[2 + k] = v; filled += 1 } }
-        let key: String = r[2]
-        let values = SourceValues(source: r[1], key: key, system: r[3], updatedRun: r[4], slots: slots, filled: filled)
-        guard terms else { return (values, nil) }
-        return (values, CustomerSearch.Terms(recordKey: key, names: Array(staged[0...2]), email: staged[3], phone: staged[4],
-                                             postcode: staged[8], nationalId: staged[11]))
+        return SourceValues(source: r[1], key: r[2], system: r[3], updatedRun: r[4], slots: slots, filled: filled,
+                            names: Array(staged[0...2]))
     }
 }
 
@@ -423,6 +450,7 @@ public enum CustomerDimension {
 struct GoldenSealer: Sendable {
     let vault: Vault?
     static let personal: [Bool] = Survivorship.attributes.map { PIIColumns.personFields.contains($0) }
+    static let personalAttributes: [Int] = personal.indices.filter { personal[$0] }
 
     init(_ db: Database) throws {
         let box = VaultBox.of(db)
@@ -431,9 +459,17 @@ struct GoldenSealer: Sendable {
     }
 
     func seal(_ values: [String?]) -> [String?] {
+        seal(values, stored: values)
+    }
+
+    /// `values` to store: a personal value keeps its record's stored text when that is already
+    /// sealed under the current key (sealing is deterministic: it is what sealing would give),
+    /// and is sealed otherwise.
+    func seal(_ values: [String?], stored: [String?]) -> [String?] {
         guard let vault else { return values }
         return values.indices.map { i in
             guard Self.personal[i], let v = values[i], !v.isEmpty else { return values[i] }
+            if let s = stored[i], let parts = Vault.parts(s), parts.keyId == vault.keyId { return s }
             return vault.seal(v)
         }
     }

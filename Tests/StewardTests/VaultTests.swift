@@ -5,6 +5,7 @@ import Testing
 @testable import StewardCatalog
 @testable import StewardConfig
 @testable import StewardPipeline
+@testable import StewardIdentity
 
 /// The privacy vault (issue 16): sealing, keys, and a catalog that holds no PII without its key.
 @Suite struct VaultCipherTests {
@@ -349,6 +350,64 @@ import Testing
             #expect(json["plaintext"] as? Int == 0 && json["other_key"] as? Int == 0, "\(status.stdout)")
             #expect(try Self.personalValues(p, keys: keys) == values, "every value opens under the new key alone")
             #expect(try Self.leaked(values, in: p) == [])
+        }
+    }
+
+    /// Matching a sealed catalog opens stored values off the writer's thread and keeps the winners'
+    /// sealed texts instead of sealing golden values again: the same demo run sealed and in
+    /// plaintext must give the same customers, golden values, history, addresses and lookups, and
+    /// every stored golden value must be exactly what sealing its plaintext gives.
+    @Test func aSealedRunResolvesExactlyAsAPlaintextRun() async throws {
+        try await offPool {
+            let keys = Self.tempFolder("keys")
+            let env = ["XDG_CONFIG_HOME": keys.path]
+            let sealed = TempProject("vault-same"), plain = TempProject("plain-same")
+            for p in [sealed, plain] {
+                #expect(try StewardBinary.run(["init", "--demo", "--customers", "400", p.dir.path], env: env).status == 0)
+            }
+            try plain.edit("steward.yml", replacing: "privacy: {vault: true}", with: "")
+            for p in [sealed, plain] { #expect([0, 1].contains(try StewardBinary.run(["run", "--project", p.dir.path], env: env).status)) }
+
+            let golden = "SELECT customer_id, first_name, last_name, vault_open(email), vault_open(phone), vault_open(dob), vault_open(street), "
+                + "city, postcode, region, country, vault_open(national_id), provenance_json FROM golden_customer ORDER BY customer_id"
+            let history = "SELECT customer_id, vault_open(email), vault_open(street), CAST(is_current AS TEXT), change_hash FROM customer_dim ORDER BY customer_id, sk"
+            let addresses = "SELECT vault_open(street), city, postcode, country FROM address_dim ORDER BY 1, 2, 3"
+            func read(_ p: TempProject) throws -> (rows: [[String?]], hits: [[CustomerSearch.Hit]]) {
+                let catalog = try Self.openWithKeys(p, keys: keys)
+                return try catalog.pool.read { db in
+                    var rows: [[String?]] = []
+                    for sql in [golden, history, addresses] {
+                        rows += try Row.fetchAll(db, sql: sql).map { r in (0..<r.count).map { r[$0] as String? } }
+                        rows.append(["—"])
+                    }
+                    let names = try Row.fetchAll(db, sql: "SELECT first_name, last_name, postcode FROM golden_customer WHERE first_name IS NOT NULL ORDER BY customer_id LIMIT 25")
+                    let hits = try names.flatMap { r -> [[CustomerSearch.Hit]] in
+                        let first: String = r[0], last: String = r[1] ?? "", postcode: String = r[2] ?? ""
+                        return [try CustomerSearch.search(db, query: "\(first) \(last)", limit: 10),
+                                try CustomerSearch.search(db, query: "\(last) \(postcode)", limit: 10)]
+                    }
+                    return (rows, hits)
+                }
+            }
+            let a = try read(sealed), b = try read(plain)
+            #expect(a.rows.count > 1_000)
+            #expect(a.rows == b.rows, "golden, history or addresses differ between the sealed and the plaintext run")
+            // Lookups show each hit's golden email and phone, opened (a sealed index finds by names,
+            // not by words inside emails, so the hit lists themselves may differ).
+            let shown = Dictionary(a.rows.prefix { $0 != ["—"] }.map { ($0[0]!, [$0[3], $0[4]]) }, uniquingKeysWith: { x, _ in x })
+            let hits = a.hits.joined()
+            #expect(hits.count > 25 && hits.contains { $0.email != nil } && hits.contains { $0.phone != nil })
+            for h in hits { #expect([h.email, h.phone] == shown[h.customerId], "\(h.customerId)") }
+
+            let catalog = try Self.openWithKeys(sealed, keys: keys)
+            let vault = try #require(catalog.vault.current)
+            let stored = try catalog.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT email, vault_open(email), street, vault_open(street) FROM golden_customer WHERE email IS NOT NULL AND street IS NOT NULL")
+            }
+            #expect(stored.count > 300)
+            for r in stored {
+                #expect(r[0] as String == vault.seal(r[1] as String) && r[2] as String == vault.seal(r[3] as String))
+            }
         }
     }
 }
