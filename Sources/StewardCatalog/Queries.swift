@@ -130,13 +130,15 @@ extension Catalog {
         // Sealed cells open here (in memory only; `[sealed]` without the vault's key): every screen
         // then masks them by the PII policy like any stored value.
         let vault = VaultBox.of(db)
-        return try Row.fetchAll(db, sql: sql, arguments: args).map { row in
-            QuarantinedRow(
-                id: row["id"], runId: row["run_id"], source: row["source"], file: row["file"], line: row["line"],
-                recordKey: row["record_key"], checks: decodeStrings(row["checks_json"]),
-                reasons: decodeStrings(row["reasons_json"]), raw: vault.revealJSON(row["raw"]),
-                quarantinedAt: (row["quarantined_at"] as String?).flatMap(Timestamp.date))
-        }
+        return try Row.fetchAll(db, sql: sql, arguments: args).map { quarantinedRow($0, vault: vault) }
+    }
+
+    static func quarantinedRow(_ row: Row, vault: VaultBox) -> QuarantinedRow {
+        QuarantinedRow(
+            id: row["id"], runId: row["run_id"], source: row["source"], file: row["file"], line: row["line"],
+            recordKey: row["record_key"], checks: decodeStrings(row["checks_json"]),
+            reasons: decodeStrings(row["reasons_json"]), raw: vault.revealJSON(row["raw"]),
+            quarantinedAt: (row["quarantined_at"] as String?).flatMap(Timestamp.date))
     }
 
     /// Latest result of every defined check of a source: the sum over the batches of the last run that

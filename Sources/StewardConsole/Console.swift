@@ -30,6 +30,8 @@ public struct ConsoleOptions: Sendable {
     public var matchThreshold: Double = MatchingConfig().threshold
     /// Which stored values are personal (from steward.yml); the default masks every value.
     public var pii = PIIPolicy()
+    /// steward.yml as loaded: the header's verdict is `steward check`'s, computed from it.
+    public var projectConfig: ProjectConfig?
 
     public init(projectName: String, theme: String? = nil, projectTheme: String? = nil, readOnly: Bool = false,
                 refreshInterval: TimeInterval = 2, keyOverrides: [String: String] = [:], logFile: URL? = nil,
@@ -95,11 +97,14 @@ public final class ConsoleSession {
     let library: ThemeLibrary
     let log: ConsoleLog
     let mailbox = Mailbox()
+    /// Keys typed while the view awaited data (see `AppState.awaitingData`), applied once it came.
+    var keyQueue = KeyQueue()
 
     public convenience init(options: ConsoleOptions, catalogURL: URL?, runner: ConsoleRunner?,
                             environment: [String: String] = ProcessInfo.processInfo.environment, log: ConsoleLog = ConsoleLog(url: nil)) throws {
         let source = SnapshotSource(url: catalogURL, roadmap: options.roadmap, evidence: options.evidence,
-                                    kpiDefinitions: options.kpiDefinitions, pii: options.pii)
+                                    kpiDefinitions: options.kpiDefinitions, pii: options.pii,
+                                    config: options.projectConfig)
         let path = catalogURL.map { ConsoleSession.shortPath($0, environment: environment) } ?? "no catalog"
         try self.init(options: options, catalogPath: path, loader: { try await source.load($0) }, runner: runner,
                       catalogURL: catalogURL, environment: environment, log: log)
@@ -135,6 +140,7 @@ public final class ConsoleSession {
         while !state.shouldQuit {
             if let max = maxIterations { if iterations >= max { break }; iterations += 1 }
             for message in mailbox.drain() { dirty = send(message, backend: backend) || dirty }
+            dirty = releaseHeldKeys(backend: backend) || dirty
             if state.shouldQuit { break }
             if dirty {
                 if buffer.width != state.width || buffer.height != state.height {
@@ -185,15 +191,36 @@ public final class ConsoleSession {
 
     /// Applies keys in order, exactly as one `send(.key)` each would: each key's commands are
     /// performed before the next key. The state is compared once for the burst, not once per key.
+    /// A key that arrives while the view awaits the data it acts on (a source just opened) is held,
+    /// and so is every key after it, until the data is there: no key is dropped or applied early.
     @discardableResult
     func sendKeys(_ keys: [Key], backend: TerminalBackend) -> Bool {
-        guard keys.count > 1 else { return keys.first.map { send(.key($0), backend: backend) } ?? false }
+        guard !keys.isEmpty else { return false }
         let before = state
         for key in keys where !state.shouldQuit {
+            if !KeyQueue.bypasses(key), !keyQueue.isEmpty || state.awaitingData {
+                keyQueue.hold(key, now: Date())
+                continue
+            }
             let commands = ConsoleApp.update(&state, .key(key))
             for command in commands { perform(command, backend: backend) }
         }
         return state != before
+    }
+
+    /// Applies the held keys once the data they wait for came, or once waiting took too long (then to
+    /// the view as it is, without holding again); returns whether the state changed.
+    func releaseHeldKeys(backend: TerminalBackend) -> Bool {
+        guard !keyQueue.isEmpty else { return false }
+        if keyQueue.expired(now: Date()) {
+            let before = state
+            for key in keyQueue.take() where !state.shouldQuit {
+                for command in ConsoleApp.update(&state, .key(key)) { perform(command, backend: backend) }
+            }
+            return state != before
+        }
+        guard !state.awaitingData else { return false }
+        return sendKeys(keyQueue.take(), backend: backend)
     }
 
     /// Waits for background work (snapshot loads, runs) to report, for tests.
@@ -205,7 +232,8 @@ public final class ConsoleSession {
             let messages = mailbox.drain()
             if !messages.isEmpty {
                 for m in messages { send(m, backend: backend) }
-                if !state.loading && state.run == nil && state.customers.inFlight.isEmpty { return }
+                releaseHeldKeys(backend: backend)
+                if !state.loading && state.run == nil && state.customers.inFlight.isEmpty && keyQueue.isEmpty { return }
             }
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
@@ -246,6 +274,21 @@ public final class ConsoleSession {
         case .customers(let request):
             let source = customerSource, mailbox = self.mailbox
             Task.detached { mailbox.post(.customers(await source.perform(request))) }
+        case .auditRowReveal(let id, let source):
+            // Audited before anything is shown, off the main actor (a write may wait for a run's lock).
+            let url = catalogURL, mailbox = self.mailbox
+            Task.detached {
+                guard let url, FileManager.default.fileExists(atPath: url.path) else {
+                    mailbox.post(.rowRevealFailed("no catalog to audit the reveal in")); return
+                }
+                do {
+                    try Catalog.open(at: url).audit(action: "reveal", subject: "quarantine:\(source):\(id)",
+                                                    detail: "console: one quarantined row's values")
+                    mailbox.post(.rowRevealAudited(id))
+                } catch {
+                    mailbox.post(.rowRevealFailed("the reveal could not be audited (\(error))"))
+                }
+            }
         case .log(let text):
             log.write(text)
         case .quit:

@@ -28,6 +28,7 @@ enum ConsoleLauncher {
         options.evidence = config.evidence
         options.matchThreshold = config.matching.threshold
         options.pii = PIIPolicy(config: config)
+        options.projectConfig = config
         options.kpiDefinitions = KPIDefinition.all(config: config, roadmap: RoadmapKPIs.load(config: config))
         let runner: ConsoleRunner? = readOnly ? nil : PipelineConsoleRunner(config: config)
         if !readOnly {

@@ -113,7 +113,7 @@ struct ConsoleSessionTests {
         backend.input = [.key(.char("j")), .key(.char("y")), .key(.char("q"))]
         session.run(backend: backend, maxIterations: 50)
         #expect(session.state.shouldQuit)
-        #expect(backend.clipboard == ["shop_orders"])
+        #expect(backend.clipboard == ["東京_顧客"])  // worst first: the second row
     }
 
     @Test func resizeRedrawsAtTheNewSize() throws {

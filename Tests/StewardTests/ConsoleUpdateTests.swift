@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StewardCatalog
 @testable import StewardConsole
 
 @MainActor
@@ -43,8 +44,8 @@ struct ConsoleUpdateTests {
 
     @Test func enterOpensASourceAndAsksForItsDetail() {
         let (s, commands) = ConsoleApp.update(F.state(), .key(.enter))
-        #expect(s.sources.openSource == "crm_contacts")
-        #expect(commands == [.loadSnapshot(SnapshotRequest(source: "crm_contacts"))])
+        #expect(s.sources.openSource == "shop_orders")  // worst first
+        #expect(commands == [.loadSnapshot(SnapshotRequest(source: "shop_orders"))])
         let (back, _) = ConsoleApp.update(F.send(s, [.snapshotLoaded(F.snapshot)]), .key(.escape))
         #expect(back.sources.openSource == nil)
     }
@@ -151,19 +152,22 @@ struct ConsoleUpdateTests {
 
     @Test func copyIDUsesTheSelection() {
         var (s, c) = ConsoleApp.update(F.send(F.state(), [.key(.char("j"))]), .key(.char("y")))
-        #expect(c == [.copyToClipboard("shop_orders")])
+        #expect(c == [.copyToClipboard("東京_顧客")])  // worst first: shop_orders, 東京_顧客, crm_contacts
         s = F.send(F.state(), [.key(.char("3"))])
         (s, c) = ConsoleApp.update(s, .key(.char("y")))
         #expect(c == [.copyToClipboard("3")])
     }
 
     @Test func sortCyclesColumnsAndReverses() {
-        var s = F.send(F.state(), [.key(.char("s"))])
+        // Worst first until `s` moves on to the next column.
+        var s = F.state()
         #expect(s.sources.sort.column == "status")
         #expect(s.sources.rows(s.context).map(\.name) == ["shop_orders", "東京_顧客", "crm_contacts"])
         s = F.send(s, [.key(.char("S"))])
         #expect(s.sources.rows(s.context).map(\.name) == ["crm_contacts", "東京_顧客", "shop_orders"])
         #expect(F.screen(s).lines[3].contains("Status▼"))
+        s = F.send(s, [.key(.char("s"))])
+        #expect(s.sources.sort.column == "name")
     }
 
     @Test func mouseClicksTabsAndRowsAndWheelScrolls() {
@@ -188,7 +192,8 @@ struct ConsoleUpdateTests {
         #expect(next.quality.openSource == "crm_contacts" && c.isEmpty)
         (next, c) = ConsoleApp.update(next, .key(.enter))
         #expect(next.quality.openCheck == CheckRef(source: "crm_contacts", name: "email_format"))
-        #expect(c == [.loadSnapshot(SnapshotRequest(check: CheckRef(source: "crm_contacts", name: "email_format")))])
+        #expect(c == [.loadSnapshot(SnapshotRequest(check: CheckRef(source: "crm_contacts", name: "email_format"),
+                                                    checkFailing: QuarantineQuery(source: "crm_contacts", check: "email_format")))])
         s = F.send(next, [.snapshotLoaded(F.snapshot), .key(.escape), .key(.escape)])
         #expect(s.quality.openCheck == nil && s.quality.openSource == nil)
         s = F.send(s, [.key(.char("l")), .key(.enter)])

@@ -142,11 +142,17 @@ struct InputLineTests {
             let keys = (0..<Int(rng.next() % 60 + 2)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             let backend = TestBackend(width: 100, height: 30)
             let session = try ConsoleSession(options: ConsoleOptions(projectName: "demo"), catalogURL: nil, runner: nil, environment: [:])
+            let at = Date()
             session.send(.snapshotLoaded(ConsoleFixtures.snapshot), backend: backend)
-            let start = session.state
+            session.send(.tick(at), backend: backend)
             session.sendKeys(keys, backend: backend)
-            let oneByOne = ConsoleFixtures.send(start, keys.map { Message.key($0) })
-            #expect(session.state == oneByOne, "round \(round): \(keys)")
+            // Typed one at a time through the same loop (keys that wait for data wait there too).
+            let slow = try ConsoleSession(options: ConsoleOptions(projectName: "demo"), catalogURL: nil, runner: nil, environment: [:])
+            slow.send(.snapshotLoaded(ConsoleFixtures.snapshot), backend: backend)
+            slow.send(.tick(at), backend: backend)
+            for key in keys { slow.sendKeys([key], backend: backend) }
+            #expect(session.state == slow.state, "round \(round): \(keys)")
+            #expect(session.keyQueue.held == slow.keyQueue.held, "round \(round): \(keys)")
         }
     }
 

@@ -32,6 +32,8 @@ public enum InputMode: Equatable, Sendable {
     case note
     /// `/` in the Customers pane: typing in the search box (results follow each key).
     case search
+    /// Enter on a quarantined row: its detail is open over the pane.
+    case row
 }
 
 /// A message in the status line; errors stay until the next key, notices fade after a few seconds.
@@ -39,6 +41,18 @@ public struct StatusMessage: Equatable, Sendable {
     public var text: String
     public var isError: Bool
     public var at: Date
+    /// Not an error, but not done either (a refusal, nothing to act on, a partial run): `▲`, never `✓`.
+    public var isWarning = false
+
+    public init(text: String, isError: Bool, at: Date, isWarning: Bool = false) {
+        self.text = text; self.isError = isError; self.at = at; self.isWarning = isWarning
+    }
+
+    /// A refusal or a "nothing to do": it fades like a notice but is marked `▲`.
+    public static func refused(_ text: String, at: Date) -> StatusMessage { StatusMessage(text: text, isError: false, at: at, isWarning: true) }
+
+    /// `✗` errors, `▲` refusals and partial outcomes, `✓` things done.
+    public var mark: String { isError ? " ✗ " : (isWarning ? " ▲ " : " ✓ ") }
 }
 
 /// The run started from the console, while it is in progress.
@@ -101,6 +115,8 @@ public struct AppState: Equatable, Sendable {
     public var roadmap = RoadmapPane()
     public var sla = SLAPane()
     public var customers = CustomersPane()
+    /// The quarantined row open in `.row` mode.
+    public var rowDetail: RowDetail?
 
     public init(projectName: String, catalogPath: String, width: Int, height: Int, now: Date = Date(),
                 theme: Theme = .builtinDark, themeNames: [String] = ["dark", "monochrome"], keyMap: KeyMap = .standard,
@@ -116,7 +132,7 @@ public struct AppState: Equatable, Sendable {
             && a.completionIndex == b.completionIndex && a.snapshot == b.snapshot && a.catalogError == b.catalogError
             && a.run == b.run && a.status == b.status && a.shouldQuit == b.shouldQuit && a.sources == b.sources
             && a.quality == b.quality && a.runs == b.runs && a.sla == b.sla && a.roadmap == b.roadmap
-            && a.customers == b.customers
+            && a.customers == b.customers && a.rowDetail == b.rowDetail
             && a.width == b.width && a.height == b.height
             && a.now == b.now && a.theme == b.theme && a.keyMap == b.keyMap && a.helpScroll == b.helpScroll
             && a.loading == b.loading && a.projectName == b.projectName
@@ -128,7 +144,8 @@ public struct AppState: Equatable, Sendable {
 
     /// What the drill-ins that are open need from the next snapshot.
     public var snapshotRequest: SnapshotRequest {
-        SnapshotRequest(source: sources.openSource, check: quality.openCheck, kpi: sla.openKPI)
+        SnapshotRequest(source: sources.openSource, check: quality.openCheck, kpi: sla.openKPI,
+                        sourceQuarantine: sources.quarantineQuery, checkFailing: quality.failingQuery)
     }
 
     public var context: PaneContext {
@@ -197,6 +214,9 @@ public enum Message: Sendable {
     /// A tick, untick or note was written; the document as it is now on disk.
     case roadmapWritten(String, RoadmapDocument?)
     case roadmapWriteFailed(String)
+    /// A reveal of a quarantined row's values was audited (its id), or could not be.
+    case rowRevealAudited(Int64)
+    case rowRevealFailed(String)
     /// The catalog answered a Customers pane request.
     case customers(CustomerReply)
 }
@@ -211,6 +231,8 @@ public enum Command: Equatable, Sendable {
     /// Tick (`.done`) or untick (`.open`) a roadmap task in its file, auditing it.
     case setRoadmapTask(id: String, state: TaskState)
     case addRoadmapNote(id: String, note: String)
+    /// Audit a reveal of one quarantined row's values before they are shown.
+    case auditRowReveal(id: Int64, source: String)
     /// Ask the catalog something for the Customers pane (search, a 360, explain, reveal audit, a decision).
     case customers(CustomerRequest)
     case log(String)

@@ -30,6 +30,11 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     /// Which stored values are personal (steward.yml's mappings and `pii:` lists): panes mask by it.
     /// The default, no project known, masks every value.
     public var pii = PIIPolicy()
+    /// `steward check`'s verdict on this catalog (the same `HealthCheck.report`); nil when the console
+    /// has no project config to judge by (canned data).
+    public var health: HealthReport?
+    /// The page of the open source's quarantine the Sources pane shows (counted and filtered in SQL).
+    public var sourceQuarantine: QuarantinePage?
 
     public init(sources: [SourceOverview] = [], quality: QualityOverview? = nil,
                 runs: [RunInfo] = [], audit: [AuditEvent] = [], sourceDetail: SourceDetail? = nil, checkDetail: CheckDetail? = nil,
@@ -44,8 +49,10 @@ public struct CheckDetail: Sendable, Equatable {
     public var check: CheckStatus
     public var history: [CheckHistoryPoint]
     public var failing: [QuarantinedRow]
-    public init(check: CheckStatus, history: [CheckHistoryPoint], failing: [QuarantinedRow]) {
-        self.check = check; self.history = history; self.failing = failing
+    /// The page of the check's quarantined rows the pane shows; `failing` is used without one (canned data).
+    public var page: QuarantinePage?
+    public init(check: CheckStatus, history: [CheckHistoryPoint], failing: [QuarantinedRow], page: QuarantinePage? = nil) {
+        self.check = check; self.history = history; self.failing = failing; self.page = page
     }
 }
 
@@ -54,7 +61,15 @@ public struct SnapshotRequest: Sendable, Hashable {
     public var source: String?
     public var check: CheckRef?
     public var kpi: String?
-    public init(source: String? = nil, check: CheckRef? = nil, kpi: String? = nil) { self.source = source; self.check = check; self.kpi = kpi }
+    /// The page of the open source's quarantine to read, when its Quarantine section is shown.
+    public var sourceQuarantine: QuarantineQuery?
+    /// The page of the open check's failing (quarantined) rows to read.
+    public var checkFailing: QuarantineQuery?
+    public init(source: String? = nil, check: CheckRef? = nil, kpi: String? = nil,
+                sourceQuarantine: QuarantineQuery? = nil, checkFailing: QuarantineQuery? = nil) {
+        self.source = source; self.check = check; self.kpi = kpi
+        self.sourceQuarantine = sourceQuarantine; self.checkFailing = checkFailing
+    }
 }
 
 public struct CheckRef: Sendable, Hashable {
@@ -70,16 +85,20 @@ public actor SnapshotSource {
     public let evidence: [EvidenceRule]
     public let kpiDefinitions: [KPIDefinition]
     public let pii: PIIPolicy
+    /// steward.yml: with it, every snapshot carries `steward check`'s verdict.
+    public let config: ProjectConfig?
     private var catalog: Catalog?
 
     public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = [], kpiDefinitions: [KPIDefinition] = [],
-                pii: PIIPolicy = PIIPolicy()) {
+                pii: PIIPolicy = PIIPolicy(), config: ProjectConfig? = nil) {
         self.url = url; self.roadmap = roadmap; self.evidence = evidence; self.kpiDefinitions = kpiDefinitions; self.pii = pii
+        self.config = config
     }
 
     public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
         let catalog = try open()
-        var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions)
+        var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions,
+                                               config: config)
         snapshot.pii = pii
         if let roadmap {
             do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog) }
@@ -99,7 +118,7 @@ public actor SnapshotSource {
 
     /// The summary queries of one frame (each reads summary tables or bounded recent history).
     public static func load(from catalog: Catalog, _ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100,
-                            kpis definitions: [KPIDefinition] = []) throws -> ConsoleSnapshot {
+                            kpis definitions: [KPIDefinition] = [], config: ProjectConfig? = nil) throws -> ConsoleSnapshot {
         let start = Date()
         var snapshot = ConsoleSnapshot()
         snapshot.sources = try catalog.sourceOverviews(now: start)
@@ -107,14 +126,27 @@ public actor SnapshotSource {
         snapshot.runs = try catalog.runs(limit: runLimit)
         snapshot.audit = try catalog.auditTail(limit: auditLimit)
         if let source = request.source { snapshot.sourceDetail = try catalog.sourceDetail(source, now: start) }
+        if let source = request.source {
+            // Outside its Quarantine section a source's open rows are still counted (one row read).
+            snapshot.sourceQuarantine = try catalog.quarantinePage(request.sourceQuarantine ?? QuarantineQuery(source: source, limit: 1))
+        }
         if let ref = request.check,
            let check = snapshot.quality?.sources.first(where: { $0.source == ref.source })?.checks.first(where: { $0.name == ref.name }) {
+            let page = try catalog.quarantinePage(request.checkFailing ?? QuarantineQuery(source: ref.source, check: ref.name))
             snapshot.checkDetail = CheckDetail(
-                check: check, history: try catalog.checkHistory(source: ref.source, check: ref.name),
-                failing: try catalog.quarantine(source: ref.source, check: ref.name, limit: 50))
+                check: check, history: try catalog.checkHistory(source: ref.source, check: ref.name), failing: page.rows, page: page)
         }
-        snapshot.kpis = try KPIEvaluator(definitions: definitions, catalog: catalog, now: start).evaluate(store: false)
-        snapshot.anomalies = try AnomalyDetector().detect(catalog: catalog, now: start)
+        if let config {
+            // The check's own function, storing nothing: the header can never say OK where `steward check` does not.
+            let report = try HealthCheck(config: config, catalog: catalog, now: start).report(storeMeasurements: false)
+            snapshot.health = report
+            snapshot.kpis = report.kpis
+            snapshot.anomalies = report.anomalies
+            snapshot.sources = Verdict.sources(snapshot.sources, report: report)
+        } else {
+            snapshot.kpis = try KPIEvaluator(definitions: definitions, catalog: catalog, now: start).evaluate(store: false)
+            snapshot.anomalies = try AnomalyDetector().detect(catalog: catalog, now: start)
+        }
         if let name = request.kpi { snapshot.kpiHistory = try catalog.kpiHistory(name) }
         snapshot.loadedAt = Date()
         snapshot.loadMilliseconds = snapshot.loadedAt.timeIntervalSince(start) * 1000

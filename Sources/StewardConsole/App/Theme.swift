@@ -152,13 +152,14 @@ public struct Theme: Sendable, Equatable {
 }
 
 public enum ThemeError: Error, CustomStringConvertible, Equatable {
-    case notFound(String, searched: [String])
+    case notFound(String, known: [String])
     case invalid(file: String, message: String)
 
     public var description: String {
         switch self {
-        case .notFound(let name, let searched):
-            return "theme '\(name)' not found (looked in \(searched.joined(separator: ", ")))"
+        case .notFound(let name, let known):
+            // The known names, not the folders searched: one of those is where the binary was compiled.
+            return "theme '\(name)' not found; themes: \(known.joined(separator: ", ")) (add your own as ~/.config/steward/themes/NAME.yml)"
         case .invalid(let file, let message):
             return "theme file \(file) is invalid: \(message)"
         }
@@ -223,7 +224,7 @@ public struct ThemeLibrary: Sendable {
         }
         if name == "dark" { return .builtinDark }
         if name == "monochrome" { return .builtinMonochrome }
-        throw ThemeError.notFound(name, searched: directories.map(\.path))
+        throw ThemeError.notFound(name, known: names())
     }
 
     public static func parse(contentsOf url: URL) throws -> Theme {

@@ -69,7 +69,8 @@ extension AppState {
             run = nil
             let id = outcome.runId.map { "run #\($0)" } ?? "run"
             let summary = "\(id) \(outcome.status): \(Format.count(outcome.rowsRead)) rows read, \(Format.count(outcome.rowsLoaded)) loaded, \(Format.count(outcome.rowsQuarantined)) quarantined"
-            status = StatusMessage(text: summary + (outcome.message.map { " — \($0)" } ?? ""), isError: outcome.status == "failed", at: at)
+            status = StatusMessage(text: summary + (outcome.message.map { " — \($0)" } ?? ""), isError: outcome.status == "failed", at: at,
+                                   isWarning: outcome.status != "succeeded")
             return requestSnapshot() + [.log(summary)]
         case .runFailed(let error, let at):
             run = nil
@@ -91,6 +92,14 @@ extension AppState {
             return requestSnapshot() + [.log("roadmap write failed: \(error)")]
         case .customers(let reply):
             return applyCustomerReply(reply)
+        case .rowRevealAudited(let id):
+            guard rowDetail?.row.id == id else { return [] }
+            rowDetail?.revealed = true
+            status = StatusMessage(text: "values of quarantined row \(id) revealed — audited; v masks them again", isError: false, at: now)
+            return []
+        case .rowRevealFailed(let error):
+            status = StatusMessage(text: "not revealed: \(error)", isError: true, at: now)
+            return []
         }
     }
 
@@ -130,6 +139,7 @@ extension AppState {
         case .help: return handleHelpKey(key)
         case .note: return handleNoteKey(key)
         case .search: return handleSearchKey(key)
+        case .row: return handleRowKey(key)
         case .confirmQuit:
             switch key {
             case .char("y"), .char("Y"), .enter:
@@ -169,7 +179,7 @@ extension AppState {
             return requestSnapshot() + (pane == .customers ? refreshCustomers() : [])
         case .copyID:
             guard let id = selectedID else {
-                status = StatusMessage(text: "nothing selected to copy", isError: false, at: now)
+                status = .refused("nothing selected to copy", at: now)
                 return []
             }
             status = StatusMessage(text: "copied \(id) to the clipboard", isError: false, at: now)
@@ -200,6 +210,12 @@ extension AppState {
     mutating func paneAction(_ action: Action) -> [Command] {
         let before = snapshotRequest
         let ctx = context, area = bodyArea
+        // Enter on a quarantined row (a source's Quarantine, a check's failing records) opens its detail.
+        if action == .open, let row = pane == .sources ? sources.selectedQuarantineRow(ctx) : pane == .quality ? quality.selectedFailingRow(ctx) : nil {
+            rowDetail = RowDetail(row: row)
+            mode = .row
+            return []
+        }
         switch pane {
         case .sources: _ = sources.handle(action, ctx, area: area)
         case .quality: _ = quality.handle(action, ctx, area: area)
@@ -267,10 +283,45 @@ extension AppState {
             let before = input.text
             input.handle(key)
             if input.text != before {
+                let request = snapshotRequest
                 currentFilter = input.text
                 resetSelection()
+                // A paged list filters in the catalog: the new filter is a new page to read.
+                if snapshotRequest != request { return requestSnapshot() }
             }
         }
+        return []
+    }
+
+    /// Keys over a quarantined row's detail: scroll, `v` reveal (audited first), Esc/Enter/q close.
+    mutating func handleRowKey(_ key: Key) -> [Command] {
+        guard var detail = rowDetail else { mode = .normal; return [] }
+        switch key {
+        case .escape, .enter, .char("q"), .backspace:
+            mode = .normal; rowDetail = nil
+            return []
+        case .down, .char("j"): detail.scroll += 1
+        case .up, .char("k"): detail.scroll = max(0, detail.scroll - 1)
+        case .pageDown, .char(" "): detail.scroll += 10
+        case .pageUp: detail.scroll = max(0, detail.scroll - 10)
+        case .home, .char("g"): detail.scroll = 0
+        case .ctrl("c"): return perform(.quit)
+        case .char("v"):
+            if detail.revealed {
+                detail.revealed = false
+                rowDetail = detail
+                status = StatusMessage(text: "values masked again", isError: false, at: now)
+                return []
+            }
+            if readOnly {
+                status = StatusMessage(text: "read-only: revealing is disabled, as its audit event would be a write (started with --read-only)",
+                                       isError: true, at: now)
+                return []
+            }
+            return [.auditRowReveal(id: detail.row.id, source: detail.row.source)]
+        default: break
+        }
+        rowDetail = detail
         return []
     }
 
@@ -377,7 +428,7 @@ extension AppState {
     /// `n` in the Roadmap pane: the status line becomes a note editor for the selected task.
     mutating func startRoadmapNote() -> [Command] {
         guard pane == .roadmap, let task = roadmap.selectedTask(context) else {
-            status = StatusMessage(text: "select a task to add a note", isError: false, at: now)
+            status = .refused("select a task to add a note", at: now)
             return []
         }
         if readOnly {

@@ -31,6 +31,7 @@ extension ConsoleApp {
         switch state.mode {
         case .help: renderHelp(state, area: buffer.area, into: &buffer)
         case .confirmQuit: renderConfirmQuit(state, area: buffer.area, into: &buffer)
+        case .row: renderRowDetail(state, area: layout.body, into: &buffer)
         default: break
         }
         fillDefaults(theme.text, &buffer)
@@ -79,9 +80,13 @@ extension ConsoleApp {
             right = [Span("no runs yet ", theme.header)]
         }
         let gaugeWidth = gauge == nil ? 0 : 30
+        // The verdict's word outranks the last run: when both do not fit, the last run goes.
+        let essential = 11 + state.projectName.displayWidth + 1 + (verdict(state).first?.text.displayWidth ?? 0)
+        if area.width - right.displayWidth - gaugeWidth - clock.displayWidth - 1 < essential, state.run == nil { right = [] }
         let rightWidth = right.displayWidth + gaugeWidth + clock.displayWidth
+        // The verdict comes right after the project's name: at any width it is the first thing read.
         let left: Line = [Span(" ◆ steward ", theme.headerAccent), Span(state.projectName, theme.header.with(.bold)),
-                          Span("  \(state.catalogPath)", theme.header)] + (state.readOnly ? [Span("  [read-only]", theme.headerAccent)] : [])
+                          Span(" ", theme.header)] + verdict(state) + (state.readOnly ? [Span("  [read-only]", theme.headerAccent)] : [])
         let leftWidth = max(0, area.width - rightWidth - 1)
         buffer.write(truncate(left, to: leftWidth), x: area.x, y: area.y, maxWidth: leftWidth, base: theme.header)
         var x = area.maxX - rightWidth
@@ -95,11 +100,23 @@ extension ConsoleApp {
         buffer.write(clock, x: x, y: area.y, style: theme.headerAccent)
     }
 
+    /// `steward check`'s verdict and its top problem; UNKNOWN (and why) while the catalog cannot be read.
+    static func verdict(_ state: AppState) -> Line {
+        if state.snapshot == nil {
+            guard state.catalogError != nil else { return [] }
+            return Verdict.line(nil, theme: state.theme, notEvaluated: "the catalog cannot be read")
+        }
+        return Verdict.line(state.snapshot?.health, theme: state.theme, notEvaluated: "not evaluated: no steward.yml behind this console")
+    }
+
     /// Right end of the tab bar: how fresh the data is.
     static func renderTabBarInfo(_ state: AppState, _ area: Rect, into buffer: inout ScreenBuffer) {
         guard let snap = state.snapshot else { return }
-        let text = "data \(Format.age(snap.loadedAt, now: state.now)) · every \(Format.duration(state.refreshInterval)) "
+        let data = "data \(Format.age(snap.loadedAt, now: state.now)) · every \(Format.duration(state.refreshInterval)) "
         let tabsWidth = Tabs.labels(PaneID.allCases.map(\.title)).reduce(0) { $0 + $1.displayWidth + 1 }
+        // The catalog's path (no longer in the header, which holds the verdict) when there is room.
+        let withPath = "\(state.catalogPath) · " + data
+        let text = area.width - tabsWidth > withPath.displayWidth + 2 ? withPath : data
         guard area.width - tabsWidth > text.displayWidth + 2 else { return }
         buffer.write(text, x: area.maxX - text.displayWidth, y: area.y, style: state.theme.muted)
     }
@@ -167,7 +184,12 @@ extension ConsoleApp {
         if let status = state.status {
             let style = status.isError ? theme.statusError : theme.statusInfo
             if status.isError { buffer.fill(area, style: style) }
-            buffer.write((status.isError ? " ✗ " : " ✓ ") + status.text, x: area.x, y: area.y, style: style, maxWidth: area.width)
+            buffer.write(status.mark + status.text, x: area.x, y: area.y, style: style, maxWidth: area.width)
+        } else if state.mode == .normal, let top = Verdict.topProblem(state.snapshot?.health) {
+            // Nothing else to say: the worst problem, in words, so the first screen answers "what is wrong".
+            buffer.write([Span(" \(Verdict.mark(top.severity)) worst: ", theme.status(top.severity == .breach ? "error" : "warn")),
+                          Span("\(top.subject): ", theme.title), Span(top.message, theme.text)],
+                         x: area.x, y: area.y, maxWidth: area.width, base: theme.text)
         }
     }
 
@@ -205,6 +227,8 @@ extension ConsoleApp {
         case .help: return [KeyHint(key: "↑↓", text: "scroll"), KeyHint(key: "Esc", text: "close")]
         case .confirmQuit: return [KeyHint(key: "y", text: "quit"), KeyHint(key: "n", text: "stay")]
         case .note: return [KeyHint(key: "Enter", text: "save note"), KeyHint(key: "Esc", text: "cancel")]
+        case .row: return [KeyHint(key: "Esc", text: "close"), KeyHint(key: "v", text: state.rowDetail?.revealed == true ? "mask" : "reveal (audited)"),
+                           KeyHint(key: "↑↓", text: "scroll")]
         case .search: return [KeyHint(key: "Enter", text: "open 360"), KeyHint(key: "↑↓", text: "move"), KeyHint(key: "Esc", text: "leave box"),
                               KeyHint(key: "Tab", text: "next pane")]
         case .normal: break
@@ -274,6 +298,19 @@ extension ConsoleApp {
         }
         if lines.count > inner.height {
             buffer.write(scroll + inner.height < lines.count ? "↓ more" : "↑", x: inner.maxX - 6, y: inner.maxY, style: state.theme.modalBorder)
+        }
+    }
+
+    /// A quarantined row's detail over the pane: every reason, where it came from, its values.
+    static func renderRowDetail(_ state: AppState, area: Rect, into buffer: inout ScreenBuffer) {
+        guard let detail = state.rowDetail else { return }
+        let lines = detail.lines(state.context.pii, theme: state.theme)
+        let inner = Modal.render(title: "Quarantined row \(detail.row.id)  (Esc closes · v \(detail.revealed ? "masks" : "reveals"))",
+                                 width: min(110, area.width - 2), height: area.height, in: area, theme: state.theme, into: &buffer)
+        let total = TextBlock.wrap(lines, width: inner.width).count
+        TextBlock.render(lines, inner, scroll: detail.scroll, base: state.theme.modal, into: &buffer)
+        if total > inner.height {
+            buffer.write(detail.scroll + inner.height < total ? "↓ more" : "↑", x: inner.maxX - 6, y: inner.maxY, style: state.theme.modalBorder)
         }
     }
 

@@ -52,12 +52,49 @@ public struct QualityPane: Equatable, Sendable {
     /// The check's failing records: quarantined rows with their values masked by the project's PII policy
     /// (filtered by where they are and why, not by the values it hides), else the check's samples, which
     /// are record keys, lines and counts (never values), shown as they are.
-    func samples(_ d: CheckDetail, _ pii: PIIPolicy) -> [Line] {
+    func samples(_ d: CheckDetail, _ pii: PIIPolicy, theme: Theme = .builtinMonochrome) -> [Line] {
         let quarantined: [Line] = d.failing.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.shownReasons) }.map {
-            [Span("\($0.file):\($0.line) ", Style(attributes: .dim)), Span(pii.line(of: $0))]
+            Self.failingLine($0, theme: theme)
         }
         let flagged: [Line] = d.check.samples.filter { Format.matches(filter, [$0]) }.map { [Span($0)] }
         return quarantined.isEmpty ? flagged : quarantined
+    }
+
+    // MARK: failing rows, paged through the catalog
+
+    /// The page of the open check's quarantined rows the view needs.
+    public var failingQuery: QuarantineQuery? {
+        guard let ref = openCheck else { return nil }
+        return QuarantineQuery(source: ref.source, check: ref.name, filter: filter,
+                               offset: QuarantineRows.pageStart(listOffset: samplesList.offset), limit: QuarantineRows.pageSize)
+    }
+
+    /// The check's quarantined rows as the catalog pages them; nil when it kept none (a warn check flags
+    /// rows without holding them: only sample keys exist) or with canned data.
+    func failingPage(_ d: CheckDetail) -> QuarantinePage? {
+        guard let page = QuarantineRows.sameSelection(failingQuery, d.page), page.total > 0 || !filter.isEmpty else { return nil }
+        return page
+    }
+
+    func failingPageMissing(_ ctx: PaneContext, area: Rect) -> Bool {
+        guard let d = checkDetail(ctx), let page = d.page, let query = failingQuery, failingPage(d) != nil else { return false }
+        return page.query != query
+    }
+
+    /// How many entries the failing list has: every quarantined row, else the samples.
+    func failingCount(_ d: CheckDetail, _ pii: PIIPolicy) -> Int { failingPage(d)?.total ?? samples(d, pii).count }
+
+    /// The quarantined row selected in an open check, for Enter's detail.
+    public func selectedFailingRow(_ ctx: PaneContext) -> QuarantinedRow? {
+        guard let d = checkDetail(ctx) else { return nil }
+        if let page = failingPage(d) { return page.row(at: samplesList.selected) }
+        return d.failing.filter { Format.matches(filter, [$0.file, "\($0.line)", $0.recordKey] + $0.shownReasons) }[safe: samplesList.selected]
+    }
+
+    /// One failing row in the list: where, its key and why (its values are in its detail, masked).
+    static func failingLine(_ row: QuarantinedRow, theme: Theme) -> Line {
+        [Span("\(row.file):\(row.line) ", theme.accent), Span("key \(row.recordKey ?? "—")  ", theme.text),
+         Span(QuarantineRows.reasons(row), theme.warn)]
     }
 
     public func selectedID(_ ctx: PaneContext) -> String? {
@@ -74,7 +111,7 @@ public struct QualityPane: Equatable, Sendable {
     public mutating func handle(_ action: Action, _ ctx: PaneContext, area: Rect) -> Bool {
         let layout = Self.layout(area, ctx, state: self)
         if openCheck != nil {
-            let count = checkDetail(ctx).map { samples($0, ctx.pii).count } ?? 0
+            let count = checkDetail(ctx).map { failingCount($0, ctx.pii) } ?? 0
             if navigate(&samplesList, action, count: count, height: layout.samples.height) { return true }
             guard action == .back else { return false }
             if !filter.isEmpty { filter = ""; return true }
@@ -218,7 +255,12 @@ public struct QualityPane: Equatable, Sendable {
         if q.trend.count > 1 {
             let delta = (q.trend.last! - q.trend[q.trend.count - 2]) * 100
             let word = abs(delta) < 0.05 ? "= steady" : (delta > 0 ? String(format: "▲ +%.1f", delta) : String(format: "▼ %.1f", delta))
-            overall += [Span("trend ", theme.muted), Span(Sparkline.text(q.trend, width: 20, relative: true), theme.sparkline), Span(" \(word) since last run", theme.muted)]
+            // Scaled to at least one point, and the scale is stated: a 0.08-point dip is a small step, not a fall.
+            let shown = Array(q.trend.suffix(20))
+            let low = Swift.min(shown.min()!, shown.max()! - 0.01), high = shown.max()!
+            overall += [Span("trend ", theme.muted), Span(Sparkline.text(shown, width: 20, relative: true, minimumSpan: 0.01), theme.sparkline),
+                        Span(" \(word) since last run", theme.muted),
+                        Span(String(format: "  (scale %.1f–%.1f%%)", low * 100, high * 100), theme.muted)]
         }
         buffer.write(overall, x: layout.summary.x, y: layout.summary.y, maxWidth: layout.summary.width, base: theme.text)
         var dims: Line = []
@@ -305,8 +347,24 @@ public struct QualityPane: Equatable, Sendable {
         table.render(historyArea, state: ListState(), into: &buffer)
         if newestFirst.isEmpty { buffer.write("Not evaluated yet.", x: historyArea.x, y: historyArea.y + 1, style: theme.muted) }
 
-        let samples = samples(d, ctx.pii)
-        buffer.write([Span("Failing records ", theme.title), Span("(\(samples.count), masked)", theme.muted)],
+        if let page = failingPage(d) {
+            // Every quarantined row of the check, paged: the title counts them all.
+            buffer.write([Span("Failing records ", theme.title), Span("\(Format.count(page.total)) in quarantine · Enter opens one", theme.muted)],
+                         x: layout.secondTitle.x, y: layout.secondTitle.y, maxWidth: layout.secondTitle.width, base: theme.text)
+            let (rows, shown) = QuarantineRows.window(page, list: samplesList, height: layout.samples.height)
+            ListView(items: rows.map { Self.failingLine($0, theme: theme) }, theme: theme).render(layout.samples, state: shown, into: &buffer)
+            if page.total == 0 {
+                buffer.write("Nothing matches “\(filter)” — Esc clears the filter", x: layout.samples.x, y: layout.samples.y,
+                             style: theme.muted, maxWidth: layout.samples.width)
+            }
+            return
+        }
+        let samples = samples(d, ctx.pii, theme: theme)
+        // A warn check flags rows and keeps them loaded: only sample record keys are stored, and the title says so.
+        let what = d.failing.isEmpty && !d.check.samples.isEmpty
+            ? "\(samples.count) sample key\(samples.count == 1 ? "" : "s") of \(Format.count(c.failed)) flagged (rows stay loaded)"
+            : "\(samples.count) in quarantine · Enter opens one"
+        buffer.write([Span("Failing records ", theme.title), Span(what, theme.muted)],
                      x: layout.secondTitle.x, y: layout.secondTitle.y, maxWidth: layout.secondTitle.width, base: theme.text)
         ListView(items: samples, theme: theme).render(layout.samples, state: samplesList, into: &buffer)
         if samples.isEmpty {

@@ -13,7 +13,8 @@ public struct SourcesPane: Equatable, Sendable {
 
     public var filter = ""
     public var list = ListState()
-    public var sort = SortState()
+    /// Worst first (the status column's order) until `s` picks another column.
+    public var sort = SortState(column: "status")
     /// The source opened with Enter.
     public var openSource: String?
     public var section: Section = .batches
@@ -55,13 +56,46 @@ public struct SourcesPane: Equatable, Sendable {
         d.checks.filter { Format.matches(filter, [$0.name, $0.type, $0.column, $0.dimension, $0.status]) }
     }
 
-    func sectionCount(_ d: SourceDetail) -> Int {
+    func sectionCount(_ d: SourceDetail, _ ctx: PaneContext) -> Int {
         switch section {
         case .batches: return batches(d).count
         case .steps: return steps(d).count
-        case .quarantine: return quarantine(d).count
+        case .quarantine: return quarantinePage(ctx)?.total ?? quarantine(d).count
         case .checks: return checks(d).count
         }
+    }
+
+    // MARK: quarantine, paged through the catalog
+
+    /// The page of the open source's quarantine the view needs (nil outside the Quarantine section).
+    public var quarantineQuery: QuarantineQuery? {
+        guard let open = openSource, section == .quarantine else { return nil }
+        let list = sectionLists[Section.quarantine.rawValue, default: ListState()]
+        return QuarantineQuery(source: open, filter: filter, offset: QuarantineRows.pageStart(listOffset: list.offset),
+                               limit: QuarantineRows.pageSize)
+    }
+
+    /// A page of the rows the section lists (right total, maybe another offset); nil with canned data.
+    func quarantinePage(_ ctx: PaneContext) -> QuarantinePage? {
+        QuarantineRows.sameSelection(quarantineQuery, ctx.snapshot?.sourceQuarantine)
+    }
+
+    /// The loader pages this source's quarantine but not yet at the rows the view shows.
+    func quarantinePageMissing(_ ctx: PaneContext, area: Rect) -> Bool {
+        guard let query = quarantineQuery, let page = ctx.snapshot?.sourceQuarantine, page.query.source == query.source else { return false }
+        return page.query != query
+    }
+
+    /// The quarantined row at a position of the section's list.
+    func quarantineRow(at index: Int, _ d: SourceDetail, _ ctx: PaneContext) -> QuarantinedRow? {
+        if let page = quarantinePage(ctx) { return page.row(at: index) }
+        return quarantine(d)[safe: index]
+    }
+
+    /// The quarantined row selected, for Enter's detail.
+    public func selectedQuarantineRow(_ ctx: PaneContext) -> QuarantinedRow? {
+        guard openSource != nil, section == .quarantine, let d = detail(ctx) else { return nil }
+        return quarantineRow(at: sectionLists[section.rawValue, default: ListState()].selected, d, ctx)
     }
 
     /// The id `y` copies: the source name, or the batch hash / quarantine id / check name in a source.
@@ -72,7 +106,7 @@ public struct SourcesPane: Equatable, Sendable {
             switch section {
             case .batches: return batches(d)[safe: i]?.sha256
             case .steps: return steps(d)[safe: i].map { "run \($0.runId) \($0.source)" }
-            case .quarantine: return quarantine(d)[safe: i].map { "\($0.id)" }
+            case .quarantine: return quarantineRow(at: i, d, ctx).map { "\($0.id)" }
             case .checks: return checks(d)[safe: i].map { "\($0.source).\($0.name)" }
             }
         }
@@ -86,7 +120,7 @@ public struct SourcesPane: Equatable, Sendable {
         let layout = Self.layout(area, ctx, state: self)
         if openSource != nil {
             var sl = sectionLists[section.rawValue, default: ListState()]
-            let count = detail(ctx).map(sectionCount) ?? 0
+            let count = detail(ctx).map { sectionCount($0, ctx) } ?? 0
             defer { sectionLists[section.rawValue] = sl }
             if navigate(&sl, action, count: count, height: Table.bodyHeight(layout.table)) { return true }
             switch action {
@@ -129,7 +163,7 @@ public struct SourcesPane: Equatable, Sendable {
         list.clamp(count: rows(ctx).count, height: Table.bodyHeight(layout.table))
         if let d = detail(ctx) {
             var sl = sectionLists[section.rawValue, default: ListState()]
-            sl.clamp(count: sectionCount(d), height: Table.bodyHeight(layout.table))
+            sl.clamp(count: sectionCount(d, ctx), height: Table.bodyHeight(layout.table))
             sectionLists[section.rawValue] = sl
         }
     }
@@ -139,8 +173,8 @@ public struct SourcesPane: Equatable, Sendable {
         if openSource != nil {
             guard let d = detail(ctx) else { return false }
             var sl = sectionLists[section.rawValue, default: ListState()]
-            guard let row = Table.row(at: y, in: layout.table, state: sl, count: sectionCount(d)) else { return false }
-            sl.select(row, count: sectionCount(d), height: Table.bodyHeight(layout.table))
+            guard let row = Table.row(at: y, in: layout.table, state: sl, count: sectionCount(d, ctx)) else { return false }
+            sl.select(row, count: sectionCount(d, ctx), height: Table.bodyHeight(layout.table))
             sectionLists[section.rawValue] = sl
             return true
         }
@@ -190,7 +224,7 @@ public struct SourcesPane: Equatable, Sendable {
                 return
             }
             renderSummary(d.overview, layout.summary, ctx, into: &buffer)
-            renderSections(Section.allCases.map { s in "\(s.title) \(itemCount(of: s, d))" }, current: section.rawValue,
+            renderSections(Section.allCases.map { s in "\(s.title) \(itemCount(of: s, d, ctx))" }, current: section.rawValue,
                            layout.sections, theme: theme, into: &buffer)
             renderSection(d, layout, ctx, into: &buffer)
             return
@@ -251,11 +285,14 @@ public struct SourcesPane: Equatable, Sendable {
         filter.isEmpty ? [] : [Span(" filter: ", theme.muted), Span(filter, theme.accent)]
     }
 
-    func itemCount(of section: Section, _ d: SourceDetail) -> Int {
+    func itemCount(of section: Section, _ d: SourceDetail, _ ctx: PaneContext) -> Int {
         switch section {
         case .batches: return d.batches.count
         case .steps: return d.steps.count
-        case .quarantine: return d.quarantine.count
+        case .quarantine:
+            // Every open row, counted by the catalog (the detail itself holds only the newest few).
+            if let page = ctx.snapshot?.sourceQuarantine, page.query.source == d.overview.name, page.query.filter.isEmpty { return page.total }
+            return Swift.max(d.quarantine.count, d.overview.rowsQuarantined)
         case .checks: return d.checks.count
         }
     }
@@ -265,7 +302,7 @@ public struct SourcesPane: Equatable, Sendable {
         let severity: [SourceHealth: Int] = [.error: 0, .stale: 1, .warn: 2, .running: 3, .never: 4, .ok: 5]
         return [
             Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { [Format.health($0.status, theme: theme)] },
-            Column("name", "Source", .fill(12), less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
+            Column("name", "Source", .min(12), less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
             Column("system", "System/entity", .fixed(14), priority: 4, less: { ($0.system, $0.entity) < ($1.system, $1.entity) }) {
                 [Span($0.system), Span("/\($0.entity)", theme.muted)]
             },
@@ -284,6 +321,10 @@ public struct SourcesPane: Equatable, Sendable {
                 [Format.score($0.qualityScore, theme: theme)]
             },
             Column("trend", "Rows/run", .fixed(8), priority: 3) { [Span(Sparkline.text($0.recentRows, width: 8), theme.sparkline)] },
+            // Why a source is not ok, whenever the width allows (the first column to go when narrow).
+            Column("why", "Why", .fill(4), priority: 6) { s in
+                [Span(s.statusReason, s.status == .ok ? theme.muted : theme.status(s.status == .stale ? "error" : s.status.rawValue))]
+            },
         ]
     }
 
@@ -319,7 +360,9 @@ public struct SourcesPane: Equatable, Sendable {
             [Span("Rows ", theme.muted), Span("raw \(Format.count(s.rowsRaw)) · staged \(Format.count(s.rowsStaged)) · "),
              Span("quarantined \(Format.count(s.rowsQuarantined))", s.rowsQuarantined > 0 ? theme.warn : theme.text),
              Span(" · flagged \(Format.count(s.rowsFlagged))   "), Span("DQ ", theme.muted), Format.score(s.qualityScore, theme: theme),
-             Span("  "), Span(Sparkline.text(s.recentRows, width: 12), theme.sparkline)],
+             // Rows read per run (not the score), from zero to the largest, both stated.
+             Span("   rows/run ", theme.muted), Span(Sparkline.text(s.recentRows, width: 12), theme.sparkline),
+             Span(" 0–\(Format.count(s.recentRows.suffix(12).max() ?? 0))", theme.muted)],
         ]
     }
 
@@ -359,7 +402,9 @@ public struct SourcesPane: Equatable, Sendable {
             table = Columns.table(cols, rows: steps(d), width: layout.table.width, sort: SortState(), theme: theme)
             empty = "No steps recorded yet."
         case .quarantine:
-            let rows = quarantine(d)
+            let height = Table.bodyHeight(layout.table)
+            let page = quarantinePage(ctx)
+            let (rows, shown) = page.map { QuarantineRows.window($0, list: state, height: height) } ?? (quarantine(d), state)
             let cols: [Column<QuarantinedRow>] = [
                 Column("id", "Id", .fixed(6), .right) { [Span("\($0.id)")] },
                 Column("where", "File:line", .fill(18)) { [Span("\($0.file):\($0.line)")] },
@@ -369,9 +414,16 @@ public struct SourcesPane: Equatable, Sendable {
             ]
             table = Columns.table(cols, rows: rows, width: layout.table.width, sort: SortState(), theme: theme)
             empty = "Nothing in quarantine. ✓"
-            if let row = rows[safe: state.selected], layout.preview.height > 0 {
-                let lines: [Line] = [[Span("raw (masked): ", theme.muted), Span(ctx.pii.line(of: row))],
-                                     [Span("why: ", theme.muted), Span(row.shownReasons.joined(separator: "; "), theme.warn)]]
+            table.render(layout.table, state: shown, into: &buffer)
+            if let page, rows.count < Swift.min(height, page.total - state.visibleOffset(count: page.total, height: height)) {
+                buffer.write("Reading rows from \(state.visibleOffset(count: page.total, height: height) + rows.count + 1)…",
+                             x: layout.table.x, y: layout.table.y + 1 + rows.count, style: theme.muted, maxWidth: layout.table.width)
+            }
+            if let row = rows[safe: shown.selected], layout.preview.height > 0 {
+                // The reason first: a long raw row wraps below it, never pushes it out of the box.
+                let lines: [Line] = [[Span("why: ", theme.muted), Span(row.shownReasons.joined(separator: "; "), theme.warn),
+                                      Span("   Enter: every reason and value", theme.muted)],
+                                     [Span("raw (masked): ", theme.muted), Span(ctx.pii.line(of: row))]]
                 buffer.fill(layout.preview.row(0), symbol: "─", style: theme.border)
                 TextBlock.render(lines, Rect(x: layout.preview.x, y: layout.preview.y + 1, width: layout.preview.width, height: 3),
                                  base: theme.text, into: &buffer)
@@ -388,8 +440,9 @@ public struct SourcesPane: Equatable, Sendable {
             table = Columns.table(cols, rows: checks(d), width: layout.table.width, sort: SortState(), theme: theme)
             empty = "No checks defined for this source."
         }
-        table.render(layout.table, state: state, into: &buffer)
-        if table.rows.isEmpty {
+        if section != .quarantine { table.render(layout.table, state: state, into: &buffer) }
+        // A page not read yet is not an empty list: the quarantine section says so above instead.
+        if table.rows.isEmpty, section != .quarantine || (quarantinePage(ctx)?.total ?? 0) == 0 {
             buffer.write(filter.isEmpty ? empty : "Nothing matches “\(filter)” — Esc clears the filter",
                          x: layout.table.x, y: layout.table.y + 1, style: theme.muted, maxWidth: layout.table.width)
         }

@@ -71,10 +71,13 @@ public enum Sparkline {
 
     /// - parameter relative: scale between the smallest and largest value shown (for scores that
     ///   hover near 100%), instead of between zero and the largest (for counts).
-    public static func text(_ values: [Double], width: Int, relative: Bool = false) -> String {
+    /// - parameter minimumSpan: with `relative`, the smallest range the bars stand for, so a dip of a
+    ///   hundredth of a point is not drawn as a fall to the floor.
+    public static func text(_ values: [Double], width: Int, relative: Bool = false, minimumSpan: Double = 0) -> String {
         let shown = values.suffix(Swift.max(0, width))
-        guard let top = shown.max(), let low = shown.min() else { return "" }
+        guard let top = shown.max(), var low = shown.min() else { return "" }
         if relative {
+            low = Swift.min(low, top - minimumSpan)
             guard top > low else { return String(repeating: "▄", count: shown.count) }
             return String(shown.map { bars[Swift.min(7, Int(($0 - low) / (top - low) * 7 + 0.5))] })
         }

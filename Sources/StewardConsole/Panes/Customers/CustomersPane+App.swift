@@ -64,7 +64,7 @@ extension AppState {
             }
             let ids = customers.selectedCustomers
             guard !ids.isEmpty else {
-                status = StatusMessage(text: "select a customer to reveal", isError: false, at: now)
+                status = .refused("select a customer to reveal", at: now)
                 return []
             }
             if ids.isSubset(of: customers.revealed) {
@@ -82,7 +82,7 @@ extension AppState {
                 return []
             }
             guard let item = customers.selectedReviewItem else {
-                status = StatusMessage(text: "open the review queue (R) and select a pair to accept or reject", isError: false, at: now)
+                status = .refused("open the review queue (R) and select a pair to accept or reject", at: now)
                 return []
             }
             guard !customers.inFlight.contains("decide") else { return [] }

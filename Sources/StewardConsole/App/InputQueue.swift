@@ -1,0 +1,49 @@
+import Foundation
+
+extension AppState {
+    /// The view is waiting for the data its next keys act on: the first snapshot, a source, check or KPI
+    /// just opened, a customer's 360 asked for. Keys typed meanwhile are held (see `KeyQueue`), so
+    /// `Enter → → j j` typed fast lands where it lands when typed slowly.
+    public var awaitingData: Bool {
+        // Typing into a line, help and questions never need data.
+        guard mode == .normal else { return false }
+        if catalogError != nil && snapshot == nil { return false }
+        guard let snapshot else { return true }
+        if let open = sources.openSource, snapshot.sourceDetail?.overview.name != open { return catalogError == nil }
+        if sources.openSource != nil, sources.quarantinePageMissing(context, area: bodyArea) { return catalogError == nil }
+        if let ref = quality.openCheck,
+           snapshot.checkDetail?.check.source != ref.source || snapshot.checkDetail?.check.name != ref.name {
+            return catalogError == nil && snapshot.quality?.sources.contains { $0.source == ref.source } == true
+        }
+        if quality.openCheck != nil, quality.failingPageMissing(context, area: bodyArea) { return catalogError == nil }
+        if sla.openKPI != nil, snapshot.kpiHistory == nil { return catalogError == nil }
+        if pane == .customers, customers.openOnArrival || customers.inFlight.contains("load") { return true }
+        return false
+    }
+}
+
+/// Keys held while the view awaits data, applied in order once it arrives. A load that never answers
+/// does not keep them forever: after `patience` they are applied to the view as it is.
+struct KeyQueue {
+    var held: [Key] = []
+    var since: Date?
+    var patience: TimeInterval = 3
+
+    var isEmpty: Bool { held.isEmpty }
+
+    mutating func hold(_ key: Key, now: Date) {
+        if held.isEmpty { since = now }
+        held.append(key)
+    }
+
+    /// The held keys, emptied.
+    mutating func take() -> [Key] {
+        defer { held = []; since = nil }
+        return held
+    }
+
+    func expired(now: Date) -> Bool { since.map { now.timeIntervalSince($0) >= patience } ?? false }
+
+    /// Ctrl-C is never held: the way out works whatever the view waits for.
+    static func bypasses(_ key: Key) -> Bool { key == .ctrl("c") }
+}
