@@ -13,7 +13,7 @@ public struct MatchReport: Sendable {
     public var clusters: Int
     /// The customer match rate (`MatchRate`: the KPI's figure too).
     public var matchRate: Double
-    /// Its counts, per source, and its ceiling when the project has a truth file.
+    /// Its counts, and its ceiling when the project has a truth file.
     public var matchRateDetail: MatchRate
     public var truth: PairwiseScore?
     public var junk: [(field: String, value: String, records: Int)]

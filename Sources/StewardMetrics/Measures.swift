@@ -212,8 +212,8 @@ public struct Measures: Sendable {
         }
     }
 
-    /// The customer match rate, the figure `steward match report` shows (`MatchRate`), one part per
-    /// source; the detail gives the ceiling of the truth file and says when `target` is above it.
+    /// The customer match rate, the figure `steward match report` shows (`MatchRate`); below its
+    /// target, the detail gives the ceiling of the truth file and says when the target is above it.
     public func matchRate(target: KPITarget? = nil) throws -> MeasureResult {
         try catalog.pool.read { db in
             guard try db.tableExists(IdentityTables.link) else {
@@ -222,11 +222,11 @@ public struct Measures: Sendable {
             guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(IdentityTables.link))") == 1 else {
                 return .noData("identity resolution has not linked any record yet (the \(IdentityTables.link) table is empty)")
             }
-            let rate = try MatchRate.measure(db, truth: truth)
-            guard rate.records > 0 else { return .noData("no live person records") }
+            var rate = try MatchRate.measure(db, truth: nil as URL?)
             let share = target.flatMap { $0.comparison == .atLeast && $0.unit == .percent ? $0.value : nil }
-            return MeasureResult(value: rate.rate, detail: rate.explanation(target: share),
-                                 parts: rate.bySource.map { .init(label: $0.source, value: $0.rate, note: "\($0.linked) of \($0.records) linked") })
+            // The ceiling (the truth file read against every record) is what explains a target not met.
+            if let truth, let share, rate.rate < share { rate.ceiling = try MatchRate.ceiling(db, truth: truth) }
+            return MeasureResult(value: rate.rate, detail: rate.explanation(target: share, truthKnown: truth != nil))
         }
     }
 

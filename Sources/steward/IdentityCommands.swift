@@ -60,11 +60,10 @@ struct MatchReportCommand: ParsableCommand {
         }
     }
 
-    /// The match rate's counts (`MatchRate`), per source, and its ceiling from the truth file.
+    /// The match rate's counts (`MatchRate`) and its ceiling from the truth file.
     static func json(_ m: MatchRate) -> [String: Any] {
         [
             "definition": MatchRate.definition, "records": m.records, "linked": m.linked, "rate": m.rate,
-            "by_source": m.bySource.map { ["source": $0.source, "records": $0.records, "linked": $0.linked, "rate": $0.rate] },
             "ceiling": m.ceiling.map { c -> Any in ["rate": c.rate, "labelled_records": c.labelled, "records_with_partner": c.withPartner] } ?? NSNull(),
         ]
     }

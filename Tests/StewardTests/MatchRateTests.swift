@@ -10,10 +10,10 @@ import Testing
 /// One customer match rate (`MatchRate`): `steward match report` and the `Customer match rate` KPI
 /// show the same figure, and the KPI says when the truth file puts its target out of reach.
 @Suite struct MatchRateTests {
-    /// Eleven live records and one deleted: customers {crm 1, shop a}, {crm 2, shop b, web x},
-    /// {crm 3, web y}, {crm 4}, {shop c}, {web z}, and {shop d} whose partner shop e is deleted.
+    /// Eleven resolved records: customers {crm 1, shop a}, {crm 2, shop b, web x}, {crm 3, web y},
+    /// {crm 4}, {shop c}, {web z}, {shop d}; shop e is staged but deleted (no customer).
     /// Linked: 7 of 11. The truth: crm 4 and shop c are one person (missed), web z has a true
-    /// partner nowhere, shop d none either (shop e is deleted): 9 of 11 have a partner.
+    /// partner nowhere, shop d none either (its partner shop e is deleted): 9 of 11 have a partner.
     static func handBuilt() throws -> (MetricsCatalog, URL) {
         let c = try MetricsCatalog()
         for (name, system) in [("crm", "crm"), ("shop", "ecommerce"), ("web", "web")] { try c.source(name, system: system) }
@@ -26,8 +26,11 @@ import Testing
         ]
         try c.catalog.pool.write { db in
             for (i, m) in members.enumerated() {
-                try db.execute(sql: "INSERT INTO identity_member (source, record_key, customer_id, assigned_run) VALUES (?, ?, ?, 1)",
-                               arguments: [m.0, m.1, m.2])
+                // A matching pass resolves live records only.
+                if !m.3 {
+                    try db.execute(sql: "INSERT INTO identity_member (source, record_key, customer_id, assigned_run) VALUES (?, ?, ?, 1)",
+                                   arguments: [m.0, m.1, m.2])
+                }
                 try db.execute(sql: """
                     INSERT INTO staged_person (source, record_key, batch_id, line, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
                     VALUES (?, ?, 1, ?, 'h', 1, ?, 1, 1)
@@ -59,8 +62,6 @@ import Testing
         let report = try c.catalog.pool.read { try MatchReport.load($0, truth: truth) }
         #expect(report.matchRate == 7.0 / 11.0)
         #expect(report.matchRateDetail.linked == 7 && report.matchRateDetail.records == 11)
-        #expect(report.matchRateDetail.bySource.map(\.source) == ["crm", "shop", "web"])
-        #expect(report.matchRateDetail.bySource.map(\.linked) == [3, 2, 2])
         let ceiling = try #require(report.matchRateDetail.ceiling)
         #expect(ceiling.labelled == 11 && ceiling.withPartner == 9)
 
@@ -70,13 +71,15 @@ import Testing
         #expect(status.status == .breached)
         #expect(status.reason.contains("7 of 11 records linked"), "\(status.reason)")
         #expect(status.reason.contains("ceiling 81.8%") && status.reason.contains("95.0% target cannot be met"), "\(status.reason)")
-        #expect(status.result.parts.map(\.label) == ["crm", "shop", "web"])
 
-        // A target under the ceiling is not called unreachable; without a truth file the detail says
-        // what the ceiling depends on.
+        // A target under the ceiling is not called unreachable; a target met needs no ceiling; without
+        // a truth file the detail says what the ceiling depends on.
         let reachable = KPIDefinition(name: "Customer match rate", target: "75%")
         let below = try KPIEvaluator(definitions: [reachable], catalog: c.catalog, now: MetricsCatalog.now, truth: truth).evaluate(store: false)[0]
         #expect(below.reason.contains("ceiling 81.8%") && !below.reason.contains("cannot be met"), "\(below.reason)")
+        let met = KPIDefinition(name: "Customer match rate", target: "60%")
+        let above = try KPIEvaluator(definitions: [met], catalog: c.catalog, now: MetricsCatalog.now, truth: truth).evaluate(store: false)[0]
+        #expect(above.status != .breached && !above.reason.contains("ceiling"), "\(above.reason)")
         let noTruth = try KPIEvaluator(definitions: [kpi], catalog: c.catalog, now: MetricsCatalog.now).evaluate(store: false)[0]
         #expect(noTruth.value == 7.0 / 11.0)
         #expect(noTruth.reason.contains("set `truth:`"), "\(noTruth.reason)")
