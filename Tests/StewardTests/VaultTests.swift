@@ -49,6 +49,21 @@ import Testing
             #expect(Vault.unbase64url(Substring(expected)) == bytes)
         }
         #expect(Vault.unbase64url("ab+c") == nil)
+        #expect(Vault.unbase64url("abcde") == nil && Vault.unbase64url("abcdef=") == nil && Vault.unbase64url("ab$") == nil)
+        // A body inside a longer string (a Substring that does not start at 0).
+        let text = "vault1.0011223344556677." + Vault.base64url([1, 2, 3, 250])
+        #expect(Vault.unbase64url(Vault.parts(text)!.body) == [1, 2, 3, 250])
+    }
+
+    @Test func sealedValuesArePartedOverTheirBytes() {
+        #expect(Vault.parts("vault1.0011223344556677.QUJD").map { "\($0.keyId)|\($0.body)" } == "0011223344556677|QUJD")
+        for plain in ["", "vault1.", "vault1.abc", "vault", "Vault1.ab.cd", "ann@example.com", "Zoë vault1.ab.cd", "🙂"] {
+            #expect(Vault.parts(plain) == nil, "\(plain)")
+        }
+        #expect(Vault.parts("vault1..x").map { "\($0.keyId)|\($0.body)" } == "|x")
+        // A bridged (non-native) string takes the generic path to the same answer.
+        let bridged = NSString(string: "vault1.ab.cdé") as String
+        #expect(Vault.parts(bridged).map { "\($0.keyId)|\($0.body)" } == "ab|cdé")
     }
 
     @Test func tokensAreStableAndTokenizerSafe() {
