@@ -270,3 +270,56 @@ struct ConsoleChartTests {
         #expect(text.contains("rows/run ▂▃▂█ 0–1200"))
     }
 }
+
+/// Issue 18, items 5 and 7: the score per run, one highlighted list, help and footer.
+@MainActor
+@Suite("Console small things")
+struct ConsoleSmallThingsTests {
+    typealias F = ConsoleFixtures
+
+    @Test func qualityShowsTheScorePerRunBesideTheFailingChecksWhenWide() {
+        var s = F.state(width: 120, height: 40)
+        s.pane = .quality
+        s.snapshot?.qualityRuns = [QualityRunPoint(runId: 3, at: F.now, score: 0.955, failingChecks: 2),
+                                   QualityRunPoint(runId: 2, at: F.now, score: 0.95, failingChecks: 3),
+                                   QualityRunPoint(runId: 1, at: F.now, score: 0.95, failingChecks: 3)]
+        let text = F.screen(s).text
+        #expect(text.contains("Score per run"))
+        #expect(text.contains("#3 ") && text.contains("✓ 95.5  +0.5    2"))
+        #expect(text.contains("✓ 95.0     =    3"))
+        // At 80 columns the failing checks keep the width.
+        s.width = 80; s.height = 24
+        #expect(!F.screen(s).text.contains("Score per run"))
+    }
+
+    @Test func runsHighlightOnlyTheFocusedList() {
+        var s = F.send(F.state(), [.key(.char("3"))])
+        var runs = Columns.table(RunsPane.runColumns(s.context), rows: s.snapshot!.runs, width: 90, sort: SortState(), theme: s.theme)
+        runs.showSelection = s.runs.focus == .runs
+        #expect(runs.showSelection)
+        s = F.send(s, [.key(.right)])
+        #expect(s.runs.focus != .runs)
+        // The selected run's row is drawn like any other once the steps have focus.
+        let backend = F.screen(s)
+        let runRow = backend.screen.lines.firstIndex { $0.contains("#3 ") }!
+        #expect(backend.screen[5, runRow].style.bg != s.theme.selected.bg)
+    }
+
+    @Test func helpListsThePanesOwnKeysFirst() {
+        var s = F.state()
+        s.pane = .roadmap
+        let help = ConsoleApp.helpLines(s).map(\.plainText)
+        let own = help.firstIndex { $0.contains("tick or untick") }!
+        let global = help.firstIndex { $0.contains("quit (asks first") }!
+        #expect(own < global)
+        #expect(help[1] == "Roadmap pane")
+    }
+
+    @Test func readOnlyDoesNotOfferTicksOrNotes() {
+        var s = F.state()
+        s.pane = .roadmap
+        #expect(ConsoleApp.footerHints(s).contains { $0.text == "tick" })
+        s.readOnly = true
+        #expect(!ConsoleApp.footerHints(s).contains { $0.text == "tick" || $0.text == "note" })
+    }
+}

@@ -35,6 +35,8 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var health: HealthReport?
     /// The page of the open source's quarantine the Sources pane shows (counted and filtered in SQL).
     public var sourceQuarantine: QuarantinePage?
+    /// The overall score per run, newest first (the Quality pane's table).
+    public var qualityRuns: [QualityRunPoint] = []
 
     public init(sources: [SourceOverview] = [], quality: QualityOverview? = nil,
                 runs: [RunInfo] = [], audit: [AuditEvent] = [], sourceDetail: SourceDetail? = nil, checkDetail: CheckDetail? = nil,
@@ -123,6 +125,7 @@ public actor SnapshotSource {
         var snapshot = ConsoleSnapshot()
         snapshot.sources = try catalog.sourceOverviews(now: start)
         snapshot.quality = try catalog.qualityOverview()
+        snapshot.qualityRuns = try catalog.qualityRuns(limit: 20)
         snapshot.runs = try catalog.runs(limit: runLimit)
         snapshot.audit = try catalog.auditTail(limit: auditLimit)
         if let source = request.source { snapshot.sourceDetail = try catalog.sourceDetail(source, now: start) }

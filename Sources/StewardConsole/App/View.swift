@@ -244,6 +244,8 @@ extension ConsoleApp {
         let withoutData: Set<Action> = [.run, .command, .help, .quit]
         for binding in state.keyMap.bindings(for: state.pane) where binding.inFooter && !binding.keys.isEmpty {
             if binding.action == .run && (state.readOnly || !state.canRun) { continue }
+            // Read-only: ticking and notes are refused, so they are not offered.
+            if (binding.action == .toggleTask || binding.action == .note) && state.readOnly { continue }
             if state.snapshot == nil && !withoutData.contains(binding.action) { continue }
             if state.pane == .customers && !state.customers.offers(binding.action) { continue }
             hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
@@ -271,11 +273,12 @@ extension ConsoleApp {
             return [Span(b.keyLabel.padded(to: width), theme.accent), Span(text)]
         }
         var lines: [Line] = [[Span("Keys in \(state.pane.title)", theme.title)]]
+        // The pane's own keys first: they are what `?` is pressed for.
         let paneSpecific = bindings.filter { $0.panes != nil }
-        lines += bindings.filter { $0.panes == nil }.map(row)
         if !paneSpecific.isEmpty {
-            lines += [[], [Span("\(state.pane.title) pane", theme.title)]] + paneSpecific.map(row)
+            lines += [[Span("\(state.pane.title) pane", theme.title)]] + paneSpecific.map(row) + [[], [Span("Everywhere", theme.title)]]
         }
+        lines += bindings.filter { $0.panes == nil }.map(row)
         lines += [[], [Span("Commands", theme.title)]]
         lines += ConsoleCommandLine.helpRows.map { [Span($0.usage.padded(to: 18), theme.accent), Span($0.help)] }
         lines += [[], [Span("Mouse", theme.title)], [Span("click".padded(to: width), theme.accent), Span("select a tab or a row (click again to open)")],

@@ -195,7 +195,11 @@ public struct QualityPane: Equatable, Sendable {
 
     // MARK: view
 
-    struct Areas { var summary: Rect; var main: Rect; var secondTitle: Rect; var second: Rect; var samples: Rect }
+    struct Areas {
+        var summary: Rect; var main: Rect; var secondTitle: Rect; var second: Rect; var samples: Rect
+        /// The score-per-run table beside the failing checks, when the width allows.
+        var runs: Rect = Rect(x: 0, y: 0, width: 0, height: 0)
+    }
 
     static func layout(_ area: Rect, _ ctx: PaneContext, state: QualityPane) -> Areas {
         let inner = area.inset(1)
@@ -214,7 +218,11 @@ public struct QualityPane: Equatable, Sendable {
         let body = Swift.max(0, inner.height - 3)
         let matrixHeight = Swift.min(sources + 1, Swift.max(4, body * 55 / 100))
         let parts = Layout.rows(inner, [.fixed(2), .fixed(matrixHeight), .fixed(1), .fill()])
-        return Areas(summary: parts[0], main: parts[1], secondTitle: parts[2], second: parts[3], samples: zero)
+        guard inner.width >= 110 else { return Areas(summary: parts[0], main: parts[1], secondTitle: parts[2], second: parts[3], samples: zero) }
+        let title = Layout.columns(parts[2], [.fill(), .fixed(40)], spacing: 2)
+        let below = Layout.columns(parts[3], [.fill(), .fixed(40)], spacing: 2)
+        return Areas(summary: parts[0], main: parts[1], secondTitle: title[0], second: below[0], samples: zero,
+                     runs: Rect(x: title[1].x, y: title[1].y, width: title[1].width, height: below[1].height + 1))
     }
 
     public func render(_ area: Rect, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
@@ -282,6 +290,28 @@ public struct QualityPane: Equatable, Sendable {
         if failing.isEmpty {
             buffer.write("✓ every check passes", x: layout.second.x, y: layout.second.y + 1, style: theme.ok, maxWidth: layout.second.width)
         }
+        if layout.runs.width > 0 { renderRuns(ctx.snapshot?.qualityRuns ?? [], layout.runs, theme: theme, into: &buffer) }
+    }
+
+    /// Score per run, newest first: run, time, score, change since the run before, checks failing.
+    func renderRuns(_ points: [QualityRunPoint], _ area: Rect, theme: Theme, into buffer: inout ScreenBuffer) {
+        buffer.write([Span("Score per run", theme.title)], x: area.x, y: area.y, maxWidth: area.width, base: theme.text)
+        let rows = points.enumerated().map { i, p in (p, points[safe: i + 1].map { (p.score - $0.score) * 100 }) }
+        let cols: [Column<(QualityRunPoint, Double?)>] = [
+            Column("run", "Run", .fixed(5), .right) { [Span("#\($0.0.runId)")] },
+            Column("at", "At", .fixed(11)) { [Span(Format.dateTime($0.0.at), theme.muted)] },
+            Column("score", "Score", .fixed(7), .right) { [Format.score($0.0.score, theme: theme)] },
+            Column("delta", "Δ", .fixed(5), .right) { row in
+                guard let d = row.1 else { return [Span("—", theme.muted)] }
+                return [Span(abs(d) < 0.05 ? "=" : String(format: "%+.1f", d), d < -0.05 ? theme.warn : theme.text)]
+            },
+            Column("failing", "Fail", .fixed(4), .right) { [Span("\($0.0.failingChecks)", $0.0.failingChecks > 0 ? theme.error : theme.text)] },
+        ]
+        var table = Columns.table(cols, rows: rows, width: area.width, sort: SortState(), theme: theme)
+        table.showSelection = false
+        let body = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
+        table.render(body, state: ListState(), into: &buffer)
+        if points.isEmpty { buffer.write("No run scored yet.", x: body.x, y: body.y + 1, style: theme.muted, maxWidth: body.width) }
     }
 
     static func matrixColumns(_ ctx: PaneContext) -> [Column<SourceQuality>] {

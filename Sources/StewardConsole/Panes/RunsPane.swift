@@ -116,7 +116,8 @@ public struct RunsPane: Equatable, Sendable {
         Block(title: [Span("Runs ", focus == .runs ? theme.accent : theme.title), Span("(\(runs.count))", theme.muted)] + filterTitle,
               style: theme.borderFocused, titleStyle: theme.title).render(area, into: &buffer)
         var runTable = Columns.table(Self.runColumns(ctx), rows: runs, width: layout.runs.width, sort: sort, theme: theme)
-        runTable.showSelection = true
+        // One highlighted row at a time: the focused list's (the steps' title names the run they belong to).
+        runTable.showSelection = focus == .runs
         runTable.render(layout.runs, state: runsList, into: &buffer)
         if runs.isEmpty {
             let hint = filter.isEmpty ? "No runs yet: press r to run the pipeline." : "No run matches “\(filter)” — Esc clears the filter"
