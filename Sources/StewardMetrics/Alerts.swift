@@ -137,7 +137,7 @@ public struct AlertNotifier: Sendable {
     /// POSTs JSON; returns nil on a 2xx answer, else what went wrong. Redirects are never followed (the
     /// payload must not travel to another origin, and a receiver that only redirects has not taken the
     /// alert): a 3xx, like any other non-2xx answer or a network error, is a failed delivery.
-    func post(_ body: [String: Any], to hook: String) -> String? {
+    public func post(_ body: [String: Any], to hook: String) -> String? {
         guard let url = URL(string: hook), let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
             return "invalid webhook URL or payload"
         }

@@ -651,7 +651,7 @@ enum Money {
         let a = abs(amount)
         let body: String
         if a >= 1e6 { body = trim(String(format: "%.2f", amount / 1e6)) + "M" }
-        else if a >= 1e4 { body = trim(String(format: "%.1f", amount / 1e3)) + "K" }
+        else if a >= 1e3 { body = trim(String(format: "%.1f", amount / 1e3)) + "K" }
         else { body = trim(String(format: "%.2f", amount)) }
         return symbol.map { $0 + body } ?? body + " " + currency
     }

@@ -10,7 +10,7 @@ import StewardRoadmap
 enum PlanCommands {
     static let subcommands: [ParsableCommand.Type] = [
         Deliverables.self, SignOff.self, Reopen.self, Risks.self, RiskSet.self, Deps.self, DepSet.self,
-        Budget.self, Spend.self, CadenceList.self,
+        Budget.self, Spend.self, CadenceList.self, PlanReportCommand.self,
     ]
 
     struct Deliverables: ParsableCommand {
