@@ -87,6 +87,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
         .executableTarget(

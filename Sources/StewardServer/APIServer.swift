@@ -103,6 +103,7 @@ public final class APIServer: Sendable {
         router.get("/v1/runs", use: runs)
         router.get("/v1/customers", use: customers)
         router.get("/v1/customers/:id", use: customer)
+        router.get("/openapi.json") { _, _ in Self.json(OpenAPIDocument.json) }
     }
 
     @Sendable func health(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

@@ -129,3 +129,17 @@ func sameJSON(_ a: Any?, _ b: Any?) -> Bool {
     func canonical(_ v: Any) -> Data? { try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .fragmentsAllowed]) }
     return canonical(a) != nil && canonical(a) == canonical(b)
 }
+
+/// Runs a tool (openssl, curl, python3) and returns its exit status and its stdout and stderr together.
+func runTool(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: tool)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}

@@ -11,7 +11,7 @@ extension ServeTests {
             let folder = TempProject("tls")
             let dir = folder.dir
             let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
-            let made = try run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+            let made = try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                                                     "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
             #expect(made.status == 0, "\(made.output)")
 
@@ -20,13 +20,13 @@ extension ServeTests {
             let server = try await RunningServer.start(demo, options: options)
             let token = try demo.token(.read).token
             let https = try await offPool {
-                try run("/usr/bin/curl", ["-s", "--cacert", cert, "-H", "Authorization: Bearer \(token)",
+                try runTool("/usr/bin/curl", ["-s", "--cacert", cert, "-H", "Authorization: Bearer \(token)",
                                           "https://127.0.0.1:\(server.port)/v1/runs?limit=1"])
             }
             #expect(https.status == 0)
             #expect(((try? JSONSerialization.jsonObject(with: Data(https.output.utf8))) as? [[String: Any]])?.count == 1, "\(https.output)")
             // Plain HTTP to the TLS port gets no API answer.
-            let plain = try await offPool { try run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/v1/health"]) }
+            let plain = try await offPool { try runTool("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(server.port)/v1/health"]) }
             #expect(plain.output != "200")
             await server.stop()
 
@@ -35,19 +35,6 @@ extension ServeTests {
             let bad = try ServerOptions(listen: "127.0.0.1:0", tlsCertificatePath: notPEM.path, tlsKeyPath: key)
             let refused = try APIServer(config: demo.config, catalog: demo.catalog, options: bad, log: { _ in })
             #expect { try refused.serverBuilder() } throws: { ($0 as? ServeError)?.description.contains(notPEM.path) == true }
-        }
-
-        func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tool)
-            p.arguments = args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
         }
     }
 }
