@@ -114,6 +114,10 @@ public enum AddressDimension {
     struct AddressRow: Sendable {
         var customer: String, source: String, key: String
         var street: String, city: String?, postcode: String?, country: String?
+
+        /// What the address key is computed from.
+        struct Form: Hashable { var street: String, postcode: String?, country: String? }
+        var form: Form { Form(street: street, postcode: postcode, country: country) }
     }
 
     static let chunkSize = 4_096
@@ -159,8 +163,14 @@ public enum AddressDimension {
         // the reads; `street` stays as stored, which is what a new address_dim row stores.
         let box = VaultBox.of(db)
         let vault = box.current, opener = VaultOpener(box)
+        // A customer's records mostly repeat one address: each distinct one is opened and hashed once.
+        var customerOfMemo = "", memo: [AddressRow.Form: UInt64?] = [:]
         var pipe = BackgroundStage<AddressRow, (row: AddressRow, hash: UInt64?)>.Pipe(BackgroundStage("addresses") { r in
-            (r, hashValue(street: opener.open(r.street), postcode: r.postcode, country: r.country, vault: vault))
+            if r.customer != customerOfMemo { customerOfMemo = r.customer; memo.removeAll(keepingCapacity: true) }
+            if let known = memo[r.form] { return (r, known) }
+            let h = hashValue(street: opener.open(r.street), postcode: r.postcode, country: r.country, vault: vault)
+            memo[r.form] = h
+            return (r, h)
         })
         var chunk: [AddressRow] = []
         chunk.reserveCapacity(Self.chunkSize)

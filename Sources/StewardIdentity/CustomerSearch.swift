@@ -104,6 +104,9 @@ public enum CustomerSearch {
         }
         private var names = Set<String>(), sounds = Set<String>(), emails = Set<String>(), phones = Set<String>()
         private var postcodes = Set<String>(), ids = Set<String>()
+        /// The identifiers already tokenized for this customer, as written: a person's records mostly
+        /// repeat them, and with the vault on each token is an HMAC.
+        private var tokenized = Set<String>()
         /// Name words this pass has not written before (each is sounded once, in `soundOf`).
         private var newNames: [String] = []
 
@@ -113,7 +116,7 @@ public enum CustomerSearch {
             names.removeAll(keepingCapacity: true); sounds.removeAll(keepingCapacity: true)
             emails.removeAll(keepingCapacity: true); phones.removeAll(keepingCapacity: true)
             postcodes.removeAll(keepingCapacity: true); ids.removeAll(keepingCapacity: true)
-            newNames.removeAll(keepingCapacity: true)
+            newNames.removeAll(keepingCapacity: true); tokenized.removeAll(keepingCapacity: true)
             for r in records { add(r) }
             ids.insert(id)
             return [names, sounds, emails, phones, postcodes, ids].map { $0.sorted().joined(separator: " ") } + [newNames.joined(separator: " ")]
@@ -135,14 +138,14 @@ public enum CustomerSearch {
                     }
                 }
             }
-            if let email = r.email { emails.insert(tokens.email(email)) }
-            if let phone = r.phone, let token = tokens.phone(phone) { phones.insert(token) }
+            if let email = r.email, tokenized.insert("e" + email).inserted { emails.insert(tokens.email(email)) }
+            if let phone = r.phone, tokenized.insert("p" + phone).inserted, let token = tokens.phone(phone) { phones.insert(token) }
             if let postcode = r.postcode {
                 postcodes.insert(key(postcode))
                 // "M4 7QJ" is typed as two words: each part is a token too.
                 for part in postcode.split(separator: " ") where part.count >= 2 { postcodes.insert(key(String(part))) }
             }
-            if let nationalId = r.nationalId {
+            if let nationalId = r.nationalId, tokenized.insert("n" + nationalId).inserted {
                 if tokens.vault == nil { ids.insert(tokens.nationalId(nationalId)) } else { phones.insert(tokens.nationalId(nationalId)) }
             }
         }
