@@ -168,3 +168,41 @@ import Testing
         #expect(JunkDetector.detect(records, implausibleCount: 5).isEmpty)
     }
 }
+
+/// What keeps two records apart whatever else they share: twins and household members.
+@Suite struct TwoPeopleRuleTests {
+    static func record(_ key: String, _ first: String, _ last: String, dob: String, email: String? = nil, id: String? = nil) -> PersonRecord {
+        PersonRecord(source: "s", key: key, firstName: first, lastName: last, email: email, phone: "+1 217 555 0142", dob: dob,
+                     street: "12 Oak Street", postcode: "62701", nationalId: id, nicknames: PlaceholderRuleTests.nicknames)
+    }
+
+    static func apart(_ a: PersonRecord, _ b: PersonRecord) -> Bool {
+        withUnsafePointer(to: a) { a in withUnsafePointer(to: b) { b in
+            Comparator(nicknames: PlaceholderRuleTests.nicknames).compare(a, b, junk: 0).apart(a, b)
+        } }
+    }
+
+    @Test func twinsAreTwoPeopleUnlessAPersonalIdentifierAgrees() {
+        let jennifer = Self.record("1", "Jennifer", "Nelson", dob: "2003-10-07", email: "jen@mail.com")
+        let cynthia = Self.record("2", "Cynthia", "Nelson", dob: "2003-10-07", email: "cyn@mail.com")
+        #expect(Self.apart(jennifer, cynthia))
+        // One email on both: the first name is the odd one out (a nickname the list lacks).
+        #expect(!Self.apart(jennifer, Self.record("3", "Cynthia", "Nelson", dob: "2003-10-07", email: "jen@mail.com")))
+    }
+
+    @Test func aTypoOnEachSideOrANicknameIsNoOtherPerson() {
+        let daniel = Self.record("1", "Dniel", "Alvarez", dob: "1957-04-13")
+        #expect(!Self.apart(daniel, Self.record("2", "Dainel", "Alvarez", dob: "1957-04-13")))
+        #expect(!Self.apart(Self.record("3", "Bob", "Kowalski", dob: "1971-04-09"), Self.record("4", "Robert", "Kowalski", dob: "1971-09-04")))
+        // Another script is a transliteration, not another name.
+        #expect(!Self.apart(Self.record("5", "敏", "张", dob: "1980-01-02"), Self.record("6", "Min", "Zhang", dob: "1980-01-02")))
+    }
+
+    /// Without a first name, an email or national id that is another's tells household members apart.
+    @Test func aRecordWithoutAFirstNameIsApartFromAnotherPersonsIdentifier() {
+        let nameless = Self.record("1", "", "Hughes", dob: "2008-01-21", email: "k.hughes@mail.com")
+        #expect(Self.apart(nameless, Self.record("2", "Amy", "Hughes", dob: "2008-01-21", email: "amy.h@mail.com")))
+        #expect(!Self.apart(nameless, Self.record("3", "Amy", "Hughes", dob: "2008-01-21")))
+        #expect(!Self.apart(nameless, Self.record("4", "Katherine", "Hughes", dob: "2008-01-21", email: "k.hughes@mail.com")))
+    }
+}
