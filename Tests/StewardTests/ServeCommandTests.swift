@@ -102,5 +102,48 @@ extension ServeTests {
         // The access log names the path, never the query string.
         #expect(stderr.contains("GET /v1/runs 200") && !stderr.contains("limit=2"))
     }
+
+    /// A request still waiting for the catalog when SIGTERM arrives is answered (and its reveal
+    /// audited) before the process exits 0: the drain is real, not a quick exit.
+    @Test func sigtermDrainsARequestInFlight() async throws {
+        let demo = try await ServeDemo.shared.value
+        let pii = try demo.token(.pii)
+        let id = try demo.someCustomerId()
+        let (process, out, _) = try StewardBinary.start(["serve", "--listen", "127.0.0.1:0", "--project", demo.project.dir.path])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let line = try await offPool { String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        let port = try #require(line.split(separator: ":").last.flatMap { Int($0.prefix(while: \.isNumber)) }, "\(line)")
+        let before = try demo.auditCount(actor: "token:\(pii.name)", action: "reveal")
+
+        // This test holds the catalog's write lock: the server's reveal (which audits first) waits for it.
+        let locked = DispatchSemaphore(value: 0)
+        let holder = Task.detached {
+            try demo.catalog.pool.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.signal()
+                Thread.sleep(forTimeInterval: 2)
+                try db.execute(sql: "COMMIT")
+            }
+        }
+        try await offPool { locked.wait() }
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/customers/\(id)?reveal=true")!)
+        request.setValue("Bearer \(pii.token)", forHTTPHeaderField: "Authorization")
+        let inFlight = Task { try await RunningServer.plainSession().data(for: request) }
+        try await Task.sleep(for: .milliseconds(700))
+        kill(process.processIdentifier, SIGTERM)
+
+        let (body, response) = try await inFlight.value
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        #expect(object?["customer_id"] as? String == id)
+        try await holder.value
+        let status = try await offPool { () -> Int32 in
+            let deadline = Date().addingTimeInterval(15)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            return process.isRunning ? -1 : process.terminationStatus
+        }
+        #expect(status == 0)
+        #expect(try demo.auditCount(actor: "token:\(pii.name)", action: "reveal") == before + 1)
+    }
 }
 }
