@@ -64,6 +64,8 @@ import Testing
         // A bridged (non-native) string takes the generic path to the same answer.
         let bridged = NSString(string: "vault1.ab.cdé") as String
         #expect(Vault.parts(bridged).map { "\($0.keyId)|\($0.body)" } == "ab|cdé")
+        #expect(Vault.isSealed("vault1.") && Vault.isSealed(bridged) && Vault.isSealed("x vault1.ab.c".dropFirst(2)))
+        #expect(!Vault.isSealed("vault1") && !Vault.isSealed("") && !Vault.isSealed("Vault1.ab.c") && !Vault.isSealed(NSString(string: "vaulté") as String))
     }
 
     @Test func tokensAreStableAndTokenizerSafe() {
