@@ -94,10 +94,13 @@ struct JSONOption: ParsableArguments {
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "open", abstract: "The console on a terminal, else status.", shouldDisplay: false)
     @OptionGroup var projectOptions: ProjectOptions
+    // `steward --theme light` and `steward --read-only` mean what they mean for `steward tui`.
+    @Option(help: "Theme name (themes/*.yml or ~/.config/steward/themes).") var theme: String?
+    @Flag(name: .customLong("read-only"), help: "Disable every action that writes.") var readOnly = false
 
     func run() throws {
         let config = try projectOptions.load()
-        if isatty(STDOUT_FILENO) != 0, let code = try ConsoleLauncher.launch(config: config, theme: nil, readOnly: false) {
+        if isatty(STDOUT_FILENO) != 0, let code = try ConsoleLauncher.launch(config: config, theme: theme, readOnly: readOnly) {
             throw ExitCode(code)
         }
         try Status.printStatus(config: config, json: false)

@@ -323,3 +323,33 @@ struct ConsoleSmallThingsTests {
         #expect(!ConsoleApp.footerHints(s).contains { $0.text == "tick" || $0.text == "note" })
     }
 }
+
+/// Issue 18, item 5: the KPI line chart.
+@MainActor
+@Suite("Console KPI chart")
+struct ConsoleKPIChartTests {
+    @Test func pointsFarAboveTheTargetUseTheirOwnScaleAndSpreadAcrossTheWidth() {
+        // 11 data quality scores between 99.0 % and 99.5 %; the target, 95 %, is far below.
+        let values = (0..<11).map { 0.990 + Double($0 % 6) * 0.001 }
+        var buffer = ScreenBuffer(width: 80, height: 12)
+        LineChart(values: values, target: 0.95, format: { String(format: "%.1f%%", $0 * 100) }, from: nil, to: nil, theme: .builtinMonochrome)
+            .render(Rect(x: 0, y: 0, width: 80, height: 12), into: &buffer)
+        let lines = buffer.lines
+        let rowsWithPoints = lines.filter { $0.contains("●") }
+        #expect(rowsWithPoints.count >= 4, "\(lines.joined(separator: "\n"))")
+        #expect(lines.joined().contains("target 95.0% (below this scale)"))
+        // The first point at the left of the plot, the last at its right edge.
+        let columns = lines.compactMap { line -> [Int]? in
+            let cs = Array(line).enumerated().filter { $0.element == "●" }.map(\.offset)
+            return cs.isEmpty ? nil : cs
+        }.flatMap { $0 }
+        #expect((columns.max() ?? 0) >= 78 && (columns.min() ?? 99) <= 8)
+    }
+
+    @Test func aTargetNearTheDataStaysOnTheScale() {
+        var buffer = ScreenBuffer(width: 60, height: 10)
+        LineChart(values: [0.90, 0.93, 0.96], target: 0.95, format: { String(format: "%.0f%%", $0 * 100) }, from: nil, to: nil,
+                  theme: .builtinMonochrome).render(Rect(x: 0, y: 0, width: 60, height: 10), into: &buffer)
+        #expect(buffer.lines.joined().contains("┄") && !buffer.lines.joined().contains("below this scale"))
+    }
+}

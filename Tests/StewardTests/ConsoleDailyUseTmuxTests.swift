@@ -96,3 +96,22 @@ struct ConsoleDailyUseTmuxTests {
         }
     }
 }
+
+/// Issue 18, item 7: `steward --theme NAME` opens the console like `steward tui --theme NAME`.
+@Suite("steward --theme in tmux", .serialized)
+struct ConsoleThemeOptionTmuxTests {
+    @Test func stewardAloneTakesTheThemeAndReadOnlyOptions() async throws {
+        try await offPool {
+            let p = ConsoleDailyUseTmuxTests.project()
+            #expect(try StewardBinary.run(["run", "--project", p.dir.path]).status == 1)
+            let tmux = try Tmux(width: 100, height: 30, command: "env XDG_CONFIG_HOME=\(p.dir.path)/config XDG_STATE_HOME=\(p.dir.path)/state "
+                                + "\(StewardBinary.url.path) --theme light --read-only --project \(p.dir.path)")
+            defer { tmux.kill() }
+            let screen = try tmux.waitFor("Sources (1)", timeout: 15)
+            #expect(screen.contains("[read-only]"))
+            #expect(!screen.contains("Unknown option"))
+            tmux.send("q")
+            _ = try tmux.waitFor("EXIT=0")
+        }
+    }
+}

@@ -32,8 +32,7 @@ struct ConsoleDeletionGuardTmuxTests {
             defer { tmux.kill() }
             var screen = try tmux.waitFor("Sources (2)", timeout: 15)
             #expect(screen.contains("│✗ error   people "))
-            // Sources are listed by name: events first, then people.
-            tmux.send("Down")
+            // Worst first: people (error) is the first row, selected.
             screen = try tmux.waitFor("▸ apply the held deletions with :run --allow-delete people")
             #expect(screen.contains("✗ error people: deletion guard: this snapshot would delete 940 of 1000 live records"))
             // NO_COLOR: the error is told by its mark and word alone.

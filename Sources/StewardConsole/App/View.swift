@@ -81,12 +81,12 @@ extension ConsoleApp {
         }
         let gaugeWidth = gauge == nil ? 0 : 30
         // The verdict's word outranks the last run: when both do not fit, the last run goes.
-        let essential = 11 + state.projectName.displayWidth + 1 + (verdict(state).first?.text.displayWidth ?? 0)
+        let essential = 11 + state.projectName.displayWidth + (state.readOnly ? 12 : 0) + 1 + (verdict(state).first?.text.displayWidth ?? 0)
         if area.width - right.displayWidth - gaugeWidth - clock.displayWidth - 1 < essential, state.run == nil { right = [] }
         let rightWidth = right.displayWidth + gaugeWidth + clock.displayWidth
         // The verdict comes right after the project's name: at any width it is the first thing read.
-        let left: Line = [Span(" ◆ steward ", theme.headerAccent), Span(state.projectName, theme.header.with(.bold)),
-                          Span(" ", theme.header)] + verdict(state) + (state.readOnly ? [Span("  [read-only]", theme.headerAccent)] : [])
+        let left: Line = [Span(" ◆ steward ", theme.headerAccent), Span(state.projectName, theme.header.with(.bold))]
+            + (state.readOnly ? [Span(" [read-only]", theme.headerAccent)] : []) + [Span(" ", theme.header)] + verdict(state)
         let leftWidth = max(0, area.width - rightWidth - 1)
         buffer.write(truncate(left, to: leftWidth), x: area.x, y: area.y, maxWidth: leftWidth, base: theme.header)
         var x = area.maxX - rightWidth

@@ -181,8 +181,19 @@ public struct SLAPane: Equatable, Sendable {
                                     base: theme.text, into: &buffer)
         let chartArea = Rect(x: inner.x, y: inner.y + used + 1, width: inner.width, height: max(0, inner.height - used - 1))
         let history = (ctx.snapshot?.kpiHistory ?? []).compactMap { m in m.value.map { (m.at, $0) } }
+        // The measurements as a table beside the chart, newest first, when the width allows.
+        var plot = chartArea
+        if chartArea.width >= 90, !history.isEmpty {
+            let parts = Layout.columns(chartArea, [.fill(), .fixed(28)], spacing: 2)
+            plot = parts[0]
+            buffer.write([Span("History", theme.title)], x: parts[1].x, y: parts[1].y, maxWidth: parts[1].width, base: theme.text)
+            for (i, m) in history.reversed().prefix(Swift.max(0, parts[1].height - 1)).enumerated() {
+                buffer.write([Span(Format.dateTime(m.0), theme.muted), Span("  "), Span(k.unit.format(m.1))],
+                             x: parts[1].x, y: parts[1].y + 1 + i, maxWidth: parts[1].width, base: theme.text)
+            }
+        }
         LineChart(values: history.map(\.1), target: d.target?.value, format: { k.unit.format($0) },
-                  from: history.first?.0, to: history.last?.0, theme: theme).render(chartArea, into: &buffer)
+                  from: history.first?.0, to: history.last?.0, theme: theme).render(plot, into: &buffer)
     }
 }
 
@@ -205,18 +216,24 @@ struct LineChart {
         }
         let plotHeight = area.height - 1
         var lo = values.min()!, hi = values.max()!
-        if let target { lo = min(lo, target); hi = max(hi, target) }
+        // The target joins the scale only when it is near the data: a far target would squash every
+        // point onto one row. Otherwise it is named, with where it lies.
+        let span = Swift.max(hi - lo, Swift.max(abs(hi) * 0.01, 1e-9))
+        let targetOnScale = target.map { $0 >= lo - span && $0 <= hi + span } ?? false
+        if let target, targetOnScale { lo = min(lo, target); hi = max(hi, target) }
         if hi == lo { hi += max(abs(hi) * 0.05, 1e-9); lo -= max(abs(lo) * 0.05, 1e-9) }
         let labels = [format(hi), format(lo)]
         let labelWidth = labels.map(\.displayWidth).max()! + 1
         let plotWidth = area.width - labelWidth - 1
         let shown = Array(values.suffix(plotWidth))
+        // Points spread over the whole width (not bunched at the left edge).
+        func column(_ i: Int) -> Int { shown.count > 1 ? i * (plotWidth - 1) / (shown.count - 1) : 0 }
         func row(_ v: Double) -> Int { plotHeight - 1 - Int(((v - lo) / (hi - lo) * Double(plotHeight - 1)).rounded()) }
         buffer.write(labels[0], x: area.x, y: area.y, style: theme.muted)
         buffer.write(labels[1], x: area.x, y: area.y + plotHeight - 1, style: theme.muted)
         let x0 = area.x + labelWidth
         for y in 0..<plotHeight { buffer.write("│", x: x0, y: area.y + y, style: theme.border) }
-        if let target {
+        if let target, targetOnScale {
             let ty = row(target)
             for x in 0..<plotWidth { buffer.write("┄", x: x0 + 1 + x, y: area.y + ty, style: theme.warn) }
             buffer.write(" target \(format(target)) ", x: max(x0 + 1, x0 + plotWidth - 20), y: area.y + ty, style: theme.warn)
@@ -225,12 +242,17 @@ struct LineChart {
         for (i, v) in shown.enumerated() {
             let y = row(v)
             if let p = previous, abs(p - y) > 1 {
-                for yy in (min(p, y) + 1)..<max(p, y) { buffer.write("│", x: x0 + 1 + i, y: area.y + yy, style: theme.sparkline) }
+                for yy in (min(p, y) + 1)..<max(p, y) { buffer.write("│", x: x0 + 1 + column(i), y: area.y + yy, style: theme.sparkline) }
             }
-            buffer.write("●", x: x0 + 1 + i, y: area.y + y, style: theme.accent)
+            buffer.write("●", x: x0 + 1 + column(i), y: area.y + y, style: theme.accent)
             previous = y
         }
         let axis = "\(from.map { Format.dateTime($0) } ?? "") … \(to.map { Format.dateTime($0) } ?? "")  (\(shown.count) of \(values.count) measurements)"
-        buffer.write(axis, x: x0 + 1, y: area.y + plotHeight, style: theme.muted, maxWidth: plotWidth)
+        var x = x0 + 1
+        if let target, !targetOnScale {
+            x += buffer.write("target \(format(target)) (\((target < lo ? "below" : "above")) this scale)  ", x: x, y: area.y + plotHeight,
+                              style: theme.warn, maxWidth: plotWidth)
+        }
+        buffer.write(axis, x: x, y: area.y + plotHeight, style: theme.muted, maxWidth: x0 + 1 + plotWidth - x)
     }
 }
