@@ -130,7 +130,7 @@ public struct PlanReport: Sendable {
     }
 
     static func day(_ d: Date) -> String { Day.today(d).description }
-    static func fte(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
+    public static func fte(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
 
     /// `↑ 0.91 → 0.95`: the direction over the last two measurements.
     static func trend(_ values: [Double]) -> String {

@@ -103,7 +103,7 @@ public actor SnapshotSource {
                                                config: config)
         snapshot.pii = pii
         if let roadmap {
-            do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog) }
+            do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog, kpis: snapshot.kpis) }
             catch { snapshot.roadmapError = "\(error)" }
         }
         return snapshot

@@ -40,24 +40,33 @@ public struct RoadmapSnapshot: Sendable, Equatable {
     public var notes: [String: RoadmapNote]
     public var lastChanges: [String: RoadmapChangeRecord]
     public var today: Day
+    /// Deliverables with sign-off, risks with signals, dependencies, budget vs actual, cadence.
+    public var plan: PlanStatus
 
+    /// Without `plan`, the plan's sections as written, with no decisions or measurements applied.
     public init(path: String, document: RoadmapDocument, progress: RoadmapProgress, evidence: [String: TaskEvidence] = [:],
-                notes: [String: RoadmapNote] = [:], lastChanges: [String: RoadmapChangeRecord] = [:], today: Day) {
+                notes: [String: RoadmapNote] = [:], lastChanges: [String: RoadmapChangeRecord] = [:], today: Day,
+                plan: PlanStatus? = nil) {
         self.path = path; self.document = document; self.progress = progress; self.evidence = evidence
         self.notes = notes; self.lastChanges = lastChanges; self.today = today
+        self.plan = plan ?? PlanStatus(document: document, progress: progress, state: PlanState(), today: today)
     }
 
-    /// Reads the roadmap file and what the catalog knows about its tasks.
-    public static func load(url: URL, rules: [EvidenceRule], catalog: Catalog?, now: Date = Date()) throws -> RoadmapSnapshot {
+    /// Reads the roadmap file and what the catalog knows about its tasks and plan (`kpis`: the
+    /// snapshot's KPI statuses, for the risks' signals).
+    public static func load(url: URL, rules: [EvidenceRule], catalog: Catalog?, kpis: [KPIStatus] = [], now: Date = Date()) throws -> RoadmapSnapshot {
         let document = try RoadmapDocument(contentsOf: url)
         let today = Day.today(now)
         let ticks = (try? catalog?.roadmapTickEvents()) ?? []
+        let progress = RoadmapProgress(document, ticks: ticks, today: today, now: now)
+        let state = PlanState((try? catalog?.planEvents()) ?? [])
+        let plan = PlanStatus(document: document, progress: progress, state: state,
+                              facts: PlanFacts.measure(catalog: catalog, kpis: kpis, now: now), today: today, now: now)
         return RoadmapSnapshot(
-            path: url.lastPathComponent, document: document,
-            progress: RoadmapProgress(document, ticks: ticks, today: today, now: now),
+            path: url.lastPathComponent, document: document, progress: progress,
             evidence: RoadmapEvidence(document, rules: rules, catalog: catalog).byTask,
             notes: (try? catalog?.roadmapLatestNotes()) ?? [:],
-            lastChanges: (try? catalog?.roadmapLastChanges()) ?? [:], today: today)
+            lastChanges: (try? catalog?.roadmapLastChanges()) ?? [:], today: today, plan: plan)
     }
 }
 
@@ -70,7 +79,15 @@ public struct RoadmapPane: Equatable, Sendable {
         case task(Int)
         case deliverables(Int)
         case deliverable(Int, Int)
+        /// The plan's other sections, below the phases: a heading row, then one row per item.
+        case planHeading(PlanSection)
+        case risk(Int)
+        case dependency(Int)
+        case budget(Int)
+        case cadence(Int)
     }
+
+    public enum PlanSection: String, Equatable, Sendable, CaseIterable { case risks, dependencies, budget, cadence }
 
     public var filter = ""
     public var list = ListState()
@@ -121,6 +138,11 @@ public struct RoadmapPane: Equatable, Sendable {
                 for d in phase.deliverables.indices { out.append(.deliverable(p, d)) }
             }
         }
+        let plan = rm.plan
+        if !plan.risks.isEmpty { out.append(.planHeading(.risks)); out += plan.risks.indices.map(Row.risk) }
+        if !plan.dependencies.isEmpty { out.append(.planHeading(.dependencies)); out += plan.dependencies.indices.map(Row.dependency) }
+        if !plan.budget.isEmpty || !plan.plan.team.isEmpty { out.append(.planHeading(.budget)); out += plan.budget.indices.map(Row.budget) }
+        if !plan.cadence.isEmpty { out.append(.planHeading(.cadence)); out += plan.cadence.indices.map(Row.cadence) }
         return out
     }
 
@@ -228,8 +250,15 @@ public struct RoadmapPane: Equatable, Sendable {
                              Span(" \(total.percent)% ", theme.title), Span("\(total.done)/\(total.total) tasks done", theme.text)]
         if total.overdue > 0 { summary += [Span("  ! \(total.overdue) overdue", theme.error)] }
         if let f = rm.progress.forecast {
-            summary += [Span("  forecast ", theme.muted), Span(f.completion.map { "\($0)" } ?? "— no recent ticks", theme.accent)]
+            let pushed = rm.plan.forecast.pushedDays > 0 ? rm.plan.forecast.completion : nil
+            summary += [Span("  forecast ", theme.muted), Span((pushed ?? f.completion).map { "\($0)" } ?? "— no recent ticks", pushed == nil ? theme.accent : theme.warn)]
         }
+        let awaiting = rm.plan.awaitingSignOff.count, amber = rm.plan.openRisks.filter(\.amber).count
+        let blocked = rm.plan.blockedDependencies.count, overdueUpdates = rm.plan.cadence.filter(\.overdue).count
+        if awaiting > 0 { summary += [Span("  \(awaiting) awaiting sign-off", theme.warn)] }
+        if amber > 0 { summary += [Span("  ▲ \(amber) risks amber", theme.warn)] }
+        if blocked > 0 { summary += [Span("  \(blocked) blocked", theme.error)] }
+        if overdueUpdates > 0 { summary += [Span("  \(overdueUpdates) updates overdue", theme.error)] }
         buffer.write(summary, x: layout.summary.x, y: layout.summary.y, maxWidth: layout.summary.width, base: theme.text)
 
         let rows = rows(ctx)
@@ -304,7 +333,65 @@ public struct RoadmapPane: Equatable, Sendable {
         case .deliverables:
             return [Span("    Deliverables", theme.muted.with(.bold))]
         case .deliverable(let p, let d):
-            return [Span("      ◆ ", theme.accent), Span(doc.phases[p].deliverables[d], theme.muted)]
+            let view = rm.plan.deliverables.first { $0.deliverable.phaseIndex == p && $0.deliverable.text == doc.phases[p].deliverables[d] }
+            let right: Line
+            if let s = view?.signOff {
+                right = [Span("✓ signed off by \(s.actor) \(Day.today(s.at))", theme.ok)]
+            } else if rm.plan.phase(p)?.awaitingSignOff == true {
+                right = [Span("awaiting sign-off", theme.warn)]
+            } else {
+                right = []
+            }
+            return withRight([Span("      ◆ ", view?.signedOff == true ? theme.ok : theme.accent), Span(doc.phases[p].deliverables[d], theme.muted)], right)
+        case .planHeading(let section):
+            return [Span("▾ " + Self.heading(section, rm.plan), theme.title)]
+        case .risk(let i):
+            let r = rm.plan.risks[i]
+            let status = Span("[\(r.status.rawValue)]".padded(to: 13), r.status == .closed ? theme.muted : r.status == .mitigating ? theme.running : theme.text)
+            let flag = r.amber ? Span("▲ ", theme.warn) : Span("  ")
+            let signal = r.signals.max { $0.level < $1.level }
+            // The signal gives way to the title: at most half the row.
+            let right = (signal.map { $0.text } ?? (r.risk.owner.map { "owner \($0)" } ?? "")).truncated(to: max(0, width / 2 - 2))
+            return withRight([Span("    "), flag, status, Span(r.risk.title, r.status == .closed ? theme.muted : theme.text)],
+                             [Span(right, r.amber ? theme.warn : theme.muted)])
+        case .dependency(let i):
+            let d = rm.plan.dependencies[i]
+            let style = d.status == .blocked ? theme.error : d.status == .met ? theme.ok : theme.text
+            return withRight([Span("      "), Span("[\(d.status.rawValue)]".padded(to: 10), style), Span(d.dependency.text, theme.text)],
+                             [Span(d.dependency.kind.rawValue, theme.muted)])
+        case .budget(let i):
+            let b = rm.plan.budget[i]
+            let used = b.fraction.map { " (\(Int(($0 * 100).rounded()))%)" } ?? ""
+            return withRight([Span("      "), Span(b.item.item, theme.text)],
+                             [Span(b.item.amountText, theme.text), Span("  spent \(BudgetItem.format(b.actual, currency: b.item.currency))\(used)",
+                                                                       (b.fraction ?? 0) > 1 ? theme.error : theme.muted)])
+        case .cadence(let i):
+            let c = rm.plan.cadence[i]
+            return withRight([Span("      "), Span(c.update.audience, theme.text), Span("  \(c.update.every.rawValue)", theme.muted)],
+                             [Span("next \(c.nextDue)", theme.muted)] + (c.overdue ? [Span("  ! overdue", theme.error)] : []))
+        }
+    }
+
+    /// `Risks · 4 open · 1 amber`, `Budget · $36K/year · $368K one-off · 3.5 FTE`.
+    static func heading(_ section: PlanSection, _ plan: PlanStatus) -> String {
+        switch section {
+        case .risks:
+            let amber = plan.openRisks.filter(\.amber).count
+            return "Risks · \(plan.openRisks.count) open" + (amber > 0 ? " · \(amber) amber" : "")
+        case .dependencies:
+            let blocked = plan.blockedDependencies.count, met = plan.dependencies.filter { $0.status == .met }.count
+            return "Dependencies · \(met)/\(plan.dependencies.count) met" + (blocked > 0 ? " · \(blocked) blocked" : "")
+        case .budget:
+            var parts = ["Budget"]
+            for t in plan.plan.budgetTotals {
+                if t.perYear > 0 { parts.append("\(t.perYearText)/year") }
+                if t.once > 0 { parts.append("\(t.onceText) one-off") }
+            }
+            if !plan.plan.team.isEmpty { parts.append("\(PlanReport.fte(plan.plan.totalFTE)) FTE") }
+            return parts.joined(separator: " · ")
+        case .cadence:
+            let overdue = plan.cadence.filter(\.overdue).count
+            return "Stakeholder updates" + (overdue > 0 ? " · \(overdue) overdue" : "")
         }
     }
 
@@ -320,6 +407,11 @@ public struct RoadmapPane: Equatable, Sendable {
 
     private func renderDetail(_ row: Row?, _ rm: RoadmapSnapshot, _ area: Rect, theme: Theme, into buffer: inout ScreenBuffer) {
         buffer.fill(Rect(x: area.x, y: area.y, width: area.width, height: 1), symbol: "─", style: theme.border)
+        if let lines = planDetail(row, rm, theme: theme) {
+            buffer.write(lines.0, x: area.x + 1, y: area.y, maxWidth: area.width - 2, base: theme.text)
+            buffer.write(lines.1, x: area.x, y: area.y + 1, maxWidth: area.width, base: theme.text)
+            return
+        }
         guard case .task(let t)? = row else {
             buffer.write(" Enter/←/→ fold · Space tick · n note · / filter · :progress ", x: area.x + 1, y: area.y, style: theme.muted, maxWidth: area.width - 2)
             return
@@ -340,6 +432,44 @@ public struct RoadmapPane: Equatable, Sendable {
         }
         if info.isEmpty { info = [Span("no evidence rule · no note (n adds one)", theme.muted)] }
         buffer.write(info, x: area.x, y: area.y + 1, maxWidth: area.width, base: theme.text)
+    }
+
+    /// The two detail lines of a risk, dependency, budget or cadence row: id and history, then the
+    /// mitigation and signals, the note, the spend or the last report. Nil on other rows.
+    func planDetail(_ row: Row?, _ rm: RoadmapSnapshot, theme: Theme) -> (Line, Line)? {
+        let plan = rm.plan
+        func who(_ d: PlanState.Decision?) -> Line {
+            d.map { [Span(" · \($0.status) by \($0.actor) \(Format.dateTime($0.at)) ", theme.muted)] } ?? []
+        }
+        switch row {
+        case .risk(let i)?:
+            let r = plan.risks[i]
+            // Problems first, then the mitigation, then the signals that are fine.
+            var info: Line = r.signals.filter { $0.level >= .warn }.map { Span("▲ \($0.text)  ", theme.warn) }
+            info += [Span("mitigation ", theme.muted), Span(r.risk.mitigation ?? "–")]
+            info += r.signals.filter { $0.level < .warn }.map { Span("  ✓ \($0.text)", theme.ok) }
+            return ([Span(" \(r.risk.id) ", theme.accent), Span("risk · owner \(r.risk.owner ?? "–")", theme.muted)] + who(r.decision), info)
+        case .dependency(let i)?:
+            let d = plan.dependencies[i]
+            var info: Line = [Span("\(d.dependency.kind.rawValue) dependency", theme.muted)]
+            if let note = d.decision?.note { info += [Span("  ✎ \(note)", theme.accent)] }
+            if d.status == .blocked, d.dependency.kind == .critical { info += [Span("  unfinished phases at risk; forecast pushed \(plan.forecast.pushedDays) days", theme.error)] }
+            return ([Span(" \(d.dependency.id) ", theme.accent), Span("dependency", theme.muted)] + who(d.decision), info)
+        case .budget(let i)?:
+            let b = plan.budget[i]
+            return ([Span(" \(b.item.id) ", theme.accent), Span("written \(b.item.written)", theme.muted)],
+                    [Span("budget \(b.item.amountText) · spent \(BudgetItem.format(b.actual, currency: b.item.currency)) in \(b.entries) entries", theme.text)])
+        case .cadence(let i)?:
+            let c = plan.cadence[i]
+            return ([Span(" \(c.update.id) ", theme.accent), Span("\(c.update.every.rawValue) · next due \(c.nextDue)", theme.muted)],
+                    [Span("last report " + (c.lastSent.map { Format.dateTime($0) } ?? "never sent"), c.overdue ? theme.error : theme.muted)]
+                    + (c.overdue ? [Span("  overdue: none sent for \(c.missedDue!)", theme.error)] : []))
+        case .planHeading(let section)?:
+            return ([Span(" " + Self.heading(section, plan) + " ", theme.muted)],
+                    [Span("`steward roadmap report` writes the status update from these figures", theme.muted)])
+        default:
+            return nil
+        }
     }
 
     /// The `:progress` overlay: every phase and month with its bar, then the forecast.

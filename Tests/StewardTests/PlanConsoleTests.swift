@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+@testable import StewardCatalog
+@testable import StewardConsole
+@testable import StewardDemo
+@testable import StewardRoadmap
+
+/// Issue 21: pane 5 shows the plan's sections below the phases (deliverables with sign-off, risks
+/// with signals, dependencies, budget vs actual, stakeholder updates) at 80x24 and 120x40.
+@MainActor
+@Suite("Roadmap pane: plan sections")
+struct PlanConsoleTests {
+    typealias F = ConsoleFixtures
+    static let today = Day(year: 2024, month: 5, day: 15)
+    static let now = Date(timeIntervalSince1970: 1_715_731_200)   // 2024-05-15
+
+    /// The demo plan with decisions recorded: a sign-off, a mitigating risk, a blocked critical
+    /// dependency, spend on consulting; and a breached data-quality KPI.
+    static func state(width: Int, height: Int) -> AppState {
+        var s = F.state(width: width, height: height)
+        let doc = RoadmapDocument(text: DemoProjectFiles.roadmap)
+        let plan = RoadmapPlan(doc)
+        let at = now.addingTimeInterval(-10 * 86_400)
+        let events = [
+            PlanEvent(at: at, actor: "alice", action: .signOff, subject: plan.deliverables[0].id, detail: PlanDetail(text: plan.deliverables[0].text)),
+            PlanEvent(at: at, actor: "alice", action: .riskStatus, subject: plan.risks[1].id, detail: PlanDetail(status: "mitigating")),
+            PlanEvent(at: at, actor: "bob", action: .dependencyStatus, subject: plan.dependencies[0].id, detail: PlanDetail(status: "blocked", note: "legal review")),
+            PlanEvent(at: at, actor: "bob", action: .spend, subject: plan.budget.first { $0.item == "Consulting" }!.id, detail: PlanDetail(amount: 5_000, currency: "USD")),
+        ]
+        let progress = RoadmapProgress(doc, ticks: [TickEvent(at: now.addingTimeInterval(-86_400), taskId: doc.tasks[0].id, done: true)], today: today, now: now)
+        let facts = PlanFacts(kpis: [PlanFacts.KPI(name: "Data quality score", status: "breached", actual: "80.0%", target: "> 95%")], qualityScore: 0.8)
+        let status = PlanStatus(document: doc, progress: progress, state: PlanState(events), facts: facts, today: today, now: now)
+        s.snapshot?.roadmap = RoadmapSnapshot(path: "roadmap.md", document: doc, progress: progress, today: today, plan: status)
+        s.pane = .roadmap
+        return s
+    }
+
+    /// Moves the selection to the first (or last) row matching, through the pane's own navigation;
+    /// the list scrolls so the selection is the bottom row and the rows above it show.
+    static func select(_ s: AppState, last: Bool = false, _ match: (RoadmapPane.Row) -> Bool) -> AppState {
+        var s = s
+        let rows = s.roadmap.rows(s.context)
+        let target = (last ? rows.lastIndex(where: match) : rows.firstIndex(where: match))!
+        for _ in 0..<target { s = F.send(s, [.key(.down)]) }
+        return s
+    }
+
+    @Test(arguments: [(80, 24), (120, 40)]) func sectionsRenderAndFit(size: (Int, Int)) {
+        let (w, h) = size
+        let base = Self.state(width: w, height: h)
+        let summary = F.screen(base).lines[3]
+        #expect(summary.contains("▲") || w == 80, "\(summary)")
+        #expect(F.screen(base).lines.allSatisfy { $0.displayWidth <= w })
+
+        // The risks heading and the amber data-quality risk with its signal.
+        let risks = Self.select(base, last: true) { if case .risk = $0 { return true }; return false }
+        var text = F.screen(risks).lines.joined(separator: "\n")
+        #expect(text.contains("▾ Risks · 6 open · 1 amber"), "\(text)")
+        #expect(text.contains("▲ [open]"))
+        #expect(text.contains("Data Quality Issues"))
+        #expect(text.contains("[mitigating] False merges of different customers"))
+        #expect(F.screen(risks).lines.allSatisfy { $0.displayWidth <= w })
+
+        // Dependencies, budget and cadence further down.
+        let cadence = Self.select(base) { if case .cadence = $0 { return true }; return false }
+        text = F.screen(cadence).lines.joined(separator: "\n")
+        #expect(text.contains("▾ Stakeholder updates · 2 overdue"), "\(text)")
+        #expect(text.contains("Executive steering"))
+        #expect(text.contains("! overdue"))
+        #expect(F.screen(cadence).lines.allSatisfy { $0.displayWidth <= w })
+
+        let budget = Self.select(base, last: true) { if case .budget = $0 { return true }; return false }
+        text = F.screen(budget).lines.joined(separator: "\n")
+        #expect(text.contains("▾ Budget · $36K/year · $368K one-off · 3.5 FTE"), "\(text)")
+        if h >= 40 {
+            #expect(text.contains("▾ Dependencies · 0/4 met · 1 blocked"))
+            #expect(text.contains("[blocked] Warehouse contract finalized"))
+            #expect(text.contains("Consulting"))
+        }
+    }
+
+    @Test func detailLinesExplainTheSelectedItem() {
+        let dq = Self.select(Self.state(width: 120, height: 40)) {
+            if case .risk(let i) = $0 { return i == 4 }   // the first risk of the list: after the table's four
+            return false
+        }
+        let lines = F.screen(dq).lines
+        let detail = lines[lines.count - 5] + "\n" + lines[lines.count - 4]
+        #expect(detail.contains("mitigation Early profiling, continuous monitoring"), "\(detail)")
+        #expect(detail.contains("risk · owner Data Engineering Lead"))
+        #expect(detail.contains("▲ Data quality score 80.0% (target > 95%): breached"))
+
+        let dep = Self.select(Self.state(width: 120, height: 40)) { if case .dependency(0) = $0 { return true }; return false }
+        let depLines = F.screen(dep).lines
+        let depDetail = depLines[depLines.count - 5] + "\n" + depLines[depLines.count - 4]
+        #expect(depDetail.contains("blocked by bob"), "\(depDetail)")
+        #expect(depDetail.contains("✎ legal review"))
+        #expect(depDetail.contains("forecast pushed 10 days"))
+
+        let signed = Self.select(Self.state(width: 120, height: 40)) { if case .deliverable(0, 0) = $0 { return true }; return false }
+        #expect(F.screen(signed).lines.contains { $0.contains("◆ Source inventory and data ownership matrix") && $0.contains("✓ signed off by alice 2024-05-05") })
+    }
+}
