@@ -271,6 +271,8 @@ public final class ConsoleSession {
             send(writeRoadmap(id: id, state: target), backend: backend)
         case .addRoadmapNote(let id, let note):
             send(addNote(id: id, note: note), backend: backend)
+        case .recordPlan(let action, let subject, let detail, let done):
+            send(recordPlan(action, subject: subject, detail: detail, done: done), backend: backend)
         case .customers(let request):
             let source = customerSource, mailbox = self.mailbox
             Task.detached { mailbox.post(.customers(await source.perform(request))) }
@@ -307,6 +309,19 @@ public final class ConsoleSession {
             let verb = target == .done ? "ticked" : "unticked"
             let note = change.reloaded ? " (the file had changed on disk: re-read first)" : ""
             return .roadmapWritten("\(verb) “\(change.task.plainText)” in \(url.lastPathComponent):\(change.task.line)\(note)", file.document)
+        } catch {
+            return .roadmapWriteFailed("\(error)")
+        }
+    }
+
+    /// A plan decision into the catalog's audit log (the roadmap file is not written).
+    func recordPlan(_ action: PlanAction, subject: String, detail: PlanDetail, done: String) -> Message {
+        guard let url = catalogURL, FileManager.default.fileExists(atPath: url.path) else {
+            return .roadmapWriteFailed("no catalog to record sign-offs in yet: run the pipeline first")
+        }
+        do {
+            try Catalog.open(at: url).recordPlan(action, subject: subject, detail: detail)
+            return .roadmapWritten(done, nil)
         } catch {
             return .roadmapWriteFailed("\(error)")
         }

@@ -79,6 +79,26 @@ struct PlanConsoleTests {
         }
     }
 
+    @Test func spaceOnADeliverableSignsItOffOrReopensIt() {
+        let s = Self.state(width: 120, height: 40)
+        let plan = s.snapshot!.roadmap!.plan
+        // The first deliverable is signed off: Space reopens it; the second is not: Space signs it off.
+        let first = Self.select(s) { if case .deliverable(0, 0) = $0 { return true }; return false }
+        let (_, reopen) = ConsoleApp.update(first, .key(.char(" ")))
+        #expect(reopen.contains(.recordPlan(action: .reopen, subject: plan.deliverables[0].deliverable.id,
+                                            detail: PlanDetail(text: plan.deliverables[0].deliverable.text),
+                                            done: "reopened “\(plan.deliverables[0].deliverable.text)”")))
+        let second = Self.select(s) { if case .deliverable(0, 1) = $0 { return true }; return false }
+        let (_, sign) = ConsoleApp.update(second, .key(.char(" ")))
+        #expect(sign.contains { if case .recordPlan(.signOff, plan.deliverables[1].deliverable.id, _, _) = $0 { return true }; return false })
+        // Read-only: refused, nothing recorded.
+        var ro = second
+        ro.readOnly = true
+        let (after, none) = ConsoleApp.update(ro, .key(.char(" ")))
+        #expect(!none.contains { if case .recordPlan = $0 { return true }; return false })
+        #expect(after.status?.text.contains("read-only") == true)
+    }
+
     @Test func detailLinesExplainTheSelectedItem() {
         let dq = Self.select(Self.state(width: 120, height: 40)) {
             if case .risk(let i) = $0 { return i == 4 }   // the first risk of the list: after the table's four

@@ -231,6 +231,8 @@ public enum Command: Equatable, Sendable {
     /// Tick (`.done`) or untick (`.open`) a roadmap task in its file, auditing it.
     case setRoadmapTask(id: String, state: TaskState)
     case addRoadmapNote(id: String, note: String)
+    /// Record a plan decision (a deliverable's sign-off or reopen) in the catalog's audit log.
+    case recordPlan(action: PlanAction, subject: String, detail: PlanDetail, done: String)
     /// Audit a reveal of one quarantined row's values before they are shown.
     case auditRowReveal(id: Int64, source: String)
     /// Ask the catalog something for the Customers pane (search, a 360, explain, reveal audit, a decision).

@@ -413,6 +413,13 @@ extension AppState {
     mutating func toggleRoadmapTask() -> [Command] {
         guard pane == .roadmap else { return [] }
         let ctx = context
+        if let signOff = roadmap.signOffCommand(ctx) {
+            guard !readOnly else {
+                status = StatusMessage(text: "read-only: sign-off is disabled (started with --read-only)", isError: true, at: now)
+                return []
+            }
+            return [signOff]
+        }
         guard let task = roadmap.selectedTask(ctx) else {
             _ = roadmap.toggleCollapse(ctx)
             clampPanes()

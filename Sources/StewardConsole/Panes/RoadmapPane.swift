@@ -156,6 +156,16 @@ public struct RoadmapPane: Equatable, Sendable {
 
     public func selectedID(_ ctx: PaneContext) -> String? { selectedTask(ctx)?.id }
 
+    /// Space on a deliverable: sign it off, or reopen it when it is signed off (audited in the catalog).
+    public func signOffCommand(_ ctx: PaneContext) -> Command? {
+        guard case .deliverable(let p, let d)? = selectedRow(ctx), let rm = ctx.snapshot?.roadmap else { return nil }
+        let text = rm.document.phases[p].deliverables[d]
+        guard let view = rm.plan.deliverables.first(where: { $0.deliverable.phaseIndex == p && $0.deliverable.text == text }) else { return nil }
+        let signed = view.signedOff
+        return .recordPlan(action: signed ? .reopen : .signOff, subject: view.deliverable.id, detail: PlanDetail(text: text),
+                           done: "\(signed ? "reopened" : "signed off") “\(text)”")
+    }
+
     // MARK: update
 
     public mutating func handle(_ action: Action, _ ctx: PaneContext, area: Rect) -> Bool {
