@@ -200,6 +200,7 @@ struct ConsoleDailyUseTests {
         let session = try ConsoleSession(options: ConsoleOptions(projectName: "demo"), catalogPath: "c", loader: Self.slowLoader(total: 130),
                                          runner: nil)
         let backend = TestBackend(width: 100, height: 30)
+        session.keyQueue.patience = 120  // a loaded CI machine may take seconds to answer; the keys must still wait
         session.send(.resize(width: 100, height: 30), backend: backend)
         session.send(.tick(Date()), backend: backend)
         // Typed before even the first snapshot arrived, in one burst.
@@ -212,6 +213,21 @@ struct ConsoleDailyUseTests {
         #expect(session.state.sources.section == .quarantine)
         #expect(session.state.sources.sectionLists[SourcesPane.Section.quarantine.rawValue]?.selected == 2)
         #expect(session.keyQueue.isEmpty)
+    }
+
+    @Test func keysWaitWhileA360IsBeingOpenedNotWhileTyping() {
+        var s = F.state()
+        s.pane = .customers
+        #expect(!s.awaitingData)
+        // Enter in the search box before the results came: the 360 opens on arrival, so → waits for it.
+        s.customers.openOnArrival = true
+        #expect(s.awaitingData)
+        s.mode = .search  // typing into the box never waits
+        #expect(!s.awaitingData)
+        s.mode = .normal
+        s.customers.openOnArrival = false
+        s.customers.inFlight.insert("load")
+        #expect(s.awaitingData)
     }
 
     @Test func heldKeysAreAppliedAfterPatienceRunsOut() {

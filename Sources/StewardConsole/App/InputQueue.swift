@@ -23,11 +23,13 @@ extension AppState {
 }
 
 /// Keys held while the view awaits data, applied in order once it arrives. A load that never answers
-/// does not keep them forever: after `patience` they are applied to the view as it is.
+/// does not keep them forever: after `patience` they are applied to the view as it is (a read that
+/// fails sets the catalog error, which ends the wait at once).
 struct KeyQueue {
     var held: [Key] = []
     var since: Date?
-    var patience: TimeInterval = 3
+    /// Long enough for a slow read on a loaded machine; a failed read releases the keys at once anyway.
+    var patience: TimeInterval = 10
 
     var isEmpty: Bool { held.isEmpty }
 
