@@ -206,11 +206,14 @@ public struct PlanStatus: Sendable, Equatable {
             out.append(RiskSignal(text: "\(k.name) \(k.actual ?? "–") (target \(k.target)): \(label)", level: level))
         }
         if has(" quality ", " dq ", " data quality") {
-            for k in facts.kpis where Normalise.key(k.name).contains("quality") { kpiSignal(k) }
+            let qualityKPIs = facts.kpis.filter { Normalise.key($0.name).contains("quality") }
+            for k in qualityKPIs { kpiSignal(k) }
             if !facts.failingChecks.isEmpty {
                 let total = facts.failingChecks.reduce(0) { $0 + $1.failed }
                 let names = facts.failingChecks.prefix(3).map { "\($0.source).\($0.name)" }.joined(separator: ", ")
-                out.append(RiskSignal(text: "\(facts.failingChecks.count) failing checks (\(total) rows): \(names)", level: .warn))
+                // With a quality KPI, its status decides (a few failing rows are normal); without one, failing checks warn.
+                let judged = qualityKPIs.contains { $0.status != "no_data" }
+                out.append(RiskSignal(text: "\(facts.failingChecks.count) failing checks (\(total) rows): \(names)", level: judged ? .unknown : .warn))
             } else if facts.qualityScore != nil {
                 out.append(RiskSignal(text: "no failing checks", level: .ok))
             }

@@ -210,6 +210,26 @@ enum PlanTexts {
         #expect(Cadence.find(in: "weekly, then monthly") == .weekly)
     }
 
+    @Test func riskSignalsFromWhatStewardMeasures() {
+        let risk = RoadmapPlan(RoadmapDocument(text: "## Risks\n1. **Data Quality Issues**\n2. CRM integration delays\n3. Low user adoption\n")).risks
+        let checks = [PlanFacts.FailingCheck(source: "crm", name: "not_null_email", failed: 3)]
+        func kpi(_ status: String) -> [PlanFacts.KPI] {
+            [PlanFacts.KPI(name: "Data quality score", status: status, actual: "90%", target: "> 95%"),
+             PlanFacts.KPI(name: "User adoption", status: "at_risk", actual: "40%", target: "80%")]
+        }
+        let sources = [PlanFacts.Source(name: "crm_contacts", system: "crm", status: "error"), PlanFacts.Source(name: "web", system: "web", status: "ok")]
+        func amber(_ r: PlanRisk, _ facts: PlanFacts) -> Bool { PlanStatus.signals(for: r, facts: facts).contains { $0.level >= .warn } }
+        // The DQ KPI decides: breached turns the risk amber by itself; met with a few failing rows does not.
+        #expect(amber(risk[0], PlanFacts(kpis: kpi("breached"), failingChecks: checks)))
+        #expect(!amber(risk[0], PlanFacts(kpis: kpi("met"), failingChecks: checks)))
+        #expect(amber(risk[0], PlanFacts(failingChecks: checks)))   // no quality KPI: failing checks warn
+        // Integration: the source the title names (crm), not the healthy others.
+        let integration = PlanStatus.signals(for: risk[1], facts: PlanFacts(sources: sources))
+        #expect(integration == [RiskSignal(text: "source crm_contacts: error", level: .breach)])
+        // Adoption: the User adoption KPI.
+        #expect(PlanStatus.signals(for: risk[2], facts: PlanFacts(kpis: kpi("met"))).map(\.text) == ["User adoption 40% (target 80%): at risk"])
+    }
+
     @Test func deliverablesUnderATaskSectionAreNotCadence() {
         // `Reporting` in a month heading does not make its deliverables stakeholder updates.
         let text = "## Phase 1 (Q1 2024)\n### Month 3: Reporting\n- [ ] Build\n\n**Deliverables:**\n- Weekly sales report\n"
