@@ -63,6 +63,12 @@ let package = Package(
                            // The C API directly for the catalog passes' bulk inserts (BulkInsert.swift).
                            .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
+        // Activation (issue 20): traits, consent, audiences (the rule language's evaluator), destinations and sync.
+        .target(
+            name: "StewardActivation",
+            // StewardMetrics: the webhook client (AlertNotifier.post: no redirects followed) destinations reuse.
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardPipeline", "StewardMetrics"]
+        ),
         .target(
             name: "StewardMetrics",
             // StewardIdentity: the customer match rate is defined once there (`MatchRate`).
@@ -94,19 +100,19 @@ let package = Package(
             name: "steward",
             dependencies: [
                 "StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
-                "StewardDemo", "StewardConfig", "StewardServer",
+                "StewardDemo", "StewardConfig", "StewardServer", "StewardActivation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "steward-bench",
             dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics", "StewardRoadmap",
-                           "StewardDemo", "StewardConfig"]
+                           "StewardDemo", "StewardConfig", "StewardActivation"]
         ),
         .testTarget(
             name: "StewardTests",
             dependencies: ["StewardCatalog", "StewardPipeline", "StewardConsole", "StewardIdentity", "StewardMetrics",
-                           "StewardRoadmap", "StewardDemo", "StewardConfig", "StewardServer", "steward"]
+                           "StewardRoadmap", "StewardDemo", "StewardConfig", "StewardServer", "StewardActivation", "steward"]
         ),
     ]
 )

@@ -219,6 +219,7 @@ enum Schema {
         registerErasureState(&migrator)
         registerVault(&migrator)
         registerAPITokens(&migrator)
+        registerActivation(&migrator)
         return migrator
     }
 }

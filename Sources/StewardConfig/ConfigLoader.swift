@@ -131,7 +131,7 @@ struct NodeReader {
         let entries = try mapping(root, "-")
         try checkKeys(entries, allowed: ["name", "catalog", "default_region", "roadmap", "truth", "theme", "refresh",
                                          "keys", "sources", "matching", "kpis", "schedule", "alerts",
-                                         "evidence", "survivorship", "privacy"], context: "")
+                                         "evidence", "survivorship", "privacy", "team", "audiences"], context: "")
         let dir = file.deletingLastPathComponent()
         func value(_ k: String) -> Node? { entries.first { $0.key == k }?.value }
 
@@ -295,11 +295,15 @@ struct NodeReader {
                 }
             }
         }
-        return ProjectConfig(
+        var config = ProjectConfig(
             file: file, name: name, catalogURL: Self.resolve(catalogPath, in: dir), defaultRegion: region,
             roadmap: roadmap, truth: truth, theme: try value("theme").map { try string($0, "theme") },
             refreshSeconds: refresh, keys: keys, sources: sources, matching: matching, kpis: kpis,
             scheduleEvery: every, alerts: alerts, evidence: evidence, survivorship: survivorship, privacy: privacy)
+        // Audiences and team: ActivationConfig.swift.
+        if let node = value("team") { config.team = try team(node) }
+        if let node = value("audiences") { config.audiences = try audiences(node, sources: sources) }
+        return config
     }
 
     /// A path of steward.yml resolved against the project folder; an absolute path as written.
@@ -366,7 +370,8 @@ struct NodeReader {
                 }
             default: // attributes
                 for a in try mapping(e.value, "survivorship.attributes") {
-                    guard SurvivorshipConfig.attributeNames.contains(a.key) else {
+                    // A custom trait (a source's `traits:`) is chosen by these rules too.
+                    guard SurvivorshipConfig.attributeNames.contains(a.key) || sources.contains(where: { $0.traits.contains { $0.name == a.key } }) else {
                         throw fail(a.keyNode, "survivorship.attributes.\(a.key)",
                                    "unknown attribute; expected one of: \(SurvivorshipConfig.attributeNames.joined(separator: ", "))")
                     }
@@ -422,7 +427,7 @@ struct NodeReader {
         let ctx = "sources.\(name)"
         try checkKeys(entries, allowed: ["name", "system", "entity", "format", "path", "table", "key", "freshness",
                                          "mapping", "checks", "delimiter", "date_formats", "snapshot", "region",
-                                         "max_delete", "pii"], context: ctx)
+                                         "max_delete", "pii", "traits", "consent"], context: ctx)
         func required(_ k: String) throws -> (String, Node) {
             guard let n = value(k) else { throw fail(node, "\(ctx).\(k)", "missing") }
             return (try string(n, "\(ctx).\(k)"), n)
@@ -539,11 +544,15 @@ struct NodeReader {
                 if seen[base]! > 1 { checks[i].name = "\(base)_\(seen[base]!)" }
             }
         }
-        return SourceConfig(
+        var source = SourceConfig(
             name: name, system: system, entity: entity, format: format, path: path, table: table, key: key,
             warnAfter: warnAfter, errorAfter: errorAfter, mapping: mapping, checks: checks, delimiter: delimiter,
             dateFormats: dateFormats, snapshot: snapshot, region: sourceRegion, line: pathNode.mark?.line ?? 0,
             maxDelete: maxDelete, piiColumns: piiColumns)
+        // Custom traits and consent statements: ActivationConfig.swift.
+        if let n = value("traits") { source.traits = try traitDeclarations(n, ctx: ctx, entity: entity) }
+        if let n = value("consent") { source.consent = try consentMappings(n, ctx: ctx) }
+        return source
     }
 
     func fieldMapping(_ node: Node, field: String, ctx: String, entity: Entity, allowed: [String]) throws -> FieldMapping {

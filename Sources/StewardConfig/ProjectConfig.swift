@@ -24,6 +24,10 @@ public struct ProjectConfig: Sendable {
     public var survivorship = SurvivorshipConfig()
     /// `privacy:`: whether the catalog's PII is sealed by the privacy vault.
     public var privacy = PrivacyConfig()
+    /// `team:`: how many people (or which OS users) should use Steward (the User adoption KPI).
+    public var team: TeamConfig?
+    /// `audiences:`: segments materialised each run (StewardActivation), rules already type-checked.
+    public var audiences: [AudienceConfig] = []
 
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
 }
@@ -64,6 +68,10 @@ public struct SourceConfig: Sendable {
     /// `pii: [COLUMN…]`: columns holding personal data besides those mapped to email, phone, dob,
     /// street or national_id (`PIIPolicy` masks both).
     public var piiColumns: [String] = []
+    /// `traits:`: custom attributes kept on the golden customer (person sources).
+    public var traits: [TraitDeclaration] = []
+    /// `consent:`: the columns stating consent per channel.
+    public var consent: [ConsentMapping] = []
 
     /// The checks a load evaluates: the declared ones, then the built-in `readable` check.
     public var loadChecks: [CheckConfig] { checks + [CheckConfig.readable] }
@@ -91,6 +99,8 @@ public struct SourceConfig: Sendable {
             }
         }
         for check in checks { for c in check.columns { cols.append((c, check.line)) } }
+        for t in traits { cols.append((t.column, t.line)) }
+        for c in consent { for column in c.columns { cols.append((column, c.line)) } }
         return cols
     }
 }
