@@ -86,7 +86,7 @@ let package = Package(
         // The data API behind `steward serve`: HTTP over the engine's typed queries (no SQL here).
         .target(
             name: "StewardServer",
-            dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardPipeline",
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardPipeline", "StewardRoadmap",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -447,11 +447,15 @@ struct NodeReader {
         let system = try required("system").0
         let entity = try oneOf("entity", Entity.self)
         let format = try oneOf("format", SourceFormat.self)
-        let (path, pathNode) = try required("path")
+        // An http source has no files: its rows are pushed to `steward serve` (POST /v1/events/NAME).
+        if format == .http, let n = value("path") {
+            throw fail(n, "\(ctx).path", "an http source has no files (its events are POSTed to /v1/events/\(name)); remove `path:`")
+        }
+        let (path, pathNode) = format == .http ? ("", nameNode) : try required("path")
         if Self.leavesProject(path) {
             throw fail(pathNode, "\(ctx).path", "'\(path)' leaves the project folder; write a path inside it, or an absolute path")
         }
-        if let problem = Glob.syntaxProblem(path) { throw fail(pathNode, "\(ctx).path", problem) }
+        if format != .http, let problem = Glob.syntaxProblem(path) { throw fail(pathNode, "\(ctx).path", problem) }
         let key = try required("key").0
         var table: String?
         if let n = value("table") { table = try string(n, "\(ctx).table") }
@@ -493,6 +497,9 @@ struct NodeReader {
             sourceRegion = r
         }
         let snapshot = try oneOf("snapshot", Snapshot.self, default: .incremental)
+        if format == .http && snapshot == .full {
+            throw fail(value("snapshot"), "\(ctx).snapshot", "an http source receives events one request at a time; it cannot be a full snapshot")
+        }
         var maxDelete = 0.10
         if let n = value("max_delete") {
             // "10%" or a fraction; the deletion guard only judges full snapshots.

@@ -40,7 +40,8 @@ public struct PrivacyConfig: Sendable, Equatable {
 }
 
 public enum Entity: String, Sendable, CaseIterable { case person, transaction, event }
-public enum SourceFormat: String, Sendable, CaseIterable { case csv, ndjson, sqlite }
+/// `http`: no files; events are pushed to `POST /v1/events/NAME` of `steward serve`.
+public enum SourceFormat: String, Sendable, CaseIterable { case csv, ndjson, sqlite, http }
 public enum Snapshot: String, Sendable, CaseIterable { case full, incremental }
 
 public struct SourceConfig: Sendable {

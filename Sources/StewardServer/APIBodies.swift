@@ -3,6 +3,8 @@ import StewardCatalog
 import StewardConfig
 import StewardIdentity
 import StewardMetrics
+import StewardPipeline
+import StewardRoadmap
 
 /// The API's JSON bodies: the same shapes, field for field, as the CLI's `--json` (docs/CONTRACTS.md),
 /// so a script can move between `steward status --json` and `GET /v1/sources` unchanged.
@@ -121,6 +123,38 @@ public enum APIBodies {
             "segment": orNull(c.score?.segment), "churn_score": orNull(c.score?.churnScore),
             "rfm": c.score.map { s -> Any in ["recency_days": orNull(s.recencyDays), "frequency": s.frequency, "monetary": s.monetary,
                                               "r": orNull(s.r), "f": orNull(s.f), "m": orNull(s.m)] } ?? NSNull(),
+        ]
+    }
+
+    /// `steward roadmap list --json`: the plan's tasks with due dates, evidence, notes and last changes
+    /// (the CLI prints this very body).
+    public static func roadmapTasks(_ document: RoadmapDocument, evidence: RoadmapEvidence, notes: [String: RoadmapNote],
+                                    changes: [String: RoadmapChangeRecord], today: Day) -> [[String: Any]] {
+        document.tasks.map { t -> [String: Any] in
+            var o: [String: Any] = [
+                "id": t.id, "phase": t.phase, "section": t.section, "text": t.plainText, "done": t.isDone,
+                "line": t.line, "due": orNull(t.due?.description), "state": t.state.rawValue,
+                "depth": t.depth, "parent": orNull(t.parent.map { document.tasks[$0].id }),
+                "overdue": !t.isDone && (t.due.map { $0 < today } ?? false),
+                "evidence": orNull(evidence.byTask[t.id].map { e -> [String: Any] in
+                    ["condition": e.condition.description, "status": e.mark.rawValue, "reason": e.result.reason]
+                }),
+                "note": orNull(notes[t.id]?.note),
+            ]
+            if let c = changes[t.id] {
+                o["last_change"] = ["actor": c.actor, "at": Timestamp.string(c.at), "done": c.done]
+            } else { o["last_change"] = NSNull() }
+            return o
+        }
+    }
+
+    /// The answer to `POST /v1/events/{source}`: counts, and each quarantined event's line and reasons
+    /// (check names and columns, never values).
+    public static func intake(_ r: EventIntake.Receipt, requestId: String) -> [String: Any] {
+        [
+            "accepted": r.accepted, "quarantined": r.quarantined, "unchanged": r.unchanged,
+            "rejected": r.rejected.map { ["line": $0.line, "reasons": $0.reasons] as [String: Any] },
+            "request_id": requestId, "run_id": r.runId, "batch_id": r.batchId,
         ]
     }
 

@@ -9,6 +9,7 @@ import StewardCatalog
 import StewardConfig
 import StewardIdentity
 import StewardMetrics
+import StewardPipeline
 import UnixSignals
 
 /// `steward serve`: the catalog's read API over HTTP (Hummingbird 2). Every body is built by the
@@ -28,6 +29,10 @@ public final class APIServer: Sendable {
     let epoch: String
     let logger: Logger
     let log: @Sendable (String) -> Void
+    /// Requests per token and second (`ServerOptions.requestsPerSecond`).
+    let limiter: RateLimiter
+    /// The incremental matching pass for pushed person records.
+    let matches: MatchScheduler
 
     /// At most this many results from `/v1/customers` and `/v1/runs`.
     public static let maximumLimit = 1_000
@@ -45,6 +50,23 @@ public final class APIServer: Sendable {
         logger.logLevel = .warning
         self.logger = logger
         self.log = log
+        limiter = RateLimiter(requestsPerSecond: options.requestsPerSecond)
+        let matcher = IncrementalMatch(config: config, catalog: catalog)
+        matches = MatchScheduler { records, runId in
+            do {
+                let outcome = try matcher.match(records, runId: runId)
+                if !outcome.skipped {
+                    log("steward serve: matched \(records.count) pushed records (\(outcome.joined) joined, \(outcome.created) new, \(outcome.updated) updated)")
+                }
+            } catch {
+                // Its text may quote a value: the kind only. The next `steward run` matches them all.
+                log("steward serve: incremental matching failed: \(type(of: error))")
+            }
+        }
+        // http sources need their catalog rows (stats, checks) before the first push.
+        if config.sources.contains(where: { $0.format == .http }) {
+            try PipelineRunner(config: config, catalog: catalog).syncDefinitions()
+        }
     }
 
     /// Serves until one of `signals` arrives (or the task is cancelled), then stops accepting, lets the
@@ -101,8 +123,11 @@ public final class APIServer: Sendable {
         router.get("/v1/quality", use: quality)
         router.get("/v1/kpis", use: kpis)
         router.get("/v1/runs", use: runs)
+        router.get("/v1/roadmap", use: roadmap)
         router.get("/v1/customers", use: customers)
+        router.get("/v1/customers/lookup", use: lookup)
         router.get("/v1/customers/:id", use: customer)
+        router.post("/v1/events/:source", use: events)
         router.get("/openapi.json") { _, _ in Self.json(OpenAPIDocument.json) }
     }
 
@@ -226,6 +251,11 @@ public final class APIServer: Sendable {
             return token
         }
         guard let token else { throw APIError(.unauthorized, "unauthorized", "the token is unknown, revoked or expired") }
+        if let wait = limiter.take(token.name) {
+            throw APIError(.tooManyRequests, "rate_limited",
+                           "token '\(token.name)' sent more than \(Int(limiter.rate)) requests a second; retry in \(wait) s",
+                           headers: [.retryAfter: String(wait)])
+        }
         return token
     }
 
@@ -302,11 +332,14 @@ struct APIError: Error {
     var status: HTTPResponse.Status
     var code: String
     var message: String
+    /// Sent with the error body (Retry-After with a 429).
+    var headers: HTTPFields
 
-    init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ code: String, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 }
 
@@ -321,7 +354,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as APIError {
-            response = Self.errorResponse(error.status, code: error.code, message: error.message)
+            response = Self.errorResponse(error.status, code: error.code, message: error.message, headers: error.headers)
         } catch let error as any HTTPResponseError {
             // The router's own answers: no such route (404), a method the route does not take (405).
             let code = error.status == .notFound ? "not_found" : error.status == .methodNotAllowed ? "method_not_allowed" : "http_\(error.status.code)"
@@ -336,8 +369,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    static func errorResponse(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
-        var headers: HTTPFields = [:]
+    static func errorResponse(_ status: HTTPResponse.Status, code: String, message: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         return APIServer.json(APIBodies.encode(APIBodies.error(code: code, message: message)), status: status, headers: headers)
     }

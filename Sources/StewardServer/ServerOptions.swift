@@ -10,6 +10,10 @@ public struct ServerOptions: Sendable, Equatable {
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
     public var insecure: Bool
+    /// Requests per second each token may send (a bucket of as many; beyond it: 429 with Retry-After).
+    public var requestsPerSecond: Double = 1_000
+    /// The largest request body taken (`POST /v1/events`): beyond it, 413.
+    public var maxBodyBytes = 10 * 1024 * 1024
 
     /// Parses and judges `--listen HOST:PORT` with the TLS options; every refusal is a `ServeError`.
     public init(listen: String = ServerOptions.defaultListen, tlsCertificatePath: String? = nil,

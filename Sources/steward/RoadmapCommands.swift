@@ -3,6 +3,7 @@ import Foundation
 import StewardCatalog
 import StewardPipeline
 import StewardRoadmap
+import StewardServer
 import StewardConfig
 
 /// `steward roadmap list|tick|untick|progress`: the project's markdown plan as a checklist; the plan's
@@ -24,22 +25,8 @@ struct RoadmapCommand: ParsableCommand {
             let notes = (try? ctx.catalog?.roadmapLatestNotes()) ?? [:]
             let changes = (try? ctx.catalog?.roadmapLastChanges()) ?? [:]
             if output.json {
-                CLI.printJSON(ctx.document.tasks.map { t -> [String: Any] in
-                    var o: [String: Any] = [
-                        "id": t.id, "phase": t.phase, "section": t.section, "text": t.plainText, "done": t.isDone,
-                        "line": t.line, "due": CLI.orNull(t.due?.description), "state": t.state.rawValue,
-                        "depth": t.depth, "parent": CLI.orNull(t.parent.map { ctx.document.tasks[$0].id }),
-                        "overdue": !t.isDone && (t.due.map { $0 < today } ?? false),
-                        "evidence": CLI.orNull(evidence.byTask[t.id].map { e -> [String: Any] in
-                            ["condition": e.condition.description, "status": e.mark.rawValue, "reason": e.result.reason]
-                        }),
-                        "note": CLI.orNull(notes[t.id]?.note),
-                    ]
-                    if let c = changes[t.id] {
-                        o["last_change"] = ["actor": c.actor, "at": Timestamp.string(c.at), "done": c.done]
-                    } else { o["last_change"] = NSNull() }
-                    return o
-                })
+                // The same body as GET /v1/roadmap.
+                CLI.printJSON(APIBodies.roadmapTasks(ctx.document, evidence: evidence, notes: notes, changes: changes, today: today))
                 return
             }
             print(RoadmapText.list(ctx.document, today: today, evidence: evidence, notes: notes))

@@ -17,12 +17,16 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) for HTTPS.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key for HTTPS.") var tlsKey: String?
     @Flag(help: "Allow plain HTTP on a non-loopback address (the API serves personal data).") var insecure = false
+    @Option(name: .customLong("rate-limit"), help: "Requests per second each token may send (beyond it: 429 with Retry-After).")
+    var rateLimit: Double = 1_000
 
     func run() throws {
         // Judged before the project is loaded or the catalog opened: a refused address changes nothing.
-        let options: ServerOptions
+        var options: ServerOptions
         do {
             options = try ServerOptions(listen: listen, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey, insecure: insecure)
+            guard rateLimit >= 1, rateLimit.isFinite else { throw ServeError.usage("--rate-limit must be at least 1 request a second") }
+            options.requestsPerSecond = rateLimit
         } catch let error as ServeError {
             CLI.fail(error.description, code: 2)
         }
@@ -30,13 +34,14 @@ struct Serve: ParsableCommand {
         // Writable: reveals and token use are recorded in the catalog.
         let catalog = try Catalog.open(at: config.catalogURL)
         let server = try APIServer(config: config, catalog: catalog, options: options)
+        let listening = options
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
                 try await server.run { port in
                     // Flushed at once: scripts and tests wait for this line to learn the port.
-                    FileHandle.standardOutput.write(Data("steward serve: listening on \(options.url(port: port)) (project \(config.name)); Ctrl-C stops\n".utf8))
+                    FileHandle.standardOutput.write(Data("steward serve: listening on \(listening.url(port: port)) (project \(config.name)); Ctrl-C stops\n".utf8))
                 }
             } catch {
                 outcome.set(error)

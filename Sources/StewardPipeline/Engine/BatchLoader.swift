@@ -95,7 +95,8 @@ struct BatchLoader {
         return try loader.catalog.pool.writeWithoutTransaction(load)
     }
 
-    private func loadBatch(_ db: Database, stream: ReadAheadStream, mtime: Date?, runId: Int64,
+    /// The batch inside the caller's transaction (a file's `load`, or `EventIntake` for pushed events).
+    func loadBatch(_ db: Database, stream: ReadAheadStream, mtime: Date?, runId: Int64,
                            now: @Sendable () -> Date) throws -> BatchResult {
         let at = Timestamp.string(now())
         let mode = resume == nil ? "full" : "append"
@@ -180,6 +181,7 @@ struct BatchLoader {
         case .csv: return try CSVStream(path: file.path, delimiter: source.delimiter, resume: resume?.point, endOffset: size)
         case .ndjson: return try NDJSONStream(path: file.path, resume: resume?.point, endOffset: size)
         case .sqlite: return try SQLiteStream(path: file.path, table: source.table ?? "")
+        case .http: throw ConnectorError.unreadable(relativePath, "an http source has no files; its events are pushed to steward serve")
         }
     }
 

@@ -195,7 +195,8 @@ struct BatchState {
         let hasStagedActivity = source.entity != .person ? try Bool.fetchOne(db, sql: """
             SELECT EXISTS (SELECT 1 FROM staged_activity WHERE source = ?)
             """, arguments: [source.name]) ?? false : false
-        checksRedelivery = hasStagedActivity
+        // Pushed events are re-sent by clients that saw no answer: a person record too is recognised.
+        checksRedelivery = hasStagedActivity || source.format == .http
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
             """, arguments: [source.name]))
@@ -552,11 +553,12 @@ extension BatchState {
     fileprivate func isRedelivery(key: String, hash: ValueSlot, base: UnsafePointer<UInt8>?) throws -> Bool {
         guard case .text(let start, let count) = hash, let base else { return false }
         let hex = String(decoding: UnsafeBufferPointer(start: base + start, count: count), as: UTF8.self)
+        let table = source.entity == .person ? "staged_person" : "staged_activity"
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT row_hash, is_deleted FROM staged_activity WHERE source = ? AND record_key = ?
+            SELECT row_hash, is_deleted FROM \(table) WHERE source = ? AND record_key = ?
             """), arguments: [source.name, key]),
               row[1] as Int == 0, row[0] as String? == hex else { return false }
-        try db.cachedStatement(sql: "UPDATE staged_activity SET last_seen_batch = ? WHERE source = ? AND record_key = ?")
+        try db.cachedStatement(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?")
             .execute(arguments: [batchId, source.name, key])
         return true
     }

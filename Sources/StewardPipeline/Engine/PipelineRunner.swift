@@ -69,7 +69,8 @@ public struct PipelineRunner: Sendable {
         try recoverInterruptedRuns()
         try catalog.prepareVault(wanted: config.privacy.vault)
         try syncDefinitions()
-        let selected = Self.dependencyOrder(config.sources).filter { names.isEmpty || names.contains($0.name) }
+        // An http source has no files to read: its batches arrive through `steward serve` (EventIntake).
+        let selected = Self.dependencyOrder(config.sources).filter { (names.isEmpty || names.contains($0.name)) && $0.format != .http }
         let runId: Int64 = try catalog.pool.write { db in
             try db.execute(sql: """
                 INSERT INTO run (trigger, status, started_at, pid, actor) VALUES (?, 'running', ?, ?, ?)
