@@ -23,6 +23,9 @@ public final class VaultBox: @unchecked Sendable {
     private var keyId: String?
     private var ring: [String: Vault] = [:]
 
+    /// The plaintexts a pipeline run's passes have opened (`rememberingOpened`); nil outside a run.
+    private var opened: OpenedValues?
+
     public init() {}
 
     public var state: VaultState {
@@ -47,11 +50,26 @@ public final class VaultBox: @unchecked Sendable {
     public func reveal(_ stored: String) -> String {
         guard let parts = Vault.parts(stored) else { return stored }
         // Parsed once: the key id picks the ring's key, the body is opened with it.
-        guard let vault = lock.withLock({ ring[String(parts.keyId)] }), let plain = vault.open(body: parts.body) else {
-            return Vault.sealedText
-        }
+        let (vault, memo) = lock.withLock { (ring[String(parts.keyId)], opened) }
+        guard let vault, let plain = OpenedValues.open(parts.body, with: vault, memo: memo) else { return Vault.sealedText }
         return plain
     }
+
+    /// Runs a pipeline run's passes with one cache of the plaintexts they open: the matching pass
+    /// opens every staged value to compare records, and survivorship, the lookup index and the
+    /// address dimension read the same values again; each is decrypted once per run. The cache
+    /// (a few hundred MB at a million people) is dropped when the outermost call returns.
+    public func rememberingOpened<T>(_ body: () throws -> T) rethrows -> T {
+        let outermost = lock.withLock { () -> Bool in
+            guard opened == nil else { return false }
+            opened = OpenedValues()
+            return true
+        }
+        defer { if outermost { lock.withLock { opened = nil } } }
+        return try body()
+    }
+
+    var openedCache: OpenedValues? { lock.withLock { opened } }
 
     public func reveal(_ stored: String?) -> String? { stored.map { reveal($0) } }
 
@@ -140,17 +158,62 @@ public struct VaultOpener: Sendable {
     /// Whether the catalog is sealed at all (off: every value is returned as it is).
     public let isOn: Bool
 
+    let memo: OpenedValues?
+
     public init(_ box: VaultBox) {
         self.box = box
         current = box.current
         isOn = box.state.isEnabled
+        memo = box.openedCache
     }
 
     /// The plaintext of a stored value, exactly as `vault_open` gives it.
     public func open(_ stored: String?) -> String? {
         guard isOn, let stored, let parts = Vault.parts(stored) else { return stored }
-        if let current, parts.keyId == current.keyId, let plain = current.open(body: parts.body) { return plain }
+        if let current, parts.keyId == current.keyId, let plain = OpenedValues.open(parts.body, with: current, memo: memo) { return plain }
         return box.reveal(stored)
+    }
+}
+
+/// Plaintexts of sealed values already opened in a run, keyed by the sealed body's first 16
+/// characters (the nonce: an HMAC of the plaintext, so one per value), its last 16 (most of the GCM
+/// tag) and a 64-bit hash of all of it. Only a body that opened (authenticated) is remembered, so a
+/// hit gives a plaintext this key authenticated for that nonce, and a body changed by damage
+/// misses and fails to open as before. A key is 40 bytes where the sealed text is 60 or more. It
+/// serves one vault key (the first it opens for, the current one): a rotation's old-key values are
+/// opened as before.
+final class OpenedValues: @unchecked Sendable {
+    struct Key: Hashable { var head0: UInt64, head1: UInt64, tail0: UInt64, tail1: UInt64, whole: UInt64 }
+
+    private let lock = NSLock()
+    private var keyId: String?
+    private var plaintexts: [Key: String] = [:]
+
+    /// A sealed body's plaintext under `vault`, from the memo when it is there.
+    static func open(_ body: Substring, with vault: Vault, memo: OpenedValues?) -> String? {
+        guard let memo, let key = key(body) else { return vault.open(body: body) }
+        let (serves, known) = memo.lock.withLock { () -> (Bool, String?) in
+            if memo.keyId == nil { memo.keyId = vault.keyId }
+            return memo.keyId == vault.keyId ? (true, memo.plaintexts[key]) : (false, nil)
+        }
+        if let known { return known }
+        guard let plain = vault.open(body: body) else { return nil }
+        if serves { memo.lock.withLock { memo.plaintexts[key] = plain } }
+        return plain
+    }
+
+    var count: Int { lock.withLock { plaintexts.count } }
+
+    private static func key(_ body: Substring) -> Key? {
+        body.utf8.withContiguousStorageIfAvailable { b -> Key? in
+            guard b.count >= 32, let base = b.baseAddress else { return nil }
+            let raw = UnsafeRawPointer(base), end = b.count
+            var whole: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+            for byte in b { whole = (whole ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return Key(head0: raw.loadUnaligned(as: UInt64.self), head1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                       tail0: raw.loadUnaligned(fromByteOffset: end - 16, as: UInt64.self),
+                       tail1: raw.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self), whole: whole)
+        } ?? nil
     }
 }
 

@@ -89,6 +89,29 @@ import Testing
         #expect(throws: VaultError.self) { try keyless.seal("x@y.com") }
         #expect(try VaultBox().seal("x@y.com") == "x@y.com", "vault off: stored as written")
     }
+
+    @Test func aRunOpensEachSealedValueOnceAndADamagedOneStillFails() throws {
+        let box = VaultBox()
+        box.configure(keyId: vault.keyId, keys: [vault])
+        let sealed = vault.seal("ann@example.com"), other = vault.seal("bob@example.com")
+        var damaged = Array(sealed)
+        let middle = damaged.count / 2
+        damaged[middle] = damaged[middle] == "A" ? "B" : "A"
+        #expect(box.openedCache == nil, "outside a run nothing is remembered")
+        box.rememberingOpened {
+            let opener = VaultOpener(box)
+            #expect(opener.open(sealed) == "ann@example.com")
+            #expect(box.reveal(sealed) == "ann@example.com")
+            #expect(opener.open(other) == "bob@example.com")
+            #expect(box.openedCache?.count == 2, "each value opened once, whichever way it is read")
+            // Same nonce and tag characters, changed in the middle: not the remembered value.
+            #expect(opener.open(String(damaged)) == Vault.sealedText)
+            #expect(box.reveal(String(damaged)) == Vault.sealedText)
+            box.rememberingOpened { #expect(box.openedCache?.count == 2, "a nested call shares the run's cache") }
+            #expect(box.openedCache?.count == 2)
+        }
+        #expect(box.openedCache == nil, "dropped when the run's passes end")
+    }
 }
 
 /// End to end through the binary, each test with its own key folder.

@@ -96,7 +96,9 @@ public struct PipelineRunner: Sendable {
         let stopped = stop?.isStopped == true && (steps.count < selected.count || steps.contains { $0.status == "interrupted" })
         var status = stopped ? "interrupted" : failed + held == 0 ? "success" : (failed == steps.count ? "failed" : "partial")
         var extensionNotes: [String] = []
-        if !stopped {
+        // The passes after the load (matching, golden records, facts) read the same sealed values
+        // again and again: each is decrypted once per run.
+        if !stopped { catalog.vault.rememberingOpened {
             for ext in extensions {
                 let partial = RunSummary(runId: runId, status: status, steps: steps, errorCheckFailures: errorFailures)
                 do {
@@ -108,7 +110,7 @@ public struct PipelineRunner: Sendable {
                     if status == "success" { status = "partial" }
                 }
             }
-        }
+        } }
         try catalog.pool.write { db in
             let totals = try Row.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(rows_read),0) AS r, COALESCE(SUM(rows_loaded),0) AS l, COALESCE(SUM(rows_quarantined),0) AS q
