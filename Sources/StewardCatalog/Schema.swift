@@ -220,6 +220,7 @@ enum Schema {
         registerVault(&migrator)
         registerAPITokens(&migrator)
         registerActivation(&migrator)
+        registerSync(&migrator)
         return migrator
     }
 }

@@ -131,7 +131,7 @@ struct NodeReader {
         let entries = try mapping(root, "-")
         try checkKeys(entries, allowed: ["name", "catalog", "default_region", "roadmap", "truth", "theme", "refresh",
                                          "keys", "sources", "matching", "kpis", "schedule", "alerts",
-                                         "evidence", "survivorship", "privacy", "team", "audiences"], context: "")
+                                         "evidence", "survivorship", "privacy", "destinations", "team", "audiences"], context: "")
         let dir = file.deletingLastPathComponent()
         func value(_ k: String) -> Node? { entries.first { $0.key == k }?.value }
 
@@ -303,6 +303,11 @@ struct NodeReader {
         // Audiences and team: ActivationConfig.swift.
         if let node = value("team") { config.team = try team(node) }
         if let node = value("audiences") { config.audiences = try audiences(node, sources: sources) }
+        if let node = value("destinations") {
+            config.destinations = try destinations(node, dir: dir, audienceNames: Set(config.audiences.map(\.name)),
+                                                   fieldNames: Set(Traits.types(sources: sources).keys),
+                                                   personSources: Set(sources.filter { $0.entity == .person }.map(\.name)))
+        }
         return config
     }
 
@@ -527,14 +532,19 @@ struct NodeReader {
 
         var mapping: [(field: String, value: FieldMapping)] = []
         if let n = value("mapping") {
-            let allowed = entity == .person ? Canonical.personFields : Canonical.activityFields
+            let allowed = entity == .person ? Canonical.personFields : entity == .campaign ? Canonical.campaignFields : Canonical.activityFields
             for e in try self.mapping(n, "\(ctx).mapping") {
                 guard allowed.contains(e.key) else {
                     throw fail(e.keyNode, "\(ctx).mapping.\(e.key)",
                                "not a canonical \(entity.rawValue) field; expected one of: \(allowed.joined(separator: ", "))")
                 }
-                mapping.append((e.key, try fieldMapping(e.value, field: e.key, ctx: "\(ctx).mapping.\(e.key)", entity: entity, allowed: allowed)))
+                let parsed = try fieldMapping(e.value, field: e.key, ctx: "\(ctx).mapping.\(e.key)", entity: entity, allowed: allowed)
+                // A campaign row is staged in the activity columns (Canonical.campaignStaging).
+                mapping.append((entity == .campaign ? Canonical.campaignStaging[e.key]! : e.key, parsed))
             }
+        }
+        if entity == .campaign, let missing = Canonical.campaignFields.first(where: { f in !mapping.contains { $0.field == Canonical.campaignStaging[f] } }) {
+            throw fail(value("mapping") ?? node, "\(ctx).mapping.\(missing)", "missing: a campaign source maps campaign, audience, spend and date")
         }
         if entity != .person, let ref = mapping.first(where: { $0.field == "customer_ref" }),
            case .canonical(let field) = ref.value, !mapping.contains(where: { $0.field == field }) {
@@ -609,6 +619,10 @@ public enum Canonical {
     public static let personFields = ["first_name", "last_name", "full_name", "email", "phone", "dob", "street",
                                       "city", "postcode", "region", "country", "national_id"]
     public static let activityFields = ["customer_ref", "occurred_at", "amount", "type", "email", "phone", "national_id"]
+    /// `entity: campaign`: spend per campaign and audience on a date.
+    public static let campaignFields = ["campaign", "audience", "spend", "date"]
+    /// Where a campaign field is staged in `staged_activity` (the audience in `customer_ref`, kind `audience`).
+    public static let campaignStaging = ["campaign": "type", "audience": "customer_ref", "spend": "amount", "date": "occurred_at"]
 }
 
 enum Template {

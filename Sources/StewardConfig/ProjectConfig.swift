@@ -28,6 +28,8 @@ public struct ProjectConfig: Sendable {
     public var team: TeamConfig?
     /// `audiences:`: segments materialised each run (StewardActivation), rules already type-checked.
     public var audiences: [AudienceConfig] = []
+    /// `destinations:`: where audiences are synced (StewardActivation's Sync).
+    public var destinations: [DestinationConfig] = []
 
     public func source(named name: String) -> SourceConfig? { sources.first { $0.name == name } }
 }
@@ -39,7 +41,9 @@ public struct PrivacyConfig: Sendable, Equatable {
     public init(vault: Bool = false) { self.vault = vault }
 }
 
-public enum Entity: String, Sendable, CaseIterable { case person, transaction, event }
+/// `campaign`: marketing spend (campaign, audience, spend, date), staged like an activity but never
+/// linked to a customer: the Marketing ROI KPI divides the audiences' incremental revenue by it.
+public enum Entity: String, Sendable, CaseIterable { case person, transaction, event, campaign }
 /// `http`: no files; events are pushed to `POST /v1/events/NAME` of `steward serve`.
 public enum SourceFormat: String, Sendable, CaseIterable { case csv, ndjson, sqlite, http }
 public enum Snapshot: String, Sendable, CaseIterable { case full, incremental }

@@ -68,6 +68,10 @@ public enum BuiltInMeasure: String, Sendable, CaseIterable {
     case queryPerformance = "query_performance"
     case matchRate = "match_rate"
     case churnAccuracy = "churn_accuracy"
+    /// From the audiences' holdout lift and the campaign spend (Measures+Activation.swift).
+    case marketingROI = "marketing_roi"
+    /// From who used Steward in the last 30 days and `team:` (Measures+Activation.swift).
+    case userAdoption = "user_adoption"
     case manual
 
     /// Matches a KPI name to a measure by its words: "Data freshness", "Data quality score",
@@ -82,14 +86,21 @@ public enum BuiltInMeasure: String, Sendable, CaseIterable {
             return .queryPerformance
         }
         if n.contains("quality") || n.hasPrefix("dq ") || n == "dq" { return .quality }
+        if n.contains("roi") || n.contains("return on") { return .marketingROI }
+        if n.contains("adoption") { return .userAdoption }
         return .manual
     }
+
+    /// Whether `steward kpi record` takes values for it: manual KPIs, and the marketing KPIs, which
+    /// fall back to recorded values while their data (campaign spend, `team:`) is missing.
+    public var acceptsRecordedValues: Bool { self == .manual || self == .marketingROI || self == .userAdoption }
 
     /// The unit a built-in measure produces (nil for manual KPIs: the target's unit).
     public var unit: KPIUnit? {
         switch self {
         case .freshness, .queryPerformance: return .seconds
-        case .quality, .uptime, .matchRate, .churnAccuracy: return .percent
+        case .quality, .uptime, .matchRate, .churnAccuracy, .userAdoption: return .percent
+        case .marketingROI: return .ratio
         case .manual: return nil
         }
     }

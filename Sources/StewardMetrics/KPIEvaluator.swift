@@ -43,7 +43,7 @@ public struct StatusRules: Sendable {
 public struct KPIEvaluator: Sendable {
     public let definitions: [KPIDefinition]
     public let catalog: Catalog
-    public let measures: Measures
+    public var measures: Measures
     public let now: Date
     public var rules = StatusRules()
     public var historyLength = 24
@@ -51,6 +51,7 @@ public struct KPIEvaluator: Sendable {
     public init(config: ProjectConfig, catalog: Catalog, roadmap: [KPIDefinition]? = nil, now: Date = Date()) {
         self.init(definitions: KPIDefinition.all(config: config, roadmap: roadmap ?? RoadmapKPIs.load(config: config)),
                   catalog: catalog, now: now, primarySystem: config.matching.primarySystem, truth: config.truth)
+        measures.team = config.team
     }
 
     public init(definitions: [KPIDefinition], catalog: Catalog, now: Date = Date(), primarySystem: String = "crm", truth: URL? = nil) {

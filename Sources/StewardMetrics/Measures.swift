@@ -62,6 +62,8 @@ public struct Measures: Sendable {
     public var primarySystem: String = "crm"
     /// The project's truth file (`truth:`): the match rate's ceiling.
     public var truth: URL?
+    /// `team:` of steward.yml: the User adoption KPI's denominator.
+    public var team: TeamConfig?
 
     public init(catalog: Catalog, now: Date, uptimeWindow: TimeInterval = 30 * 86_400, primarySystem: String = "crm", truth: URL? = nil) {
         self.catalog = catalog
@@ -90,6 +92,8 @@ public struct Measures: Sendable {
         case .queryPerformance: return try lookupP95()
         case .matchRate: return try matchRate(target: definition.target)
         case .churnAccuracy: return try churnAccuracy()
+        case .marketingROI: return try marketingROI(definition)
+        case .userAdoption: return try userAdoption(definition)
         case .manual: return try manual(definition)
         }
     }

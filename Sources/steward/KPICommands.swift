@@ -81,7 +81,7 @@ struct KPIRecord: ParsableCommand {
         guard let d = definitions.first(where: { $0.key == KPIDefinition.key(name) }) else {
             CLI.fail("no KPI named '\(name)' in steward.yml or the roadmap (known: \(definitions.map(\.name).joined(separator: ", ")))", code: 2)
         }
-        guard d.measure == .manual else {
+        guard d.measure.acceptsRecordedValues else {
             CLI.fail("'\(d.name)' is measured by Steward (\(d.measure.rawValue)); only manual KPIs take recorded values", code: 2)
         }
         guard let target = d.target else { CLI.fail("'\(d.name)': \(d.targetError ?? "no target")", code: 2) }

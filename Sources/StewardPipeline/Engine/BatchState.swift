@@ -436,7 +436,9 @@ struct BatchState {
                     field == "email" ? standardiser.email(raw) : field == "phone" ? standardiser.phone(raw, region: nil)
                         : standardiser.text(raw).map { .success($0) }
                 }
-            default: break
+            case .column, .template:
+                // Only a campaign maps customer_ref to a column: the audience it was spent on (never linked to a customer).
+                refKind = "audience"; ref = value(.customer_ref, in: row).flatMap { standardiser.text($0) }
             }
         }
         let occurred = std("occurred_at", value(.occurred_at, in: row)) { standardiser.timestamp($0) }
