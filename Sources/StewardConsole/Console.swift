@@ -233,7 +233,7 @@ public final class ConsoleSession {
             if !messages.isEmpty {
                 for m in messages { send(m, backend: backend) }
                 releaseHeldKeys(backend: backend)
-                if !state.loading && state.run == nil && state.customers.inFlight.isEmpty && keyQueue.isEmpty { return }
+                if !state.loading && state.run == nil && state.customers.inFlight.isEmpty && !state.roadmap.writing && keyQueue.isEmpty { return }
             }
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
@@ -268,11 +268,20 @@ public final class ConsoleSession {
         case .loadTheme(let name):
             do { send(.themeLoaded(try library.load(name)), backend: backend) } catch { send(.themeFailed("\(error)"), backend: backend) }
         case .setRoadmapTask(let id, let target):
-            send(writeRoadmap(id: id, state: target), backend: backend)
+            // Off the main actor, like customer requests: a write may wait for a run's lock. Keys typed
+            // meanwhile are held (`RoadmapPane.awaitingData`), so a second Space sees this one's result.
+            let url = roadmapURL, catalogURL = self.catalogURL, document = state.snapshot?.roadmap?.document
+            let mailbox = self.mailbox
+            Task.detached { mailbox.post(ConsoleSession.writeRoadmap(id: id, state: target, url: url, document: document, catalogURL: catalogURL)) }
         case .addRoadmapNote(let id, let note):
-            send(addNote(id: id, note: note), backend: backend)
+            let catalogURL = self.catalogURL, text = state.snapshot?.roadmap?.document.task(id: id)?.plainText ?? ""
+            let mailbox = self.mailbox
+            Task.detached { mailbox.post(ConsoleSession.addNote(id: id, text: text, note: note, catalogURL: catalogURL)) }
         case .recordPlan(let action, let subject, let detail, let done):
-            send(recordPlan(action, subject: subject, detail: detail, done: done), backend: backend)
+            let catalogURL = self.catalogURL, mailbox = self.mailbox
+            Task.detached {
+                mailbox.post(ConsoleSession.recordPlan(action, subject: subject, detail: detail, done: done, catalogURL: catalogURL))
+            }
         case .customers(let request):
             let source = customerSource, mailbox = self.mailbox
             Task.detached { mailbox.post(.customers(await source.perform(request))) }
@@ -299,10 +308,10 @@ public final class ConsoleSession {
     }
 
     /// Ticks or unticks in the file at once (re-reading it first if it changed on disk), then audits.
-    func writeRoadmap(id: String, state target: TaskState) -> Message {
-        guard let url = roadmapURL else { return .roadmapWriteFailed("no roadmap file in steward.yml") }
+    nonisolated static func writeRoadmap(id: String, state target: TaskState, url: URL?, document: RoadmapDocument?, catalogURL: URL?) -> Message {
+        guard let url else { return .roadmapWriteFailed("no roadmap file in steward.yml") }
         do {
-            var file = try state.snapshot?.roadmap.map { RoadmapFile(url: url, document: $0.document) } ?? RoadmapFile(url: url)
+            var file = try document.map { RoadmapFile(url: url, document: $0) } ?? RoadmapFile(url: url)
             // Audit into the catalog when it exists; the console never creates one.
             let catalog = try catalogURL.flatMap { FileManager.default.fileExists(atPath: $0.path) ? try Catalog.open(at: $0) : nil }
             let change = try file.set(id, to: target, auditingIn: catalog)
@@ -315,7 +324,7 @@ public final class ConsoleSession {
     }
 
     /// A plan decision into the catalog's audit log (the roadmap file is not written).
-    func recordPlan(_ action: PlanAction, subject: String, detail: PlanDetail, done: String) -> Message {
+    nonisolated static func recordPlan(_ action: PlanAction, subject: String, detail: PlanDetail, done: String, catalogURL: URL?) -> Message {
         guard let url = catalogURL, FileManager.default.fileExists(atPath: url.path) else {
             return .roadmapWriteFailed("no catalog to record sign-offs in yet: run the pipeline first")
         }
@@ -327,12 +336,11 @@ public final class ConsoleSession {
         }
     }
 
-    func addNote(id: String, note: String) -> Message {
+    nonisolated static func addNote(id: String, text: String, note: String, catalogURL: URL?) -> Message {
         guard let url = catalogURL, FileManager.default.fileExists(atPath: url.path) else {
             return .roadmapWriteFailed("no catalog to keep notes in yet: run the pipeline first")
         }
         do {
-            let text = state.snapshot?.roadmap?.document.task(id: id)?.plainText ?? ""
             try Catalog.open(at: url).addRoadmapNote(taskId: id, taskText: text, note: note)
             return .roadmapWritten(note.isEmpty ? "note cleared" : "note saved for “\(text)”", nil)
         } catch {

@@ -156,15 +156,18 @@ struct RoadmapConsoleTests {
         })
         for _ in 0..<target { session.send(.key(.down), backend: backend) }
         session.send(.key(.char(" ")), backend: backend)
+        // The write runs off the main actor; the next key waits for it.
+        #expect(session.state.roadmap.writing && session.state.awaitingData)
+        await session.waitForMessages(timeout: 300, backend: backend)
         let text = try String(contentsOf: roadmap, encoding: .utf8)
         #expect(text == RoadmapPlans.demo.replacingOccurrences(of: "- [ ] Implement SCD Type 2", with: "- [x] Implement SCD Type 2"))
         #expect(session.state.status?.text.hasPrefix("ticked “Implement SCD Type 2”") == true)
-        await session.waitForMessages(timeout: 300, backend: backend)
         session.run(backend: backend, maxIterations: 1)
         #expect(backend.lines.first { $0.contains("Implement SCD Type 2") }?.contains("[x]") == true)
         #expect(try Catalog.open(at: catalogURL).roadmapChanges().map(\.done) == [true])
         // Space again unticks: the file is back to its original bytes.
         session.send(.key(.char(" ")), backend: backend)
+        await session.waitForMessages(timeout: 300, backend: backend)
         #expect(try Data(contentsOf: roadmap) == Data(RoadmapPlans.demo.utf8))
     }
 }

@@ -2,22 +2,6 @@ import Foundation
 import StewardCatalog
 import StewardRoadmap
 
-/// The panes, in tab order. Adding a pane: a case here, a file in `Panes/`, and its arms in `AppState`.
-public enum PaneID: Int, CaseIterable, Sendable, Hashable {
-    case sources, quality, runs, sla, roadmap, customers
-
-    public var title: String {
-        switch self {
-        case .sources: return "Sources"
-        case .quality: return "Quality"
-        case .runs: return "Runs"
-        case .roadmap: return "Roadmap"
-        case .sla: return "SLA/KPI"
-        case .customers: return "Customers"
-        }
-    }
-}
-
 /// What the keyboard is talking to right now.
 public enum InputMode: Equatable, Sendable {
     case normal
@@ -109,12 +93,8 @@ public struct AppState: Equatable, Sendable {
     public var status: StatusMessage?
     public var shouldQuit = false
 
-    public var sources = SourcesPane()
-    public var quality = QualityPane()
-    public var runs = RunsPane()
-    public var roadmap = RoadmapPane()
-    public var sla = SLAPane()
-    public var customers = CustomersPane()
+    /// Every pane's state (each pane names its own accessor, e.g. `sources`).
+    public var panes = PaneStates()
     /// The quarantined row open in `.row` mode.
     public var rowDetail: RowDetail?
 
@@ -127,25 +107,15 @@ public struct AppState: Equatable, Sendable {
         self.refreshInterval = max(0.25, refreshInterval)
     }
 
-    public static func == (a: AppState, b: AppState) -> Bool {
-        a.pane == b.pane && a.mode == b.mode && a.input == b.input && a.completionCandidates == b.completionCandidates
-            && a.completionIndex == b.completionIndex && a.snapshot == b.snapshot && a.catalogError == b.catalogError
-            && a.run == b.run && a.status == b.status && a.shouldQuit == b.shouldQuit && a.sources == b.sources
-            && a.quality == b.quality && a.runs == b.runs && a.sla == b.sla && a.roadmap == b.roadmap
-            && a.customers == b.customers && a.rowDetail == b.rowDetail
-            && a.width == b.width && a.height == b.height
-            && a.now == b.now && a.theme == b.theme && a.keyMap == b.keyMap && a.helpScroll == b.helpScroll
-            && a.loading == b.loading && a.projectName == b.projectName
-    }
-
     /// The console needs at least this much room; below it, a message replaces the screen.
     public static let minimumSize = (width: 80, height: 24)
     public var isTooSmall: Bool { width < AppState.minimumSize.width || height < AppState.minimumSize.height }
 
-    /// What the drill-ins that are open need from the next snapshot.
+    /// What the drill-ins that are open need from the next snapshot (every pane's refresh query).
     public var snapshotRequest: SnapshotRequest {
-        SnapshotRequest(source: sources.openSource, check: quality.openCheck, kpi: sla.openKPI,
-                        sourceQuarantine: sources.quarantineQuery, checkFailing: quality.failingQuery)
+        var request = SnapshotRequest()
+        for state in panes.states { state.refresh(&request) }
+        return request
     }
 
     public var context: PaneContext {
@@ -154,26 +124,8 @@ public struct AppState: Equatable, Sendable {
 
     /// The filter of the current pane (what `/` edits).
     public var currentFilter: String {
-        get {
-            switch pane {
-            case .sources: return sources.filter
-            case .quality: return quality.filter
-            case .runs: return runs.filter
-            case .roadmap: return roadmap.filter
-            case .sla: return sla.filter
-            case .customers: return customers.query.text
-            }
-        }
-        set {
-            switch pane {
-            case .sources: sources.filter = newValue
-            case .quality: quality.filter = newValue
-            case .runs: runs.filter = newValue
-            case .roadmap: roadmap.filter = newValue
-            case .sla: sla.filter = newValue
-            case .customers: customers.query = InputLine(text: newValue)
-            }
-        }
+        get { panes[id: pane].filter }
+        set { panes[id: pane].filter = newValue }
     }
 }
 

@@ -8,17 +8,9 @@ extension AppState {
         // Typing into a line, help and questions never need data.
         guard mode == .normal else { return false }
         if catalogError != nil && snapshot == nil { return false }
-        guard let snapshot else { return true }
-        if let open = sources.openSource, snapshot.sourceDetail?.overview.name != open { return catalogError == nil }
-        if sources.openSource != nil, sources.quarantinePageMissing(context, area: bodyArea) { return catalogError == nil }
-        if let ref = quality.openCheck,
-           snapshot.checkDetail?.check.source != ref.source || snapshot.checkDetail?.check.name != ref.name {
-            return catalogError == nil && snapshot.quality?.sources.contains { $0.source == ref.source } == true
-        }
-        if quality.openCheck != nil, quality.failingPageMissing(context, area: bodyArea) { return catalogError == nil }
-        if sla.openKPI != nil, snapshot.kpiHistory == nil { return catalogError == nil }
-        if pane == .customers, customers.openOnArrival || customers.inFlight.contains("load") { return true }
-        return false
+        guard snapshot != nil else { return true }
+        // Each pane knows what its open views wait for (a source, a check, a KPI, a 360, a write).
+        return panes.states.contains { $0.awaitingData(self) }
     }
 }
 

@@ -41,6 +41,7 @@ public struct KeyMap: Sendable, Equatable {
 
     public init(bindings: [KeyBinding]) { self.bindings = bindings }
 
+    /// The keys every pane has, then each pane's own (from `PaneRegistry`), then copy and refresh.
     public static let standard = KeyMap(bindings: [
         KeyBinding(.help, [.char("?")], "show the keys of this pane", footer: true),
         KeyBinding(.command, [.char(":")], "command line (:run, :theme, :help, :quit)", footer: true),
@@ -68,23 +69,15 @@ public struct KeyMap: Sendable, Equatable {
         KeyBinding(.back, [.escape], "back / clear the filter", footer: true),
         KeyBinding(.nextSection, [.right, .char("l")], "next section", footer: true),
         KeyBinding(.prevSection, [.left, .char("h")], "previous section"),
-        KeyBinding(.sort, [.char("s")], "sort by the next column", panes: [.sources, .quality, .runs], footer: true),
-        KeyBinding(.reverseSort, [.char("S")], "reverse the sort order", panes: [.sources, .quality, .runs]),
-        KeyBinding(.toggleTask, [.char(" ")], "tick or untick the task (writes the roadmap file); fold a phase or month",
-                   panes: [.roadmap], footer: true),
-        KeyBinding(.note, [.char("n")], "add a note to the task", panes: [.roadmap], footer: true),
-        KeyBinding(.search, [.char("/")], "search by name (any spelling), email, phone, postcode or id",
-                   panes: [.customers], footer: true),
-        KeyBinding(.reveal, [.char("v")], "reveal the selected customer's PII (audited); again masks it",
-                   panes: [.customers], footer: true),
-        KeyBinding(.review, [.char("R")], "review queue: pairs the model was unsure of (toggle)", panes: [.customers], footer: true),
-        KeyBinding(.accept, [.char("a")], "accept the pair as one customer (audited; next run)",
-                   panes: [.customers], footer: true),
-        KeyBinding(.reject, [.char("x")], "reject the pair: keep apart (audited; next run)",
-                   panes: [.customers], footer: true),
+        KeyBinding(.sort, [.char("s")], "sort by the next column", panes: sortable, footer: true),
+        KeyBinding(.reverseSort, [.char("S")], "reverse the sort order", panes: sortable),
+    ] + PaneRegistry.all.flatMap { $0.keys } + [
         KeyBinding(.copyID, [.char("y")], "copy the selected id to the clipboard (OSC 52)", footer: true),
         KeyBinding(.refresh, [.ctrl("r"), .function(5)], "refresh from the catalog now"),
     ])
+
+    /// The panes whose lists `s` sorts.
+    static var sortable: Set<PaneID> { Set(PaneID.allCases.filter { $0.type.sortable }) }
 
     /// The action of `key` in `pane`: pane-specific bindings win over global ones.
     public func action(for key: Key, in pane: PaneID) -> Action? {

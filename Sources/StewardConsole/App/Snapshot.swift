@@ -37,6 +37,8 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var sourceQuarantine: QuarantinePage?
     /// The overall score per run, newest first (the Quality pane's table).
     public var qualityRuns: [QualityRunPoint] = []
+    /// What panes' own queries read (`SnapshotRequest.panes`), by pane.
+    public var panes: [PaneID: PaneData] = [:]
 
     public init(sources: [SourceOverview] = [], quality: QualityOverview? = nil,
                 runs: [RunInfo] = [], audit: [AuditEvent] = [], sourceDetail: SourceDetail? = nil, checkDetail: CheckDetail? = nil,
@@ -67,6 +69,8 @@ public struct SnapshotRequest: Sendable, Hashable {
     public var sourceQuarantine: QuarantineQuery?
     /// The page of the open check's failing (quarantined) rows to read.
     public var checkFailing: QuarantineQuery?
+    /// Panes' own reads (see `Pane.refresh`).
+    public var panes: [PaneID: PaneQuery] = [:]
     public init(source: String? = nil, check: CheckRef? = nil, kpi: String? = nil,
                 sourceQuarantine: QuarantineQuery? = nil, checkFailing: QuarantineQuery? = nil) {
         self.source = source; self.check = check; self.kpi = kpi
@@ -151,6 +155,7 @@ public actor SnapshotSource {
             snapshot.anomalies = try AnomalyDetector().detect(catalog: catalog, now: start)
         }
         if let name = request.kpi { snapshot.kpiHistory = try catalog.kpiHistory(name) }
+        for (id, query) in request.panes { snapshot.panes[id] = try query.read(catalog) }
         snapshot.loadedAt = Date()
         snapshot.loadMilliseconds = snapshot.loadedAt.timeIntervalSince(start) * 1000
         return snapshot

@@ -1,5 +1,6 @@
 import Foundation
 import StewardRoadmap
+import StewardCatalog
 
 /// The pure heart of the console: `update` turns a message into a new state and commands,
 /// `render` draws a state into a buffer. Neither touches the terminal, the clock or the catalog.
@@ -14,8 +15,7 @@ public enum ConsoleApp {
     /// comparing the whole state once per key.
     public static func update(_ s: inout AppState, _ message: Message) -> [Command] {
         let commands = s.apply(message)
-        // PII shows only for the customers still selected in the Customers pane; moving on masks it.
-        if s.pane == .customers { s.customers.revealed.formIntersection(s.customers.selectedCustomers) } else { s.customers.revealed = [] }
+        for type in PaneRegistry.all { type.settle(&s) }
         return commands
     }
 }
@@ -42,14 +42,14 @@ extension AppState {
             return []
         case .snapshotLoaded(let snap):
             loading = false
-            // A run that finished since the last snapshot (here or in another process) may have
-            // matched customers anew: what the Customers pane shows is read again.
+            // Whether a run finished since the last snapshot (here or in another process): panes that
+            // read more than the snapshot read it again.
             let before = snapshot?.runs.first
             let ranSince = snapshot != nil && (before?.id != snap.runs.first?.id || before?.finishedAt != snap.runs.first?.finishedAt)
             snapshot = snap
             catalogError = nil
             clampPanes()
-            return reloadIfPending() + (ranSince ? refreshCustomers() : []) + checkCustomerErasures()
+            return PaneRegistry.all.reduce(reloadIfPending()) { $0 + $1.snapshotArrived(&self, ranSince: ranSince) }
         case .snapshotFailed(let error):
             loading = false
             catalogError = error
@@ -84,12 +84,9 @@ extension AppState {
             status = StatusMessage(text: error, isError: true, at: now)
             return []
         case .roadmapWritten(let text, let document):
-            if let document { snapshot?.roadmap?.document = document }
-            status = StatusMessage(text: text, isError: false, at: now)
-            return requestSnapshot() + [.log(text)]
+            return roadmapWritten(text, document)
         case .roadmapWriteFailed(let error):
-            status = StatusMessage(text: error, isError: true, at: now)
-            return requestSnapshot() + [.log("roadmap write failed: \(error)")]
+            return roadmapWriteFailed(error)
         case .customers(let reply):
             return applyCustomerReply(reply)
         case .rowRevealAudited(let id):
@@ -121,24 +118,23 @@ extension AppState {
 
     mutating func clampPanes() {
         let ctx = context, area = bodyArea
-        sources.clamp(ctx, area: area)
-        quality.clamp(ctx, area: area)
-        runs.clamp(ctx, area: area)
-        roadmap.clamp(ctx, area: area)
-        sla.clamp(ctx, area: area)
-        customers.clamp(area: area)
+        for i in panes.states.indices { panes.states[i].clamp(ctx, area: area) }
     }
 
     // MARK: keys
 
     mutating func handleKey(_ key: Key) -> [Command] {
         if status?.isError == true, mode == .normal { status = nil }
+        // Input modes a pane owns (a note, the search box) take the keys first.
+        if let commands = pane.type.key(&self, key) { return commands }
         switch mode {
         case .filter: return handleFilterKey(key)
         case .command: return handleCommandKey(key)
         case .help: return handleHelpKey(key)
-        case .note: return handleNoteKey(key)
-        case .search: return handleSearchKey(key)
+        case .note, .search:
+            // The pane that owned the mode is gone: back to normal.
+            mode = .normal
+            return []
         case .row: return handleRowKey(key)
         case .confirmQuit:
             switch key {
@@ -170,13 +166,13 @@ extension AppState {
             mode = .command; input = InputLine(); completion = nil
             return []
         case .filter:
-            if pane == .customers { return focusCustomerSearch() }
+            guard pane.type.filters else { return paneAction(.filter) }
             mode = .filter; input = InputLine(text: currentFilter)
             return []
         case .run:
             return startRun([])
         case .refresh:
-            return requestSnapshot() + (pane == .customers ? refreshCustomers() : [])
+            return requestSnapshot() + pane.type.refreshNow(&self)
         case .copyID:
             guard let id = selectedID else {
                 status = .refused("nothing selected to copy", at: now)
@@ -191,10 +187,6 @@ extension AppState {
         case .pane1, .pane2, .pane3, .pane4, .pane5, .pane6, .pane7, .pane8, .pane9:
             guard let target = PaneID(rawValue: action.paneIndex!) else { return [] }
             return switchPane(to: target)
-        case .toggleTask:
-            return toggleRoadmapTask()
-        case .note:
-            return startRoadmapNote()
         default:
             return paneAction(action)
         }
@@ -203,40 +195,21 @@ extension AppState {
     mutating func switchPane(to target: PaneID) -> [Command] {
         pane = target
         clampPanes()
-        return pane == .customers ? customerCommands() : []
+        return pane.type.shown(&self)
     }
 
-    /// Passes navigation and drill actions to the current pane; reloads when it opened something.
+    /// Passes navigation, drill and the pane's own actions to the current pane.
     mutating func paneAction(_ action: Action) -> [Command] {
-        let before = snapshotRequest
-        let ctx = context, area = bodyArea
-        // Enter on a quarantined row (a source's Quarantine, a check's failing records) opens its detail.
-        if action == .open, let row = pane == .sources ? sources.selectedQuarantineRow(ctx) : pane == .quality ? quality.selectedFailingRow(ctx) : nil {
-            rowDetail = RowDetail(row: row)
-            mode = .row
-            return []
-        }
-        switch pane {
-        case .sources: _ = sources.handle(action, ctx, area: area)
-        case .quality: _ = quality.handle(action, ctx, area: area)
-        case .runs: _ = runs.handle(action, ctx, area: area)
-        case .roadmap: _ = roadmap.handle(action, ctx, area: area)
-        case .sla: _ = sla.handle(action, ctx, area: area)
-        case .customers: return customersAction(action)
-        }
-        return snapshotRequest != before ? requestSnapshot() : []
+        pane.type.update(&self, action)
     }
 
-    public var selectedID: String? {
-        switch pane {
-        case .sources: return sources.selectedID(context)
-        case .quality: return quality.selectedID(context)
-        case .runs: return runs.selectedID(context)
-        case .roadmap: return roadmap.selectedID(context)
-        case .sla: return sla.selectedID(context)
-        case .customers: return customers.selectedID
-        }
+    /// Opens a quarantined row's detail over the pane (Enter on a source's quarantine or a check's failing records).
+    mutating func openRow(_ row: QuarantinedRow) {
+        rowDetail = RowDetail(row: row)
+        mode = .row
     }
+
+    public var selectedID: String? { panes[id: pane].selectedID(context) }
 
     /// Starts a run of `names` (all sources when empty); `allowDelete` names the sources whose held
     /// deletions this run may apply (`:run --allow-delete SOURCE`, as `steward run --allow-delete`).
@@ -326,24 +299,7 @@ extension AppState {
     }
 
     /// Puts the current list back at its top (the filter changed what it holds).
-    mutating func resetSelection() {
-        switch pane {
-        case .sources:
-            if sources.openSource != nil { sources.sectionLists[sources.section.rawValue] = ListState() } else { sources.list = ListState() }
-        case .quality:
-            if quality.openCheck != nil { quality.samplesList = ListState() }
-            else if quality.openSource != nil { quality.sourceChecksList = ListState() }
-            else { quality.matrixList = ListState(); quality.failingList = ListState() }
-        case .runs:
-            runs.runsList = ListState(); runs.stepsList = ListState(); runs.auditList = ListState()
-        case .roadmap:
-            roadmap.list = ListState()
-        case .sla:
-            sla.list = ListState()
-        case .customers:
-            customers.list = ListState()
-        }
-    }
+    mutating func resetSelection() { panes[id: pane].resetSelection() }
 
     mutating func handleCommandKey(_ key: Key) -> [Command] {
         switch key {
@@ -394,74 +350,13 @@ extension AppState {
         case .quit:
             return perform(.quit)
         case .progress:
-            pane = .roadmap
-            roadmap.showProgress = true
-            clampPanes()
+            showRoadmapProgress()
             return []
         case .unknown(let word):
             status = StatusMessage(text: "unknown command :\(word) (try :help, or Tab to complete)", isError: true, at: now)
             return []
         case .invalid(let problem):
             status = StatusMessage(text: problem, isError: true, at: now)
-            return []
-        }
-    }
-
-    // MARK: roadmap
-
-    /// Space in the Roadmap pane: ticks or unticks the selected task (folds a phase or month row).
-    mutating func toggleRoadmapTask() -> [Command] {
-        guard pane == .roadmap else { return [] }
-        let ctx = context
-        if let signOff = roadmap.signOffCommand(ctx) {
-            guard !readOnly else {
-                status = StatusMessage(text: "read-only: sign-off is disabled (started with --read-only)", isError: true, at: now)
-                return []
-            }
-            return [signOff]
-        }
-        guard let task = roadmap.selectedTask(ctx) else {
-            _ = roadmap.toggleCollapse(ctx)
-            clampPanes()
-            return []
-        }
-        if readOnly {
-            status = StatusMessage(text: "read-only: ticking is disabled (started with --read-only)", isError: true, at: now)
-            return []
-        }
-        return [.setRoadmapTask(id: task.id, state: task.isDone ? .open : .done)]
-    }
-
-    /// `n` in the Roadmap pane: the status line becomes a note editor for the selected task.
-    mutating func startRoadmapNote() -> [Command] {
-        guard pane == .roadmap, let task = roadmap.selectedTask(context) else {
-            status = .refused("select a task to add a note", at: now)
-            return []
-        }
-        if readOnly {
-            status = StatusMessage(text: "read-only: notes are disabled (started with --read-only)", isError: true, at: now)
-            return []
-        }
-        roadmap.noteTarget = task.id
-        mode = .note
-        let note = snapshot?.roadmap?.notes[task.id]?.note ?? ""
-        // A note saved before lines had a limit is never cut by editing it.
-        input = InputLine(text: note, limit: max(InputLine.defaultLimit, note.count))
-        return []
-    }
-
-    mutating func handleNoteKey(_ key: Key) -> [Command] {
-        switch key {
-        case .escape:
-            mode = .normal; roadmap.noteTarget = nil
-            return []
-        case .enter:
-            mode = .normal
-            defer { roadmap.noteTarget = nil }
-            guard let id = roadmap.noteTarget else { return [] }
-            return [.addRoadmapNote(id: id, note: input.text.trimmingCharacters(in: .whitespaces))]
-        default:
-            input.handle(key)
             return []
         }
     }
@@ -498,19 +393,7 @@ extension AppState {
                 return []
             }
             guard layout.body.contains(x: event.x, y: event.y) else { return [] }
-            let before = snapshotRequest
-            let ctx = context
-            switch pane {
-            case .sources: _ = sources.click(x: event.x, y: event.y, ctx, area: layout.body)
-            case .quality: _ = quality.click(x: event.x, y: event.y, ctx, area: layout.body)
-            case .runs: _ = runs.click(x: event.x, y: event.y, ctx, area: layout.body)
-            case .roadmap: _ = roadmap.click(x: event.x, y: event.y, ctx, area: layout.body)
-            case .sla: _ = sla.click(x: event.x, y: event.y, ctx, area: layout.body)
-            case .customers:
-                let (focus, _) = customers.click(x: event.x, y: event.y, area: layout.body)
-                return focus ? focusCustomerSearch() : customerCommands()
-            }
-            return snapshotRequest != before ? requestSnapshot() : []
+            return pane.type.click(&self, x: event.x, y: event.y)
         }
     }
 }

@@ -132,15 +132,7 @@ extension ConsoleApp {
             }
             return
         }
-        let ctx = state.context
-        switch state.pane {
-        case .sources: state.sources.render(area, ctx, into: &buffer)
-        case .quality: state.quality.render(area, ctx, into: &buffer)
-        case .runs: state.runs.render(area, ctx, into: &buffer)
-        case .roadmap: state.roadmap.render(area, ctx, into: &buffer)
-        case .sla: state.sla.render(area, ctx, into: &buffer)
-        case .customers: state.customers.render(area, ctx, searchFocused: state.mode == .search, into: &buffer)
-        }
+        state.panes[id: state.pane].draw(area, state, into: &buffer)
     }
 
     static func renderCatalogError(_ state: AppState, _ error: String, _ area: Rect, into buffer: inout ScreenBuffer) {
@@ -238,22 +230,21 @@ extension ConsoleApp {
                                        .open: "open", .back: "back", .nextSection: "section", .sort: "sort", .copyID: "copy id",
                                        .toggleTask: "tick", .note: "note", .search: "search", .reveal: "reveal", .review: "review",
                                        .accept: "accept", .reject: "reject"]
-        if state.pane == .customers { short[.nextSection] = "sub-tab" }
+        short.merge(state.pane.type.footerLabels) { _, own in own }
+        let paneState = state.panes[id: state.pane]
         var hints: [KeyHint] = []
         // Without data (catalog missing or still loading) only running, help and quitting make sense.
         let withoutData: Set<Action> = [.run, .command, .help, .quit]
         for binding in state.keyMap.bindings(for: state.pane) where binding.inFooter && !binding.keys.isEmpty {
             if binding.action == .run && (state.readOnly || !state.canRun) { continue }
-            // Read-only: ticking and notes are refused, so they are not offered.
-            if (binding.action == .toggleTask || binding.action == .note) && state.readOnly { continue }
             if state.snapshot == nil && !withoutData.contains(binding.action) { continue }
-            if state.pane == .customers && !state.customers.offers(binding.action) { continue }
+            // What the pane refuses here (read-only writes, a decision with no pair selected) is not offered.
+            if !paneState.offers(binding.action, state) { continue }
             hints.append(KeyHint(key: binding.keys[0].description, text: short[binding.action] ?? binding.action.rawValue))
         }
-        // The Customers pane's own keys come before the global ones, so they fit at 80 columns.
-        let order: [Action] = state.pane == .customers
-            ? [.help, .search, .open, .back, .nextSection, .reveal, .accept, .reject, .review, .command, .run, .quit, .copyID]
-            : [.help, .toggleTask, .note, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
+        // A pane may put its own keys first, so they fit at 80 columns.
+        let order: [Action] = state.pane.type.footerOrder
+            ?? [.help, .toggleTask, .note, .open, .back, .filter, .command, .run, .quit, .nextSection, .sort, .copyID]
         return hints.sorted { a, b in
             let ia = order.firstIndex { short[$0] == a.text } ?? 99, ib = order.firstIndex { short[$0] == b.text } ?? 99
             return ia < ib

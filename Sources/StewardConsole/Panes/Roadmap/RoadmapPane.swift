@@ -97,6 +97,8 @@ public struct RoadmapPane: Equatable, Sendable {
     public var showProgress = false
     /// The task a note is being typed for.
     public var noteTarget: String?
+    /// A tick, note or sign-off is being written (off the main actor).
+    public var writing = false
 
     public init() {}
 
