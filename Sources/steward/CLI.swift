@@ -1,4 +1,5 @@
 import Foundation
+import StewardActivation
 import StewardCatalog
 import StewardIdentity
 import StewardMetrics
@@ -90,6 +91,6 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
 /// The work every run does after loading, wherever it is started (CLI, console, first demo use).
 enum StandardRun {
     static func extensions(kpis: KPIEvaluation = KPIEvaluation()) -> [RunExtension] {
-        [IdentityResolution(), CustomerFactsStep(), kpis]
+        [IdentityResolution(), CustomerFactsStep(), ActivationStep(), kpis]
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StewardActivation
 import StewardCatalog
 import StewardConfig
 import StewardConsole
@@ -310,6 +311,9 @@ struct CustomerShow: ParsableCommand {
         }
         let golden = reveal ? c.golden : c.maskedGolden
         let history = reveal ? c.history : c.maskedHistory
+        // Custom traits, consent per channel and audiences (StewardActivation).
+        let activation = try catalog.pool.read { try CustomerActivationProfile.load($0, customerId: c.customerId, config: config) }
+        let traitValue = { (t: CustomerActivationProfile.Trait) in PIIPolicy.display(t.value, kind: t.pii, reveal: reveal) ?? "" }
         if output.json {
             CLI.printJSON([
                 "customer_id": c.customerId, "requested_id": c.requestedId,
@@ -323,6 +327,12 @@ struct CustomerShow: ParsableCommand {
                 "segment": CLI.orNull(c.score?.segment), "churn_score": CLI.orNull(c.score?.churnScore),
                 "rfm": c.score.map { s -> Any in ["recency_days": CLI.orNull(s.recencyDays), "frequency": s.frequency, "monetary": s.monetary,
                                                   "r": CLI.orNull(s.r), "f": CLI.orNull(s.f), "m": CLI.orNull(s.m)] } ?? NSNull(),
+                "traits": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, traitValue($0)) }),
+                "trait_provenance": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, "\($0.source):\($0.recordKey)") }),
+                "consent": Dictionary(uniqueKeysWithValues: activation.consent.map {
+                    ($0.channel, ["granted": $0.consents, "statement": $0.granted.map { $0 ? "granted" : "withdrawn" } ?? "none",
+                                  "at": CLI.orNull($0.at), "source": CLI.orNull($0.source)] as [String: Any]) }),
+                "audiences": activation.audiences.map { ["name": $0.name, "holdout": $0.holdout] },
             ])
             return
         }
@@ -346,6 +356,18 @@ struct CustomerShow: ParsableCommand {
             print("segment: \(s.segment)\(rfm)   churn score: \(s.churnScore.map { String(format: "%.3f", $0) } ?? "–")")
         } else {
             print("segment: –   churn score: –   (no facts pass yet: `steward run`)")
+        }
+        if !activation.traits.isEmpty {
+            print("traits:")
+            for t in activation.traits { print("  \(t.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(traitValue(t))   ← \(t.source):\(t.recordKey)") }
+        }
+        if !activation.consent.isEmpty {
+            print("consent: " + activation.consent.map { c in
+                "\(c.channel) " + (c.granted.map { $0 ? "granted" : "withdrawn" } ?? "no statement") + (c.at.map { " \($0)" } ?? "")
+            }.joined(separator: ", "))
+        }
+        if !activation.audiences.isEmpty {
+            print("audiences: " + activation.audiences.map { $0.holdout ? "\($0.name) (holdout)" : $0.name }.joined(separator: ", "))
         }
     }
 }

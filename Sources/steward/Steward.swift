@@ -55,7 +55,7 @@ struct Steward: ParsableCommand {
         subcommands: [Open.self, Tui.self, Init.self, Run.self, Status.self, Quality.self, QuarantineCommand.self, Runs.self,
                       RoadmapCommand.self, KPI.self, Check.self,
                       CustomerCommand.self, ExportCommand.self, MatchCommand.self, Explain.self, Forget.self, VaultCommand.self,
-                      Serve.self, TokenCommand.self, SyncCommand.self],
+                      Serve.self, TokenCommand.self, AudienceCommand.self, SyncCommand.self],
         defaultSubcommand: Open.self)
 }
 

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import StewardCatalog
+import StewardConfig
+
+/// One statement of consent for a channel: a grant or a withdrawal, dated or not.
+public struct ConsentStatement: Sendable, Equatable {
+    public var granted: Bool
+    /// ISO day or timestamp as the source wrote it (nil: undated).
+    public var at: String?
+    public var source: String
+    public var recordKey: String
+
+    public init(granted: Bool, at: String?, source: String = "", recordKey: String = "") {
+        self.granted = granted; self.at = at; self.source = source; self.recordKey = recordKey
+    }
+
+    /// The order statements are judged in: by date; an undated grant before every dated statement
+    /// and an undated withdrawal after them (a withdrawal is never taken to be older than a grant it
+    /// cannot be dated against); at the same time a withdrawal after a grant.
+    var rank: (Double, Int) {
+        let seconds = at.flatMap(TraitCoercion.seconds) ?? (granted ? -.infinity : .infinity)
+        return (seconds, granted ? 0 : 1)
+    }
+
+    /// The statement that stands among several: the latest; a withdrawal beats a grant of the same
+    /// time and any undated grant; none: no statement, so no consent.
+    public static func winner(_ statements: [ConsentStatement]) -> ConsentStatement? {
+        statements.max { a, b in
+            let ra = a.rank, rb = b.rank
+            if ra.0 != rb.0 { return ra.0 < rb.0 }
+            if ra.1 != rb.1 { return ra.1 < rb.1 }
+            // Equal in every respect that matters: a stable choice.
+            return (a.source, a.recordKey) > (b.source, b.recordKey)
+        }
+    }
+
+    /// What one record states for a channel: `granted` yes is a grant, no a withdrawal; a filled
+    /// `withdrawn` column withdraws (at its own date when it holds one, else at `at`). Both in one
+    /// record: the one that stands by `winner`.
+    static func read(_ fields: [String: String], _ mapping: ConsentMapping) -> (granted: Bool, at: String?)? {
+        func cell(_ c: String?) -> String? { c.flatMap { fields[$0]?.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
+        let at = cell(mapping.at).flatMap { TraitCoercion.seconds($0) == nil ? nil : $0 }
+        var statements: [ConsentStatement] = []
+        if let g = cell(mapping.granted), let yes = TraitCoercion.bool(g) { statements.append(ConsentStatement(granted: yes, at: at)) }
+        if let w = cell(mapping.withdrawn), TraitCoercion.bool(w) != false {
+            let when = TraitCoercion.seconds(w) != nil ? w : at
+            statements.append(ConsentStatement(granted: false, at: when))
+        }
+        return winner(statements).map { ($0.granted, $0.at) }
+    }
+}
+
+/// Consent per customer and channel from its records' statements; each change is audited (ids and
+/// channel only: no personal data in the audit trail).
+enum ConsentResolution {
+    struct Outcome { var granted = 0; var withdrawn = 0; var changed = 0 }
+
+    static func update(_ db: Database, runId: Int64) throws -> Outcome {
+        var out = Outcome()
+        // Winning statement per customer and channel, in customer order.
+        var winners: [String: [String: ConsentStatement]] = [:]
+        var current: (customer: String, byChannel: [String: [ConsentStatement]])?
+        func flush() {
+            guard let c = current else { return }
+            for (channel, statements) in c.byChannel { if let w = ConsentStatement.winner(statements) { winners[c.customer, default: [:]][channel] = w } }
+        }
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT m.customer_id, c.channel, c.granted, c.at, c.source, c.record_key
+            FROM consent_statement c JOIN identity_member m ON m.source = c.source AND m.record_key = c.record_key
+            JOIN golden_customer g ON g.customer_id = m.customer_id
+            ORDER BY m.customer_id
+            """)
+        while let r = try rows.next() {
+            let customer: String = r[0]
+            if current?.customer != customer { flush(); current = (customer, [:]) }
+            current!.byChannel[r[1], default: []].append(ConsentStatement(granted: (r[2] as Int) == 1, at: r[3], source: r[4], recordKey: r[5]))
+        }
+        flush()
+        // Compare with what stood before: write and audit the differences.
+        var before: [String: [String: (granted: Bool, at: String?, source: String, key: String)]] = [:]
+        let old = try Row.fetchCursor(db, sql: "SELECT customer_id, channel, granted, at, source, record_key FROM customer_consent")
+        while let r = try old.next() { before[r[0], default: [:]][r[1]] = ((r[2] as Int) == 1, r[3], r[4], r[5]) }
+        let upsert = try db.makeStatement(sql: """
+            INSERT INTO customer_consent (customer_id, channel, granted, at, source, record_key, changed_run) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (customer_id, channel) DO UPDATE SET granted = excluded.granted, at = excluded.at, source = excluded.source,
+                record_key = excluded.record_key, changed_run = excluded.changed_run
+            """)
+        let delete = try db.makeStatement(sql: "DELETE FROM customer_consent WHERE customer_id = ? AND channel = ?")
+        let at = Timestamp.now()
+        let audit = try db.makeStatement(sql: "INSERT INTO audit_event (at, actor, action, subject, detail) VALUES (?, ?, 'consent', ?, ?)")
+        let actor = Catalog.osUser
+        func state(_ granted: Bool?) -> String { granted.map { $0 ? "granted" : "withdrawn" } ?? "no statement" }
+        for (customer, channels) in winners {
+            for (channel, w) in channels {
+                if w.granted { out.granted += 1 } else { out.withdrawn += 1 }
+                let was = before[customer]?[channel]
+                if let was, was.granted == w.granted, was.at == w.at, was.source == w.source, was.key == w.recordKey { continue }
+                try upsert.execute(arguments: [customer, channel, w.granted ? 1 : 0, w.at, w.source, w.recordKey, runId])
+                if was?.granted != w.granted {
+                    out.changed += 1
+                    try audit.execute(arguments: [at, actor, "customer:\(customer)",
+                                                  "\(channel): \(state(was?.granted)) → \(state(w.granted)) (\(w.source), \(w.at ?? "undated"), run \(runId))"])
+                }
+            }
+        }
+        for (customer, channels) in before {
+            for (channel, was) in channels where winners[customer]?[channel] == nil {
+                try delete.execute(arguments: [customer, channel])
+                if was.granted {
+                    out.changed += 1
+                    try audit.execute(arguments: [at, actor, "customer:\(customer)", "\(channel): granted → no statement (run \(runId))"])
+                }
+            }
+        }
+        return out
+    }
+}
