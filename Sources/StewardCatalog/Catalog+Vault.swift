@@ -48,10 +48,13 @@ public final class VaultBox: @unchecked Sendable {
 
     /// The value to show: plaintext as stored, a sealed value opened, or `[sealed]` without its key.
     public func reveal(_ stored: String) -> String {
+        let memo = lock.withLock { opened }
+        if let known = memo?.plaintext(of: stored) { return known }
         guard let parts = Vault.parts(stored) else { return stored }
         // Parsed once: the key id picks the ring's key, the body is opened with it.
-        let (vault, memo) = lock.withLock { (ring[String(parts.keyId)], opened) }
-        guard let vault, let plain = OpenedValues.open(parts.body, with: vault, memo: memo) else { return Vault.sealedText }
+        let (vault, isCurrent) = lock.withLock { (ring[String(parts.keyId)], parts.keyId == keyId ?? "") }
+        guard let vault, let plain = vault.open(body: parts.body) else { return Vault.sealedText }
+        if isCurrent { memo?.remember(stored, plain) }
         return plain
     }
 
@@ -169,52 +172,52 @@ public struct VaultOpener: Sendable {
 
     /// The plaintext of a stored value, exactly as `vault_open` gives it.
     public func open(_ stored: String?) -> String? {
-        guard isOn, let stored, let parts = Vault.parts(stored) else { return stored }
-        if let current, parts.keyId == current.keyId, let plain = OpenedValues.open(parts.body, with: current, memo: memo) { return plain }
+        guard isOn, let stored else { return stored }
+        if let known = memo?.plaintext(of: stored) { return known }
+        guard let parts = Vault.parts(stored) else { return stored }
+        if let current, parts.keyId == current.keyId, let plain = current.open(body: parts.body) {
+            memo?.remember(stored, plain)
+            return plain
+        }
         return box.reveal(stored)
     }
 }
 
-/// Plaintexts of sealed values already opened in a run, keyed by the sealed body's first 16
-/// characters (the nonce: an HMAC of the plaintext, so one per value), its last 16 (most of the GCM
-/// tag) and a 64-bit hash of all of it. Only a body that opened (authenticated) is remembered, so a
-/// hit gives a plaintext this key authenticated for that nonce, and a body changed by damage
-/// misses and fails to open as before. A key is 40 bytes where the sealed text is 60 or more. It
-/// serves one vault key (the first it opens for, the current one): a rotation's old-key values are
-/// opened as before.
+/// Plaintexts of sealed values already opened in a run, looked up before a stored text is even
+/// parsed: keyed by its last 32 characters (the end of the ciphertext and the GCM tag) and a 64-bit
+/// hash of all of it. Only a text that opened (authenticated) under the catalog's current key is
+/// remembered, so a hit gives a plaintext that key authenticated, and a text changed by damage
+/// misses and fails to open as before. A key is 40 bytes where the sealed text is 60 or more.
 final class OpenedValues: @unchecked Sendable {
-    struct Key: Hashable { var head0: UInt64, head1: UInt64, tail0: UInt64, tail1: UInt64, whole: UInt64 }
+    struct Key: Hashable { var tail0: UInt64, tail1: UInt64, tail2: UInt64, tail3: UInt64, whole: UInt64 }
 
     private let lock = NSLock()
-    private var keyId: String?
     private var plaintexts: [Key: String] = [:]
 
-    /// A sealed body's plaintext under `vault`, from the memo when it is there.
-    static func open(_ body: Substring, with vault: Vault, memo: OpenedValues?) -> String? {
-        guard let memo, let key = key(body) else { return vault.open(body: body) }
-        let (serves, known) = memo.lock.withLock { () -> (Bool, String?) in
-            if memo.keyId == nil { memo.keyId = vault.keyId }
-            return memo.keyId == vault.keyId ? (true, memo.plaintexts[key]) : (false, nil)
-        }
-        if let known { return known }
-        guard let plain = vault.open(body: body) else { return nil }
-        if serves { memo.lock.withLock { memo.plaintexts[key] = plain } }
-        return plain
+    func plaintext(of stored: String) -> String? {
+        guard let key = Self.key(stored) else { return nil }
+        return lock.withLock { plaintexts[key] }
     }
 
-    var count: Int { lock.withLock { plaintexts.count } }
+    func remember(_ stored: String, _ plain: String) {
+        guard let key = Self.key(stored) else { return }
+        lock.withLock { plaintexts[key] = plain }
+    }
 
-    private static func key(_ body: Substring) -> Key? {
-        body.utf8.withContiguousStorageIfAvailable { b -> Key? in
-            guard b.count >= 32, let base = b.baseAddress else { return nil }
+    private static func key(_ stored: String) -> Key? {
+        stored.utf8.withContiguousStorageIfAvailable { b -> Key? in
+            guard b.count >= 40, let base = b.baseAddress else { return nil }
             let raw = UnsafeRawPointer(base), end = b.count
             var whole: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
             for byte in b { whole = (whole ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return Key(head0: raw.loadUnaligned(as: UInt64.self), head1: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                       tail0: raw.loadUnaligned(fromByteOffset: end - 16, as: UInt64.self),
-                       tail1: raw.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self), whole: whole)
+            return Key(tail0: raw.loadUnaligned(fromByteOffset: end - 32, as: UInt64.self),
+                       tail1: raw.loadUnaligned(fromByteOffset: end - 24, as: UInt64.self),
+                       tail2: raw.loadUnaligned(fromByteOffset: end - 16, as: UInt64.self),
+                       tail3: raw.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self), whole: whole)
         } ?? nil
     }
+
+    var count: Int { lock.withLock { plaintexts.count } }
 }
 
 public enum VaultError: Error, CustomStringConvertible, Equatable {

@@ -105,29 +105,42 @@ public struct Vault: @unchecked Sendable {
     /// digits only, so the search index's tokenizer keeps it whole. 80 bits: collisions between two
     /// different values of one catalog are negligible.
     public func token(_ kind: String, _ normalised: String) -> String {
+        // Bytes built and the MAC read in place: the interpolated string, the MAC copied to an
+        // array and the hex digits appended one by one were most of a token's cost (a lookup
+        // index entry takes one per email, phone and national id).
+        var input: [UInt8] = []
+        input.reserveCapacity(kind.utf8.count + 1 + normalised.utf8.count)
+        input.append(contentsOf: kind.utf8)
+        input.append(0)
+        input.append(contentsOf: normalised.utf8)
         var hmac = indexMAC
-        hmac.update(data: Array("\(kind)\u{0}\(normalised)".utf8))
-        let mac = hmac.finalize()
-        return "b" + Self.hex(Array(mac).prefix(10))
+        input.withUnsafeBytes { hmac.update(data: $0) }
+        return hmac.finalize().withUnsafeBytes { "b" + Self.hex(UnsafeRawBufferPointer(rebasing: $0.prefix(10))) }
     }
 
     /// A keyed 64-bit hash of some values (HMAC): a key that, unlike a plain hash, cannot be
     /// recomputed from a guess without the vault's key (the address dimension's address key).
     public func hash64(_ parts: [String?]) -> UInt64 {
         var bytes: [UInt8] = Array("hash64".utf8)
-        for p in parts { bytes.append(0); if let p { bytes.append(1); bytes += Array(p.utf8) } }
+        for p in parts { bytes.append(0); if let p { bytes.append(1); bytes.append(contentsOf: p.utf8) } }
         var hmac = indexMAC
-        hmac.update(data: bytes)
-        let mac = Array(hmac.finalize())
-        return mac.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        bytes.withUnsafeBytes { hmac.update(data: $0) }
+        return hmac.finalize().withUnsafeBytes { mac in mac.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } }
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+    static func hex(_ bytes: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var o = 0
+            for b in bytes {
+                out[o] = hexDigits[Int(b >> 4)]
+                out[o + 1] = hexDigits[Int(b & 15)]
+                o += 2
+            }
+            return o
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// base64url without padding, over bytes: Foundation's base64 and string replacing (through
     /// NSString) were most of a sealed load's time (BENCHMARKS.md, "privacy vault").
