@@ -23,7 +23,7 @@ public enum HealthState: String, Sendable, Codable, Comparable, CaseIterable {
 /// One line of `steward check`.
 public struct HealthProblem: Sendable, Equatable, Codable {
     /// `stale_source`, `late_source`, `never_loaded`, `never_run`, `failed_source`, `mass_delete` (deletions
-    /// held), `unreadable_rows`, `skipped_files`, `failed_run`, `failing_checks`, `kpi_breached`, `kpi_at_risk`, `anomaly`; with severity `unknown`: `project`,
+    /// held), `unreadable_rows`, `skipped_files`, `failed_run`, `failing_checks`, `kpi_breached`, `kpi_at_risk`, `anomaly`, `destination_failing`; with severity `unknown`: `project`,
     /// `config`, `catalog` (what could not be read).
     public var kind: String
     public var subject: String
@@ -124,6 +124,17 @@ public struct HealthCheck: Sendable {
                                               severity: .warn))
             default: break
             }
+        }
+        // Destinations (issue 20): failing for longer than their `error_after` is a breach; failing at all, a warning.
+        let syncs = try catalog.destinationSyncHealth()
+        for d in config.destinations {
+            guard let h = syncs[d.name], let since = h.failingSince else { continue }
+            let failingFor = now.timeIntervalSince(since)
+            let late = d.errorAfter.map { failingFor > $0 } ?? false
+            problems.append(HealthProblem(kind: "destination_failing", subject: d.name,
+                message: "sync failing for \(Duration.describe(failingFor))" + (d.errorAfter.map { " (error after \(Duration.describe($0)))" } ?? "")
+                    + ": \(h.last.error ?? "no message"); \(h.last.pending) changes waiting",
+                severity: late ? .breach : .warn))
         }
         let quality = try catalog.qualityOverview(trendLength: 1)
         for source in quality.sources {

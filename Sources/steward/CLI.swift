@@ -91,6 +91,6 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
 /// The work every run does after loading, wherever it is started (CLI, console, first demo use).
 enum StandardRun {
     static func extensions(kpis: KPIEvaluation = KPIEvaluation()) -> [RunExtension] {
-        [IdentityResolution(), CustomerFactsStep(), ActivationStep(), kpis]
+        [IdentityResolution(), CustomerFactsStep(), ActivationStep(), DestinationSyncStep(), kpis]
     }
 }

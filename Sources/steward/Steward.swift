@@ -64,8 +64,17 @@ struct ProjectOptions: ParsableArguments {
     @Option(name: .long, help: "Project folder (or its steward.yml). Default: nearest steward.yml, else the demo.")
     var project: String?
 
-    /// The project's config; the demo is generated and run on first use.
+    /// The project's config; the demo is generated and run on first use. Each use is logged for the
+    /// User adoption KPI (`UsageLog`: beside the catalog, never inside it, so reads stay read-only).
     func load(progress: ProgressReporter = CLI.progressReporter()) throws -> ProjectConfig {
+        let config = try locateAndLoad(progress: progress)
+        let command = CommandLine.arguments.dropFirst().first { !$0.hasPrefix("-") }
+        let console = (command == nil || command == "tui") && isatty(STDOUT_FILENO) != 0
+        UsageLog.record(catalogURL: config.catalogURL, surface: console ? "console" : "cli")
+        return config
+    }
+
+    private func locateAndLoad(progress: ProgressReporter) throws -> ProjectConfig {
         switch try ProjectLocator.locate(explicit: project) {
         case .project(let url):
             return try ConfigLoader.load(url)
