@@ -18,6 +18,8 @@ public enum ConsoleAction: String, CaseIterable, Sendable {
     case sort
     case reverseSort = "reverse_sort"
     case toggleTask = "toggle_task"
+    /// Pane 5: the selected risk's or dependency's status, to the next one.
+    case cycleStatus = "cycle_status"
     case note
     case search, reveal, accept, reject, review
 

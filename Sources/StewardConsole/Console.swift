@@ -326,7 +326,7 @@ public final class ConsoleSession {
     /// A plan decision into the catalog's audit log (the roadmap file is not written).
     nonisolated static func recordPlan(_ action: PlanAction, subject: String, detail: PlanDetail, done: String, catalogURL: URL?) -> Message {
         guard let url = catalogURL, FileManager.default.fileExists(atPath: url.path) else {
-            return .roadmapWriteFailed("no catalog to record sign-offs in yet: run the pipeline first")
+            return .roadmapWriteFailed("no catalog to record sign-offs and statuses in yet: run the pipeline first")
         }
         do {
             try Catalog.open(at: url).recordPlan(action, subject: subject, detail: detail)

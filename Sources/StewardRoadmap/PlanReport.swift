@@ -38,7 +38,9 @@ public struct PlanReport: Sendable {
         var lines = ["Overall \(total.percent)% — \(total.done) of \(total.total) tasks done"
                      + (total.inProgress > 0 ? ", \(total.inProgress) in progress" : "") + (total.overdue > 0 ? ", \(total.overdue) overdue" : "") + "."]
         let f = status.forecast
-        if let c = f.completion {
+        if total.total == 0 {
+            lines = ["No tasks in the plan yet."]
+        } else if let c = f.completion {
             lines.append("Forecast: done by \(c)" + (f.pushedDays > 0 ? " (pushed \(f.pushedDays) days: " + f.reasons.joined(separator: "; ") + ")" : "")
                          + (progress.forecast.map { String(format: " at %.1f tasks/week", $0.perWeek) } ?? "") + ".")
         } else {
@@ -51,7 +53,8 @@ public struct PlanReport: Sendable {
             if !p.atRisk.isEmpty { state = "at risk" }
             return [p.title, "\(p.figures.percent)%", "\(p.figures.done)/\(p.figures.total)", p.due?.description ?? "", state]
         }
-        sections.append(Section(title: "Progress", lines: lines, table: Table(headers: ["Phase", "Progress", "Done", "Due", "Status"], rows: phaseRows)))
+        sections.append(Section(title: "Progress", lines: lines,
+                                table: phaseRows.isEmpty ? nil : Table(headers: ["Phase", "Progress", "Done", "Due", "Status"], rows: phaseRows)))
 
         // Since the last report.
         let ticked = changes.filter(\.done), unticked = changes.filter { !$0.done }
@@ -60,8 +63,16 @@ public struct PlanReport: Sendable {
         for c in ticked { recent.append("Ticked: \(c.text) (\(c.actor), \(Self.day(c.at)))") }
         for c in unticked { recent.append("Unticked: \(c.text) (\(c.actor), \(Self.day(c.at)))") }
         for d in signed { recent.append("Signed off: \(d.deliverable.text) — \(d.deliverable.phase) (\(d.signOff!.actor), \(Self.day(d.signOff!.at)))") }
+        let reopened = status.deliverables.compactMap { d -> (PlanStatus.DeliverableView, PlanEvent)? in
+            guard !d.signedOff, let e = d.history.last, e.action == .reopen, since.map({ e.at > $0 }) ?? true else { return nil }
+            return (d, e)
+        }
+        for (d, e) in reopened {
+            recent.append("Reopened: \(d.deliverable.text) — \(d.deliverable.phase) (\(e.actor), \(Self.day(e.at))" + (e.detail.note.map { ": \($0)" } ?? "") + ")")
+        }
         if recent.isEmpty { recent = ["Nothing ticked or signed off."] }
-        sections.append(Section(title: "Since the last report: \(ticked.count) ticked, \(signed.count) signed off", lines: recent, table: nil))
+        sections.append(Section(title: "Since the last report: \(ticked.count) ticked, \(signed.count) signed off"
+                                + (reopened.isEmpty ? "" : ", \(reopened.count) reopened"), lines: recent, table: nil))
 
         // KPIs and data quality.
         if !facts.kpis.isEmpty {
@@ -83,11 +94,12 @@ public struct PlanReport: Sendable {
         sections.append(Section(title: "Data quality", lines: dq, table: nil))
 
         // Risks.
-        let open = status.openRisks
+        // Amber risks first: the ones a reader must see; otherwise the plan's order.
+        let open = status.openRisks.filter(\.amber) + status.openRisks.filter { !$0.amber }
         let amber = open.filter(\.amber).count
         sections.append(Section(
             title: "Risks: \(open.count) open" + (amber > 0 ? ", \(amber) amber" : ""),
-            lines: open.isEmpty ? ["No open risks."] : [],
+            lines: status.risks.isEmpty ? ["No risks listed in the plan."] : open.isEmpty ? ["No open risks."] : [],
             table: open.isEmpty ? nil : Table(headers: ["Risk", "Status", "Owner", "Signals"], rows: open.map { r in
                 [(r.amber ? "▲ " : "") + r.risk.title, r.status.rawValue, r.risk.owner ?? "–",
                  r.signals.isEmpty ? "–" : r.signals.map(\.text).joined(separator: "; ")]
@@ -101,6 +113,22 @@ public struct PlanReport: Sendable {
                 lines.append("Blocked (\(d.dependency.kind.rawValue)): \(d.dependency.text)" + (d.decision?.note.map { " — \($0)" } ?? ""))
             }
             sections.append(Section(title: "Dependencies", lines: lines, table: nil))
+        }
+
+        // Deliverables with their sign-off history.
+        if !status.deliverables.isEmpty {
+            let signedCount = status.deliverables.filter(\.signedOff).count
+            let rows = status.deliverables.map { d -> [String] in
+                let phase = status.phase(d.deliverable.phaseIndex)
+                let state = d.signOff.map { "signed off (\($0.actor), \(Self.day($0.at)))" }
+                    ?? (phase?.awaitingSignOff == true ? "awaiting sign-off" : "open")
+                let history = d.history.map { e in
+                    "\(e.action == .signOff ? "signed off" : "reopened") by \(e.actor) \(Self.day(e.at))" + (e.detail.note.map { ": \($0)" } ?? "")
+                }
+                return [d.deliverable.phase, d.deliverable.text, state, history.isEmpty ? "–" : history.joined(separator: "; ")]
+            }
+            sections.append(Section(title: "Deliverables: \(signedCount) of \(status.deliverables.count) signed off", lines: [],
+                                    table: Table(headers: ["Phase", "Deliverable", "Status", "Sign-off history"], rows: rows)))
         }
 
         // Budget vs actual.
@@ -147,7 +175,9 @@ public struct PlanReport: Sendable {
         var out = "# \(title)\n\n\(subtitle)\n"
         for s in sections {
             out += "\n## \(s.title)\n\n"
-            for l in s.lines { out += (s.table == nil && s.lines.count > 1 ? "- " : "") + Self.mdEscape(l) + "\n" }
+            // Several lines without a table are a list; above a table each is its own paragraph.
+            let list = s.table == nil && s.lines.count > 1
+            out += s.lines.map { (list ? "- " : "") + Self.mdEscape($0) + "\n" }.joined(separator: list ? "" : "\n")
             if let t = s.table {
                 if !s.lines.isEmpty { out += "\n" }
                 out += "| " + t.headers.map(Self.mdCell).joined(separator: " | ") + " |\n"
@@ -168,6 +198,7 @@ public struct PlanReport: Sendable {
         h1{font-size:1.6rem;border-bottom:3px solid #2f6fdd;padding-bottom:.4rem}h2{font-size:1.15rem;margin-top:1.8rem;color:#2f6fdd}
         table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid #d5dbe3;padding:.35rem .55rem;text-align:left;vertical-align:top}
         th{background:#eef3fb}tr:nth-child(even) td{background:#f8fafc}.sub{color:#52606d}.amber{color:#b7791f;font-weight:600}
+        td:first-child{min-width:11rem}p,li,.long{overflow-wrap:anywhere}th.num,td.num{text-align:right;white-space:nowrap}
         </style></head><body>
         <h1>\(Self.h(title))</h1>
         <p class="sub">\(Self.h(subtitle))</p>
@@ -181,14 +212,31 @@ public struct PlanReport: Sendable {
                 for l in s.lines { out += "<p>\(Self.h(l))</p>\n" }
             }
             if let t = s.table {
-                out += "<table><thead><tr>" + t.headers.map { "<th>\(Self.h($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+                // A column of figures is right-aligned; a long cell may break inside a word (a pasted URL
+                // must not widen the page), short ones never do (a narrow column keeps `open` whole).
+                let numeric = Set(t.headers.indices.filter { i in
+                    let cells = t.rows.compactMap { $0.indices.contains(i) ? $0[i] : nil }.filter { $0 != "–" && !$0.isEmpty }
+                    return !cells.isEmpty && cells.allSatisfy(Self.isFigure)
+                })
+                func cell(_ tag: String, _ c: String, _ i: Int) -> String {
+                    let classes = (c.hasPrefix("▲ ") ? ["amber"] : []) + (numeric.contains(i) ? ["num"] : []) + (c.count > 30 ? ["long"] : [])
+                    return "<\(tag)" + (classes.isEmpty ? "" : " class=\"\(classes.joined(separator: " "))\"") + ">\(Self.h(c))</\(tag)>"
+                }
+                out += "<table><thead><tr>" + t.headers.enumerated().map { cell("th", $1, $0) }.joined() + "</tr></thead><tbody>\n"
                 for r in t.rows {
-                    out += "<tr>" + r.map { c in c.hasPrefix("▲ ") ? "<td class=\"amber\">\(Self.h(c))</td>" : "<td>\(Self.h(c))</td>" }.joined() + "</tr>\n"
+                    out += "<tr>" + r.enumerated().map { cell("td", $1, $0) }.joined() + "</tr>\n"
                 }
                 out += "</tbody></table>\n"
             }
         }
         return out + "</body></html>\n"
+    }
+
+    /// A cell that is one figure (`75%`, `3/4`, `$240K/year`, `€5k`): right-aligned so columns of figures line up.
+    static func isFigure(_ cell: String) -> Bool {
+        let c = cell.hasSuffix("/year") ? String(cell.dropLast(5)) : cell
+        guard !c.isEmpty, c.count <= 16, c.contains(where: \.isNumber) else { return false }
+        return c.allSatisfy { $0.isNumber || "$€£¥.,%/KkMm ".contains($0) }
     }
 
     static func h(_ s: String) -> String {

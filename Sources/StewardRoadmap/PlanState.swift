@@ -136,6 +136,11 @@ public struct PlanState: Sendable, Equatable {
         }
     }
 
+    /// A deliverable's sign-offs and reopens, oldest first: who, when and the note of each.
+    public func signOffHistory(of deliverableId: String) -> [PlanEvent] {
+        events.filter { ($0.action == .signOff || $0.action == .reopen) && $0.subject == deliverableId }
+    }
+
     /// The last report that counts for a cadence (one sent for all, or for it).
     public func lastReport(for cadenceId: String) -> Report? {
         reports.last { $0.cadences.isEmpty || $0.cadences.contains(cadenceId) }

@@ -62,6 +62,8 @@ public struct PlanStatus: Sendable, Equatable {
     public struct DeliverableView: Sendable, Equatable {
         public var deliverable: PlanDeliverable
         public var signOff: PlanState.Decision?
+        /// Every sign-off and reopen of it, oldest first.
+        public var history: [PlanEvent]
         public var signedOff: Bool { signOff != nil }
     }
     public struct PhaseView: Sendable, Equatable {
@@ -130,7 +132,7 @@ public struct PlanStatus: Sendable, Equatable {
         self.today = today
         let plan = RoadmapPlan(document)
         self.plan = plan
-        deliverables = plan.deliverables.map { DeliverableView(deliverable: $0, signOff: state.signOffs[$0.id]) }
+        deliverables = plan.deliverables.map { DeliverableView(deliverable: $0, signOff: state.signOffs[$0.id], history: state.signOffHistory(of: $0.id)) }
         risks = plan.risks.map { r in
             let d = state.risks[r.id]
             return RiskView(risk: r, status: d.flatMap { RiskStatus(rawValue: $0.status) } ?? .open, decision: d,
@@ -143,7 +145,9 @@ public struct PlanStatus: Sendable, Equatable {
 
         // Blocked critical dependencies: every unfinished phase is at risk, and the forecast moves by
         // as long as the longest block has lasted so far (at least a week).
-        let blocked = dependencies.filter { $0.dependency.kind == .critical && $0.status == .blocked }
+        // A finished plan has nothing left to push.
+        let unfinished = (progress.forecast?.remaining ?? 1) > 0.000_1
+        let blocked = unfinished ? dependencies.filter { $0.dependency.kind == .critical && $0.status == .blocked } : []
         var reasons: [String] = []
         var pushed = 0
         for b in blocked {

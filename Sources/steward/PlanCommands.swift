@@ -26,6 +26,10 @@ enum PlanCommands {
                     return ["id": d.deliverable.id, "phase": d.deliverable.phase, "text": d.deliverable.text, "signed_off": d.signedOff,
                             "signed_off_by": CLI.orNull(d.signOff?.actor), "signed_off_at": CLI.orNull(d.signOff.map { Timestamp.string($0.at) }),
                             "note": CLI.orNull(d.signOff?.note),
+                            "history": d.history.map { e -> [String: Any] in
+                                ["action": e.action == .signOff ? "sign_off" : "reopen", "by": e.actor, "at": Timestamp.string(e.at),
+                                 "note": CLI.orNull(e.detail.note)]
+                            },
                             "phase_awaiting_sign_off": phase?.awaitingSignOff ?? false]
                 })
                 return
@@ -42,6 +46,11 @@ enum PlanCommands {
                 var line = "  \(d.signedOff ? "[✓]" : "[ ]") \(d.deliverable.id)  \(d.deliverable.text)"
                 if let s = d.signOff { line += "  signed off by \(s.actor) \(Timestamp.string(s.at).prefix(10))" + (s.note.map { ": \($0)" } ?? "") }
                 print(line)
+                // Earlier sign-offs and reopens (the latest sign-off is on the line above).
+                for e in d.history.dropLast(d.signedOff ? 1 : 0) {
+                    print("        \(e.action == .signOff ? "signed off" : "reopened") by \(e.actor) \(Timestamp.string(e.at).prefix(10))"
+                          + (e.detail.note.map { ": \($0)" } ?? ""))
+                }
             }
         }
     }

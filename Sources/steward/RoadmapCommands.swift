@@ -60,6 +60,9 @@ struct RoadmapCommand: ParsableCommand {
             let ctx = try RoadmapContext(projectOptions)
             let ticks = (try? ctx.catalog?.roadmapTickEvents()) ?? []
             let progress = RoadmapProgress(ctx.document, ticks: ticks)
+            // The plan's decisions: a blocked critical dependency puts phases at risk and pushes the forecast.
+            let plan = PlanStatus(document: ctx.document, progress: progress, state: PlanState((try? ctx.catalog?.planEvents()) ?? []),
+                                  today: Day.today())
             if output.json {
                 func figures(_ f: RoadmapProgress.Figures) -> [String: Any] {
                     ["done": f.done, "in_progress": f.inProgress, "total": f.total, "overdue": f.overdue,
@@ -67,10 +70,12 @@ struct RoadmapCommand: ParsableCommand {
                 }
                 CLI.printJSON([
                     "total": figures(progress.total),
-                    "phases": progress.phases.map { p -> [String: Any] in
+                    "phases": progress.phases.enumerated().map { index, p -> [String: Any] in
                         var o = figures(p.figures)
                         o["title"] = p.title
                         o["due"] = CLI.orNull(p.due?.description)
+                        o["at_risk"] = plan.phase(index)?.atRisk ?? []
+                        o["awaiting_sign_off"] = plan.phase(index)?.awaitingSignOff ?? false
                         o["sections"] = p.sections.map { s -> [String: Any] in
                             var so = figures(s.figures)
                             so["title"] = s.title
@@ -80,13 +85,19 @@ struct RoadmapCommand: ParsableCommand {
                         return o
                     },
                     "forecast": CLI.orNull(progress.forecast.map { f -> [String: Any] in
-                        ["completion": CLI.orNull(f.completion?.description), "remaining": (f.remaining * 100).rounded() / 100,
-                         "per_week": (f.perWeek * 100).rounded() / 100, "window_days": f.windowDays]
+                        ["completion": CLI.orNull(plan.forecast.completion?.description), "remaining": (f.remaining * 100).rounded() / 100,
+                         "per_week": (f.perWeek * 100).rounded() / 100, "window_days": f.windowDays,
+                         "base_completion": CLI.orNull(f.completion?.description), "pushed_days": plan.forecast.pushedDays,
+                         "pushed_by": plan.forecast.reasons]
                     }),
                 ] as [String: Any])
                 return
             }
             print(RoadmapText.progress(progress))
+            if plan.forecast.pushedDays > 0 {
+                print((plan.forecast.completion.map { "Forecast pushed \(plan.forecast.pushedDays) days to \($0): " } ?? "Forecast at risk: ")
+                      + plan.forecast.reasons.joined(separator: "; ") + "; unfinished phases at risk.")
+            }
         }
     }
 

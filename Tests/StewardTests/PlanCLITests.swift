@@ -150,3 +150,67 @@ func json(_ r: StewardBinary.Result) throws -> Any {
         #expect(audited == 4)
     }
 }
+
+@Suite(.serialized) struct PlanHistoryCLITests {
+    @Test func signOffHistoryAndTheForecastPushedByABlockedCriticalDependency() async throws {
+        let p = planProject()
+        let dir = p.dir.path
+        let roadmap = p.dir.appendingPathComponent("roadmap.md")
+        func run(_ args: [String]) async throws -> StewardBinary.Result {
+            try await offPool { try StewardBinary.run(["roadmap"] + args + ["--project", dir]) }
+        }
+        // One tick gives a rate, so there is a forecast to push.
+        let tasks = try #require(try json(try await run(["list", "--json"])) as? [[String: Any]])
+        let open = try #require(tasks.first { $0["done"] as? Bool == false && $0["parent"] is NSNull }?["id"] as? String)
+        #expect(try await run(["tick", open]).status == 0)
+        let before = try Data(contentsOf: roadmap)
+
+        // Sign-off history: who, when and the note of each sign-off and reopen, oldest first.
+        let id = try #require((try json(try await run(["deliverables", "--json"])) as? [[String: Any]])?.first?["id"] as? String)
+        #expect(try await run(["sign-off", id, "--note", "approved"]).status == 0)
+        #expect(try await run(["reopen", id, "--note", "missing runbook"]).status == 0)
+        #expect(try await run(["sign-off", id, "--note", "runbook added"]).status == 0)
+        let list = try #require(try json(try await run(["deliverables", "--json"])) as? [[String: Any]])
+        let history = try #require(list.first?["history"] as? [[String: Any]])
+        #expect(history.map { $0["action"] as? String } == ["sign_off", "reopen", "sign_off"])
+        #expect(history.map { $0["note"] as? String } == ["approved", "missing runbook", "runbook added"])
+        #expect(history.allSatisfy { $0["by"] as? String == Catalog.osUser && ($0["at"] as? String)?.count ?? 0 >= 19 })
+        #expect((list.dropFirst().first?["history"] as? [Any])?.isEmpty == true)
+        let text = try await run(["deliverables"])
+        #expect(text.stdout.contains("reopened by \(Catalog.osUser)") && text.stdout.contains(": missing runbook"), "\(text.stdout)")
+
+        // No blocked dependency: nothing pushed.
+        let calm = try #require(try json(try await run(["progress", "--json"])) as? [String: Any])
+        let calmForecast = try #require(calm["forecast"] as? [String: Any])
+        #expect(calmForecast["pushed_days"] as? Int == 0)
+        #expect(calmForecast["completion"] as? String == calmForecast["base_completion"] as? String)
+        #expect((calm["phases"] as? [[String: Any]])?.allSatisfy { ($0["at_risk"] as? [Any])?.isEmpty == true } == true)
+
+        // A blocked critical dependency pushes the forecast a week (it was blocked today) and puts unfinished phases at risk.
+        let deps = try #require(try json(try await run(["deps", "--json"])) as? [[String: Any]])
+        let warehouse = try #require(deps.first { $0["kind"] as? String == "critical" }?["id"] as? String)
+        #expect(try await run(["dep", warehouse, "blocked", "--note", "legal review"]).status == 0)
+        let pushed = try #require(try json(try await run(["progress", "--json"])) as? [String: Any])
+        let forecast = try #require(pushed["forecast"] as? [String: Any])
+        #expect(forecast["pushed_days"] as? Int == 7)
+        let base = try #require((forecast["base_completion"] as? String).flatMap(Day.parse))
+        let completion = try #require((forecast["completion"] as? String).flatMap(Day.parse))
+        #expect(completion.ordinal - base.ordinal == 7)
+        #expect((forecast["pushed_by"] as? [String])?.first?.contains("“Warehouse contract finalized” blocked since") == true)
+        let phases = try #require(pushed["phases"] as? [[String: Any]])
+        for phase in phases {
+            let done = phase["done"] as? Int == phase["total"] as? Int
+            #expect(((phase["at_risk"] as? [String])?.isEmpty ?? true) == done, "\(phase["title"] ?? "")")
+        }
+        let progressText = try await run(["progress"])
+        #expect(progressText.stdout.contains("Forecast pushed 7 days to \(completion)"), "\(progressText.stdout)")
+
+        // The report says the same, with the sign-off history.
+        let report = try await run(["report"])
+        #expect(report.stdout.contains("Forecast: done by \(completion) (pushed 7 days: critical dependency “Warehouse contract finalized”"),
+                "\(report.stdout)")
+        #expect(report.stdout.contains("## Deliverables: 1 of 12 signed off"))
+        #expect(report.stdout.contains("signed off by \(Catalog.osUser) \(Day.today()): approved; reopened by \(Catalog.osUser) \(Day.today()): missing runbook; signed off by"))
+        #expect(try Data(contentsOf: roadmap) == before)
+    }
+}

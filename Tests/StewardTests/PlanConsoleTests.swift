@@ -99,6 +99,53 @@ struct PlanConsoleTests {
         #expect(after.status?.text.contains("read-only") == true)
     }
 
+    @Test func sCyclesARiskOrDependencyStatus() throws {
+        let s = Self.state(width: 120, height: 40)
+        let plan = s.snapshot!.roadmap!.plan
+        func press(_ row: RoadmapPane.Row, readOnly: Bool = false) -> (AppState, [Command]) {
+            var at = Self.select(s) { $0 == row }
+            at.readOnly = readOnly
+            return ConsoleApp.update(at, .key(.char("s")))
+        }
+        // Risks: open → mitigating, mitigating → closed (risk 1 was set mitigating).
+        let (writing, open) = press(.risk(0))
+        #expect(open == [.recordPlan(action: .riskStatus, subject: plan.risks[0].risk.id,
+                                     detail: PlanDetail(text: plan.risks[0].risk.title, status: "mitigating"),
+                                     done: "risk “\(plan.risks[0].risk.title)”: mitigating")])
+        #expect(writing.roadmap.writing)
+        #expect(press(.risk(1)).1.contains { if case .recordPlan(.riskStatus, plan.risks[1].risk.id, let d, _) = $0 { return d.status == "closed" }; return false })
+        // Dependencies: blocked → pending (dependency 0 was blocked), pending → met.
+        #expect(press(.dependency(0)).1.contains { if case .recordPlan(.dependencyStatus, plan.dependencies[0].dependency.id, let d, _) = $0 { return d.status == "pending" }; return false })
+        #expect(press(.dependency(1)).1.contains { if case .recordPlan(.dependencyStatus, plan.dependencies[1].dependency.id, let d, _) = $0 { return d.status == "met" }; return false })
+        // Elsewhere `s` says what it is for; read-only refuses it.
+        let (onBudget, none) = press(.budget(0))
+        #expect(none.isEmpty)
+        #expect(onBudget.status?.text == "select a risk or a dependency to change its status")
+        let (ro, refused) = press(.risk(0), readOnly: true)
+        #expect(refused.isEmpty)
+        #expect(ro.status?.text == "read-only: status changes are disabled (started with --read-only)")
+        #expect(ro.status?.isError == true)
+        #expect(KeyMap.standard.bindings(for: .roadmap).contains { $0.action == .cycleStatus && $0.keys == [.char("s")] })
+
+        // The command is what the console runs: an audited decision in the catalog, the file untouched.
+        let p = planProject()
+        let roadmap = p.dir.appendingPathComponent("roadmap.md")
+        let before = try Data(contentsOf: roadmap)
+        let catalogURL = try p.config().catalogURL
+        _ = try Catalog.open(at: catalogURL)
+        guard case .recordPlan(let action, let subject, let detail, let done)? = open.first else { Issue.record("no command"); return }
+        let message = ConsoleSession.recordPlan(action, subject: subject, detail: detail, done: done, catalogURL: catalogURL)
+        if case .roadmapWritten(let text, _) = message {
+            #expect(text == "risk “\(plan.risks[0].risk.title)”: mitigating")
+        } else {
+            Issue.record("not written: \(message)")
+        }
+        let state = PlanState(try Catalog.open(at: catalogURL).planEvents())
+        #expect(state.risks[subject]?.status == "mitigating")
+        #expect(state.risks[subject]?.actor == Catalog.osUser)
+        #expect(try Data(contentsOf: roadmap) == before)
+    }
+
     @Test func detailLinesExplainTheSelectedItem() {
         let dq = Self.select(Self.state(width: 120, height: 40)) {
             if case .risk(let i) = $0 { return i == 4 }   // the first risk of the list: after the table's four

@@ -90,6 +90,26 @@ import Testing
         #expect(md2.contains("Data quality not measured yet"))
     }
 
+    @Test func deliverablesWithTheirSignOffHistoryAndReopensSinceTheLastReport() throws {
+        let plan = RoadmapPlan(RoadmapDocument(text: Self.plan))
+        let build = try #require(plan.deliverables.first)
+        let day = 86_400.0, t0 = Date(timeIntervalSince1970: 1_709_900_000)   // 2024-03-08
+        let events = [
+            PlanEvent(at: t0, actor: "pm", action: .signOff, subject: build.id, detail: PlanDetail(text: build.text, note: "demoed")),
+            PlanEvent(at: t0 + day, actor: "cto", action: .reopen, subject: build.id, detail: PlanDetail(text: build.text, note: "fails on CRLF")),
+        ]
+        let md = Self.report(Self.plan, events: events, since: t0 + day / 2).markdown
+        #expect(md.contains("## Deliverables: 0 of 1 signed off"))
+        #expect(md.contains("| Phase 1: Build (Q1 2024) | Working build | open | signed off by pm 2024-03-08: demoed; reopened by cto 2024-03-09: fails on CRLF |"), "\(md)")
+        #expect(md.contains("## Since the last report: 0 ticked, 0 signed off, 1 reopened"))
+        #expect(md.contains("Reopened: Working build — Phase 1: Build (Q1 2024) (cto, 2024-03-09: fails on CRLF)"))
+        // Signed off again: the history keeps all three, the status names the latest.
+        let again = events + [PlanEvent(at: t0 + 2 * day, actor: "pm", action: .signOff, subject: build.id, detail: PlanDetail(text: build.text))]
+        let md2 = Self.report(Self.plan, events: again, since: t0 + day * 1.5).markdown
+        #expect(md2.contains("| Working build | signed off (pm, 2024-03-10) | signed off by pm 2024-03-08: demoed; reopened by cto 2024-03-09: fails on CRLF; signed off by pm 2024-03-10 |"), "\(md2)")
+        #expect(md2.contains("## Since the last report: 0 ticked, 1 signed off\n"))
+    }
+
     @Test func htmlIsOneSelfContainedEscapedPage() {
         let evil = Self.plan.replacingOccurrences(of: "Vendor lock-in", with: "<script>alert(1)</script> & \"quotes\"")
         let html = Self.report(evil).html

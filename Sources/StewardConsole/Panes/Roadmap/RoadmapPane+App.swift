@@ -19,13 +19,16 @@ extension RoadmapPane: ListPane {
     public static var keys: [KeyBinding] {
         [KeyBinding(.toggleTask, [.char(" ")], "tick or untick the task (writes the roadmap file); fold a phase or month",
                     panes: [.roadmap], footer: true),
-         KeyBinding(.note, [.char("n")], "add a note to the task", panes: [.roadmap], footer: true)]
+         KeyBinding(.note, [.char("n")], "add a note to the task", panes: [.roadmap], footer: true),
+         KeyBinding(.cycleStatus, [.char("s")], "next status of the risk (open, mitigating, closed) or dependency (pending, met, blocked); audited",
+                    panes: [.roadmap], footer: true)]
     }
 
     public static func update(_ app: inout AppState, _ action: Action) -> [Command] {
         switch action {
         case .toggleTask: return app.toggleRoadmapTask()
         case .note: return app.startRoadmapNote()
+        case .cycleStatus: return app.cycleRoadmapStatus()
         default: return listUpdate(&app, action)
         }
     }
@@ -38,7 +41,7 @@ extension RoadmapPane: ListPane {
 
     /// Read-only refuses ticking and notes, so the footer does not offer them.
     public func offers(_ action: Action, _ app: AppState) -> Bool {
-        !(app.readOnly && (action == .toggleTask || action == .note))
+        !(app.readOnly && (action == .toggleTask || action == .note || action == .cycleStatus))
     }
 
     /// A tick, note or sign-off being written: the next Space must see its result, not the old state.
@@ -70,6 +73,21 @@ extension AppState {
         }
         roadmap.writing = true
         return [.setRoadmapTask(id: task.id, state: task.isDone ? .open : .done)]
+    }
+
+    /// `s` in the Roadmap pane: the selected risk or dependency moves to its next status (audited).
+    mutating func cycleRoadmapStatus() -> [Command] {
+        guard pane == .roadmap else { return [] }
+        guard let command = roadmap.statusCommand(context) else {
+            status = .refused("select a risk or a dependency to change its status", at: now)
+            return []
+        }
+        guard !readOnly else {
+            status = StatusMessage(text: "read-only: status changes are disabled (started with --read-only)", isError: true, at: now)
+            return []
+        }
+        roadmap.writing = true
+        return [command]
     }
 
     /// `n` in the Roadmap pane: the status line becomes a note editor for the selected task.

@@ -168,6 +168,28 @@ public struct RoadmapPane: Equatable, Sendable {
                            done: "\(signed ? "reopened" : "signed off") “\(text)”")
     }
 
+    /// `s` on a risk or dependency: its next status (open → mitigating → closed → open; pending →
+    /// met → blocked → pending), recorded in the catalog like `steward roadmap risk|dep`.
+    public func statusCommand(_ ctx: PaneContext) -> Command? {
+        guard let plan = ctx.snapshot?.roadmap?.plan else { return nil }
+        func next<S: CaseIterable & Equatable & RawRepresentable>(_ s: S) -> S where S.RawValue == String {
+            let all = Array(S.allCases)
+            return all[(all.firstIndex(of: s)! + 1) % all.count]
+        }
+        switch selectedRow(ctx) {
+        case .risk(let i)? where plan.risks.indices.contains(i):
+            let r = plan.risks[i], to = next(r.status)
+            return .recordPlan(action: .riskStatus, subject: r.risk.id, detail: PlanDetail(text: r.risk.title, status: to.rawValue),
+                               done: "risk “\(r.risk.title)”: \(to.rawValue)")
+        case .dependency(let i)? where plan.dependencies.indices.contains(i):
+            let d = plan.dependencies[i], to = next(d.status)
+            return .recordPlan(action: .dependencyStatus, subject: d.dependency.id, detail: PlanDetail(text: d.dependency.text, status: to.rawValue),
+                               done: "dependency “\(d.dependency.text)”: \(to.rawValue)")
+        default:
+            return nil
+        }
+    }
+
     // MARK: update
 
     public mutating func handle(_ action: Action, _ ctx: PaneContext, area: Rect) -> Bool {
