@@ -273,7 +273,19 @@ public struct MatchFamilies: Sendable {
     /// 5: several systems like the demo's (each keeps its own fields), with skewed cluster sizes: a
     /// person is in each system with its own probability, and up to five times in one.
     public func multiSource() -> (sources: [String: [SuiteRecord]], people: [SuitePerson]) {
-        var rng = SuiteRandom(seed: seed, stream: 5)
+        multiSource(stream: 5, people: scaled(3_000), compoundSurnames: 0)
+    }
+
+    /// 6: the 1 M scale run: family 5's systems and skew with 311,000 people at scale 1 (about
+    /// 1,000,000 records). Surnames are as varied as a nation's: half of them are two of the pool's
+    /// joined ("garcia-lopez"), so at this size a full name is about as rare as in real data (with 200
+    /// surnames alone, every name would be held by fifteen people).
+    public func scaleRun() -> (sources: [String: [SuiteRecord]], people: [SuitePerson]) {
+        multiSource(stream: 6, people: scaled(311_000), compoundSurnames: 0.5)
+    }
+
+    func multiSource(stream: UInt64, people count: Int, compoundSurnames: Double) -> (sources: [String: [SuiteRecord]], people: [SuitePerson]) {
+        var rng = SuiteRandom(seed: seed, stream: stream)
         let noise = SuiteNoise(nameTypo: 0.08, missing: 0.05, swapNames: 0.02, swapDayMonth: 0.04, idTypo: 0.03,
                                zipTypo: 0.03, streetTypo: 0.06, withEmail: 0.9, withPhone: 0.8, withNationalId: 0.9)
         // (source, share of people in it, fields it does not hold).
@@ -283,8 +295,12 @@ public struct MatchFamilies: Sendable {
             ("marketing", 0.4, { $0.dob = ""; $0.nationalId = ""; $0.address = ""; $0.city = ""; $0.phone = "" }),
         ]
         var people: [SuitePerson] = [], sources: [String: [SuiteRecord]] = [:]
-        for i in 0..<scaled(3_000) {
-            let p = newPerson(&rng, serial: i)
+        for i in 0..<count {
+            var p = newPerson(&rng, serial: i)
+            if compoundSurnames > 0, rng.chance(compoundSurnames) {
+                p.last += "-" + rng.pick(SuitePools.lastNames)
+                p.email = "\(p.first).\(p.last)\(rng.int(1_000))@\(rng.pick(SuitePools.domains))"
+            }
             people.append(p)
             var present = systems.indices.filter { rng.chance(systems[$0].1) }
             if present.isEmpty { present = [rng.int(systems.count)] }
@@ -362,7 +378,7 @@ public struct MatchFamilies: Sendable {
         try truth.write(to: dir.appendingPathComponent("truth.csv"), atomically: true, encoding: .utf8)
     }
 
-    /// Family `number`'s name and generated data (1 to 5), nil for another number.
+    /// Family `number`'s name and generated data (1 to 6), nil for another number.
     public func family(_ number: Int) -> (name: String, sources: [String: [SuiteRecord]], people: [SuitePerson])? {
         let generated: (sources: [String: [SuiteRecord]], people: [SuitePerson])
         let name: String
@@ -372,6 +388,7 @@ public struct MatchFamilies: Sendable {
         case 3: (name, generated) = ("households", households())
         case 4: (name, generated) = ("placeholders_common_names", placeholders())
         case 5: (name, generated) = ("multi_source_skewed", multiSource())
+        case 6: (name, generated) = ("scale_1m", scaleRun())
         default: return nil
         }
         return (name, generated.sources, generated.people)

@@ -90,14 +90,96 @@ import Testing
         }
     }
 
-    /// 5: three systems with their own fields, skewed cluster sizes. The goal (F1 ≥ 0.997) is not
-    /// met on this seed (0.9956; 0.9995 at seed 7): the pairs missed are marketing records holding
-    /// only a misspelt name, or a name and a mistyped postcode (BENCHMARKS.md). The bar is what the
-    /// matcher reaches, so a regression still fails.
-    @Test func multiSourceSkewedStaysAtItsMeasuredScore() async throws {
+    /// 5: three systems with their own fields, skewed cluster sizes (a marketing list holding little
+    /// more than a name and an email).
+    @Test func multiSourceSkewedReachesTheGoal() async throws {
         let o = try await offPool { try Self.run(5) }
-        #expect(o.score.f1 >= 0.995, "\(Self.describe(o))")
+        #expect(o.score.f1 >= 0.997, "\(Self.describe(o))")
         #expect(o.score.precision >= 0.999, "\(Self.describe(o))")
+    }
+}
+
+/// The error classes the suite's misses showed (BENCHMARKS.md, "Match suite"), each fixed in the
+/// model, not in one dataset: pairs no blocking rule found, a lone name in the last-name field, names
+/// weighed as common because one person has many records, and a thin record matching two namesakes.
+@Suite struct MatchErrorClassTests {
+    static func person(_ key: String, _ first: String, _ last: String, dob: String? = nil, email: String? = nil,
+                       street: String? = nil, city: String? = nil, postcode: String? = nil) -> PersonRecord {
+        PersonRecord(source: "s", key: key, firstName: first, lastName: last, email: email, dob: dob, street: street, city: city,
+                     postcode: postcode, nicknames: PlaceholderRuleTests.nicknames)
+    }
+
+    /// True pairs that share no name, birth date or street key the older rules block on.
+    @Test func defaultBlockingFindsMisspeltAndSwappedPairs() {
+        let pairs: [(PersonRecord, PersonRecord)] = [
+            // Swapped on one side and misspelt, sharing only the postcode.
+            (Self.person("a1", "russell", "brenda", postcode: "01920"), Self.person("a2", "brenda", "rusesll", postcode: "01920")),
+            // The street misspelt, the postcode missing on one side: the house number and the city.
+            (Self.person("b1", "caarol", "griffin", street: "4828sprringave", city: "fresno"),
+             Self.person("b2", "carol", "griffin", street: "4828springave", city: "fresno", postcode: "93757")),
+            // Both names misspelt, the birth date's day and month swapped, the same postcode.
+            (Self.person("c1", "paatrick", "bryatn", dob: "1941-05-10", postcode: "27698"),
+             Self.person("c2", "patrick", "bryant", dob: "1941-10-05", postcode: "27698")),
+            // Names swapped, the birth date all else both hold.
+            (Self.person("d1", "eric", "owens", dob: "1946-07-11"), Self.person("d2", "owens", "eric", dob: "1946-07-11", postcode: "23221")),
+            // A name and nothing else in common (a marketing record): names by sound, either order.
+            (Self.person("e1", "braandon", "jenkins", postcode: "68182"), Self.person("e2", "brandon", "jenkins", email: "bj@mail.com")),
+        ]
+        var records: [PersonRecord] = []
+        for (a, b) in pairs { records.append(a); records.append(b) }
+        for i in 0..<50 { records.append(Self.person("f\(i)", "filler\(i)", "person\(i)", dob: "1990-01-\(10 + i % 18)", postcode: "1\(1000 + i)")) }
+        let older = BlockingRule.defaults.filter { !$0.keys.contains(.houseNumber) && !$0.keys.contains(.initialsAnyOrder) && $0.keys != [.namesAnyOrder] }
+        let before = Set(CandidatePairs.generate(records, rules: older, junk: []).pairs)
+        let after = Set(CandidatePairs.generate(records, rules: BlockingRule.defaults, junk: []).pairs)
+        for k in pairs.indices {
+            let pair = UInt64(2 * k) << 32 | UInt64(2 * k + 1)
+            #expect(!before.contains(pair), "pair \(k) was found before")
+            #expect(after.contains(pair), "pair \(k) not found")
+        }
+        #expect(after.count < records.count * (records.count - 1) / 2 / 10)
+    }
+
+    /// A record whose one name sits in the last-name field ("", "christine") agrees with the other's
+    /// first name, whichever record comes first.
+    @Test func aLoneNameInTheLastNameFieldIsReadAsTheFirstName() {
+        let lone = Self.person("1", "", "christine", dob: "1978-11-18")
+        let full = Self.person("2", "christine", "perez", dob: "1978-11-18")
+        let comparator = Comparator(nicknames: PlaceholderRuleTests.nicknames)
+        for v in [comparator.compare(lone, full), comparator.compare(full, lone)] {
+            #expect(v.levels[Field.firstName.rawValue] == 4 && v.levels[Field.lastName.rawValue] == -1 && v.swappedNames)
+        }
+        // A lone surname that is the other's surname stays a surname.
+        let v = comparator.compare(Self.person("3", "", "perez"), full)
+        #expect(v.levels[Field.lastName.rawValue] == 3 && !v.swappedNames)
+    }
+
+    /// A value counts once per group of records believed to be one person.
+    @Test func nameFrequenciesCountPeopleNotRecords() {
+        let records = (0..<9).map { Self.person("h\($0)", "patricia", "hayes") } + [Self.person("o", "omar", "haddad")]
+        let byRecord = TermFrequencies(records)
+        let byPerson = TermFrequencies(records, groups: [0, 0, 0, 0, 0, 0, 0, 0, 0, 9])
+        #expect(byRecord.frequency(.lastName, Array("hayes".utf8)) == 0.9)
+        #expect(byPerson.frequency(.lastName, Array("hayes".utf8)) == 0.5)
+        #expect(byPerson.frequency(.lastName, Array("haddad".utf8)) == 0.5)
+    }
+
+    /// A record that matches two namesakes (birth dates decades apart) about equally could be either:
+    /// both links are held; one far stronger than the other is left to the clusterer.
+    @Test func aThinRecordBetweenTwoNamesakesJoinsNeither() {
+        let records = [Self.person("boise", "gregory", "lewis", dob: "1943-03-04"), Self.person("albany", "gregory", "lewis", dob: "1989-08-09"),
+                       Self.person("list", "gregory", "lewis", email: "gregory.lewis326@mail.com")]
+        let matcher = Matcher(nicknames: PlaceholderRuleTests.nicknames)
+        let comparator = Comparator(nicknames: PlaceholderRuleTests.nicknames)
+        let threshold = matcher.settings.threshold
+        func held(_ pBoise: Double, _ pAlbany: Double) -> [Bool] {
+            var edges = [Clusterer.Edge(a: 0, b: 2, probability: pBoise), Clusterer.Edge(a: 1, b: 2, probability: pAlbany)]
+            RecordView.with(records) { view in
+                matcher.holdBetweenTwoPeople(&edges, view, count: records.count, comparator: comparator, junkMasks: [0, 0, 0])
+            }
+            return edges.map { $0.probability < threshold }
+        }
+        #expect(held(0.93, 0.91) == [true, true])
+        #expect(held(0.9999, 0.91) == [false, false])
     }
 }
 

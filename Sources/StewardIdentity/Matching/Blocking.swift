@@ -27,6 +27,17 @@ public struct BlockingRule: Sendable, Equatable, CustomStringConvertible {
         [.street],
         // Names swapped on one side (last, first) where the postcode is all the address there is.
         [.namesAnyOrder, .postcode],
+        // The house again when its street is misspelt: the number with the postcode, or with the
+        // city where one record lacks the postcode.
+        [.houseNumber, .postcode],
+        [.houseNumber, .city],
+        // Two names each misspelt, or swapped and one misspelt, or a day/month swap with misspelt
+        // names: their initials, either way round, with the postcode or the birth date.
+        [.initialsAnyOrder, .postcode],
+        [.initialsAnyOrder, .dob],
+        // Names alone, in either order, by sound: the records of a system that holds little else
+        // (a marketing list: a name and an email) whose other fields are missing or misspelt.
+        [.namesAnyOrder],
     ].map { BlockingRule(keys: $0) }
 
     /// Parses rules written as `key & key` (or `key + key`).
@@ -88,16 +99,20 @@ public enum BlockingKey: String, CaseIterable, Sendable {
     case dobYear = "dob_year", firstInitial = "first_initial"
     /// The two names' sounds in sorted order: equal for "richard nguyen" and "nguyen richard".
     case namesAnyOrder = "names_any_order"
+    /// The two names' first letters in sorted order: equal for "richard nguyen" and "nuyen ricard".
+    case initialsAnyOrder = "initials_any_order"
+    /// The street's leading number: equal for "12 oak street" and "12 oka street".
+    case houseNumber = "house_number"
 
     /// The compared field this key draws on.
     var field: Field {
         switch self {
-        case .firstName, .firstCanonical, .firstPhonetic, .firstInitial, .namesAnyOrder: return .firstName
+        case .firstName, .firstCanonical, .firstPhonetic, .firstInitial, .namesAnyOrder, .initialsAnyOrder: return .firstName
         case .lastName, .lastPhonetic: return .lastName
         case .email: return .email
         case .phone: return .phone
         case .dob, .dobYear: return .dob
-        case .street, .city, .postcode: return .address
+        case .street, .city, .postcode, .houseNumber: return .address
         case .nationalId: return .nationalId
         }
     }
@@ -128,6 +143,12 @@ public enum BlockingKey: String, CaseIterable, Sendable {
             let f = r.pointee.firstPhonetic, l = r.pointee.lastPhonetic
             if f.isEmpty || l.isEmpty { return body(UnsafeBufferPointer(start: nil, count: 0)) }
             return (f.lexicographicallyPrecedes(l) ? f + [0x1E] + l : l + [0x1E] + f).withUnsafeBufferPointer(body)
+        case .initialsAnyOrder:
+            guard let f = r.pointee.first.first, let l = r.pointee.last.first else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return withUnsafeBytes(of: (min(f, l), max(f, l))) { body($0.bindMemory(to: UInt8.self)) }
+        case .houseNumber:
+            guard let n = r.pointee.houseNumber else { return body(UnsafeBufferPointer(start: nil, count: 0)) }
+            return withUnsafeBytes(of: n) { body($0.bindMemory(to: UInt8.self)) }
         }
     }
 }

@@ -98,6 +98,9 @@ public struct Comparator: Sendable {
     /// - parameter junk: the two records' `junkMask`s or'd: those identifiers count as missing.
     func compare(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>, junk: UInt8) -> PackedVector {
         var v = PackedVector(bits: 0)
+        // A record whose one name sits in the last-name field ("", "christine") is compared as the
+        // side whose first name is read against the other's last name, whichever record comes first.
+        let (a, b) = a.pointee.first.isEmpty && !b.pointee.first.isEmpty ? (b, a) : (a, b)
         let straight = (firstName(a.pointee.first, a.pointee.firstPhonetic, a.pointee.firstFormal, b.pointee.first, b.pointee.firstPhonetic, b.pointee.firstFormal),
                         lastName(a.pointee.last, a.pointee.lastPhonetic, b.pointee.last, b.pointee.lastPhonetic))
         var names = straight

@@ -86,20 +86,27 @@ public struct Matcher: Sendable {
         }
         model.lambda = min(max(expectedMatches / allPairs, 1e-12), 0.5)
         clock.lap("estimate")
-        let frequencies = TermFrequencies(records)
-        let scorer = Scorer(model: model, comparator: comparator, frequencies: frequencies)
-        let weights = PairWeights(model: model, frequencies: frequencies, records: records.count)
         // Scored on every core into per-pair probabilities, then collected in pair order.
         var probabilities = [Double](repeating: 0, count: pairs.count)
         let packed = vectors
-        probabilities.withUnsafeMutableBufferPointer { buffer in
-            let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                for k in Self.range(slice, of: slices, pairs.count) {
-                    out[k] = FSModel.probability(weight: weights.weight(packed[k], Int(pairs[k] >> 32)))
+        func score(_ frequencies: TermFrequencies) {
+            let weights = PairWeights(model: model, frequencies: frequencies, records: records.count)
+            probabilities.withUnsafeMutableBufferPointer { buffer in
+                let out = SlicedOutput(buffer), slices = Self.slices(pairs.count)
+                DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                    for k in Self.range(slice, of: slices, pairs.count) {
+                        out[k] = FSModel.probability(weight: weights.weight(packed[k], Int(pairs[k] >> 32)))
+                    }
                 }
             }
         }
+        // Names' frequencies among people, not records: scored first with every record counted, then
+        // again with each group of records those scores join counted once (`TermFrequencies.init(_:groups:)`).
+        score(TermFrequencies(records))
+        let frequencies = TermFrequencies(records, groups: Self.provisionalGroups(count: records.count, pairs: pairs, probabilities: probabilities,
+                                                                                  threshold: settings.threshold, maxSize: settings.maxClusterSize))
+        score(frequencies)
+        let scorer = Scorer(model: model, comparator: comparator, frequencies: frequencies)
         vectors = []
         var edges: [Clusterer.Edge] = []
         RecordView.with(records) { view in
@@ -111,6 +118,7 @@ public struct Matcher: Sendable {
                 edges.append(.init(a: a, b: b, probability: twoPeople ? settings.threshold.nextDown : probabilities[k]))
             }
             holdAmbiguous(&edges, view, comparator: comparator, junkMasks: junkMasks)
+            holdBetweenTwoPeople(&edges, view, count: records.count, comparator: comparator, junkMasks: junkMasks)
         }
         probabilities = []
         for p in accepted.sorted() { edges.append(.init(a: Int32(p >> 32), b: Int32(p & 0xFFFF_FFFF), probability: 1)) }
@@ -129,6 +137,57 @@ public struct Matcher: Sendable {
 }
 
 extension Matcher {
+    /// Connected components over the pairs scored at or above `threshold` (union-find, no guard):
+    /// the people the records are believed to be, for counting a name once per person. A component
+    /// larger than one customer may be (a chain of weak links) is no person: its records count alone.
+    static func provisionalGroups(count: Int, pairs: [UInt64], probabilities: [Double], threshold: Double, maxSize: Int) -> [Int32] {
+        var parent = Array(0..<Int32(count))
+        func root(_ x: Int32) -> Int32 {
+            var x = x
+            while parent[Int(x)] != x { parent[Int(x)] = parent[Int(parent[Int(x)])]; x = parent[Int(x)] }
+            return x
+        }
+        for (k, p) in pairs.enumerated() where probabilities[k] >= threshold {
+            let a = root(Int32(p >> 32)), b = root(Int32(p & 0xFFFF_FFFF))
+            if a != b { parent[Int(max(a, b))] = min(a, b) }
+        }
+        var size = [Int32](repeating: 0, count: count)
+        var labels = (0..<count).map { root(Int32($0)) }
+        for l in labels { size[Int(l)] += 1 }
+        for i in labels.indices where Int(size[Int(labels[i])]) > maxSize { labels[i] = Int32(i) }
+        return labels
+    }
+
+    /// A record strongly linked to two records that are two people (namesakes: birth dates or first
+    /// names apart), about as strongly to each, could be either: a marketing record holding only
+    /// "gregory lewis" and an email matches both Gregory Lewises by name alone. Its links to the two
+    /// are held for review. When one link is far stronger (odds ten times higher: an email or
+    /// a street agrees besides the name), the clusterer takes it and its guard keeps the other out.
+    func holdBetweenTwoPeople(_ edges: inout [Clusterer.Edge], _ view: RecordView, count: Int, comparator: Comparator, junkMasks: [UInt8]) {
+        // Strong edges by record, as index lists (CSR): the records with two or more are the ones to check.
+        var degree = [Int32](repeating: 0, count: count + 1)
+        for e in edges where e.probability >= settings.threshold { degree[Int(e.a) + 1] += 1; degree[Int(e.b) + 1] += 1 }
+        for i in 1..<degree.count { degree[i] += degree[i - 1] }
+        var fill = degree, linked = [Int32](repeating: 0, count: Int(degree[count]))
+        for (k, e) in edges.enumerated() where e.probability >= settings.threshold {
+            for r in [e.a, e.b] { linked[Int(fill[Int(r)])] = Int32(k); fill[Int(r)] += 1 }
+        }
+        func logit(_ p: Double) -> Double { log2(max(p, 1e-12) / max(1 - p, 1e-12)) }
+        var held = Set<Int32>()
+        for r in 0..<count where degree[r + 1] - degree[r] >= 2 {
+            let mine = Array(linked[Int(degree[r])..<Int(degree[r + 1])].prefix(12))
+            for i in mine.indices { for j in (i + 1)..<mine.count {
+                let ex = edges[Int(mine[i])], ey = edges[Int(mine[j])]
+                let x = Int(ex.a == Int32(r) ? ex.b : ex.a), y = Int(ey.a == Int32(r) ? ey.b : ey.a)
+                guard abs(logit(ex.probability) - logit(ey.probability)) < log2(10) else { continue }
+                if comparator.compare(view.pointer(x), view.pointer(y), junk: junkMasks[x] | junkMasks[y]).apart(view.pointer(x), view.pointer(y)) {
+                    held.insert(mine[i]); held.insert(mine[j])
+                }
+            } }
+        }
+        for k in held { edges[Int(k)].probability = settings.threshold.nextDown }
+    }
+
     /// A record without a first name, strongly linked by what a household shares (surname, address,
     /// landline, a twin's birth date), could be any member: it joins none and its links are held for
     /// review when it is `apart` from a record it links to, when two records it links to are, or when

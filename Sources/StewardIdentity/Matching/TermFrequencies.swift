@@ -9,21 +9,33 @@ public struct TermFrequencies: Sendable {
     /// matcher's scoring tables (`PairWeights`), so the value is not hashed again per pair.
     var recordCounts: [Int: [Int32]] = [:]
 
-    public init(_ records: [PersonRecord]) {
+    public init(_ records: [PersonRecord]) { self.init(records, groups: nil) }
+
+    /// - parameter groups: a group label per record (records believed to be one person): a value
+    ///   counts once per group that holds it, so a person with nine records does not make their own
+    ///   name look nine times as common as a namesake's (which would weigh down exactly the names of
+    ///   the people with the most records). Nil: every record counts.
+    public init(_ records: [PersonRecord], groups: [Int32]?) {
         for f in Field.allCases where f.termFrequencyAdjusted {
             var slots: [[UInt8]: Int] = [:]
             var counts: [Int] = []
             var slotOf = [Int32](repeating: -1, count: records.count)
+            var seen = Set<UInt64>()
             var n = 0
             RecordView.with(records) { view in
                 for i in records.indices {
                     let v = Self.value(f, view.pointer(i))
                     guard !v.isEmpty else { continue }
+                    let slot: Int
+                    if let k = slots[v] { slot = k } else {
+                        slot = counts.count
+                        slots[v] = slot
+                        counts.append(0)
+                    }
+                    slotOf[i] = Int32(slot)
+                    if let groups, !seen.insert(UInt64(UInt32(bitPattern: groups[i])) << 32 | UInt64(slot)).inserted { continue }
+                    counts[slot] += 1
                     n += 1
-                    if let k = slots[v] { counts[k] += 1; slotOf[i] = Int32(k); continue }
-                    slots[v] = counts.count
-                    slotOf[i] = Int32(counts.count)
-                    counts.append(1)
                 }
             }
             tables[f.rawValue] = slots.mapValues { counts[$0] }
@@ -56,7 +68,7 @@ public struct TermFrequencies: Sendable {
         return Double(count) / Double(n)
     }
 
-    /// The share of records holding this value, or nil when unknown.
+    /// The share of records (or groups) holding this value, or nil when unknown.
     public func frequency(_ f: Field, _ value: [UInt8]) -> Double? {
         guard let t = tables[f.rawValue], let n = totals[f.rawValue], n > 0, let c = t[value] else { return nil }
         return Double(c) / Double(n)

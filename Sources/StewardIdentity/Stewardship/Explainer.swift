@@ -25,7 +25,18 @@ public struct Explainer: Sendable {
             if let f = Field.allCases.first(where: { $0.name == (r[0] as String) }) { junk.insert(JunkValue(field: f, value: Array((r[1] as String).utf8))) }
         }
         let nick = IdentityEngine.nicknames
-        let frequencies = TermFrequencies(try PersonRecord.loadAll(db, nicknames: nick))
+        // Names counted once per customer, as the matcher counts them once per group it linked
+        // (`TermFrequencies.init(_:groups:)`); a record without a customer counts alone.
+        let records = try PersonRecord.loadAll(db, nicknames: nick)
+        var number: [String: Int32] = [:], customerOf: [String: Int32] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT source, record_key, customer_id FROM identity_member") {
+            let customer: String = r[2]
+            let n = number[customer] ?? Int32(number.count)
+            number[customer] = n
+            customerOf["\(r[0] as String)\u{1F}\(r[1] as String)"] = n
+        }
+        let groups = records.indices.map { customerOf["\(records[$0].source)\u{1F}\(records[$0].key)"] ?? Int32(-1 - $0) }
+        let frequencies = TermFrequencies(records, groups: groups)
         scorer = Scorer(model: model, comparator: Comparator(nicknames: nick, junk: junk), frequencies: frequencies)
     }
 
