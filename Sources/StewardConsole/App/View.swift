@@ -267,7 +267,8 @@ extension ConsoleApp {
         // The pane's own keys first: they are what `?` is pressed for.
         let paneSpecific = bindings.filter { $0.panes != nil }
         if !paneSpecific.isEmpty {
-            lines += [[Span("\(state.pane.title) pane", theme.title)]] + paneSpecific.map(row) + [[], [Span("Everywhere", theme.title)]]
+            lines += [[Span("\(state.pane.title) pane", theme.title)]] + paneSpecific.map(row)
+            lines += state.pane.type.helpNotes(theme) + [[], [Span("Everywhere", theme.title)]]
         }
         lines += bindings.filter { $0.panes == nil }.map(row)
         lines += [[], [Span("Commands", theme.title)]]

@@ -13,6 +13,8 @@ public protocol Pane: Equatable, Sendable {
     static var keys: [KeyBinding] { get }
     /// Whether `s`/`S` sort its list.
     static var sortable: Bool { get }
+    /// Lines `?` shows after the pane's keys: what its words and marks mean.
+    static func helpNotes(_ theme: Theme) -> [Line]
     /// What `/` edits.
     var filter: String { get set }
 
@@ -55,6 +57,7 @@ public protocol Pane: Equatable, Sendable {
 extension Pane {
     public static var keys: [KeyBinding] { [] }
     public static var sortable: Bool { false }
+    public static func helpNotes(_ theme: Theme) -> [Line] { [] }
     public static func key(_ app: inout AppState, _ key: Key) -> [Command]? { nil }
     public static func shown(_ app: inout AppState) -> [Command] { [] }
     public static func snapshotArrived(_ app: inout AppState, ranSince: Bool) -> [Command] { [] }

@@ -17,25 +17,36 @@ public enum ReviewQueue {
         public var customerB: String?
         /// A steward's decision on the pair (`accept`/`reject`), applied from the next matching pass.
         public var decision: String?
+        /// The decision was there when the matching pass that scored this pair ran (it was applied).
+        public var applied = false
     }
+
+    /// The pairs still waiting: a reject the last matching pass applied has done its work (the pair
+    /// was kept apart), so the pair leaves the queue; an undecided pair, a decision the next pass
+    /// applies, or an accept that could not join the two stays.
+    static let waiting = """
+        FROM identity_edge e
+        LEFT JOIN identity_decision d ON (d.a_source, d.a_key, d.b_source, d.b_key) = (e.a_source, e.a_key, e.b_source, e.b_key)
+            OR (d.a_source, d.a_key, d.b_source, d.b_key) = (e.b_source, e.b_key, e.a_source, e.a_key)
+        LEFT JOIN run r ON r.id = e.run_id
+        WHERE e.status IN ('review', 'refused') AND NOT (d.decision IS 'reject' AND COALESCE(d.at <= r.started_at, 0))
+        """
 
     public static func items(_ db: Database, limit: Int = 50) throws -> [Item] {
         try Row.fetchAll(db, sql: """
-            SELECT e.a_source || ':' || e.a_key, e.b_source || ':' || e.b_key, e.probability, e.status, ma.customer_id, mb.customer_id,
-                   (SELECT d.decision FROM identity_decision d WHERE (d.a_source, d.a_key, d.b_source, d.b_key) = (e.a_source, e.a_key, e.b_source, e.b_key)
-                        OR (d.a_source, d.a_key, d.b_source, d.b_key) = (e.b_source, e.b_key, e.a_source, e.a_key))
-            FROM identity_edge e
-            LEFT JOIN identity_member ma ON ma.source = e.a_source AND ma.record_key = e.a_key
-            LEFT JOIN identity_member mb ON mb.source = e.b_source AND mb.record_key = e.b_key
-            WHERE e.status IN ('review', 'refused') ORDER BY e.probability DESC, e.a_source, e.a_key, e.b_source, e.b_key LIMIT ?
+            SELECT e.a_source || ':' || e.a_key, e.b_source || ':' || e.b_key, e.probability, e.status,
+                   (SELECT customer_id FROM identity_member WHERE source = e.a_source AND record_key = e.a_key),
+                   (SELECT customer_id FROM identity_member WHERE source = e.b_source AND record_key = e.b_key),
+                   d.decision, COALESCE(d.at <= r.started_at, 0)
+            \(waiting) ORDER BY e.probability DESC, e.a_source, e.a_key, e.b_source, e.b_key LIMIT ?
             """, arguments: [limit]).map {
-                Item(a: $0[0], b: $0[1], probability: $0[2], status: $0[3], customerA: $0[4], customerB: $0[5], decision: $0[6])
+                Item(a: $0[0], b: $0[1], probability: $0[2], status: $0[3], customerA: $0[4], customerB: $0[5], decision: $0[6], applied: $0[7])
             }
     }
 
     /// Pairs waiting in the queue.
     public static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_edge WHERE status IN ('review', 'refused')") ?? 0
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) \(waiting)") ?? 0
     }
 
     public enum Failure: Error, CustomStringConvertible {

@@ -21,11 +21,25 @@ extension CustomersPane: Pane {
                     panes: [.customers], footer: true),
          KeyBinding(.reveal, [.char("v")], "reveal the selected customer's PII (audited); again masks it",
                     panes: [.customers], footer: true),
-         KeyBinding(.review, [.char("R")], "review queue: pairs the model was unsure of (toggle)", panes: [.customers], footer: true),
+         KeyBinding(.review, [.char("R")], "review queue: unsure pairs, pairs kept apart (toggle)",
+                    panes: [.customers], footer: true),
          KeyBinding(.accept, [.char("a")], "accept the pair as one customer (audited; next run)",
                     panes: [.customers], footer: true),
          KeyBinding(.reject, [.char("x")], "reject the pair: keep apart (audited; next run)",
                     panes: [.customers], footer: true)]
+    }
+
+    /// Why a pair is in the review queue, as its Why column says it.
+    public static func helpNotes(_ theme: Theme) -> [Line] {
+        [[],
+         [Span("Review queue, Why column", theme.title)],
+         [Span("review band ".padded(to: 14), theme.accent), Span("scored between review_low and the match threshold:")],
+         [Span("".padded(to: 14)), Span("the model was unsure; a or x decides")],
+         [Span("chaining guard".padded(to: 14), theme.accent), Span("scored above the threshold, yet kept apart: joining")],
+         [Span("".padded(to: 14)), Span("the two customers would pass their size cap, or their")],
+         [Span("".padded(to: 14)), Span("other records disagree (it guards against chaining)")],
+         [Span("".padded(to: 14), theme.accent), Span("A decision applies on the next run; a reject it applied")],
+         [Span("".padded(to: 14)), Span("leaves the queue, an accept joins the pair.")]]
     }
 
     public static var footerLabels: [Action: String] { [.nextSection: "sub-tab"] }

@@ -239,19 +239,44 @@ extension CustomersPane {
             Column("customers", "Customers", .fixed(19), priority: 2) { i in
                 [Span(i.customerA == i.customerB ? "both \(i.customerA ?? "–")" : "\(i.customerA ?? "–") \(i.customerB ?? "–")", theme.muted)]
             },
-            Column("why", "Why", .fixed(14), priority: 1) { [Span($0.status == "review" ? "review band" : "chaining guard", theme.muted)] },
+            Column("why", "Why", .fixed(14), priority: 1) { [Span(Self.reviewReason($0), theme.muted)] },
             Column("decision", "Decision", .fixed(17)) { i in
-                switch i.decision {
-                case "accept": return [Span("✓ accept·next run", theme.ok)]
-                case "reject": return [Span("✗ reject·next run", theme.error)]
+                switch (i.decision, i.applied) {
+                case ("accept", false): return [Span("✓ accept·next run", theme.ok)]
+                case ("reject", false): return [Span("✗ reject·next run", theme.error)]
+                case ("accept", true): return [Span("▲ accepted, apart", theme.warn)]
                 default: return [Span("? undecided", theme.muted)]
                 }
             },
         ]
         Columns.table(cols, rows: items, width: table.width, sort: SortState(), theme: theme).render(table, state: reviewList, into: &buffer)
         let item = selectedReviewItem
-        renderWaterfall(layout.detail, ctx, revealA: item?.customerA.map(revealed.contains) ?? false,
+        var detail = layout.detail
+        if let item, detail.height > 2 {
+            // Why the selected pair is here, in one line (the Why column's word, explained; `?` has more).
+            buffer.write([Span("Why: ", theme.title), Span(Self.reviewExplanation(item), theme.text)], x: detail.x, y: detail.y,
+                         maxWidth: detail.width, base: theme.text)
+            detail = Rect(x: detail.x, y: detail.y + 1, width: detail.width, height: detail.height - 1)
+        }
+        renderWaterfall(detail, ctx, revealA: item?.customerA.map(revealed.contains) ?? false,
                         revealB: item?.customerB.map(revealed.contains) ?? false, into: &buffer)
+    }
+
+    /// The Why column: `review band` (the model was unsure) or `chaining guard` (kept apart above the threshold).
+    static func reviewReason(_ item: ReviewQueue.Item) -> String { item.status == "review" ? "review band" : "chaining guard" }
+
+    /// The selected pair's reason in one line, and what a decision on it does.
+    static func reviewExplanation(_ item: ReviewQueue.Item) -> String {
+        let p = String(format: "%.3f", item.probability)
+        let why = item.status == "review"
+            ? "scored \(p), inside the review band (below the match threshold): the model was unsure"
+            : "scored \(p), above the match threshold, yet the chaining guard kept the two customers apart (joining would pass their size cap, or their other records disagree)"
+        switch (item.decision, item.applied) {
+        case ("accept", false): return why + "; accepted: joined on the next run"
+        case ("reject", false): return why + "; rejected: kept apart from the next run, then it leaves the queue"
+        case ("accept", true): return why + "; accepted before the last run, yet still apart: the guard held"
+        default: return why + "; a accepts, x rejects"
+        }
     }
 
     /// The text waterfall of the selected pair: the prior, then each comparison's level and weight
