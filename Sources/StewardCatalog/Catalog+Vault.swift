@@ -208,8 +208,14 @@ final class OpenedValues: @unchecked Sendable {
         stored.utf8.withContiguousStorageIfAvailable { b -> Key? in
             guard b.count >= 40, let base = b.baseAddress else { return nil }
             let raw = UnsafeRawPointer(base), end = b.count
-            var whole: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-            for byte in b { whole = (whole ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            // FNV-1a over 8-byte words (the last word overlapping): a byte at a time was a tenth
+            // of the cache's cost.
+            var whole: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(end)
+            var i = 0
+            while i < end {
+                whole = (whole ^ raw.loadUnaligned(fromByteOffset: min(i, end - 8), as: UInt64.self)) &* 0x100_0000_01b3
+                i += 8
+            }
             return Key(tail0: raw.loadUnaligned(fromByteOffset: end - 32, as: UInt64.self),
                        tail1: raw.loadUnaligned(fromByteOffset: end - 24, as: UInt64.self),
                        tail2: raw.loadUnaligned(fromByteOffset: end - 16, as: UInt64.self),
