@@ -20,7 +20,7 @@ info:
   title: Steward data API
   version: "1"
   description: >-
-    `steward serve`: the catalog's read API. Bodies are the CLI's `--json` (docs/CONTRACTS.md).
+    `steward serve`: the catalog's read API and real-time intake (`POST /v1/events/{source}`). Bodies are the CLI's `--json` (docs/CONTRACTS.md).
     PII is masked unless a `pii` token asks `?reveal=true` (one audit event per request).
 servers:
   - url: http://127.0.0.1:8750
@@ -124,6 +124,78 @@ paths:
         "403": {$ref: "#/components/responses/Error"}
         "404": {$ref: "#/components/responses/Error"}
         "410": {$ref: "#/components/responses/Error"}
+  /v1/customers/lookup:
+    get:
+      summary: "Exact identifier lookup through the lookup index (blind tokens with the vault on); a phone in any format"
+      description: Give exactly one of `email` or `phone`. The identifier is never echoed in an answer or a log.
+      parameters:
+        - {name: email, in: query, schema: {type: string, minLength: 1}}
+        - {name: phone, in: query, schema: {type: string, minLength: 1}}
+      responses:
+        "200":
+          description: The customer holding it (`matches` counts customers holding it, usually 1)
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Lookup"}
+        "304": {$ref: "#/components/responses/NotModified"}
+        "400": {$ref: "#/components/responses/Error"}
+        "401": {$ref: "#/components/responses/Error"}
+        "403": {$ref: "#/components/responses/Error"}
+        "404": {$ref: "#/components/responses/Error"}
+        "429": {$ref: "#/components/responses/Error"}
+  /v1/roadmap:
+    get:
+      summary: The roadmap checklist (`roadmap list --json`)
+      responses:
+        "200":
+          description: The plan's tasks in file order
+          content:
+            application/json:
+              schema: {type: array, items: {$ref: "#/components/schemas/RoadmapTask"}}
+        "304": {$ref: "#/components/responses/NotModified"}
+        "401": {$ref: "#/components/responses/Error"}
+        "403": {$ref: "#/components/responses/Error"}
+        "404": {$ref: "#/components/responses/Error"}
+  /v1/events/{source}:
+    post:
+      summary: "Push events to a `format: http` source (a write token)"
+      description: >-
+        The body is a JSON object (one event), a JSON array of objects, or NDJSON (one object per line), at most
+        10 MB. Each request is one batch (lineage: request id, token, line), checked, staged or quarantined like a
+        file's rows and committed before the answer. An event whose key and content are already staged is
+        acknowledged as `unchanged` and not written again; the same key with other content is a new version.
+        Person records are matched into the customers within seconds (`GET /v1/customers/lookup` finds them).
+      parameters:
+        - {name: source, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - {type: object}
+                - {type: array, items: {type: object}}
+          application/x-ndjson:
+            schema: {type: string}
+      responses:
+        "200":
+          description: What the batch did; each quarantined event's line (an array's element number) and reasons, never values
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/IntakeReceipt"}
+        "400": {$ref: "#/components/responses/Error"}
+        "401": {$ref: "#/components/responses/Error"}
+        "403": {$ref: "#/components/responses/Error"}
+        "404": {$ref: "#/components/responses/Error"}
+        "409": {$ref: "#/components/responses/Error"}
+        "413": {$ref: "#/components/responses/Error"}
+        "429":
+          description: Over the token's rate; retry after `Retry-After` seconds
+          headers:
+            Retry-After: {schema: {type: integer, minimum: 1}}
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
   /openapi.json:
     get:
       summary: This document
@@ -264,6 +336,44 @@ components:
         phone: {type: [string, "null"]}
         city: {type: [string, "null"]}
         rank: {type: integer}
+    Lookup:
+      type: object
+      required: [customer_id, matches]
+      properties:
+        customer_id: {type: string}
+        matches: {type: integer, minimum: 1}
+    RoadmapTask:
+      type: object
+      required: [id, phase, section, text, done, line, due]
+      properties:
+        id: {type: string}
+        phase: {type: string}
+        section: {type: string}
+        text: {type: string}
+        done: {type: boolean}
+        line: {type: integer}
+        due: {type: [string, "null"]}
+        state: {type: string}
+        overdue: {type: boolean}
+        note: {type: [string, "null"]}
+    IntakeReceipt:
+      type: object
+      required: [accepted, quarantined, unchanged, rejected, request_id, run_id, batch_id]
+      properties:
+        accepted: {type: integer, description: "events staged new or changed, plus those already staged unchanged"}
+        quarantined: {type: integer}
+        unchanged: {type: integer}
+        rejected:
+          type: array
+          items:
+            type: object
+            required: [line, reasons]
+            properties:
+              line: {type: integer}
+              reasons: {type: array, items: {type: string}}
+        request_id: {type: string}
+        run_id: {type: integer}
+        batch_id: {type: integer}
     Customer:
       type: object
       required: [customer_id, golden, sources, history, addresses, activity, segment, churn_score]

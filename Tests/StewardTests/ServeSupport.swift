@@ -80,7 +80,7 @@ final class RunningServer: @unchecked Sendable {
         return RunningServer(port: port, task: task, server: server)
     }
 
-    private init(port: Int, task: Task<Void, Error>, server: APIServer) {
+    init(port: Int, task: Task<Void, Error>, server: APIServer) {
         self.port = port
         self.task = task
         self.server = server
