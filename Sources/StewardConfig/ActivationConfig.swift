@@ -15,7 +15,8 @@ public struct TraitDeclaration: Sendable, Equatable {
 }
 
 /// `consent: {channel, granted, at, withdrawn}` on a source: each record states consent for a channel.
-/// `granted`: a yes/no column (yes: a grant, no: a withdrawal); `withdrawn`: a column that, filled
+/// `granted`: a yes/no column (yes: a grant, no: a withdrawal) or an opt-in date column (filled: a
+/// grant at that date); `withdrawn`: a column that, filled
 /// (a date or yes), withdraws; `at`: when the statement was made.
 public struct ConsentMapping: Sendable, Equatable {
     public var channel: String
@@ -132,7 +133,9 @@ extension NodeReader {
     }
 
     /// A source's `consent:`: one mapping, or a list of them (one per channel).
-    func consentMappings(_ node: Node, ctx: String) throws -> [ConsentMapping] {
+    func consentMappings(_ node: Node, ctx: String, entity: Entity) throws -> [ConsentMapping] {
+        // A statement belongs to a person record (activity rows reach customers only through links).
+        guard entity == .person else { throw fail(node, "\(ctx).consent", "consent belongs on a person source") }
         var out: [ConsentMapping] = []
         for item in node.sequence ?? [node] {
             let key = "\(ctx).consent"

@@ -568,7 +568,7 @@ struct NodeReader {
             maxDelete: maxDelete, piiColumns: piiColumns)
         // Custom traits and consent statements: ActivationConfig.swift.
         if let n = value("traits") { source.traits = try traitDeclarations(n, ctx: ctx, entity: entity) }
-        if let n = value("consent") { source.consent = try consentMappings(n, ctx: ctx) }
+        if let n = value("consent") { source.consent = try consentMappings(n, ctx: ctx, entity: entity) }
         return source
     }
 

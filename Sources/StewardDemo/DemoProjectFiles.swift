@@ -58,6 +58,8 @@ enum DemoProjectFiles {
             snapshot: full
             date_formats: ["%Y-%m-%d"]
             freshness: {warn_after: 12h, error_after: 48h}
+            # The shop's checkbox at sign-up: yes grants, no withdraws, as of created_at.
+            consent: {channel: email, granted: accepts_marketing, at: created_at}
             mapping:
               full_name: name
               email: email
@@ -109,6 +111,8 @@ enum DemoProjectFiles {
             snapshot: full
             date_formats: ["%d/%m/%Y"]
             freshness: {warn_after: 24h, error_after: 168h}
+            # On the list since opt_in_date; unsubscribed_at, filled, withdraws (the later statement stands).
+            consent: {channel: email, granted: opt_in_date, at: opt_in_date, withdrawn: unsubscribed_at}
             mapping:
               email: email
               first_name: first_name
@@ -179,6 +183,24 @@ enum DemoProjectFiles {
           - {name: Marketing ROI, baseline: "2:1", target: "4:1", due: 2024-12-31}
 
         schedule: {every: 15m}
+
+        # Segments materialised each run (`steward audience list`); rules over the customers' traits
+        # (README, "Audiences"). The demo's calendar ends 2024-06-30, so its dates are absolute.
+        audiences:
+          - name: win_back
+            description: Good customers going quiet
+            where: "segment in ['At risk', 'About to sleep', 'Need attention'] and orders >= 2"
+            channel: email
+            holdout: 10%
+            window: 30d
+          - name: high_value
+            description: Big spenders unlikely to churn
+            where: "revenue >= 500 and (churn_score < 0.5 or churn_score is null)"
+            holdout: 10%
+          - name: first_order
+            description: Subscribers who never ordered
+            where: "orders = 0 and last_order_at is null"
+            channel: email
 
         # Roadmap tasks the catalog can back: each shows as verified, ticked without evidence, or
         # evidence present but not ticked (`steward roadmap list`).

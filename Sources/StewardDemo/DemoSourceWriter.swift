@@ -482,7 +482,7 @@ struct DemoSourceWriter {
 
     static let marketingFile = "sources/marketing/subscribers.csv"
     static let marketingColumns = ["subscriber_id", "email", "first_name", "last_name", "postcode", "country",
-                                   "opt_in_date", "signup_source"]
+                                   "opt_in_date", "signup_source", "unsubscribed_at"]
 
     private mutating func writeMarketing() throws -> DemoSourceCounts {
         var rng = DemoRNG(seed: seed, stream: 6)
@@ -565,6 +565,15 @@ struct DemoSourceWriter {
         row.add(pop.pools.countryCodes[Int(p.country)], &out)
         f.clear(); f.date(day, .european); row.add(f.bytes, &out)
         row.add(signup[rng.skewed(signup.count)], &out)
+        // Consent withdrawals (issue 20): ~15 % unsubscribed after opting in, ~3 % before (they opted in
+        // again, so the opt-in stands). Drawn from a hash of the person and day, not the row stream, so
+        // every other value of the file stays as it was.
+        f.clear()
+        var h = SplitMix64(state: seed &* 0x9E37_79B9 ^ UInt64(pi) << 20 ^ UInt64(UInt32(bitPattern: day)))
+        let roll = h.next() % 100, offset = Int32(1 + h.next() % 400)
+        if roll < 15, day + offset <= DemoPopulation.lastDay { f.date(day + offset, .european) }
+        else if roll >= 97, day - offset >= 0 { f.date(day - offset, .european) }
+        row.add(f.bytes, &out)
         if extra { row.addExtra(&out) }
         out.byte(0x0A)
     }

@@ -561,6 +561,11 @@ if mode == "identity" || mode == "all" {
     result["identity"] = try measureIdentity(customers: mode == "identity" ? option("--customers", 5_000) : option("--identity-customers", 5_000))
 }
 
+// audiences --customers N: materialising five audiences and their diffs (AudienceBench.swift).
+if mode == "audiences" {
+    result["audiences"] = try measureAudiences(customers: option("--customers", 1_000_000), in: work.appendingPathComponent("audiences"))
+}
+
 if mode == "lookup" {
     guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("lookup needs --project DIR (a matched project)") }
     let config = try ConfigLoader.load(URL(fileURLWithPath: args[i + 1]).appendingPathComponent("steward.yml"))

@@ -204,6 +204,75 @@ import Testing
         #expect(profile.audiences.map(\.name) == ["rich"])
     }
 
+    @Test func audienceCommandsEndToEnd() async throws {
+        try await offPool { try Self.audienceCommandsEndToEndBody() }
+    }
+
+    static func audienceCommandsEndToEndBody() throws {
+        let p = project()
+        let dir = p.dir.path
+        #expect(try StewardBinary.run(["run", "--project", dir]).status == 0)
+        let list = try StewardBinary.run(["audience", "list", "--json", "--project", dir])
+        #expect(list.status == 0)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String } == ["big_spenders", "rich", "lapsed"])
+        let big = try #require(rows.first)
+        #expect(big["size"] as? Int == 2 && big["excluded_no_consent"] as? Int == 1 && big["entered"] as? Int == 2 && big["left"] as? Int == 0)
+        #expect(big["holdout"] is Int)
+
+        // Members: PII masked, traits typed; --reveal shows the email and is audited.
+        let members = try StewardBinary.run(["audience", "members", "rich", "--json", "--project", dir])
+        let people = try #require(try JSONSerialization.jsonObject(with: Data(members.stdout.utf8)) as? [[String: Any]])
+        #expect(people.count == 2 && people.allSatisfy { $0["holdout"] as? Bool == false })
+        #expect(Set(people.compactMap { $0["email"] as? String }) == ["a***@example.com", "c***@example.com"])
+        #expect(Set(people.compactMap { $0["income"] as? Int }) == [82_000, 91_000])
+        #expect(!members.stdout.contains("ann.lee@example.com"))
+        let revealed = try StewardBinary.run(["audience", "members", "rich", "--json", "--reveal", "--project", dir])
+        #expect(revealed.stdout.contains("ann.lee@example.com"))
+        let catalog = try p.catalog()
+        #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_event WHERE action = 'reveal' AND subject = 'audience:rich'") } == 1)
+
+        // The 360 carries traits (masked where personal), consent per channel and audiences.
+        let ann = try customer(p, "crm", "1")
+        let show = try StewardBinary.run(["customer", "show", ann, "--json", "--project", dir])
+        let c = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        #expect((c["traits"] as? [String: String]) == ["income": "82000", "tier": "platinum"])
+        #expect(((c["consent"] as? [String: Any])?["email"] as? [String: Any])?["granted"] as? Bool == true)
+        #expect(((c["audiences"] as? [[String: Any]])?.compactMap { $0["name"] as? String }).map(Set.init) == ["big_spenders", "rich"])
+        let text = try StewardBinary.run(["customer", "show", ann, "--project", dir]).stdout
+        #expect(text.contains("consent: email granted 2024-01-01") && text.contains("income") && text.contains("← panel:p1"))
+
+        // A bad rule stops every command: exit 2, file, line and column.
+        try p.edit("steward.yml", replacing: "where: \"revenue >= 100\"", with: "where: \"segment = 'At risk' and revenu > 100\"")
+        let bad = try StewardBinary.run(["audience", "list", "--project", dir])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("steward.yml:") && bad.stderr.contains("audiences.big_spenders.where: column 25: unknown trait 'revenu'; did you mean revenue?"),
+                "\(bad.stderr)")
+    }
+
+    @Test func demoStatesConsentAndMaterialisesItsAudiences() async throws {
+        try await offPool { try Self.demoStatesConsentAndMaterialisesItsAudiencesBody() }
+    }
+
+    static func demoStatesConsentAndMaterialisesItsAudiencesBody() throws {
+        let p = try IdentityPipelineTests.demo(300, vault: true)
+        let config = try p.config()
+        #expect(try PipelineRunner(config: config, catalog: try Catalog.open(at: config.catalogURL),
+                                   extensions: [IdentityResolution(), CustomerFactsStep(), ActivationStep()]).run().status == "success")
+        let catalog = try p.catalog()
+        // Statements from both sources, withdrawals among them (the marketing list's unsubscribes, the shop's "no").
+        let statements = try catalog.pool.read { try Row.fetchAll($0, sql: "SELECT source, granted, COUNT(*) FROM consent_statement GROUP BY 1, 2 ORDER BY 1, 2") }
+        #expect(statements.map { "\($0[0] as String):\($0[1] as Int)" } == ["ecom_customers:0", "ecom_customers:1", "marketing_list:0", "marketing_list:1"])
+        // European opt-in dates read through the source's date_formats.
+        #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM consent_statement WHERE source = 'marketing_list' AND at IS NULL") } == 0)
+        let consent = try catalog.pool.read { try Row.fetchAll($0, sql: "SELECT granted, COUNT(*) FROM customer_consent GROUP BY 1 ORDER BY 1") }
+        #expect(consent.count == 2 && consent.allSatisfy { ($0[1] as Int) > 10 })
+        let audiences = try catalog.audienceList()
+        #expect(audiences.map(\.name) == ["first_order", "high_value", "win_back"])
+        #expect(audiences.allSatisfy { $0.size > 0 }, "\(audiences)")
+        #expect(audiences.first { $0.name == "win_back" }.map { $0.excludedNoConsent > 0 && $0.holdout > 0 } == true)
+    }
+
     @Test func configRulesAreCheckedAtLoad() throws {
         let p = TempProject("activation-config")
         func load(_ yml: String) -> ConfigError? {

@@ -146,7 +146,7 @@ import Yams
         let text = try String(contentsOf: dir.appendingPathComponent("steward.yml"), encoding: .utf8)
         let root = try #require(try Yams.load(yaml: text) as? [String: Any])
         let allowedTop: Set = ["name", "catalog", "default_region", "roadmap", "truth", "sources", "matching", "kpis",
-                               "schedule", "evidence", "privacy"]
+                               "schedule", "evidence", "privacy", "audiences"]
         #expect(Set(root.keys).isSubset(of: allowedTop))
         #expect((root["privacy"] as? [String: Any])?["vault"] as? Bool == true, "the demo starts sealed")
         #expect(root["name"] as? String == "acme-demo")
@@ -156,7 +156,7 @@ import Yams
         let sources = try #require(root["sources"] as? [[String: Any]])
         #expect(sources.map { $0["name"] as! String } == DemoGenerator.sourceNames)
         let allowedSource: Set = ["name", "system", "entity", "format", "path", "key", "freshness", "mapping", "checks",
-                                  "delimiter", "date_formats", "snapshot", "table"]
+                                  "delimiter", "date_formats", "snapshot", "table", "consent", "traits"]
         for s in sources {
             #expect(Set(s.keys).isSubset(of: allowedSource), "\(s["name"]!): unknown keys")
             #expect((s["checks"] as? [Any])?.count ?? 0 >= 5)
@@ -225,7 +225,9 @@ import Yams
         #expect(ecom.range(of: #""name":"[^",]+, [^"]+""#, options: .regularExpression) != nil)
         #expect(ecom.contains("\"address\":{\"line1\":"))
         let mkt = try String(contentsOf: dir.appendingPathComponent("sources/marketing/subscribers.csv"), encoding: .utf8)
-        #expect(mkt.hasPrefix("subscriber_id;email;first_name;last_name;postcode;country;opt_in_date;signup_source\n"))
+        #expect(mkt.hasPrefix("subscriber_id;email;first_name;last_name;postcode;country;opt_in_date;signup_source;unsubscribed_at\n"))
+        // Withdrawals of consent: some subscribers have an unsubscribe date (European, like the opt-in).
+        #expect(mkt.range(of: #";[0-3][0-9]/[01][0-9]/20[12][0-9]\n"#, options: .regularExpression) != nil)
         #expect(mkt.range(of: #";[0-3][0-9]/[01][0-9]/20[12][0-9];"#, options: .regularExpression) != nil)
         #expect(mkt.contains(";GB;") && mkt.contains(";DE;"))
     }

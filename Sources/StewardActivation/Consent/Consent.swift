@@ -35,16 +35,22 @@ public struct ConsentStatement: Sendable, Equatable {
         }
     }
 
-    /// What one record states for a channel: `granted` yes is a grant, no a withdrawal; a filled
+    /// What one record states for a channel: `granted` yes (or a date: an opt-in) is a grant, no a withdrawal; a filled
     /// `withdrawn` column withdraws (at its own date when it holds one, else at `at`). Both in one
     /// record: the one that stands by `winner`.
-    static func read(_ fields: [String: String], _ mapping: ConsentMapping) -> (granted: Bool, at: String?)? {
+    /// - parameter date: a date as written in the source to ISO 8601 (the source's `date_formats`), nil when it is none.
+    static func read(_ fields: [String: String], _ mapping: ConsentMapping,
+                     date: (String) -> String? = { TraitCoercion.seconds($0) == nil ? nil : $0 }) -> (granted: Bool, at: String?)? {
         func cell(_ c: String?) -> String? { c.flatMap { fields[$0]?.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
-        let at = cell(mapping.at).flatMap { TraitCoercion.seconds($0) == nil ? nil : $0 }
+        let at = cell(mapping.at).flatMap(date)
         var statements: [ConsentStatement] = []
-        if let g = cell(mapping.granted), let yes = TraitCoercion.bool(g) { statements.append(ConsentStatement(granted: yes, at: at)) }
+        if let g = cell(mapping.granted) {
+            // Yes/no, or an opt-in date: filled, it grants at that date.
+            if let yes = TraitCoercion.bool(g) { statements.append(ConsentStatement(granted: yes, at: at)) }
+            else if let when = date(g) { statements.append(ConsentStatement(granted: true, at: at ?? when)) }
+        }
         if let w = cell(mapping.withdrawn), TraitCoercion.bool(w) != false {
-            let when = TraitCoercion.seconds(w) != nil ? w : at
+            let when = date(w) ?? at
             statements.append(ConsentStatement(granted: false, at: when))
         }
         return winner(statements).map { ($0.granted, $0.at) }

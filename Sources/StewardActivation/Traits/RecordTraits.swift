@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StewardCatalog
 import StewardConfig
+import StewardPipeline
 
 /// Keeps each person record's custom trait values and consent statements (columns staging does not
 /// keep) from its raw row: a record is read again only when its staged row points at another batch,
@@ -19,6 +20,9 @@ enum RecordTraits {
         }
         let opener = VaultOpener(VaultBox.of(db))
         for source in declaring {
+            // Consent dates as the source writes them (its date_formats), kept as ISO 8601.
+            let standardiser = Standardiser(reference: .shared, defaultRegion: source.region ?? config.defaultRegion, dateFormats: source.dateFormats)
+            let isoDate = { (text: String) -> String? in if case .success(let iso)? = standardiser.timestamp(text) { return iso }; return nil }
             let fingerprint = Self.fingerprint(source)
             if try String.fetchOne(db, sql: "SELECT fingerprint FROM activation_source_state WHERE source = ?", arguments: [source.name]) != fingerprint {
                 try forgetSource(db, source.name)
@@ -68,7 +72,7 @@ enum RecordTraits {
                     try upsertTrait.execute(arguments: [source.name, key, batchId, json])
                     try clearConsent.execute(arguments: [source.name, key])
                     for mapping in source.consent {
-                        guard let s = ConsentStatement.read(fields, mapping) else { continue }
+                        guard let s = ConsentStatement.read(fields, mapping, date: isoDate) else { continue }
                         try insertConsent.execute(arguments: [source.name, key, mapping.channel, s.granted ? 1 : 0, s.at, batchId])
                     }
                     out.read += 1
@@ -86,7 +90,7 @@ enum RecordTraits {
 
     /// What the records of a source yield depends on these declarations only.
     static func fingerprint(_ s: SourceConfig) -> String {
-        "v1|" + s.traits.map { "\($0.name)=\($0.column)" }.joined(separator: ",") + "|"
+        "v2|" + s.traits.map { "\($0.name)=\($0.column)" }.joined(separator: ",") + "|"
             + s.consent.map { "\($0.channel):\($0.granted ?? "")/\($0.at ?? "")/\($0.withdrawn ?? "")" }.joined(separator: ",")
     }
 
