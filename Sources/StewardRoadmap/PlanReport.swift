@@ -194,7 +194,7 @@ public struct PlanReport: Sendable {
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(Self.h(title))</title>
         <style>
-        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:2rem auto;max-width:60rem;color:#1f2933;background:#fff;padding:0 1rem}
+        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif,"Apple Color Emoji","Segoe UI Emoji","Noto Color Emoji";margin:2rem auto;max-width:60rem;color:#1f2933;background:#fff;padding:0 1rem}
         h1{font-size:1.6rem;border-bottom:3px solid #2f6fdd;padding-bottom:.4rem}h2{font-size:1.15rem;margin-top:1.8rem;color:#2f6fdd}
         table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid #d5dbe3;padding:.35rem .55rem;text-align:left;vertical-align:top}
         th{background:#eef3fb}tr:nth-child(even) td{background:#f8fafc}.sub{color:#52606d}.amber{color:#b7791f;font-weight:600}

@@ -457,7 +457,11 @@ struct PlanParser {
             }
             break
         }
-        if description == nil, let colon = title.firstIndex(of: ":"), title.distance(from: title.startIndex, to: colon) <= 60 {
+        // A label's colon is followed by a space or ends the text; `https://` or `10:30` is no label.
+        let labelColon = title.indices.first { i in
+            title[i] == ":" && (title.index(after: i) == title.endIndex || title[title.index(after: i)].isWhitespace)
+        }
+        if description == nil, let colon = labelColon, title.distance(from: title.startIndex, to: colon) <= 60 {
             let rest = title[title.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             if !rest.isEmpty { description = rest; title = title[..<colon].trimmingCharacters(in: .whitespaces) }
         }

@@ -192,6 +192,35 @@ enum PlanTexts {
         #expect(dup.dependencies.map(\.id) == [dup.dependencies[0].id, dup.dependencies[0].id + "-2"])
     }
 
+    /// Red team: what a PM's real file throws at the parser.
+    @Test func hostileWritings() {
+        // A URL or a time in a risk's title is no `label: description` colon; a label's colon still is.
+        let url = "https://vendor.example.com/status"
+        let risks = RoadmapPlan(RoadmapDocument(text: "## Risks\n1. **Vendor outage \(url)**\n2. Cutover at 10:30 slips\n3. Churn: customers leave\n")).risks
+        #expect(risks.map(\.title) == ["Vendor outage \(url)", "Cutover at 10:30 slips", "Churn"])
+        #expect(risks[2].description == "customers leave")
+
+        // BOM, CRLF, emoji in headings and items, nested sub-bullets below the labelled lines.
+        let emoji = "\u{FEFF}# Plan 🚀\r\n## ⚠️ Risk Management\r\n1. **🔥 Data Quality Issues**\r\n   * Owner: Dana 👩‍💻\r\n"
+            + "     - Mitigation: profiling\r\n       - deeper detail\r\n## 🔗 Dependencies\r\n### Critical Dependencies\r\n"
+            + "1. **Warehouse contract** finalized ✍️\r\n## 💰 Budget Allocation\r\n- Licences: £1,200 per month\r\n"
+            + "## 📣 Communication Plan\r\n- Executive steering 🧑‍💼: Monthly\r\n"
+        let plan = RoadmapPlan(RoadmapDocument(text: emoji))
+        #expect(plan.risks.map(\.title) == ["🔥 Data Quality Issues"])
+        #expect(plan.risks.first?.owner == "Dana 👩‍💻")
+        #expect(plan.risks.first?.mitigation?.hasPrefix("profiling") == true)
+        #expect(plan.dependencies.map(\.text) == ["Warehouse contract finalized ✍️"])
+        #expect(plan.dependencies.first?.kind == .critical)
+        #expect(plan.budget.first.map { ($0.currency, $0.amount, $0.period) } ?? ("", 0, .once) == ("GBP", 14_400, .year))
+        #expect(plan.cadence.map(\.every) == [.monthly])
+
+        // No plan sections at all, or an empty file: empty lists, no crash.
+        for text in ["", "# Only tasks\n- [ ] a\n", "\r\n\r\n", "## Risks\n", "## Budget\n- Coffee\n"] {
+            let empty = RoadmapPlan(RoadmapDocument(text: text))
+            #expect(empty.risks.isEmpty && empty.dependencies.isEmpty && empty.budget.isEmpty && empty.cadence.isEmpty, "\(text)")
+        }
+    }
+
     @Test func cadenceDueDates() {
         let day = Day(year: 2026, month: 12, day: 7)   // a Monday
         #expect(Cadence.weekly.lastDue(onOrBefore: day) == Day(year: 2026, month: 12, day: 4))

@@ -62,10 +62,54 @@ import Testing
         if text.contains("class=\"amber") {
             #expect(image.count { $0.near(PNGImage.RGB(0xb7, 0x79, 0x1f), by: 40) } > 50, "amber risks not drawn amber")
         }
-        // Nothing overflows the page: the outer 60 columns on either side stay white, top to bottom.
-        for x in Array(0..<60) + Array((Self.width - 60)..<Self.width) {
-            for y in stride(from: 0, to: Self.height, by: 4) where image[x, y] != white {
-                Issue.record("pixel \(x),\(y) is \(image[x, y]): content outside the page's column")
+        Self.expectInsideMargins(image)
+    }
+
+    /// Red team: a pasted URL, a 200-letter word and emoji in every kind of cell wrap inside the page
+    /// instead of widening it, and the short cells beside them keep their words whole.
+    @Test func longUnbrokenTextStaysInsideThePage() async throws {
+        let browser = try #require(Self.chromium, "headless Chromium is needed: apt-get install chromium (.ci/run installs it)")
+        let long = "https://vendor.example.com/a/very/long/path/" + String(repeating: "x", count: 200)
+        let text = """
+        # Plan 🚀
+        ## Phase 1: Build 🔨 (Q1 2024)
+        - [x] One
+        - [ ] Two \(long)
+
+        **Deliverables:**
+        - 📦 \(long)
+
+        ## Risks
+        1. **🔥 Data Quality Issues \(long)**
+           - Owner: \(String(repeating: "Dana", count: 40))
+        ## Budget
+        - \(String(repeating: "Infrastructure", count: 20)): $200K/year
+        """
+        let doc = RoadmapDocument(text: text)
+        let today = Day(year: 2024, month: 3, day: 10)
+        let progress = RoadmapProgress(doc, today: today)
+        let report = PlanReport(project: "acme", planTitle: doc.title, status: PlanStatus(document: doc, progress: progress, state: PlanState(), today: today),
+                                progress: progress, facts: PlanFacts(), changes: [], since: nil)
+        let p = TempProject("report-long")
+        let html = p.write("report.html", report.html)
+        let png = p.dir.appendingPathComponent("report.png")
+        let profile = p.dir.appendingPathComponent("chromium-profile").path
+        let image = try await offPool { () -> PNGImage in
+            let shot = try Self.exec(browser, ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)",
+                                               "--screenshot=\(png.path)", "--window-size=\(Self.width),\(Self.height)", html.absoluteString])
+            #expect(shot.status == 0, "\(shot.stderr.suffix(2000))")
+            return try PNGImage(contentsOf: png)
+        }
+        #expect(report.html.contains("<td>open</td>"), "a short cell gets no class that lets it break")
+        Self.expectInsideMargins(image)
+    }
+
+    /// Nothing overflows the page: the outer 60 columns on either side stay white, top to bottom.
+    static func expectInsideMargins(_ image: PNGImage, sourceLocation: SourceLocation = #_sourceLocation) {
+        let white = PNGImage.RGB(255, 255, 255)
+        for x in Array(0..<60) + Array((image.width - 60)..<image.width) {
+            for y in stride(from: 0, to: image.height, by: 4) where image[x, y] != white {
+                Issue.record("pixel \(x),\(y) is \(image[x, y]): content outside the page's column", sourceLocation: sourceLocation)
                 return
             }
         }

@@ -110,6 +110,20 @@ import Testing
         #expect(md2.contains("## Since the last report: 0 ticked, 1 signed off\n"))
     }
 
+    @Test func anEmptyPlanReportsWhatIsMissingNotAForecast() {
+        for text in ["", "# Notes\nNothing planned yet.\n"] {
+            let md = Self.report(text).markdown
+            #expect(md.contains("## Progress\n\nNo tasks in the plan yet.\n"), "\(md)")
+            #expect(!md.contains("Forecast"))
+            #expect(!md.contains("| Phase |"))
+            #expect(md.contains("No risks listed in the plan."))
+        }
+        // Risks all closed is another thing than none listed.
+        let plan = RoadmapPlan(RoadmapDocument(text: Self.plan))
+        let closed = plan.risks.map { PlanEvent(at: Date(), actor: "pm", action: .riskStatus, subject: $0.id, detail: PlanDetail(status: "closed")) }
+        #expect(Self.report(Self.plan, events: closed).markdown.contains("No open risks."))
+    }
+
     @Test func htmlIsOneSelfContainedEscapedPage() {
         let evil = Self.plan.replacingOccurrences(of: "Vendor lock-in", with: "<script>alert(1)</script> & \"quotes\"")
         let html = Self.report(evil).html
