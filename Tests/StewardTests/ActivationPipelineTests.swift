@@ -113,9 +113,9 @@ import Testing
 
     """
 
-    static func project() -> TempProject {
+    static func project(vault: Bool = false) -> TempProject {
         let p = TempProject("activation")
-        p.write("steward.yml", yml)
+        p.write("steward.yml", vault ? yml.replacingOccurrences(of: "default_region: US\n", with: "default_region: US\nprivacy: {vault: true}\n") : yml)
         p.write("people.csv", people())
         p.write("panel.csv", panel)
         p.write("orders.csv", orders)
@@ -271,6 +271,25 @@ import Testing
         #expect(audiences.map(\.name) == ["first_order", "high_value", "win_back"])
         #expect(audiences.allSatisfy { $0.size > 0 }, "\(audiences)")
         #expect(audiences.first { $0.name == "win_back" }.map { $0.excludedNoConsent > 0 && $0.holdout > 0 } == true)
+    }
+
+    @Test func traitsAndConsentReadFromSealedRawRows() async throws {
+        try await offPool { try Self.traitsAndConsentReadFromSealedRawRowsBody() }
+    }
+
+    /// With the vault on, a raw row holding PII is sealed whole: traits and consent still come out.
+    static func traitsAndConsentReadFromSealedRawRowsBody() throws {
+        let p = project(vault: true)
+        #expect(try run(p).status == "success")
+        let catalog = try p.catalog()
+        #expect(try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM raw_record WHERE data LIKE '%ann.lee%'") } == 0)
+        let ann = try customer(p, "crm", "1"), ed = try customer(p, "crm", "5")
+        let traits = try CustomerTraits.load(catalog, ids: [ann, ed], config: try p.config(), traits: ["income", "tier", "consent_email", "email"])
+        #expect(traits[ann]?["income"] == .number(82_000) && traits[ann]?["tier"] == .text("platinum"))
+        #expect(traits[ann]?["consent_email"] == .bool(true) && traits[ed]?["consent_email"] == .bool(false))
+        // Golden PII comes back opened for the caller to mask.
+        #expect(traits[ann]?["email"] == .text("ann.lee@example.com"))
+        #expect(try catalog.audienceMembers("big_spenders").count == 2)
     }
 
     @Test func configRulesAreCheckedAtLoad() throws {
