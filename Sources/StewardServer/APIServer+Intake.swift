@@ -38,8 +38,15 @@ extension APIServer {
             throw APIError(.badRequest, "malformed_json", malformed.description)
         }
         let requestId = Self.newRequestId()
-        let receipt = try await blocking {
-            try intake.load(source: name, events: events, requestId: requestId, actor: "token:\(token.name)")
+        let receipt: EventIntake.Receipt
+        do {
+            receipt = try await blocking {
+                try intake.load(source: name, events: events, requestId: requestId, actor: "token:\(token.name)")
+            }
+        } catch VaultError.keyMissing {
+            // Nothing is stored unsealed in a sealed catalog: the operator must give the server the key.
+            throw APIError(.serviceUnavailable, "vault_locked",
+                           "the catalog's privacy vault key is not available to the server; nothing was stored (see `steward vault status`)")
         }
         if !receipt.changedPersonKeys.isEmpty {
             matches.schedule(receipt.changedPersonKeys.map { (name, $0) }, runId: receipt.runId)

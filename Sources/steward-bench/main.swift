@@ -91,6 +91,8 @@ defer { if keptWork == nil { try? FileManager.default.removeItem(at: work) } }
 // --vault on|off (default off): the projects' privacy vault. Its keys live with the work folder
 // (this process and the steward runs it starts read the same ones), never in the user's own.
 let vaultOn = stringOption("--vault") == "on"
+// `serve` hands the user's own to the server it starts (its project is the user's).
+let originalConfigHome = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"] ?? ""
 setenv("XDG_CONFIG_HOME", work.appendingPathComponent("keys").path, 1)
 
 /// Sets a generated project's privacy vault to `--vault`.
@@ -581,6 +583,12 @@ if mode == "match", args.contains("--suite") {
     let scored = try families.map { try suite.run(family: $0, steward: steward, work: work) }
     result["match_suite"] = scored
     result["match_suite_table"] = MatchSuite.table(scored)
+}
+
+// serve --project DIR: steward serve under HTTP load, searches and pushed events (ServeBench.swift).
+if mode == "serve" {
+    guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("serve needs --project DIR (a matched project)") }
+    result["serve"] = try measureServe(project: URL(fileURLWithPath: args[i + 1]), steward: steward)
 }
 
 if mode == "matcher" {
