@@ -37,9 +37,11 @@ public struct AudienceMaterialiser {
         }
         let table = try CustomerTraits.table(db, traits: traits, config: config)
         var outcomes: [Outcome] = []
+        // Audiences reading the same trait share its conversion (dates parsed once, text folded once).
+        var cache = RuleEvaluator.ColumnCache(table: table)
         for audience in config.audiences {
             let start = DispatchTime.now().uptimeNanoseconds
-            let evaluator = RuleEvaluator(audience.expr, table: table, now: now.timeIntervalSince1970)
+            let evaluator = RuleEvaluator(audience.expr, cache: &cache, now: now.timeIntervalSince1970)
             let consent = audience.channel.map { table.columns[Traits.consentPrefix + $0] ?? [] }
             var wanted: [String: Bool] = [:]
             wanted.reserveCapacity(table.ids.count / 4)

@@ -14,14 +14,20 @@ public struct RuleEvaluator {
         test = Self.compile(expr, &cache, now: now)
     }
 
+    /// With a cache shared by several rules over one table: each column is converted once for all.
+    public init(_ expr: RuleExpr, cache: inout ColumnCache, now: Double) {
+        test = Self.compile(expr, &cache, now: now)
+    }
+
     public func matches(_ row: Int) -> Bool { test(row) == true }
 
     /// The rows of the table the rule holds for.
     public func rows(count: Int) -> [Int] { (0..<count).filter { test($0) == true } }
 
-    /// Columns converted to one type each, shared by the comparisons of a rule.
-    struct ColumnCache {
+    /// Columns converted to one type each, shared by the comparisons of a rule (or of several).
+    public struct ColumnCache {
         let table: TraitTable
+        public init(table: TraitTable) { self.table = table }
         var numbers: [String: [Double?]] = [:]
         var seconds: [String: [Double?]] = [:]
         var texts: [String: [String?]] = [:]

@@ -55,7 +55,8 @@ public enum TraitCoercion {
 
     /// Seconds since 1970 of a day (YYYY-MM-DD) or an ISO timestamp.
     public static func seconds(_ text: String) -> Double? {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        // The catalog's own dates (ISO, no spaces) skip the trimming copy.
+        let t = text.utf8.first == UInt8(ascii: " ") || text.utf8.last == UInt8(ascii: " ") ? text.trimmingCharacters(in: .whitespaces) : text
         guard t.count >= 10 else { return nil }
         guard let day = AudienceRule.daySeconds(String(t.prefix(10))) else { return nil }
         guard t.count > 10 else { return day }
