@@ -214,3 +214,38 @@ func json(_ r: StewardBinary.Result) throws -> Any {
         #expect(try Data(contentsOf: roadmap) == before)
     }
 }
+
+extension PlanHistoryCLITests {
+    @Test func markSentCountsForTheCadenceAndSendWithoutWebhooksIsRefused() async throws {
+        let p = planProject()
+        let dir = p.dir.path
+        func run(_ args: [String]) async throws -> StewardBinary.Result {
+            try await offPool { try StewardBinary.run(["roadmap"] + args + ["--project", dir]) }
+        }
+        let before = try #require(try json(try await run(["cadence", "--json"])) as? [[String: Any]])
+        #expect(before.count == 2 && before.allSatisfy { $0["overdue"] as? Bool == true && $0["last_sent_at"] is NSNull })
+
+        // No alerts: webhook in steward.yml: --send is refused naming the file, nothing recorded.
+        let send = try await run(["report", "--send"])
+        #expect(send.status == 2)
+        #expect(send.stderr.contains("steward.yml: alerts: no webhook to send the report to"), "\(send.stderr)")
+        let refused = try #require(try json(try await run(["cadence", "--json"])) as? [[String: Any]])
+        #expect(refused.allSatisfy { $0["overdue"] as? Bool == true })
+
+        // A report mailed by hand: --mark-sent records it, and the updates are no longer overdue.
+        let out = p.dir.appendingPathComponent("weekly.md").path
+        let marked = try await run(["report", "--mark-sent", "--out", out])
+        #expect(marked.status == 0, "\(marked.stderr)")
+        #expect(marked.stderr.contains("recorded as sent"))
+        #expect(FileManager.default.fileExists(atPath: out))
+        let after = try #require(try json(try await run(["cadence", "--json"])) as? [[String: Any]])
+        #expect(after.allSatisfy { $0["overdue"] as? Bool == false && $0["last_sent_at"] is String })
+        let channels: [String] = try await p.catalog().pool.read { db in
+            try String.fetchAll(db, sql: "SELECT detail FROM audit_event WHERE action = 'roadmap_report_sent'")
+        }
+        #expect(channels.count == 1 && channels[0].contains("\"channel\":\"manual\""), "\(channels)")
+        // The next report counts changes since this one.
+        let next = try await run(["report"])
+        #expect(next.stdout.contains("Changes since the last report (\(Day.today()))."), "\(next.stdout.prefix(300))")
+    }
+}
