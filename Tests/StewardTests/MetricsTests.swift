@@ -61,8 +61,10 @@ import StewardPipeline
         #expect(BuiltInMeasure.match("Query performance") == .queryPerformance)
         #expect(BuiltInMeasure.match("Customer match rate") == .matchRate)
         #expect(BuiltInMeasure.match("Churn prediction accuracy") == .churnAccuracy)
-        #expect(BuiltInMeasure.match("Marketing ROI") == .manual)
-        #expect(BuiltInMeasure.match("User adoption") == .manual)
+        // Measured from data since issue 20 (campaign spend and holdout lift; usage and team:).
+        #expect(BuiltInMeasure.match("Marketing ROI") == .marketingROI)
+        #expect(BuiltInMeasure.match("User adoption") == .userAdoption)
+        #expect(BuiltInMeasure.match("Budget burn") == .manual)
     }
 
     @Test func roadmapMetricTables() {
