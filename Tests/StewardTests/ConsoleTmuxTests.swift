@@ -79,17 +79,18 @@ struct ConsoleTmuxTests {
             try run(Self.steward.path, ["init", dir.path, "--demo", "--customers", "1000"])
             let tmux = try Tmux(width: 100, height: 30, command: "\(Self.steward.path) tui --project \(dir.path)")
             defer { tmux.kill() }
-            _ = try tmux.waitFor("Sources (", timeout: 10)
-            tmux.send("2"); _ = try tmux.waitFor("Overall")
+            // Generous waits: CI runs this beside every other suite on two cores.
+            _ = try tmux.waitFor("Sources (", timeout: 30)
+            tmux.send("2"); _ = try tmux.waitFor("Overall", timeout: 15)
             tmux.send("Tab"); _ = try tmux.waitFor("Audit log")
             tmux.send("1", "/"); tmux.sendLiteral("crm"); _ = try tmux.waitFor("filter: crm")
             tmux.send("Escape", "?"); _ = try tmux.waitFor("Help — Sources")
             tmux.send("Escape", ":"); tmux.sendLiteral("run"); tmux.send("Enter")
-            _ = try tmux.waitFor("succeeded", timeout: 60)
-            tmux.send("3"); _ = try tmux.waitFor("#1 ", timeout: 10)
+            _ = try tmux.waitFor("succeeded", timeout: 120)
+            tmux.send("3"); _ = try tmux.waitFor("#1 ", timeout: 30)
             // The SLA/KPI pane measures the demo's KPIs from the catalog the run just wrote.
-            tmux.send("4"); _ = try tmux.waitFor("Data quality score", timeout: 10)
-            _ = try tmux.waitFor("Error budget", timeout: 10)
+            tmux.send("4"); _ = try tmux.waitFor("Data quality score", timeout: 30)
+            _ = try tmux.waitFor("Error budget", timeout: 30)
             tmux.send("3")
             tmux.resize(width: 120, height: 40); _ = try tmux.waitFor("Runs (")
             tmux.send("q")
@@ -185,8 +186,9 @@ struct Tmux {
         for child in children { try run("/bin/kill", ["-\(signal)", String(child)]) }
     }
 
-    /// Polls the screen until it shows `text`; fails with the last screen when it does not.
-    func waitFor(_ text: String, timeout: TimeInterval = 5) throws -> String {
+    /// Polls the screen until it shows `text`; fails with the last screen when it does not. The default
+    /// wait is long because CI runs every suite at once on two cores; a passing wait returns at once.
+    func waitFor(_ text: String, timeout: TimeInterval = 15) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var screen = ""
         while Date() < deadline {

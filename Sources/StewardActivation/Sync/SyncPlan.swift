@@ -1,4 +1,5 @@
 import Foundation
+import StewardCatalog
 import StewardConfig
 import StewardPipeline
 
@@ -106,8 +107,8 @@ public enum SyncPlan {
     }
 
     /// mirror: adds, updates and removes; upsert: adds and updates only (a customer who left stays in
-    /// the destination). `held` is what the destination holds now (key → content hash). Ordered by
-    /// audience, then customer id, so a plan is the same for the same inputs.
+    /// the destination; an erased one does not). `held` is what the destination holds now (key →
+    /// content hash). Ordered by audience, then customer id, so a plan is the same for the same inputs.
     public static func changes(held: [Key: String], desired: [DesiredMember], mode: DestinationConfig.Mode) -> [SyncChange] {
         var out: [SyncChange] = []
         var wanted = Set<Key>()
@@ -125,10 +126,9 @@ public enum SyncPlan {
             default: break
             }
         }
-        if mode == .mirror {
-            for (key, hash) in held where !wanted.contains(key) {
-                out.append(SyncChange(op: .remove, audience: key.audience, customerId: key.customerId, contentHash: hash, fields: []))
-            }
+        // An erased person (`steward forget`) is removed from every destination, whatever its mode.
+        for (key, hash) in held where !wanted.contains(key) && (mode == .mirror || hash == ActivationErasure.erasedHash) {
+            out.append(SyncChange(op: .remove, audience: key.audience, customerId: key.customerId, contentHash: hash, fields: []))
         }
         out.sort { ($0.audience, $0.customerId) < ($1.audience, $1.customerId) }
         return out

@@ -270,6 +270,8 @@ public enum Erasure {
         let historyVersions = db.changesCount
         // Scores, activity links, and the addresses no other customer has had (a street is personal data).
         for id in ids { try CustomerFacts.forget(db, customerId: id) }
+        // Traits, consent, audiences, and what destinations hold of them (a remove on their next sync).
+        try ActivationErasure.forget(db, customerIds: ids, erasedKeys: "erase_key")
         var scrubbed = 0
         for (column, list) in [("email", emails), ("phone", phones), ("national_id", nationalIds)] where !list.isEmpty {
             try db.execute(sql: "UPDATE customer_dim SET \(column) = NULL WHERE lower(vault_open(\(column))) IN (\(marks(list.count)))",
