@@ -76,7 +76,7 @@ public struct PlanReport: Sendable {
 
         // KPIs and data quality.
         if !facts.kpis.isEmpty {
-            let rows = facts.kpis.map { k in [k.name, k.actual ?? "–", k.target, k.status.replacingOccurrences(of: "_", with: " "), Self.trend(k.trend)] }
+            let rows = facts.kpis.map { k in [k.name, k.actual ?? "–", k.target, k.status.replacingOccurrences(of: "_", with: " "), Self.trend(k)] }
             let breached = facts.kpis.filter { $0.status == "breached" }.count, atRisk = facts.kpis.filter { $0.status == "at_risk" }.count
             let met = facts.kpis.filter { $0.status == "met" }.count
             sections.append(Section(title: "KPIs", lines: ["\(met) met, \(atRisk) at risk, \(breached) breached of \(facts.kpis.count)."],
@@ -161,12 +161,15 @@ public struct PlanReport: Sendable {
     public static func fte(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
 
     /// `↑ 0.91 → 0.95`: the direction over the last two measurements.
-    static func trend(_ values: [Double]) -> String {
+    /// The last two values with an arrow, in the KPI's unit when the caller wrote them.
+    static func trend(_ kpi: PlanFacts.KPI) -> String {
+        let values = kpi.trend
         guard values.count >= 2 else { return "–" }
         let a = values[values.count - 2], b = values[values.count - 1]
         let arrow = b > a ? "↑" : b < a ? "↓" : "→"
         func f(_ v: Double) -> String { abs(v) >= 100 ? String(format: "%.0f", v) : String(format: "%.3g", v) }
-        return "\(arrow) \(f(a)) → \(f(b))"
+        let text = kpi.trendText.isEmpty ? [f(a), f(b)] : Array(kpi.trendText.suffix(2))
+        return "\(arrow) \(text[0]) → \(text[1])"
     }
 
     // MARK: rendering

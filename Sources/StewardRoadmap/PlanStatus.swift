@@ -11,8 +11,11 @@ public struct PlanFacts: Sendable, Equatable {
         public var target: String
         /// Recent values, oldest first.
         public var trend: [Double]
-        public init(name: String, status: String, actual: String?, target: String, trend: [Double] = []) {
+        /// The same values written in the KPI's unit (`97.2 %`, `3.2:1`), as `actual` is; empty: plain numbers.
+        public var trendText: [String]
+        public init(name: String, status: String, actual: String?, target: String, trend: [Double] = [], trendText: [String] = []) {
             self.name = name; self.status = status; self.actual = actual; self.target = target; self.trend = trend
+            self.trendText = trendText.count == trend.count ? trendText : []
         }
     }
     public struct Source: Sendable, Equatable {

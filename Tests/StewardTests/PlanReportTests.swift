@@ -55,7 +55,10 @@ import Testing
             PlanEvent(at: at, actor: "pm", action: .dependencyStatus, subject: contract.id, detail: PlanDetail(status: "blocked", note: "legal")),
             PlanEvent(at: at, actor: "pm", action: .riskStatus, subject: plan.risks[1].id, detail: PlanDetail(status: "closed")),
         ]
-        let facts = PlanFacts(kpis: [PlanFacts.KPI(name: "Data quality score", status: "breached", actual: "80.0%", target: "> 95%", trend: [0.9, 0.8])],
+        let facts = PlanFacts(kpis: [PlanFacts.KPI(name: "Data quality score", status: "breached", actual: "80.0%", target: "> 95%", trend: [0.9, 0.8]),
+                                     // Written in the KPI's unit by the caller (PlanFacts.measure uses the KPI's own format).
+                                     PlanFacts.KPI(name: "Marketing ROI", status: "met", actual: "4.4:1", target: "4:1", trend: [2.1, 4.4],
+                                                   trendText: ["2.1:1", "4.4:1"])],
                               failingChecks: [PlanFacts.FailingCheck(source: "crm", name: "not_null_email", failed: 7)], qualityScore: 0.8)
         let changes = [RoadmapChangeRecord(at: at, actor: "pm", taskId: "x", text: "Three", done: true)]
         let md = Self.report(Self.plan, events: events, facts: facts, changes: changes).markdown
@@ -65,8 +68,9 @@ import Testing
         #expect(md.contains("“Contract signed” blocked since 2024-03-08"))
         #expect(md.contains("## Since the last report: 1 ticked, 0 signed off"))
         #expect(md.contains("- Ticked: Three (pm, 2024-03-08)") || md.contains("Ticked: Three (pm, 2024-03-08)"))
-        #expect(md.contains("0 met, 0 at risk, 1 breached of 1."))
+        #expect(md.contains("1 met, 0 at risk, 1 breached of 2."))
         #expect(md.contains("| Data quality score | 80.0% | > 95% | breached | ↓ 0.9 → 0.8 |"))
+        #expect(md.contains("| Marketing ROI | 4.4:1 | 4:1 | met | ↑ 2.1:1 → 4.4:1 |"))
         #expect(md.contains("Data quality score 80.0%; 1 failing checks (7 rows): crm.not_null_email 7."))
         // One risk closed: one open, amber from the breached KPI.
         #expect(md.contains("## Risks: 1 open, 1 amber"))
@@ -181,6 +185,13 @@ import Testing
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_event WHERE action = 'roadmap_report_sent'") ?? 0
             }
             #expect(sentCount == 1)
+
+            // With a second measurement the KPI table's trend is written in each KPI's unit, as its value is.
+            _ = try StewardBinary.run(["run", "--project", dir])
+            let again = try StewardBinary.run(["roadmap", "report", "--project", dir]).stdout
+            let row = try #require(again.split(separator: "\n").first { $0.hasPrefix("| Data quality score |") }, "\(again)")
+            let trend = String(row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.last { !$0.isEmpty } ?? "")
+            #expect(trend.contains("→") && trend.filter { $0 == "%" }.count == 2, "\(row)")
         }
         #expect(try Data(contentsOf: roadmap) == before)
     }

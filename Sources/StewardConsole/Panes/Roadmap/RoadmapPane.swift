@@ -17,7 +17,7 @@ extension PlanFacts {
     public static func measure(catalog: Catalog?, kpis: [KPIStatus], now: Date = Date()) -> PlanFacts {
         var facts = PlanFacts(kpis: kpis.map {
             PlanFacts.KPI(name: $0.name, status: $0.status.rawValue, actual: $0.value.map($0.unit.format), target: $0.definition.targetText,
-                          trend: $0.trend)
+                          trend: $0.trend, trendText: $0.trend.map($0.unit.format))
         })
         guard let catalog else { return facts }
         facts.sources = ((try? catalog.sourceOverviews(now: now)) ?? []).map {
