@@ -66,9 +66,12 @@ public struct CRMWriteBack: Sendable {
         while let row = try cursor.next() { staged.append((row[0], row[1], row[2], row[3])) }
         guard !staged.isEmpty else { return [] }
         var raw: [Int64: [Int: String]] = [:]
+        var columns: [Int64: [String]] = [:]
         for batch in Set(staged.map(\.batch)) {
-            guard let range = try Row.fetchOne(db, sql: "SELECT first_raw_id, last_raw_id FROM batch WHERE id = ?", arguments: [batch]),
+            guard let range = try Row.fetchOne(db, sql: "SELECT first_raw_id, last_raw_id, columns_json FROM batch WHERE id = ?", arguments: [batch]),
                   let first: Int64 = range[0], let last: Int64 = range[1] else { continue }
+            // A file with a header keeps its column names once per batch; its rows are arrays of values.
+            if let text: String = range[2], let names = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] { columns[batch] = names }
             var lines: [Int: String] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT line, data FROM raw_record WHERE id BETWEEN ? AND ?", arguments: [first, last])
             while let row = try rows.next() { lines[row[0]] = row[1] }
@@ -80,14 +83,34 @@ public struct CRMWriteBack: Sendable {
         golden = try CustomerTraits.load(db, ids: ids, config: config, traits: valueFields)
         return staged.map { s in
             var crm: [String: String?] = [:]
-            if let text = raw[s.batch]?[s.line],
-               let object = try? JSONSerialization.jsonObject(with: Data(vault.revealJSON(text).utf8)) as? [String: Any] {
+            if let text = raw[s.batch]?[s.line], let object = Self.cells(vault.revealJSON(text), columns: columns[s.batch]) {
                 for field in valueFields { crm[field] = Self.rawValue(mapping[field], in: object) }
             }
             var gold: [String: String?] = [:]
             for field in valueFields { gold[field] = golden[s.customer]?[field]?.text }
             return RecordValues(recordId: s.key, customerId: s.customer, crm: crm, golden: gold)
         }
+    }
+
+    /// A raw row as column → value: an array under its batch's column names, or an object (nested
+    /// objects as dotted paths, as NDJSON mappings name them).
+    static func cells(_ text: String, columns: [String]?) -> [String: Any]? {
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return nil }
+        if let values = parsed as? [Any], let columns {
+            var out: [String: Any] = [:]
+            for (name, value) in zip(columns, values) { out[name] = value }
+            return out
+        }
+        guard let object = parsed as? [String: Any] else { return nil }
+        var out: [String: Any] = [:]
+        func flatten(_ o: [String: Any], _ prefix: String) {
+            for (k, v) in o {
+                let path = prefix.isEmpty ? k : "\(prefix).\(k)"
+                if let nested = v as? [String: Any] { flatten(nested, path) } else { out[path] = v }
+            }
+        }
+        flatten(object, "")
+        return out
     }
 
     /// A field's value in a raw row through its mapping (a column, or a template of columns).
@@ -141,6 +164,7 @@ public struct CRMWriteBack: Sendable {
             for r in records {
                 let previous = state[r.recordId] ?? [:]
                 var fields: [(name: String, value: SyncValue)] = []
+                var crmHashes: [String] = []
                 for field in valueFields {
                     let crmValue = r.crm[field] ?? nil, goldValue = r.golden[field] ?? nil
                     let current = Self.hash(crmValue), gold = Self.hash(goldValue)
@@ -153,7 +177,7 @@ public struct CRMWriteBack: Sendable {
                     if current == gold { changedAt = nil }   // the sides agree: no conflict
                     let held = changedAt != nil && destination.conflictRule == .crmWins
                     let write = goldValue != nil && current != gold && !held
-                    if write { fields.append((field, .text(goldValue!))) }
+                    if write { fields.append((field, .text(goldValue!))); crmHashes.append(current) }
                     try upsert.execute(arguments: [destination.name, r.recordId, field, r.customerId,
                                                    write ? gold : prev?.written, current, changedAt])
                 }
@@ -163,7 +187,8 @@ public struct CRMWriteBack: Sendable {
                 guard !fields.isEmpty || !idWritten else { continue }
                 try upsert.execute(arguments: [destination.name, r.recordId, "customer_id", r.customerId, idHash, nil, nil])
                 out.append(DesiredMember(audience: destination.crmSource ?? "crm", customerId: r.customerId, recordId: r.recordId,
-                                         fields: [("customer_id", .text(r.customerId)), ("record_id", .text(r.recordId))] + fields))
+                                         fields: [("customer_id", .text(r.customerId)), ("record_id", .text(r.recordId))] + fields,
+                                         hashSalt: crmHashes.joined(separator: ",")))
             }
             return out
         }

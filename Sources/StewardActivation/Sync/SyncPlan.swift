@@ -40,12 +40,17 @@ public struct DesiredMember: Sendable, Equatable {
     public var recordId: String?
     /// The destination's fields, in its `fields:` order, already masked for it.
     public var fields: [(name: String, value: SyncValue)]
+    /// Folded into the content hash besides the fields: a CRM record's current values, so a CRM edit
+    /// Steward overwrites (`steward_wins`) is written again although Steward's values did not change.
+    public var hashSalt: String = ""
 
-    public init(audience: String, customerId: String, recordId: String? = nil, fields: [(name: String, value: SyncValue)]) {
+    public init(audience: String, customerId: String, recordId: String? = nil, fields: [(name: String, value: SyncValue)],
+                hashSalt: String = "") {
         self.audience = audience
         self.customerId = customerId
         self.recordId = recordId
         self.fields = fields
+        self.hashSalt = hashSalt
     }
 
     /// What the destination's state is kept by, with the audience.
@@ -68,6 +73,7 @@ public struct DesiredMember: Sendable, Equatable {
             }
             hasher.update([0x1E])
         }
+        if !hashSalt.isEmpty { hasher.update([0x1D]); hasher.update(Array(hashSalt.utf8)) }
         return String(hasher.finalize().prefix(32))
     }
 }
