@@ -93,10 +93,12 @@ extension ListPane {
         return app.snapshotRequest != before ? app.requestSnapshot() : []
     }
 
+    /// A click selects a row; a click on the row already selected (the second of a double click) opens it.
     public static func click(_ app: inout AppState, x: Int, y: Int) -> [Command] {
-        let before = app.snapshotRequest
+        let before = app.snapshotRequest, state = app[Self.self]
         let ctx = app.context, area = app.bodyArea
-        _ = app[Self.self].click(x: x, y: y, ctx, area: area)
+        let hit = app[Self.self].click(x: x, y: y, ctx, area: area)
+        if hit && app[Self.self] == state { return update(&app, .open) }
         return app.snapshotRequest != before ? app.requestSnapshot() : []
     }
 

@@ -82,7 +82,11 @@ extension CustomersPane {
                               Span("(steward forget): nothing of this customer is kept or shown", theme.muted)]
             buffer.write(line, x: detail.x, y: detail.y + 1, maxWidth: detail.width, base: theme.text)
         } else if let hit = selectedHit, message.isEmpty {
-            let line: Line = [Span(hit.customerId, theme.accent), Span(" \(hit.name)  ", theme.title), Span("Enter opens the 360  ", theme.muted)]
+            // Revealed, the values are shown whole here (the table's columns may cut a long email).
+            let values = revealed.contains(hit.customerId)
+                ? [shown(hit.email, "email", of: hit.customerId), shown(hit.phone, "phone", of: hit.customerId)].filter { !$0.isEmpty }.map { Span("\($0)  ") }
+                : [Span("Enter opens the 360  ", theme.muted)]
+            let line: Line = [Span(hit.customerId, theme.accent), Span(" \(hit.name)  ", theme.title)] + values
                 + revealLine([hit.customerId], theme: theme)
             buffer.write(line, x: detail.x, y: detail.y + 1, maxWidth: detail.width, base: theme.text)
         }

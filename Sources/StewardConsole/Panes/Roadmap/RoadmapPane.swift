@@ -512,7 +512,8 @@ public struct RoadmapPane: Equatable, Sendable {
         func row(_ title: String, _ f: RoadmapProgress.Figures, _ due: Day?, _ style: Style) -> Line {
             let right = figures(f, due: due, theme: theme)
             let lw = max(4, width - right.displayWidth - 1)
-            return [Span(title.padded(to: lw), style), Span(" ")] + right
+            // A long title is cut, never the figures and due date after it.
+            return [Span(title.truncated(to: lw).padded(to: lw), style), Span(" ")] + right
         }
         for p in rm.progress.phases {
             lines.append(row(p.title, p.figures, p.due, theme.title))
@@ -533,7 +534,8 @@ public struct RoadmapPane: Equatable, Sendable {
 
     private func renderProgress(_ rm: RoadmapSnapshot, area: Rect, theme: Theme, into buffer: inout ScreenBuffer) {
         let width = min(90, area.width - 4)
-        let lines = progressLines(rm, theme: theme, width: width - 2)
+        // The modal's text area is its width less the border and a space each side.
+        let lines = progressLines(rm, theme: theme, width: width - 4)
         let inner = Modal.render(title: "Roadmap progress  (Esc closes)", width: width, height: min(lines.count + 2, area.height - 2),
                                  in: area, theme: theme, into: &buffer)
         for (i, line) in lines.prefix(inner.height).enumerated() {

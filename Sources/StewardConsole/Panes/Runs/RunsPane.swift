@@ -11,6 +11,8 @@ public struct RunsPane: Equatable, Sendable {
     public var runsList = ListState()
     public var stepsList = ListState()
     public var auditList = ListState()
+    /// The audit event open over the pane (Enter on an audit row), by id.
+    public var openAudit: Int64?
     public var sort = SortState()
 
     public init() {}
@@ -44,9 +46,19 @@ public struct RunsPane: Equatable, Sendable {
 
     public mutating func handle(_ action: Action, _ ctx: PaneContext, area: Rect) -> Bool {
         let layout = Self.layout(area)
+        if openAudit != nil {
+            // The event's detail is open: Enter or Esc closes it, nothing else moves underneath.
+            guard action == .open || action == .back else { return false }
+            openAudit = nil
+            return true
+        }
         switch action {
         case .nextSection: focus = Focus(rawValue: (focus.rawValue + 1) % 3)!; return true
         case .prevSection: focus = Focus(rawValue: (focus.rawValue + 2) % 3)!; return true
+        case .open where focus == .audit:
+            guard let event = auditRows(ctx)[safe: auditList.selected] else { return false }
+            openAudit = event.id
+            return true
         case .open:
             guard focus == .runs, !stepRows(ctx).isEmpty else { return false }
             focus = .steps; stepsList = ListState(); return true
@@ -140,6 +152,26 @@ public struct RunsPane: Equatable, Sendable {
         var auditTable = Columns.table(Self.auditColumns(ctx), rows: audit, width: layout.audit.width, sort: SortState(), theme: theme)
         auditTable.showSelection = focus == .audit
         auditTable.render(layout.audit, state: auditList, into: &buffer)
+        if let id = openAudit { renderAuditEvent(id, area, ctx, into: &buffer) }
+    }
+
+    /// One audit event whole, over the pane: the table's row cuts its subject and detail.
+    func renderAuditEvent(_ id: Int64, _ area: Rect, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
+        let theme = ctx.theme
+        let width = min(100, area.width - 4)
+        var lines: [Line]
+        if let e = ctx.snapshot?.audit.first(where: { $0.id == id }) {
+            func field(_ name: String, _ value: String) -> Line { [Span(name.padded(to: 9), theme.muted), Span(value)] }
+            lines = [field("when", e.at.map { Timestamp.string($0) } ?? "–"), field("actor", e.actor), field("action", e.action),
+                     field("subject", e.subject), [], [Span("detail", theme.muted)]]
+            lines += e.detail.split(separator: "\n", omittingEmptySubsequences: false).map { [Span(String($0))] }
+        } else {
+            lines = [[Span("Event \(id) is no longer among the latest \(ctx.snapshot?.audit.count ?? 0) events shown.", theme.muted)]]
+        }
+        lines = TextBlock.wrap(lines, width: width - 4)
+        let inner = Modal.render(title: "Audit event \(id)  (Esc closes)", width: width, height: min(lines.count + 2, area.height - 2),
+                                 in: area, theme: theme, into: &buffer)
+        TextBlock.render(lines, inner, base: theme.modal, into: &buffer)
     }
 
     static func runColumns(_ ctx: PaneContext) -> [Column<RunInfo>] {

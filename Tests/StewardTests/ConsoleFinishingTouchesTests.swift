@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import StewardCatalog
+@testable import StewardConsole
+@testable import StewardIdentity
+@testable import StewardRoadmap
+
+/// The rest of issue 18's item 7, each in the screen buffer: the `:progress` popup keeps its due
+/// dates, an audit row opens whole, one highlighted row per pane, a revealed email whole, a double
+/// click opens, read-only Space says why and is not offered.
+@MainActor
+@Suite("Console finishing touches (item 7)")
+struct ConsoleFinishingTouchesTests {
+    typealias F = ConsoleFixtures
+
+    @Test(arguments: [(120, 40), (80, 24), (200, 60)])
+    func progressPopupKeepsEveryDueDate(size: (Int, Int)) throws {
+        var s = RoadmapConsoleTests.state(width: size.0, height: size.1)
+        s = F.send(s, [.key(.char(":"))] + F.keys("progress") + [.key(.enter)])
+        let progress = try #require(s.snapshot?.roadmap?.progress)
+        let dues = progress.phases.compactMap { $0.due.map { "\($0)" } }
+        #expect(!dues.isEmpty, "the demo plan's phases have due dates")
+        let lines = F.screen(s).lines
+        for (phase, due) in zip(progress.phases, dues) {
+            let line = lines.first { $0.contains(String(phase.title.prefix(12))) && $0.contains("%") } ?? ""
+            #expect(line.contains(due), "\(size): \(phase.title) — \(line)")
+        }
+    }
+
+    @Test func enterOnAnAuditRowOpensTheWholeEvent() {
+        var s = F.state(width: 80, height: 24)
+        let long = "console: " + String(repeating: "a detail longer than any column ", count: 4) + "END"
+        s.snapshot?.audit.insert(AuditEvent(id: 9, at: F.now, actor: "dana", action: "match.reject",
+                                            subject: "crm:C0001|web:W0002", detail: long), at: 0)
+        s = F.send(s, [.key(.char("3")), .key(.right), .key(.right)])
+        #expect(s.runs.focus == .audit && !F.screen(s).text.contains("END"))
+        s = F.send(s, [.key(.enter)])
+        #expect(s.runs.openAudit == 9)
+        let text = F.screen(s).text
+        #expect(text.contains("Audit event 9") && text.contains("crm:C0001|web:W0002") && text.contains("END"))
+        #expect(text.contains("dana") && text.contains("match.reject"))
+        // Keys do not move underneath; Esc closes.
+        s = F.send(s, [.key(.char("j"))])
+        #expect(s.runs.auditList.selected == 0 && s.runs.openAudit == 9)
+        s = F.send(s, [.key(.escape)])
+        #expect(s.runs.openAudit == nil && !F.screen(s).text.contains("Audit event 9"))
+    }
+
+    /// Body lines holding a cell drawn in the theme's selected style (the highlighted rows).
+    func highlighted(_ s: AppState) -> Int {
+        let buffer = F.screen(s).screen
+        let body = s.bodyArea
+        return (body.y..<body.maxY).filter { y in (body.x..<body.maxX).contains { buffer[$0, y].style == s.theme.selected } }.count
+    }
+
+    @Test func aPaneHighlightsOneRowAtATime() {
+        var s = F.state(width: 120, height: 40)
+        // Quality: the sources' matrix, then the failing checks; Runs: runs, steps, audit log.
+        for keys in [[Key.char("2")], [.right], [.char("3")], [.right], [.right]] {
+            s = F.send(s, keys.map { .key($0) })
+            #expect(highlighted(s) == 1, "\(s.pane.title), focus \(s.pane == .quality ? "\(s.quality.focus)" : "\(s.runs.focus)")")
+        }
+    }
+
+    @Test func aRevealedEmailIsShownWhole() {
+        let email = "christopher.montgomery-smith@example.com"
+        var s = F.state(width: 80, height: 24)
+        s = F.send(s, [.key(.char("6")), .customers(.summary(customers: 1, reviewPairs: 0)), .key(.char("/"))] + F.keys("ch")
+                   + [.customers(.found(query: "ch", hits: [CustomerSearch.Hit(customerId: "C00000007", name: "Chris Montgomery",
+                                                                                  email: email, phone: "+15551231234", city: "Boston",
+                                                                                  rank: 1, score: 2)], milliseconds: 1)),
+                      .key(.escape)])
+        #expect(!F.screen(s).text.contains(email))
+        s = F.send(s, [.customers(.revealed(["C00000007"], actor: "dana"))])
+        #expect(s.customers.revealed == ["C00000007"])
+        #expect(F.screen(s).text.contains(email))
+    }
+
+    @Test func aDoubleClickOpens() throws {
+        // Quality: the first click selects a source, the second (same row) opens its checks.
+        var s = F.state(width: 100, height: 30)
+        s = F.send(s, [.key(.char("2"))])
+        let lines = F.screen(s).lines
+        let source = try #require(s.quality.matrixRows(s.context).dropFirst().first?.source)
+        let y = try #require(lines.firstIndex { $0.contains(source) }, "\(lines.joined(separator: "\n"))")
+        let click = Message.mouse(MouseEvent(kind: .click, x: 5, y: y))
+        s = F.send(s, [click])
+        #expect(s.quality.openSource == nil && s.quality.matrixRows(s.context)[s.quality.matrixList.selected].source == source)
+        s = F.send(s, [click])
+        #expect(s.quality.openSource == source)
+        // Runs: the same for a run (open moves to its steps).
+        var r = F.send(F.state(width: 100, height: 30), [.key(.char("3"))])
+        let run = try #require(r.runs.runRows(r.context).dropFirst().first)
+        let ry = try #require(F.screen(r).lines.firstIndex { $0.contains("#\(run.id) ") })
+        let rclick = Message.mouse(MouseEvent(kind: .click, x: 5, y: ry))
+        r = F.send(r, [rclick])
+        #expect(r.runs.focus == .runs && r.runs.selectedRun(r.context)?.id == run.id)
+        r = F.send(r, [rclick])
+        #expect(r.runs.focus == .steps)
+    }
+
+    @Test func readOnlySpaceSaysWhyAndIsNotOffered() throws {
+        var s = RoadmapConsoleTests.state(width: 100, height: 30, readOnly: true)
+        let task = try #require(s.roadmap.rows(s.context).firstIndex { if case .task = $0 { return true }; return false })
+        s = F.send(s, Array(repeating: .key(.down), count: task) + [.key(.char(" "))])
+        #expect(s.status?.text.hasPrefix("read-only: ticking is disabled") == true && s.status?.isError == true)
+        let screen = F.screen(s)
+        #expect(screen.lines[screen.lines.count - 2].contains("read-only: ticking is disabled"))
+        #expect(!screen.lines[screen.lines.count - 1].contains("tick") && !screen.lines[screen.lines.count - 1].contains("note"))
+    }
+}
