@@ -87,6 +87,7 @@ let package = Package(
         .target(
             name: "StewardServer",
             dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardPipeline", "StewardRoadmap",
+                           "StewardActivation",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdCore", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import Foundation
+import StewardActivation
 import StewardCatalog
 import StewardConfig
 import StewardIdentity
@@ -108,9 +109,12 @@ public enum APIBodies {
     }
 
     /// `steward customer show --json`: the golden record and its history masked by the PII policy unless revealed.
-    public static func customer(_ c: Customer360, reveal: Bool) -> [String: Any] {
+    /// `steward customer show --json` (the CLI prints this very body): the 360 with activation's
+    /// custom traits (masked like golden values unless revealed), consent per channel and audiences.
+    public static func customer(_ c: Customer360, activation: CustomerActivationProfile, reveal: Bool) -> [String: Any] {
         let golden = reveal ? c.golden : c.maskedGolden
         let history = reveal ? c.history : c.maskedHistory
+        let traitValue = { (t: CustomerActivationProfile.Trait) in PIIPolicy.display(t.value, kind: t.pii, reveal: reveal) ?? "" }
         return [
             "customer_id": c.customerId, "requested_id": c.requestedId,
             "golden": golden, "provenance": c.provenance,
@@ -123,6 +127,12 @@ public enum APIBodies {
             "segment": orNull(c.score?.segment), "churn_score": orNull(c.score?.churnScore),
             "rfm": c.score.map { s -> Any in ["recency_days": orNull(s.recencyDays), "frequency": s.frequency, "monetary": s.monetary,
                                               "r": orNull(s.r), "f": orNull(s.f), "m": orNull(s.m)] } ?? NSNull(),
+            "traits": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, traitValue($0)) }),
+            "trait_provenance": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, "\($0.source):\($0.recordKey)") }),
+            "consent": Dictionary(uniqueKeysWithValues: activation.consent.map {
+                ($0.channel, ["granted": $0.consents, "statement": $0.granted.map { $0 ? "granted" : "withdrawn" } ?? "none",
+                              "at": orNull($0.at), "source": orNull($0.source)] as [String: Any]) }),
+            "audiences": activation.audiences.map { ["name": $0.name, "holdout": $0.holdout] },
         ]
     }
 

@@ -5,6 +5,7 @@ import HummingbirdTLS
 import Logging
 import NIOSSL
 import ServiceLifecycle
+import StewardActivation
 import StewardCatalog
 import StewardConfig
 import StewardIdentity
@@ -188,7 +189,13 @@ public final class APIServer: Sendable {
         let reveal = try Self.reveal(request)
         let token = try await authorize(request, needs: reveal ? .pii : .read)
         if reveal { return try await revealedCustomer(id: id, token: token) }
-        return try await cached(request) { () throws -> Any in try APIBodies.customer(self.customer360(id), reveal: false) }
+        return try await cached(request) { () throws -> Any in try self.customerBody(self.customer360(id), reveal: false) }
+    }
+
+    /// The CLI's `customer show --json` body: the 360 and what activation knows of the customer.
+    func customerBody(_ c: Customer360, reveal: Bool) throws -> [String: Any] {
+        let activation = try catalog.pool.read { try CustomerActivationProfile.load($0, customerId: c.customerId, config: self.config) }
+        return APIBodies.customer(c, activation: activation, reveal: reveal)
     }
 
     /// The 360 record, or 410 for an id erased on request (the tombstone says only that), or 404.
@@ -211,7 +218,7 @@ public final class APIServer: Sendable {
                                                 actor: "token:\(token.name)")
                 }
             }
-            return APIBodies.encode(APIBodies.customer(c, reveal: true))
+            return APIBodies.encode(try self.customerBody(c, reveal: true))
         }
         return Self.json(body, headers: [.cacheControl: "no-store"])
     }

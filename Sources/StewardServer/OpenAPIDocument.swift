@@ -189,6 +189,11 @@ paths:
         "404": {$ref: "#/components/responses/Error"}
         "409": {$ref: "#/components/responses/Error"}
         "413": {$ref: "#/components/responses/Error"}
+        "503":
+          description: The catalog's privacy vault key is not available to the server; nothing was stored
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Error"}
         "429":
           description: Over the token's rate; retry after `Retry-After` seconds
           headers:
@@ -376,7 +381,7 @@ components:
         batch_id: {type: integer}
     Customer:
       type: object
-      required: [customer_id, golden, sources, history, addresses, activity, segment, churn_score]
+      required: [customer_id, golden, sources, history, addresses, activity, segment, churn_score, traits, trait_provenance, consent, audiences]
       properties:
         customer_id: {type: string}
         golden: {type: object, additionalProperties: {type: string}}
@@ -396,5 +401,32 @@ components:
           required: [orders, revenue, last_order_at, tickets, events]
         segment: {type: [string, "null"]}
         churn_score: {type: [number, "null"]}
+        traits:
+          description: Custom traits (steward.yml `traits:`), masked like golden values unless revealed
+          type: object
+          additionalProperties: {type: string}
+        trait_provenance:
+          description: The source record each trait's value came from (`source:record_key`)
+          type: object
+          additionalProperties: {type: string}
+        consent:
+          description: Per channel; `granted` is false without a statement
+          type: object
+          additionalProperties:
+            type: object
+            required: [granted, statement, at, source]
+            properties:
+              granted: {type: boolean}
+              statement: {enum: [granted, withdrawn, none]}
+              at: {type: [string, "null"]}
+              source: {type: [string, "null"]}
+        audiences:
+          type: array
+          items:
+            type: object
+            required: [name, holdout]
+            properties:
+              name: {type: string}
+              holdout: {type: boolean}
 """##
 }

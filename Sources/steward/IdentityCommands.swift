@@ -6,6 +6,7 @@ import StewardConfig
 import StewardConsole
 import StewardIdentity
 import StewardPipeline
+import StewardServer
 
 struct MatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "match", abstract: "Identity resolution: report, or re-run matching.",
@@ -315,25 +316,8 @@ struct CustomerShow: ParsableCommand {
         let activation = try catalog.pool.read { try CustomerActivationProfile.load($0, customerId: c.customerId, config: config) }
         let traitValue = { (t: CustomerActivationProfile.Trait) in PIIPolicy.display(t.value, kind: t.pii, reveal: reveal) ?? "" }
         if output.json {
-            CLI.printJSON([
-                "customer_id": c.customerId, "requested_id": c.requestedId,
-                "golden": golden, "provenance": c.provenance,
-                "sources": c.sources.map { ["source": $0.source, "record_id": $0.recordId, "match_probability": CLI.orNull($0.matchProbability)] },
-                "history": history.map { $0.mapValues { CLI.orNull($0) } },
-                "addresses": c.addresses.map { ["street": CLI.orNull(reveal ? $0.street : Mask.other($0.street)), "city": CLI.orNull($0.city),
-                                                "postcode": CLI.orNull($0.postcode), "country": CLI.orNull($0.country), "records": $0.sources,
-                                                "is_current": $0.isCurrent, "first_seen_run": $0.firstSeenRun, "last_seen_run": $0.lastSeenRun] },
-                "activity": ["orders": c.orders, "revenue": c.revenue, "last_order_at": CLI.orNull(c.lastOrderAt), "tickets": c.tickets, "events": c.events],
-                "segment": CLI.orNull(c.score?.segment), "churn_score": CLI.orNull(c.score?.churnScore),
-                "rfm": c.score.map { s -> Any in ["recency_days": CLI.orNull(s.recencyDays), "frequency": s.frequency, "monetary": s.monetary,
-                                                  "r": CLI.orNull(s.r), "f": CLI.orNull(s.f), "m": CLI.orNull(s.m)] } ?? NSNull(),
-                "traits": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, traitValue($0)) }),
-                "trait_provenance": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, "\($0.source):\($0.recordKey)") }),
-                "consent": Dictionary(uniqueKeysWithValues: activation.consent.map {
-                    ($0.channel, ["granted": $0.consents, "statement": $0.granted.map { $0 ? "granted" : "withdrawn" } ?? "none",
-                                  "at": CLI.orNull($0.at), "source": CLI.orNull($0.source)] as [String: Any]) }),
-                "audiences": activation.audiences.map { ["name": $0.name, "holdout": $0.holdout] },
-            ])
+            // The API's GET /v1/customers/{id} body, shared so the two cannot drift apart.
+            CLI.printJSON(APIBodies.customer(c, activation: activation, reveal: reveal))
             return
         }
         if c.requestedId != c.customerId { print("\(c.requestedId) was merged into \(c.customerId)") }
