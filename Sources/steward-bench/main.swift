@@ -568,6 +568,12 @@ if mode == "audiences" {
     result["audiences"] = try measureAudiences(customers: option("--customers", 1_000_000), in: work.appendingPathComponent("audiences"))
 }
 
+// sync --changes N [--batch-size B]: a mirror destination synced through a loopback webhook (SyncBench.swift).
+if mode == "sync" {
+    result["sync"] = try measureSync(changes: option("--changes", 100_000), batchSize: option("--batch-size", 1_000),
+                                     in: work.appendingPathComponent("sync"))
+}
+
 if mode == "lookup" {
     guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("lookup needs --project DIR (a matched project)") }
     let config = try ConfigLoader.load(URL(fileURLWithPath: args[i + 1]).appendingPathComponent("steward.yml"))
