@@ -34,6 +34,8 @@ public final class APIServer: Sendable {
     let limiter: RateLimiter
     /// The incremental matching pass for pushed person records.
     let matches: MatchScheduler
+    /// Requests answered in the last minute, for the console's header (`ServePresence`).
+    let requests = RequestRate()
 
     /// At most this many results from `/v1/customers` and `/v1/runs`.
     public static let maximumLimit = 1_000
@@ -74,17 +76,23 @@ public final class APIServer: Sendable {
     /// requests in flight finish, and returns. `onListening` gets the bound port (useful with port 0).
     public func run(signals: [UnixSignal] = [.sigterm, .sigint], onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let router = Router()
-        router.add(middleware: APIErrorMiddleware(log: log))
+        router.add(middleware: APIErrorMiddleware(log: log, requests: requests))
         addRoutes(router)
         let port = options.port
         let app = Application(
             router: router, server: try serverBuilder(),
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: port), serverName: "steward"),
-            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) },
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                // The console in another process shows the server while this beats (`ServePresence`).
+                self.running.setBeat(Task { await self.beat(port: bound) })
+                onListening(bound)
+            },
             logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: signals, logger: logger))
         running.set(group)
-        try await group.run()
+        do { try await group.run() } catch { await running.stopBeat(); throw error }
+        await running.stopBeat()
     }
 
     /// Stops a `run` as a SIGTERM would: no new connections, requests in flight answered.
@@ -100,6 +108,14 @@ public final class APIServer: Sendable {
         private var group: ServiceGroup?
         func set(_ group: ServiceGroup) { lock.lock(); self.group = group; lock.unlock() }
         func get() -> ServiceGroup? { lock.lock(); defer { lock.unlock() }; return group }
+        private var beat: Task<Void, Never>?
+        func setBeat(_ task: Task<Void, Never>) { lock.lock(); beat = task; lock.unlock() }
+        /// Ends the heartbeat, which removes the server's record as it stops.
+        func stopBeat() async {
+            let task = lock.withLock { () -> Task<Void, Never>? in defer { beat = nil }; return beat }
+            task?.cancel()
+            await task?.value
+        }
     }
 
     func serverBuilder() throws -> HTTPServerBuilder {
@@ -354,6 +370,7 @@ struct APIError: Error {
 /// the query string), status and time.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let log: @Sendable (String) -> Void
+    let requests: RequestRate
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -372,6 +389,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             response = Self.errorResponse(.internalServerError, code: "internal", message: "the server could not answer (see its log)")
         }
         let ms = (ContinuousClock.now - started) / .milliseconds(1)
+        requests.note()
         log("\(request.method) \(request.uri.path) \(response.status.code) \(String(format: "%.1f", ms))ms")
         return response
     }

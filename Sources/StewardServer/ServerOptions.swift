@@ -1,4 +1,5 @@
 import Foundation
+import StewardCatalog
 
 /// Where and how `steward serve` listens. Loopback is the default: a catalog holds PII, so any
 /// other address needs TLS unless the operator says `--insecure` on purpose.
@@ -14,6 +15,8 @@ public struct ServerOptions: Sendable, Equatable {
     public var requestsPerSecond: Double = 1_000
     /// The largest request body taken (`POST /v1/events`): beyond it, 413.
     public var maxBodyBytes = 10 * 1024 * 1024
+    /// How often the server rewrites its record beside the catalog for the console (`ServePresence`).
+    public var presenceInterval: TimeInterval = ServePresence.heartbeat
 
     /// Parses and judges `--listen HOST:PORT` with the TLS options; every refusal is a `ServeError`.
     public init(listen: String = ServerOptions.defaultListen, tlsCertificatePath: String? = nil,

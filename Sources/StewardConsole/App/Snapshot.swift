@@ -39,6 +39,8 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var qualityRuns: [QualityRunPoint] = []
     /// What panes' own queries read (`SnapshotRequest.panes`), by pane.
     public var panes: [PaneID: PaneData] = [:]
+    /// `steward serve` answering on this catalog (another process), for the header; nil when none is.
+    public var server: ServePresence?
 
     public init(sources: [SourceOverview] = [], quality: QualityOverview? = nil,
                 runs: [RunInfo] = [], audit: [AuditEvent] = [], sourceDetail: SourceDetail? = nil, checkDetail: CheckDetail? = nil,
@@ -156,6 +158,7 @@ public actor SnapshotSource {
         }
         if let name = request.kpi { snapshot.kpiHistory = try catalog.kpiHistory(name) }
         for (id, query) in request.panes { snapshot.panes[id] = try query.read(catalog) }
+        snapshot.server = ServePresence.current(catalogURL: catalog.url, now: start)
         snapshot.loadedAt = Date()
         snapshot.loadMilliseconds = snapshot.loadedAt.timeIntervalSince(start) * 1000
         return snapshot

@@ -83,6 +83,13 @@ extension ConsoleApp {
         // The verdict's word outranks the last run: when both do not fit, the last run goes.
         let essential = 11 + state.projectName.displayWidth + (state.readOnly ? 12 : 0) + 1 + (verdict(state).first?.text.displayWidth ?? 0)
         if area.width - right.displayWidth - gaugeWidth - clock.displayWidth - 1 < essential, state.run == nil { right = [] }
+        // `steward serve` on this catalog outranks the last run (the Runs pane has that), never the verdict.
+        let api = apiLine(state)
+        if !api.isEmpty {
+            let room = area.width - gaugeWidth - clock.displayWidth - 1 - essential
+            if api.displayWidth + right.displayWidth > room, state.run == nil { right = [] }
+            if api.displayWidth + right.displayWidth <= room { right = api + right }
+        }
         let rightWidth = right.displayWidth + gaugeWidth + clock.displayWidth
         // The verdict comes right after the project's name: at any width it is the first thing read.
         let left: Line = [Span(" ◆ steward ", theme.headerAccent), Span(state.projectName, theme.header.with(.bold))]
@@ -98,6 +105,13 @@ extension ConsoleApp {
             x += gaugeWidth
         }
         buffer.write(clock, x: x, y: area.y, style: theme.headerAccent)
+    }
+
+    /// `⇄ API 127.0.0.1:8750 · 12 req/min` while `steward serve` answers on this catalog (`ServePresence`).
+    static func apiLine(_ state: AppState) -> Line {
+        guard let server = state.snapshot?.server else { return [] }
+        return [Span("⇄ API ", state.theme.headerAccent),
+                Span("\(server.shortAddress) · \(Format.count(server.requestsLastMinute)) req/min  ", state.theme.header)]
     }
 
     /// `steward check`'s verdict and its top problem; UNKNOWN (and why) while the catalog cannot be read.
