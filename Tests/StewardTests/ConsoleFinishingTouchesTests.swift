@@ -108,4 +108,56 @@ struct ConsoleFinishingTouchesTests {
         #expect(screen.lines[screen.lines.count - 2].contains("read-only: ticking is disabled"))
         #expect(!screen.lines[screen.lines.count - 1].contains("tick") && !screen.lines[screen.lines.count - 1].contains("note"))
     }
+
+    // MARK: tried as a new user (80x24, 120x40, 200x60)
+
+    @Test func atEightyColumnsTheHeaderNamesTheProblemNotTheLastRun() {
+        let lines = F.screen(ConsoleDailyUseTests.state(width: 80, height: 24)).lines
+        // Before, the last run kept its place and the problem was cut to "Cu…".
+        #expect(lines[0].contains("✗ CRITICAL 2  Customer match rate: KPI breached"), "\(lines[0])")
+        #expect(!lines[0].contains("last run"))
+        // With room for both, the last run stays.
+        #expect(F.screen(ConsoleDailyUseTests.state(width: 200, height: 60)).lines[0].contains("last run #3"))
+    }
+
+    @Test func theWhyColumnLeadsWithWhatIsWrongAndKeepsTheSystemWhole() throws {
+        let reason = "sources/crm/contacts_1.csv: 8 of 2210 rows unreadable, quarantined (readable check)"
+        #expect(SourcesPane.brief(reason) == "8 of 2210 rows unreadable, quarantined (readable check)")
+        #expect(SourcesPane.brief("late: no new data for 7h") == "late: no new data for 7h")
+        for (w, h) in [(100, 30), (120, 40), (200, 60)] {
+            var s = F.state(width: w, height: h)
+            s.snapshot?.sources[0] = F.source("crm_contacts", system: "ecommerce", entity: "transaction", status: .warn, reason: reason)
+            let lines = F.screen(s).lines
+            #expect(lines[3].contains("Why"), "\(w)x\(h): \(lines[3])")
+            let row = try #require(lines.first { $0.hasPrefix("│▲ warn    crm_contacts") }, "\(w)x\(h)")
+            #expect(row.contains("8 of 2210 rows") && !row.contains("sources/crm/"), "\(w)x\(h): \(row)")
+            // Wide, a long reason no longer cuts the fixed columns beside it.
+            if w == 200 { #expect(row.contains("ecommerce/transaction "), "\(row)") }
+        }
+    }
+
+    @Test func aSourceWithoutAFreshnessSLASaysSo() {
+        var s = F.state(width: 100, height: 30)
+        var spend = F.source("spend")
+        spend.warnAfter = nil; spend.errorAfter = nil
+        s.snapshot?.sources[0] = spend
+        let row = F.screen(s).lines.first { $0.contains("│✓ ok      spend") } ?? ""
+        #expect(row.contains("✓ no SLA") && !row.contains("<—"), "\(row)")
+    }
+
+    @Test func aRevealInTheResultsHoldsWhileItsThreeSixtyOpens() {
+        var s = F.state(width: 80, height: 24)
+        let hit = CustomerSearch.Hit(customerId: "C00000007", name: "Chris Montgomery", email: "chris@example.com", phone: "+15551231234",
+                                     city: "Boston", rank: 1, score: 2)
+        s = F.send(s, [.key(.char("6")), .customers(.summary(customers: 1, reviewPairs: 0)), .key(.char("/"))] + F.keys("ch")
+                   + [.customers(.found(query: "ch", hits: [hit], milliseconds: 1)), .key(.escape),
+                      .customers(.revealed(["C00000007"], actor: "dana")), .key(.enter)])
+        #expect(s.customers.view == .customer)
+        // Before, the reveal was dropped the moment Enter was pressed (the 360 not loaded yet), while the
+        // status line still said "revealed".
+        #expect(s.customers.revealed == ["C00000007"])
+        // Moving on masks it again.
+        s = F.send(s, [.key(.escape), .key(.escape), .key(.char("1"))])
+        #expect(s.customers.revealed.isEmpty)
+    }
 }

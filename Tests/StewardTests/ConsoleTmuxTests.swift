@@ -23,7 +23,7 @@ struct ConsoleTmuxTests {
             defer { tmux.kill() }
             var screen = try tmux.waitFor("Sources (3)")
             // ncurses puts wide characters in the same columns as the in-memory backend.
-            #expect(screen.contains("│○ never   東京_顧客      erp/person     never     ○ —            0       0      0       · ▁▁▁▁    │"))
+            #expect(screen.contains("│○ never   東京_顧客    never     ○ —            0      0       · ▁▁▁▁     never loaded            │"))
             #expect(screen.contains("╭ Sources (3) ─"))  // Unicode box drawing, never ACS (lqqk)
             #expect(!screen.contains("lqq"))
             tmux.send("2"); screen = try tmux.waitFor("Failing checks")

@@ -20,12 +20,12 @@ struct ConsoleViewTests {
         #expect(lines[0].hasSuffix("last run #3 ✓ succeeded 6h 59m ago  \(Format.clock(F.now))"))
         #expect(lines[1].hasPrefix("[1 Sources]  2 Quality   3 Runs"))
         #expect(lines[2].hasPrefix("╭ Sources (3) ─"))
-        // Worst first.
-        #expect(lines[3] == "│Status▲   Source         System/entity  Last load Fresh        Raw  Staged  Quar.      DQ Rows/run│")
-        #expect(lines[6] == "│✓ ok      crm_contacts   crm/person     5m        ✓ <6h       1200    1180     20  ✓ 98.1 ▂▃▂█    │")
-        #expect(lines[4] == "│▲ warn    shop_orders    shop/order     7h        ▲ >6h     250.0k  249.0k      0  ▲ 93.0 ▂▃▂█    │")
+        // Worst first; at 100 columns the Why column outranks the system and the raw count.
+        #expect(lines[3] == "│Status▲   Source       Last load Fresh     Staged  Quar.      DQ Rows/run Why                     │")
+        #expect(lines[6] == "│✓ ok      crm_contacts 5m        ✓ <6h       1180     20  ✓ 98.1 ▂▃▂█     healthy                 │")
+        #expect(lines[4] == "│▲ warn    shop_orders  7h        ▲ >6h     249.0k      0  ▲ 93.0 ▂▃▂█     late: no new data for 7h│")
         // The CJK name takes 9 columns and everything after it stays aligned.
-        #expect(lines[5] == "│○ never   東京_顧客      erp/person     never     ○ —            0       0      0       · ▁▁▁▁    │")
+        #expect(lines[5] == "│○ never   東京_顧客    never     ○ —            0      0       · ▁▁▁▁     never loaded            │")
         #expect(lines[26].hasPrefix("│▲ warn shop_orders: late: no new data for 7h   "))
         #expect(lines[29].contains("? help") && lines[29].contains("q quit") && lines[29].contains("/ filter"))
     }

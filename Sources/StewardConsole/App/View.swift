@@ -80,8 +80,11 @@ extension ConsoleApp {
             right = [Span("no runs yet ", theme.header)]
         }
         let gaugeWidth = gauge == nil ? 0 : 30
-        // The verdict's word outranks the last run: when both do not fit, the last run goes.
-        let essential = 11 + state.projectName.displayWidth + (state.readOnly ? 12 : 0) + 1 + (verdict(state).first?.text.displayWidth ?? 0)
+        // The verdict's word and the start of its top problem (what is wrong) outrank the last run:
+        // when both do not fit, the last run goes (the Runs pane has it).
+        let verdictLine = verdict(state)
+        let essential = 11 + state.projectName.displayWidth + (state.readOnly ? 12 : 0) + 1 + (verdictLine.first?.text.displayWidth ?? 0)
+            + (Verdict.topProblem(state.snapshot?.health) == nil ? 0 : min(36, Array(verdictLine.dropFirst()).displayWidth))
         if area.width - right.displayWidth - gaugeWidth - clock.displayWidth - 1 < essential, state.run == nil { right = [] }
         // `steward serve` on this catalog outranks the last run (the Runs pane has that), never the verdict.
         let api = apiLine(state)
@@ -93,7 +96,7 @@ extension ConsoleApp {
         let rightWidth = right.displayWidth + gaugeWidth + clock.displayWidth
         // The verdict comes right after the project's name: at any width it is the first thing read.
         let left: Line = [Span(" ◆ steward ", theme.headerAccent), Span(state.projectName, theme.header.with(.bold))]
-            + (state.readOnly ? [Span(" [read-only]", theme.headerAccent)] : []) + [Span(" ", theme.header)] + verdict(state)
+            + (state.readOnly ? [Span(" [read-only]", theme.headerAccent)] : []) + [Span(" ", theme.header)] + verdictLine
         let leftWidth = max(0, area.width - rightWidth - 1)
         buffer.write(truncate(left, to: leftWidth), x: area.x, y: area.y, maxWidth: leftWidth, base: theme.header)
         var x = area.maxX - rightWidth

@@ -57,7 +57,11 @@ enum Columns {
 
     /// A fixed-width column cut its values ("support_ticke…") while a fill column beside it showed
     /// blank space: fixed and minimum widths grow to their content (title, sort marker, the first
-    /// rows' cells) when every column's content then fits; the fill columns keep the rest.
+    /// rows' cells) when every column's content then fits (a fill column's up to `fillShare`); the
+    /// fill columns keep the rest.
+    /// How much of a fill column's content counts when fixed columns ask to widen.
+    static let fillShare = 32
+
     static func widenedToContent(_ widths: [Constraint], titles: [String], cells: [[Line]], width: Int) -> [Constraint] {
         let sample = cells.prefix(500)
         var needed: [Int] = []
@@ -66,7 +70,9 @@ enum Columns {
             for row in sample where i < row.count { content = max(content, row[i].displayWidth) }
             switch constraint {
             case .fixed(let n), .min(let n): needed.append(max(n, content))
-            case .fill: needed.append(content)
+            // A fill column takes what is left and may cut a long value (a reason): fixed columns
+            // widen when the fill columns keep a readable share.
+            case .fill(let n): needed.append(min(content, max(n, fillShare)))
             case .percentage: return widths
             }
         }

@@ -131,7 +131,8 @@ public struct CustomersPane: Equatable, Sendable {
         let ids: [String?]
         switch view {
         case .search: ids = [selectedHit?.customerId]
-        case .customer: ids = [openCustomer?.customerId]
+        // While the 360 loads it is the id opened: a reveal made in the results stays on for its 360.
+        case .customer: ids = [openCustomer?.customerId ?? openId]
         case .review: ids = [selectedReviewItem?.customerA, selectedReviewItem?.customerB]
         }
         return Set(ids.compactMap { $0 }.filter { erased[$0] == nil })

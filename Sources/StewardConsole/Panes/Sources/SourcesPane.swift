@@ -303,7 +303,7 @@ public struct SourcesPane: Equatable, Sendable {
         return [
             Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { [Format.health($0.status, theme: theme)] },
             Column("name", "Source", .min(12), less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
-            Column("system", "System/entity", .fixed(14), priority: 4, less: { ($0.system, $0.entity) < ($1.system, $1.entity) }) {
+            Column("system", "System/entity", .fixed(14), priority: 5, less: { ($0.system, $0.entity) < ($1.system, $1.entity) }) {
                 [Span($0.system), Span("/\($0.entity)", theme.muted)]
             },
             Column("loaded", "Last load", .fixed(9), priority: 2, less: { ($0.lastLoadedAt ?? .distantPast) < ($1.lastLoadedAt ?? .distantPast) }) {
@@ -312,7 +312,7 @@ public struct SourcesPane: Equatable, Sendable {
             Column("fresh", "Fresh", .fixed(8), priority: 1, less: { ($0.freshnessAge ?? .infinity) < ($1.freshnessAge ?? .infinity) }) {
                 [freshness($0, theme: theme)]
             },
-            Column("raw", "Raw", .fixed(7), .right, priority: 5, less: { $0.rowsRaw < $1.rowsRaw }) { [Span(Format.count($0.rowsRaw))] },
+            Column("raw", "Raw", .fixed(7), .right, priority: 6, less: { $0.rowsRaw < $1.rowsRaw }) { [Span(Format.count($0.rowsRaw))] },
             Column("staged", "Staged", .fixed(7), .right, priority: 3, less: { $0.rowsStaged < $1.rowsStaged }) { [Span(Format.count($0.rowsStaged))] },
             Column("quarantined", "Quar.", .fixed(6), .right, priority: 2, less: { $0.rowsQuarantined < $1.rowsQuarantined }) {
                 [Span(Format.count($0.rowsQuarantined), $0.rowsQuarantined > 0 ? theme.warn : theme.text)]
@@ -321,18 +321,31 @@ public struct SourcesPane: Equatable, Sendable {
                 [Format.score($0.qualityScore, theme: theme)]
             },
             Column("trend", "Rows/run", .fixed(8), priority: 3) { [Span(Sparkline.text($0.recentRows, width: 8), theme.sparkline)] },
-            // Why a source is not ok, whenever the width allows (the first column to go when narrow).
-            Column("why", "Why", .fill(4), priority: 6) { s in
-                [Span(s.statusReason, s.status == .ok ? theme.muted : theme.status(s.status == .stale ? "error" : s.status.rawValue))]
+            // Why a source is not ok, whenever 24 columns are left for it: it outranks the raw count and
+            // the system (the status line under the table has the whole reason).
+            Column("why", "Why", .fill(24), priority: 4) { s in
+                [Span(brief(s.statusReason), s.status == .ok ? theme.muted : theme.status(s.status == .stale ? "error" : s.status.rawValue))]
             },
         ]
+    }
+
+    /// A reason for the Why column: what is wrong comes first, so a leading file path
+    /// (`sources/crm/contacts_1.csv: 8 of 2210 rows unreadable…`) goes.
+    static func brief(_ reason: String) -> String {
+        guard let colon = reason.range(of: ": ") else { return reason }
+        let head = reason[..<colon.lowerBound]
+        guard head.contains("/") || head.contains("."), !head.contains(" ") else { return reason }
+        return String(reason[colon.upperBound...])
     }
 
     /// `✓ <6h` while fresh, `▲ >6h` past the warning threshold, `✗ >24h` past the error one.
     static func freshness(_ s: SourceOverview, theme: Theme) -> Span {
         func d(_ t: TimeInterval?) -> String { t.map { StewardCatalog.Duration.describe($0) } ?? "—" }
         switch s.freshnessStatus {
-        case .ok: return Span("✓ <\(d(s.warnAfter ?? s.errorAfter))", theme.ok)
+        case .ok:
+            // A source with no freshness SLA (a monthly spend file) is loaded, not "fresh within —".
+            guard let limit = s.warnAfter ?? s.errorAfter else { return Span("✓ no SLA", theme.ok) }
+            return Span("✓ <\(d(limit))", theme.ok)
         case .warn: return Span("▲ >\(d(s.warnAfter))", theme.warn)
         case .error: return Span("✗ >\(d(s.errorAfter))", theme.error)
         case .never: return Span("○ —", theme.never)
