@@ -35,6 +35,9 @@ func measureServe(project: URL, steward: String) throws -> [String: Any] {
         try text.write(to: yml, atomically: true, encoding: .utf8)
     }
     let config = try ConfigLoader.load(yml)
+    // The project is the user's: so is its vault key (this bench points XDG_CONFIG_HOME at its work
+    // folder for the projects it makes); the query mix reads golden names through `vault_open`.
+    if originalConfigHome.isEmpty { unsetenv("XDG_CONFIG_HOME") } else { setenv("XDG_CONFIG_HOME", originalConfigHome, 1) }
     let catalog = try Catalog.open(at: config.catalogURL)
     let stamp = String(UInt64(Date().timeIntervalSince1970), radix: 36)
     let read = try catalog.createAPIToken(name: "bench-read-\(stamp)", scope: .read, expiresAt: Date().addingTimeInterval(3600), actor: "steward-bench")
@@ -159,17 +162,20 @@ struct ServeQuery {
 /// name with a postcode, and first names alone; interleaved so every second has each kind.
 func serveQueryMix(_ catalog: Catalog) throws -> [ServeQuery] {
     try catalog.pool.read { db in
+        // Sealed values differ for equal names (each has its own nonce): group the opened ones.
         let common = try Row.fetchAll(db, sql: """
-            SELECT first_name, last_name FROM golden_customer WHERE first_name IS NOT NULL AND last_name IS NOT NULL
-            GROUP BY first_name, last_name ORDER BY COUNT(*) DESC LIMIT 50
+            SELECT vault_open(first_name) AS f, vault_open(last_name) AS l FROM golden_customer
+            WHERE first_name IS NOT NULL AND last_name IS NOT NULL
+            GROUP BY f, l ORDER BY COUNT(*) DESC LIMIT 50
             """).map { ServeQuery(kind: "common_name", text: "\($0[0] as String) \($0[1] as String)") }
         let withPostcode = try Row.fetchAll(db, sql: """
-            SELECT first_name, last_name, postcode FROM golden_customer
-            WHERE last_name IN (SELECT last_name FROM golden_customer WHERE last_name IS NOT NULL GROUP BY last_name ORDER BY COUNT(*) DESC LIMIT 20)
+            SELECT vault_open(first_name), vault_open(last_name), vault_open(postcode) FROM golden_customer
+            WHERE vault_open(last_name) IN (SELECT vault_open(last_name) AS l FROM golden_customer WHERE last_name IS NOT NULL
+                                            GROUP BY l ORDER BY COUNT(*) DESC LIMIT 20)
               AND postcode IS NOT NULL AND first_name IS NOT NULL LIMIT 50
             """).map { ServeQuery(kind: "name_postcode", text: "\($0[0] as String) \($0[1] as String) \($0[2] as String)") }
         let firsts = try String.fetchAll(db, sql: """
-            SELECT first_name FROM golden_customer WHERE first_name IS NOT NULL GROUP BY first_name ORDER BY COUNT(*) DESC LIMIT 50
+            SELECT vault_open(first_name) AS f FROM golden_customer WHERE first_name IS NOT NULL GROUP BY f ORDER BY COUNT(*) DESC LIMIT 50
             """).map { ServeQuery(kind: "first_name", text: $0) }
         var mix: [ServeQuery] = []
         for i in 0..<max(common.count, withPostcode.count, firsts.count) {
