@@ -45,6 +45,9 @@ public enum TraitValue: Sendable, Equatable {
 /// Reading text as a number, a date or a yes/no: for custom traits from source columns.
 public enum TraitCoercion {
     public static func number(_ text: String) -> Double? {
+        // Most stored values are plain numbers: no trimming copy for them.
+        if let first = text.utf8.first, first != UInt8(ascii: " "), text.utf8.last != UInt8(ascii: " "),
+           let d = Double(text), d.isFinite { return d }
         let t = text.trimmingCharacters(in: .whitespaces)
         guard !t.isEmpty else { return nil }
         if let d = Double(t), d.isFinite { return d }
@@ -55,6 +58,7 @@ public enum TraitCoercion {
 
     /// Seconds since 1970 of a day (YYYY-MM-DD) or an ISO timestamp.
     public static func seconds(_ text: String) -> Double? {
+        if let fast = isoSeconds(text) { return fast }
         // The catalog's own dates (ISO, no spaces) skip the trimming copy.
         let t = text.utf8.first == UInt8(ascii: " ") || text.utf8.last == UInt8(ascii: " ") ? text.trimmingCharacters(in: .whitespaces) : text
         guard t.count >= 10 else { return nil }
@@ -68,6 +72,40 @@ public enum TraitCoercion {
         }
         guard let h = num(11), let m = num(14), let s = num(17) else { return day }
         return day + h * 3600 + m * 60 + s
+    }
+
+    /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS…` read from the bytes in place (the catalog's own
+    /// dates, a million per audience run); nil for anything else, which `seconds` reads the slow way.
+    /// Equal to the slow way wherever it answers (TraitCoercionTests compares them).
+    static func isoSeconds(_ text: String) -> Double? {
+        var text = text
+        return text.withUTF8 { b -> Double? in
+            guard b.count == 10 || (b.count >= 19 && b[10] == UInt8(ascii: "T")) else { return nil }
+            func digits(_ from: Int, _ count: Int) -> Int? {
+                var v = 0
+                for i in from..<(from + count) {
+                    let d = Int(b[i]) - 48
+                    guard d >= 0, d <= 9 else { return nil }
+                    v = v * 10 + d
+                }
+                return v
+            }
+            guard b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+                  let y = digits(0, 4), let m = digits(5, 2), let d = digits(8, 2), m >= 1, m <= 12, d >= 1 else { return nil }
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+            let length = m == 2 ? (leap ? 29 : 28) : (m == 4 || m == 6 || m == 9 || m == 11 ? 30 : 31)
+            guard d <= length else { return nil }
+            // Days from the civil date (Howard Hinnant's algorithm, as the rule language's dates).
+            let yy = m <= 2 ? y - 1 : y
+            let era = (yy >= 0 ? yy : yy - 399) / 400
+            let yoe = yy - era * 400
+            let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+            let day = Double(era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468) * 86_400
+            guard b.count > 10 else { return day }
+            guard b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+                  let h = digits(11, 2), let mi = digits(14, 2), let s = digits(17, 2) else { return nil }
+            return day + Double(h * 3600 + mi * 60 + s)
+        }
     }
 
     public static func bool(_ text: String) -> Bool? {
