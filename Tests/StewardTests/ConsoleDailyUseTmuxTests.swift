@@ -114,4 +114,29 @@ struct ConsoleThemeOptionTmuxTests {
             _ = try tmux.waitFor("EXIT=0")
         }
     }
+
+    /// `steward tui --theme light` (the README's other spelling) too; `:theme nosuch` names the themes
+    /// to choose from and never the folder the binary was compiled in.
+    @Test func tuiTakesTheThemeAndAnUnknownThemeNamesTheChoices() async throws {
+        try await offPool {
+            let p = ConsoleDailyUseTmuxTests.project()
+            // In colour whatever the test runner's environment says (NO_COLOR would make every theme monochrome).
+            let tmux = try Tmux(width: 160, height: 30, command: "env -u NO_COLOR XDG_CONFIG_HOME=\(p.dir.path)/config XDG_STATE_HOME=\(p.dir.path)/state "
+                                + "\(StewardBinary.url.path) tui --theme light --project \(p.dir.path)")
+            defer { tmux.kill() }
+            _ = try tmux.waitFor("Sources (1)", timeout: 15)
+            // The light theme's header background (#d7d7ff, colour 189 of 256), not the dark one's.
+            let header = tmux.capture(escapes: true).split(separator: "\n").first.map(String.init) ?? ""
+            #expect(header.contains("48;5;189"), "\(header)")
+            tmux.send(":"); tmux.sendLiteral("theme nosuch"); tmux.send("Enter")
+            let screen = try tmux.waitFor("theme 'nosuch' not found; themes: ")
+            let line = screen.split(separator: "\n").first { $0.contains("theme 'nosuch'") }.map(String.init) ?? ""
+            #expect(line.contains("dark") && line.contains("light") && line.contains("monochrome"), "\(line)")
+            #expect(!line.contains(ConsoleTmuxTests.root.path) && !line.contains("Sources/"), "\(line)")
+            tmux.send(":"); tmux.sendLiteral("theme dark"); tmux.send("Enter")
+            _ = try tmux.waitFor("theme dark")
+            tmux.send("q")
+            _ = try tmux.waitFor("EXIT=0")
+        }
+    }
 }

@@ -160,4 +160,13 @@ struct ConsoleFinishingTouchesTests {
         s = F.send(s, [.key(.escape), .key(.escape), .key(.char("1"))])
         #expect(s.customers.revealed.isEmpty)
     }
+
+    @Test func noteOnARowThatIsNotATaskIsARefusalNotADone() {
+        // The first row is a phase: `n` refuses with ▲ in the status line, never ✓.
+        var s = RoadmapConsoleTests.state(width: 100, height: 30)
+        s = F.send(s, [.key(.char("n"))])
+        #expect(s.mode == .normal && s.status?.isWarning == true)
+        let line = F.screen(s).lines[28]
+        #expect(line.contains("▲ select a task to add a note") && !line.contains("✓"), "\(line)")
+    }
 }
