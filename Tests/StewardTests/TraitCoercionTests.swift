@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StewardActivation
 @testable import StewardConfig
+@testable import StewardIdentity
 
 /// The byte-level date reader (`TraitCoercion.isoSeconds`) answers exactly as the general one
 /// (`AudienceRule.daySeconds` plus the time of day) wherever it answers, and leaves every other
@@ -36,7 +37,7 @@ import Testing
     /// signs, letters) read the same both ways.
     @Test(arguments: [1, 7, 42, 2026] as [UInt64])
     func fastDatesEqualTheGeneralReading(seed: UInt64) {
-        var rng = SplitMix(seed)
+        var rng = SplitMix(seed: seed)
         let alphabet = Array("0123456789-T: Z+x.")
         for _ in 0..<20_000 {
             var text = String(format: "%04d-%02d-%02d", rng.int(0, 9999), rng.int(0, 13), rng.int(0, 32))
@@ -51,7 +52,7 @@ import Testing
 
     @Test(arguments: [3, 99] as [UInt64])
     func numbersReadTheSameWithoutTheTrimmingCopy(seed: UInt64) {
-        var rng = SplitMix(seed)
+        var rng = SplitMix(seed: seed)
         let pieces = ["1", "25", "0.5", "-3", "1e3", " ", "\t", ",", "$", "x", "nan", "."]
         for _ in 0..<20_000 {
             let text = (0..<rng.int(1, 4)).map { _ in pieces[rng.int(0, pieces.count - 1)] }.joined()
@@ -61,17 +62,8 @@ import Testing
             #expect(TraitCoercion.number(text) == general, "\(text.debugDescription)")
         }
     }
+}
 
-    struct SplitMix {
-        var state: UInt64
-        init(_ seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ low: Int, _ high: Int) -> Int { low + Int(next() % UInt64(high - low + 1)) }
-    }
+extension SplitMix {
+    mutating func int(_ low: Int, _ high: Int) -> Int { low + Int(next() % UInt64(high - low + 1)) }
 }
