@@ -25,7 +25,7 @@ public struct DemoGenerator: Sendable {
 
     /// Source names in the order the pipeline runs them (orders after the customers they reference).
     public static let sourceNames = ["crm_contacts", "ecom_customers", "ecom_orders", "marketing_list",
-                                     "support_tickets", "web_events"]
+                                     "support_tickets", "web_events", "campaign_spend"]
 
     /// Creates `directory` (and its `sources/…` folders) and writes the whole project into it.
     ///
@@ -41,8 +41,13 @@ public struct DemoGenerator: Sendable {
         }
         let population = DemoPopulation(customers: customers, seed: seed)
         var writer = try DemoSourceWriter(population: population, directory: directory, seed: seed)
-        let manifest = DemoManifest(customers: customers, seed: seed, sources: try writer.writeAll())
+        var sources = try writer.writeAll()
+        sources["campaign_spend"] = DemoSourceCounts(files: [DemoCampaign.spendFile], rows: DemoCampaign.spend.count, malformed: 0,
+                                                     failingErrorChecks: 0)
+        let manifest = DemoManifest(customers: customers, seed: seed, sources: sources)
 
+        // The campaign spend behind the Marketing ROI KPI (DemoCampaign: its orders come after the first run).
+        try Data(DemoCampaign.spendCSV().utf8).write(to: directory.appendingPathComponent(DemoCampaign.spendFile))
         try Data(DemoProjectFiles.stewardYAML(customers: customers, seed: seed).utf8)
             .write(to: directory.appendingPathComponent("steward.yml"))
         try Data(DemoProjectFiles.roadmap.utf8).write(to: directory.appendingPathComponent("roadmap.md"))

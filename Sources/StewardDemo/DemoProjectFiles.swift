@@ -171,6 +171,21 @@ enum DemoProjectFiles {
               - range: {column: value, min: 0, max: 100000, severity: warn}
               - row_count: {min: 1}
 
+          # Spend per campaign and audience: with the audiences' holdout lift, the Marketing ROI KPI.
+          - name: campaign_spend
+            system: marketing
+            entity: campaign
+            format: csv
+            path: sources/marketing/campaign_spend.csv
+            key: campaign
+            mapping: {campaign: campaign, audience: audience, spend: spend, date: date}
+            checks:
+              - not_null: [campaign, audience, spend]
+              - range: {column: spend, min: 0}
+
+        # The User adoption KPI's denominator: how many people should use Steward.
+        team: 5
+
         matching:
           threshold: 0.9
           review: [0.6, 0.9]

@@ -90,7 +90,8 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
 
 /// The work every run does after loading, wherever it is started (CLI, console, first demo use).
 enum StandardRun {
-    static func extensions(kpis: KPIEvaluation = KPIEvaluation()) -> [RunExtension] {
-        [IdentityResolution(), CustomerFactsStep(), ActivationStep(), DestinationSyncStep(), kpis]
+    /// - parameter activationNow: when the audiences are materialised (the demo's first run: its calendar's end).
+    static func extensions(kpis: KPIEvaluation = KPIEvaluation(), activationNow: Date? = nil) -> [RunExtension] {
+        [IdentityResolution(), CustomerFactsStep(), ActivationStep(now: { activationNow ?? Date() }), DestinationSyncStep(), kpis]
     }
 }

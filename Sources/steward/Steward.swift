@@ -82,11 +82,10 @@ struct ProjectOptions: ParsableArguments {
             if !FileManager.default.fileExists(atPath: url.path) {
                 let dir = url.deletingLastPathComponent()
                 CLI.note("No steward.yml here: using the demo project in \(dir.path) (first use: generating it).")
-                _ = try CLI.writingFiles(at: dir, hint: "set STEWARD_HOME to a writable folder") { try DemoGenerator().write(to: dir) }
+                let manifest = try CLI.writingFiles(at: dir, hint: "set STEWARD_HOME to a writable folder") { try DemoGenerator().write(to: dir) }
                 let config = try ConfigLoader.load(url)
                 let catalog = try Catalog.open(at: config.catalogURL)
-                _ = try PipelineRunner(config: config, catalog: catalog, progress: progress,
-                                       extensions: StandardRun.extensions()).run(trigger: "demo")
+                try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: progress, trigger: "demo")
                 return config
             }
             return try ConfigLoader.load(url)

@@ -36,7 +36,7 @@ import Yams
         #expect(ma == mb)
         let names = files(in: a)
         #expect(names == files(in: b))
-        #expect(names.count == 11)
+        #expect(names.count == 12)
         for name in names {
             let da = try Data(contentsOf: a.appendingPathComponent(name))
             let db = try Data(contentsOf: b.appendingPathComponent(name))
@@ -91,10 +91,12 @@ import Yams
             let table = try readSource(dir, source, counts.files)
             #expect(table.rows == counts.rows, "\(name): rows")
             #expect(table.malformed == counts.malformed, "\(name): malformed")
-            #expect(counts.malformed > 0, "\(name): expected some malformed rows at \(Self.customers) customers")
+            // The campaign spend is a three-line sheet typed by hand: clean, unlike the systems' exports.
+            let exported = name != "campaign_spend"
+            #expect(counts.malformed > 0 || !exported, "\(name): expected some malformed rows at \(Self.customers) customers")
             let (failing, staged) = evaluateErrorChecks(source, table, stagedKeys)
             #expect(failing == counts.failingErrorChecks, "\(name): rows failing error checks")
-            #expect(counts.failingErrorChecks > 0, "\(name): expected some failing rows")
+            #expect(counts.failingErrorChecks > 0 || !exported, "\(name): expected some failing rows")
             #expect(staged.count <= counts.staged)
             stagedKeys[name] = staged
         }
@@ -146,7 +148,7 @@ import Yams
         let text = try String(contentsOf: dir.appendingPathComponent("steward.yml"), encoding: .utf8)
         let root = try #require(try Yams.load(yaml: text) as? [String: Any])
         let allowedTop: Set = ["name", "catalog", "default_region", "roadmap", "truth", "sources", "matching", "kpis",
-                               "schedule", "evidence", "privacy", "audiences"]
+                               "schedule", "evidence", "privacy", "audiences", "team"]
         #expect(Set(root.keys).isSubset(of: allowedTop))
         #expect((root["privacy"] as? [String: Any])?["vault"] as? Bool == true, "the demo starts sealed")
         #expect(root["name"] as? String == "acme-demo")
@@ -159,7 +161,7 @@ import Yams
                                   "delimiter", "date_formats", "snapshot", "table", "consent", "traits"]
         for s in sources {
             #expect(Set(s.keys).isSubset(of: allowedSource), "\(s["name"]!): unknown keys")
-            #expect((s["checks"] as? [Any])?.count ?? 0 >= 5)
+            #expect((s["checks"] as? [Any])?.count ?? 0 >= (s["entity"] as? String == "campaign" ? 2 : 5))
             #expect(s["mapping"] is [String: Any])
         }
         #expect(Set(sources.map { $0["system"] as! String }) == ["crm", "ecommerce", "support", "marketing", "web"])

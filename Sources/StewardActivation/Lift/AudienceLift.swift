@@ -119,3 +119,31 @@ public enum AudienceLift {
         }
     }
 }
+
+/// Everyone who entered an audience, once, in the group of its first entry: the population lift is
+/// measured over (a simulated campaign's responses are drawn for it too).
+public struct AudienceEntrant: Sendable, Equatable {
+    public var customerId: String
+    public var holdout: Bool
+    public var enteredAt: Date
+    /// The customer's record key in the source asked for (the smallest, when it has several).
+    public var recordKey: String?
+}
+
+extension AudienceLift {
+    public static func entrants(_ catalog: Catalog, audience: String, keysIn source: String) throws -> [AudienceEntrant] {
+        try catalog.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                WITH entrant AS (
+                    SELECT customer_id, holdout, MIN(at) AS entered_at FROM audience_change
+                    WHERE audience = ? AND change = 'entered' GROUP BY customer_id
+                )
+                SELECT e.customer_id, e.holdout, e.entered_at,
+                       (SELECT MIN(m.record_key) FROM identity_member m WHERE m.customer_id = e.customer_id AND m.source = ?)
+                FROM entrant e ORDER BY e.customer_id
+                """, arguments: [audience, source]).map {
+                AudienceEntrant(customerId: $0[0], holdout: $0[1], enteredAt: Timestamp.date($0[2]) ?? .distantPast, recordKey: $0[3])
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import StewardActivation
+import StewardCatalog
+import StewardConfig
+import StewardDemo
+import StewardPipeline
+
+/// The demo's campaign with a known lift (`DemoCampaign`): its outcome can only be drawn once identity
+/// resolution has given the audience's members their ids (and so their holdout group).
+enum DemoLift {
+    /// The demo's first runs: one with the audiences entered at the demo calendar's end, then the
+    /// campaign's orders appended to the shop's orders file, then a run that loads them and measures
+    /// the lift. Returns the truth the orders were drawn from (also kept in `demo-campaign-truth.json`).
+    @discardableResult
+    static func firstRuns(config: ProjectConfig, catalog: Catalog, seed: UInt64, progress: ProgressReporter, trigger: String) throws -> DemoCampaign.Truth {
+        _ = try PipelineRunner(config: config, catalog: catalog, progress: progress,
+                               extensions: StandardRun.extensions(activationNow: DemoCampaign.enteredAt)).run(trigger: trigger)
+        let truth = try writeResponses(config: config, catalog: catalog, seed: seed)
+        _ = try PipelineRunner(config: config, catalog: catalog, progress: progress, extensions: StandardRun.extensions()).run(trigger: trigger)
+        return truth
+    }
+
+    /// Appends the campaign's orders for the audience's entrants to `sources/ecommerce/orders.csv`.
+    static func writeResponses(config: ProjectConfig, catalog: Catalog, seed: UInt64) throws -> DemoCampaign.Truth {
+        let entrants = try AudienceLift.entrants(catalog, audience: DemoCampaign.audience, keysIn: "ecom_customers")
+        let members = entrants.map {
+            DemoCampaign.Member(customerId: $0.customerId, holdout: $0.holdout, enteredAt: $0.enteredAt, shopCustomerKey: $0.recordKey)
+        }
+        let (rows, orders, truth) = DemoCampaign.responses(members: members, seed: seed)
+        let orderFile = config.directory.appendingPathComponent("sources/ecommerce/orders.csv")
+        let handle = try FileHandle(forWritingTo: orderFile)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(rows.utf8))
+        try handle.close()
+        let summary: [String: Any] = [
+            "audience": DemoCampaign.audience, "entrants": members.count, "orders": orders, "true_lift": truth.lift,
+            "expected_incremental_revenue": truth.expectedIncrementalRevenue, "spend": truth.spend, "expected_roi": truth.expectedROI,
+            "baseline_conversion": DemoCampaign.baselineConversion, "window_days": DemoCampaign.window / 86_400,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+        try PrivateFiles.writeRegularFile(Array(json) + [0x0A], to: config.directory.appendingPathComponent("demo-campaign-truth.json"))
+        return truth
+    }
+}

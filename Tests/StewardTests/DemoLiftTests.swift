@@ -1,0 +1,55 @@
+import Foundation
+import GRDB
+import Testing
+@testable import steward
+@testable import StewardActivation
+@testable import StewardCatalog
+@testable import StewardDemo
+@testable import StewardMetrics
+@testable import StewardPipeline
+
+/// The demo's campaign (issue 20): the lift and Marketing ROI Steward measures on the demo agree with
+/// the effect the generator planted, within the sampling error of the holdout.
+@Suite struct DemoLiftTests {
+    @Test func demoLiftAndROIMatchTheGeneratorsTruth() async throws {
+        try await offPool {
+            let p = TempProject("demolift")
+            let manifest = try DemoGenerator(customers: 3000, seed: 42).write(to: p.dir)
+            let config = try p.config()
+            let catalog = try Catalog.open(at: config.catalogURL)
+            let truth = try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: SilentProgress(), trigger: "test")
+            let m = try catalog.pool.read { try AudienceLift.measure($0, audience: DemoCampaign.audience, window: DemoCampaign.window) }
+            #expect(m.treated >= 100 && m.holdout >= 10, "enough entrants to measure: \(m)")
+
+            // The planted lift lies inside the measured 95 % interval.
+            let interval = try #require(m.liftInterval)
+            #expect(interval.low <= truth.lift && truth.lift <= interval.high, "true lift \(truth.lift), measured \(m.lift ?? -1) \(interval)")
+
+            // Incremental revenue within 2.5 standard errors of the expected one: per member, revenue in the
+            // window is an order of uniform [40, 120) (E[X²] = 6933.3) with the group's conversion rate.
+            let eX2 = 80.0 * 80.0 + 80.0 * 80.0 / 12
+            let pt = DemoCampaign.baselineConversion * (1 + DemoCampaign.trueLift), ph = DemoCampaign.baselineConversion
+            let varT = pt * eX2 - pow(pt * 80, 2), varH = ph * eX2 - pow(ph * 80, 2)
+            let se = Double(m.treated) * (varT / Double(m.treated) + varH / Double(m.holdout)).squareRoot()
+            let incremental = try #require(m.incrementalRevenue)
+            #expect(abs(incremental - truth.expectedIncrementalRevenue) <= 2.5 * se,
+                    "incremental \(incremental) vs expected \(truth.expectedIncrementalRevenue) ± \(2.5 * se)")
+
+            // Marketing ROI = incremental revenue ÷ spend over the audiences spent on (the demo also spends on
+            // high_value, which no campaign response lifts: its estimate is noise around 0).
+            let status = try #require(try KPIEvaluator(config: config, catalog: catalog).evaluate(store: false).first { $0.name == "Marketing ROI" })
+            #expect(status.definition.measure == .marketingROI)
+            let lifts = try catalog.pool.read { db in
+                try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT audience, incremental_revenue FROM audience_lift").map {
+                    ($0[0] as String, $0[1] as Double?) })
+            }
+            let spent = DemoCampaign.spend.reduce(0) { $0 + $1.amount }
+            let measured = ((lifts[DemoCampaign.audience] ?? nil) ?? 0) + ((lifts["high_value"] ?? nil) ?? 0)
+            #expect(abs(try #require(status.value) - measured / spent) < 1e-9, "the KPI is the catalog's incremental revenue over the spend")
+            let winBackROI = incremental / truth.spend
+            #expect(abs(winBackROI - truth.expectedROI) <= 2.5 * se / truth.spend, "win_back ROI \(winBackROI) vs \(truth.expectedROI)")
+            #expect(status.result.parts.contains { $0.label == DemoCampaign.audience && $0.note.contains("incremental revenue") })
+            #expect(FileManager.default.fileExists(atPath: p.dir.appendingPathComponent("demo-campaign-truth.json").path))
+        }
+    }
+}
