@@ -88,7 +88,7 @@ extension APIServer {
         let facts = (try? FileManager.default.attributesOfItem(atPath: url.path)) ?? [:]
         let stamp = "\(facts[.size] ?? 0)-\((facts[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
         let config = self.config, catalog = self.catalog
-        return try await cached(request, variant: stamp) { () throws -> Any in
+        return try await cached(request, variant: stamp, maxAge: Self.clockBodyMaxAge) { () throws -> Any in
             let file: RoadmapFile
             do { file = try RoadmapFile(url: url) } catch {
                 throw APIError(.internalServerError, "roadmap_unreadable", "the roadmap file cannot be read: see `steward roadmap list`")

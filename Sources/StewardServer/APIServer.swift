@@ -36,6 +36,11 @@ public final class APIServer: Sendable {
     let matches: MatchScheduler
     /// Requests answered in the last minute, for the console's header (`ServePresence`).
     let requests = RequestRate()
+    /// Bodies built for the catalog as it is now (`cached`).
+    let bodies = ResponseCache()
+
+    /// How long a body that moves with the clock (health, sources' freshness, KPIs) is reused.
+    static let clockBodyMaxAge: TimeInterval = 5
 
     /// At most this many results from `/v1/customers` and `/v1/runs`.
     public static let maximumLimit = 1_000
@@ -153,7 +158,7 @@ public final class APIServer: Sendable {
         let token = try await authenticate(request, required: false)
         let details = token?.scope.allows(.read) ?? false
         let variant = details ? "details" : "bare"
-        return try await cached(request, variant: variant) { () throws -> Any in
+        return try await cached(request, variant: variant, maxAge: Self.clockBodyMaxAge) { () throws -> Any in
             let report = try HealthCheck(config: self.config, catalog: self.catalog).report(storeMeasurements: false)
             let body: [String: Any] = details ? APIBodies.health(report) : ["status": report.status.rawValue]
             return body
@@ -162,7 +167,7 @@ public final class APIServer: Sendable {
 
     @Sendable func sources(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         _ = try await authorize(request, needs: .read)
-        return try await cached(request) { () throws -> Any in
+        return try await cached(request, maxAge: Self.clockBodyMaxAge) { () throws -> Any in
             APIBodies.status(project: self.config.name, sources: try self.catalog.sourceOverviews(), lastRun: try self.catalog.lastRun())
         }
     }
@@ -175,7 +180,7 @@ public final class APIServer: Sendable {
     @Sendable func kpis(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         _ = try await authorize(request, needs: .read)
         // Measured, not stored: a GET leaves the catalog as it was (`steward kpi` and runs store them).
-        return try await cached(request) { () throws -> Any in
+        return try await cached(request, maxAge: Self.clockBodyMaxAge) { () throws -> Any in
             try KPIEvaluator(config: self.config, catalog: self.catalog).evaluate(store: false).map(APIBodies.kpi)
         }
     }
@@ -183,7 +188,8 @@ public final class APIServer: Sendable {
     @Sendable func runs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         _ = try await authorize(request, needs: .read)
         let limit = try Self.limit(request, default: 20)
-        return try await cached(request) { () throws -> Any in APIBodies.runs(try self.catalog.runs(limit: limit)) }
+        // A run shows `interrupted` once its process is gone, with no commit: the clock's few seconds.
+        return try await cached(request, maxAge: Self.clockBodyMaxAge) { () throws -> Any in APIBodies.runs(try self.catalog.runs(limit: limit)) }
     }
 
     /// The console's search (`CustomerSearch`): names, emails, phones in any format, postcodes, ids.
@@ -297,19 +303,27 @@ public final class APIServer: Sendable {
     // MARK: Caching
 
     /// The body `produce` builds, with an ETag from the catalog's change counter; a request whose
-    /// If-None-Match carries the current ETag gets 304 without the query being run. `variant` keeps
+    /// If-None-Match carries the current ETag gets 304 without the query being run, and one for a
+    /// body already built since the last commit gets it from `bodies` without the query either. `variant` keeps
     /// apart bodies of one URL that differ by who asks (the bare and the detailed health).
-    func cached(_ request: Request, variant: String = "", _ produce: @escaping @Sendable () throws -> Any) async throws -> Response {
-        let etag = try await blocking { () -> String in
+    /// `maxAge`: how long a body may be reused while the catalog stays the same (nil: as long as it
+    /// does); bodies that move with the clock alone give a few seconds.
+    func cached(_ request: Request, variant: String = "", maxAge: TimeInterval? = nil,
+                _ produce: @escaping @Sendable () throws -> Any) async throws -> Response {
+        let key = "\(request.uri.path)?\(Self.sortedQuery(request))#\(variant)"
+        let (etag, counter) = try await blocking { () -> (String, UInt64) in
             let counter = try self.changes.current()
-            let key = "\(request.uri.path)?\(Self.sortedQuery(request))#\(variant)"
-            return "\"\(self.epoch)-\(counter)-\(String(Self.fnv1a(key), radix: 36))\""
+            return ("\"\(self.epoch)-\(counter)-\(String(Self.fnv1a(key), radix: 36))\"", counter)
         }
         if let match = request.headers[.ifNoneMatch],
            match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
             return Response(status: .notModified, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
         }
+        if let body = bodies.body(key, counter: counter) {
+            return Self.json(body, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
+        }
         let body = try await blocking { APIBodies.encode(try produce()) }
+        bodies.store(body, key, counter: counter, maxAge: maxAge)
         return Self.json(body, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
     }
 

@@ -127,3 +127,51 @@ extension ServeTests {
         }
     }
 }
+
+/// Bodies reused while the catalog stays the same (`ResponseCache`).
+@Suite struct ServeResponseCacheTests {
+    @Test func aBodyIsReusedUntilACommitOrItsAge() {
+        let cache = ResponseCache(maxEntries: 2, maxBytes: 100)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        cache.store(Data("a".utf8), "/v1/customers?q=ann#", counter: 3, maxAge: nil, now: t0)
+        #expect(cache.body("/v1/customers?q=ann#", counter: 3, now: t0.addingTimeInterval(3600)) == Data("a".utf8))
+        #expect(cache.body("/v1/customers?q=bob#", counter: 3) == nil)
+        // A commit: the counter moved, nothing older is served, and the first new body empties the cache.
+        #expect(cache.body("/v1/customers?q=ann#", counter: 4) == nil)
+        cache.store(Data("b".utf8), "/v1/customers?q=bob#", counter: 4, maxAge: nil, now: t0)
+        #expect(cache.count == 1)
+        // A body built for an older catalog than the cache holds is not kept.
+        cache.store(Data("old".utf8), "/v1/customers?q=ann#", counter: 3, maxAge: nil, now: t0)
+        #expect(cache.body("/v1/customers?q=ann#", counter: 3) == nil && cache.count == 1)
+        // A body that moves with the clock lives `maxAge` seconds.
+        cache.store(Data("s".utf8), "/v1/sources?#", counter: 4, maxAge: 5, now: t0)
+        #expect(cache.body("/v1/sources?#", counter: 4, now: t0.addingTimeInterval(4)) != nil)
+        #expect(cache.body("/v1/sources?#", counter: 4, now: t0.addingTimeInterval(6)) == nil)
+        // Full (entries or bytes): starts over.
+        cache.store(Data("c".utf8), "/v1/customers?q=cy#", counter: 4, maxAge: nil, now: t0)
+        #expect(cache.count == 1)
+        cache.store(Data(repeating: 0, count: 101), "/big", counter: 4, maxAge: nil, now: t0)
+        #expect(cache.body("/big", counter: 4) == nil)
+    }
+}
+
+extension ServeTests {
+    @Suite("Response cache") struct ResponseCacheServed {
+        @Test func aRepeatedSearchIsServedFromTheCacheUntilTheCatalogChanges() async throws {
+            let demo = try await ServeDemo.shared.value
+            let server = try await RunningServer.start(demo)
+            defer { Task { await server.stop() } }
+            let read = try demo.token(.read)
+            let first = try await server.get("/v1/customers?q=smith&limit=5", token: read.token)
+            #expect(first.status == 200 && server.server.bodies.count == 1)
+            let again = try await server.get("/v1/customers?limit=5&q=smith", token: read.token)
+            #expect(again.body == first.body && again.header("ETag") == first.header("ETag"))
+            #expect(server.server.bodies.count == 1, "the same query in another order is the same entry")
+            // A commit (a token made): the next answer is built again, under a new ETag.
+            _ = try demo.token(.read)
+            let after = try await server.get("/v1/customers?q=smith&limit=5", token: read.token)
+            #expect(after.header("ETag") != first.header("ETag"))
+            #expect(sameJSON(after.json, first.json))
+        }
+    }
+}
