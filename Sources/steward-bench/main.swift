@@ -597,6 +597,12 @@ if mode == "serve" {
     result["serve"] = try measureServe(project: URL(fileURLWithPath: args[i + 1]), steward: steward)
 }
 
+// console --project DIR [--repeat N]: the console on an existing project, read-only (ConsoleBench.swift).
+if mode == "console" {
+    guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("console needs --project DIR (a matched project)") }
+    result["console"] = try measureConsoleProject(URL(fileURLWithPath: args[i + 1]), steward: steward, repeats: option("--repeat", 9))
+}
+
 if mode == "matcher" {
     guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("matcher needs --project DIR (a loaded demo)") }
     result["matcher"] = try measureMatcher(project: URL(fileURLWithPath: args[i + 1]))
