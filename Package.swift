@@ -80,7 +80,8 @@ let package = Package(
         ),
         .target(
             name: "StewardConsole",
-            dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardRoadmap", "CNCurses",
+            // StewardActivation: the Audiences pane's typed reads (audiences, lift, syncs).
+            dependencies: ["StewardCatalog", "StewardConfig", "StewardIdentity", "StewardMetrics", "StewardRoadmap", "StewardActivation", "CNCurses",
                            .product(name: "Yams", package: "Yams")]
         ),
         // The data API behind `steward serve`: HTTP over the engine's typed queries (no SQL here).

@@ -10,7 +10,7 @@ import Testing
 @Suite("Console panes as one protocol")
 struct ConsolePaneProtocolTests {
     @Test func theRegistryGivesTabsNumbersAndKeys() {
-        #expect(PaneID.allCases.map(\.title) == ["Sources", "Quality", "Runs", "SLA/KPI", "Roadmap", "Customers"])
+        #expect(PaneID.allCases.map(\.title) == ["Sources", "Quality", "Runs", "SLA/KPI", "Roadmap", "Customers", "Audiences"])
         #expect(PaneID.allCases.map(\.rawValue) == Array(0..<PaneRegistry.all.count))
         #expect(PaneID(rawValue: PaneRegistry.all.count) == nil)
         #expect(PaneID.roadmap == PaneID(RoadmapPane.self) && PaneID.customers.rawValue == 5)
@@ -21,12 +21,12 @@ struct ConsolePaneProtocolTests {
         #expect(keys.action(for: .char("/"), in: .customers) == .search)
         #expect(keys.action(for: .char("/"), in: .quality) == .filter)
         #expect(keys.action(for: .char("s"), in: .runs) == .sort && keys.action(for: .char("s"), in: .sla) == nil)
-        // `6` goes to the last pane, `7` (no pane yet) does nothing.
+        // `7` goes to the last pane, `8` (no pane yet) does nothing.
         var s = ConsoleFixtures.state()
-        _ = ConsoleApp.update(&s, .key(.char("6")))
-        #expect(s.pane == .customers)
         _ = ConsoleApp.update(&s, .key(.char("7")))
-        #expect(s.pane == .customers)
+        #expect(s.pane == .audiences)
+        _ = ConsoleApp.update(&s, .key(.char("8")))
+        #expect(s.pane == .audiences)
     }
 
     @Test func paneStatesCompareByValue() {

@@ -16,5 +16,6 @@ public enum PaneRegistry {
         SLAPane.self,
         RoadmapPane.self,
         CustomersPane.self,
+        AudiencesPane.self,
     ]
 }

@@ -95,6 +95,8 @@ extension AppState {
     }
 
     mutating func applyCustomerReply(_ reply: CustomerReply) -> [Command] {
+        // The Audiences pane reveals a member through the same audited request.
+        if case .revealed(let ids, _) = reply { audiences.revealArrived(ids, context) }
         if let message = customers.apply(reply) {
             status = StatusMessage(text: message.text, isError: message.isError, at: now)
         }
