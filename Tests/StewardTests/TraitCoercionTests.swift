@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import GRDB
+@testable import StewardCatalog
 @testable import StewardActivation
 @testable import StewardConfig
 @testable import StewardIdentity
@@ -66,4 +68,46 @@ import Testing
 
 extension SplitMix {
     mutating func int(_ low: Int, _ high: Int) -> Int { low + Int(next() % UInt64(high - low + 1)) }
+}
+
+/// The membership merge (`AudienceMaterialiser.apply`): whatever the stored and wanted members, the
+/// stored membership becomes the wanted one, the counts and the change log say who entered and left,
+/// a member whose group changed stays with its new group, and customers are compared bytewise.
+@Suite struct AudienceMembershipMergeTests {
+    @Test(arguments: [5, 11, 2026] as [UInt64])
+    func storedMembershipBecomesTheWantedOne(seed: UInt64) async throws {
+        try await offPool {
+            let p = ActivationPipelineTests.project()
+            let catalog = try p.catalog()
+            let materialiser = AudienceMaterialiser(config: try p.config())
+            var rng = SplitMix(seed: seed)
+            // Ids of several widths and cases, so text order is not length order.
+            let universe = (0..<400).map { i in ["C\(i)", "c\(i)", "C0\(i)", "Z\(i)x"][i % 4] }
+            var stored: [String: Bool] = [:]
+            for round in 0..<6 {
+                let wanted = universe.filter { _ in rng.int(0, 2) == 0 }.map { ($0, rng.int(0, 3) == 0) }
+                let sorted = wanted.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+                let outcome = try catalog.pool.write { db in
+                    try materialiser.apply(db, audience: "a", wanted: sorted.map { .init(id: $0.0, holdout: $0.1) }, runId: Int64(round + 1), at: "2024-01-0\(round + 1)")
+                }
+                let want = Dictionary(uniqueKeysWithValues: wanted)
+                #expect(outcome.entered == Set(want.keys).subtracting(stored.keys).count)
+                #expect(outcome.left == Set(stored.keys).subtracting(want.keys).count)
+                #expect(outcome.size == want.count && outcome.holdout == want.values.filter { $0 }.count)
+                let now = try catalog.pool.read { db in
+                    Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT customer_id, holdout FROM audience_member WHERE audience = 'a'")
+                        .map { ($0[0] as String, ($0[1] as Int) == 1) })
+                }
+                #expect(now == want, "round \(round)")
+                let log = try catalog.pool.read { db in
+                    try Row.fetchAll(db, sql: "SELECT customer_id, change FROM audience_change WHERE audience = 'a' AND run_id = ? ORDER BY id",
+                                     arguments: [round + 1]).map { "\($0[1] as String):\($0[0] as String)" }
+                }
+                let lefts = Set(stored.keys).subtracting(want.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { "left:\($0)" }
+                let entries = Set(want.keys).subtracting(stored.keys).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { "entered:\($0)" }
+                #expect(log == lefts + entries)
+                stored = want
+            }
+        }
+    }
 }

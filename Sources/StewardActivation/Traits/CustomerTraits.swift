@@ -110,25 +110,38 @@ public enum CustomerTraits {
         }
         columns["customer_id"] = traits.contains("customer_id") ? ids_.map { .text($0) } : nil
         if !custom.isEmpty || !channels.isEmpty {
-            let index = Dictionary(uniqueKeysWithValues: ids_.enumerated().map { ($1, $0) })
+            // A long table's rows for one trait or channel, each with its row in `ids_`. Every customer:
+            // read in id order (the primary key's) and merged with `ids_`, itself in SQLite's text order.
+            // Some customers: only their rows, looked up by id.
+            let index = ids == nil ? [:] : Dictionary(uniqueKeysWithValues: ids_.enumerated().map { ($1, $0) })
+            func rows(_ sql: String, _ argument: String, _ body: (Int, Row) -> Void) throws {
+                if ids == nil {
+                    let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY customer_id", arguments: [argument])
+                    var i = 0
+                    while let row = try cursor.next() {
+                        let id: String = row[0]
+                        while i < ids_.count, ids_[i].utf8.lexicographicallyPrecedes(id.utf8) { i += 1 }
+                        if i < ids_.count, ids_[i] == id { body(i, row) }
+                    }
+                    return
+                }
+                for chunk in stride(from: 0, to: ids_.count, by: 500) {
+                    let part = Array(ids_[chunk..<min(chunk + 500, ids_.count)])
+                    let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+                    let cursor = try Row.fetchCursor(db, sql: sql + " AND customer_id IN (\(marks))", arguments: StatementArguments([argument] + part))
+                    while let row = try cursor.next() { if let i = index[row[0] as String] { body(i, row) } }
+                }
+            }
             for name in custom {
                 var column = [TraitValue?](repeating: nil, count: ids_.count)
                 let type = types[name] ?? .any
-                let cursor = try Row.fetchCursor(db, sql: "SELECT customer_id, value FROM customer_trait WHERE name = ?", arguments: [name])
-                while let row = try cursor.next() {
-                    guard let i = index[row[0] as String] else { continue }
-                    column[i] = TraitValue.parse(row[1], as: type)
-                }
+                try rows("SELECT customer_id, value FROM customer_trait WHERE name = ?", name) { i, row in column[i] = TraitValue.parse(row[1], as: type) }
                 columns[name] = column
             }
             for channel in channels {
                 // No statement means no consent.
                 var column = [TraitValue?](repeating: .bool(false), count: ids_.count)
-                let cursor = try Row.fetchCursor(db, sql: "SELECT customer_id, granted FROM customer_consent WHERE channel = ?", arguments: [channel])
-                while let row = try cursor.next() {
-                    guard let i = index[row[0] as String] else { continue }
-                    column[i] = .bool((row[1] as Int) == 1)
-                }
+                try rows("SELECT customer_id, granted FROM customer_consent WHERE channel = ?", channel) { i, row in column[i] = .bool((row[1] as Int) == 1) }
                 columns[Traits.consentPrefix + channel] = column
             }
         }
