@@ -169,4 +169,18 @@ struct ConsoleFinishingTouchesTests {
         let line = F.screen(s).lines[28]
         #expect(line.contains("▲ select a task to add a note") && !line.contains("✓"), "\(line)")
     }
+
+    @Test func sourceNamesAreNotCutForTheWhyColumn() {
+        // The demo's names at 120 columns: before, "ecom_custome…" and "support_tick…" beside the reasons.
+        var s = F.state(width: 120, height: 40)
+        let reason = "sources/x.csv: 10 unreadable rows in quarantine (readable check) (+1 more: steward check)"
+        s.snapshot?.sources = ["crm_contacts", "ecom_customers", "support_tickets"].map {
+            F.source($0, system: "ecommerce", entity: "transaction", status: .warn, reason: reason)
+        }
+        let lines = F.screen(s).lines
+        #expect(lines[3].contains("Why"))
+        for name in ["ecom_customers ", "support_tickets "] {
+            #expect(lines.contains { $0.hasPrefix("│▲ warn    \(name)") && $0.contains("10 unreadable rows") }, "\(name)\n\(lines.joined(separator: "\n"))")
+        }
+    }
 }

@@ -302,7 +302,9 @@ public struct SourcesPane: Equatable, Sendable {
         let severity: [SourceHealth: Int] = [.error: 0, .stale: 1, .warn: 2, .running: 3, .never: 4, .ok: 5]
         return [
             Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { [Format.health($0.status, theme: theme)] },
-            Column("name", "Source", .min(12), less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
+            // The name is what a row is read by: it is not cut to make room for a reason (up to 24 columns).
+            Column("name", "Source", .min(min(24, max(12, ctx.snapshot?.sources.map(\.name.displayWidth).max() ?? 12))),
+                   less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
             Column("system", "System/entity", .fixed(14), priority: 5, less: { ($0.system, $0.entity) < ($1.system, $1.entity) }) {
                 [Span($0.system), Span("/\($0.entity)", theme.muted)]
             },
