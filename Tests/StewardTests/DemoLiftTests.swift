@@ -18,7 +18,7 @@ import Testing
             let config = try p.config()
             let catalog = try Catalog.open(at: config.catalogURL)
             let truth = try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: SilentProgress(), trigger: "test")
-            let m = try catalog.pool.read { try AudienceLift.measure($0, audience: DemoCampaign.audience, window: DemoCampaign.window) }
+            let m = try catalog.pool.read { try AudienceLift.measure($0, audience: DemoCampaign.audience, window: DemoCampaign.window, asOf: Date()) }
             #expect(m.treated >= 100 && m.holdout >= 10, "enough entrants to measure: \(m)")
 
             // The planted lift lies inside the measured 95 % interval.

@@ -6,7 +6,8 @@ import StewardCatalog
 /// after entering) and what they spent in it.
 ///
 /// Method (stated in README): every customer who ever entered the audience counts once, in the group
-/// it entered in (treated or holdout: intention to treat), from its first entry. Conversion rates
+/// it entered in (treated or holdout: intention to treat), from its first entry, once the window after
+/// that entry has closed (a run measures as of its own time). Conversion rates
 /// p_t = x_t / n_t and p_h = x_h / n_h; lift = p_t / p_h − 1, with a 95 % interval from the log
 /// relative risk (Katz): exp(ln RR ± 1.96·√(1/x_t − 1/n_t + 1/x_h − 1/n_h)) − 1, undefined while
 /// either group has no conversion. Incremental revenue = (revenue per treated member − revenue per
@@ -60,13 +61,17 @@ public enum AudienceLift {
     public static let defaultWindow: TimeInterval = 30 * 86_400
 
     /// Measures one audience from its entries (`audience_change`) and the orders linked to its members.
-    public static func measure(_ db: Database, audience: String, window: TimeInterval?) throws -> LiftMeasurement {
+    /// With `asOf`, only entrants whose window has closed by then count: one who entered yesterday has
+    /// not had the time to convert, and counting it as a non-converter would dilute both groups' rates.
+    public static func measure(_ db: Database, audience: String, window: TimeInterval?, asOf: Date? = nil) throws -> LiftMeasurement {
         let window = window ?? defaultWindow
+        let closedBy = Timestamp.string(asOf.map { $0.addingTimeInterval(-window) } ?? .distantFuture)
         // First entry per customer, in the group of that entry. Orders: linked transactions.
         let row = try Row.fetchOne(db, sql: """
             WITH entrant AS (
                 SELECT customer_id, holdout, MIN(at) AS entered_at FROM audience_change
                 WHERE audience = ? AND change = 'entered' GROUP BY customer_id
+                HAVING julianday(MIN(at)) <= julianday(?)
             ), outcome AS (
                 SELECT e.customer_id, e.holdout,
                        COUNT(a.record_key) AS orders, COALESCE(SUM(a.amount), 0) AS revenue
@@ -81,7 +86,7 @@ public enum AudienceLift {
                    COALESCE(SUM(holdout = 1), 0), COALESCE(SUM(holdout = 1 AND orders > 0), 0),
                    COALESCE(SUM(CASE WHEN holdout = 0 THEN revenue END), 0), COALESCE(SUM(CASE WHEN holdout = 1 THEN revenue END), 0)
             FROM outcome
-            """, arguments: [audience, window])
+            """, arguments: [audience, closedBy, window])
         return LiftMeasurement(audience: audience, windowSeconds: window,
                                treated: row?[0] ?? 0, treatedConverted: row?[1] ?? 0, holdout: row?[2] ?? 0, holdoutConverted: row?[3] ?? 0,
                                treatedRevenue: row?[4] ?? 0, holdoutRevenue: row?[5] ?? 0)
@@ -93,7 +98,7 @@ public enum AudienceLift {
         try catalog.pool.write { db in
             var out: [LiftMeasurement] = []
             for a in audiences {
-                let m = try measure(db, audience: a.name, window: a.window)
+                let m = try measure(db, audience: a.name, window: a.window, asOf: now)
                 let interval = m.liftInterval
                 try db.execute(sql: """
                     INSERT INTO audience_lift (audience, measured_at, window_days, treated, treated_converted, holdout, holdout_converted,
