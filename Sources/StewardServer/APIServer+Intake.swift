@@ -48,6 +48,7 @@ extension APIServer {
             throw APIError(.serviceUnavailable, "vault_locked",
                            "the catalog's privacy vault key is not available to the server; nothing was stored (see `steward vault status`)")
         }
+        counts.schedule([(name, "")], runId: receipt.runId)
         if !receipt.changedPersonKeys.isEmpty {
             matches.schedule(receipt.changedPersonKeys.map { (name, $0) }, runId: receipt.runId)
         }
@@ -149,6 +150,11 @@ final class MatchScheduler: @unchecked Sendable {
         lock.unlock()
         guard !records.isEmpty else { return }
         work(records, runId)
+    }
+
+    /// Runs the work pending now, without its delay (a draining shutdown).
+    func flush() {
+        queue.sync { drain() }
     }
 
     /// Waits for the pass scheduled so far (tests, and a draining shutdown).

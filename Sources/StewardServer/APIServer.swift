@@ -34,6 +34,9 @@ public final class APIServer: Sendable {
     let limiter: RateLimiter
     /// The incremental matching pass for pushed person records.
     let matches: MatchScheduler
+    /// The staged and flagged counts of sources pushed to, recounted within a second of a push
+    /// (`EventIntake.refreshCounts`; a batch leaves them, each is a scan of the whole source).
+    let counts: MatchScheduler
     /// Requests answered in the last minute, for the console's header (`ServePresence`).
     let requests = RequestRate()
     /// Bodies built for the catalog as it is now (`cached`).
@@ -71,9 +74,18 @@ public final class APIServer: Sendable {
                 log("steward serve: incremental matching failed: \(type(of: error))")
             }
         }
-        // http sources need their catalog rows (stats, checks) before the first push.
-        if config.sources.contains(where: { $0.format == .http }) {
+        let intake = EventIntake(config: config, catalog: catalog)
+        counts = MatchScheduler(delay: .seconds(1)) { pushed, _ in
+            do { try intake.refreshCounts(sources: Set(pushed.map(\.source))) } catch {
+                log("steward serve: recounting staged rows failed: \(type(of: error))")
+            }
+        }
+        // http sources need their catalog rows (stats, checks) before the first push, and their
+        // counts as of now (a server stopped by SIGKILL may have left them behind).
+        let http = Set(config.sources.filter { $0.format == .http }.map(\.name))
+        if !http.isEmpty {
             try PipelineRunner(config: config, catalog: catalog).syncDefinitions()
+            try intake.refreshCounts(sources: http)
         }
     }
 
@@ -96,8 +108,10 @@ public final class APIServer: Sendable {
             logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: signals, logger: logger))
         running.set(group)
-        do { try await group.run() } catch { await running.stopBeat(); throw error }
+        do { try await group.run() } catch { await running.stopBeat(); counts.flush(); throw error }
         await running.stopBeat()
+        // The counts of the last pushes are in the catalog before `serve` exits.
+        counts.flush()
     }
 
     /// Stops a `run` as a SIGTERM would: no new connections, requests in flight answered.

@@ -175,3 +175,33 @@ extension ServeTests {
         }
     }
 }
+
+extension ServeTests {
+    /// A pushed batch leaves the source's staged and flagged counts to a recount within a second
+    /// (each is a scan of the whole source); a stopping server recounts before it returns.
+    @Suite("Pushed counts") struct PushedCounts {
+        @Test func stagedCountsFollowPushesWithinASecondAndAtShutdown() async throws {
+            let demo = try await IntakeDemo.shared.value
+            let server = try await RunningServer.start(demo)
+            let write = try demo.token(.write)
+            func recorded() throws -> Int { try demo.count("SELECT rows_staged FROM source_stats WHERE source = 'shop_orders'") }
+            func staged() throws -> Int { try demo.count("SELECT COUNT(*) FROM staged_activity WHERE source = 'shop_orders' AND is_deleted = 0") }
+            let tag = UUID().uuidString.prefix(8).lowercased()
+            let body = (0..<20).map { #"{"order_id": "n-\#(tag)-\#($0)", "email": "n@example.org", "at": "2026-12-01T10:00:00Z", "total": "1"}"# }
+                .joined(separator: "\n")
+            #expect(try await server.post("/v1/events/shop_orders", token: write.token, body: body).status == 200)
+            var caughtUp = false
+            for _ in 0..<40 where !caughtUp {
+                try await Task.sleep(for: .milliseconds(100))
+                caughtUp = try recorded() == staged()
+            }
+            #expect(caughtUp, "the recount follows a push within a few seconds")
+            // A push right before the stop: counted before `run` returns.
+            let more = (0..<5).map { #"{"order_id": "m-\#(tag)-\#($0)", "email": "m@example.org", "at": "2026-12-01T10:00:00Z", "total": "1"}"# }
+                .joined(separator: "\n")
+            #expect(try await server.post("/v1/events/shop_orders", token: write.token, body: more).status == 200)
+            await server.stop()
+            #expect(try recorded() == staged())
+        }
+    }
+}

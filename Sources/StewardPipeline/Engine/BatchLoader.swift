@@ -60,6 +60,10 @@ struct BatchLoader {
     let stepId: Int64
     /// Set for an appended version: read from there, extending the file's current version.
     var resume: (point: ResumePoint, chainId: Int64)?
+    /// Leaves `rows_staged` and `rows_flagged` to `BatchLoader.refreshCounts` after the commit: each
+    /// is a scan of the whole source, which a pushed batch of 100 events cannot afford on every
+    /// request (`EventIntake`; the server recounts within a second).
+    var countsLater = false
 
     var source: SourceConfig { loader.source }
 
@@ -215,23 +219,31 @@ struct BatchLoader {
     }
 
     private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, priorRows: Int, at: String) throws {
-        let table = source.entity == .person ? "staged_person" : "staged_activity"
-        // One pass over the source's staged rows for both counts (each is a scan of the whole source).
-        let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*), COUNT(flags) FROM \(table) WHERE source = ? AND is_deleted = 0",
-                                      arguments: [source.name])
+        if !countsLater { try Self.refreshCounts(db, source: source) }
         try db.execute(sql: """
             UPDATE source_stats SET
-                rows_raw = rows_raw + ?, rows_staged = ?, rows_flagged = ?,
+                rows_raw = rows_raw + ?,
                 rows_quarantined = (SELECT COUNT(*) FROM quarantine WHERE source = ? AND released_run IS NULL),
                 last_loaded_at = ?, last_batch_id = ?,
                 quality_weight = (SELECT rows_read FROM run_step WHERE id = ?) + ?
             WHERE source = ?
-            """, arguments: [rowsRead, counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0, source.name, at, batchId, stepId, priorRows,
-                             source.name])
+            """, arguments: [rowsRead, source.name, at, batchId, stepId, priorRows, source.name])
         let weight = try Int.fetchOne(db, sql: "SELECT quality_weight FROM source_stats WHERE source = ?", arguments: [source.name]) ?? 0
         let quality = QualityScoring.sourceQuality(
             source: source.name, checks: try Catalog.latestChecks(db, source: source.name), weight: weight)
         try db.execute(sql: "UPDATE source_stats SET quality_score = ? WHERE source = ?", arguments: [quality.score, source.name])
+    }
+}
+
+extension BatchLoader {
+    /// The source's live and flagged staged rows into `source_stats`: one pass over its staged rows
+    /// for both counts (a scan of the whole source).
+    static func refreshCounts(_ db: Database, source: SourceConfig) throws {
+        let table = source.entity == .person ? "staged_person" : "staged_activity"
+        let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*), COUNT(flags) FROM \(table) WHERE source = ? AND is_deleted = 0",
+                                      arguments: [source.name])
+        try db.execute(sql: "UPDATE source_stats SET rows_staged = ?, rows_flagged = ? WHERE source = ?",
+                       arguments: [counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0, source.name])
     }
 }
 

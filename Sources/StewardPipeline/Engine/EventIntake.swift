@@ -58,6 +58,16 @@ public struct EventIntake: Sendable {
     }
 
     /// The source events may be pushed to, or why not.
+    /// Brings the staged and flagged counts of these sources up to date (`load` leaves them to this;
+    /// a server calls it within a second of a push, at start and at shutdown).
+    public func refreshCounts(sources names: Set<String>) throws {
+        let sources = config.sources.filter { names.contains($0.name) }
+        guard !sources.isEmpty else { return }
+        try catalog.pool.write { db in
+            for source in sources { try BatchLoader.refreshCounts(db, source: source) }
+        }
+    }
+
     public func httpSource(named name: String) throws -> SourceConfig {
         guard let source = config.source(named: name) else { throw Failure.unknownSource(name) }
         guard source.format == .http else { throw Failure.notHTTP(source: name, format: source.format.rawValue) }
@@ -87,8 +97,11 @@ public struct EventIntake: Sendable {
                 let stepId = db.lastInsertedRowID
                 let loader = SourceLoader(config: config, source: source, catalog: catalog, runId: runId, progress: SilentProgress(),
                                           stop: nil, now: now, rollbackJournalMinimumBytes: nil)
-                let batch = BatchLoader(loader: loader, file: URL(fileURLWithPath: "/"), relativePath: file,
+                var batch = BatchLoader(loader: loader, file: URL(fileURLWithPath: "/"), relativePath: file,
                                         size: Int64(events.byteCount), stepId: stepId)
+                // Counting the whole source per request made each batch slower than the last (1 M
+                // customers: ~1,000 events/s after 200k pushed); the server calls `refreshCounts`.
+                batch.countsLater = true
                 // This batch's quarantine rows are those numbered after the last one before it.
                 let quarantinedBefore = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM quarantine") ?? 0
                 let reading = ReadAheadStream(stream)
