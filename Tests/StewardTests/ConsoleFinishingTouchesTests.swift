@@ -183,4 +183,16 @@ struct ConsoleFinishingTouchesTests {
             #expect(lines.contains { $0.hasPrefix("│▲ warn    \(name)") && $0.contains("10 unreadable rows") }, "\(name)\n\(lines.joined(separator: "\n"))")
         }
     }
+
+    @Test func sevenTabsFitAtEightyColumns() {
+        // A seventh pane made the tab bar 84 columns: "7 Audien" at 80.
+        let titles = ["Sources", "Quality", "Runs", "SLA/KPI", "Roadmap", "Customers", "Audiences"]
+        var buffer = ScreenBuffer(width: 80, height: 1)
+        Tabs(titles: titles, selected: 1, theme: .builtinMonochrome).render(Rect(x: 0, y: 0, width: 80, height: 1), into: &buffer)
+        #expect(buffer.lines[0].hasPrefix(" 1 Sources [2 Quality] 3 Runs ") && buffer.lines[0].contains(" 7 Audiences "), "\(buffer.lines[0])")
+        let ranges = Tabs.hitRanges(titles, x: 0, width: 80)
+        #expect(ranges.last!.upperBound <= 80 && ranges[6].lowerBound == buffer.lines[0].firstRange(of: " 7 Audiences")!.lowerBound.utf16Offset(in: buffer.lines[0]))
+        // With room, the tabs keep a column between them.
+        #expect(Tabs.hitRanges(titles, x: 0, width: 120)[1].lowerBound == 12)
+    }
 }

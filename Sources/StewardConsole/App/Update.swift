@@ -388,7 +388,7 @@ extension AppState {
             return commands
         case .click:
             if event.y == layout.tabs.y {
-                let ranges = Tabs.hitRanges(PaneID.allCases.map(\.title), x: layout.tabs.x)
+                let ranges = Tabs.hitRanges(PaneID.allCases.map(\.title), x: layout.tabs.x, width: layout.tabs.width)
                 if let i = ranges.firstIndex(where: { $0.contains(event.x) }) { return switchPane(to: PaneID(rawValue: i)!) }
                 return []
             }

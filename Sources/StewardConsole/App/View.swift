@@ -130,7 +130,7 @@ extension ConsoleApp {
     static func renderTabBarInfo(_ state: AppState, _ area: Rect, into buffer: inout ScreenBuffer) {
         guard let snap = state.snapshot else { return }
         let data = "data \(Format.age(snap.loadedAt, now: state.now)) · every \(Format.duration(state.refreshInterval)) "
-        let tabsWidth = Tabs.labels(PaneID.allCases.map(\.title)).reduce(0) { $0 + $1.displayWidth + 1 }
+        let tabsWidth = Tabs.width(PaneID.allCases.map(\.title), width: area.width) + 1
         // The catalog's path (no longer in the header, which holds the verdict) when there is room.
         let withPath = "\(state.catalogPath) · " + data
         let text = area.width - tabsWidth > withPath.displayWidth + 2 ? withPath : data

@@ -14,24 +14,37 @@ public struct Tabs {
         titles.enumerated().map { " \($0.offset + 1) \($0.element) " }
     }
 
-    /// The x ranges of each tab when drawn from `x`.
-    public static func hitRanges(_ titles: [String], x: Int) -> [Range<Int>] {
+    /// The columns between two tabs: one, or none when that is what lets every tab fit in `width`
+    /// (the labels' own spaces still part them; seven panes at 80 columns).
+    public static func gap(_ titles: [String], width: Int) -> Int {
+        labels(titles).reduce(0) { $0 + $1.displayWidth } + max(0, titles.count - 1) <= width ? 1 : 0
+    }
+
+    /// Columns the tabs take in `width`.
+    public static func width(_ titles: [String], width: Int) -> Int {
+        labels(titles).reduce(0) { $0 + $1.displayWidth } + max(0, titles.count - 1) * gap(titles, width: width)
+    }
+
+    /// The x ranges of each tab when drawn from `x` in `width` columns.
+    public static func hitRanges(_ titles: [String], x: Int, width: Int) -> [Range<Int>] {
         var col = x
+        let gap = gap(titles, width: width)
         return labels(titles).map { label in
-            defer { col += label.displayWidth + 1 }
+            defer { col += label.displayWidth + gap }
             return col..<(col + label.displayWidth)
         }
     }
 
     public func render(_ area: Rect, into buffer: inout ScreenBuffer) {
         let labels = Tabs.labels(titles)
+        let gap = Tabs.gap(titles, width: area.width)
         var col = area.x
         for (i, label) in labels.enumerated() {
             let active = i == selected
             // The active tab is marked by brackets too, so it shows without colour.
             let text = active ? "[\(label.dropFirst().dropLast())]" : label
             col += buffer.write(text, x: col, y: area.y, style: active ? activeStyle : inactiveStyle, maxWidth: area.maxX - col)
-            col += 1
+            col += gap
             if col >= area.maxX { break }
         }
     }
