@@ -73,8 +73,9 @@ public enum CustomerTraits {
         }
         let opener = VaultOpener(VaultBox.of(db))
         var ids_: [String] = []
-        var columns: [String: [TraitValue?]] = [:]
-        for s in select { columns[s.name] = [] }
+        // One array per selected column, filled by position: no lookup by name per cell.
+        var filled = [[TraitValue?]](repeating: [], count: select.count)
+        let sealed = select.map { sealedFields.contains($0.name) }
         let sqlColumns = (["g.customer_id"] + select.map(\.sql)).joined(separator: ", ")
         let from = """
             FROM golden_customer g LEFT JOIN customer_activity_total t ON t.customer_id = g.customer_id
@@ -90,10 +91,10 @@ public enum CustomerTraits {
                         value = (row[i + 1] as Double?).map(TraitValue.number)
                     default:
                         var text: String? = row[i + 1]
-                        if sealedFields.contains(s.name) { text = opener.open(text) }
+                        if sealed[i] { text = opener.open(text) }
                         value = text.flatMap { $0.isEmpty ? nil : TraitValue.parse($0, as: s.type) }
                     }
-                    columns[s.name]!.append(value)
+                    filled[i].append(value)
                 }
             }
         }
@@ -108,6 +109,9 @@ public enum CustomerTraits {
         } else {
             try read(Row.fetchCursor(db, sql: "SELECT \(sqlColumns) \(from) ORDER BY g.customer_id"))
         }
+        var columns: [String: [TraitValue?]] = [:]
+        for (i, s) in select.enumerated() { columns[s.name] = filled[i] }
+        filled = []
         columns["customer_id"] = traits.contains("customer_id") ? ids_.map { .text($0) } : nil
         if !custom.isEmpty || !channels.isEmpty {
             // A long table's rows for one trait or channel, each with its row in `ids_`. Every customer:
