@@ -196,3 +196,31 @@ struct ConsoleFinishingTouchesTests {
         #expect(Tabs.hitRanges(titles, x: 0, width: 120)[1].lowerBound == 12)
     }
 }
+
+/// Issue 18's benchmark at 1 M customers: `steward check`'s report took 816 ms on every 2 s refresh.
+/// The console reuses its verdict while the catalog is unchanged, for up to a minute.
+@Suite("Console verdict reuse")
+struct ConsoleVerdictReuseTests {
+    @Test func theVerdictIsComputedAgainOnlyWhenTheCatalogChanged() async throws {
+        let p = ConsoleDailyUseTmuxTests.project()
+        #expect(try StewardBinary.run(["run", "--project", p.dir.path]).status == 1)
+        let config = try p.config()
+        let source = SnapshotSource(url: config.catalogURL, config: config)
+        let first = try await source.load(SnapshotRequest())
+        let memo = try #require(first.healthMemo)
+        #expect(first.health != nil && first.health == memo.report)
+        // Nothing changed: the same verdict, not computed again.
+        let second = try await source.load(SnapshotRequest())
+        #expect(second.healthMemo == memo && second.health == first.health)
+        // A decision, a load or a run (here an audit event from another connection): computed again.
+        try p.catalog().audit(action: "test.note", subject: "leads", detail: "changes the catalog")
+        let third = try await source.load(SnapshotRequest())
+        #expect(third.healthMemo?.stamp != memo.stamp && third.healthMemo?.at != memo.at)
+        #expect(third.health?.status == first.health?.status)
+        // Past a minute the clock alone (freshness) may change it: computed again.
+        let snapshot = try SnapshotSource.load(from: p.catalog(), SnapshotRequest(), config: config,
+                                               healthMemo: HealthMemo(stamp: third.healthMemo!.stamp, report: third.healthMemo!.report,
+                                                                      at: Date().addingTimeInterval(-61)))
+        #expect(snapshot.healthMemo!.at.timeIntervalSinceNow > -5)
+    }
+}

@@ -39,6 +39,8 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var qualityRuns: [QualityRunPoint] = []
     /// What panes' own queries read (`SnapshotRequest.panes`), by pane.
     public var panes: [PaneID: PaneData] = [:]
+    /// What `health` was computed from and when: the next refresh reuses it while the catalog is unchanged.
+    public var healthMemo: HealthMemo?
     /// `steward serve` answering on this catalog (another process), for the header; nil when none is.
     public var server: ServePresence?
 
@@ -96,6 +98,8 @@ public actor SnapshotSource {
     /// steward.yml: with it, every snapshot carries `steward check`'s verdict.
     public let config: ProjectConfig?
     private var catalog: Catalog?
+    /// The last verdict: `steward check`'s report takes most of a second at a million customers.
+    private var healthMemo: HealthMemo?
 
     public init(url: URL?, roadmap: URL? = nil, evidence: [EvidenceRule] = [], kpiDefinitions: [KPIDefinition] = [],
                 pii: PIIPolicy = PIIPolicy(), config: ProjectConfig? = nil) {
@@ -106,7 +110,8 @@ public actor SnapshotSource {
     public func load(_ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100) throws -> ConsoleSnapshot {
         let catalog = try open()
         var snapshot = try SnapshotSource.load(from: catalog, request, runLimit: runLimit, auditLimit: auditLimit, kpis: kpiDefinitions,
-                                               config: config)
+                                               config: config, healthMemo: healthMemo)
+        healthMemo = snapshot.healthMemo
         snapshot.pii = pii
         if let roadmap {
             do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog, kpis: snapshot.kpis) }
@@ -126,7 +131,8 @@ public actor SnapshotSource {
 
     /// The summary queries of one frame (each reads summary tables or bounded recent history).
     public static func load(from catalog: Catalog, _ request: SnapshotRequest, runLimit: Int = 50, auditLimit: Int = 100,
-                            kpis definitions: [KPIDefinition] = [], config: ProjectConfig? = nil) throws -> ConsoleSnapshot {
+                            kpis definitions: [KPIDefinition] = [], config: ProjectConfig? = nil,
+                            healthMemo: HealthMemo? = nil) throws -> ConsoleSnapshot {
         let start = Date()
         var snapshot = ConsoleSnapshot()
         snapshot.sources = try catalog.sourceOverviews(now: start)
@@ -147,7 +153,16 @@ public actor SnapshotSource {
         }
         if let config {
             // The check's own function, storing nothing: the header can never say OK where `steward check` does not.
-            let report = try HealthCheck(config: config, catalog: catalog, now: start).report(storeMeasurements: false)
+            // Reused while no run, load or decision changed the catalog, for up to a minute (time-based KPIs).
+            let stamp = HealthMemo.stamp(snapshot)
+            let report: HealthReport
+            if let memo = healthMemo, memo.stamp == stamp, start.timeIntervalSince(memo.at) < HealthMemo.maxAge {
+                report = memo.report
+                snapshot.healthMemo = memo
+            } else {
+                report = try HealthCheck(config: config, catalog: catalog, now: start).report(storeMeasurements: false)
+                snapshot.healthMemo = HealthMemo(stamp: stamp, report: report, at: start)
+            }
             snapshot.health = report
             snapshot.kpis = report.kpis
             snapshot.anomalies = report.anomalies
@@ -162,6 +177,22 @@ public actor SnapshotSource {
         snapshot.loadedAt = Date()
         snapshot.loadMilliseconds = snapshot.loadedAt.timeIntervalSince(start) * 1000
         return snapshot
+    }
+}
+
+/// A verdict and what it was computed from: the newest run, audit event and each source's counts and
+/// last load. Any run, load, quarantine release or decision (by this console or another process)
+/// changes the stamp; `maxAge` bounds how late a verdict that depends on the clock alone (freshness) is.
+public struct HealthMemo: Sendable, Equatable {
+    public static let maxAge: TimeInterval = 60
+    public var stamp: String
+    public var report: HealthReport
+    public var at: Date
+
+    static func stamp(_ s: ConsoleSnapshot) -> String {
+        let run = s.runs.first.map { "\($0.id):\($0.status):\($0.finishedAt?.timeIntervalSince1970 ?? 0)" } ?? "-"
+        let sources = s.sources.map { "\($0.name):\($0.rowsStaged):\($0.rowsQuarantined):\($0.lastLoadedAt?.timeIntervalSince1970 ?? 0)" }
+        return ([run, "\(s.audit.first?.id ?? 0)"] + sources).joined(separator: "|")
     }
 }
 
