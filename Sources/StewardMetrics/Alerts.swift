@@ -138,9 +138,13 @@ public struct AlertNotifier: Sendable {
     /// payload must not travel to another origin, and a receiver that only redirects has not taken the
     /// alert): a 3xx, like any other non-2xx answer or a network error, is a failed delivery.
     public func post(_ body: [String: Any], to hook: String) -> String? {
-        guard let url = URL(string: hook), let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
-            return "invalid webhook URL or payload"
-        }
+        guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else { return "invalid webhook payload" }
+        return post(data: data, to: hook)
+    }
+
+    /// POSTs a JSON body already written (a sync batch's stored bytes), as `post` does.
+    public func post(data: Data, to hook: String) -> String? {
+        guard let url = URL(string: hook) else { return "invalid webhook URL" }
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -152,6 +152,31 @@ import Testing
         }
     }
 
+    /// The body written over bytes is the batch's JSON with sorted keys: the same bytes as
+    /// JSONSerialization's sorted writing for plain values, and the same object for awkward ones.
+    @Test func theBodyIsTheBatchsSortedJSON() throws {
+        let plain = SyncBatchPayload(destination: "hook", batchId: 42, changes: [
+            SyncChange(op: .add, audience: "vip", customerId: "C1", contentHash: "h",
+                       fields: [("customer_id", .text("C1")), ("city", .text("Leeds/York")), ("orders", .number(3)), ("vip", .bool(true)), ("zip", .null)]),
+            SyncChange(op: .update, audience: "crm", customerId: "R7", contentHash: "h", fields: [("email", .text("a@b.io"))], sentCustomerId: "C2"),
+            SyncChange(op: .remove, audience: "vip", customerId: "C3", contentHash: "h", fields: []),
+        ])
+        let reference = try JSONSerialization.data(withJSONObject: plain.jsonObject, options: [.sortedKeys, .withoutEscapingSlashes])
+        #expect(plain.body == reference, "\(String(decoding: plain.body, as: UTF8.self))")
+        let awkward = SyncBatchPayload(destination: "d\"q", batchId: 1, changes: [
+            SyncChange(op: .add, audience: "a", customerId: "C\u{1}", contentHash: "h",
+                       fields: [("note", .text("line\nbreak \"quoted\" \\ tab\t é 中")), ("spend", .number(2.5)), ("big", .number(1e20)),
+                                ("tiny", .number(1e-7)), ("bad", .number(.nan)), ("b", .text("first")), ("b", .text("last"))]),
+        ])
+        let parsed = try #require(try JSONSerialization.jsonObject(with: awkward.body) as? [String: Any])
+        let change = try #require((parsed["changes"] as? [[String: Any]])?.first)
+        let fields = try #require(change["fields"] as? [String: Any])
+        #expect(parsed["destination"] as? String == "d\"q" && change["customer_id"] as? String == "C\u{1}")
+        #expect(fields["note"] as? String == "line\nbreak \"quoted\" \\ tab\t é 中")
+        #expect((fields["spend"] as? NSNumber)?.doubleValue == 2.5 && (fields["big"] as? NSNumber)?.doubleValue == 1e20)
+        #expect((fields["tiny"] as? NSNumber)?.doubleValue == 1e-7 && fields["bad"] is NSNull && fields["b"] as? String == "last")
+    }
+
     @Test func fileDropsArePrivateCSVAndNDJSONPerBatch() async throws {
         try await offPool {
             let (p, catalog) = try Self.freshCatalog()
