@@ -54,9 +54,14 @@ func measureServe(project: URL, steward: String) throws -> [String: Any] {
     let out = Pipe()
     server.standardOutput = out
     // --server-log FILE keeps the server's request log (method, path, status, time: no values).
-    let logPath = stringOption("--server-log") ?? "/dev/null"
-    FileManager.default.createFile(atPath: logPath, contents: nil)
-    server.standardError = FileHandle(forWritingAtPath: logPath)
+    // Without it the log goes to the null device, opened as it is: FileManager.createFile replaces
+    // whatever is at a path with a new regular file, and run as root it once replaced /dev/null.
+    if let logPath = stringOption("--server-log") {
+        try PrivateFiles.writeRegularFile([], to: URL(fileURLWithPath: logPath))
+        server.standardError = FileHandle(forWritingAtPath: logPath)
+    } else {
+        server.standardError = FileHandle.nullDevice
+    }
     try server.run()
     defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
     let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)

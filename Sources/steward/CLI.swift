@@ -77,10 +77,14 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
             draw("\(source): reading…")
         case .stepFinished(let source, let status, let message):
             draw("")
-            let mark = status == "failed" ? "✗" : "✓"
-            FileHandle.standardError.write(Data("\(mark) \(source): \(status)\(message.map { " — \($0)" } ?? "")\n".utf8))
+            FileHandle.standardError.write(Data("\(Self.mark(status)) \(source): \(status)\(message.map { " — \($0)" } ?? "")\n".utf8))
         default: break
         }
+    }
+
+    /// ✓ only for a step that went well (loaded, or nothing new); a warning or a partial load is ▲, a failure ✗.
+    static func mark(_ status: String) -> String {
+        status == "failed" ? "✗" : status == "success" || status == "unchanged" ? "✓" : "▲"
     }
 
     private func draw(_ text: String) {

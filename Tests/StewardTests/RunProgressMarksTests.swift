@@ -1,0 +1,13 @@
+import Foundation
+import Testing
+@testable import steward
+
+/// `steward run`'s per-source lines on a terminal: ✓ only for a step that went well (loaded or
+/// unchanged); a warning, a partial or held load is ▲ and a failure ✗, so no line reads "✓ …: warn".
+@Suite struct RunProgressMarksTests {
+    @Test func aWarningIsNotTickedAsASuccess() {
+        #expect(["success", "unchanged"].map(TerminalProgress.mark) == ["✓", "✓"])
+        #expect(["warn", "partial", "held", "interrupted"].map(TerminalProgress.mark) == ["▲", "▲", "▲", "▲"])
+        #expect(TerminalProgress.mark("failed") == "✗")
+    }
+}
