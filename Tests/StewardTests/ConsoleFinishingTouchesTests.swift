@@ -224,3 +224,19 @@ struct ConsoleVerdictReuseTests {
         #expect(snapshot.healthMemo!.at.timeIntervalSinceNow > -5)
     }
 }
+
+/// `?` at 80 columns: a long key description wraps under itself instead of being cut.
+@MainActor
+@Suite struct ConsoleHelpWrapTests {
+    @Test func longDescriptionsWrapAtEightyColumns() {
+        var s = RoadmapConsoleTests.state(width: 80, height: 40)
+        s = ConsoleFixtures.send(s, [.key(.char("?"))])
+        let lines = ConsoleFixtures.screen(s).lines
+        let first = lines.firstIndex { $0.contains("next status of the risk") }
+        #expect(first != nil, "\(lines.joined(separator: "\n"))")
+        // The rest of the sentence is on the lines below, after the key column, never under the key.
+        let text = lines.dropFirst(first ?? 0).prefix(3).joined(separator: " ")
+        #expect(text.contains("(pending, met, blocked); audited"), "\(lines.joined(separator: "\n"))")
+        if let first { #expect(!lines[first + 1].contains("│ s ")) }
+    }
+}

@@ -300,9 +300,10 @@ extension ConsoleApp {
     }
 
     static func renderHelp(_ state: AppState, area: Rect, into buffer: inout ScreenBuffer) {
-        let lines = helpLines(state)
+        let width = min(78, area.width - 4)
+        let lines = wrapHelp(helpLines(state), width: width - 2, keyStyle: state.theme.accent)
         let height = min(lines.count + 2, area.height - 2)
-        let inner = Modal.render(title: "Help — \(state.pane.title)  (Esc closes)", width: min(78, area.width - 4), height: height,
+        let inner = Modal.render(title: "Help — \(state.pane.title)  (Esc closes)", width: width, height: height,
                                  in: area, theme: state.theme, into: &buffer)
         let scroll = min(state.helpScroll, max(0, lines.count - inner.height))
         for (i, line) in lines.dropFirst(scroll).prefix(inner.height).enumerated() {
@@ -310,6 +311,17 @@ extension ConsoleApp {
         }
         if lines.count > inner.height {
             buffer.write(scroll + inner.height < lines.count ? "↓ more" : "↑", x: inner.maxX - 6, y: inner.maxY, style: state.theme.modalBorder)
+        }
+    }
+
+    /// Help lines wrapped to the modal's text width; a key's description continues under itself, so
+    /// the key column stays clear (at 80 columns the longer descriptions were cut).
+    static func wrapHelp(_ lines: [Line], width: Int, keyStyle: Style) -> [Line] {
+        lines.flatMap { line -> [Line] in
+            guard line.count == 2, line[0].style == keyStyle, line[0].text.displayWidth < width - 8 else { return TextBlock.wrap([line], width: width) }
+            let indent = line[0].text.displayWidth
+            let parts = TextBlock.wrap([[line[1]]], width: width - indent)
+            return parts.enumerated().map { i, part in [i == 0 ? line[0] : Span(String(repeating: " ", count: indent))] + part }
         }
     }
 
