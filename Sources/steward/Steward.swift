@@ -38,7 +38,10 @@ struct Entry {
         } catch {
             let code = Steward.exitCode(for: error)
             if code == .success { Steward.exit(withError: error) }
+            // `open` is the hidden default command: its usage is `steward`'s own, so it is named so.
             let message = Steward.fullMessage(for: error)
+                .replacingOccurrences(of: "Usage: steward open ", with: "Usage: steward ")
+                .replacingOccurrences(of: "'steward open --help'", with: "'steward --help'")
             // Contract: usage errors exit 2 (ArgumentParser's default would be 64); `check` exits 3
             // (unknown), since its 2 means a breach.
             let usage: Int32 = CommandLine.arguments.dropFirst().first == "check" ? 3 : 2

@@ -11,3 +11,13 @@ import Testing
         #expect(TerminalProgress.mark("failed") == "✗")
     }
 }
+
+/// An unknown option to `steward` itself shows `steward`'s usage, never the hidden `open` command's.
+@Suite struct RootUsageTests {
+    @Test func anUnknownOptionNamesStewardNotItsHiddenDefault() async throws {
+        let result = try await offPool { try StewardBinary.run(["--bogus"]) }
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("Unknown option '--bogus'") && result.stderr.contains("Usage: steward ["), "\(result.stderr)")
+        #expect(!result.stderr.contains("steward open"), "\(result.stderr)")
+    }
+}
