@@ -82,10 +82,9 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
         }
     }
 
-    /// ✓ only for a step that went well (loaded, or nothing new); a warning or a partial load is ▲, a failure ✗.
-    static func mark(_ status: String) -> String {
-        status == "failed" ? "✗" : status == "success" || status == "unchanged" ? "✓" : "▲"
-    }
+    /// ✓ only for a step that went well (loaded, or nothing new); a warning, partial or interrupted load
+    /// is ▲, a failed or held one ✗: the console's marks (`StatusLevel`).
+    static func mark(_ status: String) -> String { StatusLevel(word: status).mark }
 
     private func draw(_ text: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))

@@ -223,6 +223,38 @@ struct ConsoleVerdictReuseTests {
                                                                       at: Date().addingTimeInterval(-61)))
         #expect(snapshot.healthMemo!.at.timeIntervalSinceNow > -5)
     }
+
+    /// The first screen does not wait for the verdict (seconds at a million customers): the panes'
+    /// data comes first, the header says the check is running and claims nothing, no source is called
+    /// ok; the console asks for the verdict at once and shows it when it comes.
+    @MainActor
+    @Test func theFirstSnapshotComesBeforeTheVerdictAndTheVerdictFollows() async throws {
+        let p = ConsoleDailyUseTmuxTests.project()
+        #expect(try StewardBinary.run(["run", "--project", p.dir.path]).status == 1)
+        let config = try p.config()
+        let source = SnapshotSource(url: config.catalogURL, config: config)
+        var request = SnapshotRequest()
+        request.deferVerdict = true
+        let fast = try await source.load(request)
+        #expect(fast.verdictPending && fast.health == nil && fast.kpis.isEmpty && fast.roadmap == nil && !fast.sources.isEmpty)
+
+        var state = ConsoleFixtures.state(width: 120, height: 30)
+        state.snapshot = nil
+        #expect(state.snapshotRequest.deferVerdict, "the first load of a console defers the verdict")
+        let commands = ConsoleApp.update(&state, .snapshotLoaded(fast))
+        #expect(commands.contains { if case .loadSnapshot(let r) = $0 { return !r.deferVerdict } else { return false } },
+                "a snapshot without its verdict is followed by a load with it: \(commands)")
+        var text = ConsoleFixtures.screen(state).text
+        #expect(text.contains("CHECKING") && !text.contains(" OK ") && !text.contains("✓ ok"), "\(text)")
+
+        let full = try await source.load(state.snapshotRequest)
+        #expect(!full.verdictPending && full.health != nil)
+        _ = ConsoleApp.update(&state, .snapshotLoaded(full))
+        text = ConsoleFixtures.screen(state).text
+        #expect(!text.contains("CHECKING") && text.contains(Verdict.word(full.health)), "\(text)")
+        // Once a verdict is known, a later first-load request no longer defers it.
+        #expect(!state.snapshotRequest.deferVerdict)
+    }
 }
 
 /// `?` at 80 columns: a long key description wraps under itself instead of being cut.

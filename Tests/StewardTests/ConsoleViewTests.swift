@@ -108,6 +108,18 @@ struct ConsoleViewTests {
         #expect(lines[8].hasPrefix("│Failing checks (2, most failed rows first)"))
         #expect(lines[10].hasPrefix("│✗ fail     shop_orders    amount_positive"))
         #expect(lines[11].hasPrefix("│✗ fail     crm_contacts   email_format"))
+        // A failing check's score is marked by its outcome, never ✓ because 98 % of rows passed.
+        #expect(lines[11].contains("✗ 98.0") && !lines[11].contains("✓"), "\(lines[11])")
+    }
+
+    @Test func aCheckScoreIsMarkedByTheChecksOutcome() {
+        let theme = Theme.builtinMonochrome
+        var check = F.check("crm_contacts", "email_format", failed: 38, evaluated: 1000)
+        #expect(Format.checkScore(check, theme: theme).text == "✗ 96.2")
+        check.severity = "warn"
+        #expect(Format.checkScore(check, theme: theme).text == "▲ 96.2")
+        #expect(Format.checkScore(F.check("crm_contacts", "id_unique"), theme: theme).text == "✓ 100.0")
+        #expect(Format.checkScore(F.check("crm_contacts", "never", evaluated: 0), theme: theme).text == "·")
     }
 
     @Test func checkDetailShowsDefinitionHistoryAndMaskedSamples() throws {
@@ -125,7 +137,7 @@ struct ConsoleViewTests {
         #expect(text.contains("╭ Check crm_contacts.email_format"))
         #expect(text.contains("✗ fail  regex on column email   dimension validity   severity error"))
         #expect(text.contains(#"params {"pattern":".+@.+"}"#))
-        #expect(text.contains("run #3: 980 passed · 20 failed of 1000 · score ✓ 98.0"))
+        #expect(text.contains("run #3: 980 passed · 20 failed of 1000 · score ✗ 98.0"))
         #expect(text.contains("History failed █▂"))
         #expect(text.contains("#3 "))
         #expect(text.contains("Failing records 1 in quarantine · Enter opens one"))

@@ -117,4 +117,39 @@ import Testing
         let text = try StewardBinary.run(["match", "report"], cwd: p.dir).stdout
         #expect(text.contains(String(format: "match rate %.1f%%", rate * 100)), "\(text)")
     }
+
+    /// The ceiling reads the truth file and every record id (12 s per `steward check` at a million
+    /// records): it is kept beside the catalog, private, for the next process, and measured again
+    /// when the truth file or the resolved records change.
+    @Test func theCeilingIsKeptForTheNextProcessUntilTheTruthOrTheRecordsChange() async throws {
+        try await offPool {
+            let p = try IdentityPipelineTests.demo(120)
+            #expect(try IdentityPipelineTests.run(p).status == "success")
+            // The match-rate KPI's reason carries the ceiling (the demo's target is above it).
+            func reason() throws -> String {
+                let kpis = try StewardBinary.run(["kpi", "--json"], cwd: p.dir)
+                let list = try #require(try JSONSerialization.jsonObject(with: Data(kpis.stdout.utf8)) as? [[String: Any]], "\(kpis.stderr)")
+                return try #require(list.first { $0["measure"] as? String == "match_rate" }?["reason"] as? String)
+            }
+            let measured = try reason()
+            #expect(measured.contains("ceiling "), "\(measured)")
+            let config = try ConfigLoader.load(p.ymlURL)
+            let kept = config.catalogURL.deletingLastPathComponent().appendingPathComponent("match-ceiling.json")
+            let mode = try FileManager.default.attributesOfItem(atPath: kept.path)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            // A second process answers from the file: a hand-edited figure under the same stamp shows.
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: kept)) as? [String: Any])
+            object["labelled"] = 7; object["with_partner"] = 5
+            try JSONSerialization.data(withJSONObject: object).write(to: kept)
+            let edited = try reason()
+            #expect(edited.contains("ceiling 71.4% (truth: 2 records"), "\(edited)")
+            // A changed truth file (another modification time) is measured again and kept again.
+            let truth = try #require(config.truth)
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: truth.path)
+            #expect(try reason() == measured)
+            // Junk in the file is not believed.
+            try Data("{not json".utf8).write(to: kept)
+            #expect(try reason() == measured)
+        }
+    }
 }

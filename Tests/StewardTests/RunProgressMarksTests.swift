@@ -1,14 +1,23 @@
 import Foundation
 import Testing
 @testable import steward
+import StewardConsole
 
 /// `steward run`'s per-source lines on a terminal: ✓ only for a step that went well (loaded or
-/// unchanged); a warning, a partial or held load is ▲ and a failure ✗, so no line reads "✓ …: warn".
+/// unchanged); a warning, a partial or interrupted load is ▲, and a failed load or one held by the
+/// deletion guard (a breach in `steward check`) ✗, so no line reads "✓ …: warn".
 @Suite struct RunProgressMarksTests {
     @Test func aWarningIsNotTickedAsASuccess() {
         #expect(["success", "unchanged"].map(TerminalProgress.mark) == ["✓", "✓"])
-        #expect(["warn", "partial", "held", "interrupted"].map(TerminalProgress.mark) == ["▲", "▲", "▲", "▲"])
-        #expect(TerminalProgress.mark("failed") == "✗")
+        #expect(["warn", "partial", "interrupted"].map(TerminalProgress.mark) == ["▲", "▲", "▲"])
+        #expect(["failed", "held"].map(TerminalProgress.mark) == ["✗", "✗"])
+    }
+
+    /// The CLI and the console mark every status word the pipeline writes the same way (one map).
+    @Test func theCLIAndTheConsoleAgreeOnEveryStatusWord() {
+        let words = ["success", "unchanged", "warn", "partial", "interrupted", "failed", "held", "running", "pass", "fail", "not_run", "stale", "never"]
+        #expect(words.map(TerminalProgress.mark) == words.map(Format.mark))
+        #expect(words.map(Format.mark) == ["✓", "✓", "▲", "▲", "▲", "✗", "✗", "●", "✓", "✗", "○", "◷", "○"])
     }
 }
 

@@ -115,6 +115,8 @@ public struct AppState: Equatable, Sendable {
     public var snapshotRequest: SnapshotRequest {
         var request = SnapshotRequest()
         for state in panes.states { state.refresh(&request) }
+        // The first screen shows the catalog at once and the verdict as soon as it is computed.
+        request.deferVerdict = snapshot == nil
         return request
     }
 

@@ -43,6 +43,9 @@ public struct ConsoleSnapshot: Sendable, Equatable {
     public var healthMemo: HealthMemo?
     /// `steward serve` answering on this catalog (another process), for the header; nil when none is.
     public var server: ServePresence?
+    /// The panes' data without the verdict yet (`SnapshotRequest.deferVerdict`): `health`, the KPIs and
+    /// the roadmap's evidence come with the next snapshot, which the console asks for at once.
+    public var verdictPending = false
 
     public init(sources: [SourceOverview] = [], quality: QualityOverview? = nil,
                 runs: [RunInfo] = [], audit: [AuditEvent] = [], sourceDetail: SourceDetail? = nil, checkDetail: CheckDetail? = nil,
@@ -75,6 +78,10 @@ public struct SnapshotRequest: Sendable, Hashable {
     public var checkFailing: QuarantineQuery?
     /// Panes' own reads (see `Pane.refresh`).
     public var panes: [PaneID: PaneQuery] = [:]
+    /// Leave the verdict out unless a memo of it is fresh: the console's first load, so that the
+    /// sources, runs and quality show in milliseconds while `steward check`'s report, which reads
+    /// every KPI (a second or more at a million customers), follows in a second snapshot.
+    public var deferVerdict = false
     public init(source: String? = nil, check: CheckRef? = nil, kpi: String? = nil,
                 sourceQuarantine: QuarantineQuery? = nil, checkFailing: QuarantineQuery? = nil) {
         self.source = source; self.check = check; self.kpi = kpi
@@ -113,7 +120,8 @@ public actor SnapshotSource {
                                                config: config, healthMemo: healthMemo)
         healthMemo = snapshot.healthMemo
         snapshot.pii = pii
-        if let roadmap {
+        // The roadmap's evidence reads the KPIs, which come with the verdict.
+        if let roadmap, !snapshot.verdictPending {
             do { snapshot.roadmap = try RoadmapSnapshot.load(url: roadmap, rules: evidence, catalog: catalog, kpis: snapshot.kpis) }
             catch { snapshot.roadmapError = "\(error)" }
         }
@@ -159,6 +167,10 @@ public actor SnapshotSource {
             if let memo = healthMemo, memo.stamp == stamp, start.timeIntervalSince(memo.at) < HealthMemo.maxAge {
                 report = memo.report
                 snapshot.healthMemo = memo
+            } else if request.deferVerdict {
+                snapshot.verdictPending = true
+                snapshot.healthMemo = healthMemo
+                return try finish(snapshot, catalog, request, start: start)
             } else {
                 report = try HealthCheck(config: config, catalog: catalog, now: start).report(storeMeasurements: false)
                 snapshot.healthMemo = HealthMemo(stamp: stamp, report: report, at: start)
@@ -171,6 +183,12 @@ public actor SnapshotSource {
             snapshot.kpis = try KPIEvaluator(definitions: definitions, catalog: catalog, now: start).evaluate(store: false)
             snapshot.anomalies = try AnomalyDetector().detect(catalog: catalog, now: start)
         }
+        return try finish(snapshot, catalog, request, start: start)
+    }
+
+    /// The reads that do not depend on the verdict.
+    private static func finish(_ snapshot: ConsoleSnapshot, _ catalog: Catalog, _ request: SnapshotRequest, start: Date) throws -> ConsoleSnapshot {
+        var snapshot = snapshot
         if let name = request.kpi { snapshot.kpiHistory = try catalog.kpiHistory(name) }
         for (id, query) in request.panes { snapshot.panes[id] = try query.read(catalog) }
         snapshot.server = ServePresence.current(catalogURL: catalog.url, now: start)

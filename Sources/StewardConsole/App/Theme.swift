@@ -1,4 +1,5 @@
 import Foundation
+import StewardCatalog
 import Yams
 
 /// The named styles every view draws with. Loaded from `themes/NAME.yml`; missing entries fall back
@@ -139,14 +140,14 @@ public struct Theme: Sendable, Equatable {
 
     /// The style for a health word: ok, warn, error, running, stale, never (anything else is text).
     public func status(_ word: String) -> Style {
-        switch word {
-        case "ok", "pass", "passed", "succeeded", "success": return ok
-        case "warn", "warning", "partial": return warn
-        case "error", "fail", "failed", "held": return error
-        case "running": return running
-        case "stale": return stale
-        case "never", "not_run", "skipped": return never
-        default: return text
+        switch StatusLevel(word: word) {
+        case .ok: return ok
+        case .warn: return warn
+        case .error: return error
+        case .running: return running
+        case .stale: return stale
+        case .never: return never
+        case .neutral: return text
         }
     }
 }

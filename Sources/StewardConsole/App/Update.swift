@@ -49,7 +49,9 @@ extension AppState {
             snapshot = snap
             catalogError = nil
             clampPanes()
-            return PaneRegistry.all.reduce(reloadIfPending()) { $0 + $1.snapshotArrived(&self, ranSince: ranSince) }
+            // A snapshot without its verdict is followed at once by one with it.
+            let verdict = snap.verdictPending ? requestSnapshot() : []
+            return PaneRegistry.all.reduce(verdict + reloadIfPending()) { $0 + $1.snapshotArrived(&self, ranSince: ranSince) }
         case .snapshotFailed(let error):
             loading = false
             catalogError = error

@@ -43,6 +43,11 @@ public enum Verdict {
         return line
     }
 
+    /// While the first verdict is computed: says so, and claims nothing about the catalog.
+    public static func checkingLine(theme: Theme) -> Line {
+        [Span(" … CHECKING ", style(nil, theme: theme).with(.bold)), Span(" running steward check on the catalog…", theme.header)]
+    }
+
     /// Reverse video in the status's colour, so the word stands out with or without colour.
     static func style(_ state: HealthState?, theme: Theme) -> Style {
         let word: String

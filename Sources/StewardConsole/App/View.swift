@@ -123,6 +123,7 @@ extension ConsoleApp {
             guard state.catalogError != nil else { return [] }
             return Verdict.line(nil, theme: state.theme, notEvaluated: "the catalog cannot be read")
         }
+        if state.snapshot?.verdictPending == true { return Verdict.checkingLine(theme: state.theme) }
         return Verdict.line(state.snapshot?.health, theme: state.theme, notEvaluated: "not evaluated: no steward.yml behind this console")
     }
 

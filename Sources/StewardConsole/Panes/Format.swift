@@ -14,16 +14,8 @@ public enum Format {
         Span("\(mark(word)) \(word.replacingOccurrences(of: "_", with: " "))", theme.status(word))
     }
 
-    public static func mark(_ word: String) -> String {
-        switch word {
-        case "ok", "pass", "passed", "succeeded", "success": return "✓"
-        case "warn", "warning", "partial": return "▲"
-        case "error", "fail", "failed", "held": return "✗"
-        case "running": return "●"
-        case "stale": return "◷"
-        default: return "○"
-        }
-    }
+    /// The word's mark (one map with the CLI: `StatusLevel`).
+    public static func mark(_ word: String) -> String { StatusLevel(word: word).mark }
 
     /// Compact counts: 987, 12.3k, 4.56M.
     public static func count(_ n: Int) -> String {
@@ -76,6 +68,14 @@ public enum Format {
                              errorBelow: Double = QualityPane.errorThreshold) -> Span {
         guard let value else { return Span("·", theme.never) }
         let word = value >= warnBelow ? "ok" : (value >= errorBelow ? "warn" : "error")
+        return Span("\(mark(word)) \(String(format: "%.1f", value * 100))", theme.status(word))
+    }
+
+    /// A check's score (share of rows passing) marked by the check's outcome, not by the score's band:
+    /// a check that failed rows is never ✓ (✗ for an error-severity check, ▲ for a warning), whatever share passed.
+    public static func checkScore(_ check: CheckStatus, theme: Theme) -> Span {
+        guard let value = check.score else { return Span("·", theme.never) }
+        let word = check.failed == 0 ? "ok" : (check.severity == "error" ? "error" : "warn")
         return Span("\(mark(word)) \(String(format: "%.1f", value * 100))", theme.status(word))
     }
 }

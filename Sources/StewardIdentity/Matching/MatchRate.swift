@@ -68,8 +68,17 @@ public struct MatchRate: Sendable, Equatable {
                      "\(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_member") ?? 0)",
                      "\(try Int.fetchOne(db, sql: "SELECT MAX(rowid) FROM identity_event") ?? 0)"].joined(separator: "|")
         if let cached = CeilingCache.shared.get(stamp) { return cached }
+        // Kept beside the catalog for the next process too (`steward check`, a console's first verdict):
+        // the file is a cache, never the truth, so a missing or unreadable one is measured again.
+        let stored = catalogFile.isEmpty ? nil : URL(fileURLWithPath: catalogFile).deletingLastPathComponent()
+            .appendingPathComponent(CeilingFile.name)
+        if let stored, let kept = CeilingFile.read(stored, stamp: stamp) {
+            CeilingCache.shared.set(stamp, kept)
+            return kept
+        }
         let measured = try ceiling(db, labels: try PairwiseScore.loadTruth(truth))
         CeilingCache.shared.set(stamp, measured)
+        if let stored { CeilingFile.write(measured, stamp: stamp, to: stored) }
         return measured
     }
 
@@ -106,5 +115,27 @@ private final class CeilingCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         self.stamp = stamp
         self.ceiling = ceiling
+    }
+}
+
+/// The last ceiling measured on a catalog, in a private file beside it (`match-ceiling.json`): measuring
+/// reads the truth file and every record id, 12 s at a million records, on every `steward check`.
+enum CeilingFile {
+    static let name = "match-ceiling.json"
+
+    static func read(_ url: URL, stamp: String) -> MatchRate.Ceiling? {
+        guard let data = try? Data(contentsOf: url),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              object["stamp"] as? String == stamp,
+              let labelled = object["labelled"] as? Int, let withPartner = object["with_partner"] as? Int,
+              labelled >= 0, withPartner >= 0, withPartner <= labelled else { return nil }
+        return MatchRate.Ceiling(labelled: labelled, withPartner: withPartner)
+    }
+
+    /// Best effort: a read-only folder only means the next process measures again.
+    static func write(_ ceiling: MatchRate.Ceiling, stamp: String, to url: URL) {
+        let object: [String: Any] = ["stamp": stamp, "labelled": ceiling.labelled, "with_partner": ceiling.withPartner]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        try? PrivateFiles.writeRegularFile([UInt8](data), to: url)
     }
 }

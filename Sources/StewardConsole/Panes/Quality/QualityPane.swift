@@ -341,7 +341,7 @@ public struct QualityPane: Equatable, Sendable {
             Column("severity", "Severity", .fixed(8), priority: 3) { [Span($0.severity, $0.severity == "error" ? theme.error : theme.warn)] },
             Column("failed", "Failed", .fixed(7), .right) { [Span(Format.count($0.failed), $0.failed > 0 ? theme.error : theme.text)] },
             Column("evaluated", "Of", .fixed(7), .right, priority: 2) { [Span(Format.count($0.evaluated))] },
-            Column("score", "Score", .fixed(7), .right) { [Format.score($0.score, theme: theme)] },
+            Column("score", "Score", .fixed(7), .right) { [Format.checkScore($0, theme: theme)] },
         ]
     }
 
@@ -355,7 +355,7 @@ public struct QualityPane: Equatable, Sendable {
             [Span("Last evaluation ", theme.muted), Span(c.runId.map { "run #\($0): " } ?? "never run"),
              Span("\(Format.count(c.passed)) passed", theme.ok), Span(" · "),
              Span("\(Format.count(c.failed)) failed", c.failed > 0 ? theme.error : theme.text),
-             Span(" of \(Format.count(c.evaluated)) · score "), Format.score(c.score, theme: theme)],
+             Span(" of \(Format.count(c.evaluated)) · score "), Format.checkScore(c, theme: theme)],
         ]
         for (i, line) in lines.enumerated() where i < layout.summary.height {
             buffer.write(line, x: layout.summary.x, y: layout.summary.y + i, maxWidth: layout.summary.width, base: theme.text)

@@ -270,6 +270,7 @@ public struct RoadmapPane: Equatable, Sendable {
             let inner = Block(title: [Span("Roadmap", theme.title)], style: theme.borderFocused, titleStyle: theme.title)
                 .render(area, into: &buffer).inset(horizontal: 1, vertical: 0)
             let message = ctx.snapshot?.roadmapError
+                ?? (ctx.snapshot?.verdictPending == true ? "Reading the roadmap and measuring the KPIs its evidence needs…" : nil)
                 ?? "No roadmap: add `roadmap: roadmap.md` to steward.yml to track a markdown plan here."
             buffer.write(message, x: inner.x, y: inner.y, style: ctx.snapshot?.roadmapError == nil ? theme.muted : theme.error, maxWidth: inner.width)
             return

@@ -79,7 +79,8 @@ public struct SLAPane: Equatable, Sendable {
         table.showSelection = true
         table.render(layout.table, state: list, into: &buffer)
         if kpis.isEmpty {
-            let hint = filter.isEmpty ? "No KPIs: add kpis: to steward.yml or a Metric | Target table to the roadmap."
+            let hint = ctx.snapshot?.verdictPending == true ? "Measuring the KPIs (with steward check's verdict)…"
+                : filter.isEmpty ? "No KPIs: add kpis: to steward.yml or a Metric | Target table to the roadmap."
                 : "No KPI matches “\(filter)” — Esc clears the filter"
             buffer.write(hint, x: layout.table.x, y: layout.table.y + 1, style: theme.muted, maxWidth: layout.table.width)
         }

@@ -301,7 +301,11 @@ public struct SourcesPane: Equatable, Sendable {
         let theme = ctx.theme, now = ctx.now
         let severity: [SourceHealth: Int] = [.error: 0, .stale: 1, .warn: 2, .running: 3, .never: 4, .ok: 5]
         return [
-            Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { [Format.health($0.status, theme: theme)] },
+            Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { s in
+                // Before the check's verdict a source is not called ok: the check may name a problem its counts do not show.
+                if ctx.snapshot?.verdictPending == true, s.status == .ok { return [Span("… check", theme.muted)] }
+                return [Format.health(s.status, theme: theme)]
+            },
             // The name is what a row is read by: it is not cut to make room for a reason (up to 24 columns).
             Column("name", "Source", .min(min(24, max(12, ctx.snapshot?.sources.map(\.name.displayWidth).max() ?? 12))),
                    less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
@@ -450,7 +454,7 @@ public struct SourcesPane: Equatable, Sendable {
                 Column("type", "Type", .fixed(12), priority: 2) { [Span($0.type)] },
                 Column("dim", "Dimension", .fixed(12), priority: 1) { [Span($0.dimension)] },
                 Column("failed", "Failed", .fixed(7), .right) { [Span(Format.count($0.failed), $0.failed > 0 ? theme.error : theme.text)] },
-                Column("score", "Score", .fixed(7), .right) { [Format.score($0.score, theme: theme)] },
+                Column("score", "Score", .fixed(7), .right) { [Format.checkScore($0, theme: theme)] },
             ]
             table = Columns.table(cols, rows: checks(d), width: layout.table.width, sort: SortState(), theme: theme)
             empty = "No checks defined for this source."
