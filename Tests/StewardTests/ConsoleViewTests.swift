@@ -120,6 +120,12 @@ struct ConsoleViewTests {
         #expect(Format.checkScore(check, theme: theme).text == "▲ 96.2")
         #expect(Format.checkScore(F.check("crm_contacts", "id_unique"), theme: theme).text == "✓ 100.0")
         #expect(Format.checkScore(F.check("crm_contacts", "never", evaluated: 0), theme: theme).text == "·")
+        // The status column agrees with the score's mark.
+        #expect(Format.checkStatus(check, theme: theme).text == "▲ fail")
+        check.severity = "error"
+        #expect(Format.checkStatus(check, theme: theme).text == "✗ fail")
+        #expect(Format.checkStatus(F.check("crm_contacts", "id_unique"), theme: theme).text == "✓ pass")
+        #expect(Format.checkStatus(F.check("crm_contacts", "never", evaluated: 0), theme: theme).text == "○ not run")
     }
 
     @Test func checkDetailShowsDefinitionHistoryAndMaskedSamples() throws {

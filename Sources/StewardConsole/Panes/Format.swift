@@ -75,8 +75,19 @@ public enum Format {
     /// a check that failed rows is never ✓ (✗ for an error-severity check, ▲ for a warning), whatever share passed.
     public static func checkScore(_ check: CheckStatus, theme: Theme) -> Span {
         guard let value = check.score else { return Span("·", theme.never) }
-        let word = check.failed == 0 ? "ok" : (check.severity == "error" ? "error" : "warn")
+        let word = outcome(check)
         return Span("\(mark(word)) \(String(format: "%.1f", value * 100))", theme.status(word))
+    }
+
+    /// A check's status word (`pass`, `fail`, `not run`) with the mark of its outcome: a failing
+    /// warning-severity check is `▲ fail`, an error-severity one `✗ fail`, as its score shows.
+    public static func checkStatus(_ check: CheckStatus, theme: Theme) -> Span {
+        let word = check.score == nil ? "not_run" : outcome(check)
+        return Span("\(mark(word)) \(check.status.replacingOccurrences(of: "_", with: " "))", theme.status(word))
+    }
+
+    private static func outcome(_ check: CheckStatus) -> String {
+        check.failed == 0 ? "ok" : (check.severity == "error" ? "error" : "warn")
     }
 }
 

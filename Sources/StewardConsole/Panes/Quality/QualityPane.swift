@@ -334,7 +334,7 @@ public struct QualityPane: Equatable, Sendable {
     static func checkColumns(_ ctx: PaneContext) -> [Column<CheckStatus>] {
         let theme = ctx.theme
         return [
-            Column("status", "Status", .fixed(10)) { [Format.status($0.status, theme: theme)] },
+            Column("status", "Status", .fixed(10)) { [Format.checkStatus($0, theme: theme)] },
             Column("source", "Source", .fixed(14), priority: 1) { [Span($0.source)] },
             Column("check", "Check", .fill(14)) { [Span($0.name, theme.title)] },
             Column("dim", "Dimension", .fixed(12), priority: 2) { [Span($0.dimension)] },
@@ -348,7 +348,7 @@ public struct QualityPane: Equatable, Sendable {
     func renderCheck(_ d: CheckDetail, _ layout: Areas, _ ctx: PaneContext, into buffer: inout ScreenBuffer) {
         let theme = ctx.theme, c = d.check
         let lines: [Line] = [
-            [Format.status(c.status, theme: theme), Span("  \(c.type)", theme.title), Span(c.column.map { " on column \($0)" } ?? "", theme.text),
+            [Format.checkStatus(c, theme: theme), Span("  \(c.type)", theme.title), Span(c.column.map { " on column \($0)" } ?? "", theme.text),
              Span("   dimension ", theme.muted), Span(c.dimension), Span("   severity ", theme.muted),
              Span(c.severity, c.severity == "error" ? theme.error : theme.warn)],
             [Span("params ", theme.muted), Span(c.params.isEmpty || c.params == "{}" ? "none" : c.params)],

@@ -449,7 +449,7 @@ public struct SourcesPane: Equatable, Sendable {
             }
         case .checks:
             let cols: [Column<CheckStatus>] = [
-                Column("status", "Status", .fixed(10)) { [Format.status($0.status, theme: theme)] },
+                Column("status", "Status", .fixed(10)) { [Format.checkStatus($0, theme: theme)] },
                 Column("name", "Check", .fill(14)) { [Span($0.name, theme.title)] },
                 Column("type", "Type", .fixed(12), priority: 2) { [Span($0.type)] },
                 Column("dim", "Dimension", .fixed(12), priority: 1) { [Span($0.dimension)] },
