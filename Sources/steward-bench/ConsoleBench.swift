@@ -49,8 +49,23 @@ func measureConsoleProject(_ project: URL, steward: String, repeats: Int) throws
         "full_snapshot_ms": try median { _ = try blockingAwait { try await snapshotSource.load(SnapshotRequest()) } },
     ]
 
-    // First frame in process: the session as `steward tui` builds it, its first snapshot (verdict
-    // included), layout and render at 100x30.
+    // First frame in process as the console draws it: its first snapshot leaves the verdict for a
+    // second one (`deferVerdict`); then the frame with the verdict, as before.
+    let deferredStart = Date()
+    let deferredSession = try ConsoleSession(options: options, catalogURL: config.catalogURL, runner: nil, environment: ["NO_COLOR": "1"])
+    let deferredBackend = TestBackend(width: 100, height: 30)
+    deferredSession.send(.resize(width: 100, height: 30), backend: deferredBackend)
+    let deferred: SnapshotRequest = { var r = SnapshotRequest(); r.deferVerdict = true; return r }()
+    let cold = SnapshotSource(url: config.catalogURL, roadmap: options.roadmap, evidence: options.evidence,
+                              kpiDefinitions: options.kpiDefinitions, pii: options.pii, config: config)
+    deferredSession.send(.snapshotLoaded(try blockingAwait { try await cold.load(deferred) }), backend: deferredBackend)
+    var deferredBuffer = ScreenBuffer(width: 100, height: 30)
+    ConsoleApp.render(deferredSession.state, into: &deferredBuffer)
+    deferredBackend.draw(deferredBuffer)
+    let firstDataFrameInProcess = Date().timeIntervalSince(deferredStart) * 1000
+
+    // First frame in process with the verdict: the session, a snapshot with the report, layout and
+    // render at 100x30.
     let started = Date()
     let session = try ConsoleSession(options: options, catalogURL: config.catalogURL, runner: nil, environment: ["NO_COLOR": "1"])
     let backend = TestBackend(width: 100, height: 30)
@@ -77,7 +92,8 @@ func measureConsoleProject(_ project: URL, steward: String, repeats: Int) throws
     keySamples.sort()
     var result: [String: Any] = [
         "project": project.path, "worst_source": worst,
-        "refresh": refresh, "first_frame_in_process_ms": firstFrameInProcess, "header": verdictShown,
+        "refresh": refresh, "first_frame_in_process_ms": firstFrameInProcess,
+        "first_data_frame_in_process_ms": firstDataFrameInProcess, "header": verdictShown,
         "keys": keySamples.count,
         "key_to_frame_p50_ms": keySamples[keySamples.count / 2], "key_to_frame_p99_ms": keySamples[keySamples.count * 99 / 100],
         "key_to_frame_max_ms": keySamples.last ?? 0,
@@ -88,11 +104,11 @@ func measureConsoleProject(_ project: URL, steward: String, repeats: Int) throws
     return result
 }
 
-/// Launch → the first paint (the header) and → the verdict word in it, through the real binary under
-/// tmux (process start, config, catalog open, the first snapshot with `steward check`'s report,
-/// ncurses), `times` times each.
+/// Launch → the first paint (the header), → the catalog's data (the Sources table's rows) and → the
+/// verdict word in the header, through the real binary under tmux (process start, config, catalog
+/// open, the first snapshot, then `steward check`'s report, ncurses), `times` times each.
 func tmuxFirstFrames(tmux: String, steward: String, project: URL, times: Int) -> [String: [Double]] {
-    var painted: [Double] = [], verdict: [Double] = []
+    var painted: [Double] = [], data: [Double] = [], verdict: [Double] = []
     for i in 0..<times {
         let socket = "steward-bench-console-\(getpid())-\(i)"
         let started = Date()
@@ -100,8 +116,13 @@ func tmuxFirstFrames(tmux: String, steward: String, project: URL, times: Int) ->
                            "env NO_COLOR=1 \(steward) tui --read-only --project \(project.path); sleep 30"])
         var header = false
         while Date().timeIntervalSince(started) < 30 {
-            let top = captureOutput(tmux, ["-L", socket, "capture-pane", "-p"]).split(separator: "\n").first ?? ""
+            let screen = captureOutput(tmux, ["-L", socket, "capture-pane", "-p"]).split(separator: "\n")
+            let top = screen.first ?? ""
             if !header, top.contains("◆ steward") { header = true; painted.append(Date().timeIntervalSince(started) * 1000) }
+            // The Sources table's column header is drawn with its rows, once the first snapshot is in.
+            if data.count == i, screen.contains(where: { $0.contains("Source") && $0.contains("Last load") }) {
+                data.append(Date().timeIntervalSince(started) * 1000)
+            }
             if ["OK", "WARNING", "CRITICAL", "UNKNOWN"].contains(where: { top.contains($0) }) {
                 verdict.append(Date().timeIntervalSince(started) * 1000)
                 break
@@ -110,7 +131,7 @@ func tmuxFirstFrames(tmux: String, steward: String, project: URL, times: Int) ->
         }
         _ = measure(tmux, ["-L", socket, "kill-server"])
     }
-    return ["first_paint_ms": painted, "verdict_shown_ms": verdict]
+    return ["first_paint_ms": painted, "data_shown_ms": data, "verdict_shown_ms": verdict]
 }
 
 func captureOutput(_ command: String, _ arguments: [String]) -> String {
