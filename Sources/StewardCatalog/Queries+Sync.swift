@@ -27,6 +27,31 @@ public struct DestinationSyncRecord: Sendable, Equatable {
     }
 }
 
+/// What one sync sent for one audience.
+public struct SyncSentCounts: Sendable, Equatable {
+    public var adds = 0
+    public var updates = 0
+    public var removes = 0
+    public init(adds: Int = 0, updates: Int = 0, removes: Int = 0) { self.adds = adds; self.updates = updates; self.removes = removes }
+
+    /// Counts one change by its op (`add`, `update`, `remove`).
+    public mutating func count(_ op: String) {
+        switch op {
+        case "add": adds += 1
+        case "update": updates += 1
+        default: removes += 1
+        }
+    }
+}
+
+/// A destination's sync, as one audience it carries saw it: the sync's outcome and what it sent for
+/// that audience (nil for a sync recorded before per-audience counts were kept).
+public struct AudienceSyncRecord: Sendable, Equatable {
+    public var sync: DestinationSyncRecord
+    public var sent: SyncSentCounts?
+    public var destination: String { sync.destination }
+}
+
 /// A destination's sync health: its last sync and, while failing, since when.
 public struct DestinationSyncHealth: Sendable, Equatable {
     public var last: DestinationSyncRecord
@@ -67,6 +92,18 @@ extension Catalog {
                 out[last.destination] = DestinationSyncHealth(last: last, failingSince: since)
             }
             return out
+        }
+    }
+
+    /// What each of `syncs` sent for `audience`, in the same order.
+    public static func audienceSyncs(_ db: Database, _ syncs: [DestinationSyncRecord], audience: String) throws -> [AudienceSyncRecord] {
+        guard try db.tableExists("sync_run_audience") else { return syncs.map { AudienceSyncRecord(sync: $0, sent: nil) } }
+        let statement = try db.cachedStatement(sql: """
+            SELECT adds, updates, removes FROM sync_run_audience WHERE sync_run_id = ? AND audience = ?
+            """)
+        return try syncs.map { sync in
+            let row = try Row.fetchOne(statement, arguments: [sync.id, audience])
+            return AudienceSyncRecord(sync: sync, sent: row.map { SyncSentCounts(adds: $0[0], updates: $0[1], removes: $0[2]) })
         }
     }
 

@@ -98,6 +98,20 @@ extension Schema {
             """)
             try allowCampaignActivities(db)
         }
+        migrator.registerMigration("v16-sync-run-audiences") { db in
+            try db.execute(sql: """
+            -- What one sync sent for each audience its destination carries (zeros included), so an
+            -- audience shows its own share of the destination's last sync.
+            CREATE TABLE sync_run_audience (
+                sync_run_id INTEGER NOT NULL REFERENCES sync_run(id),
+                audience TEXT NOT NULL,
+                adds INTEGER NOT NULL DEFAULT 0,
+                updates INTEGER NOT NULL DEFAULT 0,
+                removes INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (sync_run_id, audience)
+            ) WITHOUT ROWID;
+            """)
+        }
     }
 
     /// `entity: campaign` rows are staged in `staged_activity`, whose CHECK named only transaction and

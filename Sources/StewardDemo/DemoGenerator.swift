@@ -1,6 +1,6 @@
 import Foundation
 
-/// Generates the `acme-demo` project: six messy sources from five systems, `steward.yml`, `truth.csv`,
+/// Generates the `acme-demo` project: messy sources from five systems and a data vendor, `steward.yml`, `truth.csv`,
 /// `roadmap.md` and `demo-manifest.json`.
 ///
 /// The output is a pure function of `(customers, seed)`: the same bytes every time (a private
@@ -25,7 +25,7 @@ public struct DemoGenerator: Sendable {
 
     /// Source names in the order the pipeline runs them (orders after the customers they reference).
     public static let sourceNames = ["crm_contacts", "ecom_customers", "ecom_orders", "marketing_list",
-                                     "support_tickets", "web_events", "campaign_spend"]
+                                     DemoVendor.sourceName, "support_tickets", "web_events", "campaign_spend"]
 
     /// Creates `directory` (and its `sources/…` folders) and writes the whole project into it.
     ///
@@ -35,7 +35,7 @@ public struct DemoGenerator: Sendable {
     public func write(to directory: URL) throws -> DemoManifest {
         guard customers >= 1, customers <= Self.maximumCustomers else { throw DemoError.invalidCustomerCount(customers) }
         let fm = FileManager.default
-        for system in ["crm", "ecommerce", "support", "marketing", "web"] {
+        for system in ["crm", "ecommerce", "support", "marketing", "web", "vendor"] {
             try fm.createDirectory(at: directory.appendingPathComponent("sources/\(system)"),
                                    withIntermediateDirectories: true)
         }

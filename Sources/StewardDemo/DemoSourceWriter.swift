@@ -1,6 +1,6 @@
 import Foundation
 
-/// Writes the six demo sources and `truth.csv` for one population.
+/// Writes the demo's person and activity sources and `truth.csv` for one population.
 ///
 /// Each source draws from its own random stream, writes rows byte by byte, and counts what it wrote:
 /// rows, malformed rows (ragged CSV, invalid JSON) and well-formed rows that fail an error-severity
@@ -17,8 +17,8 @@ struct DemoSourceWriter {
     private var ecomSecondary: [Int32] = []
     private var ecomMaxKey = 0
     private var truth: DemoFile
-    private var f = DemoBuffer()
-    private var g = DemoBuffer()
+    var f = DemoBuffer()
+    var g = DemoBuffer()
     private var line = DemoBuffer(capacity: 1024)
 
     init(population: DemoPopulation, directory: URL, seed: UInt64) throws {
@@ -35,6 +35,7 @@ struct DemoSourceWriter {
         sources["ecom_customers"] = try writeEcomCustomers()
         sources["ecom_orders"] = try writeOrders()
         sources["marketing_list"] = try writeMarketing()
+        sources[DemoVendor.sourceName] = try writeVendor()
         sources["support_tickets"] = try writeTickets()
         sources["web_events"] = try writeWebEvents()
         try truth.close()
@@ -45,7 +46,7 @@ struct DemoSourceWriter {
         try DemoFile(directory.appendingPathComponent(relative))
     }
 
-    private mutating func addTruth(_ source: [UInt8], key: [UInt8], person: Int) throws {
+    mutating func addTruth(_ source: [UInt8], key: [UInt8], person: Int) throws {
         truth.out.put(source); truth.out.byte(0x2C)
         truth.out.csvField(key, delimiter: 0x2C); truth.out.byte(0x2C)
         truth.out.byte(0x50); truth.out.padded(person + 1, width: 7)
@@ -773,7 +774,7 @@ struct DemoSourceWriter {
         return b.bytes
     }
 
-    private func appendFirst(_ p: DemoPerson, _ out: inout DemoBuffer, nickname: Bool, folded: Bool, native: Bool,
+    func appendFirst(_ p: DemoPerson, _ out: inout DemoBuffer, nickname: Bool, folded: Bool, native: Bool,
                              _ rng: inout DemoRNG) {
         let pool = pop.pools.first[Int(p.firstPool)]
         let i = Int(p.first)
@@ -782,7 +783,7 @@ struct DemoSourceWriter {
         out.put(folded ? pool.folded[i] : pool.names[i])
     }
 
-    private func appendLast(_ p: DemoPerson, _ out: inout DemoBuffer, folded: Bool, native: Bool) {
+    func appendLast(_ p: DemoPerson, _ out: inout DemoBuffer, folded: Bool, native: Bool) {
         let pool = pop.pools.last[Int(p.lastPool)]
         let i = Int(p.last)
         if native, !pool.native.isEmpty { out.put(pool.native[i]); return }

@@ -114,7 +114,6 @@ public enum APIBodies {
     public static func customer(_ c: Customer360, activation: CustomerActivationProfile, reveal: Bool) -> [String: Any] {
         let golden = reveal ? c.golden : c.maskedGolden
         let history = reveal ? c.history : c.maskedHistory
-        let traitValue = { (t: CustomerActivationProfile.Trait) in PIIPolicy.display(t.value, kind: t.pii, reveal: reveal) ?? "" }
         return [
             "customer_id": c.customerId, "requested_id": c.requestedId,
             "golden": golden, "provenance": c.provenance,
@@ -127,7 +126,7 @@ public enum APIBodies {
             "segment": orNull(c.score?.segment), "churn_score": orNull(c.score?.churnScore),
             "rfm": c.score.map { s -> Any in ["recency_days": orNull(s.recencyDays), "frequency": s.frequency, "monetary": s.monetary,
                                               "r": orNull(s.r), "f": orNull(s.f), "m": orNull(s.m)] } ?? NSNull(),
-            "traits": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, traitValue($0)) }),
+            "traits": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, $0.json(reveal: reveal)) }),
             "trait_provenance": Dictionary(uniqueKeysWithValues: activation.traits.map { ($0.name, "\($0.source):\($0.recordKey)") }),
             "consent": Dictionary(uniqueKeysWithValues: activation.consent.map {
                 ($0.channel, ["granted": $0.consents, "statement": $0.granted.map { $0 ? "granted" : "withdrawn" } ?? "none",

@@ -33,6 +33,7 @@ struct Init: ParsableCommand {
             let manifest = try CLI.writingFiles(at: dir) { try DemoGenerator(customers: customers, seed: seed).write(to: dir) }
             let rows = manifest.sources.values.reduce(0) { $0 + $1.rows }
             print("Demo project written to \(dir.path): \(CLI.count(customers)) people, \(manifest.sources.count) sources, \(CLI.count(rows)) rows in \(String(format: "%.1f", Date().timeIntervalSince(started)))s.")
+            print("Its first `steward run` runs twice: the audiences enter at the demo calendar's end, then \(DemoCampaign.audience)'s campaign orders are planted with a known lift (\(DemoLift.truthFile)).")
         } else {
             try CLI.writingFiles(at: dir) { try Scaffold.write(to: dir) }
             print("Project scaffolded in \(dir.path): edit steward.yml, then run `steward run`.")
@@ -83,6 +84,21 @@ struct Run: ParsableCommand {
         let runner = PipelineRunner(config: config, catalog: catalog, progress: CLI.progressReporter(), stop: stop,
                                     extensions: loadOnly ? [] : StandardRun.extensions(kpis: evaluation),
                                     rollbackJournalMinimumBytes: Catalog.rollbackJournalMinimumBytes)
+        // A demo from `steward init --demo`, never run: its first runs plant the campaign with a known
+        // lift, as the bundled demo's first use does (DemoLift).
+        if sources.isEmpty, !loadOnly, allowDelete.isEmpty, let seed = try DemoLift.pending(config: config, catalog: catalog) {
+            CLI.note("First run of a generated demo: the audiences enter at the demo calendar's end, then win_back's campaign orders are planted and a second run measures them.")
+            var problems = false
+            try DemoLift.firstRuns(config: config, catalog: catalog, seed: seed, progress: CLI.progressReporter(), trigger: trigger,
+                                   kpis: evaluation) { summary in
+                Self.printSummary(summary)
+                problems = problems || summary.hasProblems
+            }
+            if interval == nil {
+                if problems { throw ExitCode(1) }
+                return
+            }
+        }
         guard let interval else {
             let summary = try runner.run(sources: sources, trigger: trigger, allowDelete: Set(allowDelete))
             Self.printSummary(summary)

@@ -3,21 +3,41 @@ import StewardActivation
 import StewardCatalog
 import StewardConfig
 import StewardDemo
+import StewardMetrics
 import StewardPipeline
 
 /// The demo's campaign with a known lift (`DemoCampaign`): its outcome can only be drawn once identity
-/// resolution has given the audience's members their ids (and so their holdout group).
+/// resolution has given the audience's members their ids (and so their holdout group). Both demos plant
+/// it the same way: the bundled one on first use, one written by `steward init --demo` at its first
+/// `steward run` (`pending`).
 enum DemoLift {
     /// The demo's first runs: one with the audiences entered at the demo calendar's end, then the
     /// campaign's orders appended to the shop's orders file, then a run that loads them and measures
-    /// the lift. Returns the truth the orders were drawn from (also kept in `demo-campaign-truth.json`).
+    /// the lift. Returns the truth the orders were drawn from (also kept in `demo-campaign-truth.json`);
+    /// `onRun` sees each run's summary.
     @discardableResult
-    static func firstRuns(config: ProjectConfig, catalog: Catalog, seed: UInt64, progress: ProgressReporter, trigger: String) throws -> DemoCampaign.Truth {
-        _ = try PipelineRunner(config: config, catalog: catalog, progress: progress,
-                               extensions: StandardRun.extensions(activationNow: DemoCampaign.enteredAt)).run(trigger: trigger)
+    static func firstRuns(config: ProjectConfig, catalog: Catalog, seed: UInt64, progress: ProgressReporter, trigger: String,
+                          kpis: KPIEvaluation = KPIEvaluation(), onRun: (RunSummary) -> Void = { _ in }) throws -> DemoCampaign.Truth {
+        onRun(try PipelineRunner(config: config, catalog: catalog, progress: progress,
+                                 extensions: StandardRun.extensions(kpis: kpis, activationNow: DemoCampaign.enteredAt)).run(trigger: trigger))
         let truth = try writeResponses(config: config, catalog: catalog, seed: seed)
-        _ = try PipelineRunner(config: config, catalog: catalog, progress: progress, extensions: StandardRun.extensions()).run(trigger: trigger)
+        onRun(try PipelineRunner(config: config, catalog: catalog, progress: progress, extensions: StandardRun.extensions(kpis: kpis)).run(trigger: trigger))
         return truth
+    }
+
+    static let truthFile = "demo-campaign-truth.json"
+
+    /// The seed of a generated demo whose campaign is still to be planted: its folder holds the
+    /// generator's `demo-manifest.json` but no campaign truth, it declares the campaign's audience, and
+    /// its catalog has never run. Nil for every other project.
+    static func pending(config: ProjectConfig, catalog: Catalog) throws -> UInt64? {
+        let dir = config.directory
+        guard config.audiences.contains(where: { $0.name == DemoCampaign.audience }),
+              !FileManager.default.fileExists(atPath: dir.appendingPathComponent(truthFile).path),
+              let data = FileManager.default.contents(atPath: dir.appendingPathComponent("demo-manifest.json").path),
+              let manifest = try? JSONDecoder().decode(DemoManifest.self, from: data),
+              try catalog.lastRun() == nil else { return nil }
+        return manifest.seed
     }
 
     /// Appends the campaign's orders for the audience's entrants to `sources/ecommerce/orders.csv`.
@@ -38,7 +58,7 @@ enum DemoLift {
             "baseline_conversion": DemoCampaign.baselineConversion, "window_days": DemoCampaign.window / 86_400,
         ]
         let json = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-        try PrivateFiles.writeRegularFile(Array(json) + [0x0A], to: config.directory.appendingPathComponent("demo-campaign-truth.json"))
+        try PrivateFiles.writeRegularFile(Array(json) + [0x0A], to: config.directory.appendingPathComponent(truthFile))
         return truth
     }
 }

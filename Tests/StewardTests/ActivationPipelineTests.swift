@@ -236,7 +236,10 @@ import Testing
         let ann = try customer(p, "crm", "1")
         let show = try StewardBinary.run(["customer", "show", ann, "--json", "--project", dir])
         let c = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
-        #expect((c["traits"] as? [String: String]) == ["income": "82000", "tier": "platinum"])
+        // Typed: a number trait is a JSON number, a text trait a string.
+        let traits = try #require(c["traits"] as? [String: Any])
+        #expect(traits.count == 2 && traits["income"] as? Int == 82_000 && traits["tier"] as? String == "platinum", "\(traits)")
+        #expect(!(traits["income"] is String))
         #expect(((c["consent"] as? [String: Any])?["email"] as? [String: Any])?["granted"] as? Bool == true)
         #expect(((c["audiences"] as? [[String: Any]])?.compactMap { $0["name"] as? String }).map(Set.init) == ["big_spenders", "rich"])
         let text = try StewardBinary.run(["customer", "show", ann, "--project", dir]).stdout
@@ -268,7 +271,7 @@ import Testing
         let consent = try catalog.pool.read { try Row.fetchAll($0, sql: "SELECT granted, COUNT(*) FROM customer_consent GROUP BY 1 ORDER BY 1") }
         #expect(consent.count == 2 && consent.allSatisfy { ($0[1] as Int) > 10 })
         let audiences = try catalog.audienceList()
-        #expect(audiences.map(\.name) == ["first_order", "high_value", "win_back"])
+        #expect(audiences.map(\.name) == ["affluent", "first_order", "high_value", "win_back"])
         #expect(audiences.allSatisfy { $0.size > 0 }, "\(audiences)")
         #expect(audiences.first { $0.name == "win_back" }.map { $0.excludedNoConsent > 0 && $0.holdout > 0 } == true)
     }

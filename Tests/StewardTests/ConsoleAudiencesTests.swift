@@ -26,12 +26,20 @@ import Testing
                               pending: ok ? 0 : 7, error: ok ? nil : "connection refused")
     }
 
+    /// A destination's sync as one audience saw it: the destination's totals (crm_file also carries another
+    /// audience, so its totals are larger) and what it sent for this audience.
+    static func audienceSync(_ id: Int64, _ destination: String, ok: Bool, adds: Int = 0, updates: Int = 0, removes: Int = 0,
+                             sent: SyncSentCounts?) -> AudienceSyncRecord {
+        AudienceSyncRecord(sync: sync(id, destination, ok: ok, adds: adds, updates: updates, removes: removes), sent: sent)
+    }
+
     static var data: AudiencesData {
         let winBack = AudienceOverview(
             summary: summary("win_back", size: 371, holdout: 45, excluded: 257, channel: "email"), previousSize: 519,
             lift: StoredLift(treated: 466, treatedConverted: 196, holdout: 53, holdoutConverted: 15, lift: 0.4857, low: 0.0162, high: 1.1721,
                              incrementalRevenue: 5120.5, windowDays: 30, measuredAt: "2026-05-01T10:00:00Z"),
-            destinations: [sync(4, "crm_file", ok: true, adds: 12, removes: 3), sync(5, "ads_hook", ok: false)])
+            destinations: [audienceSync(4, "crm_file", ok: true, adds: 40, updates: 6, removes: 3, sent: SyncSentCounts(adds: 12, removes: 3)),
+                           audienceSync(5, "ads_hook", ok: false, sent: SyncSentCounts())])
         let firstOrder = AudienceOverview(summary: summary("first_order", size: 1006, holdout: 0, excluded: 1437, channel: "email"),
                                           previousSize: nil, lift: nil, destinations: [])
         return AudiencesData(audiences: [firstOrder, winBack], detail: nil)
@@ -51,7 +59,9 @@ import Testing
                                      AudienceRunCounts(runId: 1, at: "2024-06-30T23:59:59Z", size: 519, holdout: 54, excludedNoConsent: 224,
                                                        entered: 519, left: 0, seconds: 0.02)],
                               memberCount: 371, members: members,
-                              syncHistory: [sync(5, "ads_hook", ok: false), sync(4, "crm_file", ok: true, adds: 12, removes: 3)])
+                              syncHistory: [audienceSync(5, "ads_hook", ok: false, sent: SyncSentCounts()),
+                                            audienceSync(4, "crm_file", ok: true, adds: 40, updates: 6, removes: 3, sent: SyncSentCounts(adds: 12, removes: 3)),
+                                            audienceSync(3, "crm_file", ok: true, adds: 500, updates: 0, removes: 0, sent: SyncSentCounts(adds: 371))])
     }
 
     static func state(detail: Bool = false) -> AppState {
@@ -77,6 +87,8 @@ import Testing
                      "ads_hook ✗ failed (7 pending)"] {
             #expect(row?.contains(cell) == true, "win_back row lacks \(cell): \(row ?? "")")
         }
+        // The audience's own share of crm_file's sync, not the destination's totals (+40 ~6 −3).
+        #expect(row?.contains("+40") == false, "\(row ?? "")")
         let first = F.screen(s).lines.first { $0.contains("first_order") } ?? ""
         #expect(first.contains("new") && first.contains("not measured") && first.contains("not sent anywhere"), "\(first)")
         // The filter narrows the list.
@@ -96,9 +108,10 @@ import Testing
         for needle in ["where    segment in ['At risk'] and orders >= 2", "channel  email (members must consent; 257 matched without)",
                        "holdout 10%", "treated 196/466 vs holdout 15/53 converted", "incremental revenue 5120.50",
                        "Members (first 2 of 371)", "C00000007", "treated", "holdout", "#2    371   +88      −236",
-                       "ads_hook ✗ failed", "connection refused", "crm_file ✓ +12 ~0 −3"] {
+                       "ads_hook ✗ failed", "connection refused", "crm_file ✓ +12 ~0 −3", "crm_file ✓ +371 ~0 −0"] {
             #expect(text.contains(needle), "detail lacks \(needle)")
         }
+        #expect(!text.contains("+40") && !text.contains("+500"), "the history shows this audience's share of each sync")
         // Email masked; names are not personal data under the policy.
         #expect(!text.contains("jane.doe@example.com") && text.contains("Jane Doe"))
         #expect(text.contains("◌ PII masked — v reveals (audited)"))
@@ -164,6 +177,15 @@ import Testing
         _ = await screen(showing: "win_back")
         let row = backend.lines.first { $0.contains("win_back") } ?? ""
         #expect(row.contains(Format.count(expected.summary.size)) && row.contains(AudiencesPane.liftText(expected.lift)), "\(row)")
+        // The demo's destination with what its last sync sent for win_back, not the destination's totals.
+        let drop = try #require(expected.destinations.first { $0.destination == "email_platform" })
+        let sent = try #require(drop.sent)
+        let share: Int = try p.scalar("""
+            SELECT adds FROM sync_run_audience WHERE audience = 'win_back'
+              AND sync_run_id = (SELECT MAX(id) FROM sync_run WHERE destination = 'email_platform')
+            """) ?? -1
+        #expect(sent.adds == share)
+        #expect(row.contains(AudiencesPane.syncText(drop)), "\(row)")
         // Open it; reveal the first member through the audited path.
         let names = try catalog.audienceOverviews().map(\.summary.name)
         for _ in 0..<(names.firstIndex(of: "win_back") ?? 0) { session.send(.key(.down), backend: backend) }
@@ -199,14 +221,16 @@ import Testing
             defer { tmux.kill() }
             _ = try tmux.waitFor("Sources (", timeout: 30)
             tmux.send("7")
-            var screen = try tmux.waitFor("╭ Audiences (3)", timeout: 30)
-            for name in ["first_order", "high_value", "win_back"] { #expect(screen.contains(name), "\(screen)") }
+            var screen = try tmux.waitFor("╭ Audiences (4)", timeout: 30)
+            for name in ["affluent", "first_order", "high_value", "win_back"] { #expect(screen.contains(name), "\(screen)") }
+            // The demo's file destination carries win_back and affluent: each row shows its own share of the sync.
+            #expect(screen.contains("email_platform ✓ +"), "\(screen)")
             #expect(screen.contains("Lift (95 %)") && screen.contains("Last sync"))
             tmux.send("Enter")
             screen = try tmux.waitFor("Members", timeout: 30)
-            #expect(screen.contains("where    orders = 0 and last_order_at is null"), "\(screen)")
+            #expect(screen.contains("where    income >= 100000"), "\(screen)")
             #expect(screen.contains("Sync history"))
-            tmux.send("Escape"); _ = try tmux.waitFor("╭ Audiences (3)")
+            tmux.send("Escape"); _ = try tmux.waitFor("╭ Audiences (4)")
             tmux.send("q")
             screen = try tmux.waitFor("TTY sane: icanon echo")
             #expect(screen.contains("EXIT=0"))

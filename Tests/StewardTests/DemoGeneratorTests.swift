@@ -36,7 +36,7 @@ import Yams
         #expect(ma == mb)
         let names = files(in: a)
         #expect(names == files(in: b))
-        #expect(names.count == 12)
+        #expect(names.count == 13)   // with the data vendor's append
         for name in names {
             let da = try Data(contentsOf: a.appendingPathComponent(name))
             let db = try Data(contentsOf: b.appendingPathComponent(name))
@@ -50,7 +50,7 @@ import Yams
         defer { try? FileManager.default.removeItem(at: a); try? FileManager.default.removeItem(at: b) }
         for name in ["sources/crm/contacts_1.csv", "sources/ecommerce/customers.ndjson", "sources/ecommerce/orders.csv",
                      "sources/marketing/subscribers.csv", "sources/support/tickets.csv", "sources/web/events.ndjson",
-                     "truth.csv"] {
+                     DemoVendor.file, "truth.csv"] {
             let da = try Data(contentsOf: a.appendingPathComponent(name))
             let db = try Data(contentsOf: b.appendingPathComponent(name))
             #expect(da != db, "\(name) is the same for seeds 42 and 43")
@@ -107,7 +107,7 @@ import Yams
         defer { try? FileManager.default.removeItem(at: dir) }
         let truthTable = try parseCSV(Data(contentsOf: dir.appendingPathComponent("truth.csv")), delimiter: 0x2C)
         #expect(truthTable.header == ["source", "record_id", "entity_id"])
-        let personSources = ["crm_contacts", "ecom_customers", "marketing_list"]
+        let personSources = ["crm_contacts", "ecom_customers", "marketing_list", DemoVendor.sourceName]
         let expected = personSources.reduce(0) { $0 + manifest.sources[$1]!.rows }
         #expect(truthTable.records.count == expected)
         var truth: [String: String] = [:]
@@ -148,7 +148,7 @@ import Yams
         let text = try String(contentsOf: dir.appendingPathComponent("steward.yml"), encoding: .utf8)
         let root = try #require(try Yams.load(yaml: text) as? [String: Any])
         let allowedTop: Set = ["name", "catalog", "default_region", "roadmap", "truth", "sources", "matching", "kpis",
-                               "schedule", "evidence", "privacy", "audiences", "team"]
+                               "schedule", "evidence", "privacy", "audiences", "team", "destinations"]
         #expect(Set(root.keys).isSubset(of: allowedTop))
         #expect((root["privacy"] as? [String: Any])?["vault"] as? Bool == true, "the demo starts sealed")
         #expect(root["name"] as? String == "acme-demo")
@@ -164,7 +164,7 @@ import Yams
             #expect((s["checks"] as? [Any])?.count ?? 0 >= (s["entity"] as? String == "campaign" ? 2 : 5))
             #expect(s["mapping"] is [String: Any])
         }
-        #expect(Set(sources.map { $0["system"] as! String }) == ["crm", "ecommerce", "support", "marketing", "web"])
+        #expect(Set(sources.map { $0["system"] as! String }) == ["crm", "ecommerce", "support", "marketing", "web", "vendor"])
         let crm = sources[0]
         #expect(crm["path"] as? String == "sources/crm/contacts_*.csv")
         #expect((crm["mapping"] as? [String: Any])?["street"] as? String == "{street_number} {address_1}")

@@ -267,7 +267,7 @@ import Testing
             let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
             #expect(json["project"] as? String == "acme-demo")
             let sources = json["sources"] as! [[String: Any]]
-            #expect(sources.count == 7, "the demo's six systems and its campaign spend")
+            #expect(sources.count == 8, "the demo's five systems' six sources, its data vendor and its campaign spend")
             #expect(sources.allSatisfy { ($0["rows_staged"] as? Int ?? 0) > 0 })
             #expect(FileManager.default.fileExists(atPath: home.dir.appendingPathComponent("demo/truth.csv").path))
             // Second use: the demo exists, nothing is generated again.

@@ -23,8 +23,9 @@ public struct AudienceOverview: Sendable, Equatable {
     /// Size at the materialisation before the latest; nil when it has been materialised once.
     public var previousSize: Int?
     public var lift: StoredLift?
-    /// Per destination that holds or was sent this audience: its last sync (destination totals), by name.
-    public var destinations: [DestinationSyncRecord]
+    /// Per destination that holds or was sent this audience: its last sync, with what it sent for this
+    /// audience, by name.
+    public var destinations: [AudienceSyncRecord]
 
     /// Members gained since the previous materialisation (negative: lost).
     public var delta: Int { summary.size - (previousSize ?? 0) }
@@ -43,7 +44,8 @@ public struct AudienceDetail: Sendable, Equatable {
     public var runs: [AudienceRunCounts]
     public var memberCount: Int
     public var members: [AudienceMemberRow]
-    public var syncHistory: [DestinationSyncRecord]
+    /// Newest first, each with what it sent for this audience.
+    public var syncHistory: [AudienceSyncRecord]
 }
 
 extension Catalog {
@@ -58,7 +60,7 @@ extension Catalog {
                 let previous = try Int.fetchOne(db, sql: """
                     SELECT size FROM audience_run WHERE audience = ? AND run_id < ? ORDER BY run_id DESC LIMIT 1
                     """, arguments: [s.name, s.runId])
-                let destinations = try Self.destinations(db, holding: s.name).compactMap { lastSyncs[$0] }
+                let destinations = try Self.audienceSyncs(db, Self.destinations(db, holding: s.name).compactMap { lastSyncs[$0] }, audience: s.name)
                 return AudienceOverview(summary: s, previousSize: previous, lift: lifts[s.name], destinations: destinations)
             }
         }
@@ -86,7 +88,9 @@ extension Catalog {
         var history: [DestinationSyncRecord] = []
         for destination in destinations { history += try syncHistory(destination: destination, limit: syncLimit) }
         history.sort { $0.id > $1.id }
-        return AudienceDetail(overview: overview, runs: runs, memberCount: count, members: members, syncHistory: Array(history.prefix(syncLimit)))
+        let shown = Array(history.prefix(syncLimit))
+        let syncs = try pool.read { db in try Self.audienceSyncs(db, shown, audience: name) }
+        return AudienceDetail(overview: overview, runs: runs, memberCount: count, members: members, syncHistory: syncs)
     }
 
     static func storedLifts(_ db: Database) throws -> [String: StoredLift] {

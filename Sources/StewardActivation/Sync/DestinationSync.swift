@@ -40,6 +40,9 @@ public struct DestinationSyncer: Sendable {
     public func sync(desired: [DesiredMember], runId: Int64? = nil) throws -> DestinationSyncRecord {
         let started = now()
         var sent = (add: 0, update: 0, remove: 0), batches = 0
+        // What each audience was sent: the Audiences pane shows an audience its own share of a sync.
+        var byAudience: [String: SyncSentCounts] = [:]
+        for a in destination.audiences { byAudience[a] = SyncSentCounts() }
         var failure: String?
 
         // 1. What was not delivered, as it was first sent.
@@ -53,7 +56,7 @@ public struct DestinationSyncer: Sendable {
                 break
             }
             try markDelivered(batch: id, changes: changes)
-            count(changes, into: &sent)
+            count(changes, into: &sent, &byAudience)
         }
 
         // 2. What changed since.
@@ -73,10 +76,16 @@ public struct DestinationSyncer: Sendable {
                     break
                 }
                 try markDelivered(batch: id, changes: chunk)
-                count(chunk, into: &sent)
+                count(chunk, into: &sent, &byAudience)
             }
         }
-        return try recordRun(started: started, runId: runId, sent: sent, batches: batches, error: failure)
+        return try recordRun(started: started, runId: runId, sent: sent, batches: batches, error: failure, byAudience: byAudience)
+    }
+
+    private func count(_ changes: [SyncChange], into sent: inout (add: Int, update: Int, remove: Int),
+                       _ byAudience: inout [String: SyncSentCounts]) {
+        count(changes, into: &sent)
+        for c in changes { byAudience[c.audience, default: SyncSentCounts()].count(c.op.rawValue) }
     }
 
     private func count(_ changes: [SyncChange], into sent: inout (add: Int, update: Int, remove: Int)) {
@@ -181,7 +190,7 @@ public struct DestinationSyncer: Sendable {
     }
 
     func recordRun(started: Date, runId: Int64?, sent: (add: Int, update: Int, remove: Int), batches: Int,
-                   error: String?) throws -> DestinationSyncRecord {
+                   error: String?, byAudience: [String: SyncSentCounts] = [:]) throws -> DestinationSyncRecord {
         try catalog.pool.write { db in
             let pending = try Int.fetchOne(db, sql: """
                 SELECT COALESCE(SUM(adds + updates + removes), 0) FROM sync_batch WHERE destination = ? AND status IN ('pending','failed')
@@ -193,6 +202,13 @@ public struct DestinationSyncer: Sendable {
                 """, arguments: [destination.name, destination.kind.rawValue, runId, Timestamp.string(started), Timestamp.string(finished),
                                  error == nil ? "ok" : "failed", sent.add, sent.update, sent.remove, batches, pending, error])
             let id = db.lastInsertedRowID
+            let perAudience = try db.makeStatement(sql: """
+                INSERT INTO sync_run_audience (sync_run_id, audience, adds, updates, removes) VALUES (?, ?, ?, ?, ?)
+                """)
+            // A crm destination's changes are keyed by its source, not by audience: nothing to split.
+            for (audience, n) in byAudience where destination.kind != .crm && !audience.isEmpty {
+                try perAudience.execute(arguments: [id, audience, n.adds, n.updates, n.removes])
+            }
             if destination.pii && sent.add + sent.update > 0 {
                 try Catalog.audit(db, action: "sync_pii", subject: "destination:\(destination.name)",
                                   detail: "\(sent.add + sent.update) records sent with personal data unmasked (pii: true)")

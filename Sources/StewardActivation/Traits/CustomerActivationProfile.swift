@@ -23,6 +23,16 @@ public struct CustomerActivationProfile: Sendable, Equatable {
         public var recordKey: String
         /// Masked on display unless revealed.
         public var pii: PIIKind?
+        /// As declared (`.any` when undeclared): what type the value has in JSON.
+        public var type: TraitType = .any
+
+        /// The value for a JSON body: a declared number or yes/no as itself, otherwise (and whenever
+        /// the value is masked) text.
+        public func json(reveal: Bool) -> Any {
+            let shown = PIIPolicy.display(value, kind: pii, reveal: reveal) ?? ""
+            guard shown == value, type == .number || type == .bool, let typed = TraitValue.parse(value, as: type) else { return shown }
+            return typed.json
+        }
     }
 
     public var traits: [Trait]
@@ -37,9 +47,11 @@ public struct CustomerActivationProfile: Sendable, Equatable {
     public static func load(_ db: Database, customerId: String, config: ProjectConfig) throws -> CustomerActivationProfile {
         guard try db.tableExists("customer_trait") else { return CustomerActivationProfile(traits: [], consent: [], audiences: []) }
         let declared = CustomerTraits.names(config)
+        let types = CustomerTraits.types(config)
         let traits = try Row.fetchAll(db, sql: "SELECT name, value, source, record_key FROM customer_trait WHERE customer_id = ?",
                                       arguments: [customerId])
-            .map { Trait(name: $0[0], value: $0[1], source: $0[2], recordKey: $0[3], pii: Traits.piiKind($0[0], sources: config.sources)) }
+            .map { Trait(name: $0[0], value: $0[1], source: $0[2], recordKey: $0[3], pii: Traits.piiKind($0[0], sources: config.sources),
+                        type: types[$0[0]] ?? .any) }
             .sorted { (declared.firstIndex(of: $0.name) ?? .max, $0.name) < (declared.firstIndex(of: $1.name) ?? .max, $1.name) }
         var stated: [String: Consent] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT channel, granted, at, source FROM customer_consent WHERE customer_id = ?", arguments: [customerId]) {

@@ -348,9 +348,9 @@ public enum CustomerSearch {
         // The loose word matches the names spelt like it (`similarNames`); only when none of those
         // matches anyone (found before or not), any name with its first two letters (hundreds of
         // customers at a million, most of them nothing like the word, each read and scored).
+        var similar: [String: [String]] = [:]
         if try !anyExact() {
             matched = 0
-            var similar: [String: [String]] = [:]
             for w in words where w.count >= 3 && w.allSatisfy(\.isLetter) { similar[w] = try similarNames(db, to: w) }
             for variant in oneWordLooseQueries(query, similar: { similar[$0] ?? [] }) where found.count < candidateLimit {
                 try new(variant)
@@ -361,9 +361,10 @@ public enum CustomerSearch {
                 }
             }
         }
-        // Typos in several words: any word's first letters, sound or nickname; the similarity
-        // ranking below sorts the bounded set.
-        if found.isEmpty, let loose = looseQuery(query) { try new(loose, ranked: true) }
+        // Typos in several words: any word's first letters, sound, nickname or a name spelt like it
+        // (a transposition inside the first three letters, "Pakrer", keeps only the last); the
+        // similarity ranking below sorts the bounded set.
+        if found.isEmpty, let loose = looseQuery(query, similar: { similar[$0] ?? [] }) { try new(loose, ranked: true) }
         // Only the candidates that may rank are scored with their golden rows: a golden name scores
         // at most what the same name among the entry's names does (`Scorer.bound`), so those
         // ordered first by that bound (then by id, as ties are) hold the best; namesakes beyond
@@ -598,13 +599,15 @@ public enum CustomerSearch {
         }
     }
 
-    /// Any word by its first three letters, its sound or a formal name it is a nickname of.
-    static func looseQuery(_ query: String) -> String? {
+    /// Any word by its first three letters, its sound, a formal name it is a nickname of, or (with
+    /// `similar`) the index's names spelt like it.
+    static func looseQuery(_ query: String, similar: (String) -> [String] = { _ in [] }) -> String? {
         var alts: [String] = []
         for raw in query.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" }) {
             let k = TextKey.key(String(raw))
             guard k.count >= 3, k.allSatisfy(\.isLetter) else { continue }
             alts.append("names:\(k.prefix(3))*")
+            alts += similar(k).map { "names:" + quoted($0) }
             alts.append("sounds:\(Compare.nysiis(k).lowercased())")
             for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
         }

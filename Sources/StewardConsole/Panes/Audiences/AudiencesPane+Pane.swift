@@ -22,7 +22,7 @@ extension AudiencesPane: ListPane {
         [[Span("Δ", theme.title), Span(" members gained (or lost) since the audience's previous run", theme.muted)],
          [Span("No consent", theme.title), Span(" matched the rule but did not consent to the audience's channel: not members", theme.muted)],
          [Span("Lift", theme.title), Span(" treated ÷ holdout conversion − 1 (an order within the window after entering), Katz 95 % interval", theme.muted)],
-         [Span("Last sync", theme.title), Span(" per destination: ✓ ok with adds (+), updates (~) and removes (−) sent; ✗ failed", theme.muted)]]
+         [Span("Last sync", theme.title), Span(" per destination: ✓ ok with the adds (+), updates (~) and removes (−) sent for this audience; ✗ failed", theme.muted)]]
     }
 
     public mutating func resetSelection() { list = ListState(); members = ListState() }

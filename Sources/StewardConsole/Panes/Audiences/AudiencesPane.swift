@@ -10,7 +10,8 @@ public struct AudiencesData: Sendable, Equatable {
 }
 
 /// Audiences pane (issue 20): each audience's size, Δ since the run before, consent exclusions,
-/// holdout, lift ± its 95 % interval and the last sync of each destination sent it. Enter opens one:
+/// holdout, lift ± its 95 % interval and the last sync of each destination sent it (what it sent for
+/// this audience). Enter opens one:
 /// its definition, members (PII masked; `v` reveals the selected member, audited like the Customers
 /// pane's reveal), entered/left per run and its destinations' sync history.
 public struct AudiencesPane: Equatable, Sendable {
@@ -111,10 +112,13 @@ public struct AudiencesPane: Equatable, Sendable {
         return "\(pct(value)) (\(String(format: "%.0f", low * 100))…\(String(format: "%.0f", high * 100))%)"
     }
 
-    /// "file_drop ✓ +12 ~3 −1": a destination's last sync with what it sent.
-    static func syncText(_ r: DestinationSyncRecord) -> String {
-        r.status == "ok" ? "\(r.destination) ✓ +\(r.adds) ~\(r.updates) −\(r.removes)"
-            : "\(r.destination) ✗ failed\(r.pending > 0 ? " (\(r.pending) pending)" : "")"
+    /// "file_drop ✓ +12 ~3 −1": a destination's sync with what it sent for this audience (a sync
+    /// recorded before those counts were kept shows its outcome only).
+    static func syncText(_ a: AudienceSyncRecord) -> String {
+        let r = a.sync
+        guard r.status == "ok" else { return "\(r.destination) ✗ failed\(r.pending > 0 ? " (\(r.pending) pending)" : "")" }
+        guard let n = a.sent else { return "\(r.destination) ✓" }
+        return "\(r.destination) ✓ +\(n.adds) ~\(n.updates) −\(n.removes)"
     }
 
     static func deltaText(_ a: AudienceOverview) -> String {
@@ -176,7 +180,7 @@ public struct AudiencesPane: Equatable, Sendable {
             Column("sync", "Last sync", .fill(14)) { a in
                 a.destinations.isEmpty ? [Span("not sent anywhere", theme.muted)]
                     : a.destinations.enumerated().flatMap { i, r -> Line in
-                        (i == 0 ? [] : [Span(", ", theme.muted)]) + [Span(syncText(r), r.status == "ok" ? theme.ok : theme.error)]
+                        (i == 0 ? [] : [Span(", ", theme.muted)]) + [Span(syncText(r), r.sync.status == "ok" ? theme.ok : theme.error)]
                     }
             },
         ]
@@ -241,9 +245,9 @@ public struct AudiencesPane: Equatable, Sendable {
         TextBlock.render(runs, halves[0], base: theme.text, into: &buffer)
         var syncs: [Line] = [[Span("Sync history ", theme.title), Span("newest first", theme.muted)]]
         if d.syncHistory.isEmpty { syncs.append([Span("not sent to any destination yet", theme.muted)]) }
-        syncs += d.syncHistory.map { r in
-            [Span(Format.dateTime(r.startedAt) + " ", theme.muted), Span(Self.syncText(r), r.status == "ok" ? theme.ok : theme.error),
-             Span(r.error.map { "  \($0)" } ?? "", theme.muted)]
+        syncs += d.syncHistory.map { a in
+            [Span(Format.dateTime(a.sync.startedAt) + " ", theme.muted), Span(Self.syncText(a), a.sync.status == "ok" ? theme.ok : theme.error),
+             Span(a.sync.error.map { "  \($0)" } ?? "", theme.muted)]
         }
         TextBlock.render(syncs, halves[1], base: theme.text, into: &buffer)
     }
