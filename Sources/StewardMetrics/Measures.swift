@@ -229,7 +229,7 @@ public struct Measures: Sendable {
             var rate = try MatchRate.measure(db, truth: nil as URL?)
             let share = target.flatMap { $0.comparison == .atLeast && $0.unit == .percent ? $0.value : nil }
             // The ceiling (the truth file read against every record) is what explains a target not met.
-            if let truth, let share, rate.rate < share { rate.ceiling = try MatchRate.ceiling(db, truth: truth) }
+            if let truth, let share, rate.rate < share { rate = try MatchRate.measure(db, truth: truth) }
             return MeasureResult(value: rate.rate, detail: rate.explanation(target: share, truthKnown: truth != nil))
         }
     }

@@ -134,18 +134,32 @@ import Testing
             let measured = try reason()
             #expect(measured.contains("ceiling "), "\(measured)")
             let config = try ConfigLoader.load(p.ymlURL)
-            let kept = config.catalogURL.deletingLastPathComponent().appendingPathComponent("match-ceiling.json")
+            let kept = config.catalogURL.deletingLastPathComponent().appendingPathComponent("match-rate.json")
             let mode = try FileManager.default.attributesOfItem(atPath: kept.path)[.posixPermissions] as? Int
             #expect(mode == 0o600)
             // A second process answers from the file: a hand-edited figure under the same stamp shows.
             var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: kept)) as? [String: Any])
-            object["labelled"] = 7; object["with_partner"] = 5
+            var ceilingEntry = try #require(object["ceiling"] as? [String: Any])
+            ceilingEntry["counts"] = [7, 5]
+            object["ceiling"] = ceilingEntry
+            // So is the linked count (the rate's numerator), kept under the resolved records' stamp.
+            var linkedEntry = try #require(object["linked"] as? [String: Any])
+            let linked = try #require((linkedEntry["counts"] as? [Int])?.first)
+            linkedEntry["counts"] = [linked - 1]
+            object["linked"] = linkedEntry
             try JSONSerialization.data(withJSONObject: object).write(to: kept)
             let edited = try reason()
             #expect(edited.contains("ceiling 71.4% (truth: 2 records"), "\(edited)")
-            // A changed truth file (another modification time) is measured again and kept again.
+            #expect(edited.contains("\(linked - 1) of "), "\(edited)")
+            #expect(measured.contains("\(linked) of "), "\(measured)")
+            // A changed truth file (another modification time) is measured again and kept again; a change
+            // of the resolved records (here an erasure's event, as `forget` writes) measures the count again.
             let truth = try #require(config.truth)
             try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: truth.path)
+            #expect(try !reason().contains("ceiling 71.4%"))
+            try p.catalog().pool.write { db in
+                try db.execute(sql: "INSERT INTO identity_event (run_id, at, kind, customer_id, detail) VALUES (1, '2026-01-01T00:00:00Z', 'retire', 'X', 'test')")
+            }
             #expect(try reason() == measured)
             // Junk in the file is not believed.
             try Data("{not json".utf8).write(to: kept)

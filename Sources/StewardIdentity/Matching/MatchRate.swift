@@ -49,37 +49,35 @@ public struct MatchRate: Sendable, Equatable {
         return Ceiling(labelled: perPerson.values.reduce(0, +), withPartner: perPerson.values.reduce(0) { $0 + ($1 > 1 ? $1 : 0) })
     }
 
-    /// The rate with the ceiling of the truth file at `truth`.
+    /// The rate with the ceiling of the truth file at `truth`. Both are kept (`KeptCounts`) under a
+    /// stamp of the resolved records, and the ceiling also of the truth file: at a million records
+    /// the linked count takes 0.5 s and the ceiling 12 s, on every `steward check` and console verdict.
     public static func measure(_ db: Database, truth: URL?) throws -> MatchRate {
-        var rate = try measure(db, truth: nil as [String: String]?)
-        if let truth { rate.ceiling = try ceiling(db, truth: truth) }
-        return rate
-    }
-
-    /// The ceiling of the truth file at `truth`, kept per process for an unchanged file and
-    /// catalog: the console measures KPIs on every refresh, and reading the file and every record
-    /// id takes seconds at a million records.
-    public static func ceiling(_ db: Database, truth: URL) throws -> Ceiling {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: truth.path)
+        let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_member") ?? 0
         let catalogFile = try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? ""
-        let stamp = [catalogFile, truth.path, "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
-                     "\(attributes?[.size] as? Int ?? -1)",
-                     "\(try Int64.fetchOne(db, sql: "SELECT MAX(run_id) FROM identity_run") ?? 0)",
-                     "\(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_member") ?? 0)",
-                     "\(try Int.fetchOne(db, sql: "SELECT MAX(rowid) FROM identity_event") ?? 0)"].joined(separator: "|")
-        if let cached = CeilingCache.shared.get(stamp) { return cached }
-        // Kept beside the catalog for the next process too (`steward check`, a console's first verdict):
-        // the file is a cache, never the truth, so a missing or unreadable one is measured again.
-        let stored = catalogFile.isEmpty ? nil : URL(fileURLWithPath: catalogFile).deletingLastPathComponent()
-            .appendingPathComponent(CeilingFile.name)
-        if let stored, let kept = CeilingFile.read(stored, stamp: stamp) {
-            CeilingCache.shared.set(stamp, kept)
-            return kept
+        let identity = [catalogFile, "\(records)",
+                        "\(try Int64.fetchOne(db, sql: "SELECT MAX(run_id) FROM identity_run") ?? 0)",
+                        "\(try Int.fetchOne(db, sql: "SELECT MAX(rowid) FROM identity_event") ?? 0)"].joined(separator: "|")
+        let kept = KeptCounts(catalogFile: catalogFile)
+        var rate: MatchRate
+        if let counts = kept.get("linked", stamp: identity), counts.count == 1, counts[0] <= records {
+            rate = MatchRate(records: records, linked: counts[0], ceiling: nil)
+        } else {
+            rate = try measure(db, truth: nil as [String: String]?)
+            kept.set("linked", stamp: identity, [rate.linked])
         }
-        let measured = try ceiling(db, labels: try PairwiseScore.loadTruth(truth))
-        CeilingCache.shared.set(stamp, measured)
-        if let stored { CeilingFile.write(measured, stamp: stamp, to: stored) }
-        return measured
+        guard let truth else { return rate }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: truth.path)
+        let stamp = [identity, truth.path, "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
+                     "\(attributes?[.size] as? Int ?? -1)"].joined(separator: "|")
+        if let counts = kept.get("ceiling", stamp: stamp), counts.count == 2, counts[1] <= counts[0] {
+            rate.ceiling = Ceiling(labelled: counts[0], withPartner: counts[1])
+        } else {
+            let ceiling = try ceiling(db, labels: try PairwiseScore.loadTruth(truth))
+            kept.set("ceiling", stamp: stamp, [ceiling.labelled, ceiling.withPartner])
+            rate.ceiling = ceiling
+        }
+        return rate
     }
 
     /// One line on the rate and why a target may be out of reach: "5795 of 8301 records linked to
@@ -100,42 +98,58 @@ public struct MatchRate: Sendable, Equatable {
     static func percent(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
 }
 
-/// The last ceiling measured, by its file and catalog stamp.
-private final class CeilingCache: @unchecked Sendable {
-    static let shared = CeilingCache()
-    private let lock = NSLock()
-    private var stamp = "", ceiling: MatchRate.Ceiling?
+/// Counts measured on a catalog, by name, under a stamp of what they were measured from: in this
+/// process (the console measures on every refresh) and in a private file beside the catalog for the
+/// next process (`steward check`, a console's first verdict). The file is a cache, never the truth:
+/// a missing, unreadable or stale entry is measured again, and a read-only folder only means that.
+struct KeptCounts {
+    static let fileName = "match-rate.json"
+    let file: URL?
 
-    func get(_ stamp: String) -> MatchRate.Ceiling? {
-        lock.lock(); defer { lock.unlock() }
-        return stamp == self.stamp ? ceiling : nil
+    init(catalogFile: String) {
+        file = catalogFile.isEmpty ? nil : URL(fileURLWithPath: catalogFile).deletingLastPathComponent().appendingPathComponent(Self.fileName)
     }
 
-    func set(_ stamp: String, _ ceiling: MatchRate.Ceiling) {
-        lock.lock(); defer { lock.unlock() }
-        self.stamp = stamp
-        self.ceiling = ceiling
-    }
-}
-
-/// The last ceiling measured on a catalog, in a private file beside it (`match-ceiling.json`): measuring
-/// reads the truth file and every record id, 12 s at a million records, on every `steward check`.
-enum CeilingFile {
-    static let name = "match-ceiling.json"
-
-    static func read(_ url: URL, stamp: String) -> MatchRate.Ceiling? {
-        guard let data = try? Data(contentsOf: url),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              object["stamp"] as? String == stamp,
-              let labelled = object["labelled"] as? Int, let withPartner = object["with_partner"] as? Int,
-              labelled >= 0, withPartner >= 0, withPartner <= labelled else { return nil }
-        return MatchRate.Ceiling(labelled: labelled, withPartner: withPartner)
+    func get(_ name: String, stamp: String) -> [Int]? {
+        if let counts = InProcess.shared.get(name + "\u{0}" + stamp) { return counts }
+        guard let file, let entry = Self.entries(file)[name] as? [String: Any], entry["stamp"] as? String == stamp,
+              let counts = entry["counts"] as? [Int], counts.allSatisfy({ $0 >= 0 }) else { return nil }
+        InProcess.shared.set(name + "\u{0}" + stamp, counts)
+        return counts
     }
 
-    /// Best effort: a read-only folder only means the next process measures again.
-    static func write(_ ceiling: MatchRate.Ceiling, stamp: String, to url: URL) {
-        let object: [String: Any] = ["stamp": stamp, "labelled": ceiling.labelled, "with_partner": ceiling.withPartner]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        try? PrivateFiles.writeRegularFile([UInt8](data), to: url)
+    func set(_ name: String, stamp: String, _ counts: [Int]) {
+        InProcess.shared.set(name + "\u{0}" + stamp, counts)
+        guard let file else { return }
+        var entries = Self.entries(file)
+        entries[name] = ["stamp": stamp, "counts": counts]
+        guard let data = try? JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys]) else { return }
+        try? PrivateFiles.writeRegularFile([UInt8](data), to: file)
+    }
+
+    private static func entries(_ file: URL) -> [String: Any] {
+        guard let data = try? Data(contentsOf: file),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object
+    }
+
+    /// The latest counts of each name in this process.
+    private final class InProcess: @unchecked Sendable {
+        static let shared = InProcess()
+        private let lock = NSLock()
+        private var kept: [String: [Int]] = [:]
+
+        func get(_ key: String) -> [Int]? {
+            lock.lock(); defer { lock.unlock() }
+            return kept[key]
+        }
+
+        func set(_ key: String, _ counts: [Int]) {
+            lock.lock(); defer { lock.unlock() }
+            // One stamp per name: a new stamp replaces the old one.
+            let name = key.prefix { $0 != "\u{0}" }
+            kept = kept.filter { !$0.key.hasPrefix(name + "\u{0}") }
+            kept[key] = counts
+        }
     }
 }
