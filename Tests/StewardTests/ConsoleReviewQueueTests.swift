@@ -58,6 +58,8 @@ struct ConsoleReviewQueueTests {
         let catalog = try Catalog.open(at: dir.appendingPathComponent(".steward/catalog.sqlite"))
         let before = try await catalog.pool.read { try ReviewQueue.items($0) }
         let first = try #require(before.first, "the demo has pairs in the review queue")
+        // The demo's first `steward run` runs twice (it plants the campaign): the console's run is the next one.
+        let next = (try await catalog.pool.read { try Int64.fetchOne($0, sql: "SELECT MAX(id) FROM run") } ?? 0) + 1
         let shots = try await offPool { () -> [String] in
             let tmux = try Tmux(width: 120, height: 40,
                                 command: "env NO_COLOR=1 XDG_STATE_HOME=\(p.dir.path)/state \(bin) tui --project \(dir.path)")
@@ -66,7 +68,7 @@ struct ConsoleReviewQueueTests {
             tmux.send("6"); _ = try tmux.waitFor("Customers (", timeout: 10)
             tmux.send("R"); let queue = try tmux.waitFor("Review queue (\(before.count) pairs)", timeout: 20)
             tmux.send("x"); let rejected = try tmux.waitFor("✗ reject·next run", timeout: 10)
-            tmux.send("r"); _ = try tmux.waitFor("run #2", timeout: 240)
+            tmux.send("r"); _ = try tmux.waitFor("run #\(next)", timeout: 240)
             let after = try tmux.waitFor("Review queue (\(before.count - 1) pairs)", timeout: 60)
             return [queue, rejected, after]
         }
