@@ -12,9 +12,12 @@ extension Measures {
     /// spend is the `entity: campaign` rows, staged with the audience in `customer_ref`.
     public func marketingROI(_ definition: KPIDefinition) throws -> MeasureResult {
         let data = try catalog.pool.read { db -> (spend: [(audience: String, amount: Double, campaigns: Int)], lift: [String: Double?])? in
+            // Through the campaign sources' part of the (source, record_key) index: filtering on the
+            // entity alone read every order and event (710 ms of `steward check`'s 1 s at a million customers).
             let spend = try Row.fetchAll(db, sql: """
                 SELECT customer_ref, SUM(amount), COUNT(DISTINCT type) FROM staged_activity
-                WHERE entity = 'campaign' AND is_deleted = 0 AND amount IS NOT NULL AND customer_ref IS NOT NULL
+                WHERE source IN (SELECT name FROM source WHERE entity = 'campaign')
+                  AND entity = 'campaign' AND is_deleted = 0 AND amount IS NOT NULL AND customer_ref IS NOT NULL
                 GROUP BY customer_ref ORDER BY customer_ref
                 """).map { (audience: $0[0] as String, amount: $0[1] as Double, campaigns: $0[2] as Int) }
             guard !spend.isEmpty else { return nil }

@@ -47,6 +47,11 @@ import Testing
                         """, arguments: ["o\(n)", e.id])
                 }
             }
+            // The spend comes from a configured `entity: campaign` source, as `steward run` registers it.
+            try db.execute(sql: """
+                INSERT INTO source (name, system, entity, format, path, key_column, updated_at)
+                VALUES ('spend', 'marketing', 'campaign', 'csv', 'spend.csv', 'id', '2026-05-01T00:00:00Z')
+                """)
             for (i, s) in spend.enumerated() {
                 try db.execute(sql: """
                     INSERT INTO staged_activity (source, record_key, entity, batch_id, line, customer_ref_kind, customer_ref, occurred_at, amount,
