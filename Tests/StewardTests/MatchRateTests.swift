@@ -118,6 +118,26 @@ import Testing
         #expect(text.contains(String(format: "match rate %.1f%%", rate * 100)), "\(text)")
     }
 
+    /// A catalog rebuilt at the same path (its file deleted and `steward run` again, another
+    /// matching threshold) can have the same record count, run number and event count as the one
+    /// the kept linked count was measured on: the latest pass's time tells them apart.
+    @Test func aRebuiltCatalogWithTheSameCountsIsMeasuredAgain() throws {
+        let (c, _) = try Self.handBuilt()
+        try c.catalog.pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO identity_run (run_id, at, fingerprint, records, candidate_pairs, matched_pairs, review_pairs,
+                    refused_pairs, clusters, model_json, detail_json) VALUES (1, '2026-12-07T10:00:00.000Z', 'f', 11, 0, 0, 0, 0, 7, '{}', '{}')
+                """)
+        }
+        #expect(try c.catalog.pool.read { try MatchRate.measure($0, truth: nil as URL?) }.linked == 7)
+        // The rebuilt catalog's pass: the same 11 records, run 1 and no other event, every record its own customer.
+        try c.catalog.pool.write { db in
+            try db.execute(sql: "UPDATE identity_member SET customer_id = source || ':' || record_key")
+            try db.execute(sql: "UPDATE identity_run SET at = '2026-12-07T11:00:00.000Z'")
+        }
+        #expect(try c.catalog.pool.read { try MatchRate.measure($0, truth: nil as URL?) }.linked == 0)
+    }
+
     /// The ceiling reads the truth file and every record id (12 s per `steward check` at a million
     /// records): it is kept beside the catalog, private, for the next process, and measured again
     /// when the truth file or the resolved records change.

@@ -56,7 +56,9 @@ public struct MatchRate: Sendable, Equatable {
         let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_member") ?? 0
         let catalogFile = try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? ""
         let identity = [catalogFile, "\(records)",
-                        "\(try Int64.fetchOne(db, sql: "SELECT MAX(run_id) FROM identity_run") ?? 0)",
+                        // The latest pass's time too: a catalog rebuilt at this path, or a forced pass under
+                        // the same run, can match its run number, record and event counts.
+                        try String.fetchOne(db, sql: "SELECT run_id || '@' || at FROM identity_run ORDER BY run_id DESC LIMIT 1") ?? "0",
                         "\(try Int.fetchOne(db, sql: "SELECT MAX(rowid) FROM identity_event") ?? 0)"].joined(separator: "|")
         let kept = KeptCounts(catalogFile: catalogFile)
         var rate: MatchRate
