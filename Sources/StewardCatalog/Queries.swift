@@ -305,6 +305,18 @@ public func encodeStrings(_ list: [String]) -> String {
 /// JSON string literals as bytes: the one place Steward quotes and escapes a string by hand.
 public enum JSONString {
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        append(s, shortEscapes: false, to: &out)
+    }
+
+    /// A string literal exactly as JSONSerialization writes it with `.withoutEscapingSlashes`: as
+    /// `appendQuoted` but for \b and \f, which it writes short (`appendQuoted`: \u0008, \u000c).
+    /// For bytes that must equal what JSONSerialization gave before: API bodies the CLI prints,
+    /// pushed events' canonical text (issue 19).
+    public static func appendSerialized(_ s: String, to out: inout [UInt8]) {
+        append(s, shortEscapes: true, to: &out)
+    }
+
+    private static func append(_ s: String, shortEscapes: Bool, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { bytes in
             out.append(0x22)
@@ -312,20 +324,22 @@ public enum JSONString {
             if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
                 out.append(contentsOf: bytes)
             } else {
-                for b in bytes { appendEscaped(b, to: &out) }
+                for b in bytes { appendEscaped(b, shortEscapes: shortEscapes, to: &out) }
             }
             out.append(0x22)
         }
     }
 
     @inline(__always)
-    private static func appendEscaped(_ b: UInt8, to out: inout [UInt8]) {
+    private static func appendEscaped(_ b: UInt8, shortEscapes: Bool, to out: inout [UInt8]) {
         switch b {
         case 0x22: out.append(0x5C); out.append(0x22)
         case 0x5C: out.append(0x5C); out.append(0x5C)
         case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
         case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
         case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+        case 0x08 where shortEscapes: out.append(0x5C); out.append(UInt8(ascii: "b"))
+        case 0x0C where shortEscapes: out.append(0x5C); out.append(UInt8(ascii: "f"))
         case 0..<0x20:
             let hex = Array("0123456789abcdef".utf8)
             out.append(contentsOf: "\\u00".utf8)

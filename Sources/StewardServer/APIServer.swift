@@ -41,6 +41,8 @@ public final class APIServer: Sendable {
     let requests = RequestRate()
     /// Bodies built for the catalog as it is now (`cached`).
     let bodies = ResponseCache()
+    /// Writes pushed requests, concurrent ones in one transaction.
+    let intakeGroups: GroupCommitter
 
     /// How long a body that moves with the clock (health, sources' freshness, KPIs) is reused.
     static let clockBodyMaxAge: TimeInterval = 5
@@ -75,6 +77,7 @@ public final class APIServer: Sendable {
             }
         }
         let intake = EventIntake(config: config, catalog: catalog)
+        intakeGroups = GroupCommitter(intake: intake)
         counts = MatchScheduler(delay: .seconds(1)) { pushed, _ in
             do { try intake.refreshCounts(sources: Set(pushed.map(\.source))) } catch {
                 log("steward serve: recounting staged rows failed: \(type(of: error))")
@@ -215,8 +218,8 @@ public final class APIServer: Sendable {
             throw APIError(.badRequest, "missing_query", "give ?q= with a name, email, phone, postcode or customer id")
         }
         if reveal { return try await revealedSearch(query: query, limit: limit, token: token) }
-        return try await cached(request) { () throws -> Any in
-            APIBodies.search(try self.catalog.pool.read { try CustomerSearch.search($0, query: query, limit: limit) }, reveal: false)
+        return try await cachedJSON(request) {
+            APIBodies.searchJSON(try self.catalog.pool.read { try CustomerSearch.search($0, query: query, limit: limit) }, reveal: false)
         }
     }
 
@@ -269,7 +272,7 @@ public final class APIServer: Sendable {
                                            + hits.map(\.customerId).joined(separator: ","),
                                        actor: "token:\(token.name)")
             }
-            return APIBodies.encode(APIBodies.search(hits, reveal: true))
+            return APIBodies.searchJSON(hits, reveal: true)
         }
         return Self.json(body, headers: [.cacheControl: "no-store"])
     }
@@ -324,6 +327,12 @@ public final class APIServer: Sendable {
     /// does); bodies that move with the clock alone give a few seconds.
     func cached(_ request: Request, variant: String = "", maxAge: TimeInterval? = nil,
                 _ produce: @escaping @Sendable () throws -> Any) async throws -> Response {
+        try await cachedJSON(request, variant: variant, maxAge: maxAge) { APIBodies.encode(try produce()) }
+    }
+
+    /// `cached` for a body its producer encodes itself (`APIBodies.searchJSON`).
+    func cachedJSON(_ request: Request, variant: String = "", maxAge: TimeInterval? = nil,
+                    _ produce: @escaping @Sendable () throws -> Data) async throws -> Response {
         let key = "\(request.uri.path)?\(Self.sortedQuery(request))#\(variant)"
         let (etag, counter) = try await blocking { () -> (String, UInt64) in
             let counter = try self.changes.current()
@@ -336,7 +345,7 @@ public final class APIServer: Sendable {
         if let body = bodies.body(key, counter: counter) {
             return Self.json(body, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
         }
-        let body = try await blocking { APIBodies.encode(try produce()) }
+        let body = try await blocking(produce)
         bodies.store(body, key, counter: counter, maxAge: maxAge)
         return Self.json(body, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
     }

@@ -239,11 +239,20 @@ extension BatchLoader {
     /// The source's live and flagged staged rows into `source_stats`: one pass over its staged rows
     /// for both counts (a scan of the whole source).
     static func refreshCounts(_ db: Database, source: SourceConfig) throws {
+        try storeCounts(db, source: source, try stagedCounts(db, source: source))
+    }
+
+    /// The source's live and flagged staged rows (the scan `refreshCounts` stores).
+    static func stagedCounts(_ db: Database, source: SourceConfig) throws -> (staged: Int, flagged: Int) {
         let table = source.entity == .person ? "staged_person" : "staged_activity"
         let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*), COUNT(flags) FROM \(table) WHERE source = ? AND is_deleted = 0",
                                       arguments: [source.name])
+        return (counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0)
+    }
+
+    static func storeCounts(_ db: Database, source: SourceConfig, _ counts: (staged: Int, flagged: Int)) throws {
         try db.execute(sql: "UPDATE source_stats SET rows_staged = ?, rows_flagged = ? WHERE source = ?",
-                       arguments: [counts?[0] as Int? ?? 0, counts?[1] as Int? ?? 0, source.name])
+                       arguments: [counts.staged, counts.flagged, source.name])
     }
 }
 

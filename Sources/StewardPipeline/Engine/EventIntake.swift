@@ -60,11 +60,17 @@ public struct EventIntake: Sendable {
     /// The source events may be pushed to, or why not.
     /// Brings the staged and flagged counts of these sources up to date (`load` leaves them to this;
     /// a server calls it within a second of a push, at start and at shutdown).
+    ///
+    /// The scan runs on a reader's snapshot, not in the write transaction: at half a million pushed
+    /// events it took the single writer long enough to hold every push queued behind it (BENCHMARKS.md,
+    /// issue 19). Counts a moment old are then stored; a push committed after the snapshot schedules
+    /// its own refresh, which runs after this one and counts it.
     public func refreshCounts(sources names: Set<String>) throws {
         let sources = config.sources.filter { names.contains($0.name) }
         guard !sources.isEmpty else { return }
+        let counts = try catalog.pool.read { db in try sources.map { try BatchLoader.stagedCounts(db, source: $0) } }
         try catalog.pool.write { db in
-            for source in sources { try BatchLoader.refreshCounts(db, source: source) }
+            for (source, c) in zip(sources, counts) { try BatchLoader.storeCounts(db, source: source, c) }
         }
     }
 
@@ -78,66 +84,110 @@ public struct EventIntake: Sendable {
     /// transaction: a crash before the commit leaves nothing of it, after it everything.
     /// - parameter requestId: names the batch (with the actor) for lineage: `http:REQUEST (ACTOR)`.
     public func load(source name: String, events: PushedEvents, requestId: String, actor: String) throws -> Receipt {
-        let source = try httpSource(named: name)
+        try load([Push(source: name, events: events, requestId: requestId, actor: actor)])[0].get()
+    }
+
+    /// One request's events, for `load(_:)`.
+    public struct Push: Sendable {
+        public var source: String
+        public var events: PushedEvents
+        public var requestId: String
+        public var actor: String
+
+        public init(source: String, events: PushedEvents, requestId: String, actor: String) {
+            self.source = source
+            self.events = events
+            self.requestId = requestId
+            self.actor = actor
+        }
+    }
+
+    /// Loads several requests in one transaction (a group commit), each as its own run and batch exactly
+    /// as `load(source:…)` does, each in a savepoint: one that fails leaves nothing and the others
+    /// stand. Nothing is returned before the commit, so a caller acknowledges only what is committed;
+    /// if the commit itself fails, every request fails. Results are in `pushes`' order.
+    public func load(_ pushes: [Push]) -> [Result<Receipt, Error>] {
+        var results: [Result<Receipt, Error>] = []
+        do {
+            try catalog.pool.writeWithoutTransaction { db in
+                // As for a file's batch (BatchLoader.load): every row references the batch it inserts first.
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+                try db.inTransaction(.immediate) {
+                    results = []
+                    for push in pushes {
+                        var receipt: Receipt?
+                        do {
+                            try db.inSavepoint {
+                                receipt = try loadOne(db, push)
+                                return .commit
+                            }
+                            results.append(.success(receipt!))
+                        } catch {
+                            results.append(.failure(error))
+                        }
+                    }
+                    return .commit
+                }
+            }
+        } catch {
+            return pushes.map { _ in .failure(error) }
+        }
+        return results
+    }
+
+    private func loadOne(_ db: Database, _ push: Push) throws -> Receipt {
+        let source = try httpSource(named: push.source)
+        let events = push.events, actor = push.actor
         let at = now()
-        let file = "http:\(requestId) (\(actor))"
+        let file = "http:\(push.requestId) (\(actor))"
         let stream = PushedEventStream(events)
         let catalog = self.catalog, config = self.config, now = self.now
-        return try catalog.pool.writeWithoutTransaction { db -> Receipt in
-            // As for a file's batch (BatchLoader.load): every row references the batch it inserts first.
-            try db.execute(sql: "PRAGMA foreign_keys = OFF")
-            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
-            var receipt: Receipt?
-            try db.inTransaction(.immediate) {
-                try db.execute(sql: "INSERT INTO run (trigger, status, started_at, pid, actor) VALUES ('http', 'running', ?, ?, ?)",
-                               arguments: [Timestamp.string(at), Int(getpid()), actor])
-                let runId = db.lastInsertedRowID
-                try db.execute(sql: "INSERT INTO run_step (run_id, source, status, started_at) VALUES (?, ?, 'running', ?)",
-                               arguments: [runId, source.name, Timestamp.string(at)])
-                let stepId = db.lastInsertedRowID
-                let loader = SourceLoader(config: config, source: source, catalog: catalog, runId: runId, progress: SilentProgress(),
-                                          stop: nil, now: now, rollbackJournalMinimumBytes: nil)
-                var batch = BatchLoader(loader: loader, file: URL(fileURLWithPath: "/"), relativePath: file,
-                                        size: Int64(events.byteCount), stepId: stepId)
-                // Counting the whole source per request made each batch slower than the last (1 M
-                // customers: ~1,000 events/s after 200k pushed); the server calls `refreshCounts`.
-                batch.countsLater = true
-                // This batch's quarantine rows are those numbered after the last one before it.
-                let quarantinedBefore = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM quarantine") ?? 0
-                let reading = ReadAheadStream(stream)
-                defer { reading.cancel() }
-                let result = try batch.loadBatch(db, stream: reading, mtime: nil, runId: runId, now: now)
-                let finished = Timestamp.string(now())
-                let message = "\(file): \(events.count) event\(events.count == 1 ? "" : "s")"
-                    + (result.rowsRedelivered > 0 ? ", \(result.rowsRedelivered) already staged unchanged" : "")
-                let ms = now().timeIntervalSince(at) * 1000
-                try db.execute(sql: """
-                    UPDATE run_step SET status = 'success', finished_at = ?, duration_ms = ?, message = ?, mode = 'http' WHERE id = ?
-                    """, arguments: [finished, ms, message, stepId])
-                try db.execute(sql: """
-                    UPDATE run SET status = 'success', finished_at = ?, rows_read = ?, rows_loaded = ?, rows_quarantined = ? WHERE id = ?
-                    """, arguments: [finished, result.rowsRead, result.rowsLoaded, result.rowsQuarantined, runId])
-                let rejected = try Row.fetchAll(db, sql: "SELECT line, reasons_json FROM quarantine WHERE id > ? AND batch_id = ? ORDER BY line",
-                                                arguments: [quarantinedBefore, result.batchId]).map { row in
-                    Rejection(line: row[0], reasons: (try? JSONDecoder().decode([String].self, from: Data((row[1] as String).utf8))) ?? [])
-                }
-                // Staged new or changed: the batch's raw rows (unchanged re-sends write none) that were not quarantined.
-                var changed: [String] = []
-                if source.entity == .person, let range = try Row.fetchOne(db, sql: """
-                    SELECT first_raw_id, last_raw_id FROM batch WHERE id = ? AND first_raw_id IS NOT NULL
-                    """, arguments: [result.batchId]) {
-                    let bad = Set(rejected.map(\.line))
-                    changed = try Row.fetchAll(db, sql: "SELECT record_key, line FROM raw_record WHERE id BETWEEN ? AND ? AND record_key IS NOT NULL",
-                                               arguments: [range[0] as Int64, range[1] as Int64])
-                        .filter { !bad.contains($0[1] as Int) }.map { $0[0] as String }
-                }
-                receipt = Receipt(runId: runId, batchId: result.batchId, accepted: result.rowsLoaded + result.rowsRedelivered,
-                                  unchanged: result.rowsRedelivered, quarantined: result.rowsQuarantined, rejected: rejected,
-                                  changedPersonKeys: changed)
-                return .commit
-            }
-            return receipt!
+        try db.execute(sql: "INSERT INTO run (trigger, status, started_at, pid, actor) VALUES ('http', 'running', ?, ?, ?)",
+                       arguments: [Timestamp.string(at), Int(getpid()), actor])
+        let runId = db.lastInsertedRowID
+        try db.execute(sql: "INSERT INTO run_step (run_id, source, status, started_at) VALUES (?, ?, 'running', ?)",
+                       arguments: [runId, source.name, Timestamp.string(at)])
+        let stepId = db.lastInsertedRowID
+        let loader = SourceLoader(config: config, source: source, catalog: catalog, runId: runId, progress: SilentProgress(),
+                                  stop: nil, now: now, rollbackJournalMinimumBytes: nil)
+        var batch = BatchLoader(loader: loader, file: URL(fileURLWithPath: "/"), relativePath: file,
+                                size: Int64(events.byteCount), stepId: stepId)
+        // Counting the whole source per request made each batch slower than the last (1 M
+        // customers: ~1,000 events/s after 200k pushed); the server calls `refreshCounts`.
+        batch.countsLater = true
+        // This batch's quarantine rows are those numbered after the last one before it.
+        let quarantinedBefore = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM quarantine") ?? 0
+        let reading = ReadAheadStream(stream)
+        defer { reading.cancel() }
+        let result = try batch.loadBatch(db, stream: reading, mtime: nil, runId: runId, now: now)
+        let finished = Timestamp.string(now())
+        let message = "\(file): \(events.count) event\(events.count == 1 ? "" : "s")"
+            + (result.rowsRedelivered > 0 ? ", \(result.rowsRedelivered) already staged unchanged" : "")
+        let ms = now().timeIntervalSince(at) * 1000
+        try db.execute(sql: """
+            UPDATE run_step SET status = 'success', finished_at = ?, duration_ms = ?, message = ?, mode = 'http' WHERE id = ?
+            """, arguments: [finished, ms, message, stepId])
+        try db.execute(sql: """
+            UPDATE run SET status = 'success', finished_at = ?, rows_read = ?, rows_loaded = ?, rows_quarantined = ? WHERE id = ?
+            """, arguments: [finished, result.rowsRead, result.rowsLoaded, result.rowsQuarantined, runId])
+        let rejected = try Row.fetchAll(db, sql: "SELECT line, reasons_json FROM quarantine WHERE id > ? AND batch_id = ? ORDER BY line",
+                                        arguments: [quarantinedBefore, result.batchId]).map { row in
+            Rejection(line: row[0], reasons: (try? JSONDecoder().decode([String].self, from: Data((row[1] as String).utf8))) ?? [])
         }
+        // Staged new or changed: the batch's raw rows (unchanged re-sends write none) that were not quarantined.
+        var changed: [String] = []
+        if source.entity == .person, let range = try Row.fetchOne(db, sql: """
+            SELECT first_raw_id, last_raw_id FROM batch WHERE id = ? AND first_raw_id IS NOT NULL
+            """, arguments: [result.batchId]) {
+            let bad = Set(rejected.map(\.line))
+            changed = try Row.fetchAll(db, sql: "SELECT record_key, line FROM raw_record WHERE id BETWEEN ? AND ? AND record_key IS NOT NULL",
+                                       arguments: [range[0] as Int64, range[1] as Int64])
+                .filter { !bad.contains($0[1] as Int) }.map { $0[0] as String }
+        }
+        return Receipt(runId: runId, batchId: result.batchId, accepted: result.rowsLoaded + result.rowsRedelivered,
+                       unchanged: result.rowsRedelivered, quarantined: result.rowsQuarantined, rejected: rejected,
+                       changedPersonKeys: changed)
     }
 }
 
@@ -211,12 +261,40 @@ public struct PushedEvents: Sendable {
     }
 
     static func event(_ object: [String: Any], line: Int) throws -> Event {
+        var flat: [String: String] = [:]
+        JSONText.flatten(object, prefix: "", into: &flat)
+        if let text = flatText(object) { return Event(line: line, text: text, values: flat) }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             throw Malformed(line: line, message: "the object cannot be read as JSON")
         }
-        var flat: [String: String] = [:]
-        JSONText.flatten(object, prefix: "", into: &flat)
         return Event(line: line, text: String(decoding: data, as: UTF8.self), values: flat)
+    }
+
+    /// The canonical text JSONSerialization gives (sorted keys, no slashes escaped), written directly
+    /// for the common event: keys of lowercase letters and underscores, values strings or null. Nil
+    /// for any other object (numbers, booleans, nesting, other keys), which JSONSerialization writes.
+    /// Its sorted writing was a quarter of a server's CPU under pushed events (issue 19); the bytes
+    /// must not change, since a re-sent event is recognised by them. For such keys its order
+    /// (numeric, case-insensitive) is the bytes' order.
+    static func flatText(_ object: [String: Any]) -> String? {
+        var keys: [String] = []
+        keys.reserveCapacity(object.count)
+        for (key, value) in object {
+            guard !key.isEmpty, key.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || $0 == UInt8(ascii: "_") }),
+                  value is String || value is NSNull else { return nil }
+            keys.append(key)
+        }
+        keys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (i, key) in keys.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: key.utf8)
+            out.append(contentsOf: "\":".utf8)
+            if let text = object[key] as? String { JSONString.appendSerialized(text, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The line of a parse error, from Foundation's message ("… around line 3, column 7."), if it says.
