@@ -35,6 +35,17 @@ import GRDB
         #expect(TraitCoercion.number("75,000") == 75_000 && TraitCoercion.number(" 12.5 ") == 12.5 && TraitCoercion.number("inf") == nil)
     }
 
+    /// A comma only separates thousands: a vendor's "1,5" (a decimal comma) or "$1,2,3" is no
+    /// number (both read as 15 and 123 before), nor is a hexadecimal "0x10" (16).
+    @Test func commasOnlyGroupThousands() {
+        for good in [("75,000", 75_000.0), ("$1,234,567.5", 1_234_567.5), ("-75,000", -75_000), ("€ 1,000", 1_000), ("999", 999), ("1,000e2", 100_000)] {
+            #expect(TraitCoercion.number(good.0) == good.1, "\(good.0)")
+        }
+        for bad in ["$1,2,3", "1,5", "12,34", ",500", "500,", "1,,000", "1,0000", "1.5,000", "0x10", " 0X1p3 ", "abc", "1e309"] {
+            #expect(TraitCoercion.number(bad) == nil, "\(bad)")
+        }
+    }
+
     /// Seeded: dates, timestamps and near-misses (bad months and days, other separators, spaces,
     /// signs, letters) read the same both ways.
     @Test(arguments: [1, 7, 42, 2026] as [UInt64])
@@ -59,8 +70,11 @@ import GRDB
         for _ in 0..<20_000 {
             let text = (0..<rng.int(1, 4)).map { _ in pieces[rng.int(0, pieces.count - 1)] }.joined()
             let t = text.trimmingCharacters(in: .whitespaces)
+            // Commas only between groups of three digits of the whole part (commasOnlyGroupThousands).
+            let stripped = t.filter { $0 != "$" && $0 != "€" && $0 != "£" && $0 != " " }
+            let grouped = !stripped.contains(",") || stripped.range(of: #"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil
             let general: Double? = t.isEmpty ? nil : (Double(t).flatMap { $0.isFinite ? $0 : nil }
-                ?? Double(t.filter { $0 != "," && $0 != "$" && $0 != "€" && $0 != "£" && $0 != " " }).flatMap { $0.isFinite ? $0 : nil })
+                ?? (grouped ? Double(stripped.filter { $0 != "," }).flatMap { $0.isFinite ? $0 : nil } : nil))
             #expect(TraitCoercion.number(text) == general, "\(text.debugDescription)")
         }
     }

@@ -45,6 +45,8 @@ public enum TraitValue: Sendable, Equatable {
 /// Reading text as a number, a date or a yes/no: for custom traits from source columns.
 public enum TraitCoercion {
     public static func number(_ text: String) -> Double? {
+        // Swift reads "0x10" as 16: a hexadecimal cell is no export's number.
+        if text.utf8.contains(where: { $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") }) { return nil }
         // Most stored values are plain numbers: no trimming copy for them.
         if let first = text.utf8.first, first != UInt8(ascii: " "), text.utf8.last != UInt8(ascii: " "),
            let d = Double(text), d.isFinite { return d }
@@ -52,8 +54,21 @@ public enum TraitCoercion {
         guard !t.isEmpty else { return nil }
         if let d = Double(t), d.isFinite { return d }
         // "75,000" and "$75000": the separators and currency signs exports add.
-        let stripped = t.filter { $0 != "," && $0 != "$" && $0 != "€" && $0 != "£" && $0 != " " }
-        return Double(stripped).flatMap { $0.isFinite ? $0 : nil }
+        let stripped = t.filter { $0 != "$" && $0 != "€" && $0 != "£" && $0 != " " }
+        guard thousandsGrouped(stripped) else { return nil }
+        return Double(stripped.filter { $0 != "," }).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    /// A comma only between groups of three digits of the whole part ("1,234,567.5"): "1,5" is a
+    /// decimal comma and "$1,2,3" a broken cell, which dropping the commas read as 15 and 123.
+    static func thousandsGrouped(_ s: String) -> Bool {
+        guard s.contains(",") else { return true }
+        let body = s.first == "-" || s.first == "+" ? s.dropFirst() : s[...]
+        let whole = body.prefix { $0 != "." && $0 != "e" && $0 != "E" }
+        guard !body.dropFirst(whole.count).contains(",") else { return false }
+        let groups = whole.split(separator: ",", omittingEmptySubsequences: false)
+        return (1...3).contains(groups[0].count) && groups.dropFirst().allSatisfy { $0.count == 3 }
+            && groups.allSatisfy { $0.allSatisfy { $0 >= "0" && $0 <= "9" } }
     }
 
     /// Seconds since 1970 of a day (YYYY-MM-DD) or an ISO timestamp.
