@@ -90,7 +90,7 @@ struct Run: ParsableCommand {
             CLI.note("First run of a generated demo: the audiences enter at the demo calendar's end, then win_back's campaign orders are planted and a second run measures them.")
             var problems = false
             try DemoLift.firstRuns(config: config, catalog: catalog, seed: seed, progress: CLI.progressReporter(), trigger: trigger,
-                                   kpis: evaluation) { summary in
+                                   stop: stop, kpis: evaluation) { summary in
                 Self.printSummary(summary)
                 problems = problems || summary.hasProblems
             }

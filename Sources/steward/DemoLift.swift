@@ -13,15 +13,23 @@ import StewardPipeline
 enum DemoLift {
     /// The demo's first runs: one with the audiences entered at the demo calendar's end, then the
     /// campaign's orders appended to the shop's orders file, then a run that loads them and measures
-    /// the lift. Returns the truth the orders were drawn from (also kept in `demo-campaign-truth.json`);
-    /// `onRun` sees each run's summary.
+    /// the lift. Returns the truth the orders were drawn from (also kept in `demo-campaign-truth.json`),
+    /// nil when `stop` interrupted the first run; `onRun` sees each run's summary.
     @discardableResult
     static func firstRuns(config: ProjectConfig, catalog: Catalog, seed: UInt64, progress: ProgressReporter, trigger: String,
-                          kpis: KPIEvaluation = KPIEvaluation(), onRun: (RunSummary) -> Void = { _ in }) throws -> DemoCampaign.Truth {
-        onRun(try PipelineRunner(config: config, catalog: catalog, progress: progress,
-                                 extensions: StandardRun.extensions(kpis: kpis, activationNow: DemoCampaign.enteredAt)).run(trigger: trigger))
+                          stop: StopFlag? = nil, kpis: KPIEvaluation = KPIEvaluation(),
+                          onRun: (RunSummary) -> Void = { _ in }) throws -> DemoCampaign.Truth? {
+        let first = try PipelineRunner(config: config, catalog: catalog, progress: progress, stop: stop,
+                                       extensions: StandardRun.extensions(kpis: kpis, activationNow: DemoCampaign.enteredAt)).run(trigger: trigger)
+        onRun(first)
+        // Interrupted: nothing planted, and the next `steward run` starts the first runs again (`pending`).
+        if first.status == "interrupted" { return nil }
         let truth = try writeResponses(config: config, catalog: catalog, seed: seed)
-        onRun(try PipelineRunner(config: config, catalog: catalog, progress: progress, extensions: StandardRun.extensions(kpis: kpis)).run(trigger: trigger))
+        // Stopped after the first run: the planted orders load on the next run, like any new rows.
+        if stop?.isStopped != true {
+            onRun(try PipelineRunner(config: config, catalog: catalog, progress: progress, stop: stop,
+                                     extensions: StandardRun.extensions(kpis: kpis)).run(trigger: trigger))
+        }
         return truth
     }
 
@@ -29,14 +37,15 @@ enum DemoLift {
 
     /// The seed of a generated demo whose campaign is still to be planted: its folder holds the
     /// generator's `demo-manifest.json` but no campaign truth, it declares the campaign's audience, and
-    /// its catalog has never run. Nil for every other project.
+    /// its catalog has never run (or every run was interrupted: a first run stopped with Ctrl-C). Nil for
+    /// every other project.
     static func pending(config: ProjectConfig, catalog: Catalog) throws -> UInt64? {
         let dir = config.directory
         guard config.audiences.contains(where: { $0.name == DemoCampaign.audience }),
               !FileManager.default.fileExists(atPath: dir.appendingPathComponent(truthFile).path),
               let data = FileManager.default.contents(atPath: dir.appendingPathComponent("demo-manifest.json").path),
               let manifest = try? JSONDecoder().decode(DemoManifest.self, from: data),
-              try catalog.lastRun() == nil else { return nil }
+              try catalog.runs().allSatisfy({ $0.status == "interrupted" }) else { return nil }
         return manifest.seed
     }
 

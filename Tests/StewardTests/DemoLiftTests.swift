@@ -17,7 +17,7 @@ import Testing
             let manifest = try DemoGenerator(customers: 3000, seed: 42).write(to: p.dir)
             let config = try p.config()
             let catalog = try Catalog.open(at: config.catalogURL)
-            let truth = try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: SilentProgress(), trigger: "test")
+            let truth = try #require(try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: SilentProgress(), trigger: "test"))
             let m = try catalog.pool.read { try AudienceLift.measure($0, audience: DemoCampaign.audience, window: DemoCampaign.window, asOf: Date()) }
             #expect(m.treated >= 100 && m.holdout >= 10, "enough entrants to measure: \(m)")
 
@@ -50,6 +50,39 @@ import Testing
             #expect(abs(winBackROI - truth.expectedROI) <= 2.5 * se / truth.spend, "win_back ROI \(winBackROI) vs \(truth.expectedROI)")
             #expect(status.result.parts.contains { $0.label == DemoCampaign.audience && $0.note.contains("incremental revenue") })
             #expect(FileManager.default.fileExists(atPath: p.dir.appendingPathComponent("demo-campaign-truth.json").path))
+        }
+    }
+
+    /// Ctrl-C during `steward run`'s first runs of an `init --demo` project stops them (it said
+    /// "stopping after the current file commits" and ran both runs on): an interrupted first run plants
+    /// nothing and the next `steward run` starts the first runs again; a first run that completed
+    /// plants the campaign, whose orders load on the next run if the stop came before the second.
+    @Test func aStopInTheDemosFirstRunsStopsThemAndTheNextRunPlants() async throws {
+        try await offPool {
+            let p = TempProject("demolift-stop")
+            let manifest = try DemoGenerator(customers: 200, seed: 42).write(to: p.dir)
+            let config = try p.config()
+            let catalog = try Catalog.open(at: config.catalogURL)
+            let orders = p.dir.appendingPathComponent("sources/ecommerce/orders.csv")
+            let before = try Data(contentsOf: orders)
+            let stopped = StopFlag()
+            stopped.stop()
+            var statuses: [String] = []
+            let none = try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: SilentProgress(),
+                                              trigger: "test", stop: stopped) { statuses.append($0.status) }
+            #expect(none == nil && statuses == ["interrupted"])
+            #expect(try Data(contentsOf: orders) == before)
+            #expect(!FileManager.default.fileExists(atPath: p.dir.appendingPathComponent(DemoLift.truthFile).path))
+            #expect(try DemoLift.pending(config: config, catalog: catalog) == manifest.seed)
+
+            // Stopped once the first run is done: the campaign is planted, the second run waits for the next `steward run`.
+            let late = StopFlag()
+            statuses = []
+            let truth = try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: SilentProgress(),
+                                               trigger: "test", stop: late) { statuses.append($0.status); late.stop() }
+            #expect(truth != nil && statuses.count == 1 && statuses[0] != "interrupted", "\(statuses)")
+            #expect(try Data(contentsOf: orders).count > before.count)
+            #expect(try DemoLift.pending(config: config, catalog: catalog) == nil)
         }
     }
 }
