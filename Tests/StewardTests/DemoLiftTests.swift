@@ -4,6 +4,7 @@ import Testing
 @testable import steward
 @testable import StewardActivation
 @testable import StewardCatalog
+@testable import StewardConfig
 @testable import StewardDemo
 @testable import StewardMetrics
 @testable import StewardPipeline
@@ -11,12 +12,17 @@ import Testing
 /// The demo's campaign (issue 20): the lift and Marketing ROI Steward measures on the demo agree with
 /// the effect the generator planted, within the sampling error of the holdout.
 @Suite struct DemoLiftTests {
+    /// A project as `steward init --demo` writes it, never run.
+    static func generated(_ name: String, customers: Int) throws -> (TempProject, DemoManifest, ProjectConfig, Catalog) {
+        let p = TempProject(name)
+        let manifest = try DemoGenerator(customers: customers, seed: 42).write(to: p.dir)
+        let config = try p.config()
+        return (p, manifest, config, try Catalog.open(at: config.catalogURL))
+    }
+
     @Test func demoLiftAndROIMatchTheGeneratorsTruth() async throws {
         try await offPool {
-            let p = TempProject("demolift")
-            let manifest = try DemoGenerator(customers: 3000, seed: 42).write(to: p.dir)
-            let config = try p.config()
-            let catalog = try Catalog.open(at: config.catalogURL)
+            let (p, manifest, config, catalog) = try Self.generated("demolift", customers: 3000)
             let truth = try #require(try DemoLift.firstRuns(config: config, catalog: catalog, seed: manifest.seed, progress: SilentProgress(), trigger: "test"))
             let m = try catalog.pool.read { try AudienceLift.measure($0, audience: DemoCampaign.audience, window: DemoCampaign.window, asOf: Date()) }
             #expect(m.treated >= 100 && m.holdout >= 10, "enough entrants to measure: \(m)")
@@ -59,10 +65,7 @@ import Testing
     /// plants the campaign, whose orders load on the next run if the stop came before the second.
     @Test func aStopInTheDemosFirstRunsStopsThemAndTheNextRunPlants() async throws {
         try await offPool {
-            let p = TempProject("demolift-stop")
-            let manifest = try DemoGenerator(customers: 200, seed: 42).write(to: p.dir)
-            let config = try p.config()
-            let catalog = try Catalog.open(at: config.catalogURL)
+            let (p, manifest, config, catalog) = try Self.generated("demolift-stop", customers: 200)
             let orders = p.dir.appendingPathComponent("sources/ecommerce/orders.csv")
             let before = try Data(contentsOf: orders)
             let stopped = StopFlag()
