@@ -402,9 +402,9 @@ components:
         segment: {type: [string, "null"]}
         churn_score: {type: [number, "null"]}
         traits:
-          description: Custom traits (steward.yml `traits:`), masked like golden values unless revealed
+          description: Custom traits (steward.yml `traits:`), masked like golden values unless revealed; a number or bool trait is a JSON number or boolean, a masked one the masked text
           type: object
-          additionalProperties: {type: string}
+          additionalProperties: {type: [string, number, boolean]}
         trait_provenance:
           description: The source record each trait's value came from (`source:record_key`)
           type: object
