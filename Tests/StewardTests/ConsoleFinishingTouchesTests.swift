@@ -255,6 +255,28 @@ struct ConsoleVerdictReuseTests {
         // Once a verdict is known, a later first-load request no longer defers it.
         #expect(!state.snapshotRequest.deferVerdict)
     }
+
+    /// Before the verdict the Sources pane's status line under the table (the selected source's) does
+    /// not call a source ok or healthy either: a fresh demo's first screen said "✓ ok campaign_spend:
+    /// healthy" under rows marked "… check".
+    @MainActor
+    @Test func theSelectedSourcesLineClaimsNothingBeforeTheVerdict() async throws {
+        let p = try IdentityPipelineTests.demo(120)
+        #expect(try IdentityPipelineTests.run(p).status == "success")
+        let config = try p.config()
+        var request = SnapshotRequest()
+        request.deferVerdict = true
+        let fast = try await SnapshotSource(url: config.catalogURL, config: config).load(request)
+        #expect(fast.verdictPending && fast.sources.contains { $0.status == SourceHealth.ok }, "a source its counts call ok")
+        var state = ConsoleFixtures.state(width: 120, height: 30)
+        state.snapshot = nil
+        _ = ConsoleApp.update(&state, .snapshotLoaded(fast))
+        for _ in fast.sources {
+            let text = ConsoleFixtures.screen(state).text
+            #expect(!text.contains("✓ ok") && !text.contains("healthy"), "\(text)")
+            state = ConsoleFixtures.send(state, [.key(.down)])
+        }
+    }
 }
 
 /// `?` at 80 columns: a long key description wraps under itself instead of being cut.

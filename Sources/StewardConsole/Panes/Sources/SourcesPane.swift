@@ -255,11 +255,25 @@ public struct SourcesPane: Equatable, Sendable {
     func overviewStatus(_ ctx: PaneContext, width: Int) -> [Line] {
         guard let s = rows(ctx)[safe: list.selected] else { return [] }
         let theme = ctx.theme
-        var line: Line = [Format.health(s.status, theme: theme), Span(" \(s.name): ", theme.title), Span(s.statusReason, theme.text)]
+        var line: Line = [Self.statusMark(s, ctx), Span(" \(s.name): ", theme.title), Span(Self.reason(s, ctx), theme.text)]
         if let anomaly = Self.anomalies(of: s.name, ctx).first {
             line += [Span("   ▲ anomaly: ", theme.warn), Span(anomaly.message, theme.warn)]
         }
         return Self.statusLines(line, s, ctx, width: width)
+    }
+
+    /// Before the check's verdict a source is not called ok (nor "healthy"): the check may name a
+    /// problem its counts do not show.
+    static func awaitingVerdict(_ s: SourceOverview, _ ctx: PaneContext) -> Bool {
+        ctx.snapshot?.verdictPending == true && s.status == .ok
+    }
+
+    static func statusMark(_ s: SourceOverview, _ ctx: PaneContext) -> Span {
+        awaitingVerdict(s, ctx) ? Span("… check", ctx.theme.muted) : Format.health(s.status, theme: ctx.theme)
+    }
+
+    static func reason(_ s: SourceOverview, _ ctx: PaneContext) -> String {
+        awaitingVerdict(s, ctx) ? "waiting for steward check's verdict" : s.statusReason
     }
 
     /// A status line, followed by the held-deletions hint when there is one. A source that needs
@@ -301,11 +315,7 @@ public struct SourcesPane: Equatable, Sendable {
         let theme = ctx.theme, now = ctx.now
         let severity: [SourceHealth: Int] = [.error: 0, .stale: 1, .warn: 2, .running: 3, .never: 4, .ok: 5]
         return [
-            Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { s in
-                // Before the check's verdict a source is not called ok: the check may name a problem its counts do not show.
-                if ctx.snapshot?.verdictPending == true, s.status == .ok { return [Span("… check", theme.muted)] }
-                return [Format.health(s.status, theme: theme)]
-            },
+            Column("status", "Status", .fixed(9), less: { severity[$0.status]! < severity[$1.status]! }) { [statusMark($0, ctx)] },
             // The name is what a row is read by: it is not cut to make room for a reason (up to 24 columns).
             Column("name", "Source", .min(min(24, max(12, ctx.snapshot?.sources.map(\.name.displayWidth).max() ?? 12))),
                    less: { $0.name < $1.name }) { [Span($0.name, theme.title)] },
@@ -330,7 +340,7 @@ public struct SourcesPane: Equatable, Sendable {
             // Why a source is not ok, whenever 24 columns are left for it: it outranks the raw count and
             // the system (the status line under the table has the whole reason).
             Column("why", "Why", .fill(24), priority: 4) { s in
-                [Span(brief(s.statusReason), s.status == .ok ? theme.muted : theme.status(s.status == .stale ? "error" : s.status.rawValue))]
+                [Span(brief(reason(s, ctx)), s.status == .ok ? theme.muted : theme.status(s.status == .stale ? "error" : s.status.rawValue))]
             },
         ]
     }
@@ -369,7 +379,7 @@ public struct SourcesPane: Equatable, Sendable {
     func detailSummary(_ s: SourceOverview, _ ctx: PaneContext, width: Int) -> [Line] {
         let theme = ctx.theme
         let anomaly: Line = Self.anomalies(of: s.name, ctx).first.map { [Span("  ▲ anomaly: \($0.message)", theme.warn)] } ?? []
-        let status: Line = [Format.health(s.status, theme: theme), Span("  \(s.statusReason)", theme.text)] + anomaly + [
+        let status: Line = [Self.statusMark(s, ctx), Span("  \(Self.reason(s, ctx))", theme.text)] + anomaly + [
             Span("   system ", theme.muted), Span(s.system), Span(" · entity ", theme.muted), Span(s.entity),
             Span(" · format ", theme.muted), Span(s.format)]
         return Self.statusLines(status, s, ctx, width: width) + [
