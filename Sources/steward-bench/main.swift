@@ -576,6 +576,8 @@ if mode == "sync" {
 
 if mode == "lookup" {
     guard let i = args.firstIndex(of: "--project"), i + 1 < args.count else { fatalError("lookup needs --project DIR (a matched project)") }
+    // The project is the user's, and so is its vault key: without it every sampled email and phone is `[sealed]`.
+    if originalConfigHome.isEmpty { unsetenv("XDG_CONFIG_HOME") } else { setenv("XDG_CONFIG_HOME", originalConfigHome, 1) }
     let config = try ConfigLoader.load(URL(fileURLWithPath: args[i + 1]).appendingPathComponent("steward.yml"))
     let catalog = try Catalog.open(at: config.catalogURL)
     let records = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM staged_person WHERE is_deleted = 0") ?? 0 }
