@@ -226,10 +226,9 @@ public struct Measures: Sendable {
             guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(IdentityTables.link))") == 1 else {
                 return .noData("identity resolution has not linked any record yet (the \(IdentityTables.link) table is empty)")
             }
-            var rate = try MatchRate.measure(db, truth: nil as URL?)
             let share = target.flatMap { $0.comparison == .atLeast && $0.unit == .percent ? $0.value : nil }
             // The ceiling (the truth file read against every record) is what explains a target not met.
-            if let truth, let share, rate.rate < share { rate = try MatchRate.measure(db, truth: truth) }
+            let rate = try MatchRate.measure(db, truth: share == nil ? nil : truth, ceilingBelow: share)
             return MeasureResult(value: rate.rate, detail: rate.explanation(target: share, truthKnown: truth != nil))
         }
     }

@@ -52,7 +52,8 @@ public struct MatchRate: Sendable, Equatable {
     /// The rate with the ceiling of the truth file at `truth`. Both are kept (`KeptCounts`) under a
     /// stamp of the resolved records, and the ceiling also of the truth file: at a million records
     /// the linked count takes 0.5 s and the ceiling 12 s, on every `steward check` and console verdict.
-    public static func measure(_ db: Database, truth: URL?) throws -> MatchRate {
+    /// `ceilingBelow`: measure the ceiling only when the rate is under this share (it explains a target not met).
+    public static func measure(_ db: Database, truth: URL?, ceilingBelow: Double? = nil) throws -> MatchRate {
         let records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM identity_member") ?? 0
         let catalogFile = try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? ""
         let identity = [catalogFile, "\(records)",
@@ -68,7 +69,7 @@ public struct MatchRate: Sendable, Equatable {
             rate = try measure(db, truth: nil as [String: String]?)
             kept.set("linked", stamp: identity, [rate.linked])
         }
-        guard let truth else { return rate }
+        guard let truth, rate.rate < ceilingBelow ?? .infinity else { return rate }
         let attributes = try? FileManager.default.attributesOfItem(atPath: truth.path)
         let stamp = [identity, truth.path, "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
                      "\(attributes?[.size] as? Int ?? -1)"].joined(separator: "|")
@@ -113,15 +114,15 @@ struct KeptCounts {
     }
 
     func get(_ name: String, stamp: String) -> [Int]? {
-        if let counts = InProcess.shared.get(name + "\u{0}" + stamp) { return counts }
+        if let counts = InProcess.shared.get(name, stamp: stamp) { return counts }
         guard let file, let entry = Self.entries(file)[name] as? [String: Any], entry["stamp"] as? String == stamp,
               let counts = entry["counts"] as? [Int], counts.allSatisfy({ $0 >= 0 }) else { return nil }
-        InProcess.shared.set(name + "\u{0}" + stamp, counts)
+        InProcess.shared.set(name, stamp: stamp, counts)
         return counts
     }
 
     func set(_ name: String, stamp: String, _ counts: [Int]) {
-        InProcess.shared.set(name + "\u{0}" + stamp, counts)
+        InProcess.shared.set(name, stamp: stamp, counts)
         guard let file else { return }
         var entries = Self.entries(file)
         entries[name] = ["stamp": stamp, "counts": counts]
@@ -135,23 +136,18 @@ struct KeptCounts {
         return object
     }
 
-    /// The latest counts of each name in this process.
+    /// The latest counts of each name in this process, with their stamp.
     private final class InProcess: @unchecked Sendable {
         static let shared = InProcess()
         private let lock = NSLock()
-        private var kept: [String: [Int]] = [:]
+        private var kept: [String: (stamp: String, counts: [Int])] = [:]
 
-        func get(_ key: String) -> [Int]? {
-            lock.lock(); defer { lock.unlock() }
-            return kept[key]
+        func get(_ name: String, stamp: String) -> [Int]? {
+            lock.withLock { kept[name].flatMap { $0.stamp == stamp ? $0.counts : nil } }
         }
 
-        func set(_ key: String, _ counts: [Int]) {
-            lock.lock(); defer { lock.unlock() }
-            // One stamp per name: a new stamp replaces the old one.
-            let name = key.prefix { $0 != "\u{0}" }
-            kept = kept.filter { !$0.key.hasPrefix(name + "\u{0}") }
-            kept[key] = counts
+        func set(_ name: String, stamp: String, _ counts: [Int]) {
+            lock.withLock { kept[name] = (stamp, counts) }
         }
     }
 }
