@@ -22,9 +22,18 @@ public enum Field: Int, CaseIterable, Sendable, Codable {
         case .email: return ["different", "1 edit, or same user with digits", "exact"]
         case .phone: return ["different", "1 edit or same last 7 digits", "exact"]
         case .dob: return ["different", "year only", "1 edit", "day/month transposed", "exact"]
-        case .address: return ["different", "same city or near postcode", "same postcode", "same house number, similar street", "same street"]
+        case .address: return ["different", "same region only", "same city or area", "postcode one keystroke off", "same postcode",
+                                "same house number, similar street", "same street"]
         case .nationalId: return ["different", "1 edit", "exact"]
         }
+    }
+
+    /// The address levels code reads by name (indexes into `levels`).
+    enum AddressLevel {
+        static let region: Int8 = 1, cityOrArea: Int8 = 2, postcodeTypo: Int8 = 3, postcode: Int8 = 4
+        /// From here up the pair shares a house: a household's landline is weaker evidence on top.
+        static let house: Int8 = 5
+        static let street: Int8 = 6
     }
 
     /// Fields whose exact agreement is weighted by the value's frequency.
@@ -137,33 +146,46 @@ public struct Comparator: Sendable {
         return v
     }
 
-    /// Street, postcode and city as one comparison: they are not independent evidence.
+    /// Street, postcode, city and region as one comparison: they are not independent evidence.
+    /// A postcode one keystroke off is a level of its own: within "same city" it weighed as every
+    /// pair of one town does (below "different" once fitted), though a mistyped digit is what a
+    /// record holding only a name and a postcode most often shows of its person. The region counts
+    /// alone only where nothing finer is compared (a marketing record without its postcode): there
+    /// it tells namesakes in two states apart; a city of the same name in another region is not
+    /// the same city.
     func address(_ a: UnsafePointer<PersonRecord>, _ b: UnsafePointer<PersonRecord>) -> Int8 {
-        var street: Int8 = -1, postcode: Int8 = -1, city: Int8 = -1
+        typealias Level = Field.AddressLevel
+        var street: Int8 = -1, postcode: Int8 = -1, city: Int8 = -1, region: Int8 = -1
         if !a.pointee.street.isEmpty && !b.pointee.street.isEmpty {
             if a.pointee.street == b.pointee.street { street = 2 }
             else if a.pointee.houseNumber != nil && a.pointee.houseNumber == b.pointee.houseNumber && Compare.jaroWinkler(a.pointee.street, b.pointee.street) >= 0.85 { street = 1 }
             else { street = 0 }
         }
+        if !a.pointee.region.isEmpty && !b.pointee.region.isEmpty { region = a.pointee.region == b.pointee.region ? 1 : 0 }
+        var postcodeTypo = false
         if !a.pointee.postcode.isEmpty && !b.pointee.postcode.isEmpty {
             if a.pointee.postcode == b.pointee.postcode { postcode = 2 }
             else {
-                // A one-character typo (a digit keyed wrong, two swapped) is near too: the postcode
-                // is often all a record holds of its address.
+                // One character keyed wrong or two swapped, at the same length.
+                postcodeTypo = a.pointee.postcode.count >= 4 && a.pointee.postcode.count == b.pointee.postcode.count
+                    && Compare.withinOneEdit(a.pointee.postcode, b.pointee.postcode)
+                // The same area: numbers a step or two apart, or (not all digits) the same outward part.
                 let near = Compare.numericNear(a.pointee.postcode, b.pointee.postcode, tolerance: 2)
-                    || (a.pointee.postcode.count >= 4 && a.pointee.postcode.count == b.pointee.postcode.count
-                        && Compare.withinOneEdit(a.pointee.postcode, b.pointee.postcode))
                 let prefix = a.pointee.postcode.count >= 4 && b.pointee.postcode.count >= 4 && a.pointee.postcode.prefix(3) == b.pointee.postcode.prefix(3)
                     && !(a.pointee.postcode.allSatisfy { $0 >= 48 && $0 <= 57 })
-                postcode = near || prefix ? 1 : 0
+                postcode = postcodeTypo || near || prefix ? 1 : 0
             }
         }
-        if !a.pointee.city.isEmpty && !b.pointee.city.isEmpty { city = a.pointee.city == b.pointee.city || Compare.jaroWinkler(a.pointee.city, b.pointee.city) >= 0.92 ? 1 : 0 }
-        if street == 2 { return 4 }
-        if street == 1 { return 3 }
-        if postcode == 2 { return 2 }
-        if postcode == 1 || city == 1 { return 1 }
-        return street == 0 || postcode == 0 || city == 0 ? 0 : -1
+        if !a.pointee.city.isEmpty && !b.pointee.city.isEmpty && region != 0 {
+            city = a.pointee.city == b.pointee.city || Compare.jaroWinkler(a.pointee.city, b.pointee.city) >= 0.92 ? 1 : 0
+        }
+        if street == 2 { return Level.street }
+        if street == 1 { return Level.house }
+        if postcode == 2 { return Level.postcode }
+        if postcodeTypo { return Level.postcodeTypo }
+        if postcode == 1 || city == 1 { return Level.cityOrArea }
+        if street == 0 || postcode == 0 || city == 0 || region == 0 { return 0 }
+        return region == 1 ? Level.region : -1
     }
 
     /// - parameter atLeast: levels below it are not needed exactly: 0 stands for any of them.

@@ -15,10 +15,61 @@ public struct FSModel: Codable, Sendable {
     /// agreeing on top of an address is weaker evidence than either alone suggests. Measured on
     /// candidate pairs with different first names; nil when too few such pairs.
     public var phoneGivenAddressU: Double?
+    /// Which agreement levels m and u are indexed by (`FSModel.currentLevelsVersion` when fitted). A model
+    /// stored by a pass before the levels changed reads as version 1: its address level 2 meant
+    /// "same postcode", not "same city", so it must not score pairs compared today (`current`).
+    public var levelsVersion = FSModel.currentLevelsVersion
+
+    /// The comparison levels' version: raise it whenever `Field.levels` changes.
+    /// 1: address levels different / same city or near postcode / same postcode / house / street.
+    /// 2: the region and a postcode one keystroke off became levels of their own.
+    public static let currentLevelsVersion = 2
+
+    /// Thrown for a stored model whose levels are not today's (`current(_:)`).
+    public struct StaleLevels: Error, CustomStringConvertible {
+        public var version: Int
+        public var description: String {
+            "the latest matching pass's model uses comparison levels of version \(version) (this steward uses \(FSModel.currentLevelsVersion)): run `steward run` to match again"
+        }
+    }
+
+    /// A stored model (`identity_run.model_json`) that may score pairs compared today: same levels
+    /// version and as many levels per field as `Field.levels` has.
+    public static func current(_ json: String) throws -> FSModel {
+        let model = try JSONDecoder().decode(FSModel.self, from: Data(json.utf8))
+        let shape = Field.allCases.map(\.levels.count)
+        guard model.levelsVersion == currentLevelsVersion, model.m.map(\.count) == shape, model.u.map(\.count) == shape else {
+            throw StaleLevels(version: model.levelsVersion)
+        }
+        return model
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case lambda, m, u, iterations, converged, candidateLambda, phoneGivenAddressU, levelsVersion
+    }
+
+    public init(lambda: Double, m: [[Double]], u: [[Double]]) {
+        self.lambda = lambda
+        self.m = m
+        self.u = u
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lambda = try c.decode(Double.self, forKey: .lambda)
+        m = try c.decode([[Double]].self, forKey: .m)
+        u = try c.decode([[Double]].self, forKey: .u)
+        iterations = try c.decodeIfPresent(Int.self, forKey: .iterations) ?? 0
+        converged = try c.decodeIfPresent(Bool.self, forKey: .converged) ?? false
+        candidateLambda = try c.decodeIfPresent(Double.self, forKey: .candidateLambda) ?? 0
+        phoneGivenAddressU = try c.decodeIfPresent(Double.self, forKey: .phoneGivenAddressU)
+        // Stored before the version was written: the first levels.
+        levelsVersion = try c.decodeIfPresent(Int.self, forKey: .levelsVersion) ?? 1
+    }
 
     /// The weight of `field` at `level` within vector `v` (conditional on the address for phone).
     func conditionalWeight(_ field: Field, level: Int, _ v: ComparisonVector) -> Double {
-        if field == .phone, level == 2, let cu = phoneGivenAddressU, v.levels[Field.address.rawValue] >= 3 {
+        if field == .phone, level == 2, let cu = phoneGivenAddressU, v.levels[Field.address.rawValue] >= Field.AddressLevel.house {
             return log2(m[field.rawValue][level] / max(cu, u[field.rawValue][level]))
         }
         return weight(field, level: level)

@@ -62,7 +62,7 @@ public struct Matcher: Sendable {
         var sharedAddress = 0, sharedPhone = 0
         for (v, n) in patterns {
             let levels = v.unpacked.levels
-            guard levels[Field.address.rawValue] >= 3, levels[Field.firstName.rawValue] == 0, levels[Field.phone.rawValue] >= 0 else { continue }
+            guard levels[Field.address.rawValue] >= Field.AddressLevel.house, levels[Field.firstName.rawValue] == 0, levels[Field.phone.rawValue] >= 0 else { continue }
             sharedAddress += n
             if levels[Field.phone.rawValue] == 2 { sharedPhone += n }
         }

@@ -40,7 +40,7 @@ struct PairWeights: Sendable {
         for f in Field.allCases {
             let l = Int(v[f])
             guard l >= 0 else { continue }
-            if f == .phone, l == 2, let p = phoneOverAddress, v[.address] >= 3 { w += p } else { w += levels[f.rawValue * 8 + l] }
+            if f == .phone, l == 2, let p = phoneOverAddress, v[.address] >= Field.AddressLevel.house { w += p } else { w += levels[f.rawValue * 8 + l] }
             if f.termFrequencyAdjusted && l == f.levels.count - 1 && !v.swappedNames {
                 let tf = f == .firstName ? firstTF[a] : lastTF[a]
                 if !tf.isNaN { w += tf }

@@ -15,6 +15,9 @@ public struct PersonRecord: Sendable {
     public var street: [UInt8] = []
     public var city: [UInt8] = []
     public var postcode: [UInt8] = []
+    /// The state, province or county: tells namesakes apart where a record holds little more
+    /// than a name (the address compares it with street, city and postcode).
+    public var region: [UInt8] = []
     public var nationalId: [UInt8] = []
     // Derived once per record.
     var firstPhonetic: [UInt8] = []
@@ -33,16 +36,17 @@ public struct PersonRecord: Sendable {
     /// ("Last, First" or "First Middle Last").
     public init(source: String, key: String, firstName: String?, lastName: String?, fullName: String? = nil,
                 email: String? = nil, phone: String? = nil, dob: String? = nil, street: String? = nil,
-                city: String? = nil, postcode: String? = nil, nationalId: String? = nil,
+                city: String? = nil, postcode: String? = nil, region: String? = nil, nationalId: String? = nil,
                 nicknames: Nicknames = Nicknames(pairs: [])) {
         var codes = PhoneticCodes()
         self.init(source: source, key: key, firstName: firstName, lastName: lastName, fullName: fullName, email: email, phone: phone,
-                  dob: dob, street: street, city: city, postcode: postcode, nationalId: nationalId, nicknames: nicknames, codes: &codes)
+                  dob: dob, street: street, city: city, postcode: postcode, region: region, nationalId: nationalId, nicknames: nicknames,
+                  codes: &codes)
     }
 
     init(source: String, key: String, firstName: String?, lastName: String?, fullName: String?,
-         email: String?, phone: String?, dob: String?, street: String?, city: String?, postcode: String?, nationalId: String?,
-         nicknames: Nicknames, codes: inout PhoneticCodes) {
+         email: String?, phone: String?, dob: String?, street: String?, city: String?, postcode: String?, region: String? = nil,
+         nationalId: String?, nicknames: Nicknames, codes: inout PhoneticCodes) {
         self.source = source
         self.key = key
         var f = firstName ?? "", l = lastName ?? ""
@@ -60,6 +64,7 @@ public struct PersonRecord: Sendable {
         self.street = Self.bytes(street ?? "")
         self.city = codes.key(city ?? "")
         self.postcode = codes.key(postcode ?? "")
+        self.region = codes.key(region ?? "")
         self.nationalId = Self.bytes(nationalId ?? "")
         firstPhonetic = fn.phonetic
         lastPhonetic = ln.phonetic
@@ -168,18 +173,18 @@ public struct PersonRecord: Sendable {
             }
             return PersonRecord(source: r.source, key: r.key, firstName: r.values[0], lastName: r.values[1], fullName: r.values[2],
                                 email: opener.open(r.values[3]), phone: opener.open(r.values[4]), dob: dob,
-                                street: opener.open(r.values[6]), city: r.values[7], postcode: r.values[8],
-                                nationalId: opener.open(r.values[9]), nicknames: nicknames, codes: &codes)
+                                street: opener.open(r.values[6]), city: r.values[7], postcode: r.values[8], region: r.values[9],
+                                nationalId: opener.open(r.values[10]), nicknames: nicknames, codes: &codes)
         })
         func append(_ records: [PersonRecord]) { out.append(contentsOf: records) }
         var chunk: [Staged] = []
         chunk.reserveCapacity(Self.chunkSize)
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, national_id
+            SELECT source, record_key, first_name, last_name, full_name, email, phone, dob, street, city, postcode, region, national_id
             FROM staged_person WHERE is_deleted = 0 ORDER BY source, record_key
             """)
         while let r = try rows.next() {
-            chunk.append(Staged(source: r[0], key: r[1], values: (2..<12).map { r[$0] }))
+            chunk.append(Staged(source: r[0], key: r[1], values: (2..<13).map { r[$0] }))
             if chunk.count == Self.chunkSize { try pipe.push(chunk, append); chunk.removeAll(keepingCapacity: true) }
         }
         try pipe.push(chunk, append)
@@ -190,7 +195,7 @@ public struct PersonRecord: Sendable {
     static let chunkSize = 4_096
 
     /// A staged row as read (PII as stored, sealed when the vault is on): first, last and full name,
-    /// email, phone, dob, street, city, postcode, national id.
+    /// email, phone, dob, street, city, postcode, region, national id.
     struct Staged: Sendable {
         var source: String
         var key: String
@@ -200,11 +205,11 @@ public struct PersonRecord: Sendable {
     public static func load(_ db: Database, source: String, key: String, nicknames: Nicknames) throws -> PersonRecord? {
         guard let r = try Row.fetchOne(db, sql: """
             SELECT source, record_key, first_name, last_name, full_name, vault_open(email), vault_open(phone), vault_open(dob),
-                vault_open(street), city, postcode, vault_open(national_id)
+                vault_open(street), city, postcode, region, vault_open(national_id)
             FROM staged_person WHERE source = ? AND record_key = ?
             """, arguments: [source, key]) else { return nil }
         return PersonRecord(source: r[0], key: r[1], firstName: r[2], lastName: r[3], fullName: r[4],
                             email: r[5], phone: r[6], dob: r[7], street: r[8], city: r[9], postcode: r[10],
-                            nationalId: r[11], nicknames: nicknames)
+                            region: r[11], nationalId: r[12], nicknames: nicknames)
     }
 }

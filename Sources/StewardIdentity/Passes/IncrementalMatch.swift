@@ -32,7 +32,9 @@ public struct IncrementalMatch: Sendable {
         public var joined = 0
         public var created = 0
         public var updated = 0
-        /// No matching pass has run yet: there is no model and no customer to match into.
+        /// No matching pass has run yet (there is no model and no customer to match into), or the
+        /// latest pass's model has comparison levels older than this build's: the records wait for the
+        /// next `steward run`, which matches them all.
         public var skipped = false
         public var customers: Int { changedCustomers.count }
         public var changedCustomers: [String] = []
@@ -52,7 +54,9 @@ public struct IncrementalMatch: Sendable {
         return try catalog.pool.write { db -> Outcome in
             var outcome = Outcome()
             guard let modelJSON = try String.fetchOne(db, sql: "SELECT model_json FROM identity_run ORDER BY run_id DESC LIMIT 1"),
-                  let model = try? JSONDecoder().decode(FSModel.self, from: Data(modelJSON.utf8)) else {
+                  // A model stored before the comparison levels changed would misread today's vectors:
+                  // none until the next full pass fits one (`FSModel.current`).
+                  let model = try? FSModel.current(modelJSON) else {
                 outcome.skipped = true
                 return outcome
             }

@@ -19,7 +19,8 @@ public struct Explainer: Sendable {
         }
         runId = run[0]
         self.threshold = threshold
-        model = try JSONDecoder().decode(FSModel.self, from: Data((run[1] as String).utf8))
+        // A model of older comparison levels would read today's levels as others: refused (`FSModel.current`).
+        model = try FSModel.current(run[1])
         var junk = Set<JunkValue>()
         for r in try Row.fetchAll(db, sql: "SELECT field, vault_open(value) FROM identity_junk") {
             if let f = Field.allCases.first(where: { $0.name == (r[0] as String) }) { junk.insert(JunkValue(field: f, value: Array((r[1] as String).utf8))) }
