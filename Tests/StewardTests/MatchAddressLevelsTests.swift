@@ -45,6 +45,9 @@ func smallMultiSourceProject(matched: Bool) throws -> (TempProject, (name: Strin
         #expect(Self.level(home, Self.person("b", postcode: "97207")) == Level.postcodeTypo)
         #expect(Self.level(home, Self.person("c", postcode: "97210")) == Level.postcodeTypo)
         #expect(Self.level(home, Self.person("d", city: "portland", postcode: "97281")) == Level.postcodeTypo)
+        // Two streets that disagree: a neighbour's postcode as often as a typo, the same area only.
+        #expect(Self.level(Self.person("s1", street: "12 oak st", postcode: "97201"), Self.person("s2", street: "840 elm ave", postcode: "97207"))
+            == Level.cityOrArea)
         // Two postcodes of one town (or numbers a step or two apart across a ten): the same area only.
         #expect(Self.level(home, Self.person("e", city: "portland", postcode: "97255")) == Level.cityOrArea)
         #expect(Self.level(Self.person("f", postcode: "97209"), Self.person("g", postcode: "97211")) == Level.cityOrArea)

@@ -149,7 +149,8 @@ public struct Comparator: Sendable {
     /// Street, postcode, city and region as one comparison: they are not independent evidence.
     /// A postcode one keystroke off is a level of its own: within "same city" it weighed as every
     /// pair of one town does (below "different" once fitted), though a mistyped digit is what a
-    /// record holding only a name and a postcode most often shows of its person. The region counts
+    /// record holding only a name and a postcode most often shows of its person (with two streets
+    /// that disagree it is "same area"). The region counts
     /// alone only where nothing finer is compared (a marketing record without its postcode): there
     /// it tells namesakes in two states apart; a city of the same name in another region is not
     /// the same city.
@@ -182,7 +183,9 @@ public struct Comparator: Sendable {
         if street == 2 { return Level.street }
         if street == 1 { return Level.house }
         if postcode == 2 { return Level.postcode }
-        if postcodeTypo { return Level.postcodeTypo }
+        // Only where the streets do not disagree: a true pair keeps its street (a shared street ranks
+        // above), so with two streets a postcode a digit off is a neighbour's as often as a typo.
+        if postcodeTypo && street != 0 { return Level.postcodeTypo }
         if postcode == 1 || city == 1 { return Level.cityOrArea }
         if street == 0 || postcode == 0 || city == 0 || region == 0 { return 0 }
         return region == 1 ? Level.region : -1
