@@ -275,6 +275,16 @@ public enum CustomerSearch {
     /// Searches by name (prefix or sound), email, phone in any format, postcode or id; ranked by how
     /// closely the golden record matches the query, over a bounded candidate set.
     public static func search(_ db: Database, query: String, limit: Int = 20) throws -> [Hit] {
+        var work = Work()
+        return try search(db, query: query, limit: limit, work: &work)
+    }
+
+    /// What a lookup read: candidate queries asked, entries read and bounded, golden rows scored.
+    struct Work: Equatable {
+        var queries = 0, entries = 0, golden = 0
+    }
+
+    static func search(_ db: Database, query: String, limit: Int, work: inout Work) throws -> [Hit] {
         let tokens = SearchTokens(vault: VaultBox.of(db).current)
         let sealed = try sealedIndex(db)
         if sealed, let identifier = tokens.identifierQuery(query) {
@@ -286,9 +296,10 @@ public enum CustomerSearch {
         // Candidates are found by rowid alone (the index, not the entries' content); an entry's
         // content is read once per new candidate, its golden row only when it may rank (below). At a
         // million customers each row read is a few scattered pages of a 4 GB file.
-        func candidates(_ match: String, ranked: Bool = false) throws -> [Int64] {
-            try Int64.fetchAll(db, sql: """
-                SELECT rowid FROM customer_search WHERE customer_search MATCH ? \(ranked ? "ORDER BY rank" : "") LIMIT \(candidateLimit)
+        func candidates(_ match: String, ranked: Bool = false, limit: Int = candidateLimit) throws -> [Int64] {
+            work.queries += 1
+            return try Int64.fetchAll(db, sql: """
+                SELECT rowid FROM customer_search WHERE customer_search MATCH ? \(ranked ? "ORDER BY rank" : "") LIMIT \(limit)
                 """, arguments: [match])
         }
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," }).map { TextKey.key(String($0)) }.filter { !$0.isEmpty }
@@ -305,12 +316,14 @@ public enum CustomerSearch {
                 var c = Candidate(customerId: r[0], names: r[1] ?? "", identifiers: [r[2] ?? "", phonesAsWritten(r[3] ?? ""), r[4] ?? "", r[5] ?? ""])
                 (c.bound, c.weakestBound) = scorer.bound(names: c.names, identifiers: c.identifiers)
                 found.append(c)
+                work.entries += 1
             }
         }
         /// Reads these candidates' golden rows and scores them exactly.
         func score(_ indices: some Collection<Int>) throws {
             let todo = indices.filter { found[$0].hit == nil }
             guard !todo.isEmpty else { return }
+            work.golden += todo.count
             var golden: [String: (first: String, last: String, email: String?, phone: String?, city: String?)] = [:]
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT customer_id, first_name, last_name, email, phone, city FROM golden_customer
@@ -342,11 +355,13 @@ public enum CustomerSearch {
             return false
         }
         var seen = Set<Int64>(), matched = 0
-        /// Adds the candidates of `match` not read yet (`matched` counts them all).
-        func new(_ match: String, ranked: Bool = false) throws {
-            let rowids = try candidates(match, ranked: ranked)
+        /// Adds the candidates of `match` not read yet (`matched` counts them all); returns how many matched.
+        @discardableResult
+        func new(_ match: String, ranked: Bool = false, limit: Int = candidateLimit) throws -> Int {
+            let rowids = try candidates(match, ranked: ranked, limit: limit)
             matched += rowids.count
             try add(rowids.filter { seen.insert($0).inserted })
+            return rowids.count
         }
         if !sealed, let rowids = try emailCandidates(db, query: query) {
             seen.formUnion(rowids)
@@ -355,29 +370,48 @@ public enum CustomerSearch {
             try new(match)
         }
         // No candidate matches every word exactly: most often one word is misspelt (and may still
-        // sound like other people's names). Keep the others exact and let that one match loosely
-        // (first two letters, sound, a nickname), one word at a time: each query stays selective,
-        // where ranking every loose match (bm25 over thousands of rows) made these the slowest lookups.
-        // The loose word matches the names spelt like it (`similarNames`); only when none of those
-        // matches anyone (found before or not), any name with its first two letters (hundreds of
-        // customers at a million, most of them nothing like the word, each read and scored).
+        // sound like other people's names). Keep the others exact and let that one match loosely,
+        // one word at a time: each query stays selective, where ranking every loose match (bm25 over
+        // thousands of rows) made these the slowest lookups. The loose word's alternatives are asked
+        // most similar first (`looseAlternatives`: the names spelt like it, the formal names it may
+        // be short for, then its sound), and no more once `enough` entries matched: the ranking
+        // below scores the loose word by that similarity, and within one alternative ties go to the
+        // lowest customer numbers, which an FTS5 query returns first. Asking them all at once read
+        // 500 entries of a common first name in rowid order (BENCHMARKS.md, session 21), mostly
+        // other surnames, and could miss the best spelt one. Only when no alternative matches anyone
+        // (found before or not), any name with its first two letters (hundreds of customers at a
+        // million, most of them nothing like the word, each read and scored).
         var similar: [String: [String]] = [:]
         if try !anyExact() {
             matched = 0
-            for w in words where w.count >= 3 && w.allSatisfy(\.isLetter) { similar[w] = try similarNames(db, to: w) }
-            for variant in oneWordLooseQueries(query, similar: { similar[$0] ?? [] }) where found.count < candidateLimit {
-                try new(variant)
+            let enough = max(limit * 3, goldenReadsAtLeast)
+            var probed: [LooseWord] = []
+            for v in looseWords(query, names: { try? namesStarting(db, with: $0) }) {
+                // When the other words match no one, no alternative can (one rowid read).
+                guard try !candidates(v.others, limit: 1).isEmpty else { continue }
+                probed.append(v)
+                let alts = try looseAlternatives(db, word: v.word)
+                similar[v.word] = alts.compactMap(\.name)
+                var gathered = 0, i = 0
+                while i < alts.count, gathered < enough || (i > 0 && alts[i].similarity == alts[i - 1].similarity) {
+                    // The most similar one by one; the tail (often nobody with the other words) together.
+                    let group = i < looseSingly ? alts[i...i] : alts[i...]
+                    let match = v.others + " AND (" + group.map(\.match).joined(separator: " OR ") + ")"
+                    gathered += try new(match, limit: enough)
+                    i = group.endIndex
+                }
             }
             if matched == 0 {
-                for variant in oneWordLooseQueries(query) where found.count < candidateLimit {
-                    try new(variant)
-                }
+                for v in probed where found.count < candidateLimit { try new(oneWordLooseQuery(v, similar: nil)) }
             }
         }
         // Typos in several words: any word's first letters, sound, nickname or a name spelt like it
         // (a transposition inside the first three letters, "Pakrer", keeps only the last); the
         // similarity ranking below sorts the bounded set.
-        if found.isEmpty, let loose = looseQuery(query, similar: { similar[$0] ?? [] }) { try new(loose, ranked: true) }
+        if found.isEmpty {
+            for w in words where similar[w] == nil && w.count >= 3 && w.allSatisfy(\.isLetter) { similar[w] = try similarNames(db, to: w) }
+            if let loose = looseQuery(query, similar: { similar[$0] ?? [] }) { try new(loose, ranked: true) }
+        }
         // Only the candidates that may rank are scored with their golden rows: a golden name scores
         // at most what the same name among the entry's names does (`Scorer.bound`), so those
         // ordered first by that bound (then by id, as ties are) hold the best; namesakes beyond
@@ -574,6 +608,23 @@ public enum CustomerSearch {
     /// spelt like it (Jaro-Winkler ≥ `similarNameScore`), most similar first, at most
     /// `similarNameLimit`: a typo's correct spelling, not every name that starts the same way.
     static func similarNames(_ db: Database, to word: String) throws -> [String] {
+        try scoredSimilarNames(db, to: word).map(\.name)
+    }
+
+    /// The index's names that start with `prefix` (ASCII), at most `prefixNamesLimit`; nil when
+    /// there are more, or none (the FTS5 prefix is as cheap then), or the prefix is not ASCII (the
+    /// list holds keys, and FTS5 folds other letters its own way).
+    static func namesStarting(_ db: Database, with prefix: String) throws -> [String]? {
+        guard !prefix.isEmpty, prefix.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "*") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "[") }) else { return nil }
+        let names = try String.fetchAll(db, sql: "SELECT term FROM customer_search_name WHERE term GLOB ? LIMIT \(prefixNamesLimit + 1)",
+                                        arguments: [prefix + "*"])
+        return names.isEmpty || names.count > prefixNamesLimit ? nil : names
+    }
+
+    static let prefixNamesLimit = 32
+
+    /// `similarNames` with each name's similarity to the word.
+    static func scoredSimilarNames(_ db: Database, to word: String) throws -> [(name: String, score: Double)] {
         let start = String(word.prefix(2))
         guard start.allSatisfy(\.isLetter) else { return [] }
         let names = try String.fetchAll(db, sql: "SELECT term FROM customer_search_name WHERE term GLOB ?", arguments: [start + "*"])
@@ -583,19 +634,60 @@ public enum CustomerSearch {
             if score >= similarNameScore { scored.append((name, score)) }
         }
         scored.sort { a, b in a.score != b.score ? a.score > b.score : a.name < b.name }
-        return scored.prefix(similarNameLimit).map(\.name)
+        return Array(scored.prefix(similarNameLimit))
     }
+
+    /// One way a loosened word may match: an FTS5 term of the names (`name`) or its sound, and how
+    /// like the word it is (Jaro-Winkler; -1 for the sound, which names of any spelling share).
+    struct LooseAlternative: Equatable {
+        var match: String
+        var name: String?
+        var similarity: Double
+    }
+
+    /// A loosened word's alternatives, most similar first: the index's names spelt like it and the
+    /// formal names it may be short for ("bill": william), by their similarity to the word, which
+    /// is what the ranking scores the word by; then its sound (names that sound like it however
+    /// they are spelt, "kristina": christina).
+    static func looseAlternatives(_ db: Database, word: String) throws -> [LooseAlternative] {
+        var alts = try scoredSimilarNames(db, to: word).map { LooseAlternative(match: "names:" + quoted($0.name), name: $0.name, similarity: $0.score) }
+        for f in IdentityEngine.nicknames.formalNames(word) where f != word && !alts.contains(where: { $0.name == f }) {
+            alts.append(LooseAlternative(match: "names:" + quoted(f), name: f, similarity: Compare.jaroWinkler(f, word)))
+        }
+        // A stable sort: names of equal similarity stay in name order.
+        alts = alts.enumerated().sorted { a, b in
+            a.element.similarity != b.element.similarity ? a.element.similarity > b.element.similarity : a.offset < b.offset
+        }.map(\.element)
+        alts.append(LooseAlternative(match: "sounds:" + Compare.nysiis(word).lowercased(), name: nil, similarity: -1))
+        return alts
+    }
+
+    /// A loosened word's most similar alternatives are asked one at a time (a common first name
+    /// with each), the rest in one query.
+    static let looseSingly = 4
 
     static let similarNameScore = 0.8
     static let similarNameLimit = 50
 
-    /// For each word, the query with that word loosened (first two letters, or with `similar` the
-    /// names spelt like it; sound; formal names) and every other word exact. Empty for one-word
-    /// queries (the loose query covers them).
-    static func oneWordLooseQueries(_ query: String, similar: ((String) -> [String])? = nil) -> [String] {
+    /// A query's word that may be loosened (a key of three letters or more, not the only word),
+    /// and the FTS5 query of the other words, exact.
+    struct LooseWord: Equatable {
+        var word: String
+        var others: String
+    }
+
+    /// For each word that may be misspelt, the other words as an exact query (as typed: not also an
+    /// email, id or postcode prefix). Empty for one-word queries (the loose query covers them) and
+    /// for emails.
+    /// - parameter names: the index's names that start with a word matched as a prefix (longer than
+    ///   the prefix index's three characters), nil to leave it a prefix: FTS5 merges the whole
+    ///   doclist of every term of a prefix before its first row (`smith*`: 2–3 ms at a million
+    ///   customers, and once per query with the loose word's alternatives), where the same names
+    ///   as terms are read only as far as the loose word's rows.
+    static func looseWords(_ query: String, names: ((String) -> [String]?)? = nil) -> [LooseWord] {
         let words = query.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" }).map(String.init)
         guard words.count >= 2, !words.contains(where: { $0.contains("@") }) else { return [] }
-        return words.indices.compactMap { i -> String? in
+        return words.indices.compactMap { i -> LooseWord? in
             let k = TextKey.key(words[i])
             guard k.count >= 3, k.allSatisfy(\.isLetter) else { return nil }
             // The other words as typed: a word of letters is a name here (not also an email, id or
@@ -609,15 +701,31 @@ public enum CustomerSearch {
                     return w.element.contains(where: \.isLetter) ? wordQuery(o, prefix: prefix) : ftsQuery(w.element).map { $0.hasPrefix("phones:") ? $0 : wordQuery(o, prefix: prefix) }
                 }
                 let formal = IdentityEngine.nicknames.formalNames(o).filter { $0 != o }.map { "names:\($0)" }
-                return "(" + (["names:\(o)\(prefix ? "*" : "")"] + formal).joined(separator: " OR ") + ")"
+                var name = "names:\(o)\(prefix ? "*" : "")"
+                if prefix, o.count > 3, let terms = names?(o), !terms.isEmpty {
+                    name = "names:(" + terms.map(quoted).joined(separator: " OR ") + ")"
+                }
+                return "(" + ([name] + formal).joined(separator: " OR ") + ")"
             }
             guard !others.isEmpty, others.allSatisfy({ $0 != nil }) else { return nil }
-            let exact = others.compactMap { $0 }.joined(separator: " AND ")
-            var alts = similar.map { $0(k).map { "names:" + quoted($0) } } ?? ["names:\(k.prefix(2))*"]
-            alts.append("sounds:\(Compare.nysiis(k).lowercased())")
-            for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
-            return exact + " AND (" + alts.joined(separator: " OR ") + ")"
+            return LooseWord(word: k, others: others.compactMap { $0 }.joined(separator: " AND "))
         }
+    }
+
+    /// For each word, the query with that word loosened (first two letters, or with `similar` the
+    /// names spelt like it; sound; formal names) and every other word exact. Empty for one-word
+    /// queries (the loose query covers them).
+    static func oneWordLooseQueries(_ query: String, similar: ((String) -> [String])? = nil) -> [String] {
+        looseWords(query).map { oneWordLooseQuery($0, similar: similar?($0.word)) }
+    }
+
+    /// One loosened word's query: the other words exact and the word as one of `similar` (without
+    /// them, any name with its first two letters), its sound or a formal name.
+    static func oneWordLooseQuery(_ v: LooseWord, similar: [String]?) -> String {
+        var alts = similar.map { $0.map { "names:" + quoted($0) } } ?? ["names:\(v.word.prefix(2))*"]
+        alts.append("sounds:\(Compare.nysiis(v.word).lowercased())")
+        for f in IdentityEngine.nicknames.formalNames(v.word) where f != v.word { alts.append("names:\(f)") }
+        return v.others + " AND (" + alts.joined(separator: " OR ") + ")"
     }
 
     /// Any word by its first three letters, its sound, a formal name it is a nickname of, or (with

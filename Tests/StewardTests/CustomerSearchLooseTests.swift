@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import Testing
+@testable import StewardCatalog
+@testable import StewardIdentity
+
+/// A misspelt word's candidates (issues 16, 17, 19): the names spelt most like it are asked first,
+/// and no more entries are read than the ranking needs, however common the other words are.
+@Suite struct CustomerSearchLooseTests {
+    static func ids(_ catalog: Catalog, _ query: String, limit: Int = 10) throws -> ([Int], CustomerSearch.Work) {
+        var work = CustomerSearch.Work()
+        let hits = try catalog.pool.read { try CustomerSearch.search($0, query: query, limit: limit, work: &work) }
+        return (hits.map { Int(StableIdAssigner.number($0.customerId) ?? -1) }, work)
+    }
+
+    @Test func theBestSpeltSurnameIsAskedFirstAndTheEntriesReadAreBounded() throws {
+        // A common first name with two surnames spelt a little like the typo, numbered first: all
+        // three together matched more entries than a candidate query reads, all Smyths and Smits.
+        #expect(Compare.jaroWinkler("smith", "smtih") > Compare.jaroWinkler("smyth", "smtih"))
+        #expect(Compare.jaroWinkler("smyth", "smtih") > Compare.jaroWinkler("smits", "smtih"))
+        let p = TempProject("search-loose-order")
+        let entries = (1...300).map { ($0, "john smyth", "") } + (301...600).map { ($0, "john smits", "") }
+            + (601...640).map { ($0, "john smith", "") } + [(700, "mary smith", "")]
+        let catalog = try CustomerSearchCandidateTests.catalog(p, entries)
+        #expect(entries.count > CustomerSearch.candidateLimit)
+        let (ids, work) = try Self.ids(catalog, "John Smtih")
+        // The namesakes tie; the lowest customer numbers rank first.
+        #expect(ids == Array(601...610))
+        // The Smiths' first rows are enough: no Smyth or Smit is read.
+        let enough = max(10 * 3, CustomerSearch.goldenReadsAtLeast)
+        #expect(work.entries == enough, "\(work)")
+        #expect(work.golden <= enough)
+        // Fewer Smiths than that: the next spelling (Smyth) fills the rest, and they rank after.
+        let (fewer, fewerWork) = try Self.ids(catalog, "John Smtih", limit: 50)
+        #expect(Array(fewer.prefix(40)) == Array(601...640))
+        #expect(Array(fewer.dropFirst(40)) == Array(1...10))
+        #expect(fewerWork.entries == 40 + 150, "\(fewerWork)")
+    }
+
+    @Test func aTypoThatMatchesNoNameStillFallsBackToTheSoundAndThenToItsFirstLetters() throws {
+        let p = TempProject("search-loose-sound")
+        // "kaitlin" shares no first two letters with "caitlin" but sounds like it.
+        #expect(Compare.nysiis("kaitlin") == Compare.nysiis("caitlin"))
+        let catalog = try CustomerSearchCandidateTests.catalog(p, [(1, "ada caitlin", ""), (2, "ada byron", ""), (3, "bob caitlin", "")])
+        #expect(try Self.ids(catalog, "Ada Kaitlin").0.first == 1)
+        // Nothing like "byzzq" and no sound in common: any name starting "by".
+        #expect(try Self.ids(catalog, "Ada Byzzq").0.first == 2)
+    }
+
+    @Test func theOtherWordsMatchingNoOneAsksNoAlternative() throws {
+        let p = TempProject("search-loose-probe")
+        let catalog = try CustomerSearchCandidateTests.catalog(p, (1...50).map { ($0, "john smith", "") })
+        // "Jonh Smtih": with "smtih" exact nobody matches, so "jonh"'s alternatives are not asked;
+        // with "jonh" exact (as typed) nobody either. Both typos: the loose query, ranked.
+        let (ids, work) = try Self.ids(catalog, "Jonh Smtih")
+        #expect(ids.first == 1)
+        // The exact query, one probe per loosened word, and the loose query.
+        #expect(work.queries == 4, "\(work)")
+    }
+
+    @Test func alternativesAreTheSimilarNamesAndFormalNamesMostSimilarFirstThenTheSound() throws {
+        let p = TempProject("search-loose-alts")
+        let catalog = try CustomerSearchCandidateTests.catalog(p, [(1, "bill smits", ""), (2, "billy smith", ""), (3, "william smyth", ""),
+                                                                   (4, "bilal ng", "")])
+        let alts = try catalog.pool.read { try CustomerSearch.looseAlternatives($0, word: "bill") }
+        #expect(alts.last == CustomerSearch.LooseAlternative(match: "sounds:" + Compare.nysiis("bill").lowercased(), name: nil, similarity: -1))
+        let names = alts.compactMap(\.name)
+        #expect(names.contains("billy") && names.contains("bill"))
+        // The formal names it may be short for, where the reference data has them, at their similarity.
+        for f in IdentityEngine.nicknames.formalNames("bill") where f != "bill" {
+            #expect(alts.contains(CustomerSearch.LooseAlternative(match: "names:\"\(f)\"", name: f, similarity: Compare.jaroWinkler(f, "bill"))))
+        }
+        let similarities = alts.dropLast().map(\.similarity)
+        #expect(similarities == similarities.sorted(by: >))
+        let typo = try catalog.pool.read { try CustomerSearch.looseAlternatives($0, word: "smtih") }.compactMap(\.name)
+        #expect(typo == ["smith", "smyth", "smits"])
+    }
+
+    @Test func aPrefixExpandedToTheIndexsNamesMatchesTheSameEntries() throws {
+        // Seeded: random names from a small alphabet (many shared prefixes), random queries of a
+        // loose word and a last word typed in part.
+        var rng = SplitMix(seed: 21)
+        let letters = Array("abcdeo")
+        func word(_ n: Int) -> String { String((0..<n).map { _ in letters[Int(rng.next() % UInt64(letters.count))] }) }
+        let entries = (1...300).map { ($0, "\(word(4)) \(word(Int(4 + rng.next() % 4)))", "") }
+        let p = TempProject("search-loose-prefix")
+        let catalog = try CustomerSearchCandidateTests.catalog(p, entries)
+        var expanded = 0
+        for _ in 0..<200 {
+            let query = "zzq" + word(2) + " " + word(Int(4 + rng.next() % 3))
+            let plain = CustomerSearch.looseWords(query)
+            let names = try catalog.pool.read { db in CustomerSearch.looseWords(query, names: { try? CustomerSearch.namesStarting(db, with: $0) }) }
+            #expect(plain.map(\.word) == names.map(\.word))
+            for (a, b) in zip(plain, names) {
+                if a.others != b.others { expanded += 1 }
+                let rows = { (m: String) in
+                    try catalog.pool.read { try Int64.fetchAll($0, sql: "SELECT rowid FROM customer_search WHERE customer_search MATCH ? ORDER BY rowid", arguments: [m]) }
+                }
+                #expect(try rows(a.others) == rows(b.others), "\(query): \(a.others) vs \(b.others)")
+            }
+        }
+        #expect(expanded >= 20)
+        #expect(try catalog.pool.read { try CustomerSearch.namesStarting($0, with: "zzzz") } == nil)
+        // More names than an expansion holds: the prefix stays.
+        let many = (0..<(CustomerSearch.prefixNamesLimit + 1)).map { (1000 + $0, "pat abcd\($0)x", "") }
+        let p2 = TempProject("search-loose-prefix-many")
+        let catalog2 = try CustomerSearchCandidateTests.catalog(p2, many)
+        #expect(try catalog2.pool.read { try CustomerSearch.namesStarting($0, with: "abcd") } == nil)
+        #expect(try catalog2.pool.read { try CustomerSearch.namesStarting($0, with: "abcd1") }?.count == 11)
+    }
+}
