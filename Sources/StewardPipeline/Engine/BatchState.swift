@@ -43,11 +43,14 @@ struct BatchState {
     let fileModifiedAt: Date?
     let now: Date
     let keyColumn: ColumnRef
-    let insertRaw: BulkStatement
+    /// Raw rows, many a statement: shared ?1 source, ?2 batch; per row id, record_key, line, data.
+    var rawRows: RowsInsert
     /// This batch's raw rows are numbered from here: [firstRawId, nextRawId).
     let firstRawId: Int64
     private(set) var nextRawId: Int64
-    let upsert: BulkStatement
+    /// Staged rows, many a statement (`appendStagedValues` gives their values in column order): shared
+    /// ?1 source, ?2 batch, ?3 run for people; ?1 source, ?2 entity, ?3 batch, ?4 run for activity.
+    var stagedRows: RowsInsert
     let insertQuarantine: BulkStatement
     let checks: [CheckRun]
     let standardiser: Standardiser
@@ -93,7 +96,8 @@ struct BatchState {
         // Nothing is written unencrypted into a sealed catalog, even by a caller that skipped the gate.
         if case .locked(let keyId) = vault.state { throw VaultError.keyMissing(keyId) }
         sealer = RowSealer(vault: vault.current, source: loader.source, header: stream.header)
-        insertRaw = try BulkStatement(db, sql: "INSERT INTO raw_record (id, source, batch_id, record_key, line, data) VALUES (?, ?, ?, ?, ?, ?)")
+        rawRows = RowsInsert(db, head: "INSERT INTO raw_record (id, source, batch_id, record_key, line, data) VALUES",
+                             tuple: [.row, .shared(1), .shared(2), .row, .row, .row])
         // Past every id ever handed out (rows `forget` deleted included), so a batch's range is its own.
         firstRawId = 1 + max(try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record") ?? 0,
                              try Int64.fetchOne(db, sql: "SELECT MAX(last_raw_id) FROM batch") ?? 0)
@@ -103,11 +107,13 @@ struct BatchState {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         if source.entity == .person {
-            upsert = try BulkStatement(db, sql: """
+            stagedRows = RowsInsert(db, head: """
                 INSERT INTO staged_person (source, record_key, batch_id, line, first_name, last_name, full_name,
                     first_name_original, last_name_original, full_name_original, email, phone, dob, street, city, postcode,
                     region, country, national_id, flags, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                VALUES
+                """, tuple: [.shared(1), .row, .shared(2), .row] + Array(repeating: .row, count: 17)
+                    + [.shared(2), .literal("0"), .shared(3), .shared(3)], tail: """
                 ON CONFLICT (source, record_key) DO UPDATE SET
                     updated_run = CASE WHEN row_hash = excluded.row_hash AND is_deleted = 0 THEN updated_run ELSE excluded.updated_run END,
                     batch_id = excluded.batch_id, line = excluded.line, first_name = excluded.first_name,
@@ -119,10 +125,12 @@ struct BatchState {
                     last_seen_batch = excluded.last_seen_batch, is_deleted = 0
                 """)
         } else {
-            upsert = try BulkStatement(db, sql: """
+            stagedRows = RowsInsert(db, head: """
                 INSERT INTO staged_activity (source, record_key, entity, batch_id, line, customer_ref_kind, customer_ref,
                     occurred_at, amount, type, flags, row_hash, last_seen_batch, is_deleted, first_seen_run, updated_run)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                VALUES
+                """, tuple: [.shared(1), .row, .shared(2), .shared(3), .row] + Array(repeating: .row, count: 7)
+                    + [.shared(3), .literal("0"), .shared(4), .shared(4)], tail: """
                 ON CONFLICT (source, record_key) DO UPDATE SET
                     updated_run = CASE WHEN row_hash = excluded.row_hash AND is_deleted = 0 THEN updated_run ELSE excluded.updated_run END,
                     batch_id = excluded.batch_id, line = excluded.line, customer_ref_kind = excluded.customer_ref_kind,
@@ -247,19 +255,19 @@ struct BatchState {
         case .pattern(let format):
             switch format {
             case .email:
-                if case .failure(let e)? = memo.value(.email, value, { standardiser.email(value) }) { return "\(column): \(e)" }
+                if case .failure(let e)? = standardised(.email, value, memo: &memo) { return "\(column): \(e)" }
             case .phone:
                 let country = rowCountry(row, memo: &memo)
-                if case .failure(let e)? = memo.value(.phone, value, context: country, { standardiser.phone(value, region: country) }) {
+                if case .failure(let e)? = standardised(.phone, value, context: country, memo: &memo) {
                     return "\(column): \(e)"
                 }
             case .postcode:
                 let country = rowCountry(row, memo: &memo)
-                if case .failure(let e)? = memo.value(.postcode, value, context: country, { standardiser.postcode(value, country: country) }) {
+                if case .failure(let e)? = standardised(.postcode, value, context: country, memo: &memo) {
                     return "\(column): \(e)"
                 }
             case .date:
-                if case .failure(let e)? = memo.value(.date, value, { standardiser.date(value) }) { return "\(column): \(e)" }
+                if case .failure(let e)? = standardised(.date, value, memo: &memo) { return "\(column): \(e)" }
             case .regex(let pattern):
                 if check.regex?.matches(value) != true {
                     return "\(column) does not match /\(pattern)/"
@@ -345,7 +353,7 @@ struct BatchState {
 
     func rowCountry(_ row: borrowing SourceRow, memo: inout RowStandardised) -> String? {
         guard let raw = countryField?.value(in: row) else { return nil }
-        if case .success(let code)? = memo.value(.country, raw, { standardiser.country(raw) }) { return code }
+        if case .success(let code)? = standardised(.country, raw, memo: &memo) { return code }
         return nil
     }
 
@@ -389,9 +397,78 @@ struct BatchState {
     /// after (source, key, …, line).
     private func appendStagedValues(_ row: borrowing SourceRow, flags warnReasons: [String], scratch: inout RowScratch,
                                     to chunk: inout PreparedChunk) {
+        if source.entity == .person {
+            appendStagedPerson(row, flags: warnReasons, memo: &scratch.memo, to: &chunk)
+        } else {
+            appendStagedActivity(row, flags: warnReasons, to: &chunk)
+        }
+    }
+
+    /// A person row's values. No closure here refers to `self`: one that did copied the whole batch
+    /// state (every string, array and statement in it retained and released) once per row (BENCHMARKS.md).
+    private func appendStagedPerson(_ row: borrowing SourceRow, flags warnReasons: [String], memo: inout RowStandardised,
+                                    to chunk: inout PreparedChunk) {
         var flags = warnReasons
-        // `standardiser` and the fields are used in place: a local copy of either retains every
-        // string and array inside it, once per row.
+        let country = staged(.country, .country, label: "country", in: row, memo: &memo, flags: &flags)
+        let email = staged(.email, .email, label: "email", in: row, memo: &memo, flags: &flags)
+        let phone = staged(.phone, .phone, label: "phone", in: row, context: country, memo: &memo, flags: &flags)
+        let dob = staged(.dob, .date, label: "dob", in: row, memo: &memo, flags: &flags)
+        let postcode = staged(.postcode, .postcode, label: "postcode", in: row, context: country, memo: &memo, flags: &flags)
+        let firstName = value(.first_name, in: row), lastName = value(.last_name, in: row)
+        let fullName = value(.full_name, in: row)
+        chunk.append(text: name(firstName)); chunk.append(text: name(lastName)); chunk.append(text: name(fullName))
+        chunk.append(text: firstName); chunk.append(text: lastName); chunk.append(text: fullName)
+        chunk.append(text: sealed(email)); chunk.append(text: sealed(phone)); chunk.append(text: sealed(dob))
+        chunk.append(text: sealed(text(value(.street, in: row))))
+        chunk.append(text: name(value(.city, in: row)))
+        chunk.append(text: postcode); chunk.append(text: text(value(.region, in: row)))
+        chunk.append(text: country)
+        chunk.append(text: sealed(text(value(.national_id, in: row))))
+        chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
+    }
+
+    /// A mapped field standardised as `kind` (remembered across the row's checks and staging); a value
+    /// that does not standardise is flagged under `label` and staged empty.
+    private func staged(_ field: CanonicalField, _ kind: RowStandardised.Kind, label: String, in row: borrowing SourceRow,
+                        context: String? = nil, memo: inout RowStandardised, flags: inout [String]) -> String? {
+        guard let raw = value(field, in: row) else { return nil }
+        switch standardised(kind, raw, context: context, memo: &memo) {
+        case .success(let v)?: return v
+        case .failure(let e)?: flags.append("\(label): \(e)"); return nil
+        case nil: return nil
+        }
+    }
+
+    /// `raw` standardised as `kind` (`context`: the row's country for phones and postcodes), computed
+    /// once for a value the row's checks and staging both ask for.
+    func standardised(_ kind: RowStandardised.Kind, _ raw: String, context: String? = nil,
+                      memo: inout RowStandardised) -> Result<String, StandardiseError>? {
+        if let hit = memo.cached(kind, raw, context: context) { return hit }
+        let result: Result<String, StandardiseError>?
+        switch kind {
+        case .email: result = standardiser.email(raw)
+        case .phone: result = standardiser.phone(raw, region: context)
+        case .date: result = standardiser.date(raw)
+        case .postcode: result = standardiser.postcode(raw, country: context)
+        case .country: result = standardiser.country(raw)
+        }
+        memo.store(kind, raw, context: context, result)
+        return result
+    }
+
+    @inline(__always) private func name(_ s: String?) -> String? {
+        guard let s else { return nil }
+        return standardiser.name(s)
+    }
+
+    @inline(__always) private func text(_ s: String?) -> String? {
+        guard let s else { return nil }
+        return standardiser.text(s)
+    }
+
+    /// An event's or transaction's values.
+    private func appendStagedActivity(_ row: borrowing SourceRow, flags warnReasons: [String], to chunk: inout PreparedChunk) {
+        var flags = warnReasons
         func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
             guard let raw else { return nil }
             switch fn(raw) {
@@ -399,31 +476,6 @@ struct BatchState {
             case .failure(let e)?: flags.append("\(label): \(e)"); return nil
             case nil: return nil
             }
-        }
-        if source.entity == .person {
-            let firstName = value(.first_name, in: row), lastName = value(.last_name, in: row)
-            let fullName = value(.full_name, in: row)
-            let country = std("country", value(.country, in: row)) { raw in scratch.memo.value(.country, raw) { standardiser.country(raw) } }
-            let email = std("email", value(.email, in: row)) { raw in scratch.memo.value(.email, raw) { standardiser.email(raw) } }
-            let phone = std("phone", value(.phone, in: row)) { raw in
-                scratch.memo.value(.phone, raw, context: country) { standardiser.phone(raw, region: country) }
-            }
-            let dob = std("dob", value(.dob, in: row)) { raw in scratch.memo.value(.date, raw) { standardiser.date(raw) } }
-            let postcode = std("postcode", value(.postcode, in: row)) { raw in
-                scratch.memo.value(.postcode, raw, context: country) { standardiser.postcode(raw, country: country) }
-            }
-            chunk.append(text: firstName.flatMap { standardiser.name($0) })
-            chunk.append(text: lastName.flatMap { standardiser.name($0) })
-            chunk.append(text: fullName.flatMap { standardiser.name($0) })
-            chunk.append(text: firstName); chunk.append(text: lastName); chunk.append(text: fullName)
-            chunk.append(text: sealed(email)); chunk.append(text: sealed(phone)); chunk.append(text: sealed(dob))
-            chunk.append(text: sealed(value(.street, in: row).flatMap { standardiser.text($0) }))
-            chunk.append(text: value(.city, in: row).flatMap { standardiser.name($0) })
-            chunk.append(text: postcode); chunk.append(text: value(.region, in: row).flatMap { standardiser.text($0) })
-            chunk.append(text: country)
-            chunk.append(text: sealed(value(.national_id, in: row).flatMap { standardiser.text($0) }))
-            chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
-            return
         }
         var refKind: String?, ref: String?
         if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
@@ -472,79 +524,115 @@ struct BatchState {
     // MARK: writing rows (database thread)
 
     /// Writes a chunk's rows. Staged keys and values are bound in place from the chunk's byte buffer,
-    /// which outlives each statement step (SQLite reads them during the step only; every row rebinds
-    /// them); bindings are cleared before the chunk is handed back.
+    /// which outlives each statement step (SQLite reads them during the step only); bindings are
+    /// cleared before the chunk is handed back. Raw and staged rows are written many a statement at
+    /// the end of the chunk, in the chunk's order; quarantine rows and the updates a row triggers are
+    /// written as the row comes (none of them reads what the deferred rows write: a quarantined row
+    /// marks its key seen by this batch, which the key's staged row from this batch also says).
     mutating func write(_ chunk: PreparedChunk) throws {
-        // Bound once per chunk (steps keep bindings): SQLite copies a transient string at every bind.
-        insertRaw.bind(2, source.name); insertRaw.bind(3, batchId)
-        upsert.bind(1, source.name)
-        if source.entity == .person { upsert.bind(3, batchId) } else { upsert.bind(3, source.entity.rawValue); upsert.bind(4, batchId) }
-        // The upsert's last three parameters: last_seen_batch, first_seen_run, updated_run.
-        let tail = upsert.parameterCount - 2
-        upsert.bind(tail, batchId); upsert.bind(tail + 1, runId); upsert.bind(tail + 2, runId)
         try chunk.bytes.withUnsafeBufferPointer { bytes in
             let base = bytes.baseAddress
-            for prepared in chunk.rows { try write(prepared, chunk: chunk, base: base) }
+            var raw: [(id: Int64, row: Int)] = [], staged: [Int] = []
+            raw.reserveCapacity(chunk.rows.count)
+            staged.reserveCapacity(chunk.rows.count)
+            for (index, prepared) in chunk.rows.enumerated() {
+                if case .erased = prepared { continue }
+                if checksRedelivery, case .stage(_, let key, _, _, let values) = prepared {
+                    // The check reads staging: a key staged earlier in this chunk must be there.
+                    try writeStaged(staged, chunk: chunk, base: base)
+                    staged.removeAll(keepingCapacity: true)
+                    if try isRedelivery(key: key, hash: chunk.slots[values.upperBound - 1], base: base) {
+                        redelivered += 1
+                        continue
+                    }
+                }
+                raw.append((nextRawId, index))
+                nextRawId += 1
+                switch prepared {
+                case .quarantine(let line, let key, let rawText, let checks, let reasons, _):
+                    let q = insertQuarantine
+                    q.bind(1, runId); q.bind(2, source.name); q.bind(3, batchId); q.bind(4, file); q.bind(5, line); q.bind(6, key)
+                    q.bind(7, encodeStrings(checks)); q.bind(8, encodeStrings(reasons)); q.bind(9, rawText); q.bind(10, Timestamp.string(now))
+                    try q.step(db)
+                    if let key {
+                        // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
+                        let table = source.entity == .person ? "staged_person" : "staged_activity"
+                        // Cached: a file with many bad rows would otherwise compile this statement once per row.
+                        try db.cachedStatement(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?")
+                            .execute(arguments: [batchId, source.name, key])
+                    }
+                case .stage(let line, let key, _, _, _):
+                    staged.append(index)
+                    if !openQuarantineKeys.isEmpty && openQuarantineKeys.contains(key) {
+                        try db.cachedStatement(sql: """
+                            UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
+                            WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
+                            """).execute(arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(line))",
+                                             source.name, key, batchId])
+                        openQuarantineKeys.remove(key)
+                    }
+                case .erased:
+                    break
+                }
+            }
+            try writeRaw(raw, chunk: chunk, base: base)
+            try writeStaged(staged, chunk: chunk, base: base)
         }
-        insertRaw.clearBindings()
-        upsert.clearBindings()
+        rawRows.clearBindings()
+        stagedRows.clearBindings()
     }
 
-    private mutating func write(_ prepared: PreparedRow, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
-        if case .erased = prepared { return }
-        if checksRedelivery, case .stage(_, let key, _, _, let values) = prepared, try isRedelivery(key: key, hash: chunk.slots[values.upperBound - 1], base: base) {
-            redelivered += 1
-            return
-        }
-        let r = insertRaw
-        r.bind(1, nextRawId); r.bind(5, prepared.line)
-        switch prepared {
-        case .quarantine(_, let key, let raw, _, _, _): r.bind(4, key); r.bind(6, raw)
-        case .stage(_, _, let keySlot, let raw, _):
-            r.bind(4, chunk.slots[keySlot], base: base); r.bind(6, chunk.slots[raw], base: base)
-        case .erased: return
-        }
-        try r.step(db)
-        nextRawId += 1
-        switch prepared {
-        case .quarantine(let line, let key, let raw, let checks, let reasons, _):
-            let q = insertQuarantine
-            q.bind(1, runId); q.bind(2, source.name); q.bind(3, batchId); q.bind(4, file); q.bind(5, line); q.bind(6, key)
-            q.bind(7, encodeStrings(checks)); q.bind(8, encodeStrings(reasons)); q.bind(9, raw); q.bind(10, Timestamp.string(now))
-            try q.step(db)
-            if let key {
-                // The record was seen in this batch: a full snapshot must not mark its staged version deleted.
-                let table = source.entity == .person ? "staged_person" : "staged_activity"
-                // Cached: a file with many bad rows would otherwise compile this statement once per row.
-                try db.cachedStatement(sql: "UPDATE \(table) SET last_seen_batch = ? WHERE source = ? AND record_key = ?")
-                    .execute(arguments: [batchId, source.name, key])
+    /// The raw rows of a chunk (`id`, and `row`: the index of the prepared row).
+    private mutating func writeRaw(_ rows: [(id: Int64, row: Int)], chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
+        var start = 0
+        while start < rows.count {
+            let count = min(RowsInsert.rowsPerStatement, rows.count - start)
+            let s = try rawRows.statement(rows: count)
+            s.bind(1, source.name); s.bind(2, batchId)
+            for r in 0..<count {
+                let p = rawRows.firstParameter(ofRow: r)
+                s.bind(p, rows[start + r].id)
+                switch chunk.rows[rows[start + r].row] {
+                case .quarantine(let line, let key, let raw, _, _, _):
+                    s.bind(p + 1, key); s.bind(p + 2, line); s.bind(p + 3, raw)
+                case .stage(let line, _, let keySlot, let raw, _):
+                    s.bind(p + 1, chunk.slots[keySlot], base: base); s.bind(p + 2, line); s.bind(p + 3, chunk.slots[raw], base: base)
+                case .erased:
+                    preconditionFailure("an erased row has no raw row")
+                }
             }
-        case .erased:
-            break
-        case .stage(let line, let key, let keySlot, _, let values):
-            let u = upsert
-            u.bind(2, chunk.slots[keySlot], base: base)
-            var index: Int32
-            // Source, batch and runs are bound once per chunk (`write(_:)`).
+            try s.step(db)
+            start += count
+        }
+    }
+
+    /// The staged rows of a chunk (indexes of prepared `.stage` rows).
+    private mutating func writeStaged(_ rows: [Int], chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
+        var start = 0
+        while start < rows.count {
+            let count = min(RowsInsert.rowsPerStatement, rows.count - start)
+            let s = try stagedRows.statement(rows: count)
+            s.bind(1, source.name)
             if source.entity == .person {
-                u.bind(4, line); index = 5
+                s.bind(2, batchId); s.bind(3, runId)
             } else {
-                u.bind(5, line); index = 6
+                s.bind(2, source.entity.rawValue); s.bind(3, batchId); s.bind(4, runId)
             }
-            for slot in values {
-                u.bind(index, chunk.slots[slot], base: base)
-                index += 1
+            for r in 0..<count {
+                guard case .stage(let line, _, let keySlot, _, let values) = chunk.rows[rows[start + r]] else {
+                    preconditionFailure("only staged rows are upserted")
+                }
+                var p = stagedRows.firstParameter(ofRow: r)
+                s.bind(p, chunk.slots[keySlot], base: base); s.bind(p + 1, line)
+                p += 2
+                for slot in values {
+                    s.bind(p, chunk.slots[slot], base: base)
+                    p += 1
+                }
+                assert(p == stagedRows.firstParameter(ofRow: r + 1), "a staged row's values fill its tuple")
             }
-            assert(index == u.parameterCount - 2, "staged values end where the per-chunk bindings begin")
-            try u.step(db)
-            if !openQuarantineKeys.isEmpty && openQuarantineKeys.contains(key) {
-                try db.cachedStatement(sql: """
-                    UPDATE quarantine SET released_run = ?, released_at = ?, release_reason = ?
-                    WHERE source = ? AND record_key = ? AND released_run IS NULL AND batch_id != ?
-                    """).execute(arguments: [runId, Timestamp.string(now), "corrected in batch \(batchId) (\(file):\(line))",
-                                     source.name, key, batchId])
-                openQuarantineKeys.remove(key)
-            }
+            try s.step(db)
+            start += count
         }
     }
 }

@@ -13,11 +13,14 @@ struct RowStandardised {
     /// (then the second replaces the first, and asking for the first again recomputes it).
     private var entries = [Entry?](repeating: nil, count: Kind.allCases.count)
 
-    mutating func value(_ kind: Kind, _ input: String, context: String? = nil,
-                        _ compute: () -> Result<String, StandardiseError>?) -> Result<String, StandardiseError>? {
-        if let e = entries[kind.rawValue], e.input == input, e.context == context { return e.result }
-        let result = compute()
+    /// The remembered result for this input and context (`.some(nil)`: the value standardises to
+    /// nothing), or nil when it must be computed (then `store` it).
+    func cached(_ kind: Kind, _ input: String, context: String?) -> Result<String, StandardiseError>?? {
+        if let e = entries[kind.rawValue], e.input == input, e.context == context { return .some(e.result) }
+        return nil
+    }
+
+    mutating func store(_ kind: Kind, _ input: String, context: String?, _ result: Result<String, StandardiseError>?) {
         entries[kind.rawValue] = Entry(input: input, context: context, result: result)
-        return result
     }
 }

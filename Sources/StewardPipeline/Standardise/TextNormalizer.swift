@@ -59,23 +59,33 @@ enum TextNormalizer {
         case .some(.some(let bytes)): return .ascii(bytes)
         case .some(.none): break
         }
-        var scalars = String.UnicodeScalarView()
+        // Written as UTF-8 bytes, and only non-ASCII scalars asked for their properties: the
+        // scalar-view appends and property lookups cost more than the rest of the row (BENCHMARKS.md).
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
         var pendingSpace = false
         // Below U+0300 (Latin-1, Latin Extended-A/B) and in General Punctuation (’ – …) every
         // character is already NFC: skip Foundation's costly normalisation for such names.
         var maybeNotNFC = false
         for u in s.unicodeScalars {
+            if u.value < 0x80 {
+                let b = UInt8(truncatingIfNeeded: u.value)
+                if isSpace(b) { pendingSpace = !out.isEmpty; continue }
+                if pendingSpace { out.append(32); pendingSpace = false }
+                out.append(b)
+                continue
+            }
             if u.value >= 0x300 && !(0x2010...0x206F).contains(u.value) { maybeNotNFC = true }
             if isInvisible(u) { continue }
             if u.properties.isWhitespace {
-                pendingSpace = !scalars.isEmpty
+                pendingSpace = !out.isEmpty
             } else {
-                if pendingSpace { scalars.append(" "); pendingSpace = false }
-                scalars.append(u)
+                if pendingSpace { out.append(32); pendingSpace = false }
+                UTF8.encode(u) { out.append($0) }
             }
         }
-        if scalars.isEmpty { return nil }
-        let str = String(scalars)
+        if out.isEmpty { return nil }
+        let str = String(decoding: out, as: UTF8.self)
         return .unicode(maybeNotNFC ? str.precomposedStringWithCanonicalMapping : str)
     }
 

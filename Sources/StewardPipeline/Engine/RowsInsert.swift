@@ -1,0 +1,68 @@
+import GRDB
+import StewardCatalog
+
+/// One INSERT written many rows a statement (`INSERT … VALUES (…), (…), …`): a statement's step,
+/// reset and halt cost SQLite about as much as the row itself, and the ingest wrote two statements a
+/// row (BENCHMARKS.md, issue 15). The values every row shares (source, batch, run) are the numbered
+/// parameters `?1…?shared`, bound once per statement; row r of a statement has the `perRow` parameters
+/// after them. A statement is compiled once per row count, when first needed.
+struct RowsInsert {
+    /// A value of a row's tuple: a shared parameter, one of the row's own values, or an SQL literal.
+    enum Value {
+        case shared(Int32)
+        case row
+        case literal(String)
+    }
+
+    static let rowsPerStatement = 64
+
+    private let db: Database
+    private let head: String
+    private let tuple: [Value]
+    private let tail: String
+    let shared: Int32
+    let perRow: Int32
+    private var statements: [Int: BulkStatement] = [:]
+
+    /// `head`: `INSERT INTO t (c1, c2, …) VALUES`; `tuple`: one row's values in column order;
+    /// `tail`: what follows the values (an upsert's `ON CONFLICT … DO UPDATE`, with no parameters).
+    init(_ db: Database, head: String, tuple: [Value], tail: String = "") {
+        self.db = db
+        self.head = head
+        self.tuple = tuple
+        self.tail = tail
+        shared = tuple.reduce(0) { if case .shared(let n) = $1 { return max($0, n) }; return $0 }
+        perRow = Int32(tuple.filter { if case .row = $0 { return true }; return false }.count)
+    }
+
+    /// The SQL of a statement writing `rows` rows.
+    func sql(rows: Int) -> String {
+        var parameter = shared
+        let tuples = (0..<rows).map { _ in
+            "(" + tuple.map { value -> String in
+                switch value {
+                case .shared(let n): return "?\(n)"
+                case .row: parameter += 1; return "?\(parameter)"
+                case .literal(let text): return text
+                }
+            }.joined(separator: ", ") + ")"
+        }
+        return head + " " + tuples.joined(separator: ", ") + (tail.isEmpty ? "" : " " + tail)
+    }
+
+    /// The statement for `rows` rows (its shared parameters are bound by the caller, before each step).
+    mutating func statement(rows: Int) throws -> BulkStatement {
+        if let statement = statements[rows] { return statement }
+        let statement = try BulkStatement(db, sql: sql(rows: rows))
+        statements[rows] = statement
+        return statement
+    }
+
+    /// The parameter number of the first value of row `row` of a statement.
+    @inline(__always) func firstParameter(ofRow row: Int) -> Int32 { shared + Int32(row) * perRow + 1 }
+
+    /// Drops every bound value, so no pointer into a buffer about to be reused stays bound.
+    func clearBindings() {
+        for statement in statements.values { statement.clearBindings() }
+    }
+}
