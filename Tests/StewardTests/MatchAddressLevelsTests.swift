@@ -70,6 +70,12 @@ func smallMultiSourceProject(matched: Bool) throws -> (TempProject, (name: Strin
         // A city of the same name in another state is another city.
         #expect(Self.level(Self.person("il", city: "springfield", region: "IL"), Self.person("mo", city: "springfield", region: "MO")) == 0)
         #expect(Self.level(Self.person("il", city: "springfield", region: "IL"), Self.person("il2", city: "springfield")) == Level.cityOrArea)
+        // A code against a name is not compared: one state in two systems' spellings is no evidence
+        // either way, and the cities still compare.
+        #expect(Self.level(Self.person("ca", region: "CA"), Self.person("cal", postcode: "90012", region: "California")) == -1)
+        #expect(Self.level(Self.person("ca", city: "los angeles", region: "CA"), Self.person("cal", city: "los angeles", region: "California"))
+            == Level.cityOrArea)
+        #expect(Self.level(Self.person("tx", region: "Texas"), Self.person("or", region: "Oregon")) == 0)
         // Nothing compared on either side: missing, not "different".
         #expect(Self.level(Self.person("n1"), Self.person("n2", region: "FL")) == -1)
     }

@@ -162,7 +162,12 @@ public struct Comparator: Sendable {
             else if a.pointee.houseNumber != nil && a.pointee.houseNumber == b.pointee.houseNumber && Compare.jaroWinkler(a.pointee.street, b.pointee.street) >= 0.85 { street = 1 }
             else { street = 0 }
         }
-        if !a.pointee.region.isEmpty && !b.pointee.region.isEmpty { region = a.pointee.region == b.pointee.region ? 1 : 0 }
+        // Regions compare when written alike: both codes ("fl", "or") or both names. A code against
+        // a name ("ca", "california") is not compared: no list here maps one to the other, and two
+        // systems spelling one state their own way must not read as two states.
+        if !a.pointee.region.isEmpty && !b.pointee.region.isEmpty && (a.pointee.region.count <= 3) == (b.pointee.region.count <= 3) {
+            region = a.pointee.region == b.pointee.region ? 1 : 0
+        }
         var postcodeTypo = false
         if !a.pointee.postcode.isEmpty && !b.pointee.postcode.isEmpty {
             if a.pointee.postcode == b.pointee.postcode { postcode = 2 }
