@@ -98,6 +98,7 @@ import Testing
             #expect(insert.shared == 1 && insert.perRow == 2)
             #expect(insert.sql(rows: 2) == "INSERT INTO t (a, b, c, d) VALUES (?1, ?2, 0, ?3), (?1, ?4, 0, ?5)")
             #expect(insert.firstParameter(ofRow: 0) == 2 && insert.firstParameter(ofRow: 1) == 4)
+            #expect([1, 2, 3, 46, 63, 64, 65, 500].map(RowsInsert.rowsForNextStatement) == [1, 2, 2, 32, 32, 64, 64, 64])
         }
     }
 }

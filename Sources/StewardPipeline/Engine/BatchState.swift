@@ -586,7 +586,7 @@ struct BatchState {
     private mutating func writeRaw(_ rows: [(id: Int64, row: Int)], chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         var start = 0
         while start < rows.count {
-            let count = min(RowsInsert.rowsPerStatement, rows.count - start)
+            let count = RowsInsert.rowsForNextStatement(of: rows.count - start)
             let s = try rawRows.statement(rows: count)
             s.bind(1, source.name); s.bind(2, batchId)
             for r in 0..<count {
@@ -610,7 +610,7 @@ struct BatchState {
     private mutating func writeStaged(_ rows: [Int], chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         var start = 0
         while start < rows.count {
-            let count = min(RowsInsert.rowsPerStatement, rows.count - start)
+            let count = RowsInsert.rowsForNextStatement(of: rows.count - start)
             let s = try stagedRows.statement(rows: count)
             s.bind(1, source.name)
             if source.entity == .person {

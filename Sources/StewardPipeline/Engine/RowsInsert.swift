@@ -5,7 +5,9 @@ import StewardCatalog
 /// reset and halt cost SQLite about as much as the row itself, and the ingest wrote two statements a
 /// row (BENCHMARKS.md, issue 15). The values every row shares (source, batch, run) are the numbered
 /// parameters `?1…?shared`, bound once per statement; row r of a statement has the `perRow` parameters
-/// after them. A statement is compiled once per row count, when first needed.
+/// after them. Statements write 64, 32, …, 2 or 1 rows, each compiled when first needed: a statement
+/// of every length a chunk's remainder can have cost more to compile (numbered parameters are looked up
+/// linearly) than it saved.
 struct RowsInsert {
     /// A value of a row's tuple: a shared parameter, one of the row's own values, or an SQL literal.
     enum Value {
@@ -15,6 +17,12 @@ struct RowsInsert {
     }
 
     static let rowsPerStatement = 64
+
+    /// The rows of the next statement, of `remaining` rows to write: a power of two, at most 64.
+    static func rowsForNextStatement(of remaining: Int) -> Int {
+        precondition(remaining > 0)
+        return min(rowsPerStatement, 1 << (Int.bitWidth - 1 - remaining.leadingZeroBitCount))
+    }
 
     private let db: Database
     private let head: String
