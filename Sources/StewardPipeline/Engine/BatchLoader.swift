@@ -176,7 +176,8 @@ struct BatchLoader {
             UPDATE run_step SET batches = batches + 1, rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
                 rows_quarantined = rows_quarantined + ? WHERE id = ?
             """, arguments: [result.rowsRead, result.rowsLoaded, result.rowsQuarantined, stepId])
-        try refreshStats(db, batchId: batchId, rowsRead: rawRows, priorRows: state.prior.rows, at: at)
+        try refreshStats(db, batchId: batchId, rowsRead: rawRows, priorRows: state.prior.rows, at: at,
+                         firstLoadCounts: countsLater ? nil : try state.firstLoadCounts(db))
         return result
     }
 
@@ -218,8 +219,13 @@ struct BatchLoader {
         return reasons.first.map { $0.replacingOccurrences(of: "readable (error): ", with: "") } ?? "line \(row["line"] as Int)"
     }
 
-    private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, priorRows: Int, at: String) throws {
-        if !countsLater { try Self.refreshCounts(db, source: source) }
+    private func refreshStats(_ db: Database, batchId: Int64, rowsRead: Int, priorRows: Int, at: String,
+                              firstLoadCounts: (staged: Int, flagged: Int)?) throws {
+        if let firstLoadCounts {
+            try Self.storeCounts(db, source: source, firstLoadCounts)
+        } else if !countsLater {
+            try Self.refreshCounts(db, source: source)
+        }
         try db.execute(sql: """
             UPDATE source_stats SET
                 rows_raw = rows_raw + ?,

@@ -70,6 +70,11 @@ struct BatchState {
     /// rewritten file) is not written to raw or staging again, only marked seen.
     let checksRedelivery: Bool
     private(set) var redelivered = 0
+    /// The source had no staged row when this batch began (its first load): then every staged row
+    /// after it is one this batch upserted, and the source's counts can be the batch's (`firstLoadCounts`).
+    let sourceWasEmpty: Bool
+    /// Staged rows upserted by this batch, and those of them with flags.
+    private(set) var upserted = 0, upsertedFlagged = 0
     /// Seals the row's PII before it is stored, when the catalog's privacy vault is on.
     let sealer: RowSealer?
 
@@ -205,6 +210,9 @@ struct BatchState {
             """, arguments: [source.name]) ?? false : false
         // Pushed events are re-sent by clients that saw no answer: a person record too is recognised.
         checksRedelivery = hasStagedActivity || source.format == .http
+        let stagedTable = source.entity == .person ? "staged_person" : "staged_activity"
+        sourceWasEmpty = !(try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(stagedTable) WHERE source = ?)",
+                                             arguments: [source.name]) ?? true)
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
             """, arguments: [source.name]))
@@ -622,6 +630,9 @@ struct BatchState {
                 guard case .stage(let line, _, let keySlot, _, let values) = chunk.rows[rows[start + r]] else {
                     preconditionFailure("only staged rows are upserted")
                 }
+                upserted += 1
+                // The flags are the slot before the row hash, the last value.
+                if case .text = chunk.slots[values.upperBound - 2] { upsertedFlagged += 1 }
                 var p = stagedRows.firstParameter(ofRow: r)
                 s.bind(p, chunk.slots[keySlot], base: base); s.bind(p + 1, line)
                 p += 2
@@ -638,6 +649,18 @@ struct BatchState {
 }
 
 extension BatchState {
+    /// The source's live and flagged staged rows after its first load, without reading them: the batch's
+    /// own upserts, when the source's key index holds exactly as many keys (no key written twice, each
+    /// row live since an upsert makes it so). nil otherwise: then they are counted (`BatchLoader.refreshCounts`).
+    func firstLoadCounts(_ db: Database) throws -> (staged: Int, flagged: Int)? {
+        guard sourceWasEmpty else { return nil }
+        let table = source.entity == .person ? "staged_person" : "staged_activity"
+        // The unique key index alone: a count of keys reads no row (the scan reads every row, after the pipeline, on one thread).
+        let keys = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) INDEXED BY \(table)_key WHERE source = ?",
+                                    arguments: [source.name])
+        return keys == upserted ? (upserted, upsertedFlagged) : nil
+    }
+
     /// Whether an event or transaction is live in staging with the same content: then it is only
     /// marked seen by this batch (a full snapshot must not delete it).
     fileprivate func isRedelivery(key: String, hash: ValueSlot, base: UnsafePointer<UInt8>?) throws -> Bool {
