@@ -80,6 +80,37 @@ func smallMultiSourceProject(matched: Bool) throws -> (TempProject, (name: Strin
         #expect(Self.level(Self.person("n1"), Self.person("n2", region: "FL")) == -1)
     }
 
+    /// A project too small to train (under 50 pairs a training session) is scored by the prior m
+    /// alone. The levels cut out of older ones must not lower the others' prior: counted by index they
+    /// did, and the activation test's exact copies of name, email and phone in one city fell from
+    /// 0.89 to 0.64, below its threshold 0.8.
+    @Test func aSmallProjectsExactCopiesStillMatchOnThePrior() {
+        let people = [("ann", "lee", "4155550100", "san francisco"), ("bob", "ray", "3125550101", "chicago"),
+                      ("cy", "dunn", "2065550102", "seattle"), ("di", "fox", "5035550103", "portland"),
+                      ("ed", "gray", "6175550104", "boston")]
+        func record(_ source: String, _ k: Int) -> PersonRecord {
+            let (first, last, phone, city) = people[k]
+            return PersonRecord(source: source, key: "\(k)", firstName: first, lastName: last, email: "\(first).\(last)@example.com",
+                                phone: phone, city: city, nicknames: PlaceholderRuleTests.nicknames)
+        }
+        let records = people.indices.map { record("crm", $0) } + (0..<3).map { record("panel", $0) }
+        var settings = MatchSettings()
+        settings.threshold = 0.8
+        settings.reviewLow = 0.5
+        settings.reviewHigh = 0.8
+        let result = Matcher(settings: settings, nicknames: PlaceholderRuleTests.nicknames).run(records)
+        for k in 0..<3 { #expect(result.labels[k] == result.labels[people.count + k], "\(people[k].0) and the panel's copy") }
+        #expect(Set(result.labels).count == people.count)
+        // The prior's steps: "same street" three steps above "same city" and four above "different", as before the cuts.
+        let m = FSModel.initial().m[Field.address.rawValue]
+        #expect(abs(m[Int(Level.street)] / m[Int(Level.cityOrArea)] - 27) < 1e-9)
+        #expect(abs(m[Int(Level.street)] / m[0] - 81) < 1e-9)
+        for f in Field.allCases {
+            #expect(f.priorSteps.count == f.levels.count, "\(f.name)")
+            #expect(zip(f.priorSteps, f.priorSteps.dropFirst()).allSatisfy { $0 < $1 }, "\(f.name): a closer level, a higher prior")
+        }
+    }
+
     /// The region staged with a person record reaches matching (`PersonRecord.loadAll`, `load`).
     @Test func theStagedRegionIsLoaded() throws {
         let (project, family, catalog) = try smallMultiSourceProject(matched: false)

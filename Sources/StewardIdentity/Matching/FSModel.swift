@@ -79,10 +79,10 @@ public struct FSModel: Codable, Sendable {
     public static func initial() -> FSModel {
         var m: [[Double]] = [], u: [[Double]] = []
         for f in Field.allCases {
-            let n = f.levels.count
-            // m rises geometrically towards the top level; u falls.
-            let mw = (0..<n).map { pow(3.0, Double($0)) }
-            let uw = (0..<n).map { pow(0.1, Double($0)) }
+            // m rises geometrically with each step of closeness (not each level: a level cut out of
+            // another must not lower the rest, `Field.priorSteps`); u falls.
+            let mw = f.priorSteps.map { pow(3.0, $0) }
+            let uw = f.priorSteps.map { pow(0.1, $0) }
             m.append(mw.map { $0 / mw.reduce(0, +) })
             u.append(uw.map { $0 / uw.reduce(0, +) })
         }
