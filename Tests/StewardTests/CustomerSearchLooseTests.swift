@@ -54,8 +54,22 @@ import Testing
         // with "jonh" exact (as typed) nobody either. Both typos: the loose query, ranked.
         let (ids, work) = try Self.ids(catalog, "Jonh Smtih")
         #expect(ids.first == 1)
-        // The exact query, one probe per loosened word, and the loose query.
-        #expect(work.queries == 4, "\(work)")
+        // The words as typed, one probe per loosened word, the words or their sounds, and the loose query.
+        #expect(work.queries == 5, "\(work)")
+    }
+
+    @Test func aTyposSoundSharedByThousandsIsNotReadBeforeTheBestSpeltName() throws {
+        // "jaems" sounds like james and john (jan): the exact query with sounds matched every Mary
+        // with any of those names, in rowid order, before the loose word asked for "james".
+        #expect(Compare.nysiis("jaems") == Compare.nysiis("john") && Compare.nysiis("jaems") == Compare.nysiis("james"))
+        let p = TempProject("search-loose-sound-first")
+        let catalog = try CustomerSearchCandidateTests.catalog(p, (1...600).map { ($0, "mary john", "") } + (601...640).map { ($0, "mary james", "") })
+        let (ids, work) = try Self.ids(catalog, "Mary Jaems")
+        #expect(ids == Array(601...610))
+        #expect(work.entries <= max(10 * 3, CustomerSearch.goldenReadsAtLeast), "\(work)")
+        // A name spelt right with fewer namesakes than the top rows: its sound-alikes fill them.
+        let (few, _) = try Self.ids(catalog, "Mary James", limit: 50)
+        #expect(Array(few.prefix(40)) == Array(601...640) && few.count == 50)
     }
 
     @Test func alternativesAreTheSimilarNamesAndFormalNamesMostSimilarFirstThenTheSound() throws {

@@ -363,11 +363,18 @@ public enum CustomerSearch {
             try add(rowids.filter { seen.insert($0).inserted })
             return rowids.count
         }
-        if !sealed, let rowids = try emailCandidates(db, query: query) {
+        // The words as typed first, without their sounds: a misspelt word's sound is often a common
+        // name's ("jaems", "james", "john": jan), and the exact query then read 500 entries in rowid
+        // order before the loose words below asked for the best spelt (BENCHMARKS.md, session 21).
+        // The sounds are asked after those, when fewer than `enough` entries matched.
+        let enough = max(limit * 3, goldenReadsAtLeast)
+        let strict = ftsQuery(query, sealed: sealed, sounds: false) ?? match
+        let viaEmail = !sealed ? try emailCandidates(db, query: query) : nil
+        if let rowids = viaEmail {
             seen.formUnion(rowids)
             try add(rowids)
         } else {
-            try new(match)
+            try new(strict)
         }
         // No candidate matches every word exactly: most often one word is misspelt (and may still
         // sound like other people's names). Keep the others exact and let that one match loosely,
@@ -384,7 +391,6 @@ public enum CustomerSearch {
         var similar: [String: [String]] = [:]
         if try !anyExact() {
             matched = 0
-            let enough = max(limit * 3, goldenReadsAtLeast)
             var probed: [LooseWord] = []
             for v in looseWords(query, names: { try? namesStarting(db, with: $0) }) {
                 // When the other words match no one, no alternative can (one rowid read).
@@ -405,6 +411,9 @@ public enum CustomerSearch {
                 for v in probed where found.count < candidateLimit { try new(oneWordLooseQuery(v, similar: nil)) }
             }
         }
+        // Too few entries so far: the words or their sounds, as the exact query was before (a word
+        // that sounds like a name, "Smyth"; a rare name's sound-alikes fill the top rows).
+        if viaEmail == nil, match != strict, found.count < enough { try new(match) }
         // Typos in several words: any word's first letters, sound, nickname or a name spelt like it
         // (a transposition inside the first three letters, "Pakrer", keeps only the last); the
         // similarity ranking below sorts the bounded set.
@@ -747,7 +756,8 @@ public enum CustomerSearch {
     /// - parameter sealed: the index holds blind tokens for emails, phones and national ids
     ///   (`SearchTokens`): words are looked for among names, ids and postcodes only, since a word
     ///   could be the start of a token and match people at random.
-    static func ftsQuery(_ query: String, sealed: Bool = false) -> String? {
+    /// - parameter sounds: a word of letters also matches the names that sound like it.
+    static func ftsQuery(_ query: String, sealed: Bool = false, sounds: Bool = true) -> String? {
         let digits = query.filter(\.isNumber)
         let letters = query.contains { $0.isLetter }
         if !letters && digits.count >= 7 && !sealed {
@@ -767,7 +777,7 @@ public enum CustomerSearch {
             }
             let k = TextKey.key(w)
             guard !k.isEmpty else { continue }
-            parts.append(wordQuery(k, prefix: matchesAsPrefix(k, last: i == words.count - 1), sealed: sealed))
+            parts.append(wordQuery(k, prefix: matchesAsPrefix(k, last: i == words.count - 1), sealed: sealed, sounds: sounds))
         }
         return parts.isEmpty ? nil : parts.joined(separator: " AND ")
     }
@@ -785,10 +795,10 @@ public enum CustomerSearch {
     /// One word's alternatives: a name, id, postcode or email term (one column set, so a prefix is
     /// expanded once, not once per column), a name's sound and the formal names it is short for,
     /// the phone a long number ends.
-    static func wordQuery(_ k: String, prefix: Bool, sealed: Bool = false) -> String {
+    static func wordQuery(_ k: String, prefix: Bool, sealed: Bool = false, sounds: Bool = true) -> String {
         var alts = ["{names ids postcodes\(sealed ? "" : " emails")}:\(k)\(prefix ? "*" : "")"]
         // A sound only for a word of letters: "c0012345" or "sw1a" sound like half the catalog.
-        if k.count >= 3 && k.allSatisfy(\.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
+        if sounds && k.count >= 3 && k.allSatisfy(\.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
         for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
         if k.count >= 7 && k.allSatisfy(\.isNumber) && !sealed { alts.append(phoneQuery(k)) }
         return "(" + alts.joined(separator: " OR ") + ")"
