@@ -141,7 +141,12 @@ import Testing
             #expect(insert.shared == 1 && insert.perRow == 2)
             #expect(insert.sql(rows: 2) == "INSERT INTO t (a, b, c, d) VALUES (?1, ?2, 0, ?3), (?1, ?4, 0, ?5)")
             #expect(insert.firstParameter(ofRow: 0) == 2 && insert.firstParameter(ofRow: 1) == 4)
-            #expect([1, 2, 3, 46, 63, 64, 65, 500].map(RowsInsert.rowsForNextStatement) == [1, 2, 2, 32, 32, 64, 64, 64])
+            #expect([1, 2, 3, 46, 63, 64, 65, 500].map { RowsInsert.rowsForNextStatement(of: $0) } == [1, 2, 2, 32, 32, 64, 64, 64])
+            #expect(insert.mostRows == 64)
+            // Where SQLite allows fewer parameters, a statement holds fewer rows: 99 → (99 - 1) / 2 = 49 → 32.
+            #expect(RowsInsert(db, head: "INSERT INTO t (a, b, c, d) VALUES", tuple: [.shared(1), .row, .literal("0"), .row],
+                               parameterLimit: 99).mostRows == 32)
+            #expect(RowsInsert.rowsForNextStatement(of: 500, most: 32) == 32)
         }
     }
 }

@@ -594,7 +594,7 @@ struct BatchState {
     private mutating func writeRaw(_ rows: [(id: Int64, row: Int)], chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         var start = 0
         while start < rows.count {
-            let count = RowsInsert.rowsForNextStatement(of: rows.count - start)
+            let count = RowsInsert.rowsForNextStatement(of: rows.count - start, most: rawRows.mostRows)
             let s = try rawRows.statement(rows: count)
             s.bind(1, source.name); s.bind(2, batchId)
             for r in 0..<count {
@@ -618,7 +618,7 @@ struct BatchState {
     private mutating func writeStaged(_ rows: [Int], chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
         var start = 0
         while start < rows.count {
-            let count = RowsInsert.rowsForNextStatement(of: rows.count - start)
+            let count = RowsInsert.rowsForNextStatement(of: rows.count - start, most: stagedRows.mostRows)
             let s = try stagedRows.statement(rows: count)
             s.bind(1, source.name)
             if source.entity == .person {

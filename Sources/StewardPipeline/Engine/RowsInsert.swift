@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import StewardCatalog
 
 /// One INSERT written many rows a statement (`INSERT … VALUES (…), (…), …`): a statement's step,
@@ -18,11 +19,15 @@ struct RowsInsert {
 
     static let rowsPerStatement = 64
 
-    /// The rows of the next statement, of `remaining` rows to write: a power of two, at most 64.
-    static func rowsForNextStatement(of remaining: Int) -> Int {
-        precondition(remaining > 0)
-        return min(rowsPerStatement, 1 << (Int.bitWidth - 1 - remaining.leadingZeroBitCount))
+    /// The rows of the next statement, of `remaining` rows to write: a power of two, at most `most`.
+    static func rowsForNextStatement(of remaining: Int, most: Int = rowsPerStatement) -> Int {
+        precondition(remaining > 0 && most > 0)
+        return min(most, 1 << (Int.bitWidth - 1 - remaining.leadingZeroBitCount))
     }
+
+    /// The most rows a statement may hold: 64, or fewer where SQLite was built with a lower limit on
+    /// parameters (999 before 3.32); a power of two, at least 1.
+    let mostRows: Int
 
     private let db: Database
     private let head: String
@@ -34,13 +39,17 @@ struct RowsInsert {
 
     /// `head`: `INSERT INTO t (c1, c2, …) VALUES`; `tuple`: one row's values in column order;
     /// `tail`: what follows the values (an upsert's `ON CONFLICT … DO UPDATE`, with no parameters).
-    init(_ db: Database, head: String, tuple: [Value], tail: String = "") {
+    /// `parameterLimit`: SQLite's limit on a statement's parameters (read from the connection when nil).
+    init(_ db: Database, head: String, tuple: [Value], tail: String = "", parameterLimit: Int? = nil) {
         self.db = db
         self.head = head
         self.tuple = tuple
         self.tail = tail
         shared = tuple.reduce(0) { if case .shared(let n) = $1 { return max($0, n) }; return $0 }
         perRow = Int32(tuple.filter { if case .row = $0 { return true }; return false }.count)
+        let parameters = parameterLimit ?? Int(sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_VARIABLE_NUMBER, -1))
+        let fitting = max(1, (parameters - Int(shared)) / max(Int(perRow), 1))
+        mostRows = Self.rowsForNextStatement(of: fitting)
     }
 
     /// The SQL of a statement writing `rows` rows.
