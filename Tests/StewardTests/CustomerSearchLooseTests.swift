@@ -72,6 +72,23 @@ import Testing
         #expect(Array(few.prefix(40)) == Array(601...640) && few.count == 50)
     }
 
+    @Test func theOtherWordsAsTypedComeBeforeTheFormalNamesTheyMayBeShortFor() throws {
+        // A nickname and its formal name from the reference data (data/nicknames.csv: james,jimmy).
+        let (nick, formal) = try #require(["jimmy", "bill", "bob", "liz", "tom"].lazy.compactMap({ n in
+            IdentityEngine.nicknames.formalNames(n).first { $0 != n }.map { (n, $0) }
+        }).first)
+        #expect(Compare.jaroWinkler(nick, nick) > Compare.jaroWinkler(nick, formal))
+        // The formal name's people numbered first: together they filled the rows read, and the one
+        // named as typed was not read.
+        let p = TempProject("search-loose-typed")
+        let catalog = try CustomerSearchCandidateTests.catalog(p, (1...300).map { ($0, "\(formal) martinez", "") } + [(400, "\(nick) martinez", "")])
+        let (ids, work) = try Self.ids(catalog, "\(nick.capitalized) Martniez")
+        #expect(ids.first == 400, "\(work)")
+        #expect(work.entries <= max(10 * 3, CustomerSearch.goldenReadsAtLeast) + 1, "\(work)")
+        let v = try #require(CustomerSearch.looseWords("\(nick) martniez").last)
+        #expect(v.typed == "(names:\(nick))" && v.others.contains("names:\(formal)"))
+    }
+
     @Test func alternativesAreTheSimilarNamesAndFormalNamesMostSimilarFirstThenTheSound() throws {
         let p = TempProject("search-loose-alts")
         let catalog = try CustomerSearchCandidateTests.catalog(p, [(1, "bill smits", ""), (2, "billy smith", ""), (3, "william smyth", ""),

@@ -398,13 +398,16 @@ public enum CustomerSearch {
                 probed.append(v)
                 let alts = try looseAlternatives(db, word: v.word)
                 similar[v.word] = alts.compactMap(\.name)
-                var gathered = 0, i = 0
-                while i < alts.count, gathered < enough || (i > 0 && alts[i].similarity == alts[i - 1].similarity) {
-                    // The most similar one by one; the tail (often nobody with the other words) together.
-                    let group = i < looseSingly ? alts[i...i] : alts[i...]
-                    let match = v.others + " AND (" + group.map(\.match).joined(separator: " OR ") + ")"
-                    gathered += try new(match, limit: enough)
-                    i = group.endIndex
+                var gathered = 0
+                // The other words as typed first, then with the formal names they may be short for.
+                for others in v.typed == v.others ? [v.others] : [v.typed, v.others] where gathered < enough {
+                    var i = 0
+                    while i < alts.count, gathered < enough || (i > 0 && alts[i].similarity == alts[i - 1].similarity) {
+                        // The most similar one by one; the tail (often nobody with the other words) together.
+                        let group = i < looseSingly ? alts[i...i] : alts[i...]
+                        gathered += try new(others + " AND (" + group.map(\.match).joined(separator: " OR ") + ")", limit: enough)
+                        i = group.endIndex
+                    }
                 }
             }
             if matched == 0 {
@@ -683,6 +686,9 @@ public enum CustomerSearch {
     struct LooseWord: Equatable {
         var word: String
         var others: String
+        /// `others` without the formal names a word may be short for: the people named as typed,
+        /// who rank above those ("Jimmy": james scores jaroWinkler(jimmy, james), 0.6).
+        var typed: String
     }
 
     /// For each word that may be misspelt, the other words as an exact query (as typed: not also an
@@ -701,23 +707,25 @@ public enum CustomerSearch {
             guard k.count >= 3, k.allSatisfy(\.isLetter) else { return nil }
             // The other words as typed: a word of letters is a name here (not also an email, id or
             // postcode prefix: at a million customers "james*" in every column is most of the cost).
-            let others = words.enumerated().filter { $0.offset != i }.map { w -> String? in
+            let others = words.enumerated().filter { $0.offset != i }.map { w -> (String, String)? in
                 let o = TextKey.key(w.element)
                 guard !o.isEmpty else { return nil }
                 let prefix = matchesAsPrefix(o, last: w.offset == words.count - 1)
                 guard o.allSatisfy(\.isLetter) else {
                     // A phone number: its own query; another word with digits (a postcode, an id) as in the exact query.
-                    return w.element.contains(where: \.isLetter) ? wordQuery(o, prefix: prefix) : ftsQuery(w.element).map { $0.hasPrefix("phones:") ? $0 : wordQuery(o, prefix: prefix) }
+                    let q = w.element.contains(where: \.isLetter) ? wordQuery(o, prefix: prefix) : ftsQuery(w.element).map { $0.hasPrefix("phones:") ? $0 : wordQuery(o, prefix: prefix) }
+                    return q.map { ($0, $0) }
                 }
                 let formal = IdentityEngine.nicknames.formalNames(o).filter { $0 != o }.map { "names:\($0)" }
                 var name = "names:\(o)\(prefix ? "*" : "")"
                 if prefix, o.count > 3, let terms = names?(o), !terms.isEmpty {
                     name = "names:(" + terms.map(quoted).joined(separator: " OR ") + ")"
                 }
-                return "(" + ([name] + formal).joined(separator: " OR ") + ")"
+                return ("(" + ([name] + formal).joined(separator: " OR ") + ")", "(" + name + ")")
             }
             guard !others.isEmpty, others.allSatisfy({ $0 != nil }) else { return nil }
-            return LooseWord(word: k, others: others.compactMap { $0 }.joined(separator: " AND "))
+            let parts = others.compactMap { $0 }
+            return LooseWord(word: k, others: parts.map(\.0).joined(separator: " AND "), typed: parts.map(\.1).joined(separator: " AND "))
         }
     }
 
