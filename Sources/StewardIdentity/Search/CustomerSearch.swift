@@ -403,9 +403,13 @@ public enum CustomerSearch {
                 for others in v.typed == v.others ? [v.others] : [v.typed, v.others] where gathered < enough {
                     var i = 0
                     while i < alts.count, gathered < enough || (i > 0 && alts[i].similarity == alts[i - 1].similarity) {
-                        // The most similar one by one; the tail (often nobody with the other words) together.
-                        let group = i < looseSingly ? alts[i...i] : alts[i...]
-                        gathered += try new(others + " AND (" + group.map(\.match).joined(separator: " OR ") + ")", limit: enough)
+                        // The most similar one by one; the other names (often nobody with the other
+                        // words) together; the sound alone, up to `candidateLimit`: the names that
+                        // share it are not known before they are read, so neither is their order
+                        // ("kristina": christina and christian, both crastan).
+                        let sound = alts[i].name == nil
+                        let group = i < looseSingly || sound ? alts[i...i] : alts[i..<(alts.lastIndex { $0.name != nil }.map { $0 + 1 } ?? i + 1)]
+                        gathered += try new(others + " AND (" + group.map(\.match).joined(separator: " OR ") + ")", limit: sound ? candidateLimit : enough)
                         i = group.endIndex
                     }
                 }
