@@ -9,13 +9,11 @@ import Testing
 /// exactly what one statement a row wrote: raw ids in line order, the last version of a repeated key
 /// staged, every bad row quarantined once, and a key's quarantine released by its later good row.
 @Suite struct IngestManyRowsTests {
-    /// Rows over several chunks, with statements of every length: a warning-severity unique check lets
-    /// repeated keys through (the later row must win, even inside one statement), an error check
-    /// quarantines a seeded share of rows between them.
-    static func project(rows: Int, seed: UInt64) -> (TempProject, expectedStaged: [String: String], quarantined: Int) {
-        let p = TempProject("many-rows")
+    /// A project of one full-snapshot CSV source `people` (id, name, email) with the given checks.
+    static func peopleProject(_ name: String, checks: String) -> TempProject {
+        let p = TempProject(name)
         p.write("steward.yml", """
-        name: many-rows
+        name: \(name)
         sources:
           - name: people
             system: crm
@@ -26,6 +24,16 @@ import Testing
             snapshot: full
             mapping: {first_name: name, email: email}
             checks:
+        \(checks)
+        """)
+        return p
+    }
+
+    /// Rows over several chunks, with statements of every length: a warning-severity unique check lets
+    /// repeated keys through (the later row must win, even inside one statement), an error check
+    /// quarantines a seeded share of rows between them.
+    static func project(rows: Int, seed: UInt64) -> (TempProject, expectedStaged: [String: String], quarantined: Int) {
+        let p = Self.peopleProject("many-rows", checks: """
               - not_null: [id]
               - unique: {column: id, severity: warn}
               - pattern: {column: email, format: email}
@@ -106,19 +114,7 @@ import Testing
             }
         }
         // Unique keys, one email in five broken under a warning check: staged with a flag.
-        let p = TempProject("first-load-counts")
-        p.write("steward.yml", """
-        name: first-load-counts
-        sources:
-          - name: people
-            system: crm
-            entity: person
-            format: csv
-            path: p.csv
-            key: id
-            snapshot: full
-            mapping: {first_name: name, email: email}
-            checks:
+        let p = Self.peopleProject("first-load-counts", checks: """
               - pattern: {column: email, format: email, severity: warn}
         """)
         p.write("p.csv", "id,name,email\n" + (0..<1_300).map { "k\($0),N\($0),\($0 % 5 == 0 ? "broken" : "n\($0)@example.com")\n" }.joined())
