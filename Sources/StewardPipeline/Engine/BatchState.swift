@@ -440,7 +440,12 @@ struct BatchState {
     private func staged(_ field: CanonicalField, _ kind: RowStandardised.Kind, label: String, in row: borrowing SourceRow,
                         context: String? = nil, memo: inout RowStandardised, flags: inout [String]) -> String? {
         guard let raw = value(field, in: row) else { return nil }
-        switch standardised(kind, raw, context: context, memo: &memo) {
+        return Self.accepted(label, standardised(kind, raw, context: context, memo: &memo), flags: &flags)
+    }
+
+    /// A standardised value, or nil with the failure flagged under `label` (staged empty, not quarantined).
+    private static func accepted(_ label: String, _ result: Result<String, StandardiseError>?, flags: inout [String]) -> String? {
+        switch result {
         case .success(let v)?: return v
         case .failure(let e)?: flags.append("\(label): \(e)"); return nil
         case nil: return nil
@@ -474,17 +479,9 @@ struct BatchState {
         return standardiser.text(s)
     }
 
-    /// An event's or transaction's values.
+    /// An event's or transaction's values. As for a person, no closure here refers to `self`.
     private func appendStagedActivity(_ row: borrowing SourceRow, flags warnReasons: [String], to chunk: inout PreparedChunk) {
         var flags = warnReasons
-        func std(_ label: String, _ raw: String?, _ fn: (String) -> Result<String, StandardiseError>?) -> String? {
-            guard let raw else { return nil }
-            switch fn(raw) {
-            case .success(let v)?: return v
-            case .failure(let e)?: flags.append("\(label): \(e)"); return nil
-            case nil: return nil
-            }
-        }
         var refKind: String?, ref: String?
         if let mapping = source.mapping.first(where: { $0.field == "customer_ref" }) {
             switch mapping.value {
@@ -492,16 +489,18 @@ struct BatchState {
                 refKind = "source:\(target)"; ref = value(.customer_ref, in: row)
             case .canonical(let field):
                 refKind = field
-                ref = std(field, value(CanonicalField(name: field)!, in: row)) { raw in
-                    field == "email" ? standardiser.email(raw) : field == "phone" ? standardiser.phone(raw, region: nil)
-                        : standardiser.text(raw).map { .success($0) }
+                if let raw = value(CanonicalField(name: field)!, in: row) {
+                    let result: Result<String, StandardiseError>? = field == "email" ? standardiser.email(raw)
+                        : field == "phone" ? standardiser.phone(raw, region: nil) : standardiser.text(raw).map { .success($0) }
+                    ref = Self.accepted(field, result, flags: &flags)
                 }
             case .column, .template:
                 // Only a campaign maps customer_ref to a column: the audience it was spent on (never linked to a customer).
-                refKind = "audience"; ref = value(.customer_ref, in: row).flatMap { standardiser.text($0) }
+                refKind = "audience"; ref = text(value(.customer_ref, in: row))
             }
         }
-        let occurred = std("occurred_at", value(.occurred_at, in: row)) { standardiser.timestamp($0) }
+        var occurred: String?
+        if let raw = value(.occurred_at, in: row) { occurred = Self.accepted("occurred_at", standardiser.timestamp(raw), flags: &flags) }
         var amount: Double?
         if let raw = value(.amount, in: row) {
             if let v = Double(raw.replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "$", with: "")) { amount = v }
@@ -510,7 +509,7 @@ struct BatchState {
         chunk.append(text: refKind)
         chunk.append(text: refKind.map { PIIColumns.personFields.contains($0) } == true ? sealed(ref) : ref)
         chunk.append(text: occurred); chunk.append(real: amount)
-        chunk.append(text: value(.type, in: row).flatMap { standardiser.text($0) })
+        chunk.append(text: text(value(.type, in: row)))
         chunk.append(text: flags.isEmpty ? nil : encodeStrings(flags)); chunk.append(hex: row.objectHash)
     }
 
