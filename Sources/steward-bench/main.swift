@@ -581,7 +581,7 @@ if mode == "lookup" {
     let config = try ConfigLoader.load(URL(fileURLWithPath: args[i + 1]).appendingPathComponent("steward.yml"))
     let catalog = try Catalog.open(at: config.catalogURL)
     let records = try catalog.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM staged_person WHERE is_deleted = 0") ?? 0 }
-    result["lookup"] = try measureLookups(catalog, records: records)
+    result["lookup"] = args.contains("--serve-mix") ? try measureServeMixSearches(catalog) : try measureLookups(catalog, records: records)
 }
 
 // match --suite [--seed N] [--scale X] [--families 1,2,3,4,5]: the generated, labelled families (MatchSuite.swift).
@@ -871,6 +871,38 @@ func measureLookups(_ catalog: Catalog, records: Int) throws -> [String: Any] {
     }
     return ["queries": asked, "by_kind": perKind, "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99),
             "max_ms": latencies.max() ?? 0, "cpu_p50_ms": pct(cpu, 0.5), "cpu_p99_ms": pct(cpu, 0.99), "expected_customer_in_top10": asked == 0 ? 0 : Double(found) / Double(asked)]
+}
+
+/// `lookup --project DIR --serve-mix`: the serve bench's query mix (`serveQueryMix`: common full names,
+/// a common last name with a postcode, first names alone) searched in this process, without the
+/// server's response cache: what each uncached search costs, by kind. Two passes: the first finds the
+/// catalog's pages cold (as a server's first requests do), the second warm.
+func measureServeMixSearches(_ catalog: Catalog) throws -> [String: Any] {
+    let queries = try serveQueryMix(catalog)
+    func pct(_ xs: [Double], _ p: Double) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : s[min(s.count - 1, Int(Double(s.count) * p))]
+    }
+    var passes: [[String: Any]] = []
+    for pass in ["cold", "warm"] {
+        var wall: [String: [Double]] = [:], cpu: [String: [Double]] = [:]
+        for q in queries {
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUms()
+            _ = try catalog.pool.read { try CustomerSearch.search($0, query: q.text, limit: 20) }
+            wall[q.kind, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+            cpu[q.kind, default: []].append(processCPUms() - cpuStart)
+        }
+        var kinds: [String: Any] = [:]
+        for (kind, xs) in wall {
+            let c = cpu[kind] ?? []
+            let mean: Double = xs.reduce(0, +) / Double(xs.count), cpuMean: Double = c.reduce(0, +) / Double(max(1, c.count))
+            kinds[kind] = ["queries": xs.count, "p50_ms": pct(xs, 0.5), "p99_ms": pct(xs, 0.99), "mean_ms": mean, "cpu_mean_ms": cpuMean] as [String: Any]
+        }
+        let all: [Double] = wall.values.flatMap { $0 }, allCPU: [Double] = cpu.values.flatMap { $0 }
+        let mean: Double = all.reduce(0, +) / Double(max(1, all.count)), cpuMean: Double = allCPU.reduce(0, +) / Double(max(1, allCPU.count))
+        passes.append(["pass": pass, "by_kind": kinds, "mean_ms": mean, "cpu_mean_ms": cpuMean, "p99_ms": pct(all, 0.99)] as [String: Any])
+    }
+    return ["serve_mix": passes]
 }
 
 /// CPU time of the whole process in ms: lookups run on GRDB's reader queue, and this bench does
