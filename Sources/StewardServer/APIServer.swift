@@ -41,6 +41,8 @@ public final class APIServer: Sendable {
     let requests = RequestRate()
     /// Bodies built for the catalog as it is now (`cached`).
     let bodies = ResponseCache()
+    /// Bodies being built now: a request for one waits for it instead of building it again.
+    let building = InFlight<Data>()
     /// Writes pushed requests, concurrent ones in one transaction.
     let intakeGroups: GroupCommitter
 
@@ -345,8 +347,17 @@ public final class APIServer: Sendable {
         if let body = bodies.body(key, counter: counter) {
             return Self.json(body, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
         }
-        let body = try await blocking(produce)
-        bodies.store(body, key, counter: counter, maxAge: maxAge)
+        // The same body asked again while it is built (a burst of one search) is built once: the
+        // later requests wait for it, where each built its own and took a core from the others.
+        let flight = "\(key)@\(counter)"
+        if let shared = try await building.join(flight) {
+            return Self.json(shared, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
+        }
+        let built: Result<Data, Error>
+        do { built = .success(try await blocking(produce)) } catch { built = .failure(error) }
+        if case .success(let body) = built { bodies.store(body, key, counter: counter, maxAge: maxAge) }
+        building.finish(flight, built)
+        let body = try built.get()
         return Self.json(body, headers: [.eTag: etag, .cacheControl: "private, no-cache"])
     }
 

@@ -49,3 +49,35 @@ final class ResponseCache: @unchecked Sendable {
 
     var count: Int { lock.withLock { entries.count } }
 }
+
+/// Work in progress by key: the first caller of `join` builds (gets nil) and must call `finish`;
+/// callers that join meanwhile wait for that result (a value or the same error).
+final class InFlight<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: [String: [CheckedContinuation<Value?, Error>]] = [:]
+
+    /// Nil: the caller builds the value and then calls `finish`. Otherwise the value another caller built.
+    func join(_ key: String) async throws -> Value? {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Value?, Error>) in
+            lock.lock()
+            if waiting[key] == nil {
+                waiting[key] = []
+                lock.unlock()
+                waiter.resume(returning: nil)
+            } else {
+                waiting[key]!.append(waiter)
+                lock.unlock()
+            }
+        }
+    }
+
+    /// Ends the building of `key`: its waiters get `result`.
+    func finish(_ key: String, _ result: Result<Value, Error>) {
+        let waiters = lock.withLock { waiting.removeValue(forKey: key) ?? [] }
+        for waiter in waiters { waiter.resume(with: result.map { Optional($0) }) }
+    }
+
+    /// Keys being built now, and the requests waiting on one (tests).
+    var count: Int { lock.withLock { waiting.count } }
+    func waiterCount(_ key: String) -> Int { lock.withLock { waiting[key]?.count ?? 0 } }
+}

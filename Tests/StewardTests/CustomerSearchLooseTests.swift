@@ -116,19 +116,16 @@ import Testing
     @Test func aPrefixExpandedToTheIndexsNamesMatchesTheSameEntries() throws {
         // Seeded: random names from a small alphabet (many shared prefixes), random queries of a
         // loose word and a last word typed in part.
-        var rng = SplitMix(seed: 21)
-        let letters = Array("abcdeo")
-        func word(_ n: Int) -> String { String((0..<n).map { _ in letters[Int(rng.next() % UInt64(letters.count))] }) }
-        let entries = (1...300).map { ($0, "\(word(4)) \(word(Int(4 + rng.next() % 4)))", "") }
+        var names = SeededNames(seed: 21)
         let p = TempProject("search-loose-prefix")
-        let catalog = try CustomerSearchCandidateTests.catalog(p, entries)
+        let catalog = try names.catalog(p)
         var expanded = 0
         for _ in 0..<200 {
-            let query = "zzq" + word(2) + " " + word(Int(4 + rng.next() % 3))
+            let query = "zzq" + names.word(2) + " " + names.word(names.length(4...6))
             let plain = CustomerSearch.looseWords(query)
-            let names = try catalog.pool.read { db in CustomerSearch.looseWords(query, names: { try? CustomerSearch.namesStarting(db, with: $0) }) }
-            #expect(plain.map(\.word) == names.map(\.word))
-            for (a, b) in zip(plain, names) {
+            let completed = try catalog.pool.read { db in CustomerSearch.looseWords(query, names: { try? CustomerSearch.namesStarting(db, with: $0) }) }
+            #expect(plain.map(\.word) == completed.map(\.word))
+            for (a, b) in zip(plain, completed) {
                 if a.others != b.others { expanded += 1 }
                 let rows = { (m: String) in
                     try catalog.pool.read { try Int64.fetchAll($0, sql: "SELECT rowid FROM customer_search WHERE customer_search MATCH ? ORDER BY rowid", arguments: [m]) }
@@ -144,5 +141,49 @@ import Testing
         let catalog2 = try CustomerSearchCandidateTests.catalog(p2, many)
         #expect(try catalog2.pool.read { try CustomerSearch.namesStarting($0, with: "abcd") } == nil)
         #expect(try catalog2.pool.read { try CustomerSearch.namesStarting($0, with: "abcd1") }?.count == 11)
+    }
+
+    @Test func aHalfTypedLastWordCompletesToTheIndexsNamesInTheWholeQuery() throws {
+        // Seeded as above, for the query every search asks first (`ftsQuery`): with the index's
+        // names for the last word, the same entries as with the prefix, in the same order.
+        var seeded = SeededNames(seed: 22)
+        let p = TempProject("search-strict-prefix")
+        let catalog = try seeded.catalog(p)
+        var completed = 0
+        for _ in 0..<200 {
+            let query = seeded.word(4) + " " + seeded.word(seeded.length(4...6))
+            let rows = { (m: String) in
+                try catalog.pool.read { try Int64.fetchAll($0, sql: "SELECT rowid FROM customer_search WHERE customer_search MATCH ? ORDER BY rowid", arguments: [m]) }
+            }
+            for sounds in [false, true] {
+                let prefix = try #require(CustomerSearch.ftsQuery(query, sealed: true, sounds: sounds))
+                let names = try #require(try catalog.pool.read { db in
+                    CustomerSearch.ftsQuery(query, sealed: true, sounds: sounds, completions: { try? CustomerSearch.namesStarting(db, with: $0) })
+                })
+                if prefix != names { completed += 1 }
+                #expect(try rows(prefix) == rows(names), "\(query): \(prefix) vs \(names)")
+            }
+        }
+        #expect(completed >= 30)
+        // Chosen: an email, id or postcode is matched by the last word whole once names complete it
+        // (a half-typed identifier has digits or is up to three characters, which stay prefixes).
+        let q = CustomerSearch.ftsQuery("ann smit", completions: { $0 == "smit" ? ["smith", "smiths"] : nil })
+        #expect(q == #"({names ids postcodes emails}:ann* OR sounds:an) AND (names:("smith" OR "smiths") OR {ids postcodes emails}:smit OR sounds:snat)"#)
+        #expect(CustomerSearch.ftsQuery("ann c00", completions: { _ in ["never"] }) == "({names ids postcodes emails}:ann* OR sounds:an) AND ({names ids postcodes emails}:c00*)")
+    }
+}
+
+/// Random names from a small alphabet (many share their first letters), seeded.
+struct SeededNames {
+    private var rng: SplitMix
+    private let letters = Array("abcdeo")
+    init(seed: UInt64) { rng = SplitMix(seed: seed) }
+    mutating func word(_ n: Int) -> String { String((0..<n).map { _ in letters[Int(rng.next() % UInt64(letters.count))] }) }
+    mutating func length(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.next() % UInt64(range.count)) }
+    /// 300 entries of two names: four letters, then four to seven.
+    mutating func catalog(_ p: TempProject) throws -> Catalog {
+        var entries: [(Int, String, String)] = []
+        for n in 1...300 { entries.append((n, word(4) + " " + word(length(4...7)), "")) }
+        return try CustomerSearchCandidateTests.catalog(p, entries)
     }
 }

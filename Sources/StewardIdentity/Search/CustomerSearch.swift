@@ -291,8 +291,12 @@ public enum CustomerSearch {
             let hits = try identifierHits(db, match: identifier, limit: limit)
             if !hits.isEmpty { return hits }
         }
-        guard let match = ftsQuery(query, sealed: sealed) else { return [] }
         try mapForLookups(db)
+        // A half-typed last word completes to the index's names that start with it: FTS5 merges the
+        // whole doclist of every term of a prefix before its first row (`james smith*`: 4.1 ms at a
+        // million customers, `james (smith OR smithson …)`: 1.3 ms; BENCHMARKS.md, session 22).
+        let completions: (String) -> [String]? = { try? namesStarting(db, with: $0) }
+        guard let match = ftsQuery(query, sealed: sealed, completions: completions) else { return [] }
         // Candidates are found by rowid alone (the index, not the entries' content); an entry's
         // content is read once per new candidate, its golden row only when it may rank (below). At a
         // million customers each row read is a few scattered pages of a 4 GB file.
@@ -368,7 +372,7 @@ public enum CustomerSearch {
         // order before the loose words below asked for the best spelt (BENCHMARKS.md, session 21).
         // The sounds are asked after those, when fewer than `enough` entries matched.
         let enough = max(limit * 3, goldenReadsAtLeast)
-        let strict = ftsQuery(query, sealed: sealed, sounds: false) ?? match
+        let strict = ftsQuery(query, sealed: sealed, sounds: false, completions: completions) ?? match
         let viaEmail = !sealed ? try emailCandidates(db, query: query) : nil
         if let rowids = viaEmail {
             seen.formUnion(rowids)
@@ -474,12 +478,16 @@ public enum CustomerSearch {
     struct Scorer {
         let words: [String]
         private let wordBytes: [[UInt8]?]
-        private var keyOf: [String: [UInt8]] = [:]
-        private var similarity: [[[UInt8]: Double]]
+        private let wordUTF8: [[UInt8]]
+        private var keyOf: [String: String] = [:]
+        /// Each word's similarity to each name seen, by name: candidates share names, and a small
+        /// string key (a name of up to 15 bytes) costs no allocation where an array key did.
+        private var similarity: [[String: Double]]
 
         init(words: [String]) {
             self.words = words
             wordBytes = words.map { w in w.utf8.allSatisfy { $0 < 0x80 } ? Array(w.utf8) : nil }
+            wordUTF8 = words.map { Array($0.utf8) }
             similarity = Array(repeating: [:], count: words.count)
         }
 
@@ -498,41 +506,50 @@ public enum CustomerSearch {
         /// Sums each word's value — 2 inside an identifier, else its best similarity to the golden
         /// names or, a little less, to any of `names` (with no golden names given: to `names`, in
         /// full) — and returns the weakest word's value too.
-        private mutating func words(names: String, identifiers: [String], golden: [[UInt8]]?) -> (Double, Double) {
-            let tokens = names.utf8.split(separator: UInt8(ascii: " ")).map(Array.init)
+        private mutating func words(names: String, identifiers: [String], golden: [String]?) -> (Double, Double) {
+            let tokens = names.utf8.split(separator: UInt8(ascii: " "))
             var blob: String?
+            // Once per candidate, not once per word: the identifiers are most of an entry's bytes.
+            let asciiIdentifiers = identifiers.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
             var total = 0.0, weakest = Double.infinity
             for i in words.indices {
-                if isInside(i, identifiers, blob: &blob) { total += 2; continue }
-                let any = tokens.map { similar(i, $0) }.max() ?? 0
-                let v = golden.map { g in max(g.map { similar(i, $0) }.max() ?? 0, any * 0.95) } ?? any
+                if isInside(i, identifiers, ascii: asciiIdentifiers, blob: &blob) { total += 2; continue }
+                // Similarities are at least 0, so 0 is the best of no names.
+                var any = 0.0
+                for t in tokens { any = max(any, similar(i, String(decoding: t, as: UTF8.self))) }
+                var v = any
+                if let golden {
+                    var best = 0.0
+                    for g in golden { best = max(best, similar(i, g)) }
+                    v = max(best, any * 0.95)
+                }
                 total += v
                 weakest = min(weakest, v)
             }
             return (total, weakest)
         }
 
-        /// Whether word `i` is inside one of the identifiers: as bytes when all are ASCII, else in
-        /// their lowercased text, joined once per candidate into `blob`.
-        private func isInside(_ i: Int, _ identifiers: [String], blob: inout String?) -> Bool {
-            if let bytes = wordBytes[i], identifiers.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+        /// Whether word `i` is inside one of the identifiers: as bytes when it and they are ASCII,
+        /// else in their lowercased text, joined once per candidate into `blob`.
+        private func isInside(_ i: Int, _ identifiers: [String], ascii: Bool, blob: inout String?) -> Bool {
+            if ascii, let bytes = wordBytes[i] {
                 return identifiers.contains { Self.contains($0, bytes) }
             }
             if blob == nil { blob = identifiers.joined(separator: " ").lowercased() }
             return blob!.contains(words[i])
         }
 
-        private mutating func key(_ name: String) -> [UInt8] {
-            if name.isEmpty { return [] }
+        private mutating func key(_ name: String) -> String {
+            if name.isEmpty { return "" }
             if let k = keyOf[name] { return k }
-            let k = Array(TextKey.key(name).utf8)
+            let k = TextKey.key(name)
             keyOf[name] = k
             return k
         }
 
-        private mutating func similar(_ i: Int, _ name: [UInt8]) -> Double {
+        private mutating func similar(_ i: Int, _ name: String) -> Double {
             if let s = similarity[i][name] { return s }
-            let s = Compare.jaroWinkler(name, Array(words[i].utf8))
+            let s = Compare.jaroWinkler(Array(name.utf8), wordUTF8[i])
             similarity[i][name] = s
             return s
         }
@@ -769,7 +786,10 @@ public enum CustomerSearch {
     ///   (`SearchTokens`): words are looked for among names, ids and postcodes only, since a word
     ///   could be the start of a token and match people at random.
     /// - parameter sounds: a word of letters also matches the names that sound like it.
-    static func ftsQuery(_ query: String, sealed: Bool = false, sounds: Bool = true) -> String? {
+    /// - parameter completions: the index's names that start with a last word of four letters or
+    ///   more (`namesStarting`), nil to leave it a prefix; see `wordQuery`.
+    static func ftsQuery(_ query: String, sealed: Bool = false, sounds: Bool = true,
+                         completions: ((String) -> [String]?)? = nil) -> String? {
         let digits = query.filter(\.isNumber)
         let letters = query.contains { $0.isLetter }
         if !letters && digits.count >= 7 && !sealed {
@@ -789,7 +809,9 @@ public enum CustomerSearch {
             }
             let k = TextKey.key(w)
             guard !k.isEmpty else { continue }
-            parts.append(wordQuery(k, prefix: matchesAsPrefix(k, last: i == words.count - 1), sealed: sealed, sounds: sounds))
+            let prefix = matchesAsPrefix(k, last: i == words.count - 1)
+            let names = prefix && k.count > 3 && k.allSatisfy(\.isLetter) ? completions?(k) : nil
+            parts.append(wordQuery(k, prefix: prefix, sealed: sealed, sounds: sounds, completions: names))
         }
         return parts.isEmpty ? nil : parts.joined(separator: " AND ")
     }
@@ -807,8 +829,18 @@ public enum CustomerSearch {
     /// One word's alternatives: a name, id, postcode or email term (one column set, so a prefix is
     /// expanded once, not once per column), a name's sound and the formal names it is short for,
     /// the phone a long number ends.
-    static func wordQuery(_ k: String, prefix: Bool, sealed: Bool = false, sounds: Bool = true) -> String {
-        var alts = ["{names ids postcodes\(sealed ? "" : " emails")}:\(k)\(prefix ? "*" : "")"]
+    /// - parameter completions: for a prefix of letters, the names it completes to. The names column
+    ///   is then asked for those terms (read only as far as the other words' rows, where a prefix
+    ///   is merged whole first), and ids, postcodes and emails for the word as typed: an identifier
+    ///   half typed has digits in it or is up to three characters (the prefix index).
+    static func wordQuery(_ k: String, prefix: Bool, sealed: Bool = false, sounds: Bool = true, completions: [String]? = nil) -> String {
+        let identifiers = "ids postcodes\(sealed ? "" : " emails")"
+        var alts: [String]
+        if prefix, let completions, !completions.isEmpty {
+            alts = ["names:(" + completions.map(quoted).joined(separator: " OR ") + ")", "{\(identifiers)}:\(k)"]
+        } else {
+            alts = ["{names \(identifiers)}:\(k)\(prefix ? "*" : "")"]
+        }
         // A sound only for a word of letters: "c0012345" or "sw1a" sound like half the catalog.
         if sounds && k.count >= 3 && k.allSatisfy(\.isLetter) { alts.append("sounds:\(Compare.nysiis(k).lowercased())") }
         for f in IdentityEngine.nicknames.formalNames(k) where f != k { alts.append("names:\(f)") }
