@@ -180,10 +180,17 @@ final class MatchScheduler: @unchecked Sendable {
     private var scheduled = false
     private let queue = DispatchQueue(label: "steward.serve.match")
     private let delay: DispatchTimeInterval
+    /// At most this share of one core, if given: after work that took `t`, the next starts no sooner
+    /// than `t × (1 / share − 1)` later (and never sooner than `delay` after it is asked for).
+    private let share: Double?
+    /// Uptime before which the next work may not start (`share`).
+    private var earliest: Double = 0
     private let work: @Sendable ([(source: String, key: String)], Int64) -> Void
 
-    init(delay: DispatchTimeInterval = .milliseconds(200), work: @escaping @Sendable ([(source: String, key: String)], Int64) -> Void) {
+    init(delay: DispatchTimeInterval = .milliseconds(200), share: Double? = nil,
+         work: @escaping @Sendable ([(source: String, key: String)], Int64) -> Void) {
         self.delay = delay
+        self.share = share
         self.work = work
     }
 
@@ -193,8 +200,11 @@ final class MatchScheduler: @unchecked Sendable {
         latestRun = max(latestRun, runId)
         let start = !scheduled
         scheduled = true
+        let paced = earliest - ProcessInfo.processInfo.systemUptime
         lock.unlock()
-        if start { queue.asyncAfter(deadline: .now() + delay) { [self] in drain() } }
+        guard start else { return }
+        let at = DispatchTime.now() + delay
+        queue.asyncAfter(deadline: paced > 0 ? max(at, .now() + paced) : at) { [self] in drain() }
     }
 
     private func drain() {
@@ -204,7 +214,12 @@ final class MatchScheduler: @unchecked Sendable {
         scheduled = false
         lock.unlock()
         guard !records.isEmpty else { return }
+        let started = ProcessInfo.processInfo.systemUptime
         work(records, runId)
+        if let share {
+            let now = ProcessInfo.processInfo.systemUptime
+            lock.withLock { earliest = now + (now - started) * (1 / share - 1) }
+        }
     }
 
     /// Runs the work pending now, without its delay (a draining shutdown).

@@ -143,6 +143,26 @@ import Testing
         #expect(try catalog2.pool.read { try CustomerSearch.namesStarting($0, with: "abcd1") }?.count == 11)
     }
 
+    @Test func namesWithAnIdentifierNobodyHasAndTyposInEveryWordAvoidRankingEveryName() throws {
+        // Hostile at a million customers: the last resort (`looseQuery`, ranked by FTS5) ranks
+        // every entry with a name like any word (0.4 s for "maria garcia 99999", 0.1 s for two typos).
+        let p = TempProject("search-loose-resort")
+        let entries = [(1, "maria garcia", ""), (2, "maria lopez", ""), (3, "john garcia", ""), (4, "marian garcia", "")]
+            + (10...400).map { ($0, "mark garner\($0 % 7)", "") }
+        let catalog = try CustomerSearchCandidateTests.catalog(p, entries)
+        // A postcode nobody by these names has: the people by these names.
+        let (postcode, postcodeWork) = try Self.ids(catalog, "maria garcia 99999")
+        #expect(postcode.first == 1, "\(postcode)")
+        #expect(postcodeWork.ranked == 0, "\(postcodeWork)")
+        // A typo in each word: names spelt like each, both words at once.
+        let (typos, typosWork) = try Self.ids(catalog, "mariq garcai")
+        #expect(typos.first == 1, "\(typos)")
+        #expect(typosWork.ranked == 0, "\(typosWork)")
+        // Nothing like any word: the ranked last resort is still asked, and finds nobody.
+        let (nobody, nobodyWork) = try Self.ids(catalog, "zzzz qqqq")
+        #expect(nobody.isEmpty && nobodyWork.ranked == 1, "\(nobodyWork)")
+    }
+
     @Test func aHalfTypedLastWordCompletesToTheIndexsNamesInTheWholeQuery() throws {
         // Seeded as above, for the query every search asks first (`ftsQuery`): with the index's
         // names for the last word, the same entries as with the prefix, in the same order.
