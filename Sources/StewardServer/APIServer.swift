@@ -99,10 +99,6 @@ public final class APIServer: Sendable {
             try PipelineRunner(config: config, catalog: catalog).syncDefinitions()
             try intake.refreshCounts(sources: http)
         }
-        // Every reader connection opened and the lookup index read once before the first request:
-        // a burst of searches at start otherwise finds all of it cold at once (issue 19). A catalog
-        // not matched yet has no index: nothing to warm.
-        _ = try? CustomerSearch.warm(catalog)
     }
 
     /// Serves until one of `signals` arrives (or the task is cancelled), then stops accepting, lets the

@@ -260,57 +260,6 @@ public enum CustomerSearch {
         }.joined(separator: " ")
     }
 
-    /// Readies a long-running process's lookups (`steward serve` at start): every reader connection
-    /// of the pool opened, mapped and holding the index's and golden rows' upper pages, and the
-    /// index read once through so its pages are in the system's cache. Without it the first burst
-    /// of searches found all of that cold at once (issue 19: at a million customers, the first 150
-    /// distinct searches at 200/s took 20–90 ms each, then 1–2 ms). Returns the connections warmed.
-    @discardableResult
-    public static func warm(_ catalog: Catalog) throws -> Int {
-        // No more than the pool holds: a read beyond them would wait for one of the held ones.
-        let readers = catalog.pool.configuration.maximumReaderCount
-        // Each reader holds its read until all have started, so the pool opens them all.
-        let started = DispatchGroup(), release = DispatchSemaphore(value: 0)
-        let failures = Failures()
-        for _ in 0..<readers { started.enter() }
-        for _ in 0..<readers {
-            DispatchQueue.global().async {
-                var holding = false
-                do {
-                    try catalog.pool.read { db in
-                        try mapForLookups(db)
-                        _ = try Int64.fetchAll(db, sql: "SELECT rowid FROM customer_search WHERE customer_search MATCH 'names:a*' LIMIT 1")
-                        _ = try String.fetchOne(db, sql: "SELECT customer_id FROM golden_customer ORDER BY customer_id LIMIT 1")
-                        holding = true
-                        started.leave()
-                        release.wait()
-                    }
-                } catch {
-                    failures.add(error)
-                }
-                if !holding { started.leave() }
-            }
-        }
-        started.wait()
-        for _ in 0..<readers { release.signal() }
-        if let error = failures.first { throw error }
-        // The index and its entries, once: their pages from the file into the system's cache.
-        try catalog.pool.read { db in
-            _ = try Int.fetchOne(db, sql: "SELECT sum(length(block)) FROM customer_search_data")
-            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM customer_search_content")
-        }
-        _ = IdentityEngine.nicknames
-        return readers
-    }
-
-    /// Errors from concurrent work, in the order they came.
-    private final class Failures: @unchecked Sendable {
-        private let lock = NSLock()
-        private var errors: [Error] = []
-        func add(_ error: Error) { lock.withLock { errors.append(error) } }
-        var first: Error? { lock.withLock { errors.first } }
-    }
-
     /// Searches and records how long the lookup took (for the query-performance KPI).
     public static func timedSearch(_ catalog: Catalog, query: String, limit: Int = 20) throws -> [Hit] {
         let started = Date()
