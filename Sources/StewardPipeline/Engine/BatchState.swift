@@ -104,8 +104,14 @@ struct BatchState {
         rawRows = RowsInsert(db, head: "INSERT INTO raw_record (id, source, batch_id, record_key, line, data) VALUES",
                              tuple: [.row, .shared(1), .shared(2), .row, .row, .row])
         // Past every id ever handed out (rows `forget` deleted included), so a batch's range is its own.
+        // Batches are numbered in the order they take their ranges, each past the one before, and
+        // never deleted: the newest batch with a range holds the highest. Read from the newest back,
+        // not as MAX over every batch: a server pushing 100 events a request makes a batch each, and
+        // that scan of 70,000 batches was most of a push's work (issue 19, BENCHMARKS.md session 22).
         firstRawId = 1 + max(try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM raw_record") ?? 0,
-                             try Int64.fetchOne(db, sql: "SELECT MAX(last_raw_id) FROM batch") ?? 0)
+                             try Int64.fetchOne(db, sql: """
+                                 SELECT last_raw_id FROM batch WHERE last_raw_id IS NOT NULL ORDER BY id DESC LIMIT 1
+                                 """) ?? 0)
         nextRawId = firstRawId
         insertQuarantine = try BulkStatement(db, sql: """
             INSERT INTO quarantine (run_id, source, batch_id, file, line, record_key, checks_json, reasons_json, raw, quarantined_at)
