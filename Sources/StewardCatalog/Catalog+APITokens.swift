@@ -110,14 +110,18 @@ extension Catalog {
     /// so the lookup neither stores nor compares the secret itself.
     public func authenticateAPIToken(_ token: String, now: Date = Date()) throws -> APIToken? {
         guard token.hasPrefix(Self.apiTokenPrefix) else { return nil }
-        let found = try pool.read { db in
+        guard let found = try apiToken(digest: Self.tokenDigest(token)), found.isActive(now: now) else { return nil }
+        return found
+    }
+
+    /// The token stored under this digest, active or not.
+    func apiToken(digest: String) throws -> APIToken? {
+        try pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT name, scope, created_at, created_by, expires_at, revoked_at, last_used_at
                 FROM api_token WHERE token_sha256 = ?
-                """, arguments: [Self.tokenDigest(token)]).map(Self.token)
+                """, arguments: [digest]).map(Self.token)
         }
-        guard let found, found.isActive(now: now) else { return nil }
-        return found
     }
 
     /// Records when a token was last used, at most once a minute per token, so a busy client does not
@@ -173,5 +177,45 @@ public final class CatalogChangeCounter: @unchecked Sendable {
             lastVersion = version
         }
         return counter
+    }
+}
+
+/// Tokens as the catalog holds them, remembered while it stays the same (`CatalogChangeCounter`):
+/// a server authenticates every request, and reading the token took one of the pool's few reader
+/// connections, so a request answered from the response cache waited behind the slow searches
+/// holding them all (issue 19, the first burst of a serve bench). Any commit — a revoke, a new
+/// token, a last-use time — forgets them all; expiry is checked on every use.
+public final class APITokenCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counter: UInt64?
+    /// By digest; nil for a digest no token has (unknown tokens are remembered too, up to `capacity`).
+    private var tokens: [String: APIToken?] = [:]
+    let capacity: Int
+
+    public init(capacity: Int = 10_000) { self.capacity = capacity }
+
+    /// `Catalog.authenticateAPIToken`, from memory when the catalog's change counter is still `counter`.
+    public func authenticate(_ catalog: Catalog, token: String, counter: UInt64, now: Date = Date()) throws -> APIToken? {
+        guard token.hasPrefix(Catalog.apiTokenPrefix) else { return nil }
+        let digest = Catalog.tokenDigest(token)
+        let known: APIToken?? = lock.withLock { self.counter == counter ? tokens[digest] : nil }
+        let found: APIToken?
+        if let known {
+            found = known
+        } else {
+            found = try catalog.apiToken(digest: digest)
+            lock.withLock {
+                if self.counter != counter {
+                    // Read for an older catalog than the one remembered: not kept.
+                    if let remembered = self.counter, counter < remembered { return }
+                    self.counter = counter
+                    tokens.removeAll(keepingCapacity: true)
+                }
+                if tokens.count >= capacity { tokens.removeAll(keepingCapacity: true) }
+                tokens[digest] = .some(found)
+            }
+        }
+        guard let found, found.isActive(now: now) else { return nil }
+        return found
     }
 }

@@ -42,6 +42,8 @@ public final class APIServer: Sendable {
     let requests = RequestRate()
     /// Bodies built for the catalog as it is now (`cached`).
     let bodies = ResponseCache()
+    /// Tokens read from the catalog, while it stays the same.
+    let tokens = APITokenCache()
     /// Bodies being built now: a request for one waits for it instead of building it again.
     let building = InFlight<Data>()
     /// Writes pushed requests, concurrent ones in one transaction.
@@ -301,7 +303,7 @@ public final class APIServer: Sendable {
         }
         let presented = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         let token = try await blocking { () -> APIToken? in
-            guard let token = try self.catalog.authenticateAPIToken(presented) else { return nil }
+            guard let token = try self.tokens.authenticate(self.catalog, token: presented, counter: try self.changes.current()) else { return nil }
             try self.catalog.noteAPITokenUse(token)
             return token
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StewardServer
+@testable import StewardCatalog
 
 /// The server under bursts (issue 19): a body asked for many times while it is built is built once,
 /// and every request that asked gets that body or the error it failed with; background work paced
@@ -82,5 +83,25 @@ import Testing
         // 60 ms of work at a quarter of a core: 180 ms of rest at least.
         let rest = t[1].start - t[0].end
         #expect(rest >= 0.17, "paced: rested \(rest) s")
+    }
+
+    /// Tokens are read from the catalog once per catalog version: a cached response needs no reader.
+    @Test func tokensAreRememberedWhileTheCatalogStaysTheSame() throws {
+        let p = TempProject("token-cache")
+        let catalog = try Catalog.open(at: p.dir.appendingPathComponent("c.sqlite"))
+        let secret = try catalog.createAPIToken(name: "reader", scope: .read, expiresAt: Date().addingTimeInterval(3600), actor: "test")
+        let cache = APITokenCache()
+        #expect(try cache.authenticate(catalog, token: secret, counter: 1)?.name == "reader")
+        // Gone from the catalog behind the counter's back: still remembered for counter 1…
+        try catalog.pool.write { try $0.execute(sql: "DELETE FROM api_token WHERE name = 'reader'") }
+        #expect(try cache.authenticate(catalog, token: secret, counter: 1)?.name == "reader")
+        // …and read again once the counter moves (a commit, as the delete was).
+        #expect(try cache.authenticate(catalog, token: secret, counter: 2) == nil)
+        // Expiry is judged at each use, remembered or not.
+        let later = try catalog.createAPIToken(name: "brief", scope: .read, expiresAt: Date().addingTimeInterval(60), actor: "test")
+        #expect(try cache.authenticate(catalog, token: later, counter: 3)?.name == "brief")
+        #expect(try cache.authenticate(catalog, token: later, counter: 3, now: Date().addingTimeInterval(120)) == nil)
+        // Not a token at all: never read.
+        #expect(try cache.authenticate(catalog, token: "Bearer nothing", counter: 3) == nil)
     }
 }
