@@ -296,7 +296,14 @@ public enum CustomerSearch {
         // A half-typed last word completes to the index's names that start with it: FTS5 merges the
         // whole doclist of every term of a prefix before its first row (`james smith*`: 4.1 ms at a
         // million customers, `james (smith OR smithson …)`: 1.3 ms; BENCHMARKS.md, session 22).
-        let completions: (String) -> [String]? = { try? namesStarting(db, with: $0) }
+        // Asked by several of the queries below for the same words: looked up once per word.
+        var completed: [String: [String]?] = [:]
+        let completions: (String) -> [String]? = { word in
+            if let known = completed[word] { return known }
+            let names = try? namesStarting(db, with: word)
+            completed[word] = .some(names)
+            return names
+        }
         guard let match = ftsQuery(query, sealed: sealed, completions: completions) else { return [] }
         // Candidates are found by rowid alone (the index, not the entries' content); an entry's
         // content is read once per new candidate, its golden row only when it may rank (below). At a
@@ -398,7 +405,7 @@ public enum CustomerSearch {
         if try !anyExact() {
             matched = 0
             var probed: [LooseWord] = []
-            for v in looseWords(query, names: { try? namesStarting(db, with: $0) }) {
+            for v in looseWords(query, names: completions) {
                 // When the other words match no one, no alternative can (one rowid read).
                 guard try !candidates(v.others, limit: 1).isEmpty else { continue }
                 probed.append(v)
@@ -427,9 +434,6 @@ public enum CustomerSearch {
         // Too few entries so far: the words or their sounds, as the exact query was before (a word
         // that sounds like a name, "Smyth"; a rare name's sound-alikes fill the top rows).
         if viaEmail == nil, match != strict, found.count < enough { try new(match) }
-        // Typos in several words: any word's first letters, sound, nickname or a name spelt like it
-        // (a transposition inside the first three letters, "Pakrer", keeps only the last); the
-        // similarity ranking below sorts the bounded set.
         // Nobody by these names has the other words (a postcode, an id): the names alone, as typed,
         // rather than every name like any word ranked below ("maria garcia 99999": 0.4 s at a
         // million customers, for the Maria Garcias of other postcodes).
@@ -439,6 +443,9 @@ public enum CustomerSearch {
            let names = ftsQuery(nameWords.joined(separator: " "), sealed: sealed, sounds: false, completions: completions) {
             try new(names)
         }
+        // Typos in several words: any word's first letters, sound, nickname or a name spelt like it
+        // (a transposition inside the first three letters, "Pakrer", keeps only the last); the
+        // similarity ranking below sorts the bounded set.
         if found.isEmpty {
             for w in words where similar[w] == nil && w.count >= 3 && w.allSatisfy(\.isLetter) { similar[w] = try similarNames(db, to: w) }
             // A typo in every name word: each word as a name spelt like it, its sound or a formal
