@@ -81,6 +81,11 @@ struct BatchLoader {
             // this transaction only (the pragma is a no-op inside one); tests run `foreign_key_check`.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            // The staged upserts keep a statement journal (SQLite's DO UPDATE aborts on a constraint),
+            // which spills to a temporary file past 64 KiB: in memory it is a copy, not a write per page
+            // (BENCHMARKS.md, session 23). Only for the batch: big sorts elsewhere stay on disk.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            defer { try? db.execute(sql: "PRAGMA temp_store = DEFAULT") }
             var loaded: BatchResult?
             try db.inTransaction(.immediate) {
                 loaded = try loadBatch(db, stream: stream, mtime: mtime, runId: runId, now: now)
