@@ -134,7 +134,12 @@ public struct BulkRows {
     /// `then`: a clause after the values, such as an upsert's `ON CONFLICT … DO UPDATE` (with no
     /// parameters of its own: they would be one per statement, not per row).
     public init(_ db: Database, insertInto table: String, columns: [String], then clause: String = "", rowsPerStatement: Int = 64) throws {
-        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        // `OR FAIL`: under the default ABORT a statement of many rows keeps a statement journal of every
+        // page it changes, to undo its own earlier rows if a later one fails, and past 64 KiB it spills
+        // to a temporary file (1.5 GB written there by a 100,000-customer matching run, BENCHMARKS.md
+        // session 23). A failure ends the caller's transaction anyway. An upsert's DO UPDATE still
+        // aborts, so a `then` clause keeps the journal.
+        let head = "INSERT OR FAIL INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
         let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         let tail = clause.isEmpty ? "" : " " + clause
         many = try BulkStatement(db, sql: head + Array(repeating: row, count: rowsPerStatement).joined(separator: ", ") + tail)

@@ -35,8 +35,11 @@ public enum ActivityLinks {
         }
         var deferred = DeferredIndexes()
         try deferred.drop(db, table: "customer_activity_link", ifEmpty: true)
+        // A first pass inserts into an empty table, each key once (staging's keys are unique): no
+        // upsert, whose DO UPDATE would keep a statement journal (BulkRows).
         var upsert = try BulkRows(db, insertInto: "customer_activity_link",
-                                  columns: ["source", "record_key", "customer_id", "method", "candidates", "linked_run"], then: """
+                                  columns: ["source", "record_key", "customer_id", "method", "candidates", "linked_run"],
+                                  then: existing.isEmpty ? "" : """
             ON CONFLICT(source, record_key) DO UPDATE SET customer_id = excluded.customer_id, method = excluded.method,
                 candidates = excluded.candidates, linked_run = excluded.linked_run
             """)
