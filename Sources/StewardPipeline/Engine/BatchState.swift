@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import StewardCatalog
 import StewardConfig
 
@@ -51,6 +52,10 @@ struct BatchState {
     /// Staged rows, many a statement (`appendStagedValues` gives their values in column order): shared
     /// ?1 source, ?2 batch, ?3 run for people; ?1 source, ?2 entity, ?3 batch, ?4 run for activity.
     var stagedRows: RowsInsert
+    /// While the source had no staged row before this batch: the staged rows as plain inserts, no
+    /// upsert (whose statement journal was 3 % of a first load's instructions, BENCHMARKS.md session
+    /// 23). A key this batch already staged makes its statement fail; `writeStaged` upserts that row.
+    var newStagedRows: RowsInsert?
     let insertQuarantine: BulkStatement
     let checks: [CheckRun]
     let standardiser: Standardiser
@@ -101,11 +106,12 @@ struct BatchState {
         // Nothing is written unencrypted into a sealed catalog, even by a caller that skipped the gate.
         if case .locked(let keyId) = vault.state { throw VaultError.keyMissing(keyId) }
         sealer = RowSealer(vault: vault.current, source: loader.source, header: stream.header)
-        // `OR FAIL`, here and in the staged upserts: under the default ABORT a statement of many rows
+        // `OR FAIL`, here and in the staged inserts: under the default ABORT a statement of many rows
         // keeps a statement journal of every page it changes, to undo its own earlier rows if a later
         // one fails. Pages past 64 KiB spill to a temporary file: 126,000 pages of 16 KiB written there
         // per million rows, a tenth of the load's time (BENCHMARKS.md, session 23). Any failure ends
-        // the batch's transaction anyway, so undoing one statement buys nothing.
+        // the batch's transaction anyway, so undoing one statement buys nothing. (An upsert's DO UPDATE
+        // aborts whatever the INSERT says, so a first load inserts: `newStagedRows`.)
         rawRows = RowsInsert(db, head: "INSERT OR FAIL INTO raw_record (id, source, batch_id, record_key, line, data) VALUES",
                              tuple: [.row, .shared(1), .shared(2), .row, .row, .row])
         // Past every id ever handed out (rows `forget` deleted included), so a batch's range is its own.
@@ -224,6 +230,7 @@ struct BatchState {
         let stagedTable = source.entity == .person ? "staged_person" : "staged_activity"
         sourceWasEmpty = !(try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(stagedTable) WHERE source = ?)",
                                              arguments: [source.name]) ?? true)
+        if sourceWasEmpty { newStagedRows = stagedRows.withoutTail() }
         openQuarantineKeys = Set(try String.fetchAll(db, sql: """
             SELECT DISTINCT record_key FROM quarantine WHERE source = ? AND released_run IS NULL AND record_key IS NOT NULL
             """, arguments: [source.name]))
@@ -598,6 +605,7 @@ struct BatchState {
         }
         rawRows.clearBindings()
         stagedRows.clearBindings()
+        newStagedRows?.clearBindings()
     }
 
     /// The raw rows of a chunk (`id`, and `row`: the index of the prepared row).
@@ -629,32 +637,55 @@ struct BatchState {
         var start = 0
         while start < rows.count {
             let count = RowsInsert.rowsForNextStatement(of: rows.count - start, most: stagedRows.mostRows)
-            let s = try stagedRows.statement(rows: count)
-            s.bind(1, source.name)
-            if source.entity == .person {
-                s.bind(2, batchId); s.bind(3, runId)
-            } else {
-                s.bind(2, source.entity.rawValue); s.bind(3, batchId); s.bind(4, runId)
-            }
-            for r in 0..<count {
-                guard case .stage(let line, _, let keySlot, _, let values) = chunk.rows[rows[start + r]] else {
-                    preconditionFailure("only staged rows are upserted")
+            var written = count
+            if newStagedRows != nil {
+                let s = try newStagedRows!.statement(rows: count)
+                do {
+                    try stepStaged(rows[start..<(start + count)], s, chunk: chunk, base: base)
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                    // A key staged earlier in this batch (OR FAIL keeps the statement's rows before it):
+                    // that row is upserted, and the statement's rows after it are written again.
+                    written = Int(sqlite3_changes(db.sqliteConnection))
+                    guard written < count else { throw error }
+                    try stepStaged(rows[(start + written)...(start + written)], try stagedRows.statement(rows: 1), chunk: chunk, base: base)
+                    written += 1
                 }
+            } else {
+                try stepStaged(rows[start..<(start + count)], try stagedRows.statement(rows: count), chunk: chunk, base: base)
+            }
+            for r in rows[start..<(start + written)] {
+                guard case .stage(_, _, _, _, let values) = chunk.rows[r] else { continue }
                 upserted += 1
                 // The flags are the slot before the row hash, the last value.
                 if case .text = chunk.slots[values.upperBound - 2] { upsertedFlagged += 1 }
-                var p = stagedRows.firstParameter(ofRow: r)
-                s.bind(p, chunk.slots[keySlot], base: base); s.bind(p + 1, line)
-                p += 2
-                for slot in values {
-                    s.bind(p, chunk.slots[slot], base: base)
-                    p += 1
-                }
-                assert(p == stagedRows.firstParameter(ofRow: r + 1), "a staged row's values fill its tuple")
             }
-            try s.step(db)
-            start += count
+            start += written
         }
+    }
+
+    /// Binds the staged rows to `s`, a statement of as many rows (`newStagedRows` lays its parameters
+    /// out as `stagedRows` does), and steps it.
+    private func stepStaged(_ rows: ArraySlice<Int>, _ s: BulkStatement, chunk: PreparedChunk, base: UnsafePointer<UInt8>?) throws {
+        s.bind(1, source.name)
+        if source.entity == .person {
+            s.bind(2, batchId); s.bind(3, runId)
+        } else {
+            s.bind(2, source.entity.rawValue); s.bind(3, batchId); s.bind(4, runId)
+        }
+        for (r, row) in rows.enumerated() {
+            guard case .stage(let line, _, let keySlot, _, let values) = chunk.rows[row] else {
+                preconditionFailure("only staged rows are upserted")
+            }
+            var p = stagedRows.firstParameter(ofRow: r)
+            s.bind(p, chunk.slots[keySlot], base: base); s.bind(p + 1, line)
+            p += 2
+            for slot in values {
+                s.bind(p, chunk.slots[slot], base: base)
+                p += 1
+            }
+            assert(p == stagedRows.firstParameter(ofRow: r + 1), "a staged row's values fill its tuple")
+        }
+        try s.step(db)
     }
 }
 

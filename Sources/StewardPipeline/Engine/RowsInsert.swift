@@ -52,6 +52,11 @@ struct RowsInsert {
         mostRows = Self.rowsForNextStatement(of: fitting)
     }
 
+    /// The same insert without its tail (an upsert's `ON CONFLICT … DO UPDATE`): a plain `INSERT`.
+    func withoutTail() -> RowsInsert {
+        RowsInsert(db, head: head, tuple: tuple, parameterLimit: mostRows * Int(perRow) + Int(shared))
+    }
+
     /// The SQL of a statement writing `rows` rows.
     func sql(rows: Int) -> String {
         var parameter = shared
