@@ -4,11 +4,15 @@
 struct FirstSeen {
     private var keys: [String] = []
     private var lines: [Int] = []
-    /// Each key's hash, so growing the table re-slots entries without rehashing their strings.
-    private var hashes: [UInt64] = []
     /// Per slot: the high 32 bits of the value's hash, then its index into `keys` + 1 (0: empty), so a
     /// probe compares hashes without a second memory access. A power of two, at most half full.
+    /// A value's home slot is its hash's top bits, so the tag alone places an entry when the table
+    /// grows: the old slots are read in order and land in order (a table indexed by the low bits
+    /// needed every key's hash read back at random, and at a million keys the table was 12 % of the
+    /// reader thread's time, nearly all of it cache misses: BENCHMARKS.md, session 23).
     private var slots = [UInt64](repeating: 0, count: 1024)
+    /// 64 − log2(slots.count): a hash shifted right by this is its home slot.
+    private var shift: UInt64 = 54
 
     var count: Int { keys.count }
 
@@ -17,7 +21,7 @@ struct FirstSeen {
         let hash = Self.hash(value)
         let tag = hash & 0xFFFF_FFFF_0000_0000
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash) & mask
+        var i = Int(truncatingIfNeeded: hash >> shift)
         while slots[i] != 0 {
             let slot = slots[i]
             if slot & 0xFFFF_FFFF_0000_0000 == tag {
@@ -26,7 +30,7 @@ struct FirstSeen {
             }
             i = (i + 1) & mask
         }
-        keys.append(value); lines.append(line); hashes.append(hash)
+        keys.append(value); lines.append(line)
         slots[i] = tag | UInt64(keys.count)
         if keys.count * 2 > slots.count { grow() }
         return nil
@@ -35,16 +39,18 @@ struct FirstSeen {
     private mutating func grow() {
         let old = slots
         slots = [UInt64](repeating: 0, count: old.count * 2)
+        shift -= 1
         let mask = slots.count - 1
+        // Linear probing finds an entry wherever insertion order put it, so long as every slot from its
+        // home to it was taken when it was placed: true in any order, since nothing is ever removed.
         for slot in old where slot != 0 {
-            // The slot's position needs the hash's low bits, which the slot does not keep.
-            var i = Int(truncatingIfNeeded: hashes[Int(slot & 0xFFFF_FFFF) - 1]) & mask
+            var i = Int(truncatingIfNeeded: (slot & 0xFFFF_FFFF_0000_0000) >> shift)
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = slot
         }
     }
 
-    /// FNV-1a, then a final mix so the low bits (the slot) depend on every byte.
+    /// FNV-1a, then a final mix so the top bits (the slot) depend on every byte.
     static func hash(_ value: String) -> UInt64 {
         var h = FNV.value(value)
         h ^= h >> 33; h = h &* 0xff51afd7ed558ccd; h ^= h >> 33
