@@ -17,7 +17,7 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
     private var spent: [[SourceRow]] = []
     private var position = 0
     private static let rowsPerBlock = 256
-    private static let capacity = 8
+    private static let capacity = 32
 
     init(_ base: RecordStream) {
         self.base = base
@@ -46,12 +46,15 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
     /// Calls `body` with each remaining row in file order, in place in its block (`next()` copies
     /// each row out: three retains and releases of memory another thread wrote; so does a row
     /// passed by value through a closure), until `body` returns false or the rows run out.
-    func forEachRow(_ body: (UnsafePointer<SourceRow>) throws -> Bool) throws {
+    /// `nextBlock` sees each block's rows before `body` sees the first of them.
+    func forEachRow(nextBlock: (UnsafeBufferPointer<SourceRow>) -> Void = { _ in },
+                    _ body: (UnsafePointer<SourceRow>) throws -> Bool) throws {
         while true {
             if position == current.count {
                 guard let block = try take(returning: current) else { return }
                 current = block
                 position = 0
+                current.withUnsafeBufferPointer { nextBlock($0) }
             }
             let stopped = try current.withUnsafeBufferPointer { rows -> Bool in
                 while position < rows.count {
@@ -76,8 +79,10 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
         if !spentBlock.isEmpty { spent.append(spentBlock) }
         while blocks.isEmpty && !finished && !cancelled { condition.wait() }
         if !blocks.isEmpty {
-            condition.broadcast()
-            return blocks.removeFirst()
+            let block = blocks.removeFirst()
+            // The producer, waiting for room, wakes at half: `put`.
+            if blocks.count <= Self.capacity / 2 { condition.broadcast() }
+            return block
         }
         if let failure { throw failure }
         return nil
@@ -109,7 +114,12 @@ final class ReadAheadStream: RecordStream, @unchecked Sendable {
     /// blocks the consumer has read, which the caller frees by dropping them.
     private func put(_ block: [SourceRow], spentBlocks: inout [[SourceRow]]) -> Bool {
         condition.lock(); defer { condition.unlock() }
-        while blocks.count >= Self.capacity && !cancelled { condition.wait() }
+        // Once full, waits until half are read, then fills them all in one go: woken for every block
+        // read, the producer ran a block at a time and lost the processor between, and with three
+        // threads on two cores the consumer then found the queue empty (BENCHMARKS.md, session 23).
+        if blocks.count >= Self.capacity {
+            while blocks.count > Self.capacity / 2 && !cancelled { condition.wait() }
+        }
         if cancelled { return false }
         blocks.append(block)
         swap(&spentBlocks, &spent)

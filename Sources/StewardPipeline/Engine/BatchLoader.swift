@@ -276,7 +276,7 @@ final class ChunkQueue: @unchecked Sendable {
     private var cancelled = false
     private var failure: Error?
     private var spent: [PreparedChunk] = []
-    private let capacity = 8
+    private let capacity = 16
 
     /// Blocks while full; returns the chunk to fill next, nil when the writer has gone away. The next
     /// chunk is one the writer has handed back, emptied here, on the reader thread, keeping its
@@ -284,7 +284,10 @@ final class ChunkQueue: @unchecked Sendable {
     /// emptying it here keeps the release of its strings off the writer (the busier thread).
     func put(_ chunk: PreparedChunk) -> PreparedChunk? {
         condition.lock()
-        while chunks.count >= capacity && !cancelled { condition.wait() }
+        // Once full, waits until half are written, then fills them in one go (as `ReadAheadStream.put`).
+        if chunks.count >= capacity {
+            while chunks.count > capacity / 2 && !cancelled { condition.wait() }
+        }
         if cancelled { condition.unlock(); return nil }
         chunks.append(chunk)
         let written = spent.popLast()
@@ -316,7 +319,7 @@ final class ChunkQueue: @unchecked Sendable {
         while chunks.isEmpty && !finished { condition.wait() }
         if !chunks.isEmpty {
             let chunk = chunks.removeFirst()
-            condition.broadcast()
+            if chunks.count <= capacity / 2 { condition.broadcast() }
             return chunk
         }
         if let failure { throw failure }
@@ -341,7 +344,7 @@ final class RowReader: @unchecked Sendable {
         var scratch = RowScratch()
         do {
             var writerGone = false
-            try stream.forEachRow { row in
+            try stream.forEachRow(nextBlock: { state.prefetch($0) }) { row in
                 state.prepare(row.pointee, into: &chunk, scratch: &scratch)
                 if chunk.rows.count == PreparedChunk.rowsPerChunk {
                     guard let next = queue.put(chunk) else { writerGone = true; return false }

@@ -19,6 +19,8 @@ final class CheckRun {
     var failed = 0
     var samples: [String] = []
     var seen = FirstSeen()                  // unique
+    var homes: [Int] = []                   // unique: `FirstSeen.prefetch`'s scratch
+    var prefetched: UInt64 = 0              // unique: what the prefetch read, kept so it is not optimised away
     var targetKeys: Set<String> = []        // relationship
     let regex: RegexPattern?
 
@@ -386,6 +388,20 @@ struct BatchState {
     // MARK: preparing rows (reader thread: checks and standardisation, no database)
 
     /// Everything a row needs before it touches the database, appended to the chunk. Runs on the reader thread.
+    /// Before a block of rows is prepared: each unique check's table reads the slots the block's
+    /// values start at, together (`FirstSeen.prefetch`).
+    func prefetch(_ rows: UnsafeBufferPointer<SourceRow>) {
+        guard let first = rows.baseAddress else { return }
+        for check in checks {
+            guard case .unique = check.config.kind else { continue }
+            check.prefetched ^= check.seen.prefetch({ homes in
+                for i in 0..<rows.count {
+                    if let value = check.column.value(in: (first + i).pointee) { homes.append(check.seen.home(of: value)) }
+                }
+            }, homes: &check.homes)
+        }
+    }
+
     func prepare(_ row: borrowing SourceRow, into chunk: inout PreparedChunk, scratch: inout RowScratch) {
         let key = keyColumn.value(in: row)
         if !tombstones.isEmpty && tombstones.erased(key: key, texts: {
