@@ -276,7 +276,10 @@ final class ChunkQueue: @unchecked Sendable {
     private var cancelled = false
     private var failure: Error?
     private var spent: [PreparedChunk] = []
-    private let capacity = 16
+    /// Chunks of 512 rows: a deep queue lets the writer work through the reader's pauses (with three
+    /// threads on two cores one of them is always waiting for a core): 64 against 16 took the median
+    /// 1 M-row load from 3.35 s to 3.09 s, for 24 MB more at the peak (BENCHMARKS.md, session 23).
+    private let capacity = 64
 
     /// Blocks while full; returns the chunk to fill next, nil when the writer has gone away. The next
     /// chunk is one the writer has handed back, emptied here, on the reader thread, keeping its
