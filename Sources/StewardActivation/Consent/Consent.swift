@@ -76,10 +76,12 @@ enum ConsentResolution {
             }
             if !channels.isEmpty { winners.append((c.customer, channels)) }
         }
+        // Statements first (CROSS JOIN fixes the order), sorted after: SQLite's choice, members by
+        // customer with a lookup of each statement, took 3.0 s against 1.8 s at a million customers.
         let rows = try Row.fetchCursor(db, sql: """
             SELECT m.customer_id, c.channel, c.granted, c.at, c.source, c.record_key
-            FROM consent_statement c JOIN identity_member m ON m.source = c.source AND m.record_key = c.record_key
-            JOIN golden_customer g ON g.customer_id = m.customer_id
+            FROM consent_statement c CROSS JOIN identity_member m ON m.source = c.source AND m.record_key = c.record_key
+            CROSS JOIN golden_customer g ON g.customer_id = m.customer_id
             ORDER BY m.customer_id
             """)
         while let r = try rows.next() {
