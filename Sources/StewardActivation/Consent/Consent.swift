@@ -128,12 +128,11 @@ enum ConsentResolution {
             """)
         let delete = try db.makeStatement(sql: "DELETE FROM customer_consent WHERE customer_id = ? AND channel = ?")
         let audit = try db.makeStatement(sql: "INSERT INTO audit_event (at, actor, action, subject, detail) VALUES (?, ?, 'consent', ?, ?)")
-        var stillWon = Set<String>()
         for (customer, channels) in winners {
             for (channel, w) in channels {
-                stillWon.insert("\(customer)\u{1F}\(channel)")
                 if w.granted { out.granted += 1 } else { out.withdrawn += 1 }
-                let was = before[customer]?[channel]
+                // Taken out: what is left in `before` afterwards has no statement any more.
+                let was = before[customer]?.removeValue(forKey: channel)
                 if let was, was.granted == w.granted, was.at == w.at, was.source == w.source, was.key == w.recordKey { continue }
                 try upsert.execute(arguments: [customer, channel, w.granted ? 1 : 0, w.at, w.source, w.recordKey, runId])
                 if was?.granted != w.granted {
@@ -143,7 +142,7 @@ enum ConsentResolution {
             }
         }
         for (customer, channels) in before {
-            for (channel, was) in channels where !stillWon.contains("\(customer)\u{1F}\(channel)") {
+            for (channel, was) in channels {
                 try delete.execute(arguments: [customer, channel])
                 if was.granted {
                     out.changed += 1

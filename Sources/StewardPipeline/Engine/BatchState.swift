@@ -19,7 +19,6 @@ final class CheckRun {
     var failed = 0
     var samples: [String] = []
     var seen = FirstSeen()                  // unique
-    var homes: [Int] = []                   // unique: `FirstSeen.prefetch`'s scratch
     var prefetched: UInt64 = 0              // unique: what the prefetch read, kept so it is not optimised away
     var targetKeys: Set<String> = []        // relationship
     let regex: RegexPattern?
@@ -394,11 +393,8 @@ struct BatchState {
         guard let first = rows.baseAddress else { return }
         for check in checks {
             guard case .unique = check.config.kind else { continue }
-            check.prefetched ^= check.seen.prefetch({ homes in
-                for i in 0..<rows.count {
-                    if let value = check.column.value(in: (first + i).pointee) { homes.append(check.seen.home(of: value)) }
-                }
-            }, homes: &check.homes)
+            let column = check.column
+            check.prefetched ^= check.seen.prefetch((0..<rows.count).lazy.compactMap { column.value(in: (first + $0).pointee) })
         }
     }
 

@@ -54,10 +54,10 @@ struct FirstSeen {
     /// together (for the caller to keep, so the reads are not optimised away). A lookup's first probe
     /// of a big table is a cache miss: one at a time they queue (at a million keys, 91 % of the
     /// lookup's time sat on that one load, BENCHMARKS.md session 23); a loop of loads alone, with
-    /// nothing between them, lets the processor wait for many at once. `homes`: scratch, reused.
-    func prefetch(_ values: (inout [Int]) -> Void, homes: inout [Int]) -> UInt64 {
-        homes.removeAll(keepingCapacity: true)
-        values(&homes)
+    /// nothing between them, lets the processor wait for many at once.
+    func prefetch(_ values: some Sequence<String>) -> UInt64 {
+        let shift = self.shift
+        let homes = values.map { Int(truncatingIfNeeded: Self.hash($0) >> shift) }
         let mask = slots.count - 1
         var folded: UInt64 = 0
         slots.withUnsafeBufferPointer { table in
@@ -65,9 +65,6 @@ struct FirstSeen {
         }
         return folded
     }
-
-    /// The slot a lookup of `value` starts at, while the table keeps its size (for `prefetch`).
-    func home(of value: String) -> Int { Int(truncatingIfNeeded: Self.hash(value) >> shift) }
 
     /// FNV-1a, then a final mix so the top bits (the slot) depend on every byte.
     static func hash(_ value: String) -> UInt64 {
